@@ -1,0 +1,179 @@
+"""SALBP-1 benchmark for the wave solver (Scholl 1993 with published optima, Otto 2013 without).
+
+SALBP-1 is wave planning with one resource: stations are waves, the cycle time is
+every wave's capacity, and precedence is "same wave or earlier". The data is read in
+place from the shared folder and never copied (its licence allows internal use only).
+
+Example:
+    python benchmarks/salbp.py --set scholl --time-limit 10 --workers 2
+    python benchmarks/salbp.py --set otto20 --limit 50
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import re
+import statistics
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from solvers.waves import WaveProblem, solve
+
+DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks"
+OTTO_DIRS = {
+    "otto20": "small data set_n=20",
+    "otto50": "medium data set_n=50",
+    "otto100": "large data set_n=100",
+}
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One SALBP-1 instance: task times, direct precedence pairs (0-based), cycle time, optimum if known."""
+
+    name: str
+    times: tuple[int, ...]
+    precedence: tuple[tuple[int, int], ...]
+    cycle: int
+    m_star: int | None
+    ub: int | None
+
+
+def read_in2(path: Path) -> tuple[list[int], list[tuple[int, int]]]:
+    """Parse an .IN2 file: n, n task times, pairs i,j up to -1,-1; a trailing ^Z or blank line is ignored."""
+    text = path.read_bytes().replace(b"\x1a", b"").decode("ascii")
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    n = int(lines[0])
+    times = [int(x) for x in lines[1 : n + 1]]
+    pairs: list[tuple[int, int]] = []
+    for line in lines[n + 1 :]:
+        i, j = (int(x) for x in line.split(","))
+        if i == -1 and j == -1:
+            break
+        pairs.append((i - 1, j - 1))
+    return times, pairs
+
+
+def read_alb(path: Path) -> tuple[list[int], list[tuple[int, int]], int]:
+    """Parse an Otto .alb file (tagged sections; task numbers start at 1)."""
+    section = ""
+    n = cycle = 0
+    times: dict[int, int] = {}
+    pairs: list[tuple[int, int]] = []
+    for raw in path.read_text(encoding="latin-1").splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        if line.startswith("<"):
+            section = line
+            continue
+        if section == "<number of tasks>":
+            n = int(line)
+        elif section == "<cycle time>":
+            cycle = int(line)
+        elif section == "<task times>":
+            task, value = line.split()
+            times[int(task)] = int(value)
+        elif section == "<precedence relations>":
+            i, j = (int(x) for x in line.split(","))
+            pairs.append((i - 1, j - 1))
+    return [times[t] for t in range(1, n + 1)], pairs, cycle
+
+
+def scholl(data: Path) -> Iterator[Instance]:
+    """Every (graph, cycle time) row of salbp1_optima.csv, optimum taken from the table."""
+    root = data / "salbp" / "scholl1993"
+    graphs: dict[str, tuple[list[int], list[tuple[int, int]]]] = {}
+    with open(root / "salbp1_optima.csv", newline="") as fh:
+        for row in csv.DictReader(fh):
+            file = row["file"]
+            if file not in graphs:
+                graphs[file] = read_in2(root / "precedence_graphs" / file)
+            times, pairs = graphs[file]
+            m_star = int(row["m_star"]) if row["m_star"].strip() else None
+            ub = int(row["ub"]) if row["ub"].strip() else None
+            yield Instance(f"{row['graph']}-c{row['cycle_time']}", tuple(times), tuple(pairs), int(row["cycle_time"]), m_star, ub)
+
+
+def otto(data: Path, which: str) -> Iterator[Instance]:
+    """Every .alb file of one Otto 2013 size class, in name order (skipping macOS ._ files)."""
+    folder = data / "salbp" / "otto2013" / OTTO_DIRS[which]
+    for path in sorted(folder.glob("*.alb"), key=lambda p: [int(s) if s.isdigit() else s for s in re.split(r"(\d+)", p.name)]):
+        if path.name.startswith("._"):
+            continue
+        times, pairs, cycle = read_alb(path)
+        yield Instance(path.stem, tuple(times), tuple(pairs), cycle, None, None)
+
+
+def to_problem(inst: Instance) -> WaveProblem:
+    """SALBP-1 as a WaveProblem; the horizon is a safe upper bound (csv ub, else one station per task)."""
+    n = len(inst.times)
+    horizon = inst.ub if inst.ub else n
+    horizon = max(horizon, 1)
+    return WaveProblem(
+        names=tuple(f"t{t + 1}" for t in range(n)),
+        resources=("time",),
+        demand=tuple((d,) for d in inst.times),
+        capacity=((inst.cycle,),) * horizon,
+        max_waves=horizon,
+        before_or_same=inst.precedence,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one set and print a line per instance plus a summary."""
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the shared benchmarks folder")
+    ap.add_argument("--set", default="scholl", choices=["scholl", *OTTO_DIRS])
+    ap.add_argument("--time-limit", type=float, default=10.0, help="seconds per instance")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--limit", type=int, default=0, help="only the first N instances")
+    ap.add_argument("--filter", default="", help="only instances whose name contains this text")
+    ap.add_argument("--wall", action="store_true", help="wall-clock limits instead of deterministic time")
+    args = ap.parse_args(argv)
+
+    instances = list(scholl(args.data) if args.set == "scholl" else otto(args.data, args.set))
+    if args.filter:
+        instances = [i for i in instances if args.filter.lower() in i.name.lower()]
+    if args.limit:
+        instances = instances[: args.limit]
+    start = time.perf_counter()
+    rows = []
+    for inst in instances:
+        problem = to_problem(inst)
+        res = solve(problem, time_limit=args.time_limit, workers=args.workers, seed=args.seed,
+                    phases=("waves",), deterministic=not args.wall)
+        found = int(res.objective["waves"]) if res.waves else None
+        greedy_m = int(res.greedy.objective["waves"]) if res.greedy and res.greedy.waves else None
+        proven = res.status == "optimal"
+        star = "" if inst.m_star is None else f" m*={inst.m_star}"
+        flag = ""
+        if inst.m_star is not None and found is not None and found > inst.m_star:
+            flag = "  ABOVE m*"
+        print(f"{inst.name:<24} n={len(inst.times):<4} lb={res.lower_bound_waves:<4} found={found} greedy={greedy_m}"
+              f"{star} {res.status:<9} {res.runtime:6.2f}s{flag}", flush=True)
+        rows.append((inst, found, greedy_m, proven, res.runtime, res.lower_bound_waves))
+    total = time.perf_counter() - start
+    known = [r for r in rows if r[0].m_star is not None]
+    print(f"\ninstances {len(rows)}, time limit {args.time_limit:g} s, workers {args.workers}, "
+          f"{'wall' if args.wall else 'deterministic'} limits")
+    print(f"proven optimal {sum(r[3] for r in rows)}/{len(rows)}")
+    if known:
+        excess = [(r[1] - r[0].m_star) if r[1] is not None else 99 for r in known]
+        print(f"with known m*: {len(known)}; reach m* {sum(e == 0 for e in excess)}; "
+              f"mean excess {statistics.mean(excess):.3f}; max excess {max(excess)}; "
+              f"greedy at m* {sum(r[2] == r[0].m_star for r in known)}")
+    elif rows:
+        print(f"found == lower bound {sum(r[1] == r[5] for r in rows)}/{len(rows)}; "
+              f"mean found-lb {statistics.mean((r[1] or 0) - r[5] for r in rows):.3f}")
+    print(f"total time {total:.1f} s, max per instance {max((r[4] for r in rows), default=0):.2f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""Validated inventory records: what every importer produces and the database stores.
+
+Importers (the template, RVTools, AD, KITOS, …) turn files into an `Inventory`; nothing
+here knows about spreadsheets or databases, so each side can be tested alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from inventories.schema import Kind
+
+
+@dataclass
+class ItemRecord:
+    """One inventory item with its canonical fields (column name -> Python value)."""
+
+    kind: Kind
+    name: str
+    fields: dict[str, Any] = field(default_factory=dict)
+    row: int | None = None  # source row, for messages
+
+
+@dataclass
+class DependencyRecord:
+    """An explicit dependency: `from` needs `to`."""
+
+    from_kind: str
+    from_name: str
+    to_kind: str
+    to_name: str
+    kind: str
+    strength: str = "hard"
+    to_municipality: str | None = None
+    note: str | None = None
+    row: int | None = None
+
+    def key(self) -> tuple[str, ...]:
+        """Identity used to make re-imports idempotent (case-insensitive names)."""
+        return (
+            self.from_kind, self.from_name.casefold(), self.to_kind, self.to_name.casefold(),
+            (self.to_municipality or "").casefold(), self.kind, self.strength, self.note or "",
+        )
+
+
+@dataclass
+class Inventory:
+    """Everything one file says about one municipality."""
+
+    municipality: str
+    source: str
+    municipality_fields: dict[str, Any] = field(default_factory=dict)
+    items: list[ItemRecord] = field(default_factory=list)
+    dependencies: list[DependencyRecord] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    #: "replace": the file is the whole truth for the municipality (template);
+    #: "merge": it enriches what is there (RVTools, AD, KITOS, …).
+    mode: str = "replace"
+
+    def count(self, kind: Kind) -> int:
+        return sum(1 for item in self.items if item.kind == kind)

@@ -1,0 +1,251 @@
+"""Reading a filled-in inventory template into a validated `Inventory`.
+
+Every problem is collected, not just the first, each as `FILE:SHEET!CELL: message`;
+the caller writes nothing unless the list is empty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from inventories import values
+from inventories.records import DependencyRecord, Inventory, ItemRecord
+from inventories.schema import SHEETS, Column, Kind, Sheet, normalise_header, sheet_for
+from inventories.workbook import Limits, Workbook, open_workbook, where
+from planner.errors import ImportFailed
+
+IGNORED_SHEETS = {"instructions", "vejledning", "instruktioner", "lists", "lister", "listor"}
+
+
+@dataclass
+class ParsedSheet:
+    """Rows of one sheet as {column name: value}, with where each value came from."""
+
+    sheet: Sheet
+    title: str
+    rows: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    columns: dict[str, int] = field(default_factory=dict)  # column name -> column number
+
+
+class Reader:
+    """Collects problems while turning workbook sheets into records."""
+
+    def __init__(self, workbook: Workbook) -> None:
+        self.book = workbook
+        self.problems: list[str] = []
+        self.warnings: list[str] = []
+
+    def error(self, title: str, row: int, column: int, message: str) -> None:
+        self.problems.append(f"{where(self.book.label, title, row, column)}: {message}")
+
+    def warn(self, title: str, row: int, column: int, message: str) -> None:
+        self.warnings.append(f"{where(self.book.label, title, row, column)}: {message}")
+
+    def read_sheet(self, sheet: Sheet, title: str) -> ParsedSheet:
+        parsed = ParsedSheet(sheet, title)
+        rows = self.book.rows(title)
+        header: tuple[Any, ...] | None = None
+        header_row = 0
+        for number, cells in rows:
+            if any(not values.is_blank(cell) for cell in cells):
+                header, header_row = cells, number
+                break
+        if header is None:
+            return parsed
+        self._map_header(parsed, header, header_row)
+        for formula_cell in self.book.formulas(title):
+            self.warnings.append(
+                f"{self.book.label}:{title}!{formula_cell}: formula not evaluated; its cached value was used"
+            )
+        missing = [c.name for c in sheet.columns if c.required and c.name not in parsed.columns]
+        for name in missing:
+            self.error(title, header_row, 1, f"required column '{name}' is missing from the header row")
+        if missing:
+            return parsed
+        for number, cells in rows:
+            record: dict[str, Any] = {}
+            for name, index in parsed.columns.items():
+                raw = cells[index - 1] if index - 1 < len(cells) else None
+                if values.is_blank(raw):
+                    continue
+                column = sheet.lookup[normalise_header(name)]
+                try:
+                    record[name] = values.parse(raw, column, self.book.limits.max_text)
+                except values.BadValue as exc:
+                    self.error(title, number, index, str(exc))
+                    record[name] = _INVALID
+            if not record:
+                continue  # blank row
+            for column in sheet.columns:
+                if column.required and column.name not in record:
+                    self.error(title, number, parsed.columns[column.name], f"{column.name} is required")
+                    record[column.name] = _INVALID
+            parsed.rows.append((number, record))
+        return parsed
+
+    def _map_header(self, parsed: ParsedSheet, header: Iterable[Any], row: int) -> None:
+        for index, cell in enumerate(header, start=1):
+            if values.is_blank(cell):
+                continue
+            column = parsed.sheet.column(str(cell))
+            if column is None:
+                self.warn(parsed.title, row, index, f"unknown column {values.show(cell)} ignored")
+            elif column.name in parsed.columns:
+                first = parsed.columns[column.name]
+                self.error(parsed.title, row, index,
+                           f"column {values.show(cell)} repeats '{column.name}' (already in column {_letter(first)})")
+            else:
+                parsed.columns[column.name] = index
+
+
+class _Invalid:
+    """Marks a cell that failed validation, so later checks do not repeat the complaint."""
+
+    def __repr__(self) -> str:
+        return "<invalid>"
+
+
+_INVALID = _Invalid()
+
+
+def _letter(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(index)
+
+
+def read_template(path: str | Path, *, label: str | None = None, municipality: str | None = None,
+                  limits: Limits | None = None) -> Inventory:
+    """Validate a template workbook completely; raise ImportFailed listing every problem."""
+    book = open_workbook(path, label, limits)
+    try:
+        return _read(book, municipality)
+    finally:
+        book.close()
+
+
+def _read(book: Workbook, municipality: str | None) -> Inventory:
+    reader = Reader(book)
+    parsed: dict[str, ParsedSheet] = {}
+    for title in book.book.sheetnames:
+        sheet = sheet_for(title)
+        if sheet is None:
+            if normalise_header(title) not in IGNORED_SHEETS:
+                reader.warn(title, 1, 1, "unknown sheet ignored")
+            continue
+        if sheet.name in parsed:
+            reader.error(title, 1, 1, f"a second '{sheet.name}' sheet (already read '{parsed[sheet.name].title}')")
+            continue
+        if title in book.hidden_sheets:
+            reader.warn(title, 1, 1, "the sheet is hidden; it was read all the same")
+        parsed[sheet.name] = reader.read_sheet(sheet, title)
+
+    name, muni_fields = _municipality(reader, parsed.get("Municipality"), municipality)
+    inventory = Inventory(municipality=name or "", source=book.label, municipality_fields=muni_fields)
+    names: dict[Kind, dict[str, str]] = {kind: {} for kind in Kind}
+    for sheet in SHEETS:
+        if sheet.kind is None or sheet.name not in parsed:
+            continue
+        _items(reader, parsed[sheet.name], inventory, names[sheet.kind])
+    _check_references(reader, parsed, names)
+    if "Dependencies" in parsed:
+        _dependencies(reader, parsed["Dependencies"], inventory, names, name or "")
+    inventory.warnings = reader.warnings
+    if reader.problems:
+        raise ImportFailed(reader.problems)
+    return inventory
+
+
+def _municipality(reader: Reader, parsed: ParsedSheet | None, override: str | None) -> tuple[str | None, dict[str, Any]]:
+    if parsed is None or not parsed.rows:
+        if override:
+            return override, {}
+        title = parsed.title if parsed else "Municipality"
+        reader.error(title, 2, 1, "the Municipality sheet must name the municipality in its first row")
+        return None, {}
+    if len(parsed.rows) > 1:
+        reader.error(parsed.title, parsed.rows[1][0], 1, "only one municipality per workbook; remove this row")
+    row, fields = parsed.rows[0]
+    name = fields.pop("name", None)
+    if override:
+        name = override
+    if name is _INVALID or not name:
+        return None, {}
+    return str(name), {k: v for k, v in fields.items() if v is not _INVALID}
+
+
+def _items(reader: Reader, parsed: ParsedSheet, inventory: Inventory, seen: dict[str, str]) -> None:
+    assert parsed.sheet.kind is not None
+    name_column = parsed.columns["name"]
+    for row, fields in parsed.rows:
+        name = fields.pop("name")
+        if name is _INVALID:
+            continue
+        key = name.casefold()
+        if key in seen:
+            reader.error(parsed.title, row, name_column, f"name {values.show(name)} is already used on row {seen[key]}")
+            continue
+        seen[key] = str(row)
+        clean = {k: v for k, v in fields.items() if v is not _INVALID}
+        inventory.items.append(ItemRecord(parsed.sheet.kind, name, clean, row))
+
+
+#: Reference columns and the kind of item they name.
+REFERENCES: dict[str, Kind] = {
+    "network": Kind.NETWORK,
+    "directory": Kind.DIRECTORY,
+    "site": Kind.SITE,
+    "servers": Kind.SERVER,
+}
+
+
+def _check_references(reader: Reader, parsed: dict[str, ParsedSheet], names: dict[Kind, dict[str, str]]) -> None:
+    for sheet_name, sheet in parsed.items():
+        if sheet.sheet.kind is None:
+            continue
+        for column_name, kind in REFERENCES.items():
+            if column_name not in sheet.columns:
+                continue
+            for row, fields in sheet.rows:
+                value = fields.get(column_name)
+                if not value or value is _INVALID:
+                    continue
+                for ref in values.split_list(value) if column_name == "servers" else [value]:
+                    if ref.casefold() not in names[kind]:
+                        reader.error(sheet.title, row, sheet.columns[column_name],
+                                     f"{column_name} {values.show(ref)} names no {kind.value} on the {_sheet_of(kind)} sheet")
+
+
+def _sheet_of(kind: Kind) -> str:
+    return next(s.name for s in SHEETS if s.kind == kind)
+
+
+def _dependencies(reader: Reader, parsed: ParsedSheet, inventory: Inventory,
+                  names: dict[Kind, dict[str, str]], municipality: str) -> None:
+    cols = parsed.columns
+    for row, fields in parsed.rows:
+        if any(fields.get(c) is _INVALID for c in ("from_kind", "from_name", "to_kind", "to_name", "kind")):
+            continue
+        from_kind, to_kind = Kind(fields["from_kind"]), Kind(fields["to_kind"])
+        if fields["from_name"].casefold() not in names[from_kind]:
+            reader.error(parsed.title, row, cols["from_name"],
+                         f"from_name {values.show(fields['from_name'])} names no {from_kind.value} in this workbook")
+        other = fields.get("to_municipality")
+        same = not other or other is _INVALID or other.casefold() == municipality.casefold()
+        if same and fields["to_name"].casefold() not in names[to_kind]:
+            reader.error(parsed.title, row, cols["to_name"],
+                         f"to_name {values.show(fields['to_name'])} names no {to_kind.value} in this workbook")
+        if fields.get("strength") is _INVALID or fields.get("note") is _INVALID:
+            continue
+        inventory.dependencies.append(DependencyRecord(
+            from_kind=from_kind.value, from_name=fields["from_name"], to_kind=to_kind.value,
+            to_name=fields["to_name"], kind=fields["kind"], strength=fields.get("strength") or "hard",
+            to_municipality=None if same else other, note=fields.get("note"), row=row,
+        ))
+
+
+def columns_of(sheet: Sheet) -> list[Column]:
+    return list(sheet.columns)

@@ -1,0 +1,123 @@
+"""Database location, engine, schema migrations and transactions.
+
+The default is an embedded SQLite file (`planner.db` in the working directory);
+`--db URL` or `PLANNER_DB` selects another file or a PostgreSQL server. The schema is
+owned by Alembic migrations from the first release, so a user's database survives
+upgrades: `open_database` upgrades a database this program created, and refuses one
+that a newer program wrote.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, create_engine
+
+from planner import models  # noqa: F401  (registers the tables)
+from planner.errors import PlannerError
+
+DEFAULT_DB = "planner.db"
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def database_url(db: str | None = None) -> str:
+    """Turn `--db` / `PLANNER_DB` / the default into an SQLAlchemy URL."""
+    value = db or os.environ.get("PLANNER_DB") or DEFAULT_DB
+    if "://" in value:
+        if value.startswith("postgresql://"):
+            value = "postgresql+psycopg://" + value[len("postgresql://"):]
+        return value
+    return f"sqlite:///{Path(value).expanduser().resolve()}"
+
+
+def make_engine(url: str) -> Engine:
+    """An engine with the SQLite settings a multi-process tool needs (WAL, FK checks, waits)."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 60})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+            # pysqlite's own transaction handling is off so that BEGIN IMMEDIATE below works.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):  # type: ignore[no-untyped-def]
+            # Take the write lock at the start: two writers queue instead of deadlocking.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    config.attributes["engine"] = engine
+    return config
+
+
+def head_revision(engine: Engine) -> str:
+    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head() or ""
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to `revision` (default: this program's newest)."""
+    command.upgrade(alembic_config(engine), revision)
+
+
+def open_database(db: str | None = None, *, create: bool = True) -> Engine:
+    """Open the database, creating or upgrading its schema; refuse a newer one."""
+    url = database_url(db)
+    engine = make_engine(url)
+    try:
+        current = current_revision(engine)
+    except Exception as exc:  # driver errors: unreachable server, not a database, …
+        raise PlannerError(f"cannot open database {engine.url.render_as_string()}: {_first_line(exc)}") from exc
+    script = ScriptDirectory.from_config(alembic_config(engine))
+    known = {rev.revision for rev in script.walk_revisions()}
+    if current is not None and current not in known:
+        raise PlannerError(
+            f"the database {engine.url.render_as_string()} was written by a newer version of planner "
+            f"(schema {current}); upgrade planner before using it"
+        )
+    if current != script.get_current_head():
+        if current is None and not create:
+            raise PlannerError(f"no planner database at {engine.url.render_as_string()}")
+        upgrade(engine)
+    return engine
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Session]:
+    """One all-or-nothing unit of work: commit on success, roll back on any error."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

@@ -1,0 +1,47 @@
+"""Import orchestration: read every file, validate everything, then write in one go."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+
+from inventories.records import Inventory
+from planner.errors import ImportFailed, PlannerError
+from planner.inventory import ImportReport, import_inventories
+
+
+def read_file(path: Path, municipality: str | None = None) -> Inventory:
+    """Read one inventory file (the template format; other formats are detected by `inventories.detect`)."""
+    from inventories.template_reader import read_template
+
+    return read_template(path, label=str(path), municipality=municipality)
+
+
+def import_files(engine: Engine | Callable[[], Engine], files: Sequence[Path], *, dry_run: bool = False,
+                 municipality: str | None = None) -> list[ImportReport]:
+    """Validate all files first; write all of them in one transaction only if all are valid."""
+    if not files:
+        raise PlannerError("no files given")
+    inventories: list[Inventory] = []
+    problems: list[str] = []
+    for path in files:
+        try:
+            inventories.append(read_file(Path(path), municipality))
+        except ImportFailed as exc:
+            problems.extend(exc.problems)
+        except PlannerError as exc:
+            problems.append(str(exc))
+    seen: dict[str, str] = {}
+    for inventory in inventories:
+        key = inventory.municipality.casefold()
+        if key in seen and inventory.mode == "replace":
+            problems.append(f"{inventory.source}: municipality {inventory.municipality!r} is also in {seen[key]}; "
+                            "import one workbook per municipality")
+        seen.setdefault(key, inventory.source)
+    if problems:
+        raise ImportFailed(problems)
+    if callable(engine) and not isinstance(engine, Engine):
+        engine = engine()
+    return import_inventories(engine, inventories, dry_run=dry_run)

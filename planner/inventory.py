@@ -1,0 +1,178 @@
+"""Storing validated inventories and counting what is stored.
+
+An import is one transaction: the municipality's items are upserted by case-insensitive
+name (ids stay stable, so a re-import of the same file changes nothing), items the file
+no longer lists are removed (template imports), and the explicit dependencies are made
+equal to the file's. Any error rolls everything back.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from inventories.records import Inventory
+from inventories.schema import Kind
+from planner.db import transaction
+from planner.models import ITEM_TABLES, Dependency, Municipality, WorkplaceGroup, name_key
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or, with dry_run, would do) for one municipality."""
+
+    municipality: str
+    source: str
+    created: Counter[str] = field(default_factory=Counter)
+    updated: Counter[str] = field(default_factory=Counter)
+    removed: Counter[str] = field(default_factory=Counter)
+    unchanged: Counter[str] = field(default_factory=Counter)
+    warnings: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        def fmt(counter: Counter[str]) -> str:
+            return str(sum(counter.values()))
+
+        return (f"{self.source}: {self.municipality}: {fmt(self.created)} created, {fmt(self.updated)} updated, "
+                f"{fmt(self.removed)} removed, {fmt(self.unchanged)} unchanged")
+
+
+def store(session: Session, inventory: Inventory) -> ImportReport:
+    """Write one inventory into an open transaction (the caller commits or rolls back)."""
+    report = ImportReport(inventory.municipality, inventory.source, warnings=list(inventory.warnings))
+    municipality = session.execute(
+        select(Municipality).where(Municipality.name_key == name_key(inventory.municipality))
+    ).scalars().first()
+    if municipality is None:
+        municipality = Municipality(name=inventory.municipality, name_key=name_key(inventory.municipality))
+        session.add(municipality)
+        session.flush()
+        report.created["municipality"] += 1
+    _assign(municipality, {"source": inventory.source, **inventory.municipality_fields})
+    assert municipality.id is not None
+    by_kind: dict[str, list[Any]] = {kind.value: [] for kind in Kind}
+    for item in inventory.items:
+        by_kind[item.kind.value].append(item)
+    for kind, table in ITEM_TABLES.items():
+        existing = {
+            row.name_key: row
+            for row in session.execute(select(table).where(table.municipality_id == municipality.id)).scalars()
+        }
+        listed = set()
+        for item in by_kind[kind]:
+            key = name_key(item.name)
+            listed.add(key)
+            fields = {"name": item.name, "source_row": item.row, **item.fields}
+            row = existing.get(key)
+            if row is None:
+                session.add(table(municipality_id=municipality.id, name_key=key, **fields))
+                report.created[kind] += 1
+            elif _assign(row, fields, keep_blank=inventory.mode == "merge"):
+                report.updated[kind] += 1
+            else:
+                report.unchanged[kind] += 1
+        if inventory.mode == "replace":
+            for key, row in existing.items():
+                if key not in listed:
+                    session.delete(row)
+                    report.removed[kind] += 1
+    _store_dependencies(session, municipality.id, inventory, report)
+    session.flush()
+    return report
+
+
+def _assign(row: Any, fields: dict[str, Any], keep_blank: bool = False) -> bool:
+    """Set fields on a row; return whether anything changed."""
+    changed = False
+    for name, value in fields.items():
+        if name == "source_row":
+            setattr(row, name, value)
+            continue
+        if keep_blank and value is None:
+            continue
+        if getattr(row, name) != value:
+            setattr(row, name, value)
+            changed = True
+    return changed
+
+
+def _store_dependencies(session: Session, municipality_id: int, inventory: Inventory, report: ImportReport) -> None:
+    rows = session.execute(select(Dependency).where(Dependency.municipality_id == municipality_id)).scalars().all()
+    existing: dict[tuple[str, ...], Dependency] = {}
+    for row in rows:
+        key = _dep_key(row)
+        if key in existing:
+            session.delete(row)
+        else:
+            existing[key] = row
+    wanted = {}
+    for dep in inventory.dependencies:
+        wanted.setdefault(dep.key(), dep)
+    for key, dep in wanted.items():
+        if key in existing:
+            existing[key].source_row = dep.row
+            report.unchanged["dependency"] += 1
+            continue
+        session.add(Dependency(
+            municipality_id=municipality_id, from_kind=dep.from_kind, from_name=dep.from_name,
+            to_kind=dep.to_kind, to_name=dep.to_name, to_municipality=dep.to_municipality,
+            kind=dep.kind, strength=dep.strength, note=dep.note, source_row=dep.row,
+        ))
+        report.created["dependency"] += 1
+    if inventory.mode == "replace":
+        for key, row in existing.items():
+            if key not in wanted:
+                session.delete(row)
+                report.removed["dependency"] += 1
+
+
+def _dep_key(row: Dependency) -> tuple[str, ...]:
+    return (row.from_kind, row.from_name.casefold(), row.to_kind, row.to_name.casefold(),
+            (row.to_municipality or "").casefold(), row.kind, row.strength, row.note or "")
+
+
+def import_inventories(engine: Engine, inventories: list[Inventory], *, dry_run: bool = False) -> list[ImportReport]:
+    """Store several inventories in ONE transaction: all land or none do."""
+    reports: list[ImportReport] = []
+    with transaction(engine) as session:
+        for inventory in inventories:
+            reports.append(store(session, inventory))
+        if dry_run:
+            session.rollback()
+    return reports
+
+
+def remove_municipality(engine: Engine, name: str) -> bool:
+    with transaction(engine) as session:
+        row = session.execute(select(Municipality).where(Municipality.name_key == name_key(name))).scalars().first()
+        if row is None:
+            return False
+        for table in (*ITEM_TABLES.values(), Dependency):
+            session.execute(delete(table).where(table.municipality_id == row.id))
+        session.delete(row)
+    return True
+
+
+COUNT_KEYS = ("sites", "networks", "directories", "servers", "applications", "workplaces")
+
+
+def counts(engine: Engine) -> dict[str, dict[str, int]]:
+    """Items per municipality and kind, in the `planner inventory --json` shape."""
+    with Session(engine) as session:
+        municipalities = session.execute(select(Municipality.id, Municipality.name).order_by(Municipality.name)).all()
+        result: dict[str, dict[str, int]] = {name: {key: 0 for key in (*COUNT_KEYS, "pcs", "dependencies")}
+                                             for _, name in municipalities}
+        names = dict(municipalities)
+        for key, table in zip(COUNT_KEYS, ITEM_TABLES.values()):
+            for mid, n in session.execute(select(table.municipality_id, func.count()).group_by(table.municipality_id)).all():
+                result[names[mid]][key] = n
+        for mid, n in session.execute(select(WorkplaceGroup.municipality_id, func.sum(WorkplaceGroup.pcs)).group_by(WorkplaceGroup.municipality_id)).all():
+            result[names[mid]]["pcs"] = int(n or 0)
+        for mid, n in session.execute(select(Dependency.municipality_id, func.count()).group_by(Dependency.municipality_id)).all():
+            result[names[mid]]["dependencies"] = n
+    return result

@@ -1,0 +1,208 @@
+"""All database tables in one module.
+
+Every inventory item is identified by (municipality, kind, name); `name_key` holds the
+case-folded name so that uniqueness is case-insensitive on SQLite and PostgreSQL alike.
+References between items (a server's network, an application's servers) are stored as
+the names the user wrote: the graph resolves them, and `planner check` reports the ones
+that name nothing, which keeps an import of one municipality independent of the others.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def name_key(name: str) -> str:
+    """The case-insensitive identity of a name (casefold handles ß, æøå/åäö alike)."""
+    return name.strip().casefold()
+
+
+class Municipality(SQLModel, table=True):
+    __tablename__ = "municipality"
+    __table_args__ = (UniqueConstraint("name_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    name_key: str = Field(index=True)
+    code: str | None = None
+    employees: float | None = None
+    users: int | None = None
+    country: str | None = None
+    source: str | None = None
+    imported_at: datetime = Field(default_factory=utcnow)
+
+
+class ItemBase(SQLModel):
+    """Fields every inventory item has."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    municipality_id: int = Field(foreign_key="municipality.id", index=True)
+    name: str
+    name_key: str
+    source_row: int | None = None
+
+
+class Site(ItemBase, table=True):
+    __tablename__ = "site"
+    __table_args__ = (UniqueConstraint("municipality_id", "name_key"),)
+    type: str | None = None
+    network: str | None = None
+    users: int | None = None
+    address: str | None = None
+
+
+class Network(ItemBase, table=True):
+    __tablename__ = "network"
+    __table_args__ = (UniqueConstraint("municipality_id", "name_key"),)
+    kind: str = "other"
+    cidr: str | None = None
+    vlan: int | None = None
+    site: str | None = None
+    bandwidth_mbps: float | None = None
+
+
+class Directory(ItemBase, table=True):
+    __tablename__ = "directory"
+    __table_args__ = (UniqueConstraint("municipality_id", "name_key"),)
+    type: str | None = None
+    forest: str | None = None
+    user_accounts: int | None = None
+    computer_accounts: int | None = None
+
+
+class Server(ItemBase, table=True):
+    __tablename__ = "server"
+    __table_args__ = (UniqueConstraint("municipality_id", "name_key"),)
+    os: str | None = None
+    os_version: str | None = None
+    virtual: bool | None = None
+    host: str | None = None
+    cluster: str | None = None
+    vcpu: int | None = None
+    ram_gb: float | None = None
+    storage_gb: float | None = None
+    network: str | None = None
+    directory: str | None = None
+    environment: str | None = None
+    criticality: str | None = None
+    site: str | None = None
+    ip: str | None = None
+    effort_hours: float | None = None
+    downtime_hours: float | None = None
+    owner: str | None = None
+
+
+class Application(ItemBase, table=True):
+    __tablename__ = "application"
+    __table_args__ = (UniqueConstraint("municipality_id", "name_key"),)
+    function: str | None = None
+    vendor: str | None = None
+    version: str | None = None
+    criticality: str | None = None
+    users: int | None = None
+    strategy: str | None = None
+    target: str | None = None
+    servers: str | None = Field(default=None, sa_column=Column(Text))
+    directory: str | None = None
+    owner: str | None = None
+    effort_hours: float | None = None
+    downtime_hours: float | None = None
+    blackout: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class WorkplaceGroup(ItemBase, table=True):
+    __tablename__ = "workplace"
+    __table_args__ = (UniqueConstraint("municipality_id", "name_key"),)
+    site: str | None = None
+    pcs: int = 0
+    users: int | None = None
+    os: str | None = None
+    directory: str | None = None
+    network: str | None = None
+    effort_hours: float | None = None
+
+
+class Dependency(SQLModel, table=True):
+    """An explicit dependency row: `from` needs `to`."""
+
+    __tablename__ = "dependency"
+    id: int | None = Field(default=None, primary_key=True)
+    municipality_id: int = Field(foreign_key="municipality.id", index=True)
+    from_kind: str
+    from_name: str
+    to_kind: str
+    to_name: str
+    to_municipality: str | None = None
+    kind: str
+    strength: str = "hard"
+    note: str | None = Field(default=None, sa_column=Column(Text))
+    source_row: int | None = None
+
+
+class Plan(SQLModel, table=True):
+    """One optimiser run: configuration, honest solver figures, and the greedy baseline."""
+
+    __tablename__ = "plan"
+    id: int | None = Field(default=None, primary_key=True)
+    created: datetime = Field(default_factory=utcnow)
+    parent_id: int | None = Field(default=None, foreign_key="plan.id")
+    frozen_through: int = 0
+    config_toml: str = Field(default="", sa_column=Column(Text))
+    status: str
+    waves_used: int = 0
+    objective_json: str = Field(default="{}", sa_column=Column(Text))
+    bound_json: str = Field(default="{}", sa_column=Column(Text))
+    gap_json: str = Field(default="{}", sa_column=Column(Text))
+    phases_json: str = Field(default="[]", sa_column=Column(Text))
+    greedy_json: str = Field(default="{}", sa_column=Column(Text))
+    lower_bound_waves: int = 0
+    solve_seconds: float = 0.0
+    first_solution_seconds: float = 0.0
+    seed: int = 0
+    workers: int = 1
+    time_limit: float = 0.0
+
+
+class PlanItem(SQLModel, table=True):
+    """The wave of one item in one plan; items are named by id text so a plan outlives re-imports."""
+
+    __tablename__ = "plan_item"
+    __table_args__ = (UniqueConstraint("plan_id", "item_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    item_id: str
+    municipality: str
+    kind: str
+    name: str
+    wave: int
+    move_group: str
+    effort_hours: float = 0.0
+    downtime_hours: float = 0.0
+    pinned: int | None = None
+
+
+class Pin(SQLModel, table=True):
+    """A wave pin handed back by a project manager (`planner import-pins`)."""
+
+    __tablename__ = "pin"
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: str = Field(index=True, unique=True)
+    wave: int
+    source: str | None = None
+    created: datetime = Field(default_factory=utcnow)
+
+
+ITEM_TABLES: dict[str, type[ItemBase]] = {
+    "site": Site,
+    "network": Network,
+    "directory": Directory,
+    "server": Server,
+    "application": Application,
+    "workplace": WorkplaceGroup,
+}

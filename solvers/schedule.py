@@ -1,0 +1,780 @@
+"""Resource-constrained project scheduling (RCPSP) on OR-Tools CP-SAT.
+
+A plain problem goes in and a plain result comes out: `ScheduleProblem` holds tasks with
+integer durations, renewable resources with constant capacities, finish-to-start
+precedences, release dates and deadlines; `solve()` minimises the end of the last task.
+
+The solver never claims more than it proved: a result is "optimal" only when CP-SAT proved
+it or a lower bound (critical path, resource energy, CP-SAT's bound) meets the makespan.
+`serial_sgs()` is the greedy baseline and the solution hint; `check_schedule()` recomputes
+feasibility independently of both, and every solution `solve()` returns has passed it.
+
+Deadlines are hard by default, so a cutover window that cannot be met gives "infeasible",
+usually before CP-SAT starts (a forward pass over releases, durations and precedences).
+`solve(..., allow_late=True)` makes them soft instead: it minimises the total lateness
+first and the makespan second, and `tasks_over_deadline()` lists the overshoot per task.
+
+This module imports neither sqlmodel nor networkx (see docs/STYLE: solvers/ is plain).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from numbers import Integral
+
+from ortools.sat.python import cp_model
+
+__all__ = [
+    "ScheduleProblem",
+    "ScheduleResult",
+    "check_schedule",
+    "lower_bound",
+    "priority_rules",
+    "serial_sgs",
+    "solve",
+    "tasks_over_deadline",
+]
+
+STATUSES = ("optimal", "feasible", "infeasible", "unknown", "invalid")
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, Integral) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True)
+class ScheduleProblem:
+    """Tasks with integer durations on renewable resources; minimise the end of the last task.
+
+    Indices are the currency: task `t` is `names[t]`, resource `r` is `resources[r]`.
+    `deadline[t]` may be None for a task without one. `horizon`, when given, is a hard
+    upper bound on every end; None lets the solver pick a safe one.
+    """
+
+    names: tuple[str, ...]
+    durations: tuple[int, ...]
+    resources: tuple[str, ...]
+    capacities: tuple[int, ...]
+    demands: tuple[tuple[int, ...], ...]
+    precedence: tuple[tuple[int, int], ...] = ()
+    release: tuple[int, ...] = ()
+    deadline: tuple[int | None, ...] = ()
+    horizon: int | None = None
+    # Lookups computed once in __post_init__ (successors, predecessors, topological order).
+    _succ: tuple[tuple[int, ...], ...] = field(default=(), init=False, repr=False, compare=False)
+    _pred: tuple[tuple[int, ...], ...] = field(default=(), init=False, repr=False, compare=False)
+    _order: tuple[int, ...] = field(default=(), init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for name in ("names", "durations", "resources", "capacities", "demands",
+                     "precedence", "release", "deadline"):
+            value = getattr(self, name)
+            if not isinstance(value, tuple):
+                object.__setattr__(self, name, tuple(value))
+        object.__setattr__(self, "demands", tuple(tuple(row) for row in self.demands))
+        object.__setattr__(self, "precedence", tuple(tuple(p) for p in self.precedence))
+        self._validate()
+
+    @property
+    def num_tasks(self) -> int:
+        return len(self.names)
+
+    @property
+    def num_resources(self) -> int:
+        return len(self.resources)
+
+    @property
+    def successors(self) -> tuple[tuple[int, ...], ...]:
+        return self._succ
+
+    @property
+    def predecessors(self) -> tuple[tuple[int, ...], ...]:
+        return self._pred
+
+    @property
+    def topological_order(self) -> tuple[int, ...]:
+        return self._order
+
+    def release_of(self, task: int) -> int:
+        return self.release[task] if self.release else 0
+
+    def deadline_of(self, task: int) -> int | None:
+        return self.deadline[task] if self.deadline else None
+
+    def _validate(self) -> None:
+        n, k = len(self.names), len(self.resources)
+        if len(set(self.names)) != n:
+            dup = next(x for x in self.names if self.names.count(x) > 1)
+            raise ValueError(f"task name {dup!r} appears more than once.")
+        if len(set(self.resources)) != k:
+            dup = next(x for x in self.resources if self.resources.count(x) > 1)
+            raise ValueError(f"resource name {dup!r} appears more than once.")
+        if len(self.durations) != n:
+            raise ValueError(f"durations has {len(self.durations)} entries for {n} tasks.")
+        for t, d in enumerate(self.durations):
+            if not _is_int(d) or d < 0:
+                raise ValueError(f"task {self.names[t]!r} has duration {d!r}; "
+                                 "durations must be integers >= 0.")
+        if len(self.capacities) != k:
+            raise ValueError(f"capacities has {len(self.capacities)} entries for {k} resources.")
+        for r, c in enumerate(self.capacities):
+            if not _is_int(c) or c < 0:
+                raise ValueError(f"resource {self.resources[r]!r} has capacity {c!r}; "
+                                 "capacities must be integers >= 0.")
+        if len(self.demands) != n:
+            raise ValueError(f"demands has {len(self.demands)} rows for {n} tasks.")
+        for t, row in enumerate(self.demands):
+            if len(row) != k:
+                raise ValueError(f"task {self.names[t]!r} has {len(row)} demands "
+                                 f"for {k} resources.")
+            for r, q in enumerate(row):
+                if not _is_int(q) or q < 0:
+                    raise ValueError(f"task {self.names[t]!r} demands {q!r} of resource "
+                                     f"{self.resources[r]!r}; demands must be integers >= 0.")
+                if q > self.capacities[r]:
+                    raise ValueError(f"task {self.names[t]!r} demands {q} of resource "
+                                     f"{self.resources[r]!r} but its capacity is "
+                                     f"{self.capacities[r]}.")
+        for pair in self.precedence:
+            if len(pair) != 2 or not all(_is_int(x) for x in pair):
+                raise ValueError(f"precedence {pair!r} is not a pair of task indices.")
+            a, b = pair
+            if not (0 <= a < n and 0 <= b < n):
+                raise ValueError(f"precedence {pair!r} refers to a task index outside 0..{n - 1}.")
+            if a == b:
+                raise ValueError(f"task {self.names[a]!r} cannot precede itself.")
+        if self.release:
+            if len(self.release) != n:
+                raise ValueError(f"release has {len(self.release)} entries for {n} tasks.")
+            for t, x in enumerate(self.release):
+                if not _is_int(x) or x < 0:
+                    raise ValueError(f"task {self.names[t]!r} has release {x!r}; "
+                                     "releases must be integers >= 0.")
+        if self.deadline:
+            if len(self.deadline) != n:
+                raise ValueError(f"deadline has {len(self.deadline)} entries for {n} tasks.")
+            for t, x in enumerate(self.deadline):
+                if x is not None and (not _is_int(x) or x < 0):
+                    raise ValueError(f"task {self.names[t]!r} has deadline {x!r}; "
+                                     "deadlines must be integers >= 0 or None.")
+        if self.horizon is not None and (not _is_int(self.horizon) or self.horizon < 0):
+            raise ValueError(f"horizon is {self.horizon!r}; it must be an integer >= 0 or None.")
+
+        succ: list[list[int]] = [[] for _ in range(n)]
+        pred: list[list[int]] = [[] for _ in range(n)]
+        for a, b in dict.fromkeys(self.precedence):  # duplicates are harmless; drop them
+            succ[a].append(b)
+            pred[b].append(a)
+        order = _topological_order(succ, pred)
+        if order is None:
+            cycle = _find_cycle(succ)
+            path = " -> ".join(self.names[t] for t in cycle)
+            raise ValueError(f"precedence has a cycle: {path}.")
+        object.__setattr__(self, "_succ", tuple(tuple(s) for s in succ))
+        object.__setattr__(self, "_pred", tuple(tuple(p) for p in pred))
+        object.__setattr__(self, "_order", tuple(order))
+
+
+def _topological_order(succ: list[list[int]], pred: list[list[int]]) -> list[int] | None:
+    """Kahn's algorithm, smallest index first so the order is reproducible; None on a cycle."""
+    import heapq
+
+    indegree = [len(p) for p in pred]
+    ready = [t for t, d in enumerate(indegree) if d == 0]
+    heapq.heapify(ready)
+    order: list[int] = []
+    while ready:
+        t = heapq.heappop(ready)
+        order.append(t)
+        for s in succ[t]:
+            indegree[s] -= 1
+            if indegree[s] == 0:
+                heapq.heappush(ready, s)
+    return order if len(order) == len(succ) else None
+
+
+def _find_cycle(succ: list[list[int]]) -> list[int]:
+    """One cycle of the precedence graph, closed (first == last), for the error message."""
+    colour = [0] * len(succ)  # 0 new, 1 on stack, 2 done
+    stack: list[int] = []
+    for root in range(len(succ)):
+        if colour[root]:
+            continue
+        work = [(root, iter(succ[root]))]
+        colour[root] = 1
+        stack.append(root)
+        while work:
+            node, it = work[-1]
+            nxt = next(it, None)
+            if nxt is None:
+                work.pop()
+                stack.pop()
+                colour[node] = 2
+            elif colour[nxt] == 1:
+                return stack[stack.index(nxt):] + [nxt]
+            elif colour[nxt] == 0:
+                colour[nxt] = 1
+                stack.append(nxt)
+                work.append((nxt, iter(succ[nxt])))
+    return []
+
+
+@dataclass(frozen=True)
+class ScheduleResult:
+    """What `solve()` found and proved.
+
+    `starts` is empty and `makespan` is inf when there is no schedule, never None.
+    `bound` is a proven lower bound on the makespan (inf when infeasible); with
+    `allow_late=True` it bounds the makespan of schedules no later in total than this one.
+    `lateness` is the total lateness of `starts` (sum over tasks of end - deadline, if
+    positive); it is 0 unless `allow_late=True`. `message` says why, for infeasible,
+    unknown and invalid results.
+    """
+
+    status: str
+    starts: tuple[int, ...]
+    makespan: float
+    bound: float
+    gap: float
+    runtime: float
+    greedy_makespan: float
+    lateness: int = 0
+    message: str = ""
+
+    def ends(self, problem: ScheduleProblem) -> tuple[int, ...]:
+        return tuple(s + d for s, d in zip(self.starts, problem.durations))
+
+    def is_feasible(self) -> bool:
+        return self.status in ("optimal", "feasible")
+
+    def summary(self) -> str:
+        return (f"{self.status}: makespan {self.makespan:g}, bound {self.bound:g}, "
+                f"gap {self.gap:.1%}, greedy {self.greedy_makespan:g}, "
+                f"{self.runtime:.2f} s")
+
+
+# --------------------------------------------------------------------------- checking
+
+
+def check_schedule(problem: ScheduleProblem, starts: Sequence[int]) -> list[str]:
+    """Every violated constraint of `starts`, as human-readable sentences; [] if feasible.
+
+    Written independently of the model and the greedy scheduler, so it can audit both.
+    """
+    n = problem.num_tasks
+    if len(starts) != n:
+        return [f"schedule has {len(starts)} starts for {n} tasks."]
+    names, dur = problem.names, problem.durations
+    problems: list[str] = []
+    for t in range(n):
+        s = starts[t]
+        if not _is_int(s):
+            problems.append(f"task {names[t]!r} starts at {s!r}, which is not an integer.")
+            continue
+        if s < problem.release_of(t):
+            problems.append(f"task {names[t]!r} starts at {s}, before its release "
+                            f"{problem.release_of(t)}.")
+        dl = problem.deadline_of(t)
+        if dl is not None and s + dur[t] > dl:
+            problems.append(f"task {names[t]!r} ends at {s + dur[t]}, after its deadline {dl}.")
+        if problem.horizon is not None and s + dur[t] > problem.horizon:
+            problems.append(f"task {names[t]!r} ends at {s + dur[t]}, after the horizon "
+                            f"{problem.horizon}.")
+    if problems and any("not an integer" in p for p in problems):
+        return problems
+    for a, b in problem.precedence:
+        if starts[b] < starts[a] + dur[a]:
+            problems.append(f"task {names[b]!r} starts at {starts[b]} before its predecessor "
+                            f"{names[a]!r} ends at {starts[a] + dur[a]}.")
+    for r in range(problem.num_resources):
+        cap = problem.capacities[r]
+        events: list[tuple[int, int, int]] = []  # (time, +1 start / -1 end sorted ends first)
+        for t in range(n):
+            q = problem.demands[t][r]
+            if q and dur[t]:
+                events.append((starts[t], 1, t))
+                events.append((starts[t] + dur[t], 0, t))
+        events.sort()
+        running: set[int] = set()
+        load = 0
+        for i, (when, kind, t) in enumerate(events):
+            if kind == 0:
+                running.discard(t)
+                load -= problem.demands[t][r]
+                continue
+            running.add(t)
+            load += problem.demands[t][r]
+            next_same = i + 1 < len(events) and events[i + 1][:2] == (when, 1)
+            if load > cap and not next_same:
+                who = ", ".join(names[x] for x in sorted(running))
+                problems.append(f"resource {problem.resources[r]!r} needs {load} at time "
+                                f"{when} but has {cap} (tasks {who}).")
+    return problems
+
+
+def tasks_over_deadline(problem: ScheduleProblem, result: ScheduleResult) -> dict[int, int]:
+    """Task index -> time units past its deadline, for the tasks that end late in `result`.
+
+    Empty for a result without a schedule or without late tasks; meant for
+    `solve(..., allow_late=True)`, where it says which cutover steps overrun the window.
+    """
+    if not result.starts:
+        return {}
+    late: dict[int, int] = {}
+    for t, end in enumerate(result.ends(problem)):
+        dl = problem.deadline_of(t)
+        if dl is not None and end > dl:
+            late[t] = end - dl
+    return late
+
+
+def _total_lateness(problem: ScheduleProblem, starts: Sequence[int]) -> int:
+    return sum(
+        max(0, starts[t] + problem.durations[t] - dl)
+        for t in range(problem.num_tasks)
+        if (dl := problem.deadline_of(t)) is not None
+    )
+
+
+# ------------------------------------------------------------------- static bounds
+
+
+@dataclass(frozen=True)
+class _Windows:
+    """Earliest starts and tails from the precedence graph alone (resources ignored)."""
+
+    earliest: tuple[int, ...]  # earliest start, from releases and predecessors
+    tail: tuple[int, ...]  # longest chain of durations after the task ends
+    critical_path: int  # max over tasks of earliest + duration + tail
+    energy: int  # max over resources of ceil(sum of duration * demand / capacity)
+
+
+def _windows(problem: ScheduleProblem) -> _Windows:
+    n, dur = problem.num_tasks, problem.durations
+    earliest = [problem.release_of(t) for t in range(n)]
+    for t in problem.topological_order:
+        for s in problem.successors[t]:
+            earliest[s] = max(earliest[s], earliest[t] + dur[t])
+    tail = [0] * n
+    for t in reversed(problem.topological_order):
+        for s in problem.successors[t]:
+            tail[t] = max(tail[t], dur[s] + tail[s])
+    cp = max((earliest[t] + dur[t] for t in range(n)), default=0)
+    energy = 0
+    for r, cap in enumerate(problem.capacities):
+        work = sum(dur[t] * problem.demands[t][r] for t in range(n))
+        if work and cap:
+            energy = max(energy, -(-work // cap))
+    return _Windows(tuple(earliest), tuple(tail), cp, energy)
+
+
+def lower_bound(problem: ScheduleProblem) -> int:
+    """Critical path (with releases) and resource energy bound on the makespan."""
+    w = _windows(problem)
+    return max(w.critical_path, w.energy)
+
+
+def _deadline_conflict(problem: ScheduleProblem, w: _Windows) -> str:
+    """A sentence naming a task that cannot meet its deadline or the horizon, or ''."""
+    latest_end: list[float] = [math.inf] * problem.num_tasks
+    for t in range(problem.num_tasks):
+        dl = problem.deadline_of(t)
+        if dl is not None:
+            latest_end[t] = dl
+        if problem.horizon is not None:
+            latest_end[t] = min(latest_end[t], problem.horizon)
+    for t in reversed(problem.topological_order):
+        for s in problem.successors[t]:
+            latest_end[t] = min(latest_end[t], latest_end[s] - problem.durations[s])
+    for t in problem.topological_order:
+        end = w.earliest[t] + problem.durations[t]
+        if end > latest_end[t]:
+            return (f"task {problem.names[t]!r} cannot end before {end} (releases and "
+                    f"predecessors) but must end by {latest_end[t]:g} (deadlines, horizon "
+                    "and successors).")
+    return ""
+
+
+# ------------------------------------------------------------------ greedy baseline
+
+
+def priority_rules(problem: ScheduleProblem) -> dict[str, tuple[float, ...]]:
+    """Classic serial-SGS priority rules; a lower value is scheduled first.
+
+    lft: latest finish time, lst: latest start time, mts: most total successors,
+    grpw: greatest rank positional weight, spt: shortest processing time.
+    """
+    n, dur = problem.num_tasks, problem.durations
+    w = _windows(problem)
+    length = max(w.critical_path, max((w.earliest[t] + dur[t] + w.tail[t] for t in range(n)),
+                                      default=0))
+    lft = tuple(float(length - w.tail[t]) for t in range(n))
+    lst = tuple(lft[t] - dur[t] for t in range(n))
+    reach: list[set[int]] = [set() for _ in range(n)]
+    for t in reversed(problem.topological_order):
+        for s in problem.successors[t]:
+            reach[t].add(s)
+            reach[t] |= reach[s]
+    mts = tuple(-float(len(reach[t])) for t in range(n))
+    grpw = tuple(-float(dur[t] + sum(dur[s] for s in problem.successors[t])) for t in range(n))
+    spt = tuple(float(d) for d in dur)
+    return {"lft": lft, "lst": lst, "mts": mts, "grpw": grpw, "spt": spt}
+
+
+class _Profile:
+    """Piecewise-constant resource usage: breakpoints times[k] with usage[k] on [times[k], times[k+1])."""
+
+    def __init__(self, num_resources: int) -> None:
+        self.times: list[int] = [0]
+        self.usage: list[list[int]] = [[0] * num_resources]
+
+    def _split(self, when: int) -> int:
+        """Index of the segment starting exactly at `when`, splitting one if needed."""
+        import bisect
+
+        k = bisect.bisect_right(self.times, when) - 1
+        if self.times[k] == when:
+            return k
+        self.times.insert(k + 1, when)
+        self.usage.insert(k + 1, list(self.usage[k]))
+        return k + 1
+
+    def earliest_fit(self, start: int, duration: int, demand: Sequence[int],
+                     capacity: Sequence[int]) -> int:
+        """First time >= start at which `demand` fits for `duration` units."""
+        import bisect
+
+        if duration == 0 or not any(demand):
+            return start
+        active = [r for r, q in enumerate(demand) if q]
+        t = start
+        while True:
+            k = bisect.bisect_right(self.times, t) - 1
+            ok = True
+            while k < len(self.times) and self.times[k] < t + duration:
+                use = self.usage[k]
+                if any(use[r] + demand[r] > capacity[r] for r in active):
+                    t = self.times[k + 1]  # the last segment is always empty, so k+1 exists
+                    ok = False
+                    break
+                k += 1
+            if ok:
+                return t
+
+    def add(self, start: int, duration: int, demand: Sequence[int]) -> None:
+        if duration == 0 or not any(demand):
+            return
+        first = self._split(start)
+        last = self._split(start + duration)
+        for k in range(first, last):
+            row = self.usage[k]
+            for r, q in enumerate(demand):
+                row[r] += q
+
+
+def serial_sgs(problem: ScheduleProblem,
+               priority: Sequence[float] | None = None) -> tuple[int, ...] | None:
+    """Serial schedule generation scheme: a feasible schedule, or None if a deadline or the horizon is missed.
+
+    Repeatedly takes the eligible task (all predecessors scheduled) with the lowest
+    `priority` value, ties by index, and starts it as early as releases, predecessors
+    and resources allow. `priority` defaults to the latest finish time rule. SGS never
+    delays a task on purpose, so None does not prove that no schedule exists.
+    """
+    n, dur = problem.num_tasks, problem.durations
+    if priority is None:
+        priority = priority_rules(problem)["lft"]
+    if len(priority) != n:
+        raise ValueError(f"priority has {len(priority)} entries for {n} tasks.")
+    import heapq
+
+    remaining = [len(p) for p in problem.predecessors]
+    ready = [(priority[t], t) for t in range(n) if remaining[t] == 0]
+    heapq.heapify(ready)
+    earliest = [problem.release_of(t) for t in range(n)]
+    starts = [0] * n
+    profile = _Profile(problem.num_resources)
+    while ready:
+        _, t = heapq.heappop(ready)
+        s = profile.earliest_fit(earliest[t], dur[t], problem.demands[t], problem.capacities)
+        end = s + dur[t]
+        dl = problem.deadline_of(t)
+        if (dl is not None and end > dl) or (problem.horizon is not None
+                                             and end > problem.horizon):
+            return None
+        profile.add(s, dur[t], problem.demands[t])
+        starts[t] = s
+        for x in problem.successors[t]:
+            earliest[x] = max(earliest[x], end)
+            remaining[x] -= 1
+            if remaining[x] == 0:
+                heapq.heappush(ready, (priority[x], x))
+    return tuple(starts)
+
+
+def _makespan(problem: ScheduleProblem, starts: Sequence[int]) -> int:
+    return max((s + d for s, d in zip(starts, problem.durations)), default=0)
+
+
+def _reversed(problem: ScheduleProblem) -> ScheduleProblem:
+    """The mirror image (precedences reversed, no windows) used for backward passes."""
+    return ScheduleProblem(
+        names=problem.names, durations=problem.durations, resources=problem.resources,
+        capacities=problem.capacities, demands=problem.demands,
+        precedence=tuple((b, a) for a, b in problem.precedence),
+    )
+
+
+def _justify(problem: ScheduleProblem, mirror: ScheduleProblem,
+             starts: tuple[int, ...]) -> tuple[int, ...]:
+    """Forward-backward improvement (double justification); keeps the better schedule."""
+    best, best_ms = starts, _makespan(problem, starts)
+    for _ in range(3):
+        ends = [s + d for s, d in zip(best, problem.durations)]
+        back = serial_sgs(mirror, [-e for e in ends])  # latest-ending first, right-justified
+        if back is None:
+            return best
+        back_ends = [s + d for s, d in zip(back, problem.durations)]
+        forward = serial_sgs(problem, [-e for e in back_ends])  # mirror end = real start
+        if forward is None:
+            return best
+        ms = _makespan(problem, forward)
+        if ms >= best_ms:
+            return best
+        best, best_ms = forward, ms
+    return best
+
+
+def _best_greedy(problem: ScheduleProblem) -> tuple[int, ...] | None:
+    """Best of the priority rules, each improved by double justification."""
+    best: tuple[int, ...] | None = None
+    mirror = _reversed(problem) if problem.precedence or problem.num_tasks else problem
+    for prio in priority_rules(problem).values():
+        starts = serial_sgs(problem, prio)
+        if starts is None:
+            continue
+        starts = _justify(problem, mirror, starts)
+        if best is None or _makespan(problem, starts) < _makespan(problem, best):
+            best = starts
+    return best
+
+
+# --------------------------------------------------------------------- CP-SAT model
+
+
+class _Model:
+    """The CP-SAT model; `build()` is the table of contents, one method per constraint family."""
+
+    def __init__(self, problem: ScheduleProblem, horizon: int, windows: _Windows,
+                 lb: int, allow_late: bool) -> None:
+        self.p, self.horizon, self.w, self.lb, self.allow_late = (
+            problem, horizon, windows, lb, allow_late)
+        self.model = cp_model.CpModel()
+        self.starts: list[cp_model.IntVar] = []
+        self.ends: list[cp_model.IntVar] = []
+        self.intervals: list[cp_model.IntervalVar] = []
+        self.lateness: list[cp_model.IntVar] = []
+        self.makespan: cp_model.IntVar | None = None
+        self.weight = 0
+
+    def build(self) -> cp_model.CpModel:
+        self._tasks()  # start domains already carry releases, earliest starts and deadlines
+        self._makespan()
+        self._precedence()
+        self._resources()  # needs the makespan for its makespan interval
+        self._redundant_tails()
+        self._objective()
+        return self.model
+
+    def _tasks(self) -> None:
+        """One fixed-size interval per task, its start window from releases and deadlines."""
+        p, m = self.p, self.model
+        for t in range(p.num_tasks):
+            d = p.durations[t]
+            latest_end = self.horizon
+            dl = p.deadline_of(t)
+            if dl is not None and not self.allow_late:
+                latest_end = min(latest_end, dl)
+            # Redundant: predecessors' durations already force start >= earliest[t].
+            start = m.new_int_var(self.w.earliest[t], max(self.w.earliest[t], latest_end - d),
+                                  f"start_{t}")
+            end = start + d
+            self.starts.append(start)
+            self.ends.append(end)
+            self.intervals.append(m.new_fixed_size_interval_var(start, d, f"task_{t}"))
+
+    def _makespan(self) -> None:
+        """The makespan variable, with the static lower bound as its lower limit (redundant)."""
+        self.makespan = self.model.new_int_var(min(self.lb, self.horizon), self.horizon,
+                                               "makespan")
+        for t in range(self.p.num_tasks):
+            self.model.add(self.makespan >= self.ends[t])
+
+    def _precedence(self) -> None:
+        """Finish-to-start: start[b] >= end[a]."""
+        for a, b in dict.fromkeys(self.p.precedence):
+            self.model.add(self.starts[b] >= self.ends[a])
+
+    def _resources(self) -> None:
+        """A cumulative per resource, plus a full-capacity interval from the makespan to the horizon.
+
+        The extra interval lets cumulative's energy reasoning push the makespan up directly
+        (OR-Tools' rcpsp_sat.py does the same).
+        """
+        p, m = self.p, self.model
+        assert self.makespan is not None
+        tail = m.new_int_var(0, self.horizon, "after_makespan")
+        after = m.new_interval_var(self.makespan, tail, self.horizon, "after_makespan")
+        for r in range(p.num_resources):
+            users = [t for t in range(p.num_tasks)
+                     if p.demands[t][r] > 0 and p.durations[t] > 0]
+            if not users:
+                continue
+            cap = p.capacities[r]
+            intervals = [self.intervals[t] for t in users] + [after]
+            demands = [p.demands[t][r] for t in users] + [cap]
+            m.add_cumulative(intervals, demands, cap)
+
+    def _redundant_tails(self) -> None:
+        """Redundant: the makespan covers each task's end plus its longest chain of successors."""
+        for t in range(self.p.num_tasks):
+            if self.w.tail[t]:
+                self.model.add(self.makespan >= self.ends[t] + self.w.tail[t])
+
+    def _objective(self) -> None:
+        """Makespan; with allow_late, total lateness first (weighted above any makespan)."""
+        p, m = self.p, self.model
+        assert self.makespan is not None
+        if not self.allow_late:
+            m.minimize(self.makespan)
+            return
+        for t in range(p.num_tasks):
+            dl = p.deadline_of(t)
+            if dl is None:
+                continue
+            late = m.new_int_var(0, max(0, self.horizon - dl), f"late_{t}")
+            m.add(late >= self.ends[t] - dl)
+            self.lateness.append(late)
+        self.weight = self.horizon + 1
+        m.minimize(self.weight * sum(self.lateness) + self.makespan)
+
+    def hint(self, starts: Sequence[int]) -> None:
+        for var, value in zip(self.starts, starts):
+            self.model.add_hint(var, value)
+        self.model.add_hint(self.makespan, _makespan(self.p, starts))
+
+
+def _parameters(solver: cp_model.CpSolver, time_limit: float, workers: int, seed: int,
+                deterministic: bool) -> None:
+    """CP-SAT parameters; deterministic mode limits by deterministic time, not wall time."""
+    params = solver.parameters
+    params.num_workers = max(1, workers)
+    params.random_seed = seed
+    if deterministic:
+        # Interleaved search runs the portfolio in fixed batches, so the result depends
+        # only on seed and workers; the limit is in CP-SAT's deterministic time units.
+        # A generous wall cap guards against a machine far slower than CP-SAT's model.
+        params.interleave_search = workers > 1
+        params.max_deterministic_time = time_limit
+        params.max_time_in_seconds = 4 * time_limit + 5
+    else:
+        params.max_time_in_seconds = time_limit
+    params.push_all_tasks_toward_start = True
+
+
+def solve(problem: ScheduleProblem, *, time_limit: float = 10.0, workers: int = 2,
+          seed: int = 0, allow_late: bool = False, deterministic: bool = True) -> ScheduleResult:
+    """Minimise the makespan of `problem` with CP-SAT, hinted with the best greedy schedule.
+
+    With `allow_late=True` deadlines become soft: total lateness is minimised first, then
+    the makespan; see `tasks_over_deadline()`. With `deterministic=True` (default) the
+    result depends only on the problem, `seed` and `workers`: `time_limit` is then in
+    CP-SAT deterministic time units (roughly seconds on a desktop core). With
+    `deterministic=False` it is wall seconds and the full parallel portfolio runs.
+    """
+    clock = time.perf_counter()
+    w = _windows(problem)
+    lb = max(w.critical_path, w.energy)
+    if problem.horizon is not None:
+        conflict = "" if lb <= problem.horizon else (
+            f"the makespan is at least {lb} but the horizon is {problem.horizon}.")
+    else:
+        conflict = ""
+    if not allow_late:
+        conflict = conflict or _deadline_conflict(problem, w)
+    elif problem.horizon is not None and not conflict:
+        conflict = _deadline_conflict(_without_deadlines(problem), w)
+    if conflict:
+        return _result("infeasible", (), problem, math.inf, clock, math.inf, message=conflict)
+
+    greedy = _best_greedy(_without_deadlines(problem) if allow_late else problem)
+    greedy_ms = math.inf if greedy is None else _makespan(problem, greedy)
+    greedy_late = 0 if greedy is None else _total_lateness(problem, greedy)
+    if greedy is not None and greedy_ms <= lb and greedy_late == 0:
+        return _result("optimal", greedy, problem, lb, clock, greedy_ms,
+                       message="the greedy schedule meets the static lower bound.")
+
+    trivial = max((problem.release_of(t) for t in range(problem.num_tasks)), default=0) + sum(
+        problem.durations)
+    horizon = trivial if problem.horizon is None else problem.horizon
+    if greedy is not None and not allow_late:
+        horizon = min(horizon, int(greedy_ms))  # the optimum is no worse than the greedy
+    horizon = max(horizon, 0)
+
+    built = _Model(problem, horizon, w, lb, allow_late)
+    model = built.build()
+    if greedy is not None:
+        built.hint(greedy)
+    solver = cp_model.CpSolver()
+    _parameters(solver, time_limit, workers, seed, deterministic)
+    code = solver.solve(model)
+
+    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        starts = tuple(int(solver.value(v)) for v in built.starts)
+        makespan = _makespan(problem, starts)
+        late = _total_lateness(problem, starts) if allow_late else 0
+        cp_bound = math.ceil(solver.best_objective_bound - 1e-6) - built.weight * late
+        bound = max(lb, min(cp_bound, makespan))
+        proven = code == cp_model.OPTIMAL or (late == 0 and bound >= makespan)
+        return _result("optimal" if proven else "feasible", starts, problem, bound, clock,
+                       greedy_ms, lateness=late)
+    if code == cp_model.INFEASIBLE:
+        return _result("infeasible", (), problem, math.inf, clock, greedy_ms,
+                       message="CP-SAT proved that no schedule meets the deadlines, "
+                               "releases and horizon.")
+    if code == cp_model.MODEL_INVALID:
+        return _result("invalid", (), problem, lb, clock, greedy_ms,
+                       message=f"CP-SAT rejected the model: {model.validate()}")
+    if greedy is not None:  # no CP-SAT solution in time; the greedy one is still valid
+        return _result("feasible", greedy, problem, lb, clock, greedy_ms,
+                       lateness=greedy_late if allow_late else 0)
+    return _result("unknown", (), problem, lb, clock, greedy_ms,
+                   message="no schedule found within the time limit.")
+
+
+def _result(status: str, starts: Sequence[int], problem: ScheduleProblem, bound: float,
+            clock: float, greedy_ms: float, *, lateness: int = 0,
+            message: str = "") -> ScheduleResult:
+    starts = tuple(starts)
+    if starts:
+        violations = check_schedule(problem if lateness == 0 else _without_deadlines(problem),
+                                     starts)
+        if violations:  # a solver bug, never a user error: fail loudly
+            raise RuntimeError("solver returned an infeasible schedule: " + violations[0])
+    makespan: float = _makespan(problem, starts) if starts else math.inf
+    if starts:
+        gap = 0.0 if makespan == bound else (makespan - bound) / max(makespan, 1)
+    else:
+        gap = math.inf
+    return ScheduleResult(status=status, starts=starts, makespan=makespan, bound=bound,
+                          gap=gap, runtime=time.perf_counter() - clock,
+                          greedy_makespan=greedy_ms, lateness=lateness, message=message)
+
+
+def _without_deadlines(problem: ScheduleProblem) -> ScheduleProblem:
+    return ScheduleProblem(problem.names, problem.durations, problem.resources,
+                           problem.capacities, problem.demands, problem.precedence,
+                           problem.release, (), problem.horizon)

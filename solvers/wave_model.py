@@ -1,0 +1,251 @@
+"""The CP-SAT model of wave planning, one private function per constraint family.
+
+Variables: a boolean x[t][w] for every wave w a task may use (windows, pins,
+blackouts, head/tail bounds and "too big for that wave" are all applied by simply
+not creating the other booleans), an integer wave[t] = sum w*x[t][w], and — only
+while the wave count is still being minimised — monotone booleans used[w].
+
+`build()` returns a model for a fixed horizon m (waves 1..m); the caller adds one
+objective per phase with the `*_objective` functions and fixes earlier phases with
+`fix()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from ortools.sat.python import cp_model
+
+from solvers.waves import WaveProblem
+
+LinearExpr = cp_model.LinearExprT
+
+
+@dataclass
+class WaveVars:
+    """Handles on the model's variables, so objectives and hints can be added after build()."""
+
+    horizon: int
+    x: list[dict[int, cp_model.IntVar]]
+    wave: list[cp_model.IntVar]
+    used: dict[int, cp_model.IntVar] = field(default_factory=dict)
+    max_wave: cp_model.IntVar | None = None
+
+
+def build(
+    problem: WaveProblem,
+    lo: Sequence[int],
+    hi: Sequence[int],
+    banned: Sequence[set[int]],
+    *,
+    horizon: int,
+    min_waves: int = 1,
+    minimise_waves: bool = False,
+) -> tuple[cp_model.CpModel, WaveVars]:
+    """Model of all hard rules with every task restricted to its window [lo[t], hi[t]] minus banned waves.
+
+    With `minimise_waves`, waves above `min_waves` may stay empty and `max_wave`
+    counts the used ones; otherwise every task must simply fit in 1..horizon.
+    """
+    model = cp_model.CpModel()
+    x: list[dict[int, cp_model.IntVar]] = []
+    for t in range(problem.n_tasks):
+        allowed = [w for w in range(lo[t], min(hi[t], horizon) + 1) if w not in banned[t]]
+        x.append({w: model.new_bool_var(f"x[{t},{w}]") for w in allowed})
+    wave = [
+        model.new_int_var_from_domain(cp_model.Domain.from_values(sorted(x[t]) or [1]), f"wave[{t}]")
+        for t in range(problem.n_tasks)
+    ]
+    v = WaveVars(horizon=horizon, x=x, wave=wave)
+    if minimise_waves:
+        _wave_count(model, problem, v, min_waves)
+    _add_constraints(model, problem, v)
+    return model, v
+
+
+def _add_constraints(model: cp_model.CpModel, problem: WaveProblem, v: WaveVars) -> None:
+    """Table of contents of the hard rules; order does not matter to CP-SAT, only to readers."""
+    _assign_once(model, problem, v)
+    _capacity(model, problem, v)
+    _before_or_same(model, problem, v)
+    _strictly_before(model, problem, v)
+    _same_wave(model, problem, v)
+    _pins_windows_blackouts(model, problem, v)
+    _redundant_total_capacity(model, problem, v)
+
+
+def _assign_once(model: cp_model.CpModel, problem: WaveProblem, v: WaveVars) -> None:
+    """Every task goes to exactly one wave, and wave[t] names it (an empty domain makes the model infeasible)."""
+    for t in range(problem.n_tasks):
+        if not v.x[t]:
+            model.add_bool_or([])  # no allowed wave: infeasible by construction
+            continue
+        model.add_exactly_one(v.x[t].values())
+        model.add(v.wave[t] == sum(w * b for w, b in v.x[t].items()))
+
+
+def _capacity(model: cp_model.CpModel, problem: WaveProblem, v: WaveVars) -> None:
+    """Per wave and resource, summed demand stays within capacity (times used[w] when waves are counted)."""
+    for w in range(1, v.horizon + 1):
+        for r in range(len(problem.resources)):
+            terms = [(problem.demand[t][r], v.x[t][w]) for t in range(problem.n_tasks) if w in v.x[t]]
+            terms = [(d, b) for d, b in terms if d > 0]
+            cap = problem.capacity[w - 1][r]
+            if not terms or sum(d for d, _ in terms) <= cap:
+                continue
+            load = sum(d * b for d, b in terms)
+            if w in v.used:
+                # Stronger LP: an unused wave has no capacity at all.
+                model.add(load <= cap * v.used[w])
+            else:
+                model.add(load <= cap)
+
+
+def _cumulative(v: WaveVars, t: int, w: int) -> LinearExpr:
+    """The 0/1 expression [wave[t] <= w], used to state precedence in its LP-strong form."""
+    return sum(b for u, b in v.x[t].items() if u <= w)
+
+
+def _precedence(model: cp_model.CpModel, v: WaveVars, a: int, b: int, lag: int) -> None:
+    """wave[b] >= wave[a] + lag, both as an integer inequality and per wave ([b <= w] implies [a <= w - lag])."""
+    model.add(v.wave[b] >= v.wave[a] + lag)
+    for w in sorted(set(v.x[b])):
+        if w == max(v.x[b]):
+            continue
+        before_b = _cumulative(v, b, w)
+        before_a = _cumulative(v, a, w - lag)
+        if not isinstance(before_b, int):
+            model.add(before_b <= before_a)
+
+
+def _before_or_same(model: cp_model.CpModel, problem: WaveProblem, v: WaveVars) -> None:
+    """A prerequisite (e.g. the network) must move in the same wave as its dependant or earlier."""
+    for a, b in problem.before_or_same:
+        if a != b:
+            _precedence(model, v, a, b, 0)
+
+
+def _strictly_before(model: cp_model.CpModel, problem: WaveProblem, v: WaveVars) -> None:
+    """Some prerequisites must be finished (and stable) a whole wave before the dependant moves."""
+    for a, b in problem.strictly_before:
+        _precedence(model, v, a, b, 1)
+
+
+def _same_wave(model: cp_model.CpModel, problem: WaveProblem, v: WaveVars) -> None:
+    """Tightly coupled systems move together; a wave only one of them may use is closed for both."""
+    for a, b in problem.same_wave:
+        if a == b:
+            continue
+        model.add(v.wave[a] == v.wave[b])
+        for w in set(v.x[a]) | set(v.x[b]):
+            if w in v.x[a] and w in v.x[b]:
+                model.add(v.x[a][w] == v.x[b][w])
+            elif w in v.x[a]:
+                model.add(v.x[a][w] == 0)
+            else:
+                model.add(v.x[b][w] == 0)
+
+
+def _pins_windows_blackouts(model: cp_model.CpModel, problem: WaveProblem, v: WaveVars) -> None:
+    """Pins, user windows and blackout dates are already in the domains; re-stated so the model stands alone."""
+    forbidden = problem.forbidden_sets()
+    for t in range(problem.n_tasks):
+        lo, hi = problem.window(t)
+        for w, b in v.x[t].items():
+            if not lo <= w <= hi or w in forbidden[t]:
+                model.add(b == 0)
+    for t, w in problem.pins:
+        if w in v.x[t]:
+            model.add(v.x[t][w] == 1)
+        else:
+            model.add_bool_or([])
+
+
+def _redundant_total_capacity(model: cp_model.CpModel, problem: WaveProblem, v: WaveVars) -> None:
+    """Redundant: total demand fits in the capacity of the used waves (helps the LP bound on the wave count)."""
+    if not v.used:
+        return
+    for r in range(len(problem.resources)):
+        total = sum(row[r] for row in problem.demand)
+        if total > 0:
+            model.add(sum(problem.capacity[w - 1][r] * u for w, u in v.used.items()) >= total)
+
+
+def _wave_count(model: cp_model.CpModel, problem: WaveProblem, v: WaveVars, min_waves: int) -> None:
+    """used[w] says wave w (or a later one) holds a task; their sum is the highest wave used."""
+    for w in range(1, v.horizon + 1):
+        v.used[w] = model.new_bool_var(f"used[{w}]")
+        if w <= min_waves:
+            model.add(v.used[w] == 1)  # proven by the lower bound
+    for w in range(1, v.horizon):
+        model.add_implication(v.used[w + 1], v.used[w])
+    for t in range(problem.n_tasks):
+        for w, b in v.x[t].items():
+            if w > min_waves:
+                model.add_implication(b, v.used[w])
+    v.max_wave = model.new_int_var(min_waves, v.horizon, "max_wave")
+    model.add(v.max_wave == sum(v.used.values()))
+
+
+# --- objectives, one per phase -------------------------------------------------------
+def waves_objective(model: cp_model.CpModel, problem: WaveProblem, v: WaveVars) -> LinearExpr:
+    """Phase 1: the highest wave used (fewer waves = shorter programme)."""
+    assert v.max_wave is not None, "build(minimise_waves=True) creates max_wave"
+    return v.max_wave
+
+
+def splits_objective(model: cp_model.CpModel, problem: WaveProblem, v: WaveVars) -> LinearExpr:
+    """Phase 2: weighted soft pairs placed in different waves (splitting them costs coordination)."""
+    terms = []
+    for i, (a, b, weight) in enumerate(problem.soft):
+        split = model.new_bool_var(f"split[{i}]")
+        for w in set(v.x[a]) | set(v.x[b]):
+            xa, xb = v.x[a].get(w, 0), v.x[b].get(w, 0)
+            model.add(split >= xa - xb)
+            model.add(split >= xb - xa)
+        terms.append(weight * split)
+    return sum(terms)
+
+
+def downtime_objective(model: cp_model.CpModel, problem: WaveProblem, v: WaveVars) -> LinearExpr:
+    """Phase 3: the heaviest wave's summed downtime weight, so outages are spread evenly."""
+    weights = problem.downtime_weight
+    total = sum(weights)
+    peak = model.new_int_var(0, total, "downtime_peak")
+    for w in range(1, v.horizon + 1):
+        terms = [weights[t] * v.x[t][w] for t in range(problem.n_tasks) if weights[t] and w in v.x[t]]
+        if terms:
+            model.add(peak >= sum(terms))
+    return peak
+
+
+def moved_objective(model: cp_model.CpModel, problem: WaveProblem, v: WaveVars) -> LinearExpr:
+    """Phase 4: tasks whose wave changes from the previous plan (stability for people already informed)."""
+    terms: list[LinearExpr] = []
+    for t, p in enumerate(problem.previous):
+        if p > 0:
+            terms.append(1 - v.x[t][p] if p in v.x[t] else 1)
+    return sum(terms)
+
+
+OBJECTIVES = {
+    "waves": waves_objective,
+    "splits": splits_objective,
+    "downtime": downtime_objective,
+    "moved": moved_objective,
+}
+
+
+def hint(model: cp_model.CpModel, v: WaveVars, waves: Sequence[int]) -> None:
+    """Hint a complete assignment (e.g. the greedy plan or the previous phase's incumbent)."""
+    model.clear_hints()
+    for t, w in enumerate(waves):
+        for u, b in v.x[t].items():
+            model.add_hint(b, u == w)
+        model.add_hint(v.wave[t], w)
+    top = max(waves, default=0)
+    for w, u in v.used.items():
+        model.add_hint(u, w <= top)
+    if v.max_wave is not None:
+        model.add_hint(v.max_wave, top)

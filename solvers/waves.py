@@ -1,0 +1,580 @@
+"""Migration-wave planning: the problem, the result, and the `solve()` entry point.
+
+The problem is a frozen, validated object with integer indices only, so that the
+solver layer never needs the database; the result always carries status, per-phase
+objective and bound, and runtime, and never holds `None` where a value is expected.
+
+Objectives are lexicographic and solved in phases ("waves", "splits", "downtime",
+"moved"); each phase fixes its objective before the next one starts, so a later
+phase can never make an earlier objective worse.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+PHASES: tuple[str, ...] = ("waves", "splits", "downtime", "moved")
+"""Phase names in their lexicographic order."""
+
+# Share of the time budget per phase; the first phase gets most because the wave
+# count dominates everything else. Unused time of a phase rolls over to the next.
+_PHASE_SHARE: dict[str, float] = {"waves": 0.55, "splits": 0.2, "downtime": 0.15, "moved": 0.1}
+
+
+def _pairs_ok(pairs: Sequence[tuple[int, int]], n: int, what: str) -> None:
+    """Reject pair lists that point outside the task range, naming the first bad pair."""
+    for a, b in pairs:
+        if not (0 <= a < n and 0 <= b < n):
+            raise ValueError(f"{what} pair ({a}, {b}) refers to a task outside 0..{n - 1}.")
+        if a == b and what != "before_or_same" and what != "same_wave":
+            raise ValueError(f"{what} pair ({a}, {b}) relates a task to itself.")
+
+
+@dataclass(frozen=True)
+class WaveProblem:
+    """Tasks (move groups) to place in waves 1..max_waves. All numbers are integers (callers scale hours by 10)."""
+
+    names: tuple[str, ...]
+    resources: tuple[str, ...]
+    demand: tuple[tuple[int, ...], ...]
+    capacity: tuple[tuple[int, ...], ...]
+    max_waves: int
+    before_or_same: tuple[tuple[int, int], ...] = ()
+    strictly_before: tuple[tuple[int, int], ...] = ()
+    same_wave: tuple[tuple[int, int], ...] = ()
+    soft: tuple[tuple[int, int, int], ...] = ()
+    earliest: tuple[int, ...] = ()
+    latest: tuple[int, ...] = ()
+    pins: tuple[tuple[int, int], ...] = ()
+    forbidden: tuple[tuple[int, tuple[int, ...]], ...] = ()
+    downtime_weight: tuple[int, ...] = ()
+    previous: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        """Check sizes and ranges once, here, so the model builders can trust every index."""
+        n, k, m = len(self.names), len(self.resources), self.max_waves
+        if isinstance(m, bool) or not isinstance(m, int) or m < 1:
+            raise ValueError(f"max_waves must be a positive integer, got {m!r}.")
+        if len(self.demand) != n:
+            raise ValueError(f"demand has {len(self.demand)} rows but there are {n} tasks.")
+        for t, row in enumerate(self.demand):
+            if len(row) != k:
+                raise ValueError(f"demand row {t} has {len(row)} values but there are {k} resources.")
+            if any(v < 0 for v in row):
+                raise ValueError(f"demand row {t} ({self.names[t]}) has a negative value.")
+        if len(self.capacity) != m:
+            raise ValueError(f"capacity has {len(self.capacity)} rows but max_waves is {m}.")
+        for w, row in enumerate(self.capacity, start=1):
+            if len(row) != k:
+                raise ValueError(f"capacity row for wave {w} has {len(row)} values but there are {k} resources.")
+            if any(v < 0 for v in row):
+                raise ValueError(f"capacity row for wave {w} has a negative value.")
+        _pairs_ok(self.before_or_same, n, "before_or_same")
+        _pairs_ok(self.strictly_before, n, "strictly_before")
+        _pairs_ok(self.same_wave, n, "same_wave")
+        for a, b, weight in self.soft:
+            _pairs_ok(((a, b),), n, "soft")
+            if weight <= 0:
+                raise ValueError(f"soft pair ({a}, {b}) has weight {weight}; weights must be positive.")
+        for what, values in (("earliest", self.earliest), ("latest", self.latest)):
+            if values and len(values) != n:
+                raise ValueError(f"{what} has {len(values)} values but there are {n} tasks.")
+            for t, w in enumerate(values):
+                if not 1 <= w <= m:
+                    raise ValueError(f"{what}[{t}] = {w} is outside waves 1..{m}.")
+        for t, (lo, hi) in enumerate(zip(self.earliest, self.latest)):
+            if lo > hi:
+                raise ValueError(f"task {t} ({self.names[t]}) has earliest {lo} after latest {hi}.")
+        for t, w in self.pins:
+            if not 0 <= t < n:
+                raise ValueError(f"pin refers to task {t} outside 0..{n - 1}.")
+            if not 1 <= w <= m:
+                raise ValueError(f"pin of task {t} to wave {w} is outside waves 1..{m}.")
+        for t, waves in self.forbidden:
+            if not 0 <= t < n:
+                raise ValueError(f"forbidden entry refers to task {t} outside 0..{n - 1}.")
+            for w in waves:
+                if not 1 <= w <= m:
+                    raise ValueError(f"forbidden wave {w} of task {t} is outside waves 1..{m}.")
+        if self.downtime_weight:
+            if len(self.downtime_weight) != n:
+                raise ValueError(f"downtime_weight has {len(self.downtime_weight)} values but there are {n} tasks.")
+            if any(v < 0 for v in self.downtime_weight):
+                raise ValueError("downtime_weight has a negative value.")
+        if self.previous:
+            if len(self.previous) != n:
+                raise ValueError(f"previous has {len(self.previous)} values but there are {n} tasks.")
+            for t, w in enumerate(self.previous):
+                if not 0 <= w <= m:
+                    raise ValueError(f"previous[{t}] = {w} is outside 0..{m} (0 means no previous wave).")
+
+    # Lookups computed on demand; cheap enough that caching would only add state.
+    @property
+    def n_tasks(self) -> int:
+        """Number of tasks, the length of every per-task tuple."""
+        return len(self.names)
+
+    def window(self, t: int) -> tuple[int, int]:
+        """The user window of task t with the empty-tuple defaults filled in."""
+        lo = self.earliest[t] if self.earliest else 1
+        hi = self.latest[t] if self.latest else self.max_waves
+        return lo, hi
+
+    def forbidden_sets(self) -> list[set[int]]:
+        """Per task, the waves it may not use (several entries for one task are merged)."""
+        out: list[set[int]] = [set() for _ in self.names]
+        for t, waves in self.forbidden:
+            out[t].update(waves)
+        return out
+
+    def pin_of(self) -> list[set[int]]:
+        """Per task, the set of pinned waves (two different pins make the task infeasible)."""
+        out: list[set[int]] = [set() for _ in self.names]
+        for t, w in self.pins:
+            out[t].add(w)
+        return out
+
+    def allowed_waves(self, t: int, forbidden: Sequence[set[int]] | None = None) -> list[int]:
+        """Waves task t may use by its own unary rules (window, pins, blackouts), ignoring others."""
+        lo, hi = self.window(t)
+        banned = (forbidden or self.forbidden_sets())[t]
+        pins = {w for (u, w) in self.pins if u == t}
+        return [w for w in range(lo, hi + 1) if w not in banned and (not pins or pins == {w})]
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """One line of live progress: emitted on every improving solution and at each phase end."""
+
+    phase: str
+    objective: float
+    bound: float
+    elapsed: float
+
+
+@dataclass(frozen=True)
+class PhaseResult:
+    """Outcome of one lexicographic phase, with the proven bound so gaps are honest."""
+
+    name: str
+    status: str
+    objective: float
+    bound: float
+    gap: float
+    runtime: float
+
+
+@dataclass(frozen=True)
+class GreedyResult:
+    """The list-scheduling baseline; kept in the result so reports can show what CP-SAT added."""
+
+    waves: tuple[int, ...]
+    objective: dict[str, float]
+    runtime: float
+
+
+@dataclass(frozen=True)
+class WaveResult:
+    """Everything the caller needs to report a plan honestly; no field is ever None except greedy."""
+
+    status: str
+    waves: tuple[int, ...]
+    phases: tuple[PhaseResult, ...]
+    objective: dict[str, float]
+    bound: dict[str, float]
+    lower_bound_waves: int
+    runtime: float
+    first_solution_seconds: float
+    greedy: GreedyResult | None
+    notes: tuple[str, ...] = field(default=())
+
+    def is_feasible(self) -> bool:
+        """True when the result holds an assignment (status optimal or feasible)."""
+        return bool(self.waves)
+
+    def summary(self) -> str:
+        """A few human lines for logs and the CLI."""
+        lines = [f"status {self.status}, {self.runtime:.2f} s, wave lower bound {self.lower_bound_waves}"]
+        for p in self.phases:
+            gap = f", gap {p.gap:.1%}" if p.status == "feasible" else ""
+            lines.append(
+                f"  {p.name:<8} {p.status:<10} objective {p.objective:g} bound {p.bound:g}{gap} ({p.runtime:.2f} s)"
+            )
+        if self.greedy is not None and self.greedy.waves:
+            obj = ", ".join(f"{k} {v:g}" for k, v in self.greedy.objective.items())
+            lines.append(f"  greedy   {obj} ({self.greedy.runtime:.3f} s)")
+        lines.extend(f"  note: {note}" for note in self.notes)
+        return "\n".join(lines)
+
+
+def evaluate(problem: WaveProblem, waves: Sequence[int]) -> dict[str, float]:
+    """Objective values of any assignment, recomputed without the solver (waves = max wave used, splits = sum of soft weights split, downtime = max over waves of summed downtime_weight, moved = count of tasks with previous>0 and wave != previous)."""
+    if not waves:
+        return {name: math.inf for name in PHASES}
+    load: dict[int, int] = {}
+    if problem.downtime_weight:
+        for t, w in enumerate(waves):
+            load[w] = load.get(w, 0) + problem.downtime_weight[t]
+    return {
+        "waves": float(max(waves)),
+        "splits": float(sum(weight for a, b, weight in problem.soft if waves[a] != waves[b])),
+        "downtime": float(max(load.values(), default=0)),
+        "moved": float(sum(1 for t, p in enumerate(problem.previous) if p > 0 and waves[t] != p)),
+    }
+
+
+def violations(problem: WaveProblem, waves: Sequence[int]) -> list[str]:
+    """Every hard rule an assignment breaks, as short sentences; empty means feasible.
+
+    Kept apart from the model so that a plan loaded from disk (or produced by a
+    heuristic) can be checked without trusting the solver.
+    """
+    n = problem.n_tasks
+    if len(waves) != n:
+        return [f"assignment has {len(waves)} waves for {n} tasks"]
+    out: list[str] = []
+    forbidden = problem.forbidden_sets()
+    for t, w in enumerate(waves):
+        lo, hi = problem.window(t)
+        if not lo <= w <= hi:
+            out.append(f"{problem.names[t]} in wave {w} outside window {lo}..{hi}")
+        if w in forbidden[t]:
+            out.append(f"{problem.names[t]} in forbidden wave {w}")
+    for t, w in problem.pins:
+        if waves[t] != w:
+            out.append(f"{problem.names[t]} pinned to {w} but in {waves[t]}")
+    for a, b in problem.before_or_same:
+        if waves[a] > waves[b]:
+            out.append(f"{problem.names[a]} must not be after {problem.names[b]}")
+    for a, b in problem.strictly_before:
+        if waves[a] >= waves[b]:
+            out.append(f"{problem.names[a]} must be before {problem.names[b]}")
+    for a, b in problem.same_wave:
+        if waves[a] != waves[b]:
+            out.append(f"{problem.names[a]} and {problem.names[b]} must share a wave")
+    for w in range(1, problem.max_waves + 1):
+        for r, res in enumerate(problem.resources):
+            used = sum(problem.demand[t][r] for t in range(n) if waves[t] == w)
+            if used > problem.capacity[w - 1][r]:
+                out.append(f"wave {w} uses {used} {res} of {problem.capacity[w - 1][r]}")
+    return out
+
+
+def _active_phases(problem: WaveProblem, phases: Sequence[str]) -> list[str]:
+    """Phases worth solving: unknown names are rejected, trivially-zero ones are skipped."""
+    for name in phases:
+        if name not in PHASES:
+            raise ValueError(f"unknown phase {name!r}; expected some of {', '.join(PHASES)}.")
+    active = [p for p in PHASES if p in phases]
+    if not problem.soft:
+        active = [p for p in active if p != "splits"]
+    if not any(problem.downtime_weight):
+        active = [p for p in active if p != "downtime"]
+    if not any(problem.previous):
+        active = [p for p in active if p != "moved"]
+    return active
+
+
+def solve(
+    problem: WaveProblem,
+    *,
+    time_limit: float = 60.0,
+    workers: int = 2,
+    seed: int = 0,
+    phases: Sequence[str] = PHASES,
+    progress: Callable[[ProgressEvent], None] | None = None,
+    deterministic: bool = True,
+) -> WaveResult:
+    """Solve the phases in lexicographic order and return an honest result.
+
+    With `deterministic=True` (the default) every CP-SAT call is limited by
+    deterministic time (`max_deterministic_time`, roughly seconds of work on a
+    reference machine, independent of load) and uses `interleave_search` when
+    workers > 1, because a wall-clock limit or free-running parallel workers make
+    the answer depend on machine load. Phase budgets are then also split in
+    deterministic time, so the same problem, seed and workers give the same waves.
+    A wall-clock safety net of three times the limit remains; if it fires, the
+    result is still correct but no longer reproducible, and a note says so.
+    """
+    active = _active_phases(problem, phases)
+    return _run_phases(
+        problem,
+        active=active,
+        shares={p: _PHASE_SHARE[p] for p in active},
+        time_limit=time_limit,
+        workers=workers,
+        seed=seed,
+        progress=progress,
+        deterministic=deterministic,
+    )
+
+
+# --- orchestration -------------------------------------------------------------------
+@dataclass
+class _Clock:
+    """Budget accounting in deterministic seconds (reproducible) or wall seconds."""
+
+    deterministic: bool
+    limit: float
+    start: float = field(default_factory=time.perf_counter)
+    spent_det: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    def elapsed(self) -> float:
+        """Wall seconds since solve() started (always reported, never used for decisions when deterministic)."""
+        return time.perf_counter() - self.start
+
+    def remaining(self) -> float:
+        """Budget left, in the unit that drives decisions."""
+        spent = self.spent_det if self.deterministic else self.elapsed()
+        return max(0.0, self.limit - spent)
+
+
+@dataclass
+class _Outcome:
+    """What one CP-SAT call produced, reduced to plain values."""
+
+    status: str
+    waves: list[int] | None
+    objective: float
+    bound: float
+
+
+def _cp_solve(
+    model: object,
+    wave_vars: object,
+    *,
+    budget: float,
+    clock: _Clock,
+    workers: int,
+    seed: int,
+    phase: str,
+    progress: Callable[[ProgressEvent], None] | None,
+    label: float | None = None,
+) -> _Outcome:
+    """One CP-SAT call with the reproducibility settings; `label` is the objective to report for pure feasibility models."""
+    from ortools.sat.python import cp_model
+
+    solver = cp_model.CpSolver()
+    prm = solver.parameters
+    prm.num_workers = max(1, workers)
+    prm.random_seed = seed
+    budget = max(budget, 0.01)
+    if clock.deterministic:
+        # Deterministic time is load-independent; interleaving makes multi-worker runs reproducible.
+        prm.max_deterministic_time = budget
+        prm.max_time_in_seconds = 3.0 * budget + 1.0
+        if workers > 1:
+            prm.interleave_search = True
+    else:
+        prm.max_time_in_seconds = budget
+
+    class _Callback(cp_model.CpSolverSolutionCallback):
+        """Forwards each improving solution to the progress hook."""
+
+        def on_solution_callback(self) -> None:
+            if progress is not None:
+                obj = label if label is not None else self.objective_value
+                bnd = label if label is not None else self.best_objective_bound
+                progress(ProgressEvent(phase, float(obj), float(bnd), clock.elapsed()))
+
+    assert isinstance(model, cp_model.CpModel)
+    st = solver.solve(model, _Callback())
+    clock.spent_det += solver.deterministic_time
+    name = {
+        cp_model.OPTIMAL: "optimal",
+        cp_model.FEASIBLE: "feasible",
+        cp_model.INFEASIBLE: "infeasible",
+        cp_model.MODEL_INVALID: "invalid",
+    }.get(st, "unknown")
+    if clock.deterministic and name in ("feasible", "unknown") and solver.wall_time >= prm.max_time_in_seconds * 0.98:
+        clock.notes.append(f"{phase}: wall-clock safety limit hit, this run may not be reproducible")
+    if name not in ("optimal", "feasible"):
+        return _Outcome(name, None, math.inf, -math.inf)
+    waves = [int(solver.value(w)) for w in wave_vars.wave]  # type: ignore[attr-defined]
+    if label is not None:
+        return _Outcome(name, waves, label, label)
+    return _Outcome(name, waves, float(solver.objective_value), float(solver.best_objective_bound))
+
+
+def _gap(objective: float, bound: float) -> float:
+    """Relative gap as in the contract; 0 when the bound meets the objective."""
+    if math.isinf(objective):
+        return math.inf
+    return max(0.0, (objective - bound) / max(1.0, abs(objective)))
+
+
+def _run_phases(
+    problem: WaveProblem,
+    *,
+    active: list[str],
+    shares: dict[str, float],
+    time_limit: float,
+    workers: int,
+    seed: int,
+    progress: Callable[[ProgressEvent], None] | None,
+    deterministic: bool,
+) -> WaveResult:
+    """Greedy, bounds, then one CP-SAT stage per active phase, each fixing its objective for the next."""
+    from solvers import wave_model
+    from solvers.wave_bounds import WaveBounds
+    from solvers.wave_greedy import greedy
+
+    clock = _Clock(deterministic, time_limit)
+    bounds = WaveBounds(problem)
+    lb = bounds.lower_bound()
+    results: list[PhaseResult] = []
+    common = dict(clock=clock, workers=workers, seed=seed, progress=progress)
+
+    def emit(phase: str, objective: float, bound: float) -> None:
+        if progress is not None:
+            progress(ProgressEvent(phase, objective, bound, clock.elapsed()))
+
+    def finish(status: str, waves: Sequence[int] | None, g: GreedyResult | None, first: float) -> WaveResult:
+        plan = tuple(waves) if waves else ()
+        values = evaluate(problem, plan)
+        return WaveResult(
+            status=status,
+            waves=plan,
+            phases=tuple(results),
+            objective={p.name: (values[p.name] if plan else math.inf) for p in results},
+            bound={p.name: p.bound for p in results},
+            lower_bound_waves=lb,
+            runtime=clock.elapsed(),
+            first_solution_seconds=first,
+            greedy=g,
+            notes=tuple(clock.notes),
+        )
+
+    if lb > problem.max_waves:
+        # The head/tail/capacity bounds already prove that no plan fits: a combinatorial proof.
+        if "waves" in active:
+            results.append(PhaseResult("waves", "infeasible", math.inf, math.inf, math.inf, clock.elapsed()))
+        return finish("infeasible", None, None, math.inf)
+
+    g = greedy(problem, seed=seed, bounds=bounds)
+    incumbent: list[int] | None = list(g.waves) or None
+    first = clock.elapsed() if incumbent else math.inf
+
+    def note_first() -> None:
+        nonlocal first
+        if math.isinf(first) and incumbent:
+            first = clock.elapsed()
+
+    horizon = problem.max_waves
+    banned = bounds.forbidden
+    share_left = sum(shares.values())
+
+    def phase_budget(name: str) -> float:
+        nonlocal share_left
+        budget = clock.remaining() * shares[name] / share_left if share_left > 0 else 0.0
+        share_left -= shares[name]
+        return budget
+
+    if "waves" in active:
+        t0 = clock.elapsed()
+        budget = phase_budget("waves")
+        det0 = clock.spent_det if deterministic else t0
+        spent = lambda: (clock.spent_det if deterministic else clock.elapsed()) - det0  # noqa: E731
+        ub = max(incumbent) if incumbent else problem.max_waves + 1
+        proven = lb
+        # Iterative feasibility from the lower bound up: each m gets the tightest windows for that m.
+        m = lb
+        while m < ub and budget - spent() > 0:
+            win = bounds.windows(m)
+            if win is None:
+                proven = m = m + 1
+                continue
+            model, v = wave_model.build(problem, win[0], win[1], banned, horizon=m)
+            left = budget - spent()
+            out = _cp_solve(model, v, budget=left * 0.6 if m + 1 < ub else left, phase="waves", label=m, **common)
+            if out.waves is not None:
+                incumbent, ub = out.waves, m
+                note_first()
+            elif out.status == "infeasible":
+                proven = m = m + 1
+                continue
+            break
+        if proven < ub and budget - spent() > 0:
+            # Fall back to optimising the wave count directly, hinted with the incumbent.
+            top = min(ub, problem.max_waves)
+            win = bounds.windows(top)
+            if win is not None:
+                model, v = wave_model.build(
+                    problem, win[0], win[1], banned, horizon=top, min_waves=proven, minimise_waves=True
+                )
+                model.minimize(wave_model.waves_objective(model, problem, v))
+                if incumbent:
+                    wave_model.hint(model, v, incumbent)
+                out = _cp_solve(model, v, budget=budget - spent(), phase="waves", **common)
+                if out.waves is not None and max(out.waves) <= ub:
+                    incumbent, ub = out.waves, max(out.waves)
+                    note_first()
+                if out.status == "optimal":
+                    proven = ub
+                elif out.status == "infeasible" and not incumbent:
+                    proven = problem.max_waves + 1
+                elif out.waves is not None:
+                    proven = max(proven, math.ceil(out.bound - 1e-9))
+        lb = max(lb, min(proven, problem.max_waves + 1))
+        if incumbent is None:
+            status = "infeasible" if proven > problem.max_waves else "unknown"
+            results.append(PhaseResult("waves", status, math.inf, float(proven), math.inf, clock.elapsed() - t0))
+            emit("waves", math.inf, float(proven))
+            return finish(status, None, g, first)
+        # Optimal needs a proof: CP-SAT's, or infeasibility of every smaller m, or the combinatorial bound.
+        status = "optimal" if proven >= ub else "feasible"
+        results.append(PhaseResult("waves", status, float(ub), float(proven), _gap(ub, proven), clock.elapsed() - t0))
+        emit("waves", float(ub), float(proven))
+        horizon = ub
+
+    fixed: list[tuple[str, float]] = []
+    for name in active:
+        if name == "waves":
+            continue
+        t0 = clock.elapsed()
+        budget = phase_budget(name)
+        win = bounds.windows(horizon)
+        if win is None:  # cannot happen after a solution at this horizon; kept for safety
+            break
+        model, v = wave_model.build(problem, win[0], win[1], banned, horizon=horizon)
+        for prev, value in fixed:
+            model.add(wave_model.OBJECTIVES[prev](model, problem, v) <= round(value))
+        model.minimize(wave_model.OBJECTIVES[name](model, problem, v))
+        if incumbent:
+            wave_model.hint(model, v, incumbent)
+        out = _cp_solve(model, v, budget=budget, phase=name, **common)
+        if out.waves is not None:
+            incumbent = out.waves
+            note_first()
+            value, bound, status = out.objective, out.bound, out.status
+        elif incumbent is not None:
+            value, bound, status = evaluate(problem, incumbent)[name], -math.inf, "feasible"
+        else:
+            status = "infeasible" if out.status == "infeasible" else "unknown"
+            results.append(PhaseResult(name, status, math.inf, out.bound, math.inf, clock.elapsed() - t0))
+            return finish(status, None, g, first)
+        bound = max(bound, 0.0)
+        if value <= bound:
+            status = "optimal"
+        results.append(PhaseResult(name, status, value, bound, _gap(value, bound), clock.elapsed() - t0))
+        emit(name, value, bound)
+        fixed.append((name, value))
+
+    if incumbent is None:
+        # No phase asked for a solve (or none was active): still return a plan if one exists.
+        win = bounds.windows(horizon)
+        if win is not None:
+            model, v = wave_model.build(problem, win[0], win[1], banned, horizon=horizon)
+            out = _cp_solve(model, v, budget=clock.remaining(), phase="feasibility", label=0.0, **common)
+            incumbent = out.waves
+            note_first()
+            if incumbent is None:
+                return finish("infeasible" if out.status == "infeasible" else "unknown", None, g, first)
+        else:
+            return finish("infeasible", None, g, first)
+    overall = "optimal" if all(p.status == "optimal" for p in results) else "feasible"
+    return finish(overall, incumbent, g, first)
