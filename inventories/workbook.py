@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,24 +71,35 @@ class Workbook:
     hidden_sheets: frozenset[str]
     limits: Limits
 
+    cells: int = 0  # cells read so far, across all sheets: the limit is per workbook
+
     def rows(self, title: str) -> Iterator[tuple[int, tuple[Any, ...]]]:
         """(row number, values) for every row of a sheet, counting cells against the limit."""
         sheet = self.book[title]
-        cells = 0
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            cells += len(values)
-            if cells > self.limits.max_cells:
-                raise PlannerError(
-                    f"{self.label}:{title}!A1: the sheet has more than {self.limits.max_cells:,} cells "
-                    "(limit PLANNER_MAX_CELLS); split the file or raise the limit"
-                )
-            yield number, values
+        number = 0
+        try:
+            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+                self.cells += len(values)
+                if self.cells > self.limits.max_cells:
+                    raise PlannerError(
+                        f"{self.label}:{title}!A{number}: the workbook has more than {self.limits.max_cells:,} "
+                        "cells (limit PLANNER_MAX_CELLS); split the file or raise the limit"
+                    )
+                yield number, values
+        except PlannerError:
+            raise
+        except Exception as exc:  # openpyxl reads lazily: a broken sheet fails only here
+            raise PlannerError(
+                f"{self.label}:{title}!A{number + 1}: cannot read the sheet ({_describe(exc)})") from exc
 
     def formulas(self, title: str) -> list[str]:
         """Cell names holding formulas (read separately: values come from the cached results)."""
         if title not in self.formula_sheets:
             return []
-        book = openpyxl.load_workbook(self.path, read_only=True, data_only=False)
+        try:
+            book = openpyxl.load_workbook(self.path, read_only=True, data_only=False)
+        except Exception as exc:
+            raise PlannerError(f"{self.label}: cannot read the workbook ({_describe(exc)})") from exc
         try:
             found = []
             for row in book[title].iter_rows():
@@ -95,6 +107,8 @@ class Workbook:
                     if getattr(cell, "data_type", None) == "f":
                         found.append(cell.coordinate)
             return found
+        except Exception as exc:
+            raise PlannerError(f"{self.label}:{title}!A1: cannot read the sheet ({_describe(exc)})") from exc
         finally:
             book.close()
 
@@ -122,8 +136,8 @@ def open_workbook(path: str | Path, label: str | None = None, limits: Limits | N
             total = sum(member.file_size for member in members)
             if total > limits.max_uncompressed_bytes:
                 raise PlannerError(
-                    f"{label}: the workbook unpacks to {total / 1e6:,.0f} MB, more than the limit of "
-                    f"{limits.max_uncompressed_bytes / 1e6:,.0f} MB (PLANNER_MAX_UNCOMPRESSED_MB)"
+                    f"{label}: the workbook unpacks to {_megabytes(total)}, more than the limit of "
+                    f"{_megabytes(limits.max_uncompressed_bytes)} (PLANNER_MAX_UNCOMPRESSED_MB)"
                 )
             for member in members:
                 if member.compress_size and member.file_size / member.compress_size > limits.max_ratio \
@@ -139,8 +153,11 @@ def open_workbook(path: str | Path, label: str | None = None, limits: Limits | N
             for title, member in sheet_titles.items():
                 if member in names and _has_formula(archive, member):
                     formula_sheets.add(title)
-    except zipfile.BadZipFile as exc:
-        raise PlannerError(f"{label}: the workbook is corrupt ({exc})") from exc
+            bad = archive.testzip()  # every member's CRC (sizes are already limited above)
+            if bad is not None:
+                raise PlannerError(f"{label}: the workbook is corrupt ({bad} fails its checksum)")
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, ValueError) as exc:
+        raise PlannerError(f"{label}: the workbook is corrupt ({_describe(exc)})") from exc
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except PlannerError:
@@ -151,8 +168,20 @@ def open_workbook(path: str | Path, label: str | None = None, limits: Limits | N
     return Workbook(path, label, book, frozenset(formula_sheets), hidden, limits)
 
 
-_SHEET_RE = re.compile(rb'<(?:\w+:)?sheet\b[^>]*?name="([^"]*)"[^>]*?r:id="([^"]+)"', re.S)
-_REL_RE = re.compile(rb'<Relationship\b[^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"', re.S)
+# Tags are matched whole and their attributes read separately: producers write attributes
+# in different orders (openpyxl writes Target before Id, Excel the other way round).
+_SHEET_TAG = re.compile(rb'<(?:\w+:)?sheet\b([^>]*)>', re.S)
+_REL_TAG = re.compile(rb'<(?:\w+:)?Relationship\b([^>]*)>', re.S)
+_ATTR = re.compile(rb'([\w:]+)\s*=\s*(?:"([^"]*)"|\'([^\']*)\')')
+
+
+def _attributes(text: bytes) -> dict[str, str]:
+    """Attributes of one tag by local name (`r:id` -> `id`; the sheet's own `name`, `Id`)."""
+    found: dict[str, str] = {}
+    for key, double, single in _ATTR.findall(text):
+        name = key.decode()
+        found.setdefault(name.split(":")[-1] if ":" in name else name, (double or single).decode("utf-8", "replace"))
+    return found
 
 
 def _sheet_files(archive: zipfile.ZipFile) -> dict[str, str]:
@@ -162,12 +191,19 @@ def _sheet_files(archive: zipfile.ZipFile) -> dict[str, str]:
         rels = archive.read("xl/_rels/workbook.xml.rels")
     except KeyError:
         return {}
-    targets = {rid.decode(): target.decode() for rid, target in _REL_RE.findall(rels)}
+    targets = {}
+    for tag in _REL_TAG.findall(rels):
+        attributes = _attributes(tag)
+        if "Id" in attributes and "Target" in attributes:
+            targets[attributes["Id"]] = attributes["Target"]
     found = {}
-    for name, rid in _SHEET_RE.findall(workbook):
-        target = targets.get(rid.decode(), "")
+    for tag in _SHEET_TAG.findall(workbook):
+        attributes = _attributes(tag)
+        target = targets.get(attributes.get("id", ""), "")
+        if "name" not in attributes or not target:
+            continue
         member = target.lstrip("/") if target.startswith("/") else "xl/" + target
-        found[_unescape(name.decode("utf-8", "replace"))] = member
+        found[_unescape(attributes["name"])] = member
     return found
 
 
@@ -184,6 +220,11 @@ def _has_formula(archive: zipfile.ZipFile, member: str) -> bool:
                 return True
             tail = block[-8:]
     return False
+
+
+def _megabytes(size: int) -> str:
+    """Bytes as MB (MiB, as PLANNER_MAX_UNCOMPRESSED_MB counts them), precise enough for small limits."""
+    return f"{size / (1024 * 1024):,.2f}".rstrip("0").rstrip(".") + " MB"
 
 
 def _describe(exc: BaseException) -> str:

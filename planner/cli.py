@@ -142,6 +142,147 @@ def demo_data(
         out.print(f"Wrote {path}")
 
 
+ConfigOption = Annotated[Optional[Path], typer.Option(
+    "--config", "-c", help="Planning configuration (default: plan.toml in the working directory, if any).")]
+TimeLimit = Annotated[Optional[float], typer.Option("--time-limit", min=0.1, help="Seconds for the optimiser.")]
+Workers = Annotated[Optional[int], typer.Option("--workers", min=1, max=64, help="CP-SAT worker threads.")]
+Seed = Annotated[Optional[int], typer.Option("--seed", help="Random seed; same seed and workers give the same plan.")]
+
+
+def _config(path: Path | None):  # type: ignore[no-untyped-def]
+    from planner.config import load_config
+
+    if path is None and Path("plan.toml").exists():
+        path = Path("plan.toml")
+    if path is None:
+        err.print("note: no plan.toml; using the defaults (write one with `planner plan --init plan.toml`)")
+    return load_config(path)
+
+
+def _run_plan(config_path: Path | None, time_limit: float | None, workers: int | None, seed: int | None,
+              parent_id: int | None = None, freeze_through: int = 0, replan: bool = False) -> None:
+    from planner.planning import latest_plan, make_plan
+    from planner.report import plan_summary
+    from planner.verify import verify_plan
+
+    config, text = _config(config_path)
+    engine = _engine()
+    parent = latest_plan(engine, parent_id) if replan else None
+    with _progress() as progress:
+        outcome = make_plan(engine, config, text, time_limit=time_limit, workers=workers, seed=seed,
+                            progress=progress, parent=parent, freeze_through=freeze_through)
+    out.print(plan_summary(outcome))
+    problems = verify_plan(engine, outcome.plan)
+    if problems:
+        for v in problems:
+            err.print(f"verify: {v.message}", markup=False)
+        raise PlannerError(f"plan {outcome.plan.id} failed independent verification ({len(problems)} violations)")
+    out.print(f"Verified: plan {outcome.plan.id} satisfies every hard constraint.")
+
+
+def _progress():  # type: ignore[no-untyped-def]
+    """A live status line: phase, best objective, bound, elapsed."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def live():  # type: ignore[no-untyped-def]
+        status = err.status("optimising…")
+        status.start()
+
+        def update(event) -> None:  # type: ignore[no-untyped-def]
+            status.update(f"phase {event.phase}: best {event.objective:g}, bound {event.bound:g}, "
+                          f"{event.elapsed:.1f} s")
+
+        try:
+            yield update
+        finally:
+            status.stop()
+
+    return live()
+
+
+@app.command()
+def plan(
+    config: ConfigOption = None,
+    time_limit: TimeLimit = None,
+    workers: Workers = None,
+    seed: Seed = None,
+    init: Annotated[Optional[Path], typer.Option("--init", help="Write a commented example plan.toml here and stop.")] = None,
+) -> None:
+    """Sequence the whole move into waves with the CP-SAT optimiser and store the plan.
+
+    Objectives, in order: fewest waves; fewest soft dependencies split across waves;
+    downtime spread evenly. The plan is re-checked by the independent verifier.
+
+    Example: planner plan --config plan.toml --time-limit 60
+    """
+    if init is not None:
+        from planner.config import EXAMPLE
+        from planner.files import writable
+
+        with writable(init) as tmp:
+            tmp.write_text(EXAMPLE, encoding="utf-8")
+        out.print(f"Wrote an example configuration to {init}")
+        return
+    _run_plan(config, time_limit, workers, seed)
+
+
+@app.command()
+def replan(
+    freeze_through: Annotated[int, typer.Option("--freeze-through", min=0,
+                                                help="Waves 1..W were executed: keep them as they are.")],
+    config: ConfigOption = None,
+    plan_id: Annotated[Optional[int], typer.Option("--plan", help="The plan to revise (default: the latest).")] = None,
+    time_limit: TimeLimit = None,
+    workers: Workers = None,
+    seed: Seed = None,
+) -> None:
+    """Re-plan after inventory or configuration changes, keeping executed waves.
+
+    Moves as few items as possible away from their wave in the previous plan, and
+    honours pins handed back with `planner import-pins`.
+
+    Example: planner replan --freeze-through 4
+    """
+    _run_plan(config, time_limit, workers, seed, parent_id=plan_id, freeze_through=freeze_through, replan=True)
+
+
+@app.command()
+def verify(
+    plan_id: Annotated[Optional[int], typer.Argument(help="Plan id (default: the latest).")] = None,
+) -> None:
+    """Re-check a stored plan against the inventory with the independent verifier.
+
+    Example: planner verify 3
+    """
+    from planner.planning import latest_plan
+    from planner.verify import verify_plan
+
+    engine = _engine()
+    stored = latest_plan(engine, plan_id)
+    problems = verify_plan(engine, stored)
+    for v in problems:
+        out.print(f"{v.rule}: {v.message}", markup=False)
+    if problems:
+        raise PlannerError(f"plan {stored.id} breaks {len(problems)} hard constraint(s)")
+    out.print(f"Plan {stored.id} satisfies every hard constraint.")
+
+
+@app.command()
+def plans() -> None:
+    """List stored plans with their status and wave counts.
+
+    Example: planner plans
+    """
+    from planner.planning import list_plans
+
+    table = Table("id", "created", "status", "waves", "lower bound", "solve s", "parent", "frozen")
+    for p in list_plans(_engine()):
+        table.add_row(str(p.id), p.created.strftime("%Y-%m-%d %H:%M"), p.status, str(p.waves_used),
+                      str(p.lower_bound_waves), f"{p.solve_seconds:.1f}", str(p.parent_id or ""), str(p.frozen_through or ""))
+    out.print(table)
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Upgrade the database schema to this program's version (safe to repeat).

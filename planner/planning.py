@@ -1,0 +1,161 @@
+"""Planning runs: inventory + plan.toml -> solver -> a stored, honest plan.
+
+`make_plan` is what `planner plan` and `planner replan` call. It reads one consistent
+snapshot, builds the move groups and the solver problem, solves, and stores the plan
+with its status, per-phase objectives and bounds, gaps, times and the greedy baseline.
+When no plan exists it raises `NoPlan` with the causes in the planner's words.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from planner.config import PlanConfig
+from planner.db import transaction
+from planner.effort import downtime_hours, effort_hours
+from planner.errors import PlannerError
+from planner.graph import DependencyGraph, build
+from planner.models import Pin, Plan, PlanItem
+from planner.problem import PlanningProblem, build_problem
+from planner.snapshot import Snapshot, load
+from solvers.waves import ProgressEvent, WaveResult, solve
+
+
+class NoPlan(PlannerError):
+    """The inputs admit no plan; `causes` explains why, one sentence each."""
+
+    def __init__(self, status: str, causes: list[str]) -> None:
+        self.status = status
+        self.causes = causes
+        head = "no plan exists" if status == "infeasible" else f"no plan found ({status})"
+        super().__init__(head + (":\n  " + "\n  ".join(causes) if causes else ""))
+
+
+@dataclass
+class PlanOutcome:
+    """A stored plan and what the CLI prints about it."""
+
+    plan: Plan
+    result: WaveResult
+    planning: PlanningProblem
+    graph: DependencyGraph
+    item_waves: dict[str, int] = field(default_factory=dict)
+
+
+def stored_pins(engine: Engine) -> dict[str, int]:
+    """Pins handed back by project managers (`planner import-pins`)."""
+    with Session(engine) as session:
+        return {p.item_id: p.wave for p in session.execute(select(Pin)).scalars()}
+
+
+def make_plan(engine: Engine, config: PlanConfig, config_text: str = "", *, time_limit: float | None = None,
+              workers: int | None = None, seed: int | None = None,
+              progress: Callable[[ProgressEvent], None] | None = None,
+              parent: Plan | None = None, freeze_through: int = 0) -> PlanOutcome:
+    """Plan (or re-plan after `parent`) and store the result in one transaction."""
+    snapshot = load(engine)
+    if not snapshot.items:
+        raise PlannerError("the inventory is empty: import workbooks first (planner import FILE.xlsx)")
+    graph = build(snapshot, config.effort_defaults())
+    strict_cycles = [path for path, strict in graph.cycles if strict]
+    if strict_cycles:
+        raise NoPlan("infeasible", [
+            "dependency loop with a strictly-before rule: " + " -> ".join(path) for path in strict_cycles[:5]])
+    previous = plan_waves(engine, parent.id) if parent and parent.id else None
+    planning = build_problem(graph, config, pins=stored_pins(engine), previous=previous,
+                             freeze_through=freeze_through)
+    limit = time_limit if time_limit is not None else config.solver.time_limit
+    workers = workers if workers is not None else config.solver.workers
+    seed = seed if seed is not None else config.solver.seed
+    result = solve(planning.problem, time_limit=limit, workers=workers, seed=seed, progress=progress)
+    if not result.waves:
+        from planner.explain import explain
+
+        causes = explain(planning, graph) if result.status == "infeasible" else []
+        raise NoPlan(result.status, causes)
+    item_waves = {node: result.waves[i] for i, g in enumerate(planning.groups) for node in planning.members[g]}
+    plan = _store(engine, config_text, result, planning, graph, item_waves, workers=workers, seed=seed,
+                  time_limit=limit, parent=parent, freeze_through=freeze_through)
+    return PlanOutcome(plan, result, planning, graph, item_waves)
+
+
+def _finite(values: dict[str, float]) -> dict[str, float | None]:
+    return {k: (None if v is None or (isinstance(v, float) and not math.isfinite(v)) else v) for k, v in values.items()}
+
+
+def _store(engine: Engine, config_text: str, result: WaveResult, planning: PlanningProblem, graph: DependencyGraph,
+           item_waves: dict[str, int], **meta: Any) -> Plan:
+    parent: Plan | None = meta.pop("parent")
+    phases = [{"name": p.name, "status": p.status, "objective": _finite({"v": p.objective})["v"],
+               "bound": _finite({"v": p.bound})["v"], "gap": p.gap, "runtime": round(p.runtime, 3)}
+              for p in result.phases]
+    greedy = {"objective": _finite(result.greedy.objective), "runtime": result.greedy.runtime} \
+        if result.greedy and result.greedy.waves else {}
+    plan = Plan(
+        parent_id=parent.id if parent else None, frozen_through=meta["freeze_through"], config_toml=config_text,
+        status=result.status, waves_used=max(result.waves), objective_json=json.dumps(_finite(result.objective)),
+        bound_json=json.dumps(_finite(result.bound)), gap_json=json.dumps({p["name"]: p["gap"] for p in phases}),
+        phases_json=json.dumps(phases), greedy_json=json.dumps(greedy), lower_bound_waves=result.lower_bound_waves,
+        solve_seconds=round(result.runtime, 3), first_solution_seconds=round(result.first_solution_seconds, 3),
+        seed=meta["seed"], workers=meta["workers"], time_limit=meta["time_limit"],
+    )
+    from planner.config import parse_config
+
+    config = parse_config(config_text) if config_text else PlanConfig()
+    defaults = config.effort_defaults()
+    with transaction(engine) as session:
+        session.add(plan)
+        session.flush()
+        for node, wave in sorted(item_waves.items()):
+            item = graph.snapshot.items[node]
+            session.add(PlanItem(
+                plan_id=plan.id, item_id=node, municipality=item.municipality, kind=item.kind, name=item.name,
+                wave=wave, move_group=graph.group_of[node], effort_hours=effort_hours(item, defaults),
+                downtime_hours=downtime_hours(item, defaults),
+                pinned=planning.pins.get(node) or planning.frozen.get(node),
+            ))
+    return plan
+
+
+def latest_plan(engine: Engine, plan_id: int | None = None) -> Plan:
+    """The plan with this id, or the newest one."""
+    with Session(engine) as session:
+        if plan_id is not None:
+            plan = session.get(Plan, plan_id)
+            if plan is None:
+                raise PlannerError(f"there is no plan {plan_id} (see `planner plans`)")
+            return plan
+        plan = session.execute(select(Plan).order_by(Plan.id.desc()).limit(1)).scalars().first()  # type: ignore[union-attr]
+        if plan is None:
+            raise PlannerError("there is no plan yet: run `planner plan` first")
+        return plan
+
+
+def plan_waves(engine: Engine, plan_id: int) -> dict[str, int]:
+    with Session(engine) as session:
+        return {row.item_id: row.wave for row in
+                session.execute(select(PlanItem).where(PlanItem.plan_id == plan_id)).scalars()}
+
+
+def plan_items(engine: Engine, plan_id: int) -> list[PlanItem]:
+    with Session(engine) as session:
+        return list(session.execute(select(PlanItem).where(PlanItem.plan_id == plan_id)
+                                    .order_by(PlanItem.wave, PlanItem.item_id)).scalars())
+
+
+def list_plans(engine: Engine) -> list[Plan]:
+    with Session(engine) as session:
+        return list(session.execute(select(Plan).order_by(Plan.id)).scalars())
+
+
+def snapshot_and_graph(engine: Engine, config: PlanConfig) -> tuple[Snapshot, DependencyGraph]:
+    snapshot = load(engine)
+    return snapshot, build(snapshot, config.effort_defaults())

@@ -1,0 +1,109 @@
+"""A consistent, plain-Python copy of the whole inventory.
+
+Everything downstream of the database (graph, checks, planning, exports) works on this
+snapshot, read in one transaction, so a plan never sees half of a concurrent import.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from planner.models import ITEM_TABLES, Dependency, Municipality
+
+_SKIP = {"id", "municipality_id", "name", "name_key"}
+
+
+def item_id(municipality: str, kind: str, name: str) -> str:
+    """The user-facing id of an item: `municipality/kind/name`."""
+    return f"{municipality}/{kind}/{name}"
+
+
+@dataclass(frozen=True)
+class Item:
+    """One inventory item as the planner sees it."""
+
+    id: str
+    municipality: str
+    kind: str
+    name: str
+    fields: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        value = self.fields.get(name)
+        return default if value is None else value
+
+
+@dataclass(frozen=True)
+class DependencyRow:
+    municipality: str
+    from_kind: str
+    from_name: str
+    to_kind: str
+    to_name: str
+    to_municipality: str | None
+    kind: str
+    strength: str
+    note: str | None
+    row: int | None
+
+
+@dataclass
+class Snapshot:
+    """All municipalities, items and explicit dependencies, plus name lookups."""
+
+    municipalities: dict[str, dict[str, Any]] = field(default_factory=dict)
+    items: dict[str, Item] = field(default_factory=dict)
+    dependencies: list[DependencyRow] = field(default_factory=list)
+    _index: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    _municipality_keys: dict[str, str] = field(default_factory=dict)
+
+    def add(self, item: Item) -> None:
+        self.items[item.id] = item
+        self._index[(item.municipality.casefold(), item.kind, item.name.strip().casefold())] = item.id
+
+    def find(self, municipality: str, kind: str, name: str) -> str | None:
+        """The id of the item a (case-insensitive) reference names, or None."""
+        muni = self._municipality_keys.get(municipality.strip().casefold(), municipality)
+        return self._index.get((muni.casefold(), kind, name.strip().casefold()))
+
+    def municipality_name(self, text: str) -> str | None:
+        return self._municipality_keys.get(text.strip().casefold())
+
+    def resolve(self, text: str, default_municipality: str | None = None) -> str | None:
+        """Resolve a user-written item id `municipality/kind/name` (case-insensitive)."""
+        parts = text.split("/", 2)
+        if len(parts) == 3:
+            return self.find(*parts)
+        if len(parts) == 2 and default_municipality:
+            return self.find(default_municipality, *parts)
+        return None
+
+    def of_kind(self, kind: str) -> list[Item]:
+        return [item for item in self.items.values() if item.kind == kind]
+
+
+def load(engine: Engine) -> Snapshot:
+    """Read the whole inventory in one transaction."""
+    snap = Snapshot()
+    with Session(engine) as session:
+        municipalities = {m.id: m for m in session.execute(select(Municipality)).scalars()}
+        for m in sorted(municipalities.values(), key=lambda m: m.name.casefold()):
+            snap.municipalities[m.name] = {"code": m.code, "employees": m.employees, "users": m.users,
+                                           "country": m.country, "source": m.source}
+            snap._municipality_keys[m.name.casefold()] = m.name
+        for kind, table in ITEM_TABLES.items():
+            for row in session.execute(select(table).order_by(table.municipality_id, table.name_key)).scalars():
+                muni = municipalities[row.municipality_id].name
+                fields = {k: v for k, v in row.model_dump().items() if k not in _SKIP}
+                snap.add(Item(item_id(muni, kind, row.name), muni, kind, row.name, fields))
+        for dep in session.execute(select(Dependency).order_by(Dependency.id)).scalars():
+            snap.dependencies.append(DependencyRow(
+                municipalities[dep.municipality_id].name, dep.from_kind, dep.from_name, dep.to_kind,
+                dep.to_name, dep.to_municipality, dep.kind, dep.strength, dep.note, dep.source_row,
+            ))
+    return snap
