@@ -176,7 +176,7 @@ def _municipality(rng: random.Random, index: int, name: str, code: str, country:
         add_app(system, vendor, function, strategy, target, crit, school=function == "school")
     total_apps = rng.randint(150, 190)
     while len(app_names) < total_apps:
-        function = rng.choice(OTHER_FUNCTIONS + list(CATALOGUE))
+        function = rng.choice(OTHER_FUNCTIONS)
         system = f"{rng.choice(SYSTEM_WORDS)} {function.title()} {len(app_names) + 1}"
         strategy = rng.choices(["rehost", "replatform", "retire", "retain", "saas"], weights=[60, 15, 8, 7, 10])[0]
         add_app(system, rng.choice(["KMD", "EG", "Netcompany", "Tieto", "CGI", "Visma", "Lokal"]), function,

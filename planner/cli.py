@@ -32,7 +32,8 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
-out = Console(highlight=False, soft_wrap=True)
+# Wide output when piped, so tables are not squeezed to 80 columns in logs and files.
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 240)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
@@ -281,6 +282,169 @@ def plans() -> None:
         table.add_row(str(p.id), p.created.strftime("%Y-%m-%d %H:%M"), p.status, str(p.waves_used),
                       str(p.lower_bound_waves), f"{p.solve_seconds:.1f}", str(p.parent_id or ""), str(p.frozen_through or ""))
     out.print(table)
+
+
+graph_app = typer.Typer(help="Explore and export the dependency graph.", no_args_is_help=True)
+app.add_typer(graph_app, name="graph")
+
+
+@app.command()
+def check(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Report what blocks or complicates the move: loops, dangling references, IP overlaps, …
+
+    Each finding has a code, a severity (error, warning, info) and the items involved.
+    With a plan.toml, move groups larger than any wave's capacity are errors too.
+    Exit code 1 if there is any error.
+
+    Example: planner check --json
+    """
+    from planner.checks import run_checks, summary_counts
+    from planner.config import load_config
+    from planner.graph import build
+    from planner.snapshot import load
+
+    if config is None and Path("plan.toml").exists():
+        config = Path("plan.toml")
+    plan_config = load_config(config)[0] if config else None
+    snapshot = load(_engine())
+    graph = build(snapshot, plan_config.effort_defaults() if plan_config else None)
+    findings = run_checks(graph, plan_config)
+    if as_json:
+        print(json.dumps({"findings": [f.as_dict() for f in findings]}, ensure_ascii=False, indent=2))
+    else:
+        styles = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+        for f in findings:
+            out.print(f"[{styles[f.severity]}]{f.severity:<7}[/] {f.code:<28} ", end="")
+            out.print(f.message, markup=False)
+        counts = summary_counts(findings)
+        out.print(f"{counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} info; "
+                  f"{len(graph.groups):,} move groups from {len(graph.planned):,} items to move")
+    if any(f.severity == "error" for f in findings):
+        raise typer.Exit(1)
+
+
+@app.command()
+def summary(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """The consolidation picture: servers, capacity, directories, networks, systems, PCs, users.
+
+    Distinct applications per function are counted before and after the planned
+    consolidations (strategy consolidate/replace with a target; retire removes).
+
+    Example: planner summary
+    """
+    from planner.snapshot import load
+    from planner.summary import consolidation_summary
+
+    data = consolidation_summary(load(_engine()))
+    if as_json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    if not data["municipalities"]:
+        out.print("The inventory is empty.")
+        return
+    keys = list(data["total"])
+    table = Table("municipality", *keys, title="Consolidation picture")
+    for name, row in data["municipalities"].items():
+        table.add_row(name, *(f"{row[k]:,.0f}" for k in keys))
+    table.add_row("total", *(f"{data['total'][k]:,.0f}" for k in keys), style="bold")
+    out.print(table)
+    functions = Table("function", "systems before", "systems after", title="Distinct applications per function")
+    for function, row in data["functions"].items():
+        functions.add_row(function, str(row["before"]), str(row["after"]))
+    d = data["distinct_applications"]
+    functions.add_row("all", str(d["before"]), str(d["after"]), style="bold")
+    out.print(functions)
+
+
+@graph_app.command("export")
+def graph_export(
+    file: Annotated[Path, typer.Argument(help="Output file: .graphml, .dot, .svg, .png or .pdf.")],
+    around: Annotated[Optional[str], typer.Option("--around", help="Only the neighbourhood of this item id.")] = None,
+    depth: Annotated[int, typer.Option("--depth", min=1, help="Steps out from --around.")] = 2,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write the dependency graph for yEd/Gephi (GraphML), Graphviz (DOT) or as a picture.
+
+    Pictures need Graphviz's `dot` program. Example: planner graph export deps.svg --around Nordby/application/SBSYS --depth 2
+    """
+    from planner.files import writable
+    from planner.graph import build, neighbourhood
+    from planner.graph_files import write_graph
+    from planner.snapshot import load
+
+    graph = build(load(_engine()))
+    nx_graph = graph.graph
+    if around:
+        node = graph.snapshot.resolve(around)
+        if node is None:
+            raise PlannerError(f"{around!r} names no item (write municipality/kind/name)")
+        nx_graph = neighbourhood(graph, node, depth)[0]
+    with writable(file, force) as tmp:
+        write_graph(nx_graph, tmp)
+    out.print(f"Wrote {nx_graph.number_of_nodes():,} items and {nx_graph.number_of_edges():,} dependencies to {file}")
+
+
+@graph_app.command("show")
+def graph_show(
+    item: Annotated[str, typer.Argument(help="Item id: municipality/kind/name (case-insensitive).")],
+    depth: Annotated[int, typer.Option("--depth", min=1, help="How many steps up and down.")] = 1,
+) -> None:
+    """Print an item's neighbourhood: what it needs (upstream) and what needs it (downstream).
+
+    Example: planner graph show Nordby/server/NB-APP-007 --depth 2
+    """
+    from rich.markup import escape
+    from rich.tree import Tree
+
+    from planner.graph import build
+    from planner.snapshot import load
+
+    graph = build(load(_engine()))
+    node = graph.snapshot.resolve(item)
+    if node is None:
+        raise PlannerError(f"{item!r} names no item (write municipality/kind/name)")
+    root = Tree(f"[bold]{escape(node)}[/] (move group {graph.group_of.get(node, '—')})")
+
+    def grow(tree: Tree, current: str, level: int, upstream: bool, seen: set[str]) -> None:
+        if level > depth:
+            return
+        edges = graph.graph.out_edges(current, data=True) if upstream else graph.graph.in_edges(current, data=True)
+        for a, b, data in sorted(edges, key=lambda e: (e[0], e[1])):
+            other = b if upstream else a
+            label = escape(f"{data['kind']}, {data['rule']}")
+            branch = tree.add(f"{'needs' if upstream else 'needed by'} {escape(other)}  ({label})")
+            if other not in seen:
+                grow(branch, other, level + 1, upstream, seen | {other})
+
+    grow(root.add("[bold]upstream[/]"), node, 1, True, {node})
+    grow(root.add("[bold]downstream[/]"), node, 1, False, {node})
+    out.print(root)
+
+
+@app.command()
+def demo(
+    folder: Annotated[Path, typer.Argument(help="Folder for the demo's files and database.")] = Path("demo"),
+    time_limit: Annotated[float, typer.Option("--time-limit", min=1, help="Seconds for the optimiser.")] = 30,
+    seed: Annotated[int, typer.Option(help="Seed of the generated data and the optimiser.")] = 0,
+) -> None:
+    """The whole workflow on three fictional municipalities, in one command.
+
+    Generates inventories, imports them into a fresh SQLite database in FOLDER, checks,
+    plans, verifies, and writes plan.xlsx, plan.json, plan.csv, plan.ics and gantt.png.
+
+    Example: planner demo demo-output
+    """
+    from planner.demo import run_demo
+
+    with _progress() as progress:
+        result = run_demo(folder, time_limit=time_limit, seed=seed, say=lambda line: out.print(line, markup=False),
+                          progress=progress)
+    out.print(f"Explore further with: planner --db {result.database} summary | check | plans | graph show ITEM")
 
 
 @db_app.command("upgrade")

@@ -53,7 +53,12 @@ def store(session: Session, inventory: Inventory) -> ImportReport:
         session.add(municipality)
         session.flush()
         report.created["municipality"] += 1
-    _assign(municipality, {"source": inventory.source, **inventory.municipality_fields})
+    replace = inventory.mode == "replace"
+    _assign(municipality, {
+        "name": inventory.municipality, "source": inventory.source,
+        **(_blanks(Municipality, inventory.municipality_fields, ("name", "name_key", "source", "imported_at")) if replace else {}),
+        **inventory.municipality_fields,
+    })
     assert municipality.id is not None
     by_kind: dict[str, list[Any]] = {kind.value: [] for kind in Kind}
     for item in inventory.items:
@@ -67,12 +72,16 @@ def store(session: Session, inventory: Inventory) -> ImportReport:
         for item in by_kind[kind]:
             key = name_key(item.name)
             listed.add(key)
+            unknown = set(item.fields) - set(table.model_fields)
+            if unknown:  # an importer bug; never drop data silently
+                raise TypeError(f"{table.__name__} has no field(s) {', '.join(sorted(unknown))}")
             fields = {"name": item.name, "source_row": item.row, **item.fields}
             row = existing.get(key)
             if row is None:
                 session.add(table(municipality_id=municipality.id, name_key=key, **fields))
                 report.created[kind] += 1
-            elif _assign(row, fields, keep_blank=inventory.mode == "merge"):
+            elif _assign(row, {**(_blanks(table, item.fields, _ITEM_KEYS) if replace else {}), **fields},
+                         keep_blank=not replace):
                 report.updated[kind] += 1
             else:
                 report.unchanged[kind] += 1
@@ -84,6 +93,15 @@ def store(session: Session, inventory: Inventory) -> ImportReport:
     _store_dependencies(session, municipality.id, inventory, report)
     session.flush()
     return report
+
+
+_ITEM_KEYS = ("id", "municipality_id", "name", "name_key", "source_row")
+
+
+def _blanks(table: type[Any], given: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    """None for every data column the file left blank: a template is the whole truth, so a
+    cell the user cleared clears the stored value (required columns are always given)."""
+    return {name: None for name in table.model_fields if name not in given and name not in keys and name != "id"}
 
 
 def _assign(row: Any, fields: dict[str, Any], keep_blank: bool = False) -> bool:
