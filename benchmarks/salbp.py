@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from solvers.wave_greedy import greedy
 from solvers.waves import WaveProblem, solve
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks"
@@ -109,11 +110,10 @@ def otto(data: Path, which: str) -> Iterator[Instance]:
         yield Instance(path.stem, tuple(times), tuple(pairs), cycle, None, None)
 
 
-def to_problem(inst: Instance) -> WaveProblem:
-    """SALBP-1 as a WaveProblem; the horizon is a safe upper bound (csv ub, else one station per task)."""
+def to_problem(inst: Instance, horizon: int | None = None) -> WaveProblem:
+    """SALBP-1 as a WaveProblem: one resource, capacity = cycle time in every wave, precedence = before_or_same."""
     n = len(inst.times)
-    horizon = inst.ub if inst.ub else n
-    horizon = max(horizon, 1)
+    horizon = max(horizon or n, 1)
     return WaveProblem(
         names=tuple(f"t{t + 1}" for t in range(n)),
         resources=("time",),
@@ -122,6 +122,12 @@ def to_problem(inst: Instance) -> WaveProblem:
         max_waves=horizon,
         before_or_same=inst.precedence,
     )
+
+
+def horizon_of(inst: Instance) -> int:
+    """max_waves = the greedy's wave count (run on a one-task-per-wave horizon), or the csv ub if larger."""
+    plan = greedy(to_problem(inst)).waves
+    return max(max(plan) if plan else len(inst.times), inst.ub or 0)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -145,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     rows = []
     for inst in instances:
-        problem = to_problem(inst)
+        problem = to_problem(inst, horizon_of(inst))
         res = solve(problem, time_limit=args.time_limit, workers=args.workers, seed=args.seed,
                     phases=("waves",), deterministic=not args.wall)
         found = int(res.objective["waves"]) if res.waves else None

@@ -24,8 +24,9 @@ END_OF_SUPPORT: list[tuple[str, str]] = [
     (r"windows\s*server.*\b(2000|2003|2008|2012)\b", "Windows Server 2012 R2 and older (support ended 2023-10-10)"),
     (r"windows\s*(xp|vista|7|8(\.1)?)\b", "Windows 8.1 and older (support ended 2023-01-10)"),
     (r"windows\s*10\b", "Windows 10 (support ended 2025-10-14)"),
-    (r"centos.*\b[5-8]\b", "CentOS Linux (support ended 2024-06-30)"),
-    (r"(red\s*hat|rhel).*\b[4-6]\b", "RHEL 6 and older (maintenance ended 2020-11-30)"),
+    # \D* makes the first number the major version, so RHEL 8.6 or 9.4 is not read as 6 or 4
+    (r"centos\D*\b[5-8]\b", "CentOS Linux (support ended 2024-06-30)"),
+    (r"(red\s*hat|rhel)\D*\b[4-6]\b", "RHEL 6 and older (maintenance ended 2020-11-30)"),
     (r"ubuntu.*\b(1[0-8]\.\d\d)\b", "Ubuntu 18.04 and older (standard support ended 2023-05-31)"),
     (r"(sles|suse).*\b(1[01])\b", "SUSE Linux Enterprise 11 and older"),
 ]
@@ -66,8 +67,9 @@ def _cycles(graph: DependencyGraph) -> list[Finding]:
 
 
 def _dangling(graph: DependencyGraph) -> list[Finding]:
+    # A consolidation target that names no application is reported once, as missing-target.
     return [Finding("dangling-reference", ERROR, f"{d.item} refers to {d.reference} ({d.origin}), which does "
-                    "not exist", [d.item]) for d in graph.dangling]
+                    "not exist", [d.item]) for d in graph.dangling if d.origin != "column target"]
 
 
 def _prefixes(item: Item) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:

@@ -80,7 +80,12 @@ def import_(
     files: Annotated[list[Path], typer.Argument(help="Inventory workbooks, one per municipality.")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate only; write nothing.")] = False,
     municipality: Annotated[Optional[str], typer.Option(
-        "--municipality", "-m", help="Municipality the file describes (overrides the Municipality sheet).")] = None,
+        "--municipality", "-m", help="Municipality the file describes (required for formats other than the "
+                                     "template; overrides the template's Municipality sheet).")] = None,
+    format: Annotated[str, typer.Option(
+        "--format", "-f", help="auto, template, rvtools, ad, kitos, aws-cmf or azure-migrate.")] = "auto",
+    mapping: Annotated[Optional[Path], typer.Option(
+        "--mapping", help="TOML file mapping custom column names to fields ([columns] AppOwner = \"owner\").")] = None,
 ) -> None:
     """Validate and import inventory workbooks, all or nothing.
 
@@ -88,11 +93,23 @@ def import_(
     written and the exit code is 1. Re-importing a file changes nothing; a corrected file
     updates its municipality and removes items it no longer lists.
 
+    Besides the template, RVTools exports (.xlsx or the folder of RVTools_tab*.csv), Active
+    Directory computer lists (Export-Csv, csvde), OS2kitos system overviews and AWS CMF /
+    Azure Migrate intake files are detected and merged into the municipality's records
+    (matched by name, FQDN or short name; conflicts are listed).
+
     Example: planner import nordby.xlsx sydby.xlsx
+    Example: planner import RVTools_export.xlsx --municipality Nordby
     """
+    from inventories.detect import FORMATS
+    from inventories.mapping import load_mapping
     from planner.importing import import_files
 
-    reports = import_files(_engine, files, dry_run=dry_run, municipality=municipality)
+    if format != "auto" and format not in FORMATS:
+        raise PlannerError(f"--format must be auto or one of {', '.join(FORMATS)}, got {format!r}")
+    columns = load_mapping(mapping) if mapping else None
+    reports = import_files(_engine, files, dry_run=dry_run, municipality=municipality, format=format,
+                           mapping=columns)
     for report in reports:
         for warning in report.warnings:
             err.print(f"warning: {warning}")

@@ -246,16 +246,21 @@ def _move_groups(result: DependencyGraph, defaults: Defaults) -> None:
                 order.edges[a, b]["strict"] for a, b in order.subgraph(members).edges if a != b):
             sub = order.subgraph(members)
             strict = any(sub.edges[a, b]["strict"] for a, b in sub.edges)
-            result.cycles.append((_cycle_path(sub, strict), strict))
+            result.cycles.append((_cycle_path(sub, strict, same_component), strict))
 
 
-def _cycle_path(sub: nx.DiGraph, strict: bool) -> list[str]:
+def _cycle_path(sub: nx.DiGraph, strict: bool, same_component: dict[str, int]) -> list[str]:
     """A readable cycle through the component, through a strictly-before edge when there is one."""
     if strict:
         for a, b in sub.edges:
             if sub.edges[a, b]["strict"]:
                 path = nx.shortest_path(sub, b, a)
                 return [a, *path]
+    # Through an edge between two same-wave components, so that the path shows the loop and
+    # not a mere runs_on pair; sorted, so the same inventory always gives the same path.
+    for a, b in sorted(sub.edges):
+        if same_component[a] != same_component[b]:
+            return [a, *nx.shortest_path(sub, b, a)]
     # a cycle of two or more rules that is not just a same-wave pair
     for cycle in nx.simple_cycles(sub):
         if len(cycle) > 2:

@@ -12,15 +12,17 @@ from planner.errors import ImportFailed, PlannerError
 from planner.inventory import ImportReport, import_inventories
 
 
-def read_file(path: Path, municipality: str | None = None) -> Inventory:
-    """Read one inventory file (the template format; other formats are detected by `inventories.detect`)."""
-    from inventories.template_reader import read_template
+def read_file(path: Path, municipality: str | None = None, format: str = "auto",
+              mapping: dict[str, str] | None = None) -> Inventory:
+    """Read one inventory file of any supported format (template, RVTools, AD, KITOS, AWS CMF, Azure Migrate)."""
+    from inventories.detect import read_any
 
-    return read_template(path, label=str(path), municipality=municipality)
+    return read_any(path, municipality=municipality, format=format, mapping=mapping, label=str(path))
 
 
 def import_files(engine: Engine | Callable[[], Engine], files: Sequence[Path], *, dry_run: bool = False,
-                 municipality: str | None = None) -> list[ImportReport]:
+                 municipality: str | None = None, format: str = "auto",
+                 mapping: dict[str, str] | None = None) -> list[ImportReport]:
     """Validate all files first; write all of them in one transaction only if all are valid."""
     if not files:
         raise PlannerError("no files given")
@@ -28,7 +30,7 @@ def import_files(engine: Engine | Callable[[], Engine], files: Sequence[Path], *
     problems: list[str] = []
     for path in files:
         try:
-            inventories.append(read_file(Path(path), municipality))
+            inventories.append(read_file(Path(path), municipality, format, mapping))
         except ImportFailed as exc:
             problems.extend(exc.problems)
         except PlannerError as exc:

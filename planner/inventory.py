@@ -12,10 +12,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from inventories.mapping import reconcile
 from inventories.records import Inventory
 from inventories.schema import Kind
 from planner.db import transaction
@@ -55,11 +56,17 @@ def store(session: Session, inventory: Inventory) -> ImportReport:
         report.created["municipality"] += 1
     replace = inventory.mode == "replace"
     _assign(municipality, {
-        "name": inventory.municipality, "source": inventory.source,
+        **({"name": inventory.municipality} if replace else {}), "source": inventory.source,
         **(_blanks(Municipality, inventory.municipality_fields, ("name", "name_key", "source", "imported_at")) if replace else {}),
         **inventory.municipality_fields,
     })
     assert municipality.id is not None
+    if not replace:
+        # Other tools name items differently (FQDN vs short name): match them to what is stored.
+        stored = {kind: {row.name: row.model_dump() for row in session.execute(
+                      select(table).where(table.municipality_id == municipality.id)).scalars()}
+                  for kind, table in ITEM_TABLES.items()}
+        report.warnings.extend(reconcile(inventory, stored))
     by_kind: dict[str, list[Any]] = {kind.value: [] for kind in Kind}
     for item in inventory.items:
         by_kind[item.kind.value].append(item)
@@ -69,6 +76,7 @@ def store(session: Session, inventory: Inventory) -> ImportReport:
             for row in session.execute(select(table).where(table.municipality_id == municipality.id)).scalars()
         }
         listed = set()
+        new_rows: list[dict[str, Any]] = []  # inserted in bulk: building ORM objects is the slow part
         for item in by_kind[kind]:
             key = name_key(item.name)
             listed.add(key)
@@ -78,7 +86,7 @@ def store(session: Session, inventory: Inventory) -> ImportReport:
             fields = {"name": item.name, "source_row": item.row, **item.fields}
             row = existing.get(key)
             if row is None:
-                session.add(table(municipality_id=municipality.id, name_key=key, **fields))
+                new_rows.append({"municipality_id": municipality.id, "name_key": key, **fields})
                 report.created[kind] += 1
             elif _assign(row, {**(_blanks(table, item.fields, _ITEM_KEYS) if replace else {}), **fields},
                          keep_blank=not replace):
@@ -90,6 +98,8 @@ def store(session: Session, inventory: Inventory) -> ImportReport:
                 if key not in listed:
                     session.delete(row)
                     report.removed[kind] += 1
+        if new_rows:
+            session.execute(insert(table), new_rows)
     _store_dependencies(session, municipality.id, inventory, report)
     session.flush()
     return report
@@ -131,12 +141,13 @@ def _store_dependencies(session: Session, municipality_id: int, inventory: Inven
     wanted = {}
     for dep in inventory.dependencies:
         wanted.setdefault(dep.key(), dep)
+    new_rows = []
     for key, dep in wanted.items():
         if key in existing:
             existing[key].source_row = dep.row
             report.unchanged["dependency"] += 1
             continue
-        session.add(Dependency(
+        new_rows.append(dict(
             municipality_id=municipality_id, from_kind=dep.from_kind, from_name=dep.from_name,
             to_kind=dep.to_kind, to_name=dep.to_name, to_municipality=dep.to_municipality,
             kind=dep.kind, strength=dep.strength, note=dep.note, source_row=dep.row,
@@ -147,6 +158,8 @@ def _store_dependencies(session: Session, municipality_id: int, inventory: Inven
             if key not in wanted:
                 session.delete(row)
                 report.removed["dependency"] += 1
+    if new_rows:
+        session.execute(insert(Dependency), new_rows)
 
 
 def _dep_key(row: Dependency) -> tuple[str, ...]:

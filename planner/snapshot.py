@@ -69,7 +69,7 @@ class Snapshot:
     def find(self, municipality: str, kind: str, name: str) -> str | None:
         """The id of the item a (case-insensitive) reference names, or None."""
         muni = self._municipality_keys.get(municipality.strip().casefold(), municipality)
-        return self._index.get((muni.casefold(), kind, name.strip().casefold()))
+        return self._index.get((muni.casefold(), kind.strip().lower(), name.strip().casefold()))
 
     def municipality_name(self, text: str) -> str | None:
         return self._municipality_keys.get(text.strip().casefold())

@@ -8,6 +8,7 @@ lets the feasibility check at m = LB close in milliseconds instead of minutes.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -44,16 +45,28 @@ def bin_packing_bound(sizes: Sequence[int], cap: int) -> int:
 
 
 def _martello_toth_l2(items: Sequence[int], cap: int) -> int:
-    """Martello-Toth L2: big items each need a bin, small items fill only what big ones leave."""
-    best = 0
+    """Martello-Toth L2: big items each need a bin, small items fill only what big ones leave.
+
+    O(n log n) with prefix sums, since it runs for every task's predecessor set.
+    """
     srt = sorted(items)
-    for k in {0, *(s for s in srt if 2 * s <= cap)}:
-        n1 = [s for s in srt if s > cap - k]
-        n2 = [s for s in srt if cap - k >= s > cap / 2]
-        n3 = [s for s in srt if cap / 2 >= s >= k]
-        spare = len(n2) * cap - sum(n2)
-        extra = max(0, -(-(sum(n3) - spare) // cap))
-        best = max(best, len(n1) + len(n2) + extra)
+    prefix = [0]
+    for s in srt:
+        prefix.append(prefix[-1] + s)
+    n = len(srt)
+    half_hi = bisect_right(srt, cap // 2) if cap % 2 else bisect_right(srt, cap // 2)  # items <= c/2
+    best = 0
+    for k in {0, *srt[:half_hi]}:
+        big = bisect_right(srt, cap - k)  # items <= c-k; the rest are N1
+        n1 = n - big
+        n2_lo = half_hi  # N2 = (c/2, c-k]
+        n2 = max(0, big - n2_lo)
+        sum_n2 = prefix[big] - prefix[n2_lo] if big > n2_lo else 0
+        n3_lo = bisect_left(srt, k)  # N3 = [k, c/2]
+        sum_n3 = prefix[half_hi] - prefix[n3_lo]
+        spare = n2 * cap - sum_n2
+        extra = max(0, -(-(sum_n3 - spare) // cap))
+        best = max(best, n1 + n2 + extra)
     return best
 
 

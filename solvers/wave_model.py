@@ -31,6 +31,17 @@ class WaveVars:
     wave: list[cp_model.IntVar]
     used: dict[int, cp_model.IntVar] = field(default_factory=dict)
     max_wave: cp_model.IntVar | None = None
+    y: list[dict[int, cp_model.IntVar]] = field(default_factory=list)
+    lo: list[int] = field(default_factory=list)
+    hi: list[int] = field(default_factory=list)
+
+    def le(self, t: int, w: int) -> cp_model.IntVar | int:
+        """The literal [wave[t] <= w] ("step" variable), or the constant 0/1 outside t's window."""
+        if w < self.lo[t]:
+            return 0
+        if w >= self.hi[t]:
+            return 1
+        return self.y[t][w]
 
 
 def build(
@@ -42,11 +53,14 @@ def build(
     horizon: int,
     min_waves: int = 1,
     minimise_waves: bool = False,
+    dominance: bool = False,
 ) -> tuple[cp_model.CpModel, WaveVars]:
     """Model of all hard rules with every task restricted to its window [lo[t], hi[t]] minus banned waves.
 
     With `minimise_waves`, waves above `min_waves` may stay empty and `max_wave`
     counts the used ones; otherwise every task must simply fit in 1..horizon.
+    `dominance` adds the maximal-load rule, valid only while nothing but the wave
+    count is optimised (it moves tasks earlier, which later phases may not want).
     """
     model = cp_model.CpModel()
     x: list[dict[int, cp_model.IntVar]] = []
@@ -58,10 +72,28 @@ def build(
         for t in range(problem.n_tasks)
     ]
     v = WaveVars(horizon=horizon, x=x, wave=wave)
+    _steps(model, problem, v)
     if minimise_waves:
         _wave_count(model, problem, v, min_waves)
     _add_constraints(model, problem, v)
+    if dominance:
+        _maximal_load(model, problem, v)
     return model, v
+
+
+def _steps(model: cp_model.CpModel, problem: WaveProblem, v: WaveVars) -> None:
+    """Step literals y[t][w] = [wave[t] <= w]: precedence becomes clauses and prefix loads become linear."""
+    for t in range(problem.n_tasks):
+        dom = sorted(v.x[t]) or [1]
+        v.lo.append(dom[0])
+        v.hi.append(dom[-1])
+        steps: dict[int, cp_model.IntVar] = {}
+        for w in range(dom[0], dom[-1]):
+            steps[w] = model.new_bool_var(f"y[{t},{w}]")
+            if w > dom[0]:
+                model.add_implication(steps[w - 1], steps[w])
+            model.add(steps[w] == sum(b for u, b in v.x[t].items() if u <= w))
+        v.y.append(steps)
 
 
 def _add_constraints(model: cp_model.CpModel, problem: WaveProblem, v: WaveVars) -> None:
@@ -73,6 +105,7 @@ def _add_constraints(model: cp_model.CpModel, problem: WaveProblem, v: WaveVars)
     _same_wave(model, problem, v)
     _pins_windows_blackouts(model, problem, v)
     _redundant_total_capacity(model, problem, v)
+    _redundant_prefix_load(model, problem, v)
 
 
 def _assign_once(model: cp_model.CpModel, problem: WaveProblem, v: WaveVars) -> None:
@@ -102,21 +135,16 @@ def _capacity(model: cp_model.CpModel, problem: WaveProblem, v: WaveVars) -> Non
                 model.add(load <= cap)
 
 
-def _cumulative(v: WaveVars, t: int, w: int) -> LinearExpr:
-    """The 0/1 expression [wave[t] <= w], used to state precedence in its LP-strong form."""
-    return sum(b for u, b in v.x[t].items() if u <= w)
-
-
 def _precedence(model: cp_model.CpModel, v: WaveVars, a: int, b: int, lag: int) -> None:
-    """wave[b] >= wave[a] + lag, both as an integer inequality and per wave ([b <= w] implies [a <= w - lag])."""
+    """wave[b] >= wave[a] + lag, as an integer inequality and as clauses [b <= w] -> [a <= w - lag]."""
     model.add(v.wave[b] >= v.wave[a] + lag)
-    for w in sorted(set(v.x[b])):
-        if w == max(v.x[b]):
-            continue
-        before_b = _cumulative(v, b, w)
-        before_a = _cumulative(v, a, w - lag)
-        if not isinstance(before_b, int):
-            model.add(before_b <= before_a)
+    for w in range(v.lo[b], v.hi[b]):
+        before_b, before_a = v.le(b, w), v.le(a, w - lag)
+        if isinstance(before_a, int):
+            if before_a == 0:
+                model.add(before_b == 0)
+        else:
+            model.add_implication(before_b, before_a)
 
 
 def _before_or_same(model: cp_model.CpModel, problem: WaveProblem, v: WaveVars) -> None:
@@ -170,6 +198,64 @@ def _redundant_total_capacity(model: cp_model.CpModel, problem: WaveProblem, v: 
         total = sum(row[r] for row in problem.demand)
         if total > 0:
             model.add(sum(problem.capacity[w - 1][r] * u for w, u in v.used.items()) >= total)
+
+
+def _redundant_prefix_load(model: cp_model.CpModel, problem: WaveProblem, v: WaveVars) -> None:
+    """Redundant: waves 1..w hold at most their capacity and, with a fixed horizon, at least what waves w+1.. cannot."""
+    n = problem.n_tasks
+    for r in range(len(problem.resources)):
+        total = sum(problem.demand[t][r] for t in range(n))
+        if total == 0:
+            continue
+        head = 0
+        for w in range(1, v.horizon):
+            head += problem.capacity[w - 1][r]
+            tail = sum(problem.capacity[u - 1][r] for u in range(w + 1, v.horizon + 1))
+            terms = [(problem.demand[t][r], v.le(t, w)) for t in range(n) if problem.demand[t][r]]
+            const = sum(d * lit for d, lit in terms if isinstance(lit, int))
+            load = sum(d * lit for d, lit in terms if not isinstance(lit, int))
+            if isinstance(load, int):
+                continue
+            if total - const > head - const:
+                model.add(load <= head - const)
+            if not v.used and total - tail > const:
+                model.add(load >= total - tail - const)
+
+
+def _maximal_load(model: cp_model.CpModel, problem: WaveProblem, v: WaveVars) -> None:
+    """Dominance: a task whose predecessors are all in waves <= w but which sits later must not fit into wave w.
+
+    Any plan can be turned into one obeying this by moving such tasks earlier (each
+    move lowers the sum of waves, so it ends), without raising the highest wave.
+    Used for single-resource problems; tasks in a same-wave group or pinned are left out.
+    """
+    if len(problem.resources) != 1:
+        return
+    coupled = {t for pair in problem.same_wave for t in pair} | {t for t, _ in problem.pins}
+    preds: list[list[tuple[int, int]]] = [[] for _ in range(problem.n_tasks)]
+    for a, b in problem.before_or_same:
+        preds[b].append((a, 0))
+    for a, b in problem.strictly_before:
+        preds[b].append((a, 1))
+    loads: dict[int, cp_model.LinearExprT] = {}
+    for w in range(1, v.horizon + 1):
+        loads[w] = sum(problem.demand[t][0] * v.x[t][w] for t in range(problem.n_tasks) if w in v.x[t])
+    for t in range(problem.n_tasks):
+        d = problem.demand[t][0]
+        if t in coupled or d == 0:
+            continue
+        for w in sorted(v.x[t]):
+            if w == v.hi[t]:
+                continue
+            cap = problem.capacity[w - 1][0]
+            if isinstance(loads[w], int) or d > cap:
+                continue
+            conds = [v.le(p, w - lag) for p, lag in preds[t]]
+            if any(isinstance(c, int) and c == 0 for c in conds):
+                continue
+            lits = [c for c in conds if not isinstance(c, int)]
+            lits.append(v.le(t, w).Not())  # type: ignore[union-attr]
+            model.add(loads[w] >= cap - d + 1).only_enforce_if(lits)
 
 
 def _wave_count(model: cp_model.CpModel, problem: WaveProblem, v: WaveVars, min_waves: int) -> None:

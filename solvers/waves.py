@@ -23,6 +23,10 @@ PHASES: tuple[str, ...] = ("waves", "splits", "downtime", "moved")
 # count dominates everything else. Unused time of a phase rolls over to the next.
 _PHASE_SHARE: dict[str, float] = {"waves": 0.55, "splits": 0.2, "downtime": 0.15, "moved": 0.1}
 
+# Share of the remaining wave-phase budget a feasibility check at one m may use; the rest
+# goes to the hinted optimisation model if the check is undecided.
+_CHECK_SHARE = 0.6
+
 
 def _pairs_ok(pairs: Sequence[tuple[int, int]], n: int, what: str) -> None:
     """Reject pair lists that point outside the task range, naming the first bad pair."""
@@ -488,9 +492,9 @@ def _run_phases(
             if win is None:
                 proven = m = m + 1
                 continue
-            model, v = wave_model.build(problem, win[0], win[1], banned, horizon=m)
+            model, v = wave_model.build(problem, win[0], win[1], banned, horizon=m, dominance=True)
             left = budget - spent()
-            out = _cp_solve(model, v, budget=left * 0.6 if m + 1 < ub else left, phase="waves", label=m, **common)
+            out = _cp_solve(model, v, budget=left * _CHECK_SHARE if m + 1 < ub else left * max(_CHECK_SHARE, 0.5), phase="waves", label=m, **common)
             if out.waves is not None:
                 incumbent, ub = out.waves, m
                 note_first()
@@ -504,7 +508,7 @@ def _run_phases(
             win = bounds.windows(top)
             if win is not None:
                 model, v = wave_model.build(
-                    problem, win[0], win[1], banned, horizon=top, min_waves=proven, minimise_waves=True
+                    problem, win[0], win[1], banned, horizon=top, min_waves=proven, minimise_waves=True, dominance=True
                 )
                 model.minimize(wave_model.waves_objective(model, problem, v))
                 if incumbent:

@@ -1,0 +1,86 @@
+"""`plan.json`: the plan for other programs, validated by `plan.schema.json` (draft 2020-12).
+
+The four top-level keys and their fields are the contract in the README; extra fields
+(phases, gap, greedy baseline, wave downtime, dependency origin) may be added, never removed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from exports.model import ExportPlan
+
+SCHEMA_FILE = "plan.schema.json"
+
+
+def schema() -> dict[str, Any]:
+    """The JSON Schema kept beside this module (also shipped as package data)."""
+    return json.loads(resources.files("exports").joinpath(SCHEMA_FILE).read_text(encoding="utf-8"))
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def plan_document(plan: ExportPlan) -> dict[str, Any]:
+    """The JSON document as Python data."""
+    return {
+        "plan": {
+            "id": plan.id,
+            "status": plan.status,
+            "objective": {k: _number(v) for k, v in plan.objective.items()},
+            "bound": {k: _number(v) for k, v in plan.bound.items()},
+            "gap": {k: _number(v) for k, v in plan.gap.items()},
+            "created": plan.created.isoformat(),
+            "waves_used": plan.waves_used,
+            "lower_bound_waves": plan.lower_bound_waves,
+            "solve_seconds": plan.solve_seconds,
+            "parent_id": plan.parent_id,
+            "frozen_through": plan.frozen_through,
+            "greedy": plan.greedy,
+            "municipalities": list(plan.municipalities),
+        },
+        "waves": [{
+            "number": w.number,
+            "start": w.start.isoformat(),
+            "end": w.end.isoformat(),
+            "items": w.items,
+            "capacity": dict(w.capacity),
+            "used": dict(w.used),
+            "downtime": dict(w.downtime),
+            "onboard": {"vcpu": w.vcpu, "ram_gb": w.ram_gb, "storage_gb": w.storage_gb},
+        } for w in plan.waves],
+        "items": [{
+            "id": i.id,
+            "municipality": i.municipality,
+            "kind": i.kind,
+            "name": i.name,
+            "wave": i.wave,
+            "move_group": i.move_group,
+            "effort_hours": i.effort_hours,
+            "downtime_hours": i.downtime_hours,
+            "team": i.team,
+            "pinned": i.pinned,
+        } for i in plan.items],
+        "dependencies": [{
+            "from": d.source,
+            "to": d.target,
+            "kind": d.kind,
+            "strength": d.strength,
+            "rule": d.rule,
+            "origin": d.origin,
+            "first": d.first,
+            "second": d.second,
+        } for d in plan.dependencies],
+    }
+
+
+def write_json(plan: ExportPlan, path: Path) -> Path:
+    Path(path).write_text(json.dumps(plan_document(plan), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return path

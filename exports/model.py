@@ -1,0 +1,128 @@
+"""The export-ready view of one plan: plain, frozen data with no database behind it.
+
+`planner.export_data.load_export` builds an `ExportPlan` in one place from the database;
+every writer in `exports/` takes an `ExportPlan` and writes files. Keeping the writers
+pure means they are tested with hand-made plans (e.g. hostile item names) and never see
+a session, and the workbook, JSON, CSV, calendar and picture all show the same numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+TEAMS = ("network", "directory", "server", "application", "workplace")
+
+
+@dataclass(frozen=True)
+class ExportItem:
+    """One planned item with the inventory fields project managers ask about."""
+
+    id: str  # "municipality/kind/name"
+    municipality: str
+    kind: str
+    name: str
+    wave: int
+    move_group: str
+    effort_hours: float
+    downtime_hours: float
+    team: str
+    function: str | None = None
+    criticality: str | None = None
+    owner: str | None = None
+    blackout: str | None = None
+    strategy: str | None = None
+    vcpu: float | None = None
+    ram_gb: float | None = None
+    storage_gb: float | None = None
+    depends_on: tuple[str, ...] = ()  # ids of planned items this one needs
+    needed_by: tuple[str, ...] = ()  # ids of planned items that need this one
+    pinned: int | None = None  # the pin (or frozen wave) in force when the plan was made
+    pin: int | None = None  # the pin stored now (`planner import-pins`): pre-fills the editable column
+
+
+@dataclass(frozen=True)
+class ExportWave:
+    """One wave of the calendar with its load."""
+
+    number: int
+    start: date
+    end: date
+    items: int
+    capacity: dict[str, float]  # team -> hours available
+    used: dict[str, float]  # team -> hours planned
+    downtime: dict[str, float]  # municipality -> downtime hours
+    vcpu: float = 0.0
+    ram_gb: float = 0.0
+    storage_gb: float = 0.0
+
+    def use(self, team: str) -> float | None:
+        """Share of a team's capacity used (None when the team has no capacity)."""
+        cap = self.capacity.get(team, 0.0)
+        return self.used.get(team, 0.0) / cap if cap else None
+
+
+@dataclass(frozen=True)
+class ExportDependency:
+    """A wave constraint between two planned items: `source` needs `target`.
+
+    `first`/`second` state the rule the way the solver reads it, wave(first) RULE
+    wave(second); it is (target, source) except for retired applications, which leave
+    no earlier than their users.
+    """
+
+    source: str
+    target: str
+    kind: str
+    strength: str
+    rule: str  # same_wave | before_or_same | strictly_before | soft
+    origin: str
+    first: str
+    second: str
+    source_wave: int | None = None
+    target_wave: int | None = None
+
+    @property
+    def waves_apart(self) -> int:
+        """For how many waves a split dependency needs a temporary link."""
+        if self.source_wave is None or self.target_wave is None:
+            return 0
+        return abs(self.source_wave - self.target_wave)
+
+
+@dataclass(frozen=True)
+class ExportPlan:
+    """Everything an exporter needs; `findings` are dicts with code/severity/message/items."""
+
+    id: int
+    status: str
+    created: datetime
+    objective: dict[str, float | None]
+    bound: dict[str, float | None]
+    gap: dict[str, float | None] = field(default_factory=dict)
+    phases: list[dict[str, Any]] = field(default_factory=list)
+    greedy: dict[str, Any] = field(default_factory=dict)
+    waves_used: int = 0
+    lower_bound_waves: int = 0
+    solve_seconds: float = 0.0
+    first_solution_seconds: float = 0.0
+    seed: int = 0
+    workers: int = 1
+    time_limit: float = 0.0
+    parent_id: int | None = None
+    frozen_through: int = 0
+    config_toml: str = ""
+    municipalities: tuple[str, ...] = ()
+    waves: tuple[ExportWave, ...] = ()
+    items: tuple[ExportItem, ...] = ()
+    dependencies: tuple[ExportDependency, ...] = ()
+    findings: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def split_dependencies(self) -> list[ExportDependency]:
+        """Soft dependencies whose two ends land in different waves."""
+        return [d for d in self.dependencies if d.rule == "soft" and d.waves_apart > 0]
+
+    def wave(self, number: int) -> ExportWave | None:
+        return next((w for w in self.waves if w.number == number), None)

@@ -1,0 +1,158 @@
+"""Active Directory computer lists -> servers and directories.
+
+Takes `Get-ADComputer -Filter * -Properties … | Export-Csv` (with or without the `#TYPE`
+line; PowerShell headers such as `DNSHostName`, `OperatingSystem`, `Enabled`,
+`LastLogonDate`) and `csvde` output (LDAP names such as `dNSHostName`,
+`userAccountControl`, `lastLogonTimestamp`). Server computer accounts become servers in
+the directory their DistinguishedName's DC= parts (or DNSHostName) name; workstation
+accounts are only counted. Disabled and long-silent accounts are reported, not dropped:
+whether they still run is for the architect to decide.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from inventories.csvfile import Collector, read_csv
+from inventories.mapping import apply_mapping, mapped_columns, unused_mapping
+from inventories.records import Inventory, ItemRecord
+from inventories.schema import Kind
+from inventories.values import show
+from inventories.workbook import Limits
+
+#: Days without a logon after which an account is reported as possibly gone.
+STALE_DAYS = 90
+
+_CLIENT_OS = re.compile(r"windows\s*(xp|vista|7|8|8\.1|10|11)\b|mac\s*os|macos", re.I)
+_UAC_DISABLED = 0x2
+_FILETIME_EPOCH = datetime(1601, 1, 1)
+
+
+def read_ad(path: str | Path, *, municipality: str, label: str | None = None,
+            mapping: dict[str, str] | None = None, limits: Limits | None = None) -> Inventory:
+    """Read an AD computer export completely; raise ImportFailed listing every problem."""
+    path = Path(path)
+    label = label or str(path)
+    limits = limits or Limits.from_env()
+    table = read_csv(path, label, limits)
+    collector = Collector(limits.max_text)
+    inventory = Inventory(municipality=municipality, source=label, mode="merge")
+    col = {
+        "name": table.column("Name", "cn", "sAMAccountName"),
+        "sam": table.column("sAMAccountName", "SamAccountName"),
+        "dn": table.column("DistinguishedName", "DN"),
+        "dns": table.column("DNSHostName"),
+        "os": table.column("OperatingSystem"),
+        "os_version": table.column("OperatingSystemVersion"),
+        "enabled": table.column("Enabled"),
+        "uac": table.column("userAccountControl"),
+        "logon": table.column("LastLogonDate", "lastLogonTimestamp", "LastLogon"),
+        "ip": table.column("IPv4Address"),
+        "owner": table.column("ManagedBy"),
+    }
+    if col["name"] is None and col["dns"] is None:
+        collector.error(table, table.header_row, 0, "no Name, cn or DNSHostName column; it names the computers")
+        collector.finish()
+    mapped = mapped_columns(table, mapping, Kind.SERVER)
+    domains: dict[str, dict[str, Any]] = {}
+    clients = 0
+    seen: dict[str, int] = {}
+    logons: list[tuple[int, str, datetime]] = []
+    for row, cells in table.rows:
+        get = lambda key: table.cell(cells, col[key])  # noqa: E731
+        dns = collector.text(get("dns"), table, row, col["dns"], "DNSHostName")
+        name = collector.text(get("name"), table, row, col["name"], "Name")
+        if name and col["name"] == col["sam"]:
+            name = name.rstrip("$")
+        name = name or (dns.split(".", 1)[0] if dns else None)
+        if not name:
+            collector.warn(table, row, col["name"], "row skipped: it names no computer")
+            continue
+        domain = _domain(str(get("dn") or ""), dns)
+        if domain:
+            entry = domains.setdefault(domain.casefold(), {"name": domain, "computers": 0})
+            entry["computers"] += 1
+        os_name = get("os")
+        if os_name is not None and _CLIENT_OS.search(str(os_name)):
+            clients += 1
+            continue
+        key = name.casefold()
+        if key in seen:
+            collector.error(table, row, col["name"], f"computer {show(name)} is already listed on row {seen[key]}")
+            continue
+        seen[key] = row
+        fields: dict[str, Any] = {}
+        if domain:
+            fields["directory"] = domain
+        collector.put(fields, Kind.SERVER, "os", os_name, table, row, col["os"])
+        collector.put(fields, Kind.SERVER, "os_version", get("os_version"), table, row, col["os_version"])
+        collector.put(fields, Kind.SERVER, "ip", get("ip"), table, row, col["ip"])
+        apply_mapping(collector, table, mapped, Kind.SERVER, row, cells, fields)
+        if _disabled(get("enabled"), get("uac")):
+            target = col["enabled"] if col["enabled"] is not None else col["uac"]
+            collector.warn(table, row, target, f"computer account {show(name)} is disabled; imported all the same")
+        logon = _logon(get("logon"))
+        if logon is not None:
+            logons.append((row, name, logon))
+        inventory.items.append(ItemRecord(Kind.SERVER, name, fields, row))
+    if logons:  # stale relative to the newest logon in the file, so the same file says the same thing
+        newest = max(when for _, _, when in logons)
+        for row, name, when in logons:
+            if newest - when > timedelta(days=STALE_DAYS):
+                collector.warn(table, row, col["logon"],
+                               f"{show(name)} last logged on {when.date().isoformat()}, more than {STALE_DAYS} days "
+                               f"before the newest logon in the file ({newest.date().isoformat()})")
+    for entry in domains.values():
+        inventory.items.append(ItemRecord(Kind.DIRECTORY, entry["name"], {
+            "type": "active_directory", "computer_accounts": entry["computers"]}))
+    if clients:
+        collector.warnings.append(f"{label}: {clients} workstation computer accounts counted in their directory, "
+                                  "not imported as servers")
+    collector.warnings.extend(unused_mapping(mapping, [table], label))
+    collector.finish()
+    inventory.warnings = collector.warnings
+    return inventory
+
+
+def _domain(dn: str, dns: str | None) -> str | None:
+    """`CN=SRV01,OU=Servers,DC=nordby,DC=local` -> `nordby.local`; else DNSHostName's suffix."""
+    parts = re.findall(r"(?:^|,)\s*DC=([^,]+)", dn, flags=re.I)
+    if parts:
+        return ".".join(part.strip() for part in parts).lower()
+    if dns and "." in dns:
+        return dns.split(".", 1)[1].lower()
+    return None
+
+
+def _disabled(enabled: Any, uac: Any) -> bool:
+    if enabled is not None:
+        return str(enabled).strip().lower() in ("false", "0", "no", "falsk", "nej")
+    if uac is not None:
+        try:
+            return bool(int(str(uac).strip()) & _UAC_DISABLED)
+        except ValueError:
+            return False
+    return False
+
+
+_DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %H:%M:%S",
+                 "%d-%m-%Y %H:%M:%S", "%d.%m.%Y %H:%M:%S", "%d/%m/%Y %H:%M:%S", "%Y-%m-%d")
+
+
+def _logon(value: Any) -> datetime | None:
+    """LastLogonDate in a few locales' formats, or a csvde FILETIME (100 ns since 1601)."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    if text.isdigit():
+        ticks = int(text)
+        return _FILETIME_EPOCH + timedelta(microseconds=ticks // 10) if ticks > 0 else None
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    return None

@@ -1,0 +1,212 @@
+"""Reading foreign tables (CSV files and workbook tabs) the same way, for the importers.
+
+Files from other tools arrive as CSV written by PowerShell, Excel or a web export: `;` or
+`,` separated, UTF-8 with or without a BOM or Windows-1252, sometimes behind a `#TYPE`
+line. `read_csv` and `sheet_table` turn either into a `Table` whose positions read as
+`FILE:SHEET!CELL` (for a CSV file the sheet is the file's stem, as Excel shows it), and
+`Collector` parses cells into canonical fields while collecting every problem.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from inventories import values
+from inventories.schema import SHEETS, Column, Kind, normalise_header
+from inventories.workbook import Limits, Workbook, where
+from planner.errors import ImportFailed, PlannerError
+
+#: Canonical columns per item kind, by canonical name (from the template's schema).
+FIELDS: dict[Kind, dict[str, Column]] = {
+    sheet.kind: {column.name: column for column in sheet.columns} for sheet in SHEETS if sheet.kind is not None
+}
+
+
+@dataclass
+class Table:
+    """One tab of a foreign file: its header and its non-blank rows, with row numbers."""
+
+    label: str  # the file as named in messages
+    sheet: str  # the tab (for CSV: the file stem)
+    header: list[str]
+    header_row: int
+    rows: list[tuple[int, tuple[Any, ...]]] = field(default_factory=list)
+    index: dict[str, int] = field(default_factory=dict)  # normalised header -> 0-based column
+
+    def __post_init__(self) -> None:
+        for number, name in enumerate(self.header):
+            key = normalise_header(name)
+            if key:
+                self.index.setdefault(key, number)
+
+    def column(self, *names: str) -> int | None:
+        """The first of `names` (any spelling the schema's folding accepts) that the header has."""
+        for name in names:
+            found = self.index.get(normalise_header(name))
+            if found is not None:
+                return found
+        return None
+
+    def has(self, *names: str) -> bool:
+        return all(normalise_header(name) in self.index for name in names)
+
+    def where(self, row: int, column: int | None) -> str:
+        return where(self.label, self.sheet, row, (column or 0) + 1)
+
+    @staticmethod
+    def cell(cells: tuple[Any, ...], column: int | None) -> Any:
+        """The cell's value, or None when the column is absent or the cell blank."""
+        if column is None or column >= len(cells):
+            return None
+        value = cells[column]
+        return None if values.is_blank(value) else value
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 (BOM or not), else Windows-1252: what Excel and PowerShell 5 write in Scandinavia."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def sniff_delimiter(line: str) -> str:
+    """`;`, `,` or tab: whichever occurs most outside quotes in the header line."""
+    counts = {";": 0, ",": 0, "\t": 0}
+    quoted = False
+    for char in line:
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char in counts:
+            counts[char] += 1
+    best = max(counts, key=lambda key: counts[key])
+    return best if counts[best] else ","
+
+
+def read_csv(path: str | Path, label: str | None = None, limits: Limits | None = None,
+             sheet: str | None = None) -> Table:
+    """Read a whole CSV file into a `Table`; a file that is not text is one clear error."""
+    path = Path(path)
+    label = label or str(path)
+    limits = limits or Limits.from_env()
+    if not path.is_file():
+        raise PlannerError(f"{label}: no such file")
+    size = path.stat().st_size
+    if size > limits.max_uncompressed_bytes:
+        raise PlannerError(f"{label}: the file is {size / 1048576:,.0f} MB, more than the limit of "
+                           f"{limits.max_uncompressed_bytes / 1048576:,.0f} MB (PLANNER_MAX_UNCOMPRESSED_MB)")
+    data = path.read_bytes()
+    if b"\x00" in data[:4096]:
+        raise PlannerError(f"{label}: not a CSV text file (it contains binary data)")
+    text = decode(data)
+    lines = text.splitlines(keepends=True)
+    skipped = 0
+    while skipped < len(lines) and (lines[skipped].upper().startswith("#TYPE") or not lines[skipped].strip()):
+        skipped += 1  # PowerShell Export-Csv's `#TYPE Selected.Microsoft…` line, and blank lines
+    table = Table(label, sheet or path.stem, [], skipped + 1)
+    if skipped >= len(lines):
+        return table
+    delimiter = sniff_delimiter(lines[skipped])
+    reader = csv.reader(io.StringIO("".join(lines[skipped:])), delimiter=delimiter)
+    cells = 0
+    try:
+        for number, row in enumerate(reader, start=skipped + 1):
+            cells += len(row)
+            if cells > limits.max_cells:
+                raise PlannerError(f"{label}:{table.sheet}!A{number}: the file has more than "
+                                   f"{limits.max_cells:,} cells (limit PLANNER_MAX_CELLS); split it or raise the limit")
+            if not table.header:
+                table = Table(label, table.sheet, [cell.strip() for cell in row], number)
+                continue
+            if any(cell.strip() for cell in row):
+                table.rows.append((number, tuple(row)))
+    except csv.Error as exc:
+        raise PlannerError(f"{label}:{table.sheet}!A{reader.line_num}: not readable as CSV ({exc})") from exc
+    return table
+
+
+def sheet_table(book: Workbook, title: str) -> Table:
+    """One workbook tab as a `Table` (the header is its first non-blank row)."""
+    table: Table | None = None
+    for number, cells in book.rows(title):
+        if table is None:
+            if any(not values.is_blank(cell) for cell in cells):
+                table = Table(book.label, title, ["" if c is None else str(c).strip() for c in cells], number)
+            continue
+        if any(cell is not None and not values.is_blank(cell) for cell in cells):
+            table.rows.append((number, cells))
+    return table or Table(book.label, title, [], 1)
+
+
+class Collector:
+    """Problems and warnings of one import, and cell parsing into canonical fields."""
+
+    def __init__(self, max_text: int = 10_000) -> None:
+        self.problems: list[str] = []
+        self.warnings: list[str] = []
+        self.max_text = max_text
+
+    def error(self, table: Table, row: int, column: int | None, message: str) -> None:
+        self.problems.append(f"{table.where(row, column)}: {message}")
+
+    def warn(self, table: Table, row: int, column: int | None, message: str) -> None:
+        self.warnings.append(f"{table.where(row, column)}: {message}")
+
+    def put(self, fields: dict[str, Any], kind: Kind, name: str, raw: Any, table: Table, row: int,
+            column: int | None) -> None:
+        """Parse `raw` as the canonical field `name` of `kind` into `fields` (blank: nothing).
+
+        Numbers that do not parse are errors (all-or-nothing, as in the template); enum
+        values from other tools' free text are warnings and left blank, since those tools
+        do not offer our choices.
+        """
+        if raw is None or values.is_blank(raw):
+            return
+        spec = FIELDS[kind][name]
+        try:
+            fields[name] = values.parse(raw, spec, self.max_text)
+        except values.BadValue as exc:
+            if spec.type == "enum":
+                self.warn(table, row, column, f"{exc}; left blank")
+            else:
+                self.error(table, row, column, str(exc))
+
+    def text(self, raw: Any, table: Table, row: int, column: int | None, what: str) -> str | None:
+        """A cell as clean text (names, free text), or None when blank or invalid."""
+        if raw is None or values.is_blank(raw):
+            return None
+        try:
+            return values.text(raw, Column(what, ""), self.max_text)
+        except values.BadValue as exc:
+            self.error(table, row, column, str(exc))
+            return None
+
+    def number(self, raw: Any, table: Table, row: int, column: int | None, what: str) -> float | None:
+        """A cell as a non-negative number (e.g. MiB before conversion), or None."""
+        if raw is None or values.is_blank(raw):
+            return None
+        try:
+            return float(values.number(raw, Column(what, ""), whole=False))
+        except values.BadValue as exc:
+            self.error(table, row, column, str(exc))
+            return None
+
+    def finish(self) -> None:
+        """Raise `ImportFailed` with every problem, if there are any."""
+        if self.problems:
+            raise ImportFailed(self.problems)
+
+
+def missing_columns(table: Table, wanted: Iterable[str]) -> list[str]:
+    """The headers of `wanted` (alternatives joined by '|') that the table does not have."""
+    absent = []
+    for spec in wanted:
+        options = spec.split("|")
+        if table.column(*options) is None:
+            absent.append(options[0])
+    return absent

@@ -1,0 +1,141 @@
+"""Which kind of file is this, and which reader turns it into an `Inventory`.
+
+Detection looks only at tab names, file names and header rows (folded as the schema folds
+headers: case, spaces, `*`, `(unit)`), never at the data, so it is cheap and predictable;
+`--format` overrides it when a file is too cut down to recognise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from inventories import ad, cloud_intake, kitos, rvtools
+from inventories.csvfile import Table, read_csv
+from inventories.records import Inventory
+from inventories.schema import normalise_header, sheet_for
+from inventories.workbook import Limits, open_workbook
+from planner.errors import PlannerError
+
+FORMATS = ("template", "rvtools", "ad", "kitos", "aws-cmf", "azure-migrate")
+
+#: What detection looks for, as the error message tells the user.
+LOOKED_FOR = (
+    "RVTools (a vInfo tab, RVTools_tab*.csv files, or VM + Powerstate headers); "
+    "Active Directory (DistinguishedName, or DNSHostName + OperatingSystem); "
+    "OS2kitos (IT System + Leverandør/Antal brugere/Systemejer/…, or Snitflade + Udstillersystem); "
+    "AWS CMF (server_name + wave_name/app_name/server_os_family); "
+    "Azure Migrate (*Server name + *Cores + *Memory (In MB) + *OS name); "
+    "the inventory template (sheets such as Municipality, Servers, Applications)"
+)
+
+_HEADER_ROWS = 10  # a header further down than this is not a header
+
+
+def detect_format(path: str | Path, *, label: str | None = None, limits: Limits | None = None) -> str:
+    """One of FORMATS for a workbook, a CSV file or a folder of RVTools CSV files."""
+    path = Path(path)
+    label = label or str(path)
+    if not path.exists():
+        raise PlannerError(f"{label}: no such file or folder")
+    if path.is_dir():
+        if rvtools.is_rvtools_folder(path):
+            return "rvtools"
+        raise PlannerError(f"{label}: a folder, but it holds no RVTools_tab*.csv files; "
+                           "give a workbook or CSV file, or the folder of an RVTools 'Export all to csv'")
+    if path.suffix.lower() == ".csv":
+        table = read_csv(path, label, limits)
+        found = _by_headers([table])
+        if found:
+            return found
+        raise _unknown(label, [table])
+    book = open_workbook(path, label, limits)
+    try:
+        titles = list(book.book.sheetnames)
+        folded = {normalise_header(title) for title in titles}
+        if "vinfo" in folded:
+            return "rvtools"
+        tables = []
+        for title in titles:
+            tables.append(_header_only(book, title))
+    finally:
+        book.close()
+    found = _by_headers(tables)
+    if found:
+        return found
+    if any(sheet_for(title) is not None for title in titles):
+        return "template"
+    raise _unknown(label, tables)
+
+
+def _header_only(book: Any, title: str) -> Table:
+    for number, cells in book.rows(title):
+        if any(cell is not None and str(cell).strip() for cell in cells):
+            return Table(book.label, title, ["" if c is None else str(c).strip() for c in cells], number)
+        if number >= _HEADER_ROWS:
+            break
+    return Table(book.label, title, [], 1)
+
+
+def _by_headers(tables: list[Table]) -> str | None:
+    for table in tables:
+        if table.has("VM", "Powerstate"):
+            return "rvtools"
+        if table.column("DistinguishedName") is not None or table.has("DNSHostName", "OperatingSystem") \
+                or (table.has("DN", "objectClass") and table.column("dNSHostName", "operatingSystem") is not None):
+            return "ad"
+        if kitos.is_systems_table(table) or kitos.is_interfaces_table(table):
+            return "kitos"
+        if cloud_intake.is_aws_cmf(table):
+            return "aws-cmf"
+        if cloud_intake.is_azure_migrate(table):
+            return "azure-migrate"
+    return None
+
+
+def _unknown(label: str, tables: list[Table]) -> PlannerError:
+    headers = [h for table in tables for h in table.header if h][:12]
+    shown = ", ".join(headers) + (", …" if len(headers) == 12 else "") if headers else "none"
+    return PlannerError(f"{label}: unsupported format: cannot tell what kind of file this is; looked for "
+                        f"{LOOKED_FOR}; found headers: {shown}. Name the format with --format")
+
+
+Reader = Callable[..., Inventory]
+
+READERS: dict[str, Reader] = {
+    "rvtools": rvtools.read_rvtools,
+    "ad": ad.read_ad,
+    "kitos": kitos.read_kitos,
+    "aws-cmf": cloud_intake.read_aws_cmf,
+    "azure-migrate": cloud_intake.read_azure_migrate,
+}
+
+
+def read_any(path: str | Path, *, municipality: str | None, format: str = "auto",
+             mapping: dict[str, str] | None = None, label: str | None = None,
+             limits: Limits | None = None) -> Inventory:
+    """Read one file (or RVTools CSV folder) of any supported format into a validated Inventory.
+
+    Raises PlannerError for an unknown format or a missing municipality, and ImportFailed
+    (a PlannerError listing every `FILE:SHEET!CELL: message`) for invalid contents.
+    """
+    path = Path(path)
+    label = label or str(path)
+    chosen = (format or "auto").strip().lower()
+    if chosen not in ("auto", *FORMATS):
+        raise PlannerError(f"unknown format {chosen!r}; use auto, {', '.join(FORMATS)}")
+    if chosen == "auto":
+        chosen = detect_format(path, label=label, limits=limits)
+    if chosen == "template":
+        from inventories.template_reader import read_template
+
+        inventory = read_template(path, label=label, municipality=municipality, limits=limits)
+        if mapping:
+            inventory.warnings.append(f"{label}: --mapping is not used for the inventory template "
+                                      "(its headers are the canonical ones)")
+        return inventory
+    if not municipality or not municipality.strip():
+        raise PlannerError(f"{label}: a {chosen} file does not name its municipality; "
+                           "give it with --municipality NAME")
+    return READERS[chosen](path, municipality=municipality.strip(), label=label, mapping=mapping, limits=limits)

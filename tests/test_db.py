@@ -1,0 +1,61 @@
+"""Database opening and schema migrations (`planner.db`): a user's database must survive
+upgrades, and an unknown newer schema must be refused rather than damaged."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Engine
+
+from planner.db import current_revision, database_url, head_revision, make_engine, open_database
+from planner.errors import PlannerError
+from planner.inventory import counts
+
+TABLES = {"municipality", "site", "network", "directory", "server", "application", "workplace", "dependency",
+          "plan", "plan_item", "pin", "alembic_version"}
+
+
+def test_fresh_database_is_created_at_alembic_head(db_url: str) -> None:
+    engine = open_database(db_url)
+    assert current_revision(engine) == head_revision(engine) != ""
+    assert TABLES <= set(inspect(engine).get_table_names())
+    assert counts(engine) == {}
+    engine.dispose()
+
+
+def test_open_without_create_refuses_a_missing_database(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'none.db'}"
+    with pytest.raises(PlannerError, match="^no planner database at sqlite:///"):
+        open_database(url, create=False)
+
+
+def test_newer_schema_is_refused(engine: Engine, db_url: str) -> None:
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    with pytest.raises(PlannerError, match=r"was written by a newer version of planner \(schema 9999\)"):
+        open_database(db_url)
+
+
+def test_database_url_forms(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PLANNER_DB", raising=False)
+    assert database_url() == f"sqlite:///{tmp_path / 'planner.db'}"
+    assert database_url("x.db") == f"sqlite:///{tmp_path / 'x.db'}"
+    assert database_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+    monkeypatch.setenv("PLANNER_DB", "env.db")
+    assert database_url() == f"sqlite:///{tmp_path / 'env.db'}"
+
+
+def test_cli_db_upgrade_is_idempotent(run_cli, db_url: str) -> None:  # type: ignore[no-untyped-def]
+    head = head_revision(make_engine(db_url))
+    first = run_cli("db", "upgrade")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip() == f"Database schema: none → {head}"
+    second = run_cli("db", "upgrade")
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.strip() == f"Database schema: {head} → {head}"
+    engine = make_engine(db_url)
+    assert current_revision(engine) == head
+    engine.dispose()

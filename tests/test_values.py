@@ -1,0 +1,227 @@
+"""Cell parsing (`inventories.values`): every rule with its exact message, each failure
+beside a value that passes."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+
+from inventories import values
+from inventories.schema import SHEETS, Column, normalise_header, normalise_value
+
+
+def column(sheet: str, name: str) -> Column:
+    return next(s for s in SHEETS if s.name == sheet).lookup[normalise_header(name)]
+
+
+RAM = column("Servers", "ram_gb")
+VCPU = column("Servers", "vcpu")
+VLAN = column("Networks", "vlan")
+CIDR = column("Networks", "cidr")
+KIND = column("Networks", "kind")
+VIRTUAL = column("Servers", "virtual")
+BLACKOUT = column("Applications", "blackout")
+NAME = column("Servers", "name")
+SERVERS = column("Applications", "servers")
+
+
+def bad(value: object, col: Column, **kw: int) -> str:
+    with pytest.raises(values.BadValue) as caught:
+        values.parse(value, col, **kw)
+    return str(caught.value)
+
+
+# --- numbers -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    (16, 16), (16.5, 16.5), ("16", 16.0), ("16.5", 16.5), ("16,5", 16.5), (" 1 024 ", 1024.0),
+    ("1\u00a0024,25", 1024.25), (0, 0),
+])
+def test_number_accepts_decimal_point_comma_and_thousand_spaces(raw: object, expected: float) -> None:
+    assert values.parse(raw, RAM) == expected
+
+
+@pytest.mark.parametrize(("raw", "message"), [
+    ("sixteen", "ram_gb must be a number, got 'sixteen'"),
+    ("16 GB", "ram_gb must be a number, got '16 GB'"),
+    ("1.024,5", "ram_gb must be a number, got '1.024,5'"),
+    ("nan", "ram_gb must be a number, got 'nan'"),
+    ("inf", "ram_gb must be a number, got 'inf'"),
+    (True, "ram_gb must be a number, got 'True'"),
+    (-1, "ram_gb must be at least 0, got '-1'"),
+    ("-0,5", "ram_gb must be at least 0, got '-0,5'"),
+])
+def test_number_rejects_text_nan_booleans_and_negatives(raw: object, message: str) -> None:
+    assert bad(raw, RAM) == message
+
+
+@pytest.mark.parametrize(("raw", "expected"), [(4, 4), (4.0, 4), ("4", 4), ("4,0", 4)])
+def test_whole_number_accepts_integral_values(raw: object, expected: int) -> None:
+    result = values.parse(raw, VCPU)
+    assert result == expected and isinstance(result, int)
+
+
+@pytest.mark.parametrize(("raw", "message"), [
+    (2.5, "vcpu must be a whole number, got '2.5'"),
+    ("2,5", "vcpu must be a whole number, got '2,5'"),
+    ("four", "vcpu must be a whole number, got 'four'"),
+    (-2, "vcpu must be at least 0, got '-2'"),
+])
+def test_whole_number_rejects_fractions_and_text(raw: object, message: str) -> None:
+    assert bad(raw, VCPU) == message
+
+
+@pytest.mark.parametrize("raw", [1, 4094, "20"])
+def test_vlan_in_range(raw: object) -> None:
+    assert values.parse(raw, VLAN) == int(raw)
+
+
+@pytest.mark.parametrize(("raw", "message"), [
+    (0, "vlan must be at least 1, got '0'"),
+    (-5, "vlan must be at least 1, got '-5'"),
+    (4095, "vlan must be at most 4094, got '4095'"),
+])
+def test_vlan_out_of_range(raw: object, message: str) -> None:
+    assert bad(raw, VLAN) == message
+
+
+# --- enums and yes/no ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("administrative", "administrative"), ("Administrative", "administrative"), (" DMZ ", "dmz"),
+    ("Administrativ", "administrative"), ("administrativt", "administrative"),   # da / sv
+    ("Pædagogisk", "pedagogical"), ("pedagogiskt", "pedagogical"), ("Andet", "other"), ("annat", "other"),
+])
+def test_enum_accepts_english_danish_and_swedish(raw: str, expected: str) -> None:
+    assert values.parse(raw, KIND) == expected
+
+
+def test_enum_rejects_unknown_value_listing_the_choices() -> None:
+    assert bad("school", KIND) == "kind must be one of administrative, pedagogical, dmz, other, got 'school'"
+
+
+@pytest.mark.parametrize(("sheet", "name", "raw", "expected"), [
+    ("Servers", "criticality", "Kritisk", "critical"),
+    ("Servers", "criticality", "høj", "high"),
+    ("Servers", "criticality", "Hög", "high"),
+    ("Servers", "environment", "Produktion", "prod"),
+    ("Servers", "environment", "utveckling", "dev"),
+    ("Sites", "type", "Rådhus", "town_hall"),
+    ("Sites", "type", "Skola", "school"),
+    ("Sites", "type", "town hall", "town_hall"),
+    ("Directories", "type", "AD", "active_directory"),
+    ("Dependencies", "strength", "blød", "soft"),
+    ("Dependencies", "to_kind", "Nätverk", "network"),
+    ("Dependencies", "from_kind", "Applikation", "application"),
+    ("Dependencies", "kind", "runs on", "runs_on"),
+])
+def test_enum_aliases_per_column(sheet: str, name: str, raw: str, expected: str) -> None:
+    assert values.parse(raw, column(sheet, name)) == expected
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("yes", True), ("no", False), ("Ja", True), ("nej", False), ("x", True), (1, True), (0, False),
+    (True, True), (False, False),
+])
+def test_yes_no_accepts_danish_swedish_and_booleans(raw: object, expected: bool) -> None:
+    assert values.parse(raw, VIRTUAL) is expected
+
+
+def test_yes_no_rejects_anything_else() -> None:
+    assert bad("maybe", VIRTUAL) == "virtual must be yes or no, got 'maybe'"
+
+
+# --- CIDR ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("10.1.0.0/16", "10.1.0.0/16"),
+    ("10.1.0.0/16, 192.168.4.0/24", "10.1.0.0/16, 192.168.4.0/24"),
+    ("fd00:1::/48; 2001:db8::/32", "fd00:1::/48, 2001:db8::/32"),
+    ("10.9.9.9/32", "10.9.9.9/32"),
+])
+def test_cidr_accepts_ipv4_and_ipv6_prefixes(raw: str, expected: str) -> None:
+    assert values.parse(raw, CIDR) == expected
+
+
+@pytest.mark.parametrize(("raw", "message"), [
+    ("10.1.0.5/16", "cidr '10.1.0.5/16' has host bits set; did you mean 10.1.0.0/16?"),
+    ("fd00::1/48", "cidr 'fd00::1/48' has host bits set; did you mean fd00::/48?"),
+    ("10.1.0.0", "cidr '10.1.0.0' has no prefix length; write e.g. 10.1.0.0/24"),
+    ("10.1.0.0/16, 10.2.0.0", "cidr '10.2.0.0' has no prefix length; write e.g. 10.2.0.0/24"),
+    ("10.300.0.0/16", "cidr '10.300.0.0/16' is not an IPv4 or IPv6 prefix such as 10.1.0.0/16"),
+    ("10.1.0.0/33", "cidr '10.1.0.0/33' is not an IPv4 or IPv6 prefix such as 10.1.0.0/16"),
+    ("gg::/48", "cidr 'gg::/48' is not an IPv4 or IPv6 prefix such as 10.1.0.0/16"),
+])
+def test_cidr_rejects_host_bits_missing_length_and_garbage(raw: str, message: str) -> None:
+    assert bad(raw, CIDR) == message
+
+
+# --- blackout dates ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("2027-06-20..2027-06-30", "2027-06-20..2027-06-30"),
+    ("2027-06-20 .. 2027-06-30, 2027-12-24", "2027-06-20..2027-06-30, 2027-12-24..2027-12-24"),
+    (datetime(2027, 7, 1), "2027-07-01..2027-07-01"),  # a real date cell
+    (date(2027, 7, 1), "2027-07-01..2027-07-01"),
+])
+def test_blackout_accepts_ranges_single_days_and_date_cells(raw: object, expected: str) -> None:
+    assert values.parse(raw, BLACKOUT) == expected
+    assert values.parse_ranges(expected)[0][0] <= values.parse_ranges(expected)[0][1]
+
+
+@pytest.mark.parametrize(("raw", "message"), [
+    ("2027-06-30..2027-06-20", "blackout '2027-06-30..2027-06-20' ends before it starts"),
+    ("2027-02-30..2027-03-02", "blackout '2027-02-30..2027-03-02' is not a valid date"),
+    ("2027-13-01", "blackout '2027-13-01' is not a valid date"),
+    ("20/6/2027", "blackout '20/6/2027' is not a date range YYYY-MM-DD..YYYY-MM-DD"),
+    ("2027-06-20 - 2027-06-30", "blackout '2027-06-20 - 2027-06-30' is not a date range YYYY-MM-DD..YYYY-MM-DD"),
+])
+def test_blackout_rejects_reversed_invalid_and_foreign_formats(raw: str, message: str) -> None:
+    assert bad(raw, BLACKOUT) == message
+
+
+# --- text ----------------------------------------------------------------------------------
+
+
+def test_text_is_trimmed_nfc_and_integral_floats_lose_their_point() -> None:
+    assert values.parse("  Rådhus  ", NAME) == "Rådhus"
+    assert values.parse("Ra\u030adhus", NAME) == "Rådhus"  # decomposed å from a Mac
+    assert values.parse(2019.0, NAME) == "2019"
+
+
+def test_text_length_limit() -> None:
+    assert values.parse("x" * 100, NAME, max_text=100) == "x" * 100
+    assert bad("x" * 101, NAME, max_text=100) == "name is 101 characters long; at most 100 are accepted"
+    assert bad("x" * 12_000, NAME) == "name is 12,000 characters long; at most 10,000 are accepted"
+
+
+@pytest.mark.parametrize(("raw", "code"), [("a\x07b", "0007"), ("a\x00b", "0000"), ("a\x7fb", "007F")])
+def test_text_rejects_control_characters(raw: str, code: str) -> None:
+    assert bad(raw, NAME) == f"name contains the control character U+{code}"
+
+
+def test_text_allows_tabs_and_newlines_inside() -> None:
+    assert values.parse("line one\nline\ttwo", column("Dependencies", "note")) == "line one\nline\ttwo"
+
+
+def test_list_is_split_trimmed_and_deduplicated_case_insensitively() -> None:
+    assert values.parse("SRV-1, srv-1; SRV-2\nSRV-3,,", SERVERS) == "SRV-1, SRV-2, SRV-3"
+
+
+def test_show_keeps_a_message_on_one_line() -> None:
+    assert values.show("a\nb") == "'a b'"
+    assert values.show("x" * 50) == repr("x" * 39 + "…")
+
+
+def test_blank_cells() -> None:
+    assert values.is_blank(None) and values.is_blank("  ") and not values.is_blank(0)
+
+
+def test_normalise_value_maps_aliases_and_spelling() -> None:
+    assert normalise_value("Town Hall") == "town_hall"
+    assert normalise_value("Azure AD") == "entra_id"

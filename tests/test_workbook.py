@@ -1,0 +1,154 @@
+"""Opening untrusted workbooks (`inventories.workbook`): corrupt, hostile and oversized
+files become one `PlannerError` sentence, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from inventories.template_reader import read_template
+from inventories.workbook import Limits, _sheet_files, open_workbook
+from planner.errors import PlannerError
+from tests.conftest import InventoryBook, rewrite_member
+
+
+def refusal(path: Path, limits: Limits | None = None) -> str:
+    with pytest.raises(PlannerError) as caught:
+        read_template(path, label=path.name, limits=limits)
+    message = str(caught.value)
+    assert "\n" not in message
+    return message
+
+
+def corrupt_files(folder: Path, good: Path) -> dict[str, tuple[bytes, str]]:
+    """name -> (content, exact message): the corrupt inputs users actually send."""
+    data = good.read_bytes()
+    flipped = bytearray(data)
+    for index in range(len(data) // 3, len(data) // 3 + 64):
+        flipped[index] ^= 0xFF
+    not_zip = "not an .xlsx workbook (expected an Excel 2007+ file, which is a zip)"
+    return {
+        "random.xlsx": (os.urandom(4096), not_zip),
+        "truncated.xlsx": (data[: len(data) // 2], not_zip),
+        "export.xlsx": ("name;os\nSRV-ØKO-01;Windows\n".encode(), not_zip),  # a .csv renamed
+        "empty.xlsx": (b"", "the file is empty"),
+        "flipped.xlsx": (bytes(flipped), "the workbook is corrupt ("),
+    }
+
+
+def test_corrupt_files_are_one_clean_sentence(book: InventoryBook, tmp_path: Path) -> None:
+    for name, (content, message) in corrupt_files(tmp_path, book.write()).items():
+        path = tmp_path / name
+        path.write_bytes(content)
+        assert refusal(path).startswith(f"{name}: {message}")
+
+
+def test_a_zip_that_is_not_a_workbook(tmp_path: Path) -> None:
+    path = tmp_path / "letter.xlsx"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("word/document.xml", "<document/>")
+    assert refusal(path) == "letter.xlsx: not an .xlsx workbook (no xl/workbook.xml inside)"
+
+
+def test_missing_file_and_folder(tmp_path: Path) -> None:
+    assert refusal(tmp_path / "nowhere.xlsx") == "nowhere.xlsx: no such file"
+    (tmp_path / "folder.xlsx").mkdir()
+    assert refusal(tmp_path / "folder.xlsx") == "folder.xlsx: is a folder, not a workbook"
+
+
+def test_the_valid_book_opens(book: InventoryBook) -> None:
+    workbook = open_workbook(book.write(), "nordby.xlsx")
+    try:
+        assert workbook.formula_sheets == frozenset() and workbook.hidden_sheets == frozenset()
+    finally:
+        workbook.close()
+
+
+# --- hostile XML ---------------------------------------------------------------------------
+
+DOCTYPE = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;">]>'
+
+
+def test_entities_in_the_workbook_part_are_refused(book: InventoryBook) -> None:
+    path = book.write()
+    rewrite_member(path, "xl/workbook.xml", lambda xml: DOCTYPE + xml.replace(b'name="Sites"', b'name="&b;"'))
+    assert refusal(path).startswith("nordby.xlsx: cannot read the workbook (")
+
+
+def test_entities_in_a_sheet_are_refused_not_expanded(book: InventoryBook) -> None:
+    path = book.write()
+    with zipfile.ZipFile(path) as archive:
+        member = _sheet_files(archive)["Servers"]
+    rewrite_member(path, member, lambda xml: DOCTYPE + xml.replace(b"SRV-SKOLE-02", b"&b;"))
+    message = refusal(path)
+    assert message.startswith("nordby.xlsx: cannot read the workbook (")
+    assert "aaaaaaaaaa" not in message
+
+
+def test_a_sheet_broken_halfway_is_one_sentence(book: InventoryBook) -> None:
+    """openpyxl reads sheets lazily, so broken XML after the first rows fails while reading rows."""
+    path = book.write()
+    with zipfile.ZipFile(path) as archive:
+        member = _sheet_files(archive)["Servers"]
+    rewrite_member(path, member, lambda xml: xml.replace(b'<row r="3"', b'<row r="3" <<broken'))
+    assert refusal(path).startswith("nordby.xlsx:Servers!A3: cannot read the sheet (")
+
+
+# --- limits --------------------------------------------------------------------------------
+
+
+def test_cell_limit_counts_the_whole_workbook(book: InventoryBook) -> None:
+    path = book.write()
+    # Municipality 2x5, Sites 3x5, Networks 3x6, Directories 2x5 = 53 cells before Servers
+    assert refusal(path, Limits(max_cells=60)) == (
+        "nordby.xlsx:Servers!A1: the workbook has more than 60 cells (limit PLANNER_MAX_CELLS); "
+        "split the file or raise the limit")
+    read_template(path, limits=Limits(max_cells=10_000))
+
+
+def test_uncompressed_size_limit(book: InventoryBook) -> None:
+    path = book.write()
+    with zipfile.ZipFile(path) as archive:
+        size = sum(member.file_size for member in archive.infolist())
+    message = refusal(path, Limits(max_uncompressed_bytes=size - 1))
+    assert re.fullmatch(r"nordby\.xlsx: the workbook unpacks to 0\.\d+ MB, more than the limit of 0\.\d+ MB "
+                        r"\(PLANNER_MAX_UNCOMPRESSED_MB\)", message), message
+    read_template(path, limits=Limits(max_uncompressed_bytes=size))
+
+
+def test_zip_bomb_ratio(tmp_path: Path, book: InventoryBook) -> None:
+    path = book.write()
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/media/padding.bin", b"\0" * (11 * 1024 * 1024))
+    assert re.fullmatch(r"nordby\.xlsx: xl/media/padding\.bin is compressed \d{3,}:1, which looks like a zip bomb; "
+                        r"refusing to open it", refusal(path))
+
+
+def test_limits_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PLANNER_MAX_CELLS", "1000")
+    monkeypatch.setenv("PLANNER_MAX_UNCOMPRESSED_MB", "2")
+    monkeypatch.setenv("PLANNER_MAX_TEXT", "junk")  # ignored: not a number
+    assert Limits.from_env() == Limits(max_cells=1000, max_uncompressed_bytes=2 * 1024 * 1024)
+
+
+# --- formula detection ---------------------------------------------------------------------
+
+
+def test_sheet_files_reads_attributes_in_any_order(book: InventoryBook) -> None:
+    """openpyxl writes <Relationship Target=… Id=…>, Excel writes Id first: both must map."""
+    path = book.write()
+    with zipfile.ZipFile(path) as archive:
+        assert _sheet_files(archive)["Servers"] == "xl/worksheets/sheet6.xml"
+
+    def excel_order(xml: bytes) -> bytes:
+        return re.sub(rb'<Relationship Type="([^"]*)" Target="/xl/([^"]*)" Id="([^"]*)" />',
+                      rb'<Relationship Id="\3" Type="\1" Target="\2"/>', xml)
+
+    rewrite_member(path, "xl/_rels/workbook.xml.rels", excel_order)
+    with zipfile.ZipFile(path) as archive:
+        assert b'<Relationship Id="rId6"' in archive.read("xl/_rels/workbook.xml.rels")
+        assert _sheet_files(archive)["Servers"] == "xl/worksheets/sheet6.xml"
