@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,11 @@ def _number(value: Any) -> Any:
     return value
 
 
+def _utc(moment: datetime) -> datetime:
+    """Stored times are UTC; SQLite returns them without a zone, RFC 3339 needs one."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
 def plan_document(plan: ExportPlan) -> dict[str, Any]:
     """The JSON document as Python data."""
     return {
@@ -37,7 +43,7 @@ def plan_document(plan: ExportPlan) -> dict[str, Any]:
             "objective": {k: _number(v) for k, v in plan.objective.items()},
             "bound": {k: _number(v) for k, v in plan.bound.items()},
             "gap": {k: _number(v) for k, v in plan.gap.items()},
-            "created": plan.created.isoformat(),
+            "created": _utc(plan.created).isoformat(),
             "waves_used": plan.waves_used,
             "lower_bound_waves": plan.lower_bound_waves,
             "solve_seconds": plan.solve_seconds,

@@ -76,6 +76,7 @@ def write_xlsx(plan: ExportPlan, path: Path) -> Path:
     _waves(waves_sheet, plan)
     _items(book.create_sheet(ITEMS_SHEET), plan)
     used = {name.casefold() for name in (*SHEETS_BEFORE_MUNICIPALITIES, *SHEETS_AFTER_MUNICIPALITIES)}
+    used.add("history")  # reserved by Excel
     for municipality in plan.municipalities:
         title = sheet_title(municipality, used)
         used.add(title.casefold())

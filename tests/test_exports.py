@@ -220,6 +220,7 @@ def test_json_validates_against_the_schema_in_the_repo(plan: ExportPlan, tmp_pat
     assert document["plan"]["id"] == plan.id and document["plan"]["objective"]["waves"] == plan.waves_used
     assert len(document["items"]) == 18 and len(document["waves"]) == len(plan.waves)
     assert document["waves"][0]["capacity"]["server"] == 400
+    assert datetime.fromisoformat(document["plan"]["created"]).tzinfo is not None  # RFC 3339 needs a zone
     assert {d["rule"] for d in document["dependencies"]} <= {"same_wave", "before_or_same", "strictly_before",
                                                              "soft"}
 

@@ -409,7 +409,7 @@ def test_dot_escapes_quotes(engine: Engine, tmp_path: Path) -> None:
     assert nodes == {nid("application", 'Say "hi" \\ bye')}
 
 
-def test_cli_graph_show(engine: Engine, tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+def test_cli_graph_show_and_export(engine: Engine, tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
     graph_of(engine, tmp_path, {N: {
         "Networks": [net("ADM")],
         "Servers": [server("SRV1", network="ADM")],
@@ -427,10 +427,7 @@ def test_cli_graph_show(engine: Engine, tmp_path: Path, run_cli) -> None:  # typ
     assert "'Nordby/server/NOPE' names no item" in missing.stderr
     assert "Traceback" not in missing.stderr
 
-
-def test_cli_graph_export(engine: Engine, tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
-    graph_of(engine, tmp_path, {N: {"Networks": [net("ADM")], "Servers": [server("SRV1", network="ADM")]}})
-    result = run_cli("graph", "export", "deps.graphml")
-    assert result.returncode == 0, result.stderr
+    exported = run_cli("graph", "export", "deps.graphml", "--around", "Nordby/application/ESDH", "--depth", "1")
+    assert exported.returncode == 0, exported.stderr
     back = nx.read_graphml(tmp_path / "deps.graphml")
-    assert list(back.edges) == [(nid("server", "SRV1"), nid("network", "ADM"))]
+    assert sorted(back.edges) == [(nid("application", "ESDH"), nid("server", "SRV1"))]  # depth 1: not ADM

@@ -1,0 +1,153 @@
+"""How the wave planner scales: generated municipalities, planned end to end.
+
+For each size, the script generates that many municipalities (`inventories.demo_data`,
+fixed seed), imports them into a fresh SQLite database, sets every team's capacity so
+that the trivial lower bound is about `--target-waves` (default 20) waves — capacity =
+team's total effort / target waves, raised to the team's largest move group where one
+group would not fit — runs `make_plan` with the time limit, and verifies the plan with
+the independent verifier. Capacities are scaled per size, so every size asks the same
+question (about 20 waves) of a bigger inventory; the issue's acceptance instance is 5.
+
+It prints items, move groups, waves vs bounds (the trivial bound, the solver's
+`lower_bound_waves` and the per-phase bounds), split soft dependencies vs the greedy
+baseline, time to first solution and total time, and the verification result.
+
+Example:
+    python benchmarks/plan_scale.py --sizes 1,3,5 --time-limit 60
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from inventories.demo_data import write_demo_data
+from planner.config import TEAMS, parse_config
+from planner.db import open_database
+from planner.effort import effort_hours
+from planner.graph import build
+from planner.importing import import_files
+from planner.planning import make_plan
+from planner.snapshot import load
+from planner.verify import verify_plan
+
+
+def capacities(engine, target_waves: int) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:  # type: ignore[no-untyped-def]
+    """Per team: capacity, total effort and largest move group's effort (default effort hours)."""
+    config = parse_config("")
+    defaults = config.effort_defaults()
+    graph = build(load(engine), defaults)
+    total: dict[str, float] = defaultdict(float)
+    largest: dict[str, float] = defaultdict(float)
+    for group in graph.groups:
+        per_team: dict[str, float] = defaultdict(float)
+        for node in group.members:
+            item = graph.snapshot.items[node]
+            per_team[item.kind] += effort_hours(item, defaults)
+        for team, hours in per_team.items():
+            total[team] += hours
+            largest[team] = max(largest[team], hours)
+    capacity = {team: math.ceil(max(total[team] / target_waves, largest[team], 1.0)) for team in TEAMS}
+    return capacity, dict(total), dict(largest)
+
+
+def config_text(capacity: dict[str, float], max_waves: int, seed: int, workers: int) -> str:
+    caps = "\n".join(f"{team} = {capacity[team]}" for team in TEAMS)
+    return (f"[calendar]\nstart = 2027-01-09\nwave_length_days = 14\nmax_waves = {max_waves}\n"
+            f"[capacity]\n{caps}\n[solver]\nseed = {seed}\nworkers = {workers}\n")
+
+
+def run_size(size: int, args: argparse.Namespace, folder: Path) -> dict[str, object]:
+    engine = open_database(f"sqlite:///{folder / f'scale{size}.db'}")
+    t0 = time.perf_counter()
+    import_files(engine, write_demo_data(folder / f"demo{size}", size, args.seed))
+    import_seconds = time.perf_counter() - t0
+    capacity, total, largest = capacities(engine, args.target_waves)
+    trivial = max(math.ceil(total.get(t, 0) / capacity[t]) for t in TEAMS)
+    text = config_text(capacity, args.max_waves, args.seed, args.workers)
+    print(f"\n== {size} municipalities (import {import_seconds:.1f} s)")
+    print("   capacity h/wave: " + ", ".join(
+        f"{t} {capacity[t]:g} (total {total.get(t, 0):,.0f}, largest group {largest.get(t, 0):,.0f})" for t in TEAMS))
+    t0 = time.perf_counter()
+    outcome = make_plan(engine, parse_config(text), text, time_limit=args.time_limit, workers=args.workers,
+                        seed=args.seed)
+    wall = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    violations = verify_plan(engine, outcome.plan)
+    verify_seconds = time.perf_counter() - t0
+    result = outcome.result
+    greedy = result.greedy.objective if result.greedy else {}
+    row = {
+        "municipalities": size,
+        "items": len(outcome.item_waves),
+        "move_groups": len(outcome.planning.groups),
+        "trivial_bound": trivial,
+        "waves": int(result.objective.get("waves", 0)),
+        "lower_bound_waves": result.lower_bound_waves,
+        "phase_bounds": {p.name: p.bound for p in result.phases},
+        "phase_status": {p.name: p.status for p in result.phases},
+        "splits": result.objective.get("splits", 0.0),
+        "greedy_waves": greedy.get("waves"),
+        "greedy_splits": greedy.get("splits"),
+        "status": result.status,
+        "first_solution_s": round(result.first_solution_seconds, 2),
+        "solve_s": round(result.runtime, 2),
+        "make_plan_s": round(wall, 2),
+        "verify_s": round(verify_seconds, 2),
+        "violations": len(violations),
+        "notes": list(result.notes),
+    }
+    print(f"   items {row['items']:,}, move groups {row['move_groups']:,}")
+    print(f"   waves {row['waves']} vs bound {row['lower_bound_waves']} (trivial {trivial}); status {result.status}")
+    for p in result.phases:
+        print(f"     phase {p.name:<9} {p.status:<9} objective {p.objective:g}, bound {p.bound:g}, "
+              f"gap {p.gap:.1%}, {p.runtime:.1f} s")
+    print(f"   splits {row['splits']:g} vs greedy {row['greedy_splits']} (greedy waves {row['greedy_waves']})")
+    print(f"   first solution {row['first_solution_s']} s, solve {row['solve_s']} s, make_plan {row['make_plan_s']} s")
+    print(f"   verification: {'clean' if not violations else f'{len(violations)} violations'} "
+          f"({verify_seconds:.1f} s)")
+    for v in violations[:5]:
+        print(f"     {v.rule}: {v.message}")
+    for note in result.notes:
+        print(f"   note: {note}")
+    engine.dispose()
+    return row
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="1,3,5,10", help="Comma-separated numbers of municipalities.")
+    ap.add_argument("--time-limit", type=float, default=60.0, help="Seconds for make_plan per size.")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=1, help="Seed of the generated data and the solver.")
+    ap.add_argument("--target-waves", type=int, default=20, help="Trivial lower bound the capacities aim at.")
+    ap.add_argument("--max-waves", type=int, default=40, help="Calendar length.")
+    ap.add_argument("--json", type=Path, help="Also write the rows as JSON here.")
+    args = ap.parse_args(argv)
+    from importlib.metadata import version
+
+    print(f"python {platform.python_version()}, ortools {version('ortools')}, time limit {args.time_limit:g} s, "
+          f"workers {args.workers}, seed {args.seed}, target {args.target_waves} waves")
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in (int(s) for s in args.sizes.split(",")):
+            rows.append(run_size(size, args, Path(tmp)))
+    print("\nmunicipalities | items | move groups | waves | bound | trivial | splits | greedy splits | "
+          "first s | total s | verified")
+    for r in rows:
+        print(f"{r['municipalities']} | {r['items']} | {r['move_groups']} | {r['waves']} | {r['lower_bound_waves']} | "
+              f"{r['trivial_bound']} | {r['splits']:g} | {r['greedy_splits']} | {r['first_solution_s']} | "
+              f"{r['make_plan_s']} | {'yes' if not r['violations'] else 'NO'}")
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2), encoding="utf-8")
+    return 0 if all(not r["violations"] for r in rows) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
