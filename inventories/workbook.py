@@ -19,7 +19,13 @@ from typing import Any
 
 import defusedxml
 
-defusedxml.defuse_stdlib()  # openpyxl parses with the stdlib; make entity expansion fail.
+import warnings  # noqa: E402
+
+with warnings.catch_warnings():
+    # Deprecated as a general remedy, but exactly right here: openpyxl's read-only
+    # reader calls the stdlib's iterparse, which defusedxml does not wrap otherwise.
+    warnings.simplefilter("ignore", DeprecationWarning)
+    defusedxml.defuse_stdlib()
 
 import openpyxl  # noqa: E402
 from openpyxl.utils import get_column_letter  # noqa: E402

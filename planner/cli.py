@@ -444,6 +444,44 @@ def graph_show(
 
 
 @app.command()
+def export(
+    file: Annotated[Path, typer.Argument(help="Output: .xlsx, .json, .csv, .ics, .png or .svg (chosen by extension).")],
+    plan_id: Annotated[Optional[int], typer.Option("--plan", help="Plan id (default: the latest).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a plan for project managers: workbook, JSON, CSV, calendar or Gantt picture.
+
+    The workbook has Overview, Waves, Items (with an editable pin column), one sheet per
+    municipality, Gantt, Split dependencies, Checks and a capacity chart. Files are written
+    to a temporary name and renamed, and never overwrite without --force.
+
+    Example: planner export plan.xlsx --plan 3
+    """
+    from exports import write
+    from planner.export_data import load_export
+
+    path = write(file, load_export(_engine(), plan_id), force=force)
+    out.print(f"Wrote {path}")
+
+
+@app.command("import-pins")
+def import_pins_command(
+    file: Annotated[Path, typer.Argument(help="An exported plan.xlsx whose Items sheet's pin column was edited.")],
+) -> None:
+    """Read wave pins back from an edited plan workbook; the next replan honours them.
+
+    A number in the pin column pins the item to that wave; a blank cell removes its pin.
+    Problems are reported as FILE:SHEET!CELL: message and nothing is stored.
+
+    Example: planner import-pins edited.xlsx && planner replan --freeze-through 2
+    """
+    from planner.pins import import_pins
+
+    count = import_pins(_engine(), file, label=str(file))
+    out.print(f"Stored {count} pin(s) from {file}; run `planner replan --freeze-through W` to apply them.")
+
+
+@app.command()
 def demo(
     folder: Annotated[Path, typer.Argument(help="Folder for the demo's files and database.")] = Path("demo"),
     time_limit: Annotated[float, typer.Option("--time-limit", min=1, help="Seconds for the optimiser.")] = 30,
