@@ -121,8 +121,9 @@ def main(argv: list[str] | None = None) -> int:
               f"/{len(closed)} of the LB=UB rows")
         print(f"  our bound >= LB    {sum(r.bound >= row.lb for row, r in listed)}"
               f"/{len(listed)} listed rows")
-        print(f"  proven where open  {sum(r.status == 'optimal' for row, r in listed if not row.proven)}"
-              f"/{sum(not row.proven for row, _ in listed)} listed rows with LB<UB")
+        open_rows = [r for row, r in listed if not row.proven]
+        print(f"  proven where open  {sum(r.status == 'optimal' for r in open_rows)}"
+              f"/{len(open_rows)} listed rows with LB<UB")
     print(f"time                 total {total:.1f} s, mean {statistics.mean(times):.2f} s, "
           f"max {max(times):.2f} s")
     return 0

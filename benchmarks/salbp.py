@@ -126,7 +126,7 @@ def to_problem(inst: Instance, horizon: int | None = None) -> WaveProblem:
 
 def horizon_of(inst: Instance) -> int:
     """max_waves = the greedy's wave count (run on a one-task-per-wave horizon), or the csv ub if larger."""
-    plan = greedy(to_problem(inst)).waves
+    plan = greedy(to_problem(inst), tries=0, fill_nodes=0).waves
     return max(max(plan) if plan else len(inst.times), inst.ub or 0)
 
 

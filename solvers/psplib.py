@@ -49,14 +49,14 @@ def parse_sm(text: str, source: str = "<sm>") -> ScheduleProblem:
         lineno = i + 1
         stripped = line.strip()
         i += 1
+        upper = stripped.upper()
+        if upper.startswith("- RENEWABLE"):
+            num_resources = _int_after_colon(stripped, source, lineno)
+            continue
         if not stripped or stripped.startswith(("*", "-", "=")):
             continue
-        upper = stripped.upper()
         if upper.startswith("JOBS (INCL. SUPERSOURCE/SINK"):
             jobs = _int_after_colon(stripped, source, lineno)
-            continue
-        if upper.startswith("- RENEWABLE") or upper.startswith("RENEWABLE"):
-            num_resources = int(stripped.split(":", 1)[1].split()[0])
             continue
         if upper.startswith("PRECEDENCE RELATIONS"):
             section = "prec"

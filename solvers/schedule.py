@@ -389,6 +389,12 @@ def _deadline_conflict(problem: ScheduleProblem, w: _Windows) -> str:
     for t in reversed(problem.topological_order):
         for s in problem.successors[t]:
             latest_end[t] = min(latest_end[t], latest_end[s] - problem.durations[s])
+    for t in problem.topological_order:  # a task's own deadline first: the clearer story
+        end = w.earliest[t] + problem.durations[t]
+        dl = problem.deadline_of(t)
+        if dl is not None and end > dl:
+            return (f"task {problem.names[t]!r} cannot end before {end} (releases and "
+                    f"predecessors) but its deadline is {dl}.")
     for t in problem.topological_order:
         end = w.earliest[t] + problem.durations[t]
         if end > latest_end[t]:
@@ -425,7 +431,7 @@ def priority_rules(problem: ScheduleProblem) -> dict[str, tuple[float, ...]]:
 
 
 class _Profile:
-    """Piecewise-constant resource usage: breakpoints times[k] with usage[k] on [times[k], times[k+1])."""
+    """Piecewise-constant resource usage: usage[k] holds on [times[k], times[k+1])."""
 
     def __init__(self, num_resources: int) -> None:
         self.times: list[int] = [0]
@@ -477,12 +483,13 @@ class _Profile:
 
 def serial_sgs(problem: ScheduleProblem,
                priority: Sequence[float] | None = None) -> tuple[int, ...] | None:
-    """Serial schedule generation scheme: a feasible schedule, or None if a deadline or the horizon is missed.
+    """Serial schedule generation scheme: a feasible schedule, or None on a missed deadline.
 
     Repeatedly takes the eligible task (all predecessors scheduled) with the lowest
     `priority` value, ties by index, and starts it as early as releases, predecessors
-    and resources allow. `priority` defaults to the latest finish time rule. SGS never
-    delays a task on purpose, so None does not prove that no schedule exists.
+    and resources allow; None also when a task passes the horizon. `priority` defaults
+    to the latest finish time rule. SGS never delays a task on purpose, so None does not
+    prove that no schedule exists.
     """
     n, dur = problem.num_tasks, problem.durations
     if priority is None:
@@ -551,7 +558,7 @@ def _justify(problem: ScheduleProblem, mirror: ScheduleProblem,
 def _best_greedy(problem: ScheduleProblem) -> tuple[int, ...] | None:
     """Best of the priority rules, each improved by double justification."""
     best: tuple[int, ...] | None = None
-    mirror = _reversed(problem) if problem.precedence or problem.num_tasks else problem
+    mirror = _reversed(problem)
     for prio in priority_rules(problem).values():
         starts = serial_sgs(problem, prio)
         if starts is None:
@@ -619,7 +626,7 @@ class _Model:
             self.model.add(self.starts[b] >= self.ends[a])
 
     def _resources(self) -> None:
-        """A cumulative per resource, plus a full-capacity interval from the makespan to the horizon.
+        """A cumulative per resource, plus a full-capacity interval from makespan to horizon.
 
         The extra interval lets cumulative's energy reasoning push the makespan up directly
         (OR-Tools' rcpsp_sat.py does the same).
@@ -669,20 +676,34 @@ class _Model:
 
 def _parameters(solver: cp_model.CpSolver, time_limit: float, workers: int, seed: int,
                 deterministic: bool) -> None:
-    """CP-SAT parameters; deterministic mode limits by deterministic time, not wall time."""
+    """CP-SAT parameters tuned on PSPLIB j30 (see docs/benchmarks-psplib.md).
+
+    The LP relaxation does not help RCPSP (its bound stays at the critical path) and slows
+    the propagation-driven search that finds the proofs, so the full-problem workers run
+    without it: "no_lp" and "quick_restart_no_lp" for two workers, no_lp for one; more
+    workers keep CP-SAT's default portfolio. The extra cumulative propagators
+    (timetable edge finding, overload checker, hard precedences) cost more than they gained
+    on the hard j30 instances and stay off.
+    """
     params = solver.parameters
     params.num_workers = max(1, workers)
     params.random_seed = seed
+    params.push_all_tasks_toward_start = True  # the objective is a makespan
+    if workers <= 1:
+        params.linearization_level = 0
+    elif workers == 2:
+        params.num_full_subsolvers = 2
+        params.subsolvers.append("no_lp")
+        params.subsolvers.append("quick_restart_no_lp")
     if deterministic:
         # Interleaved search runs the portfolio in fixed batches, so the result depends
-        # only on seed and workers; the limit is in CP-SAT's deterministic time units.
-        # A generous wall cap guards against a machine far slower than CP-SAT's model.
+        # only on the problem, seed and workers; the limit is in CP-SAT's deterministic
+        # time units. The wall cap only guards against a badly overloaded machine.
         params.interleave_search = workers > 1
         params.max_deterministic_time = time_limit
         params.max_time_in_seconds = 4 * time_limit + 5
     else:
         params.max_time_in_seconds = time_limit
-    params.push_all_tasks_toward_start = True
 
 
 def solve(problem: ScheduleProblem, *, time_limit: float = 10.0, workers: int = 2,
@@ -759,13 +780,14 @@ def _result(status: str, starts: Sequence[int], problem: ScheduleProblem, bound:
             clock: float, greedy_ms: float, *, lateness: int = 0,
             message: str = "") -> ScheduleResult:
     starts = tuple(starts)
-    if starts:
+    solved = status in ("optimal", "feasible")
+    if solved:
         violations = check_schedule(problem if lateness == 0 else _without_deadlines(problem),
                                      starts)
         if violations:  # a solver bug, never a user error: fail loudly
             raise RuntimeError("solver returned an infeasible schedule: " + violations[0])
-    makespan: float = _makespan(problem, starts) if starts else math.inf
-    if starts:
+    makespan: float = _makespan(problem, starts) if solved else math.inf
+    if solved:
         gap = 0.0 if makespan == bound else (makespan - bound) / max(makespan, 1)
     else:
         gap = math.inf

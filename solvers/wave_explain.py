@@ -164,7 +164,7 @@ class _Relaxable:
         self.model = m = cp_model.CpModel()
         self.lits: list[tuple[cp_model.IntVar, Cause]] = []
         n, mw = problem.n_tasks, problem.max_waves
-        top = mw + max(1, n)
+        top = mw + max(1, min(n, max(mw, 5)))  # enough spare waves to show the horizon is at fault
         big = [max(row[r] for row in problem.capacity) for r in range(len(problem.resources))]
         x = [{w: m.new_bool_var(f"x[{t},{w}]") for w in range(1, top + 1)} for t in range(n)]
         wave = [m.new_int_var(1, top, f"wave[{t}]") for t in range(n)]

@@ -34,6 +34,7 @@ class WaveVars:
     y: list[dict[int, cp_model.IntVar]] = field(default_factory=list)
     lo: list[int] = field(default_factory=list)
     hi: list[int] = field(default_factory=list)
+    overflow: cp_model.IntVar | None = None
 
     def le(self, t: int, w: int) -> cp_model.IntVar | int:
         """The literal [wave[t] <= w] ("step" variable), or the constant 0/1 outside t's window."""
@@ -54,6 +55,7 @@ def build(
     min_waves: int = 1,
     minimise_waves: bool = False,
     dominance: bool = False,
+    overflow: bool = False,
 ) -> tuple[cp_model.CpModel, WaveVars]:
     """Model of all hard rules with every task restricted to its window [lo[t], hi[t]] minus banned waves.
 
@@ -72,6 +74,8 @@ def build(
         for t in range(problem.n_tasks)
     ]
     v = WaveVars(horizon=horizon, x=x, wave=wave)
+    if overflow:
+        v.overflow = model.new_int_var(0, sum(row[0] for row in problem.demand), "overflow")
     _steps(model, problem, v)
     if minimise_waves:
         _wave_count(model, problem, v, min_waves)
@@ -131,6 +135,8 @@ def _capacity(model: cp_model.CpModel, problem: WaveProblem, v: WaveVars) -> Non
             if w in v.used:
                 # Stronger LP: an unused wave has no capacity at all.
                 model.add(load <= cap * v.used[w])
+            elif v.overflow is not None and w == v.horizon and r == 0:
+                model.add(load <= cap + v.overflow)
             else:
                 model.add(load <= cap)
 
@@ -218,7 +224,7 @@ def _redundant_prefix_load(model: cp_model.CpModel, problem: WaveProblem, v: Wav
                 continue
             if total - const > head - const:
                 model.add(load <= head - const)
-            if not v.used and total - tail > const:
+            if not v.used and v.overflow is None and total - tail > const:
                 model.add(load >= total - tail - const)
 
 

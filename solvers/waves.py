@@ -23,9 +23,14 @@ PHASES: tuple[str, ...] = ("waves", "splits", "downtime", "moved")
 # count dominates everything else. Unused time of a phase rolls over to the next.
 _PHASE_SHARE: dict[str, float] = {"waves": 0.55, "splits": 0.2, "downtime": 0.15, "moved": 0.1}
 
+# CP-SAT deterministic time units per wall second, measured on the 2-core reference machine
+# (0.3-0.6 depending on load). time_limit is given in seconds; in deterministic mode it is
+# converted with this constant, so the run is reproducible and still takes roughly that long.
+_DET_PER_SECOND = 0.5
+
 # Share of the remaining wave-phase budget a feasibility check at one m may use; the rest
 # goes to the hinted optimisation model if the check is undecided.
-_CHECK_SHARE = 0.6
+_CHECK_SHARE = 0.4
 
 
 def _pairs_ok(pairs: Sequence[tuple[int, int]], n: int, what: str) -> None:
@@ -140,13 +145,6 @@ class WaveProblem:
         for t, w in self.pins:
             out[t].add(w)
         return out
-
-    def allowed_waves(self, t: int, forbidden: Sequence[set[int]] | None = None) -> list[int]:
-        """Waves task t may use by its own unary rules (window, pins, blackouts), ignoring others."""
-        lo, hi = self.window(t)
-        banned = (forbidden or self.forbidden_sets())[t]
-        pins = {w for (u, w) in self.pins if u == t}
-        return [w for w in range(lo, hi + 1) if w not in banned and (not pins or pins == {w})]
 
 
 @dataclass(frozen=True)
@@ -295,13 +293,18 @@ def solve(
     """Solve the phases in lexicographic order and return an honest result.
 
     With `deterministic=True` (the default) every CP-SAT call is limited by
-    deterministic time (`max_deterministic_time`, roughly seconds of work on a
-    reference machine, independent of load) and uses `interleave_search` when
+    deterministic time (`max_deterministic_time`, a measure of work that does not
+    depend on machine load; `time_limit` seconds are converted with `_DET_PER_SECOND`) and uses `interleave_search` when
     workers > 1, because a wall-clock limit or free-running parallel workers make
     the answer depend on machine load. Phase budgets are then also split in
     deterministic time, so the same problem, seed and workers give the same waves.
     A wall-clock safety net of three times the limit remains; if it fires, the
     result is still correct but no longer reproducible, and a note says so.
+    Sources: OR-Tools maintainers state CP-SAT is deterministic single-threaded and
+    that wall-clock limits can never be (google/or-tools#1145, #4195); multi-worker
+    determinism needs `interleave_search` (google/or-tools#4783, #4946).
+    Pass `deterministic=False` for plain wall-clock limits and the full parallel
+    portfolio (faster on hard instances, not reproducible).
     """
     active = _active_phases(problem, phases)
     return _run_phases(
@@ -370,7 +373,7 @@ def _cp_solve(
     if clock.deterministic:
         # Deterministic time is load-independent; interleaving makes multi-worker runs reproducible.
         prm.max_deterministic_time = budget
-        prm.max_time_in_seconds = 3.0 * budget + 1.0
+        prm.max_time_in_seconds = 3.0 * budget / _DET_PER_SECOND + 1.0
         if workers > 1:
             prm.interleave_search = True
     else:
@@ -427,7 +430,7 @@ def _run_phases(
     from solvers.wave_bounds import WaveBounds
     from solvers.wave_greedy import greedy
 
-    clock = _Clock(deterministic, time_limit)
+    clock = _Clock(deterministic, time_limit * _DET_PER_SECOND if deterministic else time_limit)
     bounds = WaveBounds(problem)
     lb = bounds.lower_bound()
     results: list[PhaseResult] = []
@@ -502,7 +505,25 @@ def _run_phases(
                 proven = m = m + 1
                 continue
             break
-        if proven < ub and budget - spent() > 0:
+        if proven < ub and budget - spent() > 0 and incumbent and len(problem.resources) == 1 and ub - 1 >= proven:
+            # Squeeze the incumbent into ub-1 waves, letting the last one overflow, and minimise the
+            # overflow: local search gets a gradient that "fewer waves?" alone does not give. The
+            # model relaxes "ub-1 waves suffice", so a positive proven bound proves they do not.
+            top = ub - 1
+            win = bounds.windows(ub)
+            if win is not None:
+                hi = [min(h, top) for h in win[1]]
+                model, v = wave_model.build(problem, win[0], hi, banned, horizon=top, overflow=True)
+                assert v.overflow is not None
+                model.minimize(v.overflow)
+                wave_model.hint(model, v, [min(w, top) for w in incumbent])
+                out = _cp_solve(model, v, budget=budget - spent(), phase="waves", **common)
+                if out.waves is not None and out.objective == 0:
+                    incumbent, ub = out.waves, top
+                    note_first()
+                elif out.status in ("infeasible", "optimal") or out.bound > 0:
+                    proven = ub
+        elif proven < ub and budget - spent() > 0:
             # Fall back to optimising the wave count directly, hinted with the incumbent.
             top = min(ub, problem.max_waves)
             win = bounds.windows(top)
