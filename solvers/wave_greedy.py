@@ -237,7 +237,7 @@ def _reversible(problem: WaveProblem) -> bool:
 
 def greedy(
     problem: WaveProblem, *, seed: int = 0, tries: int = 12, bounds: WaveBounds | None = None, fill_nodes: int = 400,
-    fill_rules: int = 5,
+    fill_rules: int = 17,
 ) -> GreedyResult:
     """Best plan over a handful of priority rules; `waves == ()` if none fits in max_waves.
 

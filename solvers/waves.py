@@ -373,7 +373,10 @@ def _cp_solve(
     if clock.deterministic:
         # Deterministic time is load-independent; interleaving makes multi-worker runs reproducible.
         prm.max_deterministic_time = budget
-        prm.max_time_in_seconds = 3.0 * budget / _DET_PER_SECOND + 1.0
+        # The user's time limit is a promise in wall seconds: never run past it, even if
+        # that costs reproducibility on a loaded machine (a note says so).
+        prm.max_time_in_seconds = max(0.05, min(3.0 * budget / _DET_PER_SECOND + 1.0,
+                                                clock.limit / _DET_PER_SECOND - clock.elapsed()))
         if workers > 1:
             prm.interleave_search = True
     else:
