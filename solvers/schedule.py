@@ -14,7 +14,7 @@ usually before CP-SAT starts (a forward pass over releases, durations and preced
 `solve(..., allow_late=True)` makes them soft instead: it minimises the total lateness
 first and the makespan second, and `tasks_over_deadline()` lists the overshoot per task.
 
-This module imports neither sqlmodel nor networkx (see docs/STYLE: solvers/ is plain).
+Like all of solvers/, this module imports neither sqlmodel nor networkx.
 """
 
 from __future__ import annotations

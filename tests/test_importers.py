@@ -7,6 +7,8 @@ exists. Merging is tested on the real database through `import_inventories`.
 
 from __future__ import annotations
 
+import os
+
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -24,7 +26,16 @@ from planner.errors import ImportFailed, PlannerError
 from planner.inventory import counts, import_inventories
 from planner.models import ITEM_TABLES, Municipality, Server, name_key
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
+def _shared_folder() -> Path:
+    """../shared beside the checkout; PLANNER_SHARED or /work/shared when the clone lives elsewhere (CI)."""
+    for candidate in (os.environ.get("PLANNER_SHARED"), Path(__file__).resolve().parents[2] / "shared",
+                      "/work/shared"):
+        if candidate and Path(candidate, "samples").is_dir():
+            return Path(candidate)
+    return Path(__file__).resolve().parents[2] / "shared"
+
+
+SAMPLES = _shared_folder() / "samples"
 RV = SAMPLES / "rvtools"
 
 
