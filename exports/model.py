@@ -92,6 +92,34 @@ class ExportDependency:
 
 
 @dataclass(frozen=True)
+class ExportRunbookStep:
+    """One cutover step of a runbook: one item's downtime, done by one person of `team`."""
+
+    step: int
+    start: datetime
+    end: datetime
+    team: str
+    item: str  # item id
+    depends_on: tuple[int, ...] = ()  # step numbers that end before this one starts
+    note: str = ""  # "move to a later wave", "ends after the window" or ""
+
+
+@dataclass(frozen=True)
+class ExportRunbook:
+    """The cutover runbook of one wave (`planner.runbook.Runbook.to_export()`)."""
+
+    wave: int
+    window_start: datetime
+    window_end: datetime
+    fits: bool
+    status: str
+    makespan_minutes: int
+    items_to_move: tuple[str, ...] = ()
+    end_after_move: datetime | None = None
+    steps: tuple[ExportRunbookStep, ...] = ()
+
+
+@dataclass(frozen=True)
 class ExportPlan:
     """Everything an exporter needs; `findings` are dicts with code/severity/message/items."""
 
@@ -118,6 +146,7 @@ class ExportPlan:
     items: tuple[ExportItem, ...] = ()
     dependencies: tuple[ExportDependency, ...] = ()
     findings: tuple[dict[str, Any], ...] = ()
+    runbooks: tuple[ExportRunbook, ...] = ()  # only when asked for: a solve per wave
 
     @property
     def split_dependencies(self) -> list[ExportDependency]:

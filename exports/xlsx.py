@@ -1,6 +1,6 @@
 """The project managers' workbook: overview, waves, items (with the editable `pin`
-column), one sheet per municipality, a printable Gantt, split dependencies, checks and a
-capacity chart.
+column), one sheet per municipality, a printable Gantt, split dependencies, checks, a
+capacity chart and, when the plan carries them, one `Runbook N` sheet per wave.
 
 Every sheet has a frozen header row, widths that fit its content, ISO dates and a
 landscape print setup fitted to the page width. Every string goes through
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
-from exports.model import TEAMS, ExportPlan
+from exports.model import TEAMS, ExportPlan, ExportRunbook
 from exports.safe_text import text_cell
 
 DATE = "yyyy-mm-dd"
@@ -52,6 +52,23 @@ ITEMS_SHEET = "Items"
 SHEETS_BEFORE_MUNICIPALITIES = ("Overview", "Waves", "Items")
 SHEETS_AFTER_MUNICIPALITIES = ("Gantt", "Split dependencies", "Checks", "Capacity")
 MAX_WIDTH = 60
+DATETIME = "yyyy-mm-dd hh:mm"
+
+#: A Runbook sheet (and runbook-wN.csv): (header, number format).
+RUNBOOK_COLUMNS: list[tuple[str, str | None]] = [
+    ("step", "0"), ("start", DATETIME), ("end", DATETIME), ("team", None), ("item", None), ("depends_on", None),
+    ("note", None),
+]
+
+
+def runbook_title(wave: int) -> str:
+    return f"Runbook {wave}"
+
+
+def runbook_rows(runbook: ExportRunbook) -> list[list[Any]]:
+    """A runbook's rows in `RUNBOOK_COLUMNS` order (shared with the CSV export)."""
+    return [[s.step, s.start, s.end, s.team, s.item, ", ".join(map(str, s.depends_on)) or None, s.note or None]
+            for s in runbook.steps]
 
 
 def item_rows(plan: ExportPlan) -> list[list[Any]]:
@@ -77,6 +94,7 @@ def write_xlsx(plan: ExportPlan, path: Path) -> Path:
     _items(book.create_sheet(ITEMS_SHEET), plan)
     used = {name.casefold() for name in (*SHEETS_BEFORE_MUNICIPALITIES, *SHEETS_AFTER_MUNICIPALITIES)}
     used.add("history")  # reserved by Excel
+    used |= {runbook_title(r.wave).casefold() for r in plan.runbooks}
     for municipality in plan.municipalities:
         title = sheet_title(municipality, used)
         used.add(title.casefold())
@@ -85,6 +103,8 @@ def write_xlsx(plan: ExportPlan, path: Path) -> Path:
     _splits(book.create_sheet("Split dependencies"), plan)
     _checks(book.create_sheet("Checks"), plan)
     _capacity_chart(book.create_sheet("Capacity"), waves_sheet, plan)
+    for runbook in plan.runbooks:
+        _runbook(book.create_sheet(runbook_title(runbook.wave)), runbook)
     book.active = 0
     book.save(path)
     return path
@@ -340,6 +360,36 @@ def _capacity_chart(ws: Worksheet, waves: Worksheet, plan: ExportPlan) -> None:
     chart.height = 12.0
     ws.add_chart(chart, "A3")
     _print_setup(ws, header_row=None)
+
+
+def _runbook(ws: Worksheet, runbook: ExportRunbook) -> None:
+    """One wave's cutover steps in order, then the window and whether they fit it."""
+    # Excel has no time zones: a window given with a UTC offset shows its local clock times.
+    rows = [[v.replace(tzinfo=None) if isinstance(v, datetime) else v for v in r] for r in runbook_rows(runbook)]
+    _table(ws, [h for h, _ in RUNBOOK_COLUMNS], rows, [f for _, f in RUNBOOK_COLUMNS])
+    for c in (2, 3):
+        ws.column_dimensions[get_column_letter(c)].width = 17
+    row = len(rows) + 3
+    fit = "yes" if runbook.fits else "no"
+    if not runbook.fits and runbook.items_to_move:
+        fit += f": move {len(runbook.items_to_move)} item(s) to a later wave"
+    summary: list[tuple[str, Any, str | None]] = [
+        ("Window start", runbook.window_start.replace(tzinfo=None), DATETIME),
+        ("Window end", runbook.window_end.replace(tzinfo=None), DATETIME),
+        ("Last step ends", (runbook.window_start + timedelta(minutes=runbook.makespan_minutes)).replace(tzinfo=None),
+         DATETIME),
+        ("Fits the window", fit, None),
+        ("Solver status", runbook.status, None),
+    ]
+    if runbook.end_after_move is not None:
+        summary.append(("Rest ends, after the move", runbook.end_after_move.replace(tzinfo=None), DATETIME))
+    summary += [("Move to a later wave", item, None) for item in runbook.items_to_move]
+    for label, value, fmt in summary:
+        text_cell(ws.cell(row, 1), label).font = BOLD
+        cell = text_cell(ws.cell(row, 2), value)
+        if fmt:
+            cell.number_format = fmt
+        row += 1
 
 
 # ---------------------------------------------------------------------- helpers

@@ -55,7 +55,7 @@ def _main(
 def _engine():  # type: ignore[no-untyped-def]
     from planner.db import open_database
 
-    return open_database(State.db)
+    return open_database(State.db, notify=lambda message: err.print(f"note: {message}", markup=False))
 
 
 @app.command()
@@ -448,6 +448,8 @@ def export(
     file: Annotated[Path, typer.Argument(help="Output: .xlsx, .json, .csv, .ics, .png or .svg (chosen by extension).")],
     plan_id: Annotated[Optional[int], typer.Option("--plan", help="Plan id (default: the latest).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    runbooks: Annotated[bool, typer.Option(
+        "--runbooks", help="Add a 'Runbook N' sheet per wave (one cutover schedule per wave: slower).")] = False,
 ) -> None:
     """Write a plan for project managers: workbook, JSON, CSV, calendar or Gantt picture.
 
@@ -460,7 +462,7 @@ def export(
     from exports import write
     from planner.export_data import load_export
 
-    path = write(file, load_export(_engine(), plan_id), force=force)
+    path = write(file, load_export(_engine(), plan_id, runbooks=runbooks), force=force)
     out.print(f"Wrote {path}")
 
 
@@ -511,9 +513,24 @@ def db_upgrade() -> None:
     from planner.db import current_revision, database_url, head_revision, make_engine, open_database
 
     engine = make_engine(database_url(State.db))
-    before = current_revision(engine)
+    try:
+        before = current_revision(engine)
+    except Exception as exc:  # unreachable server, not a database: open_database words it
+        engine.dispose()
+        open_database(State.db)
+        raise PlannerError(f"cannot read the schema version: {exc}") from exc
     open_database(State.db)
     out.print(f"Database schema: {before or 'none'} → {head_revision(engine)}")
+
+
+def _register_plugins() -> None:
+    """Commands that live in their own modules."""
+    from planner.runbook_cli import register as register_runbook
+
+    register_runbook(app, _engine, out)
+
+
+_register_plugins()
 
 
 def main() -> None:

@@ -9,8 +9,9 @@ that a newer program wrote.
 
 from __future__ import annotations
 
+import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -18,8 +19,9 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
 
 from planner import models  # noqa: F401  (registers the tables)
@@ -56,11 +58,20 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):  # type: ignore[no-untyped-def]
-            # Take the write lock at the start: two writers queue instead of deadlocking.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Writers (`transaction`, migrations) take the write lock at the start: two writers
+            # queue instead of deadlocking. Everything else reads in a deferred transaction,
+            # which in WAL mode sees the state at its first read for its whole life and never
+            # waits for (or blocks) a writer.
+            if conn.get_execution_options().get(_WRITE_OPTION):
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                conn.exec_driver_sql("BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+_WRITE_OPTION = "planner_write"
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -82,11 +93,16 @@ def current_revision(engine: Engine) -> str | None:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to `revision` (default: this program's newest)."""
-    command.upgrade(alembic_config(engine), revision)
+    command.upgrade(alembic_config(writer(engine)), revision)
 
 
-def open_database(db: str | None = None, *, create: bool = True) -> Engine:
-    """Open the database, creating or upgrading its schema; refuse a newer one."""
+def open_database(db: str | None = None, *, create: bool = True,
+                  notify: Callable[[str], None] | None = None) -> Engine:
+    """Open the database, creating or upgrading its schema; refuse a newer one.
+
+    An older schema is upgraded in place (migrations are transactional); `notify` hears one
+    sentence about it, so that a user sees their shared database change version.
+    """
     url = database_url(db)
     engine = make_engine(url)
     try:
@@ -103,20 +119,68 @@ def open_database(db: str | None = None, *, create: bool = True) -> Engine:
     if current != script.get_current_head():
         if current is None and not create:
             raise PlannerError(f"no planner database at {engine.url.render_as_string()}")
+        head = script.get_current_head()
+        if current is not None and notify:
+            notify(f"the database schema {current} is older than this program's {head}; upgrading it")
         upgrade(engine)
     return engine
+
+
+def writer(engine: Engine) -> Engine:
+    """The engine as a writer: on SQLite its transactions start with BEGIN IMMEDIATE."""
+    return engine.execution_options(**{_WRITE_OPTION: True})
 
 
 @contextmanager
 def transaction(engine: Engine) -> Iterator[Session]:
     """One all-or-nothing unit of work: commit on success, roll back on any error."""
-    with Session(engine, expire_on_commit=False) as session:
+    with Session(writer(engine), expire_on_commit=False) as session:
         try:
             yield session
             session.commit()
+        except OperationalError as exc:
+            session.rollback()
+            if "database is locked" in str(exc):
+                raise PlannerError("the database is busy: another planner command has been writing to it for "
+                                   "over a minute; nothing was written, try again when it is done") from exc
+            raise
         except BaseException:
             session.rollback()
             raise
+
+
+@contextmanager
+def read_snapshot(engine: Engine) -> Iterator[Session]:
+    """One read-only transaction that sees a single committed state of the whole database.
+
+    PostgreSQL: REPEATABLE READ, READ ONLY. SQLite: a deferred transaction in WAL mode.
+    Either way a concurrent import is seen completely or not at all, and the reader never
+    waits for it.
+    """
+    if engine.dialect.name == "sqlite":
+        bound = engine
+    else:
+        bound = engine.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+    with Session(bound, expire_on_commit=False) as session:
+        try:
+            yield session
+        finally:
+            session.rollback()
+
+
+def lock_keys(session: Session, keys: Iterable[str]) -> None:
+    """Serialise writers that touch the same keys (e.g. municipality names) until commit.
+
+    SQLite already serialises every writer with BEGIN IMMEDIATE. On PostgreSQL two imports
+    of different municipalities run side by side, while two imports of the same one queue:
+    the second then reads what the first committed, so the result is one whole version.
+    Keys are locked in sorted order, so two multi-file imports cannot deadlock.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for key in sorted(set(keys)):
+        number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": number})
 
 
 def _first_line(exc: BaseException) -> str:

@@ -21,8 +21,14 @@ from planner.planning import latest_plan, plan_items, stored_pins
 from planner.snapshot import load
 
 
-def load_export(engine: Engine, plan_id: int | None = None) -> ExportPlan:
-    """The plan with this id (default: the newest) as plain data for the exporters."""
+def load_export(engine: Engine, plan_id: int | None = None, *, runbooks: bool = False,
+                runbook_time_limit: float = 10.0) -> ExportPlan:
+    """The plan with this id (default: the newest) as plain data for the exporters.
+
+    `runbooks=True` adds every wave's cutover runbook (one solve per wave, up to
+    `runbook_time_limit` seconds each, more for a wave that does not fit): off by default
+    so that a plain export stays fast.
+    """
     plan = latest_plan(engine, plan_id)
     rows = plan_items(engine, plan.id or 0)
     config = parse_config(plan.config_toml) if plan.config_toml else PlanConfig()
@@ -87,7 +93,16 @@ def load_export(engine: Engine, plan_id: int | None = None) -> ExportPlan:
         config_toml=plan.config_toml,
         municipalities=tuple(sorted({row.municipality for row in rows}, key=str.casefold)),
         waves=tuple(waves), items=tuple(items), dependencies=tuple(dependencies),
-        findings=tuple(_findings(graph, config)))
+        findings=tuple(_findings(graph, config)), runbooks=tuple(_runbooks(engine, plan.id, runbooks,
+                                                                           runbook_time_limit)))
+
+
+def _runbooks(engine: Engine, plan_id: int | None, wanted: bool, time_limit: float) -> list[Any]:
+    if not wanted:
+        return []
+    from planner.runbook import runbooks_for_plan
+
+    return [r.to_export() for r in runbooks_for_plan(engine, plan_id, time_limit=time_limit)]
 
 
 def _findings(graph: Any, config: PlanConfig) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from planner.errors import PlannerError
+from planner.testhooks import pause
 
 
 @contextmanager
@@ -24,6 +25,7 @@ def writable(path: Path, force: bool = False) -> Iterator[Path]:
     tmp = Path(name)
     try:
         yield tmp
+        pause("IN_WRITE")  # the new file is complete but not in place: crash tests kill here
         os.replace(tmp, path)
     finally:
         if tmp.exists():

@@ -176,7 +176,7 @@ class PlanItem(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("plan_id", "item_id"),)
     id: int | None = Field(default=None, primary_key=True)
     plan_id: int = Field(foreign_key="plan.id", index=True)
-    item_id: str
+    item_id: str = Field(index=True)  # migration 0002
     municipality: str
     kind: str
     name: str

@@ -26,6 +26,7 @@ from planner.graph import DependencyGraph, build
 from planner.models import Pin, Plan, PlanItem
 from planner.problem import PlanningProblem, build_problem
 from planner.snapshot import Snapshot, load
+from planner.testhooks import pause
 from solvers.waves import ProgressEvent, WaveResult, solve
 
 
@@ -114,7 +115,10 @@ def _store(engine: Engine, config_text: str, result: WaveResult, planning: Plann
     with transaction(engine) as session:
         session.add(plan)
         session.flush()
-        for node, wave in sorted(item_waves.items()):
+        for number, (node, wave) in enumerate(sorted(item_waves.items())):
+            if number == len(item_waves) // 2:
+                session.flush()
+                pause("IN_PLAN_STORE")  # half of the plan is written: crash tests kill here
             item = graph.snapshot.items[node]
             session.add(PlanItem(
                 plan_id=plan.id, item_id=node, municipality=item.municipality, kind=item.kind, name=item.name,

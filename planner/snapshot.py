@@ -11,8 +11,8 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
+from planner.db import read_snapshot
 from planner.models import ITEM_TABLES, Dependency, Municipality
 
 _SKIP = {"id", "municipality_id", "name", "name_key"}
@@ -88,9 +88,9 @@ class Snapshot:
 
 
 def load(engine: Engine) -> Snapshot:
-    """Read the whole inventory in one transaction."""
+    """Read the whole inventory in one snapshot transaction (never half of an import)."""
     snap = Snapshot()
-    with Session(engine) as session:
+    with read_snapshot(engine) as session:
         municipalities = {m.id: m for m in session.execute(select(Municipality)).scalars()}
         for m in sorted(municipalities.values(), key=lambda m: m.name.casefold()):
             snap.municipalities[m.name] = {"code": m.code, "employees": m.employees, "users": m.users,

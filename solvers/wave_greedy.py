@@ -128,42 +128,50 @@ def _fill(
     nodes = 0
     full = sum(min(1.0, c / m) for c, m in zip(room, gr.mean_cap) if m > 0) - 1e-9  # a perfectly filled wave
     chosen: list[int] = []
+    in_wave: set[int] = set()
     wait = waiting  # mutated and restored during the search
 
-    def fits(i: int, rm: list[int]) -> bool:
+    def allowed(i: int) -> bool:
+        """Window and blackouts allow wave w, and no strict predecessor sits in this wave."""
         if not gr.lo[i] <= w <= gr.hi[i] or w in gr.banned[i]:
             return False
-        if any(lag and (wave_of[p] == w or p in chosen) for p, lag in gr.preds[i]):
-            return False
+        return not any(lag and p in in_wave for p, lag in gr.preds[i])
+
+    def fits(i: int, rm: list[int]) -> bool:
         return all(d <= c for d, c in zip(gr.demand[i], rm))
 
-    def dfs(cands: list[int], rm: list[int], load: float, last: int) -> None:
+    def dfs(cands: list[int], rm: list[int], load: float) -> None:
+        # cands: allowed groups that fit `rm`, in increasing topological position.
         nonlocal best, best_load, nodes
         nodes += 1
         if load > best_load + 1e-12:
             best, best_load = list(chosen), load
         if nodes >= node_limit or best_load >= full:
             return
-        rest = sum(gr.size[i] for i in cands if pos[i] > last)
-        if load + rest <= best_load + 1e-12:
+        if load + sum(gr.size[i] for i in cands) <= best_load + 1e-12:
             return
-        for i in sorted((c for c in cands if pos[c] > last), key=lambda c: pos[c]):
+        for idx, i in enumerate(cands):
             if nodes >= node_limit or best_load >= full:
                 return
-            if not fits(i, rm):
-                continue
             chosen.append(i)
+            in_wave.add(i)
+            rm2 = [c - d for c, d in zip(rm, gr.demand[i])]
             freed = []
             for s in gr.succs[i]:
                 wait[s] -= 1
-                if wait[s] == 0:
+                if wait[s] == 0 and allowed(s) and fits(s, rm2):
                     freed.append(s)
-            dfs([c for c in cands if c != i] + freed, [c - d for c, d in zip(rm, gr.demand[i])], load + gr.size[i], pos[i])
+            child = [c for c in cands[idx + 1 :] if fits(c, rm2)]
+            if freed:
+                child = sorted(child + freed, key=pos.__getitem__)
+            dfs(child, rm2, load + gr.size[i])
             for s in gr.succs[i]:
                 wait[s] += 1
+            in_wave.discard(i)
             chosen.pop()
 
-    dfs(sorted(available, key=lambda c: pos[c]), list(room), 0.0, -1)
+    start = [c for c in available if allowed(c) and fits(c, room)]
+    dfs(sorted(start, key=pos.__getitem__), list(room), 0.0)
     return best
 
 
@@ -245,6 +253,8 @@ def greedy(
     usually one wave better on tight instances) with the first two rules.
     """
     start = time.perf_counter()
+    if problem.n_tasks > 2000:
+        fill_rules = min(fill_rules, 2)  # keep the greedy well under a second on big inventories
     bounds = bounds or WaveBounds(problem)
     gr = _Groups(problem, bounds)
     best: list[int] | None = None

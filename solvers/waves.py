@@ -24,9 +24,10 @@ PHASES: tuple[str, ...] = ("waves", "splits", "downtime", "moved")
 _PHASE_SHARE: dict[str, float] = {"waves": 0.55, "splits": 0.2, "downtime": 0.15, "moved": 0.1}
 
 # CP-SAT deterministic time units per wall second, measured on the 2-core reference machine
-# (0.3-0.6 depending on load). time_limit is given in seconds; in deterministic mode it is
-# converted with this constant, so the run is reproducible and still takes roughly that long.
-_DET_PER_SECOND = 0.5
+# (about 1.0 when idle, 0.3-0.6 when other jobs share the cores). time_limit is given in
+# seconds; in deterministic mode it is converted with this constant, so an idle run is
+# reproducible and takes roughly that long (a loaded one is capped by the wall clock).
+_DET_PER_SECOND = 1.0
 
 # Share of the remaining wave-phase budget a feasibility check at one m may use; the rest
 # goes to the hinted optimisation model if the check is undecided.
@@ -437,7 +438,11 @@ def _run_phases(
     bounds = WaveBounds(problem)
     lb = bounds.lower_bound()
     results: list[PhaseResult] = []
-    common = dict(clock=clock, workers=workers, seed=seed, progress=progress)
+
+    def cp(model: object, v: object, *, budget: float, phase: str, label: float | None = None) -> _Outcome:
+        return _cp_solve(
+            model, v, budget=budget, clock=clock, workers=workers, seed=seed, phase=phase, progress=progress, label=label
+        )
 
     def emit(phase: str, objective: float, bound: float) -> None:
         if progress is not None:
@@ -500,7 +505,7 @@ def _run_phases(
                 continue
             model, v = wave_model.build(problem, win[0], win[1], banned, horizon=m, dominance=True)
             left = budget - spent()
-            out = _cp_solve(model, v, budget=left * _CHECK_SHARE if m + 1 < ub else left * max(_CHECK_SHARE, 0.5), phase="waves", label=m, **common)
+            out = cp(model, v, budget=left * _CHECK_SHARE if m + 1 < ub else left * max(_CHECK_SHARE, 0.5), phase="waves", label=m)
             if out.waves is not None:
                 incumbent, ub = out.waves, m
                 note_first()
@@ -520,7 +525,7 @@ def _run_phases(
                 assert v.overflow is not None
                 model.minimize(v.overflow)
                 wave_model.hint(model, v, [min(w, top) for w in incumbent])
-                out = _cp_solve(model, v, budget=budget - spent(), phase="waves", **common)
+                out = cp(model, v, budget=budget - spent(), phase="waves")
                 if out.waves is not None and out.objective == 0:
                     incumbent, ub = out.waves, top
                     note_first()
@@ -537,7 +542,7 @@ def _run_phases(
                 model.minimize(wave_model.waves_objective(model, problem, v))
                 if incumbent:
                     wave_model.hint(model, v, incumbent)
-                out = _cp_solve(model, v, budget=budget - spent(), phase="waves", **common)
+                out = cp(model, v, budget=budget - spent(), phase="waves")
                 if out.waves is not None and max(out.waves) <= ub:
                     incumbent, ub = out.waves, max(out.waves)
                     note_first()
@@ -574,7 +579,7 @@ def _run_phases(
         model.minimize(wave_model.OBJECTIVES[name](model, problem, v))
         if incumbent:
             wave_model.hint(model, v, incumbent)
-        out = _cp_solve(model, v, budget=budget, phase=name, **common)
+        out = cp(model, v, budget=budget, phase=name)
         if out.waves is not None:
             incumbent = out.waves
             note_first()
@@ -597,7 +602,7 @@ def _run_phases(
         win = bounds.windows(horizon)
         if win is not None:
             model, v = wave_model.build(problem, win[0], win[1], banned, horizon=horizon)
-            out = _cp_solve(model, v, budget=clock.remaining(), phase="feasibility", label=0.0, **common)
+            out = cp(model, v, budget=clock.remaining(), phase="feasibility", label=0.0)
             incumbent = out.waves
             note_first()
             if incumbent is None:
