@@ -13,7 +13,7 @@ from typing import Any
 
 from inventories import values
 from inventories.records import DependencyRecord, Inventory, ItemRecord
-from inventories.schema import SHEETS, Column, Kind, Sheet, normalise_header, sheet_for
+from inventories.schema import SHEETS, Kind, Sheet, normalise_header, sheet_for
 from inventories.workbook import Limits, Workbook, open_workbook, where
 from planner.errors import ImportFailed
 
@@ -179,7 +179,7 @@ def _municipality(reader: Reader, parsed: ParsedSheet | None, override: str | No
 
 def _items(reader: Reader, parsed: ParsedSheet, inventory: Inventory, seen: dict[str, str]) -> None:
     assert parsed.sheet.kind is not None
-    name_column = parsed.columns["name"]
+    name_column = parsed.columns.get("name", 1)  # absent only when the sheet had no usable header
     for row, fields in parsed.rows:
         name = fields.pop("name")
         if name is _INVALID:
@@ -245,7 +245,3 @@ def _dependencies(reader: Reader, parsed: ParsedSheet, inventory: Inventory,
             to_name=fields["to_name"], kind=fields["kind"], strength=fields.get("strength") or "hard",
             to_municipality=None if same else other, note=fields.get("note"), row=row,
         ))
-
-
-def columns_of(sheet: Sheet) -> list[Column]:
-    return list(sheet.columns)

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from planner.config import PlanConfig
 from planner.graph import DependencyGraph
 from planner.problem import SCALE, scaled, scaled_capacity
-from planner.snapshot import Item, Snapshot
+from planner.snapshot import Item
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
@@ -197,6 +197,3 @@ def summary_counts(findings: list[Finding]) -> dict[str, int]:
     for f in findings:
         counts[f.severity] += 1
     return counts
-
-
-__all__ = ["Finding", "run_checks", "summary_counts", "Snapshot"]

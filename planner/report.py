@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 
+from planner.config import PlanConfig, parse_config
+from planner.effort import downtime_hours
 from planner.planning import PlanOutcome
 
 
 def plan_summary(outcome: PlanOutcome) -> str:
     """Waves used vs bound, splits vs greedy, downtime per municipality, solver honesty."""
     result, plan = outcome.result, outcome.plan
-    objective, bound = result.objective, result.bound
+    objective = result.objective
     lines = [f"Plan {plan.id}: {result.status.upper()} — {int(objective.get('waves', 0))} waves "
              f"(lower bound {result.lower_bound_waves}), {len(outcome.item_waves):,} items in "
              f"{len(outcome.planning.groups):,} move groups, {result.runtime:.1f} s "
@@ -22,20 +24,17 @@ def plan_summary(outcome: PlanOutcome) -> str:
     greedy = json.loads(plan.greedy_json or "{}").get("objective") or {}
     if greedy:
         lines.append("  greedy baseline: " + ", ".join(f"{k} {v:g}" for k, v in greedy.items() if v is not None)
-                     + f"  vs plan: " + ", ".join(f"{k} {v:g}" for k, v in objective.items()))
-    downtime: dict[str, float] = defaultdict(float)
-    peak: dict[str, dict[int, float]] = defaultdict(lambda: defaultdict(float))
-    defaults = None
-    from planner.config import parse_config, PlanConfig
-    from planner.effort import downtime_hours
-
+                     + "  vs plan: " + ", ".join(f"{k} {v:g}" for k, v in objective.items()))
+    lines.extend(f"  note: {note}" for note in result.notes)
     config = parse_config(plan.config_toml) if plan.config_toml else PlanConfig()
     defaults = config.effort_defaults()
+    total: dict[str, float] = defaultdict(float)
+    per_wave: dict[str, dict[int, float]] = defaultdict(lambda: defaultdict(float))
     for node, wave in outcome.item_waves.items():
         item = outcome.graph.snapshot.items[node]
         hours = downtime_hours(item, defaults)
-        downtime[item.municipality] += hours
-        peak[item.municipality][wave] += hours
+        total[item.municipality] += hours
+        per_wave[item.municipality][wave] += hours
     lines.append("  downtime per municipality: " + ", ".join(
-        f"{m} {h:,.0f} h (peak {max(peak[m].values()):,.0f} h/wave)" for m, h in sorted(downtime.items())))
+        f"{m} {h:,.0f} h (peak {max(per_wave[m].values()):,.0f} h/wave)" for m, h in sorted(total.items())))
     return "\n".join(lines)
