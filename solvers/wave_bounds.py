@@ -246,7 +246,52 @@ class WaveBounds:
                 if hi[b] - lag < hi[a]:
                     hi[a] = hi[b] - lag
                     changed = True
+        if not self._energy_ok(lo, hi, m):
+            return None
         return lo, hi
+
+    def _energy_ok(self, lo: Sequence[int], hi: Sequence[int], m: int) -> bool:
+        """Interval energy: the tasks whose windows lie inside waves a..b fit in those waves' capacity.
+
+        Checked for every interval per resource with prefix sums (O(m^2) per resource
+        once the tasks are bucketed by window). For resources with uniform capacity the
+        head and tail intervals (a..m and 1..b) also get the bin-packing bound, e.g. the
+        workplaces that cannot move in wave 1 (their directory must be settled first)
+        must pack into waves 2..m.
+        """
+        p = self.problem
+        n = p.n_tasks
+        for r in range(len(p.resources)):
+            grid = [[0] * (m + 2) for _ in range(m + 2)]
+            for t in range(n):
+                d = p.demand[t][r]
+                if d:
+                    grid[lo[t]][hi[t]] += d
+            if not any(any(row) for row in grid):
+                continue
+            cap = [0] * (m + 1)
+            for w in range(1, m + 1):
+                cap[w] = cap[w - 1] + p.capacity[w - 1][r]
+            inside = [0] * (m + 2)  # inside[b] = demand of windows within a..b, for the current a
+            for a in range(m, 0, -1):
+                row = 0
+                for b in range(a, m + 1):
+                    row += grid[a][b]
+                    inside[b] += row
+                    if inside[b] > cap[b] - cap[a - 1]:
+                        return False
+            size = self.uniform[r]
+            if size is None:
+                continue
+            heads = sorted({lo[t] for t in range(n) if p.demand[t][r] and lo[t] > 1})[:8]
+            tails = sorted({hi[t] for t in range(n) if p.demand[t][r] and hi[t] < m}, reverse=True)[:8]
+            for a in heads:
+                if bin_packing_bound([p.demand[t][r] for t in range(n) if lo[t] >= a], size) > m - a + 1:
+                    return False
+            for b in tails:
+                if bin_packing_bound([p.demand[t][r] for t in range(n) if hi[t] <= b], size) > b:
+                    return False
+        return True
 
     def capacity_bound(self) -> int:
         """Fewest waves whose capacity can hold all demand (LB1 per resource, bin packing if uniform)."""

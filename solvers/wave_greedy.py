@@ -10,6 +10,7 @@ because no single rule dominates across instances.
 from __future__ import annotations
 
 import dataclasses
+import heapq
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -73,44 +74,103 @@ class _Groups:
 
 
 def _schedule(problem: WaveProblem, gr: _Groups, key: Callable[[int], float]) -> list[int] | None:
-    """One wave-oriented list-scheduling pass; None if tasks remain after max_waves."""
+    """One wave-oriented list-scheduling pass; None if tasks remain after max_waves.
+
+    Within a wave, room only shrinks and the set of strict predecessors placed in it
+    only grows, so a group that does not fit now will not fit later in the same wave:
+    one pass over a heap in priority order finds, each time, the best group that fits.
+    """
     ng = len(gr.members)
+    prio = [key(i) for i in range(ng)]  # rules are pure: evaluate each once
     wave_of = [0] * ng
     left = ng
     waiting = [len(gr.preds[i]) for i in range(ng)]
-    available = {i for i in range(ng) if waiting[i] == 0}
+    available = [i for i in range(ng) if waiting[i] == 0]
     for w in range(1, problem.max_waves + 1):
         room = list(problem.capacity[w - 1])
-        placed_now: set[int] = set()
-        while True:
-            best, best_key = -1, (0, 0.0)
-            for i in available:
-                if not gr.lo[i] <= w <= gr.hi[i] or w in gr.banned[i]:
-                    continue
-                if any(lag and wave_of[p] == w for p, lag in gr.preds[i]):
-                    continue
-                if any(d > c for d, c in zip(gr.demand[i], room)):
-                    continue
-                # Tasks whose window closes now go first, then the rule's priority; index breaks ties.
-                k = (0 if gr.hi[i] <= w else 1, -key(i))
-                if best < 0 or k < best_key or (k == best_key and i < best):
-                    best, best_key = i, k
-            if best < 0:
-                break
-            wave_of[best] = w
-            placed_now.add(best)
-            room = [c - d for c, d in zip(room, gr.demand[best])]
-            available.discard(best)
+        # Groups whose window closes now go first, then the rule's priority; index breaks ties.
+        heap = [(0 if gr.hi[i] <= w else 1, -prio[i], i) for i in available]
+        heapq.heapify(heap)
+        later: list[int] = []
+        while heap:
+            _, _, i = heapq.heappop(heap)
+            if (not gr.lo[i] <= w <= gr.hi[i] or w in gr.banned[i]
+                    or any(lag and wave_of[p] == w for p, lag in gr.preds[i])
+                    or any(d > c for d, c in zip(gr.demand[i], room))):
+                later.append(i)
+                continue
+            wave_of[i] = w
+            room = [c - d for c, d in zip(room, gr.demand[i])]
             left -= 1
-            for s in gr.succs[best]:
+            for s in gr.succs[i]:
                 waiting[s] -= 1
                 if waiting[s] == 0:
-                    available.add(s)
+                    heapq.heappush(heap, (0 if gr.hi[s] <= w else 1, -prio[s], s))
+        available = later
         if left == 0:
             return [wave_of[gr.of[t]] for t in range(problem.n_tasks)]
         if any(gr.hi[i] <= w for i in available) or any(gr.hi[i] <= w and wave_of[i] == 0 for i in range(ng)):
             return None  # a deadline was missed; later waves cannot repair it
     return None
+
+
+def _closure_order(gr: _Groups) -> list[float]:
+    """Priority that finishes one dependant's prerequisites at a time (higher = earlier).
+
+    Plain priority rules spread the early waves over the prerequisites of every
+    dependant at once (e.g. the applications of all workplaces of all municipalities),
+    so no dependant becomes ready until most prerequisites are done and its team idles.
+    Here the dependants without successors are taken in order of the least *new*
+    prerequisite work they need, and each one's missing prerequisites are queued just
+    before it; dependants that need nothing new are left to fill the room that remains.
+    """
+    ng = len(gr.members)
+    anc: list[set[int]] = [set() for _ in range(ng)]
+    for i in range(ng):
+        for j in gr.desc[i]:
+            anc[j].add(i)
+    sinks = [i for i in range(ng) if not gr.desc[i] and anc[i]]
+    cost = {i: sum(gr.size[a] for a in anc[i]) for i in sinks}
+    users: list[list[int]] = [[] for _ in range(ng)]
+    for i in sinks:
+        for a in anc[i]:
+            users[a].append(i)
+    # Topological rank, so a closure is queued prerequisites first.
+    indeg = [len(gr.preds[i]) for i in range(ng)]
+    ready = [i for i in range(ng) if indeg[i] == 0]
+    topo = [0] * ng
+    k = 0
+    while ready:
+        i = ready.pop()
+        topo[i] = k
+        k += 1
+        for s in gr.succs[i]:
+            indeg[s] -= 1
+            if indeg[s] == 0:
+                ready.append(s)
+    queued = [False] * ng
+    order: list[int] = []
+
+    def queue(i: int) -> None:
+        if not queued[i]:
+            queued[i] = True
+            order.append(i)
+            for u in users[i]:
+                cost[u] -= gr.size[i]
+
+    open_sinks = set(sinks)
+    while open_sinks:
+        best = min(open_sinks, key=lambda i: (cost[i] <= 1e-9, cost[i], i))
+        if cost[best] <= 1e-9:
+            break  # every remaining dependant is ready whenever its own team has room
+        open_sinks.discard(best)
+        for a in sorted((a for a in anc[best] if not queued[a]), key=topo.__getitem__):
+            queue(a)
+        queue(best)
+    pos = [float(ng)] * ng
+    for rank, i in enumerate(order):
+        pos[i] = float(rank)
+    return [-p for p in pos]
 
 
 def _fill(
@@ -227,6 +287,8 @@ def _rules(gr: _Groups, seed: int, tries: int) -> list[Callable[[int], float]]:
         lambda i: -gr.hi[i] * big * big + pw[i],
         lambda i: pw[i] + gr.size[i] * nd[i],
     ]
+    focus = _closure_order(gr)
+    rules.append(lambda i: focus[i] * big + pw[i])
     rng = random.Random(seed)
     for _ in range(tries):
         noise = [1.0 + 0.3 * rng.random() for _ in pw]
@@ -235,61 +297,148 @@ def _rules(gr: _Groups, seed: int, tries: int) -> list[Callable[[int], float]]:
     return rules
 
 
+def _unwindowed(problem: WaveProblem) -> bool:
+    """True when no task has a user window narrower than the whole calendar (empty tuples or 1..max_waves)."""
+    return all(problem.window(t) == (1, problem.max_waves) for t in range(problem.n_tasks))
+
+
 def _reversible(problem: WaveProblem) -> bool:
     """True when mirroring wave numbers maps plans to plans (uniform capacity, no unary rules, no objectives tied to waves)."""
     return (
-        not problem.earliest and not problem.latest and not problem.pins and not problem.forbidden
+        _unwindowed(problem) and not problem.pins and not problem.forbidden
         and not any(problem.previous) and all(row == problem.capacity[0] for row in problem.capacity)
     )
 
 
+def _reverse(problem: WaveProblem) -> WaveProblem:
+    """The same problem with every precedence rule turned around (plans read from the last wave back)."""
+    return dataclasses.replace(
+        problem,
+        before_or_same=tuple((b, a) for a, b in problem.before_or_same),
+        strictly_before=tuple((b, a) for a, b in problem.strictly_before),
+    )
+
+
+def _mirror(problem: WaveProblem, h: int) -> WaveProblem | None:
+    """The problem read backwards from wave h: precedence reversed, wave w becomes h + 1 - w.
+
+    Windows, pins, blackouts and per-wave capacities are mirrored too, so a plan of the
+    mirror maps to a plan of the problem; None when some window or pin lies beyond h.
+    """
+    if not 1 <= h <= problem.max_waves:
+        return None
+    n = problem.n_tasks
+    earliest, latest = [], []
+    for t in range(n):
+        lo, hi = problem.window(t)
+        if lo > h:
+            return None
+        earliest.append(h + 1 - min(hi, h))
+        latest.append(h + 1 - lo)
+    if any(w > h for _, w in problem.pins):
+        return None
+    forbidden = tuple((t, tuple(sorted(h + 1 - w for w in ws if w <= h))) for t, ws in problem.forbidden)
+    return dataclasses.replace(
+        _reverse(problem),
+        capacity=tuple(problem.capacity[h - w] for w in range(1, h + 1)),
+        max_waves=h,
+        earliest=tuple(earliest),
+        latest=tuple(latest),
+        pins=tuple((t, h + 1 - w) for t, w in problem.pins),
+        forbidden=tuple((t, ws) for t, ws in forbidden if ws),
+        previous=(),
+    )
+
+
+def _justify(
+    problem: WaveProblem, gr: _Groups, plan: Sequence[int], rounds: int,
+    mirrors: dict[int, tuple[WaveProblem, _Groups] | None],
+) -> list[list[int]]:
+    """Forward-backward improvement ("double justification", Valls et al. 2005) of a plan.
+
+    Schedule the mirrored problem with the plan's latest waves first, map it back,
+    then schedule forward again in that plan's order; each pass tends to close the
+    gaps the previous one left (waves in which a team idles because its work was not
+    ready). Returns every plan met on the way, in forward waves.
+    """
+    out: list[list[int]] = []
+    fw = [plan[ms[0]] for ms in gr.members]
+    mirrors: dict[int, tuple[WaveProblem, _Groups] | None] = {}
+    for _ in range(rounds):
+        bp = None
+        for h in (max(fw) - 1, max(fw)):  # first try to lose a wave on the way back
+            if h not in mirrors:
+                back = _mirror(problem, h)
+                bgr = _Groups(back, WaveBounds(back)) if back is not None else None
+                mirrors[h] = (back, bgr) if back is not None and bgr is not None and bgr.ok else None
+            entry = mirrors[h]
+            if entry is not None:
+                bp = _schedule(entry[0], entry[1], fw.__getitem__)
+                if bp is not None:
+                    break
+        if bp is None:
+            break
+        mirrored = [h + 1 - w for w in bp]
+        out.append(mirrored)
+        order = [mirrored[ms[0]] for ms in gr.members]
+        again = _schedule(problem, gr, lambda i, order=order: -order[i])
+        if again is None:
+            break
+        out.append(again)
+        fw = [again[ms[0]] for ms in gr.members]
+    return out
+
+
 def greedy(
     problem: WaveProblem, *, seed: int = 0, tries: int = 12, bounds: WaveBounds | None = None, fill_nodes: int = 400,
-    fill_rules: int = 17,
+    fill_rules: int = 17, justify_rounds: int = 3,
 ) -> GreedyResult:
     """Best plan over a handful of priority rules; `waves == ()` if none fits in max_waves.
 
     Plain list scheduling is tried with every rule; the Hoffmann-style filling (slower,
-    usually one wave better on tight instances) with the first two rules.
+    usually one wave better on tight instances) with the first rules (fewer on big
+    inventories, where one filling pass costs a large part of a second); and where
+    mirroring is valid, the backward filling and forward-backward improvement of the
+    best plans.
     """
     start = time.perf_counter()
-    if problem.n_tasks > 2000:
-        fill_rules = min(fill_rules, 2)  # keep the greedy well under a second on big inventories
+    if problem.n_tasks > 300 and len(problem.resources) > 1:
+        # One filling pass costs about a second per 1,000 tasks with several resources: keep
+        # the greedy around a second on big inventories (justification does better there).
+        fill_rules = min(fill_rules, 3 if problem.n_tasks <= 600 else 0)
+    elif problem.n_tasks > 2000:
+        fill_rules = min(fill_rules, 2)  # single resource (SALBP-like): filling is what packs waves
     bounds = bounds or WaveBounds(problem)
     gr = _Groups(problem, bounds)
-    best: list[int] | None = None
-    best_obj: tuple[float, ...] = ()
-    if gr.ok:
-        rules = _rules(gr, seed, tries)
-        plans = [_schedule(problem, gr, rule) for rule in rules]
-        if fill_nodes > 0 and not problem.latest and not problem.pins:
-            plans += [_schedule_fill(problem, gr, rule, fill_nodes) for rule in rules[:fill_rules]]
+    scored: list[tuple[tuple[float, ...], list[int]]] = []
+
+    def consider(plans: Sequence[list[int] | None]) -> None:
         for plan in plans:
             if plan is None or violations(problem, plan):
                 continue
-            obj = tuple(evaluate(problem, plan).values())
-            if best is None or obj < best_obj:
-                best, best_obj = plan, obj
-    if fill_nodes > 0 and _reversible(problem):
-        # Filling from the last wave backwards (reversed precedence) often packs tight instances
-        # better; it is only valid when no unary rule or capacity profile ties tasks to wave numbers.
-        back = dataclasses.replace(
-            problem,
-            before_or_same=tuple((b, a) for a, b in problem.before_or_same),
-            strictly_before=tuple((b, a) for a, b in problem.strictly_before),
-        )
+            scored.append((tuple(evaluate(problem, plan).values()), plan))
+
+    if gr.ok:
+        rules = _rules(gr, seed, tries)
+        consider([_schedule(problem, gr, rule) for rule in rules])
+        if fill_nodes > 0 and _unwindowed(problem) and not problem.pins:
+            consider([_schedule_fill(problem, gr, rule, fill_nodes) for rule in rules[:fill_rules]])
+    if _reversible(problem) and fill_nodes > 0 and fill_rules > 0 and gr.ok:
+        # Plans built from the last wave backwards (reversed precedence) often pack tight instances
+        # better; only valid when no unary rule or capacity profile ties tasks to wave numbers.
+        back = _reverse(problem)
         bgr = _Groups(back, WaveBounds(back))
         if bgr.ok:
             for rule in _rules(bgr, seed, tries)[:fill_rules]:
                 plan = _schedule_fill(back, bgr, rule, fill_nodes)
-                if plan is None:
-                    continue
-                top = max(plan)
-                plan = [top + 1 - w for w in plan]
-                if violations(problem, plan):
-                    continue
-                obj = tuple(evaluate(problem, plan).values())
-                if best is None or obj < best_obj:
-                    best, best_obj = plan, obj
+                if plan is not None:
+                    top = max(plan)
+                    consider([[top + 1 - w for w in plan]])
+    if justify_rounds > 0 and scored and gr.ok:
+        scored.sort(key=lambda item: item[0])
+        mirrors: dict[int, tuple[WaveProblem, _Groups] | None] = {}
+        for _, plan in scored[:3]:
+            consider(_justify(problem, gr, plan, justify_rounds, mirrors))
+    best = min(scored, key=lambda item: item[0])[1] if scored else None
     waves: Sequence[int] = tuple(best) if best is not None else ()
     return GreedyResult(tuple(waves), evaluate(problem, waves), time.perf_counter() - start)

@@ -335,6 +335,8 @@ def hint(model: cp_model.CpModel, v: WaveVars, waves: Sequence[int]) -> None:
     for t, w in enumerate(waves):
         for u, b in v.x[t].items():
             model.add_hint(b, u == w)
+        for u, b in v.y[t].items():  # step literals too: a partial hint is often not completed
+            model.add_hint(b, w <= u)
         model.add_hint(v.wave[t], w)
     top = max(waves, default=0)
     for w, u in v.used.items():

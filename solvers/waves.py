@@ -29,6 +29,21 @@ _PHASE_SHARE: dict[str, float] = {"waves": 0.55, "splits": 0.2, "downtime": 0.15
 # reproducible and takes roughly that long (a loaded one is capped by the wall clock).
 _DET_PER_SECOND = 1.0
 
+# From this many tasks on, the splits phase runs a large-neighbourhood search over small
+# CP-SAT sub-models (solvers/wave_lns.py) instead of one full model: the full model's
+# presolve and hint completion alone take most of a minute at 1,000 tasks.
+_LNS_TASKS = 150
+
+# On such instances, when the greedy plan is already within one wave of the lower bound,
+# the wave phase gets this share (closing the last wave is rarely possible there) and
+# the splits phase this one, so the soft dependencies get the time.
+_BIG_SHARE: dict[str, float] = {"waves": 0.15, "splits": 0.6, "downtime": 0.15, "moved": 0.1}
+
+# On such instances the full model of the downtime phase needs 15 s or more of presolve
+# before it can improve anything; with a shorter wall share it is skipped (with a note),
+# so its share goes to the splits phase instead of being left unused.
+_FULL_MODEL_WALL = 15.0
+
 # Share of the remaining wave-phase budget a feasibility check at one m may use; the rest
 # goes to the hinted optimisation model if the check is undecided.
 _CHECK_SHARE = 0.4
@@ -299,7 +314,7 @@ def solve(
     workers > 1, because a wall-clock limit or free-running parallel workers make
     the answer depend on machine load. Phase budgets are then also split in
     deterministic time, so the same problem, seed and workers give the same waves.
-    A wall-clock safety net of three times the limit remains; if it fires, the
+    A wall-clock safety net remains (1.5 x each call's budget, never past the limit); if it fires, the
     result is still correct but no longer reproducible, and a note says so.
     Sources: OR-Tools maintainers state CP-SAT is deterministic single-threaded and
     that wall-clock limits can never be (google/or-tools#1145, #4195); multi-worker
@@ -330,6 +345,12 @@ class _Clock:
     start: float = field(default_factory=time.perf_counter)
     spent_det: float = 0.0
     notes: list[str] = field(default_factory=list)
+    phase_end: float = math.inf  # wall seconds (since start) the current phase must end by
+
+    def wall_left(self) -> float:
+        """Wall seconds the current phase may still use: its own share, never past the limit."""
+        limit = self.limit / _DET_PER_SECOND if self.deterministic else self.limit
+        return max(0.0, min(limit, self.phase_end) - self.elapsed())
 
     def elapsed(self) -> float:
         """Wall seconds since solve() started (always reported, never used for decisions when deterministic)."""
@@ -376,8 +397,9 @@ def _cp_solve(
         prm.max_deterministic_time = budget
         # The user's time limit is a promise in wall seconds: never run past it, even if
         # that costs reproducibility on a loaded machine (a note says so).
-        prm.max_time_in_seconds = max(0.05, min(3.0 * budget / _DET_PER_SECOND + 1.0,
-                                                clock.limit / _DET_PER_SECOND - clock.elapsed()))
+        # 1.5 x the budget (not more): on a loaded machine deterministic time runs slower than
+        # the wall clock, and a phase that overstays eats the later phases' share of the limit.
+        prm.max_time_in_seconds = max(0.05, min(1.5 * budget / _DET_PER_SECOND + 1.0, clock.wall_left()))
         if workers > 1:
             prm.interleave_search = True
     else:
@@ -409,6 +431,41 @@ def _cp_solve(
     if label is not None:
         return _Outcome(name, waves, label, label)
     return _Outcome(name, waves, float(solver.objective_value), float(solver.best_objective_bound))
+
+
+def _lns_splits(
+    problem: WaveProblem,
+    incumbent: list[int],
+    win: tuple[list[int], list[int]],
+    banned: Sequence[set[int]],
+    horizon: int,
+    budget: float,
+    clock: _Clock,
+    seed: int,
+    progress: Callable[[ProgressEvent], None] | None,
+) -> _Outcome:
+    """The splits phase of a big instance: LNS from the incumbent; feasible, with only the trivial bound 0."""
+    from solvers.wave_lns import improve_splits
+
+    deadline = time.perf_counter() + clock.wall_left()
+
+    def on_improve(value: int) -> None:
+        if progress is not None:
+            progress(ProgressEvent("splits", float(value), 0.0, clock.elapsed()))
+
+    if clock.deterministic:
+        det_budget = budget
+    else:  # wall mode: convert the wall budget, and let the deadline stop it
+        det_budget = budget * 10.0
+        deadline = min(deadline, time.perf_counter() + budget)
+    out = improve_splits(problem, incumbent, win[0], win[1], banned, horizon=horizon, det_budget=det_budget,
+                         wall_deadline=deadline, seed=seed, on_improve=on_improve)
+    clock.spent_det += out.det_time
+    if out.wall_capped and clock.deterministic:
+        clock.notes.append("splits: wall-clock safety limit hit, this run may not be reproducible")
+    clock.notes.append(f"splits: large-neighbourhood search, {out.iterations} sub-models, "
+                       f"{out.improvements} improvements")
+    return _Outcome("optimal" if out.splits == 0 else "feasible", list(out.waves), float(out.splits), 0.0)
 
 
 def _gap(objective: float, bound: float) -> float:
@@ -481,11 +538,23 @@ def _run_phases(
 
     horizon = problem.max_waves
     banned = bounds.forbidden
+    big = problem.n_tasks >= _LNS_TASKS
+    if big and incumbent and max(incumbent) <= lb + 1:
+        shares = {p: _BIG_SHARE[p] for p in shares}
+    if big and "downtime" in shares and "splits" in shares:
+        wall = time_limit - clock.elapsed()
+        if wall * shares["downtime"] / sum(shares.values()) < _FULL_MODEL_WALL:
+            shares = {**shares, "splits": shares["splits"] + shares["downtime"], "downtime": 0.0}
     share_left = sum(shares.values())
 
     def phase_budget(name: str) -> float:
         nonlocal share_left
-        budget = clock.remaining() * shares[name] / share_left if share_left > 0 else 0.0
+        part = shares[name] / share_left if share_left > 0 else 0.0
+        budget = clock.remaining() * part
+        # The same share of the wall time left, so a phase slowed by machine load cannot eat
+        # the later phases' time (the last phase gets everything that is left).
+        wall = (clock.limit / _DET_PER_SECOND if clock.deterministic else clock.limit) - clock.elapsed()
+        clock.phase_end = clock.elapsed() + max(0.0, wall) * part if part < 1.0 - 1e-9 else math.inf
         share_left -= shares[name]
         return budget
 
@@ -493,7 +562,12 @@ def _run_phases(
         t0 = clock.elapsed()
         budget = phase_budget("waves")
         det0 = clock.spent_det if deterministic else t0
-        spent = lambda: (clock.spent_det if deterministic else clock.elapsed()) - det0  # noqa: E731
+        def spent() -> float:
+            """Budget used so far; all of it once the phase's wall share is (nearly) gone."""
+            if clock.wall_left() <= 0.2:
+                return budget
+            return (clock.spent_det if deterministic else clock.elapsed()) - det0
+
         ub = max(incumbent) if incumbent else problem.max_waves + 1
         proven = lb
         # Iterative feasibility from the lower bound up: each m gets the tightest windows for that m.
@@ -573,13 +647,21 @@ def _run_phases(
         win = bounds.windows(horizon)
         if win is None:  # cannot happen after a solution at this horizon; kept for safety
             break
-        model, v = wave_model.build(problem, win[0], win[1], banned, horizon=horizon)
-        for prev, value in fixed:
-            model.add(wave_model.OBJECTIVES[prev](model, problem, v) <= round(value))
-        model.minimize(wave_model.OBJECTIVES[name](model, problem, v))
-        if incumbent:
-            wave_model.hint(model, v, incumbent)
-        out = cp(model, v, budget=budget, phase=name)
+        if name == "splits" and big and incumbent is not None and not fixed:
+            out = _lns_splits(problem, incumbent, win, banned, horizon, budget, clock, seed, progress)
+        elif big and incumbent is not None and (shares[name] == 0.0 or clock.wall_left() < _FULL_MODEL_WALL):
+            # Building and presolving the full model of a big instance takes seconds of wall
+            # time the promised limit no longer has: keep the incumbent, say so.
+            clock.notes.append(f"{name}: not optimised, too little time left for the full model")
+            out = _Outcome("unknown", None, math.inf, -math.inf)
+        else:
+            model, v = wave_model.build(problem, win[0], win[1], banned, horizon=horizon)
+            for prev, value in fixed:
+                model.add(wave_model.OBJECTIVES[prev](model, problem, v) <= round(value))
+            model.minimize(wave_model.OBJECTIVES[name](model, problem, v))
+            if incumbent:
+                wave_model.hint(model, v, incumbent)
+            out = cp(model, v, budget=budget, phase=name)
         if out.waves is not None:
             incumbent = out.waves
             note_first()

@@ -398,3 +398,41 @@ def test_unknown_phase_is_rejected() -> None:
     with pytest.raises(ValueError, match="unknown phase"):
         solve(WaveProblem(**BASE), phases=("speed",))
     assert solve(WaveProblem(**BASE), phases=("waves",)).status == "optimal"
+
+
+# --- issue 4 at scale: interval-energy bound, greedy justification, splits LNS --------------------
+def test_energy_bound_counts_waves_a_team_cannot_use() -> None:
+    # t0 (resource r0 only) is strictly before t1 and t2 (r1, 10 h each, 10 h per wave).
+    # Total r1 work needs 2 waves, but wave 1 is closed to both r1 tasks (t0 must settle
+    # first), so they need waves 2 and 3: the optimum and the bound are 3 waves.
+    p = make([(1, 0), (0, 10), (0, 10)], cap=(10, 10), waves=5, strictly_before=((0, 1), (0, 2)))
+    assert lower_bound_waves(p) == 3
+    res = solved(p)
+    assert res.status == "optimal" and res.objective["waves"] == 3 and res.lower_bound_waves == 3
+
+
+def test_greedy_justification_respects_blackouts_and_windows() -> None:
+    # The mirrored passes map windows and blackouts too: every plan the greedy returns is checked.
+    rng = random.Random(4)
+    n = 40
+    p = make([rng.randint(5, 40) for _ in range(n)], cap=100, waves=12,
+             before_or_same=tuple((i, i + 1) for i in range(0, n - 1, 3)),
+             forbidden=((3, (1, 2)), (7, (4,))), earliest=tuple(2 if t == 5 else 1 for t in range(n)),
+             latest=tuple(6 if t == 9 else 12 for t in range(n)))
+    g = greedy(p, seed=1)
+    assert g.waves and violations(p, g.waves) == []
+    check_plan(p, g.waves)
+
+
+def test_splits_lns_repairs_a_split_plan() -> None:
+    # Four unit tasks, two per wave, soft pairs (t0, t1) and (t2, t3). The plan [1, 2, 1, 2]
+    # splits both; swapping t1 and t2 joins both pairs: 0 splits, the optimum.
+    from solvers.wave_lns import improve_splits
+
+    p = make([1, 1, 1, 1], cap=2, waves=2, soft=((0, 1, 1), (2, 3, 1)))
+    bounds = WaveBounds(p)
+    lo, hi = bounds.windows(2)  # type: ignore[misc]
+    out = improve_splits(p, [1, 2, 1, 2], lo, hi, bounds.forbidden, horizon=2, det_budget=2.0,
+                         wall_deadline=1e12, seed=3)
+    assert out.splits == 0 and out.improvements >= 1
+    check_plan(p, out.waves)
