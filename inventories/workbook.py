@@ -122,6 +122,9 @@ class Workbook:
         self.book.close()
 
 
+_OLE_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")  # Excel's encrypted .xlsx and legacy .xls containers
+
+
 def open_workbook(path: str | Path, label: str | None = None, limits: Limits | None = None) -> Workbook:
     """Open an .xlsx file after checking it is a sane, size-limited zip of a workbook."""
     path = Path(path)
@@ -133,6 +136,10 @@ def open_workbook(path: str | Path, label: str | None = None, limits: Limits | N
         raise PlannerError(f"{label}: is a folder, not a workbook")
     if path.stat().st_size == 0:
         raise PlannerError(f"{label}: the file is empty")
+    with path.open("rb") as handle:
+        if handle.read(8) == _OLE_MAGIC:
+            raise PlannerError(f"{label}: a password-protected workbook or an old .xls file; save it as .xlsx "
+                               "without a password")
     if not zipfile.is_zipfile(path):
         raise PlannerError(f"{label}: not an .xlsx workbook (expected an Excel 2007+ file, which is a zip)")
     formula_sheets: set[str] = set()
@@ -164,6 +171,9 @@ def open_workbook(path: str | Path, label: str | None = None, limits: Limits | N
                 raise PlannerError(f"{label}: the workbook is corrupt ({bad} fails its checksum)")
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, ValueError) as exc:
         raise PlannerError(f"{label}: the workbook is corrupt ({_describe(exc)})") from exc
+    except RuntimeError as exc:  # zipfile: a member flagged as encrypted (after NotImplementedError)
+        raise PlannerError(f"{label}: the workbook is password-protected or corrupt ({_describe(exc)}); "
+                           "save it without a password") from exc
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except PlannerError:

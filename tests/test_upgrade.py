@@ -10,7 +10,15 @@ from alembic import command
 from sqlalchemy import MetaData, inspect, select, text
 from sqlalchemy.engine import Engine, make_url
 
-from planner.db import alembic_config, current_revision, database_url, head_revision, make_engine, open_database, upgrade
+from planner.db import (
+    alembic_config,
+    current_revision,
+    database_url,
+    head_revision,
+    make_engine,
+    open_database,
+    upgrade,
+)
 from planner.importing import import_files
 from planner.inventory import counts
 from planner.snapshot import load
