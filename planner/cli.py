@@ -190,7 +190,7 @@ def _run_plan(config_path: Path | None, time_limit: float | None, workers: int |
         outcome = make_plan(engine, config, text, time_limit=time_limit, workers=workers, seed=seed,
                             progress=progress, parent=parent, freeze_through=freeze_through)
     out.print(plan_summary(outcome))
-    problems = verify_plan(engine, outcome.plan)
+    problems = verify_plan(engine, outcome.plan, outcome.graph.snapshot)  # the inventory it was made from
     if problems:
         for v in problems:
             err.print(f"verify: {v.message}", markup=False)

@@ -91,7 +91,7 @@ def run_demo(folder: Path, *, municipalities: int = 3, time_limit: float = 30.0,
         f"(details: planner --db {database} check)")
     outcome = make_plan(engine, config, DEMO_CONFIG, time_limit=time_limit, workers=2, seed=seed, progress=progress)
     say("4/5 " + plan_summary(outcome))
-    violations = verify_plan(engine, outcome.plan)
+    violations = verify_plan(engine, outcome.plan, outcome.graph.snapshot)
     if violations:
         raise PlannerError(f"the demo plan failed verification: {violations[0].message}")
     say("    Verified by the independent checker: every hard constraint holds.")

@@ -19,7 +19,7 @@ from planner.effort import downtime_hours, effort_hours
 from planner.graph import BEFORE_OR_SAME, SAME_WAVE, STRICTLY_BEFORE, build
 from planner.models import Plan
 from planner.planning import plan_items, plan_waves
-from planner.snapshot import load
+from planner.snapshot import Snapshot, load
 
 EPS = 1e-6
 
@@ -30,11 +30,15 @@ class Violation:
     message: str
 
 
-def verify_plan(engine: Engine, plan: Plan) -> list[Violation]:
-    """Every hard constraint the stored plan breaks, in words (empty: the plan is valid)."""
+def verify_plan(engine: Engine, plan: Plan, snapshot: Snapshot | None = None) -> list[Violation]:
+    """Every hard constraint the stored plan breaks, in words (empty: the plan is valid).
+
+    `snapshot` checks against the inventory the plan was made from (right after planning,
+    while a colleague may have imported since); by default the current inventory.
+    """
     config = parse_config(plan.config_toml) if plan.config_toml else PlanConfig()
     defaults = config.effort_defaults()
-    snapshot = load(engine)
+    snapshot = snapshot if snapshot is not None else load(engine)
     graph = build(snapshot, defaults)
     rows = plan_items(engine, plan.id or 0)
     wave = {row.item_id: row.wave for row in rows}

@@ -152,13 +152,9 @@ def test_readers_and_a_plan_see_one_side_of_an_import_in_progress(db_url: str, e
     assert new_network in set(_item_ids(engine)) and new_server in set(_item_ids(engine))
     assert (new_network in planned) == (new_server in planned)
     assert planned <= before_items or {new_network, new_server} <= planned
-    if plan_code != 0:
-        # On SQLite the plan (from the earlier snapshot) is stored after the import commits,
-        # and the CLI's verification then reads the newer inventory: it names exactly the
-        # items the import added, which is the truth about that plan.
-        assert planned <= before_items
-        verify_lines = sorted(line for line in plan_err.splitlines() if line.startswith("verify: "))
-        assert verify_lines == [f"verify: {new_network} has no wave", f"verify: {new_server} has no wave"], plan_err
+    # The plan is verified against the inventory it was made from, so it succeeds even when
+    # the import committed first; `planner verify` later tells the truth about the newer one.
+    assert plan_code == 0, plan_err
 
 
 def _wait_a_little(process, seconds: float = 20) -> None:  # type: ignore[no-untyped-def]
