@@ -41,8 +41,7 @@ from pathlib import Path
 from inventories.demo_data import write_demo_data
 from planner.config import TEAMS, parse_config
 from planner.db import open_database
-from planner.effort import effort_hours
-from planner.graph import build
+from planner.graph import build, team_effort
 from planner.importing import import_files
 from planner.planning import make_plan
 from planner.snapshot import load
@@ -61,11 +60,7 @@ def capacities(engine, target_waves: int, small_team_waves: int = 4) -> tuple[di
     total: dict[str, float] = defaultdict(float)
     largest: dict[str, float] = defaultdict(float)
     for group in graph.groups:
-        per_team: dict[str, float] = defaultdict(float)
-        for node in group.members:
-            item = graph.snapshot.items[node]
-            per_team[item.kind] += effort_hours(item, defaults)
-        for team, hours in per_team.items():
+        for team, hours in team_effort(graph, group, defaults).items():
             total[team] += hours
             largest[team] = max(largest[team], hours)
     waves = {team: target_waves if team in BINDING_TEAMS else small_team_waves for team in TEAMS}

@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 
 from planner.config import PlanConfig
-from planner.graph import DependencyGraph
+from planner.graph import DependencyGraph, team_effort
 from planner.problem import SCALE, scaled, scaled_capacity
 from planner.snapshot import Item
 
@@ -172,16 +172,10 @@ def _harmonisation(graph: DependencyGraph) -> list[Finding]:
 def _oversized(graph: DependencyGraph, config: PlanConfig) -> list[Finding]:
     """Move groups whose effort for a team exceeds every wave's capacity of that team."""
     defaults = config.effort_defaults()
-    from planner.effort import effort_hours
-
     waves = range(1, config.max_waves() + 1)
     result = []
     for group in graph.groups:
-        per_team: dict[str, float] = defaultdict(float)
-        for node in group.members:
-            item = graph.snapshot.items[node]
-            per_team[item.kind] += effort_hours(item, defaults)
-        for team, hours in per_team.items():
+        for team, hours in team_effort(graph, group, defaults).items():
             best = max(scaled_capacity(config.team_capacity(team, w)) for w in waves)
             if scaled(hours) > best:
                 result.append(Finding(

@@ -269,6 +269,15 @@ def _cycle_path(sub: nx.DiGraph, strict: bool, same_component: dict[str, int]) -
     return [*cycle, cycle[0]]
 
 
+def team_effort(dgraph: DependencyGraph, group: MoveGroup, defaults: Defaults) -> dict[str, float]:
+    """Hours a move group needs from each team (every item belongs to the team of its kind)."""
+    per_team: dict[str, float] = defaultdict(float)
+    for node in group.members:
+        item = dgraph.snapshot.items[node]
+        per_team[item.kind] += effort_hours(item, defaults)
+    return dict(per_team)
+
+
 def neighbourhood(dgraph: DependencyGraph, node: str, depth: int = 1) -> tuple[nx.MultiDiGraph, set[str], set[str]]:
     """The item, what it needs (upstream) and what needs it (downstream), `depth` steps out."""
     up = set(nx.single_source_shortest_path_length(dgraph.graph, node, cutoff=depth)) - {node}
