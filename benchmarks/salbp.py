@@ -7,6 +7,12 @@ place from the shared folder and never copied (its licence allows internal use o
 Example:
     python benchmarks/salbp.py --set scholl --time-limit 10 --workers 2
     python benchmarks/salbp.py --set otto20 --limit 50
+    python benchmarks/salbp.py --set scholl --bb          # EXPERIMENT: wave core, then station_bb
+
+With `--bb` (an experiment, not the planner's default) each instance first runs `solve()`
+with `--bb-share` of the time limit and, if that is not proven optimal, the exact
+station-oriented branch and bound `solvers.salbp_bb.station_bb` with the rest, between the
+wave core's proven lower bound and its wave count (`--bb-order bb-first` swaps the two).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from solvers.salbp_bb import station_bb
 from solvers.wave_greedy import greedy
 from solvers.waves import WaveProblem, solve
 
@@ -130,6 +137,58 @@ def horizon_of(inst: Instance) -> int:
     return max(max(plan) if plan else len(inst.times), inst.ub or 0)
 
 
+def run_with_bb(inst: Instance, problem: WaveProblem, args: argparse.Namespace) -> tuple[int | None, int | None, int, str, str]:
+    """EXPERIMENT: the wave core and station_bb one after the other; (found, greedy, lb, status, note).
+
+    The best plan and the best proof of either count; a plan from station_bb is verified
+    again here with the wave problem's own checker before it is believed.
+    """
+    from solvers.waves import violations
+
+    n = len(inst.times)
+    preds: list[list[int]] = [[] for _ in range(n)]
+    for a, b in inst.precedence:
+        preds[b].append(a)
+    start = time.perf_counter()
+    found: int | None = None
+    greedy_m: int | None = None
+    lb = 1
+    notes = []
+
+    def run_solve(limit: float) -> None:
+        nonlocal found, greedy_m, lb
+        res = solve(problem, time_limit=max(limit, 0.1), workers=args.workers, seed=args.seed,
+                    phases=("waves",), deterministic=not args.wall)
+        if res.waves:
+            m = int(res.objective["waves"])
+            found = m if found is None else min(found, m)
+        if res.greedy and res.greedy.waves:
+            greedy_m = int(res.greedy.objective["waves"])
+        lb = max(lb, res.lower_bound_waves, found if res.status == "optimal" and found else 0)
+
+    def run_bb(limit: float) -> None:
+        nonlocal found, lb
+        upper = found if found is not None else problem.max_waves + 1
+        bb = station_bb(inst.times, inst.cycle, preds, lower=lb, upper=upper, time_limit=max(limit, 0.1))
+        if bb.stations is not None:
+            assert not violations(to_problem(inst, max(bb.stations)), bb.stations), "station_bb returned a bad plan"
+            found = bb.best if found is None else min(found, bb.best)
+        lb = max(lb, bb.bound)
+        notes.append(f" bb[{bb.best}/{bb.bound} {bb.nodes}n {bb.runtime:.1f}s]")
+
+    first = args.time_limit * args.bb_share
+    if args.bb_order == "solve-first":
+        run_solve(first)
+        if found is None or lb < found:
+            run_bb(args.time_limit - (time.perf_counter() - start))
+    else:
+        run_bb(first)
+        if found is None or lb < found:
+            run_solve(args.time_limit - (time.perf_counter() - start))
+    status = "optimal" if found is not None and lb >= found else ("feasible" if found is not None else "unknown")
+    return found, greedy_m, lb, status, "".join(notes)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one set and print a line per instance plus a summary."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -141,6 +200,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=0, help="only the first N instances")
     ap.add_argument("--filter", default="", help="only instances whose name contains this text")
     ap.add_argument("--wall", action="store_true", help="wall-clock limits instead of deterministic time")
+    ap.add_argument("--bb", action="store_true", help="EXPERIMENT: add the station branch and bound (see above)")
+    ap.add_argument("--bb-share", type=float, default=0.3, help="with --bb: share of the time for the first solver")
+    ap.add_argument("--bb-order", default="solve-first", choices=["solve-first", "bb-first"])
     args = ap.parse_args(argv)
 
     instances = list(scholl(args.data) if args.set == "scholl" else otto(args.data, args.set))
@@ -151,23 +213,30 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     rows = []
     for inst in instances:
+        t0 = time.perf_counter()
         problem = to_problem(inst, horizon_of(inst))
-        res = solve(problem, time_limit=args.time_limit, workers=args.workers, seed=args.seed,
-                    phases=("waves",), deterministic=not args.wall)
-        found = int(res.objective["waves"]) if res.waves else None
-        greedy_m = int(res.greedy.objective["waves"]) if res.greedy and res.greedy.waves else None
-        proven = res.status == "optimal"
+        if args.bb:
+            found, greedy_m, lb, status, extra = run_with_bb(inst, problem, args)
+        else:
+            res = solve(problem, time_limit=args.time_limit, workers=args.workers, seed=args.seed,
+                        phases=("waves",), deterministic=not args.wall)
+            found = int(res.objective["waves"]) if res.waves else None
+            greedy_m = int(res.greedy.objective["waves"]) if res.greedy and res.greedy.waves else None
+            lb, status, extra = res.lower_bound_waves, res.status, ""
+        runtime = time.perf_counter() - t0
+        proven = status == "optimal"
         star = "" if inst.m_star is None else f" m*={inst.m_star}"
         flag = ""
         if inst.m_star is not None and found is not None and found > inst.m_star:
             flag = "  ABOVE m*"
-        print(f"{inst.name:<24} n={len(inst.times):<4} lb={res.lower_bound_waves:<4} found={found} greedy={greedy_m}"
-              f"{star} {res.status:<9} {res.runtime:6.2f}s{flag}", flush=True)
-        rows.append((inst, found, greedy_m, proven, res.runtime, res.lower_bound_waves))
+        print(f"{inst.name:<24} n={len(inst.times):<4} lb={lb:<4} found={found} greedy={greedy_m}"
+              f"{star} {status:<9} {runtime:6.2f}s{extra}{flag}", flush=True)
+        rows.append((inst, found, greedy_m, proven, runtime, lb))
     total = time.perf_counter() - start
     known = [r for r in rows if r[0].m_star is not None]
     print(f"\ninstances {len(rows)}, time limit {args.time_limit:g} s, workers {args.workers}, "
-          f"{'wall' if args.wall else 'deterministic'} limits")
+          f"{'wall' if args.wall else 'deterministic'} limits"
+          + (f", with station_bb ({args.bb_order}, first share {args.bb_share:g})" if args.bb else ""))
     print(f"proven optimal {sum(r[3] for r in rows)}/{len(rows)}")
     if known:
         excess = [(r[1] - r[0].m_star) if r[1] is not None else 99 for r in known]

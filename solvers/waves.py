@@ -48,6 +48,10 @@ _FULL_MODEL_WALL = 15.0
 # goes to the hinted optimisation model if the check is undecided.
 _CHECK_SHARE = 0.4
 
+# Pure SALBP-1 problems (see `_pure_salbp`): CP-SAT gets this share of the wave phase, the
+# exact station branch and bound (solvers/salbp_bb.py) the rest if CP-SAT leaves a gap.
+_BB_CP_SHARE = 0.3
+
 
 def _pairs_ok(pairs: Sequence[tuple[int, int]], n: int, what: str) -> None:
     """Reject pair lists that point outside the task range, naming the first bad pair."""
@@ -279,6 +283,21 @@ def violations(problem: WaveProblem, waves: Sequence[int]) -> list[str]:
             if used > problem.capacity[w - 1][r]:
                 out.append(f"wave {w} uses {used} {res} of {problem.capacity[w - 1][r]}")
     return out
+
+
+def _pure_salbp(problem: WaveProblem) -> bool:
+    """One resource, one capacity in every wave, only before_or_same, no windows, pins, forbidden or previous waves."""
+    caps = {row[0] for row in problem.capacity}
+    return (
+        len(problem.resources) == 1
+        and len(caps) == 1
+        and min(caps) > 0
+        and all(d[0] <= problem.capacity[0][0] for d in problem.demand)
+        and not (problem.strictly_before or problem.same_wave or problem.pins or problem.forbidden)
+        and not any(problem.previous)
+        and all(w == 1 for w in problem.earliest)
+        and all(w == problem.max_waves for w in problem.latest)
+    )
 
 
 def _active_phases(problem: WaveProblem, phases: Sequence[str]) -> list[str]:
@@ -561,6 +580,12 @@ def _run_phases(
     if "waves" in active:
         t0 = clock.elapsed()
         budget = phase_budget("waves")
+        bb_budget, phase_end = 0.0, clock.phase_end
+        if _pure_salbp(problem):
+            # CP-SAT gets its share of the budget and of the wall time; station_bb the rest (below).
+            bb_budget = budget * (1 - _BB_CP_SHARE)
+            budget -= bb_budget
+            clock.phase_end = clock.elapsed() + clock.wall_left() * _BB_CP_SHARE
         det0 = clock.spent_det if deterministic else t0
         def spent() -> float:
             """Budget used so far; all of it once the phase's wall share is (nearly) gone."""
@@ -626,6 +651,30 @@ def _run_phases(
                     proven = problem.max_waves + 1
                 elif out.waves is not None:
                     proven = max(proven, math.ceil(out.bound - 1e-9))
+        clock.phase_end = phase_end
+        if proven < ub and incumbent and bb_budget > 0:
+            # Pure SALBP-1: an exact station-oriented branch and bound (maximal loads, memory) with
+            # the rest of the phase; it runs on wall-clock time, so say so if it stops undecided.
+            from solvers.salbp_bb import station_bb
+
+            unit = _DET_PER_SECOND if deterministic else 1.0
+            seconds = min((budget + bb_budget - spent()) / unit, clock.wall_left())
+            preds: list[list[int]] = [[] for _ in problem.names]
+            for a, b in problem.before_or_same:
+                if a != b:
+                    preds[b].append(a)
+            bb = station_bb(
+                [d[0] for d in problem.demand], problem.capacity[0][0], preds,
+                lower=proven, upper=ub, time_limit=max(0.0, seconds),
+            )
+            if deterministic:
+                clock.spent_det += bb.runtime * unit
+                if not bb.proven:
+                    clock.notes.append("waves: station_bb stopped at its wall-clock limit; run may not be reproducible")
+            if bb.stations is not None and not violations(problem, bb.stations):
+                incumbent, ub = list(bb.stations), bb.best
+                note_first()
+            proven = max(proven, bb.bound)
         lb = max(lb, min(proven, problem.max_waves + 1))
         if incumbent is None:
             status = "infeasible" if proven > problem.max_waves else "unknown"

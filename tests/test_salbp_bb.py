@@ -1,0 +1,174 @@
+"""Tests for the station branch and bound: tiny SALBP-1 instances whose optimum is derived by hand.
+
+Every assignment a test gets is re-checked by `check`, written here without looking at
+the solver, and a brute-force subset DP cross-checks the optimum on random instances.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from functools import cache
+
+import pytest
+
+from solvers.salbp_bb import BBResult, station_bb
+
+
+def preds_of(n: int, pairs: Sequence[tuple[int, int]]) -> list[list[int]]:
+    """Direct predecessor lists from (before, after) pairs."""
+    out: list[list[int]] = [[] for _ in range(n)]
+    for a, b in pairs:
+        out[b].append(a)
+    return out
+
+
+def check(times: Sequence[int], cap: int, pairs: Sequence[tuple[int, int]], res: BBResult) -> None:
+    """Independent check: stations 1..best, capacity per station, precedence as station(a) <= station(b)."""
+    assert res.stations is not None
+    st = res.stations
+    assert len(st) == len(times)
+    assert min(st) >= 1 and max(st) <= res.best
+    for s in set(st):
+        assert sum(t for t, x in zip(times, st) if x == s) <= cap
+    for a, b in pairs:
+        assert st[a] <= st[b]
+
+
+def brute_force(times: Sequence[int], cap: int, pairs: Sequence[tuple[int, int]]) -> int:
+    """Fewest stations by a DP over assigned sets: from S, any next load T with preds in S ∪ T that fits."""
+    n = len(times)
+    pm = [0] * n
+    for a, b in pairs:
+        pm[b] |= 1 << a
+    full = (1 << n) - 1
+
+    @cache
+    def best(S: int) -> int:
+        if S == full:
+            return 0
+        rest = full & ~S
+        out = n + 1
+        T = rest
+        while T:  # every non-empty subset of the unassigned tasks
+            if sum(times[j] for j in range(n) if T >> j & 1) <= cap and all(
+                pm[j] & ~(S | T) == 0 for j in range(n) if T >> j & 1
+            ):
+                out = min(out, 1 + best(S | T))
+            T = (T - 1) & rest
+        return out
+
+    return best(0)
+
+
+def naive_greedy(times: Sequence[int], cap: int, pairs: Sequence[tuple[int, int]]) -> int:
+    """List scheduling: fill the open station with the lowest-index available task that fits, else open a new one."""
+    n = len(times)
+    preds = preds_of(n, pairs)
+    done: set[int] = set()
+    stations, load = 1, 0
+    while len(done) < n:
+        avail = [j for j in range(n) if j not in done and all(p in done for p in preds[j])]
+        fit = [j for j in avail if load + times[j] <= cap]
+        if fit:
+            done.add(fit[0])
+            load += times[fit[0]]
+        else:
+            stations, load = stations + 1, 0
+    return stations
+
+
+def test_exactly_full_stations_reach_lb1() -> None:
+    # Sum 30, c = 10, so LB1 = 3. Three exactly full stations exist: {7, 3}, {2, 8}, {5, 5}
+    # = tasks {0, 1}, {2, 3}, {4, 5}, and precedence 0->2, 1->3, 2->4, 3->5 orders them 1, 2, 3.
+    times, pairs = [7, 3, 2, 8, 5, 5], [(0, 2), (1, 3), (2, 4), (3, 5)]
+    res = station_bb(times, 10, preds_of(6, pairs), lower=1, upper=7, time_limit=5)
+    assert (res.best, res.bound, res.proven) == (3, 3, True)
+    assert res.stations == (1, 1, 2, 2, 3, 3)
+    check(times, 10, pairs, res)
+
+
+def test_chain_makes_two_stations_infeasible() -> None:
+    # A=4, B=4, C=2, D=2 with c = 6 and the chain A <= B <= C <= D. Bin packing alone says 2
+    # ({A,C}, {B,D}), but A and B cannot share a station (8 > 6), so B, C, D all sit in station 2
+    # or later: 2 stations would put 8 into station 2. Three suffice: {A}, {B, C}, {D}.
+    times, pairs = [4, 4, 2, 2], [(0, 1), (1, 2), (2, 3)]
+    preds = preds_of(4, pairs)
+    proof = station_bb(times, 6, preds, lower=2, upper=3, time_limit=5)
+    assert proof.stations is None and proof.proven and proof.bound == 3 and proof.best == 3
+    res = station_bb(times, 6, preds, lower=2, upper=5, time_limit=5)
+    assert (res.best, res.bound, res.proven) == (3, 3, True)
+    check(times, 6, pairs, res)
+
+
+def test_beats_naive_greedy() -> None:
+    # Times 5, 3, 3, 5, 4 with c = 10 and 0 before 4. Lowest-index list scheduling takes {5, 3},
+    # then {3, 5}, then {4}: 3 stations. Sum 20 = 2 c, and {5, 5}, {3, 3, 4} (tasks {0, 3}, {1, 2, 4})
+    # fills both stations exactly with task 0 in station 1 <= task 4 in station 2: optimum 2.
+    times, pairs = [5, 3, 3, 5, 4], [(0, 4)]
+    assert naive_greedy(times, 10, pairs) == 3
+    res = station_bb(times, 10, preds_of(5, pairs), lower=1, upper=3, time_limit=5)
+    assert (res.best, res.proven) == (2, True)
+    check(times, 10, pairs, res)
+
+
+def test_nothing_better_than_upper_is_a_proof_without_plan() -> None:
+    # Three tasks of 6 with c = 10: no two share a station, so 3 is optimal; with upper = 3 the
+    # search proves 2 impossible (here already by the halves bound) and returns no plan.
+    res = station_bb([6, 6, 6], 10, [[], [], []], lower=1, upper=3, time_limit=5)
+    assert res.stations is None and res.proven and res.bound == 3
+
+
+@pytest.mark.parametrize("direction", ["forward", "backward", "auto"])
+def test_random_instances_match_brute_force(direction: str) -> None:
+    # Random graphs (arcs only from lower to higher index, so acyclic) with up to 8 tasks:
+    # the optimum must equal the subset DP's, in either search direction.
+    rng = random.Random(7)
+    for _ in range(40):
+        n = rng.randint(1, 8)
+        cap = rng.randint(5, 15)
+        times = [rng.randint(1, cap) for _ in range(n)]
+        pairs = [(a, b) for a in range(n) for b in range(a + 1, n) if rng.random() < 0.25]
+        res = station_bb(
+            times, cap, preds_of(n, pairs), lower=1, upper=n + 1, time_limit=5, direction=direction
+        )
+        assert res.proven
+        assert res.best == brute_force(times, cap, pairs)
+        check(times, cap, pairs, res)
+
+
+def test_node_limit_gives_an_honest_unproven_result() -> None:
+    # With one node allowed, a 12-task instance needing search cannot be finished: the result
+    # must not claim a proof, and its bound stays a valid lower bound (<= the true optimum).
+    rng = random.Random(3)
+    times = [rng.randint(2, 9) for _ in range(12)]
+    pairs = [(a, b) for a in range(12) for b in range(a + 1, 12) if rng.random() < 0.15]
+    full = station_bb(times, 11, preds_of(12, pairs), lower=1, upper=13, time_limit=5)
+    cut = station_bb(times, 11, preds_of(12, pairs), lower=1, upper=13, time_limit=5, node_limit=1)
+    assert full.proven
+    assert cut.bound <= full.best
+    if cut.stations is None:
+        assert not cut.proven or cut.bound == 13
+
+
+def test_rejects_a_task_longer_than_the_cycle() -> None:
+    # A task of 11 can never fit a station of 10: a malformed SALBP instance, reported at once.
+    with pytest.raises(ValueError, match="0..cap"):
+        station_bb([11], 10, [[]], lower=1, upper=2, time_limit=1)
+
+
+def test_restarts_keep_the_search_exact(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Restarting after every few nodes (memory kept, ties reordered at random) must not change
+    # any optimum: memory is only written for subtrees searched to the end.
+    import solvers.salbp_bb as bb
+
+    monkeypatch.setattr(bb, "_RESTART_FIRST", 2)
+    rng = random.Random(11)
+    for _ in range(25):
+        n = rng.randint(4, 9)
+        cap = rng.randint(6, 12)
+        times = [rng.randint(1, cap) for _ in range(n)]
+        pairs = [(a, b) for a in range(n) for b in range(a + 1, n) if rng.random() < 0.2]
+        res = station_bb(times, cap, preds_of(n, pairs), lower=1, upper=n + 1, time_limit=5)
+        assert res.proven and res.best == brute_force(times, cap, pairs)
+        check(times, cap, pairs, res)
