@@ -440,5 +440,20 @@ def greedy(
         for _, plan in scored[:3]:
             consider(_justify(problem, gr, plan, justify_rounds, mirrors))
     best = min(scored, key=lambda item: item[0])[1] if scored else None
+    if best is None and problem.max_waves < problem.n_tasks:
+        # A tight horizon turns the head/tail windows into hard deadlines that list scheduling
+        # can miss although a plan exists; schedule on a roomy horizon and keep what fits.
+        best = _on_roomy_horizon(problem, seed=seed, tries=tries, fill_nodes=fill_nodes, fill_rules=fill_rules,
+                                 justify_rounds=justify_rounds)
     waves: Sequence[int] = tuple(best) if best is not None else ()
     return GreedyResult(tuple(waves), evaluate(problem, waves), time.perf_counter() - start)
+
+
+def _on_roomy_horizon(problem: WaveProblem, **options: int) -> list[int] | None:
+    """The greedy on max_waves = n_tasks (the last wave's capacity repeated); its plan if it fits the real horizon."""
+    extra = problem.n_tasks - problem.max_waves
+    roomy = dataclasses.replace(problem, max_waves=problem.n_tasks, capacity=problem.capacity + (problem.capacity[-1],) * extra)
+    plan = list(greedy(roomy, **options).waves)  # type: ignore[arg-type]
+    if plan and max(plan) <= problem.max_waves and not violations(problem, plan):
+        return plan
+    return None
