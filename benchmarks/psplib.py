@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import platform
 import re
 import statistics
@@ -65,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# {args.which}: {len(files)} instances, time limit {args.time_limit:g} s, "
           f"workers {args.workers}, seed {args.seed}, "
           f"{'wall-clock' if args.nondeterministic else 'deterministic'} limit; "
-          f"python {platform.python_version()}, ortools {ortools.__version__}")
+          f"python {platform.python_version()}, ortools {ortools.__version__}, "
+          f"{os.cpu_count()} cpus, load average {os.getloadavg()[0]:.2f}")
     ref_name = "opt" if args.which == "j30" else "best"
     print(f"{'instance':<14}{ref_name:>6}{'lb':>6}{'ours':>6}{'bound':>7}{'greedy':>8}"
           f"{'status':>10}{'time':>8}")
@@ -126,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
               f"/{len(open_rows)} listed rows with LB<UB")
     print(f"time                 total {total:.1f} s, mean {statistics.mean(times):.2f} s, "
           f"max {max(times):.2f} s")
+    print(f"load average at end  {os.getloadavg()[0]:.2f} (1 min), "
+          f"{os.getloadavg()[1]:.2f} (5 min) on {os.cpu_count()} cpus")
     return 0
 
 

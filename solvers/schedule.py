@@ -5,7 +5,8 @@ integer durations, renewable resources with constant capacities, finish-to-start
 precedences, release dates and deadlines; `solve()` minimises the end of the last task.
 
 The solver never claims more than it proved: a result is "optimal" only when CP-SAT proved
-it or a lower bound (critical path, resource energy, CP-SAT's bound) meets the makespan.
+it or a lower bound (critical path, resource energy, the resource-aware heads and tails of
+`_delays()`, CP-SAT's bound) meets the makespan.
 `serial_sgs()` is the greedy baseline and the solution hint; `check_schedule()` recomputes
 feasibility independently of both, and every solution `solve()` returns has passed it.
 
@@ -39,6 +40,7 @@ __all__ = [
 ]
 
 STATUSES = ("optimal", "feasible", "infeasible", "unknown", "invalid")
+_USE_DELAYS = True  # redundant heads, tails and gaps (see _Delays); off for experiments
 
 
 def _is_int(value: object) -> bool:
@@ -404,6 +406,138 @@ def _deadline_conflict(problem: ScheduleProblem, w: _Windows) -> str:
     return ""
 
 
+# ---------------------------------------------------------- redundant delays
+
+
+@dataclass(frozen=True)
+class _Delays:
+    """Resource-aware distances in the precedence graph.
+
+    The idea of the pairwise delays in OR-Tools' rcpsp_sat.py, with static bounds where
+    it runs a sub-solve per pair (measured too slow for a 10 s budget). Every task
+    strictly between `a` and a later task `b` must run after `a` ends and before `b`
+    starts, so `start[b] - end[a]` is at least the time that set needs on the resources.
+    Likewise a task starts no earlier than its predecessors need (`head`), and the
+    makespan is at least its end plus the time its successors need (`tail`). "Time a set
+    needs" is the larger of its energy per resource and its greedy clique of mutually
+    exclusive tasks (two tasks exclude each other when together they need more than a
+    capacity). Only gaps longer than the longest chain are kept: the others follow from
+    the precedences anyway.
+    """
+
+    gaps: dict[tuple[int, int], int]  # (a, b) -> start[b] >= end[a] + gap
+    head: tuple[int, ...]  # start[t] >= head[t]
+    tail: tuple[int, ...]  # makespan >= end[t] + tail[t]
+    bound: int  # a makespan lower bound: max of head + duration + tail, and of all tasks
+
+
+def _bits(mask: int) -> list[int]:
+    out = []
+    while mask:
+        low = mask & -mask
+        out.append(low.bit_length() - 1)
+        mask ^= low
+    return out
+
+
+def _set_length(problem: ScheduleProblem, tasks: list[int], exclusive: list[int]) -> int:
+    """Energy and clique bound on the time `tasks` need on the resources (precedence aside)."""
+    dur, dem = problem.durations, problem.demands
+    best = 0
+    for r, cap in enumerate(problem.capacities):
+        if cap:
+            work = sum(dur[t] * dem[t][r] for t in tasks)
+            best = max(best, -(-work // cap))
+    clique, allowed = 0, -1
+    for t in sorted(tasks, key=lambda x: -dur[x]):  # greedy clique, longest first
+        if allowed >> t & 1 and dur[t]:
+            clique += dur[t]
+            allowed &= exclusive[t]
+    return max(best, clique)
+
+
+_GAP_TASKS = 150  # gaps cost about n^3 steps; above this many tasks only heads and tails
+_HEAD_TASKS = 1000  # heads and tails about n^2 log n; above this, plain precedence windows
+
+
+def _delays(problem: ScheduleProblem, w: _Windows) -> _Delays:
+    """Heads, tails and gaps (see `_Delays`) from static set bounds, in milliseconds."""
+    n, dur, dem, cap = (problem.num_tasks, problem.durations, problem.demands,
+                        problem.capacities)
+    if n > _HEAD_TASKS:
+        return _Delays({}, w.earliest, w.tail, max(w.critical_path, w.energy))
+    order = problem.topological_order
+    exclusive = [0] * n  # bitset of the tasks that cannot overlap t
+    for a in range(n):
+        if not dur[a]:
+            continue
+        for b in range(a + 1, n):
+            if dur[b] and any(dem[a][r] + dem[b][r] > cap[r] for r in range(len(cap))):
+                exclusive[a] |= 1 << b
+                exclusive[b] |= 1 << a
+    desc = [0] * n
+    for t in reversed(order):
+        for s in problem.successors[t]:
+            desc[t] |= (1 << s) | desc[s]
+    anc = [0] * n
+    for t in order:
+        for p in problem.predecessors[t]:
+            anc[t] |= (1 << p) | anc[p]
+    rank = {t: k for k, t in enumerate(order)}
+
+    # Longest chain from the end of a to the start of each descendant b, and the set between.
+    chains: dict[tuple[int, int], int] = {}
+    between: dict[tuple[int, int], int] = {}
+    for a in range(n if n <= _GAP_TASKS else 0):
+        chain: dict[int, int] = {}
+        for b in sorted(_bits(desc[a]), key=rank.__getitem__):
+            chain[b] = max((0 if p == a else chain[p] + dur[p]
+                            for p in problem.predecessors[b]
+                            if p == a or p in chain), default=0)
+            mask = desc[a] & anc[b]
+            if mask & (mask - 1):  # at least two tasks in between
+                chains[(a, b)] = chain[b]
+                between[(a, b)] = mask
+
+    length: dict[int, int] = {}  # set bitmask -> lower bound on the time the set needs
+    for mask in [*anc, *desc, *between.values()]:
+        if mask and mask not in length:
+            length[mask] = _set_length(problem, _bits(mask), exclusive)
+
+    head = list(w.earliest)
+    tail = list(w.tail)
+    for t in range(n):
+        if anc[t]:
+            first = min(problem.release_of(x) for x in _bits(anc[t]))
+            head[t] = max(head[t], first + length[anc[t]])
+        if desc[t]:
+            tail[t] = max(tail[t], length[desc[t]])
+    for t in order:  # propagate the stronger heads and tails along precedence
+        for s in problem.successors[t]:
+            head[s] = max(head[s], head[t] + dur[t])
+    for t in reversed(order):
+        for s in problem.successors[t]:
+            tail[t] = max(tail[t], dur[s] + tail[s])
+    gaps = {pair: length[mask] for pair, mask in between.items()
+            if length[mask] > chains[pair]}
+    everything = _set_length(problem, list(range(n)), exclusive)  # the clique of all tasks
+    bound = max([everything, *(head[t] + dur[t] + tail[t] for t in range(n))])
+    return _Delays(gaps, tuple(head), tuple(tail), bound)
+
+
+def _head_conflict(problem: ScheduleProblem, delays: _Delays | None) -> str:
+    """A sentence naming a task whose predecessors need too long for its deadline, or ''."""
+    if delays is None:
+        return ""
+    for t in problem.topological_order:
+        end = delays.head[t] + problem.durations[t]
+        dl = problem.deadline_of(t)
+        if dl is not None and end > dl:
+            return (f"task {problem.names[t]!r} cannot end before {end} (the resources its "
+                    f"predecessors need) but its deadline is {dl}.")
+    return ""
+
+
 # ------------------------------------------------------------------ greedy baseline
 
 
@@ -576,9 +710,9 @@ class _Model:
     """The CP-SAT model; `build()` is the table of contents, one method per constraint family."""
 
     def __init__(self, problem: ScheduleProblem, horizon: int, windows: _Windows,
-                 lb: int, allow_late: bool) -> None:
-        self.p, self.horizon, self.w, self.lb, self.allow_late = (
-            problem, horizon, windows, lb, allow_late)
+                 delays: _Delays | None, lb: int, allow_late: bool) -> None:
+        self.p, self.horizon, self.w, self.delays, self.lb, self.allow_late = (
+            problem, horizon, windows, delays, lb, allow_late)
         self.model = cp_model.CpModel()
         self.starts: list[cp_model.IntVar] = []
         self.ends: list[cp_model.IntVar] = []
@@ -593,6 +727,7 @@ class _Model:
         self._precedence()
         self._resources()  # needs the makespan for its makespan interval
         self._redundant_tails()
+        self._redundant_delays()
         self._objective()
         return self.model
 
@@ -605,9 +740,9 @@ class _Model:
             dl = p.deadline_of(t)
             if dl is not None and not self.allow_late:
                 latest_end = min(latest_end, dl)
-            # Redundant: predecessors' durations already force start >= earliest[t].
-            start = m.new_int_var(self.w.earliest[t], max(self.w.earliest[t], latest_end - d),
-                                  f"start_{t}")
+            # Redundant: predecessors already force start >= earliest[t] (and >= head[t]).
+            first = self.w.earliest[t] if self.delays is None else self.delays.head[t]
+            start = m.new_int_var(first, max(first, latest_end - d), f"start_{t}")
             end = start + d
             self.starts.append(start)
             self.ends.append(end)
@@ -646,10 +781,18 @@ class _Model:
             m.add_cumulative(intervals, demands, cap)
 
     def _redundant_tails(self) -> None:
-        """Redundant: the makespan covers each task's end plus its longest chain of successors."""
+        """Redundant: the makespan covers each task's end plus the time its successors need."""
+        tails = self.w.tail if self.delays is None else self.delays.tail
         for t in range(self.p.num_tasks):
-            if self.w.tail[t]:
-                self.model.add(self.makespan >= self.ends[t] + self.w.tail[t])
+            if tails[t]:
+                self.model.add(self.makespan >= self.ends[t] + tails[t])
+
+    def _redundant_delays(self) -> None:
+        """Redundant: start[b] >= end[a] + the time the tasks between a and b need."""
+        if self.delays is None:
+            return
+        for (a, b), gap in self.delays.gaps.items():
+            self.model.add(self.starts[b] >= self.ends[a] + gap)
 
     def _objective(self) -> None:
         """Makespan; with allow_late, total lateness first (weighted above any makespan)."""
@@ -676,14 +819,16 @@ class _Model:
 
 def _parameters(solver: cp_model.CpSolver, time_limit: float, workers: int, seed: int,
                 deterministic: bool) -> None:
-    """CP-SAT parameters tuned on PSPLIB j30 (see docs/benchmarks-psplib.md).
+    """CP-SAT parameters tuned on PSPLIB j30 and j60 (see docs/benchmarks-psplib.md).
 
     The LP relaxation does not help RCPSP (its bound stays at the critical path) and slows
-    the propagation-driven search that finds the proofs, so the full-problem workers run
-    without it: "no_lp" and "quick_restart_no_lp" for two workers, no_lp for one; more
-    workers keep CP-SAT's default portfolio. The extra cumulative propagators
-    (timetable edge finding, overload checker, hard precedences) cost more than they gained
-    on the hard j30 instances and stay off.
+    the propagation-driven search that finds the proofs, so the full-problem worker runs
+    without it. With two workers: one full "no_lp" worker for the proofs, and the other
+    thread left to CP-SAT's LNS workers, which find the better schedules on j60 (two full
+    workers, as before, never ran an LNS neighbourhood at all). One worker uses
+    `linearization_level: 0`; more than two keep CP-SAT's default portfolio (not measured).
+    The extra cumulative propagators (timetable edge finding, overload checker) cost more
+    than they prune on the hard j30 instances and stay off.
     """
     params = solver.parameters
     params.num_workers = max(1, workers)
@@ -692,9 +837,8 @@ def _parameters(solver: cp_model.CpSolver, time_limit: float, workers: int, seed
     if workers <= 1:
         params.linearization_level = 0
     elif workers == 2:
-        params.num_full_subsolvers = 2
+        params.num_full_subsolvers = 1
         params.subsolvers.append("no_lp")
-        params.subsolvers.append("quick_restart_no_lp")
     if deterministic:
         # Interleaved search runs the portfolio in fixed batches, so the result depends
         # only on the problem, seed and workers; the limit is in CP-SAT's deterministic
@@ -719,13 +863,16 @@ def solve(problem: ScheduleProblem, *, time_limit: float = 10.0, workers: int = 
     clock = time.perf_counter()
     w = _windows(problem)
     lb = max(w.critical_path, w.energy)
+    delays = _delays(problem, w) if _USE_DELAYS else None
+    if delays is not None:
+        lb = max(lb, delays.bound)
     if problem.horizon is not None:
         conflict = "" if lb <= problem.horizon else (
             f"the makespan is at least {lb} but the horizon is {problem.horizon}.")
     else:
         conflict = ""
     if not allow_late:
-        conflict = conflict or _deadline_conflict(problem, w)
+        conflict = conflict or _deadline_conflict(problem, w) or _head_conflict(problem, delays)
     elif problem.horizon is not None and not conflict:
         conflict = _deadline_conflict(_without_deadlines(problem), w)
     if conflict:
@@ -745,7 +892,7 @@ def solve(problem: ScheduleProblem, *, time_limit: float = 10.0, workers: int = 
         horizon = min(horizon, int(greedy_ms))  # the optimum is no worse than the greedy
     horizon = max(horizon, 0)
 
-    built = _Model(problem, horizon, w, lb, allow_late)
+    built = _Model(problem, horizon, w, delays, lb, allow_late)
     model = built.build()
     if greedy is not None:
         built.hint(greedy)

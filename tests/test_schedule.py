@@ -226,25 +226,61 @@ def test_zero_capacity_resource_unused():
 def pairwise_exclusive() -> ScheduleProblem:
     """Five tasks 1..5 long, each needing 2 of 3 units: no two overlap, so 1+2+3+4+5 = 15.
 
-    The static bound is only the energy 2 * 15 / 3 = 10, so CP-SAT must do the proof, and
-    any of the 120 orders is optimal, which makes it a fair test of determinism.
+    The energy bound is only 2 * 15 / 3 = 10, but the five tasks are a clique of mutually
+    exclusive tasks (2 + 2 > 3), so the clique bound inside solve() is already 15.
     """
     return make([1, 2, 3, 4, 5], demands=[(2,)] * 5, capacities=(3,))
 
 
-def test_cp_sat_proves_what_the_static_bound_cannot(pairwise_exclusive):
-    assert lower_bound(pairwise_exclusive) == 10
+@pytest.fixture
+def two_at_a_time() -> ScheduleProblem:
+    """Five 3-long tasks, each needing 1 of 2 units: like two machines, so three rounds, 9.
+
+    The energy bound is only ceil(15 / 2) = 8 and no two tasks exclude each other, so
+    CP-SAT must do the proof; many schedules are optimal, a fair test of determinism.
+    """
+    return make([3] * 5, capacities=(2,))
+
+
+def test_clique_bound_proves_without_cp_sat(pairwise_exclusive):
+    assert lower_bound(pairwise_exclusive) == 10  # the public bound: critical path, energy
     result = solved(pairwise_exclusive)
     assert (result.status, result.makespan, result.bound) == ("optimal", 15, 15)
+    assert "greedy" in result.message
 
 
-def test_same_seed_same_schedule(pairwise_exclusive):
+def test_cp_sat_proves_what_the_static_bound_cannot(two_at_a_time):
+    assert lower_bound(two_at_a_time) == 8
+    result = solved(two_at_a_time)
+    assert (result.status, result.makespan, result.bound) == ("optimal", 9, 9)
+    assert result.message == ""
+
+
+def test_same_seed_same_schedule(two_at_a_time):
     """Deterministic mode: the same problem, seed and workers give the same starts."""
-    runs = [solve(pairwise_exclusive, time_limit=2.0, workers=2, seed=7) for _ in range(3)]
+    runs = [solve(two_at_a_time, time_limit=2.0, workers=2, seed=7) for _ in range(3)]
     assert len({r.starts for r in runs}) == 1
     assert {r.status for r in runs} == {"optimal"}
-    single = [solve(pairwise_exclusive, time_limit=2.0, workers=1, seed=3) for _ in range(2)]
+    single = [solve(two_at_a_time, time_limit=2.0, workers=1, seed=3) for _ in range(2)]
     assert single[0].starts == single[1].starts
+
+
+def test_head_counts_what_the_predecessors_need():
+    """a(1) -> b(3), c(3) -> d(1) on capacity 1: a, b and c cannot overlap, so d starts at 7.
+
+    The longest chain only says d starts at 4; the resource its predecessors need says
+    1 + 3 + 3 = 7, so a deadline of 6 on d is infeasible before CP-SAT starts, and with
+    a deadline of 8 the optimum is 8.
+    """
+    problem = make([1, 3, 3, 1], capacities=(1,),
+                   precedence=[(0, 1), (0, 2), (1, 3), (2, 3)], deadline=(None, None, None, 6))
+    result = solved(problem)
+    assert result.status == "infeasible"
+    assert "'d'" in result.message and "predecessors need" in result.message
+    relaxed = make([1, 3, 3, 1], capacities=(1,), precedence=[(0, 1), (0, 2), (1, 3), (2, 3)],
+                   deadline=(None, None, None, 8))
+    result = solved(relaxed)
+    assert (result.status, result.makespan, result.bound) == ("optimal", 8, 8)
 
 
 def test_result_has_no_none_when_infeasible():
@@ -323,9 +359,9 @@ def test_check_schedule_back_to_back_is_fine():
     ],
 )
 def test_validation_errors(changes, message):
-    fields = dict(names=("a", "b"), durations=(1, 2), resources=("r0",), capacities=(2,),
-                  demands=((1,), (2,)), precedence=((0, 1),), release=(0, 1),
-                  deadline=(None, 10), horizon=20)
+    fields = {"names": ("a", "b"), "durations": (1, 2), "resources": ("r0",),
+              "capacities": (2,), "demands": ((1,), (2,)), "precedence": ((0, 1),),
+              "release": (0, 1), "deadline": (None, 10), "horizon": 20}
     ScheduleProblem(**fields)  # the passing case beside each failing one
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(".", r"\.")):
         ScheduleProblem(**{**fields, **changes})
