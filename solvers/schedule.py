@@ -819,7 +819,7 @@ class _Model:
 
 def _parameters(solver: cp_model.CpSolver, time_limit: float, workers: int, seed: int,
                 deterministic: bool) -> None:
-    """CP-SAT parameters tuned on PSPLIB j30 and j60 (see docs/benchmarks-psplib.md).
+    """CP-SAT parameters tuned on PSPLIB j30 and j60 (see docs/benchmarks.md, RCPSP section).
 
     The LP relaxation does not help RCPSP (its bound stays at the critical path) and slows
     the propagation-driven search that finds the proofs, so the full-problem worker runs
