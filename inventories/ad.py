@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from inventories.csvfile import Collector, read_csv
-from inventories.mapping import apply_mapping, mapped_columns, unused_mapping
+from inventories.mapping import apply_mapping, complete, mapped_columns
 from inventories.records import Inventory, ItemRecord
 from inventories.schema import Kind
 from inventories.values import show
@@ -111,10 +111,7 @@ def read_ad(path: str | Path, *, municipality: str, label: str | None = None,
     if clients:
         collector.warnings.append(f"{label}: {clients} workstation computer accounts counted in their directory, "
                                   "not imported as servers")
-    collector.warnings.extend(unused_mapping(mapping, [table], label))
-    collector.finish()
-    inventory.warnings = collector.warnings
-    return inventory
+    return complete(inventory, collector, mapping, [table], label)
 
 
 def _domain(dn: str, dns: str | None) -> str | None:

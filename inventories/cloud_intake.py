@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from inventories.csvfile import Collector, Table, read_csv, sheet_table
-from inventories.mapping import apply_mapping, mapped_columns, unused_mapping
+from inventories.mapping import apply_mapping, complete, mapped_columns
 from inventories.records import Inventory, ItemRecord
 from inventories.schema import STRATEGIES, Kind
 from inventories.values import show
@@ -122,10 +122,7 @@ def read_aws_cmf(path: str | Path, *, municipality: str, label: str | None = Non
             for wave, names in waves.items():
                 for server in names:
                     _suggest(inventory, "server", server, wave)
-    collector.warnings.extend(unused_mapping(mapping, [table], label))
-    collector.finish()
-    inventory.warnings = collector.warnings + inventory.warnings
-    return inventory
+    return complete(inventory, collector, mapping, [table], label)
 
 
 def read_azure_migrate(path: str | Path, *, municipality: str, label: str | None = None,
@@ -202,10 +199,7 @@ def read_azure_migrate(path: str | Path, *, municipality: str, label: str | None
                                           entry["row"]))
         if len(entry["waves"]) == 1:
             _suggest(inventory, "application", entry["name"], next(iter(entry["waves"])))
-    collector.warnings.extend(unused_mapping(mapping, [table], label))
-    collector.finish()
-    inventory.warnings = collector.warnings + inventory.warnings
-    return inventory
+    return complete(inventory, collector, mapping, [table], label)
 
 
 def _environment(collector: Collector, fields: dict[str, Any], raw: Any, table: Table, row: int,

@@ -17,7 +17,7 @@ from typing import Any
 
 from inventories import values
 from inventories.csvfile import Collector, Table, read_csv, sheet_table
-from inventories.mapping import apply_mapping, mapped_columns, unused_mapping
+from inventories.mapping import apply_mapping, complete, mapped_columns
 from inventories.records import DependencyRecord, Inventory, ItemRecord
 from inventories.schema import Kind, normalise_header
 from inventories.values import show
@@ -91,10 +91,7 @@ def read_kitos(path: str | Path, *, municipality: str, label: str | None = None,
     if unknown and systems:
         collector.warnings.append(f"{label}: integrations name systems not in this export (kept; "
                                   f"`planner check` lists them until they are imported): {', '.join(unknown)}")
-    collector.warnings.extend(unused_mapping(mapping, tables, label))
-    collector.finish()
-    inventory.warnings = collector.warnings
-    return inventory
+    return complete(inventory, collector, mapping, tables, label)
 
 
 def _systems(collector: Collector, table: Table, inventory: Inventory, names: dict[str, str],

@@ -168,3 +168,12 @@ def _same(old: Any, new: Any) -> bool:
     if isinstance(old, str) and isinstance(new, str):
         return old.strip().casefold() == new.strip().casefold()
     return bool(old == new)
+
+
+def complete(inventory: Inventory, collector: Collector, mapping: dict[str, str] | None, tables: list[Table],
+             label: str) -> Inventory:
+    """The common end of every tool importer: report unused mappings, fail on any problem, keep warnings."""
+    collector.warnings.extend(unused_mapping(mapping, tables, label))
+    collector.finish()
+    inventory.warnings = collector.warnings + inventory.warnings
+    return inventory
