@@ -7,8 +7,15 @@ precedences, release dates and deadlines; `solve()` minimises the end of the las
 The solver never claims more than it proved: a result is "optimal" only when CP-SAT proved
 it or a lower bound (critical path, resource energy, the resource-aware heads and tails of
 `_delays()`, CP-SAT's bound) meets the makespan.
-`serial_sgs()` is the greedy baseline and the solution hint; `check_schedule()` recomputes
-feasibility independently of both, and every solution `solve()` returns has passed it.
+`serial_sgs()` is the greedy baseline and the first solution hint; `check_schedule()`
+recomputes feasibility independently of all solvers, and every solution `solve()` returns
+has passed it.
+
+`solve()` is a hybrid: CP-SAT first for a short slice (small problems such as cutover
+runbooks are proven there), then, if the gap is still open, the genetic search of
+`solvers.schedule_ga` (compiled serial SGS, a few thousand schedules per second), then
+CP-SAT again for the rest of the time, hinted with the best schedule and restricted to
+schedules no longer than it.
 
 Deadlines are hard by default, so a cutover window that cannot be met gives "infeasible",
 usually before CP-SAT starts (a forward pass over releases, durations and precedences).
@@ -896,24 +903,41 @@ def solve(problem: ScheduleProblem, *, time_limit: float = 10.0, workers: int = 
     model = built.build()
     if greedy is not None:
         built.hint(greedy)
-    solver = cp_model.CpSolver()
-    _parameters(solver, time_limit, workers, seed, deterministic)
-    code = solver.solve(model)
+    search = not allow_late and greedy is not None and problem.num_tasks >= 2
+    # Hybrid: a short CP-SAT run proves the easy cases (every small runbook); if it does
+    # not, the genetic search improves the schedule and CP-SAT gets the rest of the time.
+    first = min(FIRST_SLICE, 0.1 * time_limit) if search else time_limit
+    run = _cp_sat(built, first, workers, seed, deterministic)
+    if search and run.code in (cp_model.FEASIBLE, cp_model.UNKNOWN):
+        assert greedy is not None
+        incumbent = run.starts or greedy
+        found, used = _search(problem, incumbent, lb, time_limit, seed, deterministic)
+        if _makespan(problem, found) <= lb:
+            return _result("optimal", found, problem, lb, clock, greedy_ms,
+                           message="the genetic search met the static lower bound.")
+        spent = time.perf_counter() - clock if not deterministic else first + used
+        model.clear_hints()
+        built.hint(found)
+        assert built.makespan is not None
+        model.add(built.makespan <= _makespan(problem, found))  # only better ones are wanted
+        second = _cp_sat(built, max(time_limit - spent, 0.1 * time_limit), workers, seed,
+                         deterministic)
+        run = second.merged(run, found)
 
-    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        starts = tuple(int(solver.value(v)) for v in built.starts)
+    if run.code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        starts = run.starts
         makespan = _makespan(problem, starts)
         late = _total_lateness(problem, starts) if allow_late else 0
-        cp_bound = math.ceil(solver.best_objective_bound - 1e-6) - built.weight * late
+        cp_bound = run.bound - built.weight * late
         bound = max(lb, min(cp_bound, makespan))
-        proven = code == cp_model.OPTIMAL or (late == 0 and bound >= makespan)
+        proven = run.code == cp_model.OPTIMAL or (late == 0 and bound >= makespan)
         return _result("optimal" if proven else "feasible", starts, problem, bound, clock,
                        greedy_ms, lateness=late)
-    if code == cp_model.INFEASIBLE:
+    if run.code == cp_model.INFEASIBLE:
         return _result("infeasible", (), problem, math.inf, clock, greedy_ms,
                        message="CP-SAT proved that no schedule meets the deadlines, "
                                "releases and horizon.")
-    if code == cp_model.MODEL_INVALID:
+    if run.code == cp_model.MODEL_INVALID:
         return _result("invalid", (), problem, lb, clock, greedy_ms,
                        message=f"CP-SAT rejected the model: {model.validate()}")
     if greedy is not None:  # no CP-SAT solution in time; the greedy one is still valid
@@ -921,6 +945,74 @@ def solve(problem: ScheduleProblem, *, time_limit: float = 10.0, workers: int = 
                        lateness=greedy_late if allow_late else 0)
     return _result("unknown", (), problem, lb, clock, greedy_ms,
                    message="no schedule found within the time limit.")
+
+
+@dataclass(frozen=True)
+class _Run:
+    """One CP-SAT call: its status code, best schedule (may be empty) and proven bound."""
+
+    code: int
+    starts: tuple[int, ...]
+    bound: int
+
+    def merged(self, earlier: _Run, found: tuple[int, ...]) -> _Run:
+        """This run after `earlier` and the search's `found`: the best schedule of the
+        three and the better bound. This run's model only admits schedules no longer than
+        `found`, so its OPTIMAL is global and its INFEASIBLE only says nothing shorter."""
+        if self.code == cp_model.OPTIMAL:
+            return self
+        bound = max(self.bound, earlier.bound)
+        if self.code == cp_model.INFEASIBLE:  # nothing shorter than `found` exists
+            return _Run(cp_model.OPTIMAL, found, bound)
+        starts = self.starts or found
+        return _Run(cp_model.FEASIBLE, starts, bound)
+
+
+def _cp_sat(built: _Model, time_limit: float, workers: int, seed: int,
+            deterministic: bool) -> _Run:
+    solver = cp_model.CpSolver()
+    _parameters(solver, time_limit, workers, seed, deterministic)
+    code = solver.solve(built.model)
+    starts: tuple[int, ...] = ()
+    bound = 0
+    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        starts = tuple(int(solver.value(v)) for v in built.starts)
+        bound = math.ceil(solver.best_objective_bound - 1e-6)
+    elif code == cp_model.UNKNOWN:
+        bound = math.ceil(solver.best_objective_bound - 1e-6) if math.isfinite(
+            solver.best_objective_bound) else 0
+    return _Run(code, starts, bound)
+
+
+FIRST_SLICE = 1.0  # seconds (or deterministic units) of CP-SAT before the genetic search
+SEARCH_SHARE = 0.3  # of the time limit for the genetic search before CP-SAT
+SCHEDULES_PER_UNIT = 20_000  # the search's budget per deterministic time unit
+
+
+def _search(problem: ScheduleProblem, incumbent: tuple[int, ...], lb: int, time_limit: float,
+            seed: int, deterministic: bool) -> tuple[tuple[int, ...], float]:
+    """The genetic search (solvers.schedule_ga), seeded with `incumbent` and the priority
+    rules, and the time it used (deterministic units: schedules / SCHEDULES_PER_UNIT; else
+    wall seconds). Returns `incumbent` unless the search found a shorter schedule that
+    passes `check_schedule` (the GA does not model deadlines or the horizon).
+
+    Why: on hard instances thousands of compiled SGS schedules per second get closer to
+    the optimum than CP-SAT's single LNS thread does in the same time, and CP-SAT then
+    continues from the better hint.
+    """
+    from solvers.schedule_ga import evolve
+
+    share = SEARCH_SHARE * time_limit
+    found = evolve(problem, time_limit=share if not deterministic else 4 * share + 5,
+                   budget=int(share * SCHEDULES_PER_UNIT) if deterministic else None,
+                   seed=seed, lower_bound=lb,
+                   priorities=[incumbent, *priority_rules(problem).values()])
+    if found is None:
+        return incumbent, 0.0
+    used = found.schedules / SCHEDULES_PER_UNIT if deterministic else found.runtime
+    if found.makespan >= _makespan(problem, incumbent) or check_schedule(problem, found.starts):
+        return incumbent, used
+    return found.starts, used
 
 
 def _result(status: str, starts: Sequence[int], problem: ScheduleProblem, bound: float,
