@@ -986,7 +986,7 @@ def _cp_sat(built: _Model, time_limit: float, workers: int, seed: int,
 
 FIRST_SLICE = 1.0  # seconds (or deterministic units) of CP-SAT before the genetic search
 SEARCH_SHARE = 0.3  # of the time limit for the genetic search before CP-SAT
-SCHEDULES_PER_UNIT = 20_000  # the search's budget per deterministic time unit
+SCHEDULES_PER_UNIT = 50_000  # the search's budget per deterministic unit (about a j60 wall second here)
 
 
 def _search(problem: ScheduleProblem, incumbent: tuple[int, ...], lb: int, time_limit: float,
