@@ -13,7 +13,7 @@ has passed it.
 
 `solve()` is a hybrid: CP-SAT first for a short slice (small problems such as cutover
 runbooks are proven there), then, if the gap is still open, the genetic search of
-`solvers.schedule_ga` (compiled serial SGS, a few thousand schedules per second), then
+`solvers.schedule_ga` (compiled serial SGS, tens of thousands of schedules a second), then
 CP-SAT again for the rest of the time, hinted with the best schedule and restricted to
 schedules no longer than it.
 
@@ -859,7 +859,7 @@ def _parameters(solver: cp_model.CpSolver, time_limit: float, workers: int, seed
 
 def solve(problem: ScheduleProblem, *, time_limit: float = 10.0, workers: int = 2,
           seed: int = 0, allow_late: bool = False, deterministic: bool = True) -> ScheduleResult:
-    """Minimise the makespan of `problem` with CP-SAT, hinted with the best greedy schedule.
+    """Minimise the makespan of `problem`: greedy, CP-SAT, genetic search, CP-SAT (see above).
 
     With `allow_late=True` deadlines become soft: total lateness is minimised first, then
     the makespan; see `tasks_over_deadline()`. With `deterministic=True` (default) the
