@@ -45,6 +45,14 @@ _RESTART_FIRST = 1000
 _RESTART_GROWTH = 1.5
 # Memory entries kept at most (about 150 bytes each); beyond it, new sets are not stored.
 _MEMO_CAP = 2_000_000
+# Share of the time limit the compiled search (salbp_kernels) gets to find a plan at the
+# lower bound before the exact Python search starts; its loads per station are capped, and
+# its memory table has this many slots (each holds one task set).
+_PRIMAL_SHARE = 0.7
+_PRIMAL_LOADS = 5000
+_PRIMAL_SLOTS = 1 << 20
+# Time weights of the chosen direction and the other one in the compiled search.
+_PRIMAL_WEIGHTS = (3.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -451,12 +459,21 @@ def station_bb(
     searches = [_Search(fwd, deadline, node_limit), _Search(bwd, deadline, node_limit)]
     counts = [s.count_first(lower) for s in searches]
     backward = counts[1] < counts[0] if direction == "auto" else direction == "backward"
+    # First the compiled search for a plan at the lower bound, the chosen direction first; a
+    # plan there is optimal. The exact (and slower) Python search below proves the rest.
+    dirs = [1, 0] if backward else [0, 1]
+    if direction != "auto":
+        dirs = dirs[:1]
+    seconds = (deadline - time.perf_counter()) * _PRIMAL_SHARE
+    which, primal, primal_nodes = _primal([searches[i].d for i in dirs], lower, seconds, node_limit)
+    if primal is not None:
+        backward = dirs[which] == 1
     search = searches[1] if backward else searches[0]
     old_limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(old_limit, 20 * n + 1000))
-    bound, found = lower, None
+    bound, found = lower, None if primal is None else (lower, primal)
     try:
-        for m in range(lower, upper):
+        for m in range(lower, upper if found is None else lower):
             try:
                 st = search.feasible(m)
             except _Abort:
@@ -468,7 +485,7 @@ def station_bb(
             break
     finally:
         sys.setrecursionlimit(old_limit)
-    nodes = sum(s.nodes for s in searches)
+    nodes = sum(s.nodes for s in searches) + primal_nodes
     if found is None:
         return BBResult(None, bound >= upper, upper, bound, nodes, time.perf_counter() - start)
     d = search.d
@@ -483,3 +500,77 @@ def station_bb(
         # A bug, never expected: return nothing rather than a wrong plan or a wrong proof.
         return BBResult(None, False, upper, 1, nodes, time.perf_counter() - start)
     return BBResult(tuple(stations), True, m, m, nodes, time.perf_counter() - start)
+
+
+def _primal(
+    dirs: Sequence[_Direction], m: int, seconds: float, node_limit: int | None
+) -> tuple[int, list[int] | None, int]:
+    """(index into dirs, station per internal task, nodes) from the compiled search at m stations.
+
+    The directions take turns, the first with three times the time of the second, each with
+    restarts of growing node budgets (1000 × 1.5^k, ties at random per restart, memory kept
+    per direction); a direction whose search ends without a plan is dropped. The kernel has no clock, so each budget is also cut to what
+    the measured node rate allows in the time left. The stations are None if no plan was found.
+    """
+    import numpy as np
+
+    from solvers import salbp_kernels as kernels
+
+    start = time.perf_counter()
+    nodes = 0
+    rng = np.random.default_rng(0)
+    runs = []
+    for d in dirs:
+        n = d.n
+        zob = rng.integers(1, 2**63, n, dtype=np.int64).astype(np.uint64)
+        keys = np.zeros((_PRIMAL_SLOTS, (n + 63) // 64), np.uint64)
+        vals = np.full(_PRIMAL_SLOTS, -1, np.int64)
+        runs.append([_kernel_arrays(d), zob, keys, vals, _RESTART_FIRST, 0])
+    live = list(range(len(dirs)))
+    used = [0.0] * len(dirs)
+    rate = 0.0
+    while live:
+        # The first direction (fewer loads for station 1, as in SALOME) gets three times the
+        # time of the second: on the Scholl graph it is the one that finds the plans.
+        i = min(live, key=lambda x: (used[x] / _PRIMAL_WEIGHTS[min(x, 1)], x))
+        left = seconds - (time.perf_counter() - start)
+        if left <= 0 or (node_limit is not None and nodes >= node_limit):
+            break
+        arrays, zob, keys, vals, budget, seed = runs[i]
+        cut = budget if rate == 0.0 else max(100, min(budget, int(rate * left)))
+        if node_limit is not None:
+            cut = min(cut, node_limit - nodes)
+        t0 = time.perf_counter()
+        st, done, status = kernels.search(
+            m, arrays[0], dirs[i].cap, *arrays[1:], zob, keys, vals, cut, seed, _PRIMAL_LOADS
+        )
+        spent = time.perf_counter() - t0
+        used[i] += spent
+        nodes += done
+        rate = done / max(spent, 1e-6)
+        if status == 1:
+            return i, [int(x) for x in st], nodes
+        if status < 0:
+            live.remove(i)
+        runs[i][4], runs[i][5] = int(budget * _RESTART_GROWTH), seed + 1
+    return 0, None, nodes
+
+
+def _kernel_arrays(d: _Direction) -> tuple:  # type: ignore[type-arg]
+    """One direction as the integer arrays `salbp_kernels.search` takes (after m, before cap)."""
+    import numpy as np
+
+    def csr(lists: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
+        ptr = np.zeros(d.n + 1, np.int64)
+        flat: list[int] = []
+        for j, row in enumerate(lists):
+            flat += row
+            ptr[j + 1] = len(flat)
+        return ptr, np.array(flat, np.int64)
+
+    dom = np.zeros((d.n, d.n), np.bool_)
+    for j in range(d.n):
+        for i in _bits(d.dom_by[j]):
+            dom[j, i] = True
+    ints = [np.array(x, np.int64) for x in (d.t, d.head, d.tail, d.w2, d.w3)]
+    return (*ints, *csr(d.pred), *csr(d.succ), dom)

@@ -172,3 +172,59 @@ def test_restarts_keep_the_search_exact(monkeypatch: pytest.MonkeyPatch) -> None
         res = station_bb(times, cap, preds_of(n, pairs), lower=1, upper=n + 1, time_limit=5)
         assert res.proven and res.best == brute_force(times, cap, pairs)
         check(times, cap, pairs, res)
+
+
+def kernel_search(times: Sequence[int], cap: int, pairs: Sequence[tuple[int, int]], m: int) -> tuple[list[int] | None, int]:
+    """The compiled search alone, forwards, at m stations: (1-based stations or None, status)."""
+    import numpy as np
+
+    from solvers import salbp_kernels
+    from solvers.salbp_bb import _Direction, _kernel_arrays
+
+    n = len(times)
+    d = _Direction(times, cap, preds_of(n, pairs))
+    arrays = _kernel_arrays(d)
+    zob = np.random.default_rng(0).integers(1, 2**62, n, dtype=np.int64).astype(np.uint64)
+    keys = np.zeros((1 << 10, (n + 63) // 64), np.uint64)
+    vals = np.full(1 << 10, -1, np.int64)
+    st, _, status = salbp_kernels.search(
+        m, arrays[0], cap, *arrays[1:], zob, keys, vals, 10**6, 0, 5000
+    )
+    if status != 1:
+        return None, status
+    out = [0] * n
+    for k, s in enumerate(st):
+        out[d.perm[k]] = int(s)
+    return out, status
+
+
+def test_compiled_search_finds_the_optimum_and_nothing_below() -> None:
+    # The compiled search is only trusted for plans, but it must be complete on small cases:
+    # at the optimum it finds a plan that passes the independent check, one station below
+    # it finds none and says its search ended (status -1), never a plan.
+    rng = random.Random(5)
+    for _ in range(40):
+        n = rng.randint(2, 9)
+        cap = rng.randint(5, 14)
+        times = [rng.randint(1, cap) for _ in range(n)]
+        pairs = [(a, b) for a in range(n) for b in range(a + 1, n) if rng.random() < 0.25]
+        opt = brute_force(times, cap, pairs)
+        plan, status = kernel_search(times, cap, pairs, opt)
+        assert status == 1 and plan is not None
+        assert max(plan) <= opt
+        check(times, cap, pairs, BBResult(tuple(plan), True, opt, opt, 0, 0.0))
+        if opt > 1:
+            plan, status = kernel_search(times, cap, pairs, opt - 1)
+            assert plan is None and status == -1
+
+
+def test_exactly_full_stations_found_by_the_compiled_search() -> None:
+    # 12 tasks whose times sum to 4 × 20 with a chain forcing the order of the big ones: the
+    # only plans at 4 stations fill every station exactly; station_bb must find one (through
+    # the compiled search at the lower bound) and call it optimal.
+    times = [11, 9, 12, 8, 13, 7, 5, 5, 4, 6, 3, 17]
+    pairs = [(0, 2), (2, 4), (4, 11), (1, 3), (3, 5)]
+    assert sum(times) == 100
+    res = station_bb(times, 25, preds_of(12, pairs), lower=1, upper=13, time_limit=5)
+    assert res.proven and res.best == 4
+    check(times, 25, pairs, res)
