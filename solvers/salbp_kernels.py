@@ -72,23 +72,32 @@ def _enumerate(
     assigned: np.ndarray, npl: np.ndarray, bits: np.ndarray, h: np.uint64, zob: np.ndarray,
     keys: np.ndarray, vals: np.ndarray,
     buf: np.ndarray, start: int, lstart: np.ndarray, lcount: np.ndarray, lload: np.ndarray,
-    lw2s: np.ndarray, lw3s: np.ndarray, max_loads: int, work: np.ndarray,
+    lw2s: np.ndarray, lw3s: np.ndarray, max_loads: int, work: np.ndarray, avl: np.ndarray,
 ) -> tuple[int, int, bool]:
     """Maximal loads of station k + 1 (0-based k stations placed) that pass every bound.
 
     Loads are written to `buf` from `start`; per load its offset, task count, time, and
     LB2/LB3 weights. Returns (number of loads, end offset in buf, truncated?).
+
+    The load is built depth first, tasks added in increasing index. `avl[d]` holds, sorted
+    by index, the tasks that could join at depth d (unassigned, all predecessors assigned
+    or in the load, allowed in this station, not in the load), so each step looks at a
+    few dozen tasks instead of all n.
     """
     n = t.shape[0]
     rest = m - k - 1
     need = R - rest * cap
     if need > cap or W2 > 2 * (rest + 1) or W3 > 6 * (rest + 1):
         return 0, start, False
-    # suf[j]: time of tasks with index >= j that could still join this station.
     dist = work[0]
     suf = work[1]
     inl = work[2]
     pick = work[3]
+    navl = work[4]  # list length per depth
+    pos = work[5]  # next list position to try per depth
+    mustl = work[6]
+    # suf[j]: time of tasks with index >= j that could still join this station (allowed
+    # here, and a chain of unassigned predecessors that fits): the need cut below.
     for j in range(n):
         inl[j] = 0
         dist[j] = 0
@@ -104,39 +113,52 @@ def _enumerate(
         if not assigned[j] and head[j] <= k + 1 and dist[j] <= cap:
             acc += t[j]
         suf[j] = acc
-    # Tasks that must be in this station at the latest (tail too long for later stations).
+    # Tasks whose tails leave no later station: this load must take them.
     lim_tail = m - k - 1
+    nmust = 0
+    na = 0
+    for j in range(n):
+        if not assigned[j]:
+            if tail[j] > lim_tail:
+                mustl[nmust] = j
+                nmust += 1
+            if npl[j] == 0 and head[j] <= k + 1:
+                avl[0, na] = j
+                na += 1
+    navl[0] = na
+    pos[0] = 0
     count = 0
-    pos = start
+    out = start
     truncated = False
     depth = 0
     load = 0
     lw2 = 0
     lw3 = 0
-    scan = 0  # next index to try at the current depth
     entered = True
     while True:
+        na = navl[depth]
+        rem = cap - load
         if entered:
             entered = False
-            rem = cap - load
             maximal = True
-            for j in range(n):
-                if not assigned[j] and inl[j] == 0 and npl[j] == 0 and head[j] <= k + 1 and t[j] <= rem:
+            for a in range(na):
+                if t[avl[depth, a]] <= rem:
                     maximal = False
                     break
             if maximal:
                 ok = load >= need and W2 - lw2 <= 2 * rest and W3 - lw3 <= 6 * rest
                 if ok:
-                    for j in range(n):
-                        if not assigned[j] and inl[j] == 0 and tail[j] > lim_tail:
+                    for a in range(nmust):
+                        if inl[mustl[a]] == 0:
                             ok = False
                             break
                 if ok:  # Jackson: an available unrelated task dominating j would fit in its place
                     for a in range(depth):
                         j = pick[a]
-                        for i in range(n):
-                            if dom[j, i] and not assigned[i] and inl[i] == 0 and npl[i] == 0 \
-                                    and head[i] <= k + 1 and t[i] <= t[j] + rem:
+                        lim = t[j] + rem
+                        for b in range(na):
+                            i = avl[depth, b]
+                            if dom[j, i] and t[i] <= lim:
                                 ok = False
                                 break
                         if not ok:
@@ -151,50 +173,64 @@ def _enumerate(
                     if _memo_get(keys, vals, nb, hh) >= rest:
                         ok = False
                 if ok:
-                    if count >= max_loads or pos + depth > buf.shape[0]:
+                    if count >= max_loads or out + depth > buf.shape[0]:
                         truncated = True
                         break
-                    lstart[count] = pos
+                    lstart[count] = out
                     lcount[count] = depth
                     lload[count] = load
                     lw2s[count] = lw2
                     lw3s[count] = lw3
                     for a in range(depth):
-                        buf[pos + a] = pick[a]
-                    pos += depth
+                        buf[out + a] = pick[a]
+                    out += depth
                     count += 1
-                # a maximal load has no extension: go back up
-                if depth == 0:
-                    break
-                depth -= 1
-                j = pick[depth]
-                load -= t[j]
-                lw2 -= w2[j]
-                lw3 -= w3[j]
-                inl[j] = 0
-                for q in range(sptr[j], sptr[j + 1]):
-                    npl[sidx[q]] += 1
-                scan = j + 1
-                continue
-        # try the next candidate with index >= scan at this depth
-        rem = cap - load
+                # a maximal load has no extension: back up (below)
+                pos[depth] = na
+        # the next candidate at this depth: list position >= pos[depth] that fits
         nxt = -1
-        for j in range(scan, n):
+        p = pos[depth]
+        while p < na:
+            j = avl[depth, p]
             if load + suf[j] < need:
+                p = na
                 break
-            if not assigned[j] and inl[j] == 0 and npl[j] == 0 and head[j] <= k + 1 and t[j] <= rem:
+            if t[j] <= rem:
                 nxt = j
                 break
+            p += 1
         if nxt >= 0:
+            pos[depth] = p + 1
+            # list for depth + 1: this one without nxt, plus successors that become available
+            c = 0
+            for a in range(na):
+                x = avl[depth, a]
+                if x != nxt:
+                    avl[depth + 1, c] = x
+                    c += 1
+            for q in range(sptr[nxt], sptr[nxt + 1]):
+                s2 = sidx[q]
+                npl[s2] -= 1
+                if npl[s2] == 0 and not assigned[s2] and head[s2] <= k + 1:
+                    # insert keeping the list sorted (successors have larger indices)
+                    b = c
+                    while b > 0 and avl[depth + 1, b - 1] > s2:
+                        avl[depth + 1, b] = avl[depth + 1, b - 1]
+                        b -= 1
+                    avl[depth + 1, b] = s2
+                    c += 1
             pick[depth] = nxt
-            depth += 1
+            inl[nxt] = 1
             load += t[nxt]
             lw2 += w2[nxt]
             lw3 += w3[nxt]
-            inl[nxt] = 1
-            for q in range(sptr[nxt], sptr[nxt + 1]):
-                npl[sidx[q]] -= 1
-            scan = nxt + 1
+            depth += 1
+            navl[depth] = c
+            # candidates at the new depth have larger indices than nxt
+            b = 0
+            while b < c and avl[depth, b] < nxt:
+                b += 1
+            pos[depth] = b
             entered = True
             continue
         if depth == 0:
@@ -207,7 +243,6 @@ def _enumerate(
         inl[j] = 0
         for q in range(sptr[j], sptr[j + 1]):
             npl[sidx[q]] += 1
-        scan = j + 1
     # undo a truncated enumeration's partial picks
     while depth > 0:
         depth -= 1
@@ -215,7 +250,7 @@ def _enumerate(
         inl[j] = 0
         for q in range(sptr[j], sptr[j + 1]):
             npl[sidx[q]] += 1
-    return count, pos, truncated
+    return count, out, truncated
 
 
 @njit(cache=True)
@@ -248,7 +283,8 @@ def search(
         total += t[j]
         W2t += w2[j]
         W3t += w3[j]
-    work = np.zeros((4, n + 1), np.int64)
+    work = np.zeros((7, n + 1), np.int64)
+    avl = np.zeros((n + 2, n + 1), np.int64)
     buf = np.zeros(8_000_000, np.int32)
     lstart = np.zeros((m + 1, max_loads), np.int64)
     lcount = np.zeros((m + 1, max_loads), np.int64)
@@ -275,7 +311,7 @@ def search(
     k = 0
     cnt, e, tr = _enumerate(0, m, Rk[0], W2k[0], W3k[0], t, cap, head, tail, w2, w3, pptr, pidx,
                             sptr, sidx, dom, assigned, npl, bk[0], hk[0], zob, keys, vals, buf, 0,
-                            lstart[0], lcount[0], lload[0], lw2s[0], lw3s[0], max_loads, work)
+                            lstart[0], lcount[0], lload[0], lw2s[0], lw3s[0], max_loads, work, avl)
     nloads[0] = cnt
     end[0] = e
     incomplete[0] = tr
@@ -334,7 +370,7 @@ def search(
         cnt, e, tr = _enumerate(k, m, Rk[k], W2k[k], W3k[k], t, cap, head, tail, w2, w3, pptr,
                                 pidx, sptr, sidx, dom, assigned, npl, bk[k], hk[k], zob, keys,
                                 vals, buf, end[k - 1], lstart[k], lcount[k], lload[k], lw2s[k],
-                                lw3s[k], max_loads, work)
+                                lw3s[k], max_loads, work, avl)
         nloads[k] = cnt
         end[k] = e
         incomplete[k] = tr
