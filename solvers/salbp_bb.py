@@ -25,6 +25,13 @@ sound for feasibility of m:
 Like SALOME it first counts the maximal loads of station 1 forwards and on the reversed
 graph and searches the direction with fewer. Task sets are Python ints used as bitmasks.
 Every assignment is re-checked (capacity and precedence) before it is returned.
+
+For each m the same search compiled with numba (`solvers.salbp_kernels`, roughly ten
+times the nodes per second on the Scholl graph, restarts taking turns between the two
+directions) goes first, for `_PRIMAL_SHARE` of the time left: on the tight Scholl
+instances (slack under one time unit per station) a plan exists at the lower bound but
+needs 10^4–10^5 nodes. If it finds no plan but searched to the end without dropping a
+load, m is refuted; otherwise the Python search decides m with the rest of the time.
 """
 
 from __future__ import annotations
@@ -48,11 +55,11 @@ _MEMO_CAP = 2_000_000
 # Share of the time limit the compiled search (salbp_kernels) gets to find a plan at the
 # lower bound before the exact Python search starts; its loads per station are capped, and
 # its memory table has this many slots (each holds one task set).
-_PRIMAL_SHARE = 0.7
+_PRIMAL_SHARE = 0.85
 _PRIMAL_LOADS = 5000
 _PRIMAL_SLOTS = 1 << 20
 # Time weights of the chosen direction and the other one in the compiled search.
-_PRIMAL_WEIGHTS = (3.0, 1.0)
+_PRIMAL_WEIGHTS = (4.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -459,21 +466,33 @@ def station_bb(
     searches = [_Search(fwd, deadline, node_limit), _Search(bwd, deadline, node_limit)]
     counts = [s.count_first(lower) for s in searches]
     backward = counts[1] < counts[0] if direction == "auto" else direction == "backward"
-    # First the compiled search for a plan at the lower bound, the chosen direction first; a
-    # plan there is optimal. The exact (and slower) Python search below proves the rest.
+    # For each m the compiled search goes first, the chosen direction first: it finds the
+    # plan, or searches to the end without one (m refuted), or runs out of its share of the
+    # time; then the exact (and slower) Python search decides m with the rest.
     dirs = [1, 0] if backward else [0, 1]
     if direction != "auto":
         dirs = dirs[:1]
-    seconds = (deadline - time.perf_counter()) * _PRIMAL_SHARE
-    which, primal, primal_nodes = _primal([searches[i].d for i in dirs], lower, seconds, node_limit)
-    if primal is not None:
-        backward = dirs[which] == 1
     search = searches[1] if backward else searches[0]
     old_limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(old_limit, 20 * n + 1000))
-    bound, found = lower, None if primal is None else (lower, primal)
+    bound: int = lower
+    found: tuple[int, list[int]] | None = None
+    primal_nodes = 0
     try:
-        for m in range(lower, upper if found is None else lower):
+        for m in range(lower, upper):
+            seconds = (deadline - time.perf_counter()) * _PRIMAL_SHARE
+            which, plan, used, refuted = _primal(
+                [searches[i].d for i in dirs], m, seconds, node_limit
+            )
+            primal_nodes += used
+            if plan is not None:
+                backward = dirs[which] == 1
+                search = searches[1] if backward else searches[0]
+                found = (m, plan)
+                break
+            if refuted:
+                bound = m + 1
+                continue
             try:
                 st = search.feasible(m)
             except _Abort:
@@ -504,13 +523,15 @@ def station_bb(
 
 def _primal(
     dirs: Sequence[_Direction], m: int, seconds: float, node_limit: int | None
-) -> tuple[int, list[int] | None, int]:
-    """(index into dirs, station per internal task, nodes) from the compiled search at m stations.
+) -> tuple[int, list[int] | None, int, bool]:
+    """The compiled search at m stations: (index into dirs, station per internal task or
+    None, nodes, refuted). `refuted` means one direction searched to the end without a plan
+    and without dropping a load: the same exact search as the Python one, so m is infeasible.
 
-    The directions take turns, the first with three times the time of the second, each with
-    restarts of growing node budgets (1000 × 1.5^k, ties at random per restart, memory kept
-    per direction); a direction whose search ends without a plan is dropped. The kernel has no clock, so each budget is also cut to what
-    the measured node rate allows in the time left. The stations are None if no plan was found.
+    The directions take turns, their time in the ratio `_PRIMAL_WEIGHTS`, each with restarts
+    of growing node budgets (1000 × 1.5^k, ties at random per restart, memory kept per
+    direction); a direction that ends after dropping loads is set aside. The kernel has no
+    clock, so each budget is also cut to what the measured node rate allows in the time left.
     """
     import numpy as np
 
@@ -530,8 +551,8 @@ def _primal(
     used = [0.0] * len(dirs)
     rate = 0.0
     while live:
-        # The first direction (fewer loads for station 1, as in SALOME) gets three times the
-        # time of the second: on the Scholl graph it is the one that finds the plans.
+        # The first direction (fewer loads for station 1, as in SALOME) gets more of the time:
+        # on the Scholl graph it is the one that finds the plans.
         i = min(live, key=lambda x: (used[x] / _PRIMAL_WEIGHTS[min(x, 1)], x))
         left = seconds - (time.perf_counter() - start)
         if left <= 0 or (node_limit is not None and nodes >= node_limit):
@@ -549,11 +570,13 @@ def _primal(
         nodes += done
         rate = done / max(spent, 1e-6)
         if status == 1:
-            return i, [int(x) for x in st], nodes
+            return i, [int(x) for x in st], nodes, False
+        if status == -1:
+            return 0, None, nodes, True
         if status < 0:
             live.remove(i)
         runs[i][4], runs[i][5] = int(budget * _RESTART_GROWTH), seed + 1
-    return 0, None, nodes
+    return 0, None, nodes, False
 
 
 def _kernel_arrays(d: _Direction) -> tuple:  # type: ignore[type-arg]

@@ -1,4 +1,4 @@
-"""Compiled (numba) station search for pure SALBP-1: the primal half of `salbp_bb`.
+"""Compiled (numba) station search for pure SALBP-1: the fast half of `salbp_bb`.
 
 `salbp_bb.station_bb` is exact but runs in Python at about 2,000 nodes per second on the
 297-task Scholl graph; there the stations must be almost exactly full, and a plan at the
@@ -6,9 +6,9 @@ proven lower bound needs far more nodes than that. This module runs the same sea
 stations filled one at a time with maximal loads, fullest first, pruned by LB1–LB3 on
 what remains, heads and tails, Jackson's dominance and a memory of task sets that cannot
 be completed — compiled, with task sets as word arrays and an exact hash table as the
-memory. It only *looks for* an assignment with a given number of stations; it never
-claims that none exists (loads beyond a per-station cap are dropped), so every proof
-still comes from `salbp_bb` or the wave core.
+memory. It answers one question, "do m stations suffice?", with a plan, with "searched
+to the end, none" (a refutation, since every rule is the Python search's), or with
+"undecided" when its node budget ran out or a station had more loads than it keeps.
 
 Arrays use the internal topological numbering of `salbp_bb._Direction`: every
 predecessor has a smaller index, so a load is enumerated by adding tasks in increasing
