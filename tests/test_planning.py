@@ -352,7 +352,7 @@ def test_replan_moves_as_few_items_as_possible(engine: Engine, tmp_path: Path) -
 
 def test_replan_verifier_catches_a_changed_executed_wave(engine: Engine, tmp_path: Path) -> None:
     """The verifier's frozen rule is live: a re-plan that rewrote history would be reported."""
-    from sqlmodel import Session
+    from sqlmodel import Session, select
 
     from planner.models import PlanItem
 
@@ -360,7 +360,9 @@ def test_replan_verifier_catches_a_changed_executed_wave(engine: Engine, tmp_pat
     first = solve(engine, tmp_path, FIVE_SERVERS, config)
     second = plan(engine, config, parent=first.plan, freeze_through=1)
     with Session(engine) as session:
-        row = session.query(PlanItem).filter(PlanItem.plan_id == second.plan.id, PlanItem.wave == 1).first()
+        row = session.exec(
+            select(PlanItem).where(PlanItem.plan_id == second.plan.id, PlanItem.wave == 1)
+        ).first()
         assert row is not None
         row.wave, row.pinned = 3, None
         session.commit()
