@@ -52,9 +52,9 @@ _RESTART_FIRST = 1000
 _RESTART_GROWTH = 1.5
 # Memory entries kept at most (about 150 bytes each); beyond it, new sets are not stored.
 _MEMO_CAP = 2_000_000
-# Share of the time limit the compiled search (salbp_kernels) gets to find a plan at the
-# lower bound before the exact Python search starts; its loads per station are capped, and
-# its memory table has this many slots (each holds one task set).
+# Share of the time left that the compiled search (salbp_kernels) gets for each m before the
+# Python search; its loads per station are capped, and its memory table has this many
+# slots (each holds one task set).
 _PRIMAL_SHARE = 0.85
 _PRIMAL_LOADS = 5000
 _PRIMAL_SLOTS = 1 << 20
@@ -583,13 +583,7 @@ def _kernel_arrays(d: _Direction) -> tuple:  # type: ignore[type-arg]
     """One direction as the integer arrays `salbp_kernels.search` takes (after m, before cap)."""
     import numpy as np
 
-    def csr(lists: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
-        ptr = np.zeros(d.n + 1, np.int64)
-        flat: list[int] = []
-        for j, row in enumerate(lists):
-            flat += row
-            ptr[j + 1] = len(flat)
-        return ptr, np.array(flat, np.int64)
+    from solvers.schedule_ga import _csr as csr
 
     dom = np.zeros((d.n, d.n), np.bool_)
     for j in range(d.n):
