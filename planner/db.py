@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -26,6 +28,8 @@ from sqlmodel import Session, create_engine
 
 from planner import models  # noqa: F401  (registers the tables)
 from planner.errors import PlannerError
+
+T = TypeVar("T")
 
 DEFAULT_DB = "planner.db"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -44,7 +48,7 @@ def database_url(db: str | None = None) -> str:
 def make_engine(url: str) -> Engine:
     """An engine with the SQLite settings a multi-process tool needs (WAL, FK checks, waits)."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 60})
+        engine = create_engine(url, connect_args={"timeout": _SQLITE_WAIT})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
@@ -72,6 +76,7 @@ def make_engine(url: str) -> Engine:
 
 
 _WRITE_OPTION = "planner_write"
+_SQLITE_WAIT = 60.0  # seconds a command waits for another one's lock on SQLite
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -106,7 +111,7 @@ def open_database(db: str | None = None, *, create: bool = True,
     url = database_url(db)
     engine = make_engine(url)
     try:
-        current = current_revision(engine)
+        current = _retry_locked(lambda: current_revision(engine), engine)
     except Exception as exc:  # driver errors: unreachable server, not a database, …
         raise PlannerError(f"cannot open database {engine.url.render_as_string()}: {_first_line(exc)}") from exc
     script = ScriptDirectory.from_config(alembic_config(engine))
@@ -122,8 +127,30 @@ def open_database(db: str | None = None, *, create: bool = True,
         head = script.get_current_head()
         if current is not None and notify:
             notify(f"the database schema {current} is older than this program's {head}; upgrading it")
-        upgrade(engine)
+        _retry_locked(lambda: upgrade(engine), engine)
     return engine
+
+
+def _retry_locked(read: Callable[[], T], engine: Engine) -> T:
+    """`read()`, retried for up to `_SQLITE_WAIT` seconds while SQLite says "database is locked".
+
+    Why: SQLite's busy timeout covers waiting for another writer's lock, but in a few
+    situations it answers "locked" at once instead (to avoid a deadlock, or while another
+    process checkpoints or recovers the write-ahead log as it opens or closes the file).
+    Opening the database is where several planner commands meet (a scheduled import and
+    a plan started together), and a command should queue there, not fail.
+    """
+    deadline = time.monotonic() + _SQLITE_WAIT
+    delay = 0.05
+    while True:
+        try:
+            return read()
+        except OperationalError as exc:
+            if (engine.dialect.name != "sqlite" or "database is locked" not in str(exc)
+                    or time.monotonic() > deadline):
+                raise
+        time.sleep(delay)
+        delay = min(2 * delay, 1.0)
 
 
 def writer(engine: Engine) -> Engine:

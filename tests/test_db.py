@@ -59,3 +59,51 @@ def test_cli_db_upgrade_is_idempotent(run_cli, db_url: str) -> None:  # type: ig
     engine = make_engine(db_url)
     assert current_revision(engine) == head
     engine.dispose()
+
+
+def test_opening_waits_out_an_immediate_locked_answer(tmp_path: Path) -> None:
+    # A real lock that SQLite reports at once (busy timeout 0, another connection holding an
+    # EXCLUSIVE lock on a rollback-journal file): the retry used when opening the database
+    # must wait it out and then read; any other error must come through at the first call.
+    import sqlite3
+    import threading
+    import time
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import OperationalError
+
+    from planner.db import _retry_locked
+
+    path = tmp_path / "locked.db"
+    held = threading.Event()
+
+    def hold() -> None:
+        conn = sqlite3.connect(path, isolation_level=None)
+        conn.execute("create table t(x)")
+        conn.execute("BEGIN EXCLUSIVE")
+        held.set()
+        time.sleep(0.6)
+        conn.execute("COMMIT")
+        conn.close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    held.wait()
+    engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": 0})
+    calls: list[str] = []
+
+    def read(table: str) -> int:
+        calls.append(table)
+        with engine.connect() as connection:
+            return int(connection.exec_driver_sql(f"select count(*) from {table}").scalar() or 0)
+
+    try:
+        assert _retry_locked(lambda: read("t"), engine) == 0
+        assert len(calls) > 1  # it was locked at first, and waited
+    finally:
+        thread.join()
+    calls.clear()
+    with pytest.raises(OperationalError, match="no such table"):
+        _retry_locked(lambda: read("missing"), engine)
+    assert calls == ["missing"]
+    engine.dispose()
