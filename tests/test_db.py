@@ -107,3 +107,23 @@ def test_opening_waits_out_an_immediate_locked_answer(tmp_path: Path) -> None:
         _retry_locked(lambda: read("missing"), engine)
     assert calls == ["missing"]
     engine.dispose()
+
+
+def test_new_sqlite_schema_is_created_in_one_transaction(tmp_path: Path) -> None:
+    # Two commands that open a new database together must not interleave the migrations:
+    # if the upgrade committed after each migration (Alembic's default on SQLite), the
+    # second could run the rest while the first still held an old idea of the version and
+    # then re-ran a migration ("index ... already exists", seen in CI). One transaction,
+    # begun with the write lock, makes the second wait for all of it.
+    from sqlalchemy import event
+
+    from planner.db import upgrade
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
+    log: list[str] = []
+    event.listen(engine, "begin", lambda conn: log.append("begin"))
+    event.listen(engine, "commit", lambda conn: log.append("commit"))
+    upgrade(engine)
+    assert log == ["begin", "commit"]
+    assert current_revision(engine) == head_revision(engine)
+    engine.dispose()
