@@ -7,7 +7,7 @@ the solver, and a brute-force subset DP cross-checks the optimum on random insta
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import cache
 
 import pytest
@@ -59,6 +59,19 @@ def brute_force(times: Sequence[int], cap: int, pairs: Sequence[tuple[int, int]]
         return out
 
     return best(0)
+
+
+def random_instances(
+    seed: int, count: int, sizes: tuple[int, int], caps: tuple[int, int], density: float
+) -> Iterator[tuple[list[int], int, list[tuple[int, int]]]]:
+    """(times, cap, pairs) of random small instances; arcs only go from lower to higher index, so acyclic."""
+    rng = random.Random(seed)
+    for _ in range(count):
+        n = rng.randint(*sizes)
+        cap = rng.randint(*caps)
+        times = [rng.randint(1, cap) for _ in range(n)]
+        pairs = [(a, b) for a in range(n) for b in range(a + 1, n) if rng.random() < density]
+        yield times, cap, pairs
 
 
 def naive_greedy(times: Sequence[int], cap: int, pairs: Sequence[tuple[int, int]]) -> int:
@@ -123,12 +136,8 @@ def test_nothing_better_than_upper_is_a_proof_without_plan() -> None:
 def test_random_instances_match_brute_force(direction: str) -> None:
     # Random graphs (arcs only from lower to higher index, so acyclic) with up to 8 tasks:
     # the optimum must equal the subset DP's, in either search direction.
-    rng = random.Random(7)
-    for _ in range(40):
-        n = rng.randint(1, 8)
-        cap = rng.randint(5, 15)
-        times = [rng.randint(1, cap) for _ in range(n)]
-        pairs = [(a, b) for a in range(n) for b in range(a + 1, n) if rng.random() < 0.25]
+    for times, cap, pairs in random_instances(7, 40, (1, 8), (5, 15), 0.25):
+        n = len(times)
         res = station_bb(
             times, cap, preds_of(n, pairs), lower=1, upper=n + 1, time_limit=5, direction=direction
         )
@@ -163,12 +172,8 @@ def test_restarts_keep_the_search_exact(monkeypatch: pytest.MonkeyPatch) -> None
     import solvers.salbp_bb as bb
 
     monkeypatch.setattr(bb, "_RESTART_FIRST", 2)
-    rng = random.Random(11)
-    for _ in range(25):
-        n = rng.randint(4, 9)
-        cap = rng.randint(6, 12)
-        times = [rng.randint(1, cap) for _ in range(n)]
-        pairs = [(a, b) for a in range(n) for b in range(a + 1, n) if rng.random() < 0.2]
+    for times, cap, pairs in random_instances(11, 25, (4, 9), (6, 12), 0.2):
+        n = len(times)
         res = station_bb(times, cap, preds_of(n, pairs), lower=1, upper=n + 1, time_limit=5)
         assert res.proven and res.best == brute_force(times, cap, pairs)
         check(times, cap, pairs, res)
@@ -199,15 +204,10 @@ def kernel_search(times: Sequence[int], cap: int, pairs: Sequence[tuple[int, int
 
 
 def test_compiled_search_finds_the_optimum_and_nothing_below() -> None:
-    # The compiled search is only trusted for plans, but it must be complete on small cases:
-    # at the optimum it finds a plan that passes the independent check, one station below
-    # it finds none and says its search ended (status -1), never a plan.
-    rng = random.Random(5)
-    for _ in range(40):
-        n = rng.randint(2, 9)
-        cap = rng.randint(5, 14)
-        times = [rng.randint(1, cap) for _ in range(n)]
-        pairs = [(a, b) for a in range(n) for b in range(a + 1, n) if rng.random() < 0.25]
+    # station_bb uses both the compiled search's plans and its refutations, so it must be
+    # exact: at the optimum it finds a plan that passes the independent check, one station
+    # below it finds none and says its search ended (status -1), never a plan.
+    for times, cap, pairs in random_instances(5, 40, (2, 9), (5, 14), 0.25):
         opt = brute_force(times, cap, pairs)
         plan, status = kernel_search(times, cap, pairs, opt)
         assert status == 1 and plan is not None
@@ -219,7 +219,7 @@ def test_compiled_search_finds_the_optimum_and_nothing_below() -> None:
 
 
 def test_exactly_full_stations_found_by_the_compiled_search() -> None:
-    # 12 tasks whose times sum to 4 × 20 with a chain forcing the order of the big ones: the
+    # 12 tasks whose times sum to 4 × 25 with a chain forcing the order of the big ones: the
     # only plans at 4 stations fill every station exactly; station_bb must find one (through
     # the compiled search at the lower bound) and call it optimal.
     times = [11, 9, 12, 8, 13, 7, 5, 5, 4, 6, 3, 17]
