@@ -41,6 +41,10 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # Loads of one station are generated lazily and tried fullest first within chunks of this
 # size: sorting all of them would cost too much on stations with thousands of maximal loads.
@@ -579,7 +583,7 @@ def _primal(
     return 0, None, nodes, False
 
 
-def _kernel_arrays(d: _Direction) -> tuple:  # type: ignore[type-arg]
+def _kernel_arrays(d: _Direction) -> tuple[np.ndarray, ...]:
     """One direction as the integer arrays `salbp_kernels.search` takes (after m, before cap)."""
     import numpy as np
 
