@@ -55,7 +55,17 @@ def _main(
 def _engine():  # type: ignore[no-untyped-def]
     from planner.db import open_database
 
-    return open_database(State.db, notify=lambda message: err.print(f"note: {message}", markup=False))
+    return open_database(State.db, notify=_note)
+
+
+def _engine_or_scratch():  # type: ignore[no-untyped-def]
+    from planner.db import open_database_or_scratch
+
+    return open_database_or_scratch(State.db, notify=_note)
+
+
+def _note(message: str) -> None:
+    err.print(f"note: {message}", markup=False)
 
 
 @app.command()
@@ -108,7 +118,7 @@ def import_(
     if format != "auto" and format not in FORMATS:
         raise PlannerError(f"--format must be auto or one of {', '.join(FORMATS)}, got {format!r}")
     columns = load_mapping(mapping) if mapping else None
-    reports = import_files(_engine, files, dry_run=dry_run, municipality=municipality, format=format,
+    reports = import_files(_engine_or_scratch if dry_run else _engine, files, dry_run=dry_run, municipality=municipality, format=format,
                            mapping=columns)
     for report in reports:
         for warning in report.warnings:

@@ -9,8 +9,11 @@ that a newer program wrote.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import os
+import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -27,7 +30,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
 
 from planner import models  # noqa: F401  (registers the tables)
-from planner.errors import PlannerError
+from planner.errors import NoDatabase, PlannerError
 
 T = TypeVar("T")
 
@@ -123,11 +126,43 @@ def open_database(db: str | None = None, *, create: bool = True,
         )
     if current != script.get_current_head():
         if current is None and not create:
-            raise PlannerError(f"no planner database at {engine.url.render_as_string()}")
+            raise NoDatabase(f"no planner database at {engine.url.render_as_string()}")
         head = script.get_current_head()
         if current is not None and notify:
             notify(f"the database schema {current} is older than this program's {head}; upgrading it")
         _retry_locked(lambda: upgrade(engine), engine)
+    return engine
+
+
+def open_database_or_scratch(db: str | None = None, *,
+                             notify: Callable[[str], None] | None = None) -> Engine:
+    """The planner database at `db` if there is one; otherwise an empty throwaway SQLite one.
+
+    Why: a dry run promises to write nothing, and opening a database that does not exist
+    yet would create it (SQLite creates the file on connect; `open_database` then writes
+    the schema). Against an empty scratch database the dry run still reports what a real
+    import would create. The scratch directory is removed when the process exits.
+    """
+    url = database_url(db)
+    if url.startswith("sqlite:///"):
+        path = Path(url[len("sqlite:///"):])
+        if not path.exists() or path.stat().st_size == 0:  # SQLite takes an empty file as a new database
+            return _scratch()
+    try:
+        return open_database(db, create=False, notify=notify)
+    except NoDatabase:
+        return _scratch()
+
+
+def _scratch() -> Engine:
+    folder = tempfile.mkdtemp(prefix="planner-scratch-")
+    engine = open_database(str(Path(folder) / "scratch.db"))
+
+    def remove() -> None:
+        engine.dispose()
+        shutil.rmtree(folder, ignore_errors=True)
+
+    atexit.register(remove)
     return engine
 
 

@@ -11,3 +11,7 @@ class ImportFailed(PlannerError):
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         super().__init__("\n".join(problems))
+
+
+class NoDatabase(PlannerError):
+    """`open_database(create=False)` found no planner schema at the given location."""

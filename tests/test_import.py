@@ -260,6 +260,21 @@ def test_cli_import_then_dry_run(book: InventoryBook, run_cli, engine: Engine) -
     assert counts(engine) == {MUNICIPALITY: VALID_COUNTS}
 
 
+def test_cli_dry_run_creates_no_database(book: InventoryBook, run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A dry run against a database that does not exist yet (or an empty file) leaves it so."""
+    book.write()
+    empty = tmp_path / "empty.db"
+    empty.write_bytes(b"")
+    for target in (tmp_path / "new.db", empty):
+        dry = run_cli("import", "--dry-run", "nordby.xlsx", env={"PLANNER_DB": str(target)})
+        assert dry.returncode == 0, dry.stderr
+        assert dry.stdout.splitlines()[0] == (
+            f"would import nordby.xlsx: {MUNICIPALITY}: 16 created, 0 updated, 0 removed, 0 unchanged")
+    assert not (tmp_path / "new.db").exists()
+    assert empty.read_bytes() == b""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.db", "nordby.xlsx"]
+
+
 def test_cli_corrupt_files_one_line_each_no_traceback(book: InventoryBook, tmp_path: Path, run_cli,  # type: ignore[no-untyped-def]
                                                       engine: Engine) -> None:
     data = book.write().read_bytes()
