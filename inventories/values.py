@@ -51,6 +51,13 @@ def number(value: Any, column: Column, whole: bool) -> int | float:
         result: float = value
     else:
         raw = str(value).strip().replace("\u00a0", "").replace(" ", "")
+        if re.fullmatch(r"-?\d{1,3}[.,]\d{3}", raw):
+            # "1.500" is 1500 to a Dane and 1.5 to an English export; "1,500" the reverse.
+            # Guessing loses a factor of 1000 silently, so the user decides.
+            sign, digits = ("-", raw[1:]) if raw.startswith("-") else ("", raw)
+            before, after = digits[:-4], digits[-3:]
+            raise BadValue(f"{column.name} {show(value)} is ambiguous: write {sign}{before}{after} "
+                           f"for a thousands separator or {sign}{before}.{after.rstrip('0') or '0'} for a decimal")
         if re.fullmatch(r"-?\d+,\d+", raw):  # Danish/Swedish decimal comma
             raw = raw.replace(",", ".")
         try:
