@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import traceback
 from pathlib import Path
@@ -543,8 +544,19 @@ def _register_plugins() -> None:
 _register_plugins()
 
 
+class _Interrupted(BaseException):
+    """Ctrl-C or SIGTERM. A BaseException of our own, because Typer turns KeyboardInterrupt
+    into a silent exit 130 before `main` could tell the user what happened."""
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise _Interrupted(signum)
+
+
 def main() -> None:
     """Console-script entry point: run the app, turning errors into one sentence."""
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)  # a stopped service cleans up like Ctrl-C
     try:
         app()  # standalone: click shows usage errors and exits with their code itself
     except ImportFailed as exc:
@@ -555,8 +567,8 @@ def main() -> None:
     except PlannerError as exc:
         err.print(f"error: {exc}", markup=False)
         sys.exit(1)
-    except KeyboardInterrupt:
-        err.print("Interrupted; nothing half-written was kept.")
+    except (_Interrupted, KeyboardInterrupt):
+        err.print("Interrupted; nothing half-written was kept.", markup=False)
         sys.exit(130)
     except Exception as exc:  # a genuine bug: one line, not a traceback
         if os.environ.get("PLANNER_DEBUG"):

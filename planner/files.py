@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import socket
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,7 +22,8 @@ def writable(path: Path, force: bool = False) -> Iterator[Path]:
         raise PlannerError(f"{path} already exists; use --force to overwrite it")
     if not path.parent.exists():
         raise PlannerError(f"{path.parent} does not exist")
-    handle, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+    _remove_stale(path)
+    handle, name = tempfile.mkstemp(prefix=f".{path.stem}.{_OWNER}-", suffix=path.suffix, dir=path.parent)
     os.close(handle)
     tmp = Path(name)
     try:
@@ -30,3 +33,32 @@ def writable(path: Path, force: bool = False) -> Iterator[Path]:
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+_OWNER = f"{socket.gethostname()}-{os.getpid()}"
+
+
+def _remove_stale(path: Path) -> None:
+    """Delete temporary files that a killed earlier write of `path` left behind.
+
+    Why: SIGKILL (or a power cut) skips the cleanup above, and the hidden file would stay
+    beside the user's target for ever. A temporary file names its host and process; it is
+    stale when that host is this one and the process is gone. Files of other hosts (a
+    shared folder) or of running processes are left alone.
+    """
+    pattern = re.compile(rf"\.{re.escape(path.stem)}\.{re.escape(socket.gethostname())}-(\d+)-[^.]+"
+                         rf"{re.escape(path.suffix)}")
+    for candidate in path.parent.glob(f".{path.stem}.*{path.suffix}"):
+        match = pattern.fullmatch(candidate.name)
+        if match and not _alive(int(match.group(1))):
+            candidate.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True

@@ -8,6 +8,7 @@ before the command: they must be identical, on SQLite and on PostgreSQL.
 
 from __future__ import annotations
 
+import os
 import signal
 import time
 from pathlib import Path
@@ -86,6 +87,27 @@ def _xlsx_ok(path: Path) -> None:
 def test_killed_export_leaves_no_file(db_url: str, planned: Engine, tmp_path: Path) -> None:
     kill_at_pause(db_url, tmp_path, "IN_WRITE", "export", "plan.xlsx")
     assert not (tmp_path / "plan.xlsx").exists()
+    [left] = tmp_path.glob(".plan.*.xlsx")  # SIGKILL skips every cleanup
+    # A temporary file of a process that is still running is not touched.
+    head, _pid, rest = left.name.rsplit("-", 2)
+    sibling = left.with_name(f"{head}-{os.getpid()}-{rest}")
+    sibling.write_bytes(b"in progress")
+    code, _, err = finish(start(db_url, "export", "plan.xlsx", cwd=tmp_path))
+    assert code == 0, err
+    _xlsx_ok(tmp_path / "plan.xlsx")
+    assert list(tmp_path.glob(".plan.*.xlsx")) == [sibling]  # the next export removed the stale one
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_interrupted_export_cleans_up_and_says_so(db_url: str, planned: Engine, tmp_path: Path,
+                                                  signum: signal.Signals) -> None:
+    """SIGTERM (a service stop, `kill`) and Ctrl-C remove the temporary file and say so."""
+    process = start(db_url, "export", "plan.xlsx", cwd=tmp_path, **pause_env(tmp_path, "IN_WRITE"))
+    wait_for_pause(process, tmp_path / "IN_WRITE.paused")
+    process.send_signal(signum)
+    code, out, err = finish(process)
+    assert code == 130 and err.strip() == "Interrupted; nothing half-written was kept.", (code, out, err)
+    assert not list(tmp_path.glob("*plan*.xlsx"))
 
 
 def test_killed_export_keeps_the_complete_old_file(db_url: str, planned: Engine, tmp_path: Path) -> None:
