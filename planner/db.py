@@ -51,7 +51,7 @@ def database_url(db: str | None = None) -> str:
 def make_engine(url: str) -> Engine:
     """An engine with the SQLite settings a multi-process tool needs (WAL, FK checks, waits)."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": _SQLITE_WAIT})
+        engine = create_engine(url, connect_args={"timeout": _lock_wait()})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
@@ -79,7 +79,17 @@ def make_engine(url: str) -> Engine:
 
 
 _WRITE_OPTION = "planner_write"
-_SQLITE_WAIT = 60.0  # seconds a command waits for another one's lock on SQLite
+
+
+def _lock_wait() -> float:
+    """Seconds a command waits for another command's lock before giving up with a message
+    (`PLANNER_LOCK_WAIT`, default 60): long enough to queue behind an import, short enough
+    that a command stuck behind a forgotten session does not hang a scheduled job."""
+    try:
+        return max(0.1, float(os.environ.get("PLANNER_LOCK_WAIT", "60")))
+    except ValueError:
+        raise PlannerError(f"PLANNER_LOCK_WAIT must be a number of seconds, got "
+                           f"{os.environ['PLANNER_LOCK_WAIT']!r}") from None
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -167,7 +177,7 @@ def _scratch() -> Engine:
 
 
 def _retry_locked(read: Callable[[], T], engine: Engine) -> T:
-    """`read()`, retried for up to `_SQLITE_WAIT` seconds while SQLite says "database is locked".
+    """`read()`, retried for up to `_lock_wait()` seconds while SQLite says "database is locked".
 
     Why: SQLite's busy timeout covers waiting for another writer's lock, but in a few
     situations it answers "locked" at once instead (to avoid a deadlock, or while another
@@ -175,7 +185,7 @@ def _retry_locked(read: Callable[[], T], engine: Engine) -> T:
     Opening the database is where several planner commands meet (a scheduled import and
     a plan started together), and a command should queue there, not fail.
     """
-    deadline = time.monotonic() + _SQLITE_WAIT
+    deadline = time.monotonic() + _lock_wait()
     delay = 0.05
     while True:
         try:
@@ -202,9 +212,10 @@ def transaction(engine: Engine) -> Iterator[Session]:
             session.commit()
         except OperationalError as exc:
             session.rollback()
-            if "database is locked" in str(exc):
-                raise PlannerError("the database is busy: another planner command has been writing to it for "
-                                   "over a minute; nothing was written, try again when it is done") from exc
+            if "database is locked" in str(exc) or getattr(exc.orig, "sqlstate", None) == _LOCK_NOT_AVAILABLE:
+                raise PlannerError(f"the database is busy: another planner command has been writing to it for "
+                                   f"over {_lock_wait():g} s; nothing was written, try again when it is done "
+                                   f"(PLANNER_LOCK_WAIT sets how long to wait)") from exc
             raise
         except BaseException:
             session.rollback()
@@ -230,6 +241,9 @@ def read_snapshot(engine: Engine) -> Iterator[Session]:
             session.rollback()
 
 
+_LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE when lock_timeout expires
+
+
 def lock_keys(session: Session, keys: Iterable[str]) -> None:
     """Serialise writers that touch the same keys (e.g. municipality names) until commit.
 
@@ -240,6 +254,7 @@ def lock_keys(session: Session, keys: Iterable[str]) -> None:
     """
     if session.get_bind().dialect.name != "postgresql":
         return
+    session.execute(text(f"SET LOCAL lock_timeout = {int(_lock_wait() * 1000)}"))  # milliseconds
     for key in sorted(set(keys)):
         number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": number})

@@ -186,3 +186,25 @@ def test_sqlite_writers_queue_instead_of_failing(tmp_path: Path, book: Inventory
     for process in processes:
         code, _, err = finish(process)
         assert code == 0, err
+
+
+def test_a_writer_gives_up_after_the_lock_wait_with_a_message(db_url: str, engine,  # type: ignore[no-untyped-def]
+                                                              book: InventoryBook, tmp_path: Path) -> None:
+    """A second import of the same municipality waits PLANNER_LOCK_WAIT seconds for the first,
+    then stops with one sentence and writes nothing; the first one still lands whole."""
+    first = book.write("first.xlsx")
+    second_version(book)
+    second = book.write("second.xlsx")
+    a = start(db_url, "import", first, cwd=tmp_path, **paused(tmp_path, "a"))
+    wait_for_pause(a, tmp_path / "a.paused")
+    began = time.monotonic()
+    code, out, err = finish(start(db_url, "import", second, cwd=tmp_path, PLANNER_LOCK_WAIT="1"))
+    assert code == 1, (out, err)
+    assert err.strip() == ("error: the database is busy: another planner command has been writing to it for "
+                           "over 1 s; nothing was written, try again when it is done (PLANNER_LOCK_WAIT sets "
+                           "how long to wait)")
+    assert time.monotonic() - began < 60
+    release(tmp_path, "a")
+    code, _, err = finish(a)
+    assert code == 0, err
+    assert counts(engine) == {MUNICIPALITY: VALID_COUNTS}
