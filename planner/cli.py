@@ -282,14 +282,23 @@ def verify(
 ) -> None:
     """Re-check a stored plan against the inventory with the independent verifier.
 
+    If the inventory changed since the plan was made, a note says so first: a broken rule
+    then usually means the plan is stale, not wrong.
+
     Example: planner verify 3
     """
-    from planner.planning import latest_plan
+    from planner.planning import inventory_state, latest_plan
+    from planner.snapshot import load
     from planner.verify import verify_plan
 
     engine = _engine()
     stored = latest_plan(engine, plan_id)
-    problems = verify_plan(engine, stored)
+    snapshot = load(engine)
+    problems = verify_plan(engine, stored, snapshot)
+    if inventory_state(stored, snapshot) == "changed":
+        err.print(f"note: the inventory has changed since plan {stored.id} was made "
+                  f"({stored.created:%Y-%m-%d %H:%M} UTC); what follows is checked against today's inventory. "
+                  "`planner replan` revises the plan for it.", markup=False)
     for v in problems:
         out.print(f"{v.rule}: {v.message}", markup=False)
     if problems:
@@ -299,16 +308,26 @@ def verify(
 
 @app.command()
 def plans() -> None:
-    """List stored plans with their status and wave counts.
+    """List stored plans with their status, wave counts and whether the inventory changed since.
+
+    The inventory column is "current" when the stored inventory is the one the plan was
+    made from, "changed" after an import that changed it, "unknown" for plans from before
+    plans recorded their inventory.
 
     Example: planner plans
     """
-    from planner.planning import list_plans
+    from planner.planning import inventory_state, list_plans
+    from planner.snapshot import load
 
-    table = Table("id", "created", "status", "waves", "lower bound", "solve s", "parent", "frozen")
-    for p in list_plans(_engine()):
+    engine = _engine()
+    stored = list_plans(engine)
+    snapshot = load(engine) if stored else None
+    table = Table("id", "created", "status", "waves", "lower bound", "solve s", "parent", "frozen", "inventory")
+    for p in stored:
+        assert snapshot is not None
         table.add_row(str(p.id), p.created.strftime("%Y-%m-%d %H:%M"), p.status, str(p.waves_used),
-                      str(p.lower_bound_waves), f"{p.solve_seconds:.1f}", str(p.parent_id or ""), str(p.frozen_through or ""))
+                      str(p.lower_bound_waves), f"{p.solve_seconds:.1f}", str(p.parent_id or ""),
+                      str(p.frozen_through or ""), inventory_state(p, snapshot))
     out.print(table)
 
 

@@ -167,6 +167,9 @@ class Plan(SQLModel, table=True):
     seed: int = 0
     workers: int = 1
     time_limit: float = 0.0
+    #: `Snapshot.fingerprint()` of the inventory the plan was made from (migration 0003;
+    #: None for older plans): tells a stale plan from a broken one.
+    inventory_fingerprint: str | None = Field(default=None, max_length=64)
 
 
 class PlanItem(SQLModel, table=True):

@@ -107,6 +107,7 @@ def _store(engine: Engine, config_text: str, result: WaveResult, planning: Plann
         phases_json=json.dumps(phases), greedy_json=json.dumps(greedy), lower_bound_waves=result.lower_bound_waves,
         solve_seconds=round(result.runtime, 3), first_solution_seconds=round(result.first_solution_seconds, 3),
         seed=meta["seed"], workers=meta["workers"], time_limit=meta["time_limit"],
+        inventory_fingerprint=graph.snapshot.fingerprint(),
     )
     from planner.config import parse_config
 
@@ -153,6 +154,14 @@ def plan_items(engine: Engine, plan_id: int) -> list[PlanItem]:
     with Session(engine) as session:
         return list(session.execute(select(PlanItem).where(PlanItem.plan_id == plan_id)
                                     .order_by(PlanItem.wave, PlanItem.item_id)).scalars())
+
+
+def inventory_state(plan: Plan, snapshot: Snapshot) -> str:
+    """Whether the inventory is the one `plan` was made from: "current", "changed" (imported
+    since), or "unknown" (a plan stored before plans recorded their inventory)."""
+    if not plan.inventory_fingerprint:
+        return "unknown"
+    return "current" if plan.inventory_fingerprint == snapshot.fingerprint() else "changed"
 
 
 def list_plans(engine: Engine) -> list[Plan]:

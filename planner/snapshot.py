@@ -6,6 +6,8 @@ snapshot, read in one transaction, so a plan never sees half of a concurrent imp
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +18,7 @@ from planner.db import read_snapshot
 from planner.models import ITEM_TABLES, Dependency, Municipality
 
 _SKIP = {"id", "municipality_id", "name", "name_key"}
+_PROVENANCE = {"source_row"}  # where a value came from, not what it is
 
 
 def item_id(municipality: str, kind: str, name: str) -> str:
@@ -85,6 +88,25 @@ class Snapshot:
 
     def of_kind(self, kind: str) -> list[Item]:
         return [item for item in self.items.values() if item.kind == kind]
+
+    def fingerprint(self) -> str:
+        """A SHA-256 of everything a plan depends on, stored with each plan.
+
+        Why: a plan that breaks a rule after a later import is stale, not wrong, and the
+        user needs to know which. Where a value came from (file name, row number) is left
+        out, so re-importing the same inventory from a re-sorted copy keeps the fingerprint.
+        """
+        content = {
+            "municipalities": {name: {k: v for k, v in fields.items() if k != "source"}
+                               for name, fields in sorted(self.municipalities.items())},
+            "items": [[item.id, {k: v for k, v in sorted(item.fields.items()) if k not in _PROVENANCE}]
+                      for item in sorted(self.items.values(), key=lambda item: item.id)],
+            "dependencies": sorted([d.municipality, d.from_kind, d.from_name, d.to_kind, d.to_name,
+                                    d.to_municipality or "", d.kind, d.strength, d.note or ""]
+                                   for d in self.dependencies),
+        }
+        text = json.dumps(content, sort_keys=True, default=str, ensure_ascii=False)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def load(engine: Engine) -> Snapshot:

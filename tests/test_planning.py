@@ -437,3 +437,17 @@ def test_cli_plan_and_verify(engine: Engine, tmp_path: Path, run_cli) -> None:  
     stored = latest_plan(engine)
     assert isinstance(stored, Plan) and stored.status == "optimal" and stored.waves_used == 3
     assert verify_plan(engine, stored) == []
+
+    # The plan remembers its inventory: the same inventory re-imported keeps it current …
+    import_inventory(engine, tmp_path, FIVE_SERVERS)
+    listed = run_cli("plans")
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.splitlines()[-2].split("│")[-2].strip() == "current"
+    # … a changed one makes it stale, and verify says so before the rule it now breaks.
+    import_inventory(engine, tmp_path, {N: {"Servers": servers(6)}})
+    assert "changed" in run_cli("plans").stdout.splitlines()[-2]
+    stale = run_cli("verify")
+    assert stale.returncode == 1
+    assert stale.stderr.splitlines()[0].startswith("note: the inventory has changed since plan 1 was made (")
+    assert stale.stdout.strip() == "coverage: Nordby/server/S6 has no wave"
+    assert stale.stderr.splitlines()[-1] == "error: plan 1 breaks 1 hard constraint(s)"

@@ -21,6 +21,7 @@ from planner.db import (
 )
 from planner.importing import import_files
 from planner.inventory import counts
+from planner.planning import inventory_state, latest_plan
 from planner.snapshot import load
 from tests.conftest import VALID_COUNTS, InventoryBook
 
@@ -79,6 +80,9 @@ def test_first_release_database_upgrades_to_head_with_its_data(db_url: str, book
     assert set(load(engine).items) == before_items
     assert plan_rows(engine) == before_plan
     assert "ix_plan_item_item_id" in {ix["name"] for ix in inspect(engine).get_indexes("plan_item")}
+    old_plan = latest_plan(engine)
+    assert old_plan.inventory_fingerprint is None  # migration 0003: unknown for older plans
+    assert inventory_state(old_plan, load(engine)) == "unknown"
     # The upgraded database keeps working: a re-import of the same file changes nothing.
     report, = import_files(engine, [book.write()])
     assert sum(report.created.values()) == sum(report.updated.values()) == sum(report.removed.values()) == 0
