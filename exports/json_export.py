@@ -51,6 +51,7 @@ def plan_document(plan: ExportPlan) -> dict[str, Any]:
             "frozen_through": plan.frozen_through,
             "greedy": plan.greedy,
             "municipalities": list(plan.municipalities),
+            "inventory_fingerprint": plan.inventory_fingerprint,
         },
         "waves": [{
             "number": w.number,

@@ -141,6 +141,7 @@ class ExportPlan:
     parent_id: int | None = None
     frozen_through: int = 0
     config_toml: str = ""
+    inventory_fingerprint: str | None = None
     municipalities: tuple[str, ...] = ()
     waves: tuple[ExportWave, ...] = ()
     items: tuple[ExportItem, ...] = ()

@@ -148,6 +148,7 @@ def _overview(ws: Worksheet, plan: ExportPlan) -> None:
         ("Workers / seed", f"{plan.workers} / {plan.seed}", None),
         ("Re-plan of plan", plan.parent_id, None),
         ("Frozen through wave", plan.frozen_through or None, None),
+        ("Inventory fingerprint", plan.inventory_fingerprint, None),
     ]
     row = 3
     for label, value, fmt in rows:

@@ -102,7 +102,7 @@ def import_(
 
     Every problem is listed as FILE:SHEET!CELL: message; if there is any, nothing is
     written and the exit code is 1. Re-importing a file changes nothing; a corrected file
-    updates its municipality and removes items it no longer lists.
+    updates its municipality and removes items it no longer lists (a warning names them).
 
     Besides the template, RVTools exports (.xlsx or the folder of RVTools_tab*.csv), Active
     Directory computer lists (Export-Csv, csvde), OS2kitos system overviews and AWS CMF /

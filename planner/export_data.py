@@ -90,7 +90,7 @@ def load_export(engine: Engine, plan_id: int | None = None, *, runbooks: bool = 
         lower_bound_waves=plan.lower_bound_waves, solve_seconds=plan.solve_seconds,
         first_solution_seconds=plan.first_solution_seconds, seed=plan.seed, workers=plan.workers,
         time_limit=plan.time_limit, parent_id=plan.parent_id, frozen_through=plan.frozen_through,
-        config_toml=plan.config_toml,
+        config_toml=plan.config_toml, inventory_fingerprint=plan.inventory_fingerprint,
         municipalities=tuple(sorted({row.municipality for row in rows}, key=str.casefold)),
         waves=tuple(waves), items=tuple(items), dependencies=tuple(dependencies),
         findings=tuple(_findings(graph, config)), runbooks=tuple(_runbooks(engine, plan.id, runbooks,

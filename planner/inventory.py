@@ -98,15 +98,26 @@ def store(session: Session, inventory: Inventory) -> ImportReport:
             else:
                 report.unchanged[kind] += 1
         if inventory.mode == "replace":
-            for key, row in existing.items():
-                if key not in listed:
-                    session.delete(row)
-                    report.removed[kind] += 1
+            gone = [row for key, row in existing.items() if key not in listed]
+            for row in gone:
+                session.delete(row)
+            report.removed[kind] += len(gone)
+            if gone:
+                report.warnings.append(_removal_warning(inventory, kind, sorted(row.name for row in gone)))
         if new_rows:
             session.execute(insert(table), new_rows)
     _store_dependencies(session, municipality.id, inventory, report)
     session.flush()
     return report
+
+
+def _removal_warning(inventory: Inventory, kind: str, names: list[str]) -> str:
+    """Why: a workbook replaces the municipality's items, so importing it after RVTools or
+    AD drops what those added. The count in the report line is easy to miss; names are not."""
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return (f"{inventory.source}: {inventory.municipality}: removes {len(names)} {kind}(s) the file does not "
+            f"list ({shown}); a workbook replaces the municipality's items, so import tool exports "
+            f"(RVTools, AD, …) after it to merge theirs again")
 
 
 _ITEM_KEYS = ("id", "municipality_id", "name", "name_key", "source_row")
