@@ -335,6 +335,18 @@ def test_greedy_reports_failure_as_empty_tuple() -> None:
     assert greedy(make([60, 60, 60], waves=2)).waves == ()
 
 
+def test_greedy_falls_back_to_a_roomy_horizon() -> None:
+    # Found by a random search (seed 7738): 43 h in waves of 10 h need 5 waves, and 5 suffice,
+    # but list scheduling with the 5-wave horizon's head/tail windows as deadlines misses
+    # them. The greedy then schedules on a roomy horizon (one wave per task) and keeps that
+    # plan because it fits in 5; without the fallback it would report no plan at all.
+    p = make([3, 1, 7, 2, 3, 5, 7, 3, 7, 5], cap=10, waves=5, before_or_same=(
+        (0, 1), (0, 3), (0, 9), (1, 3), (3, 5), (3, 6), (3, 8), (4, 6), (4, 8), (5, 6), (6, 9)))
+    g = greedy(p)
+    check_plan(p, g.waves)
+    assert max(g.waves) == 5 == lower_bound_waves(p)
+
+
 def test_windows_from_head_and_tail_bounds() -> None:
     # Chain t0 <= t1 <= t2 of 60 each: t1 cannot precede wave 2 (t0+t1 = 120 > 100) nor follow
     # wave m-1 (t1+t2 = 120); with m = 3 everything is fixed to waves 1, 2, 3.
