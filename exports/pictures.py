@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import matplotlib
+import matplotlib.dates
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 

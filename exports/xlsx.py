@@ -296,9 +296,10 @@ def _gantt(ws: Worksheet, plan: ExportPlan) -> None:
         label = lead.name if len(members) == 1 else f"{lead.name} (+{len(members) - 1})"
         for col, value in enumerate([lead.wave, ", ".join(municipalities), label, len(members), lead.kind], 1):
             text_cell(ws.cell(r, col), value)
-        start, end = windows.get(lead.wave, (None, None))
-        if start is None:
+        window = windows.get(lead.wave)
+        if window is None:
             continue
+        start, end = window
         fill = KIND_FILLS.get(lead.kind)
         for index, monday in enumerate(weeks):
             if monday <= end and start <= monday + timedelta(days=6):

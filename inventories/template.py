@@ -6,7 +6,7 @@ lists and the importer's rules come from one table.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,7 @@ def write_template(path: str | Path) -> Path:
     return write_workbook(path, {})
 
 
-def write_workbook(path: str | Path, rows: dict[str, Iterable[Sequence[Any]]]) -> Path:
+def write_workbook(path: str | Path, rows: Mapping[str, Iterable[Sequence[Any]]]) -> Path:
     """A workbook in the template layout, filled with `rows` per sheet name (in column order)."""
     book = Workbook()
     intro = book.active

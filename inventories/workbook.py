@@ -163,8 +163,8 @@ def open_workbook(path: str | Path, label: str | None = None, limits: Limits | N
             if "xl/workbook.xml" not in names:
                 raise PlannerError(f"{label}: not an .xlsx workbook (no xl/workbook.xml inside)")
             sheet_titles = _sheet_files(archive)
-            for title, member in sheet_titles.items():
-                if member in names and _has_formula(archive, member):
+            for title, sheet_file in sheet_titles.items():
+                if sheet_file in names and _has_formula(archive, sheet_file):
                     formula_sheets.add(title)
             bad = archive.testzip()  # every member's CRC (sizes are already limited above)
             if bad is not None:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import tomllib
 from datetime import date, time, timedelta
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
 
 from inventories.values import BadValue, date_ranges, parse_ranges
 from inventories.schema import Column
@@ -176,7 +176,7 @@ class PlanConfig(_Strict):
         if self.calendar.waves:
             return [(w.start, w.end) for w in self.calendar.waves][: self.calendar.max_waves]
         blocked = [r for text in self.calendar.no_wave_dates for r in parse_ranges(text)]
-        windows = []
+        windows: list[tuple[date, date]] = []
         start = self.calendar.start
         length = timedelta(days=self.calendar.wave_length_days)
         while len(windows) < self.calendar.max_waves:
@@ -228,7 +228,7 @@ def parse_config(text: str, label: str = "plan.toml") -> PlanConfig:
         raise PlannerError("\n".join(f"{label}: {_describe(e)}" for e in exc.errors())) from None
 
 
-def _describe(error: dict[str, Any]) -> str:
+def _describe(error: ErrorDetails) -> str:
     key = ".".join(str(part) for part in error["loc"]) or "(top level)"
     if error["type"] == "extra_forbidden":
         return f"{key}: unknown key"

@@ -109,7 +109,8 @@ def _amount(resource: str | None, value: int) -> str:
 
 
 def _ranges(waves: list[int]) -> str:
-    parts, start = [], waves[0]
+    parts: list[str] = []
+    start: int | None = waves[0]  # None only after the last wave
     for a, b in zip(waves, waves[1:] + [None]):  # type: ignore[operator]
         if b != a + 1:
             parts.append(f"{start}" if start == a else f"{start}-{a}")

@@ -132,10 +132,12 @@ def build(snapshot: Snapshot, defaults: Defaults | None = None) -> DependencyGra
         graph.add_node(item.id, municipality=item.municipality, kind=item.kind, name=item.name)
     edges: list[Edge] = []
     dangling: list[Dangling] = []
-    for edge_or_dangling in _implicit(snapshot):
-        (edges if isinstance(edge_or_dangling, Edge) else dangling).append(edge_or_dangling)
-    for edge_or_dangling in _explicit(snapshot):
-        (edges if isinstance(edge_or_dangling, Edge) else dangling).append(edge_or_dangling)
+    for found in (_implicit(snapshot), _explicit(snapshot)):
+        for edge_or_dangling in found:
+            if isinstance(edge_or_dangling, Edge):
+                edges.append(edge_or_dangling)
+            else:
+                dangling.append(edge_or_dangling)
     for edge in edges:
         graph.add_edge(edge.source, edge.target, kind=edge.kind, strength=edge.strength, rule=edge.rule,
                        origin=edge.origin)

@@ -14,13 +14,13 @@ from typing import Any
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from inventories.mapping import reconcile
-from inventories.records import Inventory
+from inventories.records import DependencyRecord, Inventory
 from inventories.schema import Kind
 from planner.db import lock_keys, read_snapshot, transaction
-from planner.models import ITEM_TABLES, Dependency, Municipality, WorkplaceGroup, name_key
+from planner.models import ITEM_TABLES, Dependency, ItemBase, Municipality, WorkplaceGroup, name_key
 from planner.testhooks import pause
 
 
@@ -48,7 +48,7 @@ def store(session: Session, inventory: Inventory) -> ImportReport:
     """Write one inventory into an open transaction (the caller commits or rolls back)."""
     report = ImportReport(inventory.municipality, inventory.source, warnings=list(inventory.warnings))
     municipality = session.execute(
-        select(Municipality).where(Municipality.name_key == name_key(inventory.municipality))
+        select(Municipality).where(col(Municipality.name_key) == name_key(inventory.municipality))
     ).scalars().first()
     if municipality is None:
         municipality = Municipality(name=inventory.municipality, name_key=name_key(inventory.municipality))
@@ -65,7 +65,7 @@ def store(session: Session, inventory: Inventory) -> ImportReport:
     if not replace:
         # Other tools name items differently (FQDN vs short name): match them to what is stored.
         stored = {kind: {row.name: row.model_dump() for row in session.execute(
-                      select(table).where(table.municipality_id == municipality.id)).scalars()}
+                      select(table).where(col(table.municipality_id) == municipality.id)).scalars()}
                   for kind, table in ITEM_TABLES.items()}
         report.warnings.extend(reconcile(inventory, stored))
     by_kind: dict[str, list[Any]] = {kind.value: [] for kind in Kind}
@@ -77,7 +77,7 @@ def store(session: Session, inventory: Inventory) -> ImportReport:
             pause("IN_IMPORT")  # half of the items are written: tests kill or race here
         existing = {
             row.name_key: row
-            for row in session.execute(select(table).where(table.municipality_id == municipality.id)).scalars()
+            for row in session.execute(select(table).where(col(table.municipality_id) == municipality.id)).scalars()
         }
         listed = set()
         new_rows: list[dict[str, Any]] = []  # inserted in bulk: building ORM objects is the slow part
@@ -145,7 +145,7 @@ def _assign(row: Any, fields: dict[str, Any], keep_blank: bool = False) -> bool:
 
 
 def _store_dependencies(session: Session, municipality_id: int, inventory: Inventory, report: ImportReport) -> None:
-    rows = session.execute(select(Dependency).where(Dependency.municipality_id == municipality_id)).scalars().all()
+    rows = session.execute(select(Dependency).where(col(Dependency.municipality_id) == municipality_id)).scalars().all()
     existing: dict[tuple[str, ...], Dependency] = {}
     for row in rows:
         key = _dep_key(row)
@@ -153,7 +153,7 @@ def _store_dependencies(session: Session, municipality_id: int, inventory: Inven
             session.delete(row)
         else:
             existing[key] = row
-    wanted = {}
+    wanted: dict[tuple[str, ...], DependencyRecord] = {}
     for dep in inventory.dependencies:
         wanted.setdefault(dep.key(), dep)
     new_rows = []
@@ -197,11 +197,12 @@ def import_inventories(engine: Engine, inventories: list[Inventory], *, dry_run:
 def remove_municipality(engine: Engine, name: str) -> bool:
     with transaction(engine) as session:
         lock_keys(session, [f"municipality:{name_key(name)}"])
-        row = session.execute(select(Municipality).where(Municipality.name_key == name_key(name))).scalars().first()
+        row = session.execute(select(Municipality).where(col(Municipality.name_key) == name_key(name))).scalars().first()
         if row is None:
             return False
-        for table in (*ITEM_TABLES.values(), Dependency):
-            session.execute(delete(table).where(table.municipality_id == row.id))
+        tables: tuple[type[ItemBase | Dependency], ...] = (*ITEM_TABLES.values(), Dependency)
+        for table in tables:
+            session.execute(delete(table).where(col(table.municipality_id) == row.id))
         session.delete(row)
     return True
 
@@ -212,15 +213,15 @@ COUNT_KEYS = ("sites", "networks", "directories", "servers", "applications", "wo
 def counts(engine: Engine) -> dict[str, dict[str, int]]:
     """Items per municipality and kind, in the `planner inventory --json` shape."""
     with read_snapshot(engine) as session:
-        municipalities = session.execute(select(Municipality.id, Municipality.name).order_by(Municipality.name)).all()
+        municipalities = session.execute(select(col(Municipality.id), col(Municipality.name)).order_by(col(Municipality.name))).all()
         result: dict[str, dict[str, int]] = {name: {key: 0 for key in (*COUNT_KEYS, "pcs", "dependencies")}
                                              for _, name in municipalities}
         names = dict(municipalities)
         for key, table in zip(COUNT_KEYS, ITEM_TABLES.values()):
-            for mid, n in session.execute(select(table.municipality_id, func.count()).group_by(table.municipality_id)).all():
+            for mid, n in session.execute(select(col(table.municipality_id), func.count()).group_by(col(table.municipality_id))).all():
                 result[names[mid]][key] = n
-        for mid, n in session.execute(select(WorkplaceGroup.municipality_id, func.sum(WorkplaceGroup.pcs)).group_by(WorkplaceGroup.municipality_id)).all():
+        for mid, n in session.execute(select(col(WorkplaceGroup.municipality_id), func.sum(col(WorkplaceGroup.pcs))).group_by(col(WorkplaceGroup.municipality_id))).all():
             result[names[mid]]["pcs"] = int(n or 0)
-        for mid, n in session.execute(select(Dependency.municipality_id, func.count()).group_by(Dependency.municipality_id)).all():
+        for mid, n in session.execute(select(col(Dependency.municipality_id), func.count()).group_by(col(Dependency.municipality_id))).all():
             result[names[mid]]["dependencies"] = n
     return result

@@ -53,7 +53,8 @@ def _read(book: Any, label: str, engine: Engine) -> dict[str, int | None]:
         raise ImportFailed([f"{label}: no sheet named {SHEET} (pins are read from a workbook written by "
                             "`planner export plan.xlsx`)"])
     rows = book.rows(title)
-    header_row, header = 0, ()
+    header_row = 0
+    header: tuple[Any, ...] = ()
     for number, cells in rows:
         if any(_text(c) for c in cells):
             header_row, header = number, cells

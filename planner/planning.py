@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from planner.config import PlanConfig
 from planner.db import transaction
@@ -116,6 +116,7 @@ def _store(engine: Engine, config_text: str, result: WaveResult, planning: Plann
     with transaction(engine) as session:
         session.add(plan)
         session.flush()
+        assert plan.id is not None  # assigned by the flush
         for number, (node, wave) in enumerate(sorted(item_waves.items())):
             if number == len(item_waves) // 2:
                 session.flush()
@@ -138,7 +139,7 @@ def latest_plan(engine: Engine, plan_id: int | None = None) -> Plan:
             if plan is None:
                 raise PlannerError(f"there is no plan {plan_id} (see `planner plans`)")
             return plan
-        plan = session.execute(select(Plan).order_by(Plan.id.desc()).limit(1)).scalars().first()  # type: ignore[union-attr]
+        plan = session.execute(select(Plan).order_by(col(Plan.id).desc()).limit(1)).scalars().first()
         if plan is None:
             raise PlannerError("there is no plan yet: run `planner plan` first")
         return plan
@@ -147,13 +148,13 @@ def latest_plan(engine: Engine, plan_id: int | None = None) -> Plan:
 def plan_waves(engine: Engine, plan_id: int) -> dict[str, int]:
     with Session(engine) as session:
         return {row.item_id: row.wave for row in
-                session.execute(select(PlanItem).where(PlanItem.plan_id == plan_id)).scalars()}
+                session.execute(select(PlanItem).where(col(PlanItem.plan_id) == plan_id)).scalars()}
 
 
 def plan_items(engine: Engine, plan_id: int) -> list[PlanItem]:
     with Session(engine) as session:
-        return list(session.execute(select(PlanItem).where(PlanItem.plan_id == plan_id)
-                                    .order_by(PlanItem.wave, PlanItem.item_id)).scalars())
+        return list(session.execute(select(PlanItem).where(col(PlanItem.plan_id) == plan_id)
+                                    .order_by(col(PlanItem.wave), col(PlanItem.item_id))).scalars())
 
 
 def inventory_state(plan: Plan, snapshot: Snapshot) -> str:
@@ -166,7 +167,7 @@ def inventory_state(plan: Plan, snapshot: Snapshot) -> str:
 
 def list_plans(engine: Engine) -> list[Plan]:
     with Session(engine) as session:
-        return list(session.execute(select(Plan).order_by(Plan.id)).scalars())
+        return list(session.execute(select(Plan).order_by(col(Plan.id))).scalars())
 
 
 def snapshot_and_graph(engine: Engine, config: PlanConfig) -> tuple[Snapshot, DependencyGraph]:

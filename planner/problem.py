@@ -96,15 +96,15 @@ def build_problem(graph: DependencyGraph, config: PlanConfig, *, pins: dict[str,
     all_pins = {**(pins or {}), **{k: v for k, v in config.pins.items()}}
     resolved_pins: dict[int, tuple[int, str]] = {}
     for text, wave in sorted(all_pins.items()):
-        node = snapshot.resolve(text)
-        if node is None:
+        resolved = snapshot.resolve(text)
+        if resolved is None:
             raise PlannerError(f"pins: {text!r} names no item (write municipality/kind/name)")
-        if node not in graph.planned:
-            raise PlannerError(f"pins: {node} is not planned (retained applications and sites get no wave)")
+        if resolved not in graph.planned:
+            raise PlannerError(f"pins: {resolved} is not planned (retained applications and sites get no wave)")
         if wave > m:
-            raise PlannerError(f"pins: {node} is pinned to wave {wave}, but the calendar has {m} waves")
-        planning.pins[node] = wave
-        _pin(resolved_pins, index[graph.group_of[node]], wave, node, groups)
+            raise PlannerError(f"pins: {resolved} is pinned to wave {wave}, but the calendar has {m} waves")
+        planning.pins[resolved] = wave
+        _pin(resolved_pins, index[graph.group_of[resolved]], wave, resolved, groups)
     if previous and freeze_through:
         for node, wave in previous.items():
             if wave <= freeze_through and node in graph.group_of:

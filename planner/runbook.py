@@ -326,8 +326,8 @@ def _reaches(succ: Sequence[set[int]], source: int, target: int) -> bool:
 def _problem(members: Sequence[PlanItem], staff: dict[str, int],
              precedence: Sequence[tuple[int, int]]) -> ScheduleProblem:
     durations = [_duration(row) for row in members]
-    demands = [tuple(1 if row.kind == team and d > 0 else 0 for team in TEAMS)
-               for row, d in zip(members, durations)]
+    demands = tuple(tuple(1 if row.kind == team and d > 0 else 0 for team in TEAMS)
+                    for row, d in zip(members, durations))
     return ScheduleProblem(names=tuple(row.item_id for row in members), durations=tuple(durations),
                            resources=TEAMS, capacities=tuple(staff[t] for t in TEAMS), demands=demands,
                            precedence=tuple(precedence))

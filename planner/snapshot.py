@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
+from sqlmodel import col
 
 from planner.db import read_snapshot
 from planner.models import ITEM_TABLES, Dependency, Municipality
@@ -119,11 +120,11 @@ def load(engine: Engine) -> Snapshot:
                                            "country": m.country, "source": m.source}
             snap._municipality_keys[m.name.casefold()] = m.name
         for kind, table in ITEM_TABLES.items():
-            for row in session.execute(select(table).order_by(table.municipality_id, table.name_key)).scalars():
+            for row in session.execute(select(table).order_by(col(table.municipality_id), col(table.name_key))).scalars():
                 muni = municipalities[row.municipality_id].name
                 fields = {k: v for k, v in row.model_dump().items() if k not in _SKIP}
                 snap.add(Item(item_id(muni, kind, row.name), muni, kind, row.name, fields))
-        for dep in session.execute(select(Dependency).order_by(Dependency.id)).scalars():
+        for dep in session.execute(select(Dependency).order_by(col(Dependency.id))).scalars():
             snap.dependencies.append(DependencyRow(
                 municipalities[dep.municipality_id].name, dep.from_kind, dep.from_name, dep.to_kind,
                 dep.to_name, dep.to_municipality, dep.kind, dep.strength, dep.note, dep.source_row,

@@ -72,7 +72,7 @@ def verify_plan(engine: Engine, plan: Plan, snapshot: Snapshot | None = None) ->
                         f"{c.edge.kind} ({c.edge.origin})")
 
     # Capacities per wave.
-    load_by = defaultdict(float)
+    load_by: defaultdict[tuple[str, int], float] = defaultdict(float)
     for node, w in wave.items():
         item = snapshot.items.get(node)
         if item is None:
@@ -131,16 +131,16 @@ def verify_plan(engine: Engine, plan: Plan, snapshot: Snapshot | None = None) ->
         if item.kind == "application" and item.get("criticality") == "critical" and w < config.rules.critical_not_before:
             bad("window", f"{node} is critical but in wave {w} < {config.rules.critical_not_before}")
     for text, window in config.windows.items():
-        node = snapshot.resolve(text)
-        if node in wave and not ((window.earliest or 1) <= wave[node] <= (window.latest or m)):
-            bad("window", f"{node} is in wave {wave[node]}, outside its window {window.earliest}..{window.latest}")
+        resolved = snapshot.resolve(text)
+        if resolved in wave and not ((window.earliest or 1) <= wave[resolved] <= (window.latest or m)):
+            bad("window", f"{resolved} is in wave {wave[resolved]}, outside its window {window.earliest}..{window.latest}")
     for row in rows:
         if row.pinned is not None and row.wave != row.pinned:
             bad("pin", f"{row.item_id} is pinned to wave {row.pinned} but planned in wave {row.wave}")
     for text, pinned in config.pins.items():
-        node = snapshot.resolve(text)
-        if node in wave and wave[node] != pinned:
-            bad("pin", f"{node} is pinned to wave {pinned} in plan.toml but planned in wave {wave[node]}")
+        resolved = snapshot.resolve(text)
+        if resolved in wave and wave[resolved] != pinned:
+            bad("pin", f"{resolved} is pinned to wave {pinned} in plan.toml but planned in wave {wave[resolved]}")
     if config.order.pilot and m > 1:
         pilot = snapshot.municipality_name(config.order.pilot)
         pilot_groups = {graph.group_of[n] for n in graph.planned if snapshot.items[n].municipality == pilot}

@@ -41,7 +41,7 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import numpy as np
@@ -544,7 +544,7 @@ def _primal(
     start = time.perf_counter()
     nodes = 0
     rng = np.random.default_rng(0)
-    runs = []
+    runs: list[list[Any]] = []  # per direction: arrays, zob, keys, vals, budget, seed
     for d in dirs:
         n = d.n
         zob = rng.integers(1, 2**63, n, dtype=np.int64).astype(np.uint64)
@@ -566,8 +566,10 @@ def _primal(
         if node_limit is not None:
             cut = min(cut, node_limit - nodes)
         t0 = time.perf_counter()
+        t, head, tail, w2, w3, pptr, pidx, sptr, sidx, dom = arrays
         st, done, status = kernels.search(
-            m, arrays[0], dirs[i].cap, *arrays[1:], zob, keys, vals, cut, seed, _PRIMAL_LOADS
+            m, t, dirs[i].cap, head, tail, w2, w3, pptr, pidx, sptr, sidx, dom, zob, keys, vals,
+            cut, seed, _PRIMAL_LOADS,
         )
         spent = time.perf_counter() - t0
         used[i] += spent

@@ -165,9 +165,9 @@ class ScheduleProblem:
         if self.deadline:
             if len(self.deadline) != n:
                 raise ValueError(f"deadline has {len(self.deadline)} entries for {n} tasks.")
-            for t, x in enumerate(self.deadline):
-                if x is not None and (not _is_int(x) or x < 0):
-                    raise ValueError(f"task {self.names[t]!r} has deadline {x!r}; "
+            for t, dl in enumerate(self.deadline):
+                if dl is not None and (not _is_int(dl) or dl < 0):
+                    raise ValueError(f"task {self.names[t]!r} has deadline {dl!r}; "
                                      "deadlines must be integers >= 0 or None.")
         if self.horizon is not None and (not _is_int(self.horizon) or self.horizon < 0):
             raise ValueError(f"horizon is {self.horizon!r}; it must be an integer >= 0 or None.")
@@ -722,7 +722,7 @@ class _Model:
             problem, horizon, windows, delays, lb, allow_late)
         self.model = cp_model.CpModel()
         self.starts: list[cp_model.IntVar] = []
-        self.ends: list[cp_model.IntVar] = []
+        self.ends: list[cp_model.LinearExpr] = []
         self.intervals: list[cp_model.IntervalVar] = []
         self.lateness: list[cp_model.IntVar] = []
         self.makespan: cp_model.IntVar | None = None
@@ -819,6 +819,7 @@ class _Model:
         m.minimize(self.weight * sum(self.lateness) + self.makespan)
 
     def hint(self, starts: Sequence[int]) -> None:
+        assert self.makespan is not None  # set by build(), which runs first
         for var, value in zip(self.starts, starts):
             self.model.add_hint(var, value)
         self.model.add_hint(self.makespan, _makespan(self.p, starts))
@@ -951,7 +952,7 @@ def solve(problem: ScheduleProblem, *, time_limit: float = 10.0, workers: int = 
 class _Run:
     """One CP-SAT call: its status code, best schedule (may be empty) and proven bound."""
 
-    code: int
+    code: cp_model.CpSolverStatus
     starts: tuple[int, ...]
     bound: int
 

@@ -182,9 +182,9 @@ class _Relaxable:
             if _has_window(problem, t):
                 lo, hi = problem.window(t)
                 lit = self._lit(Cause("window", t))
-                for w, b in x[t].items():
+                for w, placed in x[t].items():
                     if not lo <= w <= hi:
-                        m.add_implication(lit, b.Not())
+                        m.add_implication(lit, placed.Not())
         for t, banned in enumerate(problem.forbidden_sets()):
             if banned:
                 lit = self._lit(Cause("forbidden", t))

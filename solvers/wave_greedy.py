@@ -65,7 +65,7 @@ class _Groups:
         mean_cap = [sum(row[r] for row in problem.capacity) / problem.max_waves for r in range(k)]
         self.mean_cap = mean_cap
         self.size = [sum(d[r] / mean_cap[r] for r in range(k) if mean_cap[r] > 0) for d in self.demand]
-        desc = [set() for _ in range(g)]
+        desc: list[set[int]] = [set() for _ in range(g)]
         for t in range(n):
             desc[self.of[t]].update(self.of[u] for u in bounds.cl.desc[t])
         for i in range(g):
@@ -293,7 +293,11 @@ def _rules(gr: _Groups, seed: int, tries: int) -> list[Callable[[int], float]]:
     for _ in range(tries):
         noise = [1.0 + 0.3 * rng.random() for _ in pw]
         alpha = rng.random()
-        rules.append(lambda i, noise=noise, alpha=alpha: noise[i] * (alpha * pw[i] + (1 - alpha) * gr.size[i] * big / 4))
+
+        def perturbed(i: int, noise: list[float] = noise, alpha: float = alpha) -> float:
+            return noise[i] * (alpha * pw[i] + (1 - alpha) * gr.size[i] * big / 4)
+
+        rules.append(perturbed)
     return rules
 
 
@@ -363,7 +367,6 @@ def _justify(
     """
     out: list[list[int]] = []
     fw = [plan[ms[0]] for ms in gr.members]
-    mirrors: dict[int, tuple[WaveProblem, _Groups] | None] = {}
     for _ in range(rounds):
         bp = None
         for h in (max(fw) - 1, max(fw)):  # first try to lose a wave on the way back
@@ -381,7 +384,7 @@ def _justify(
         mirrored = [h + 1 - w for w in bp]
         out.append(mirrored)
         order = [mirrored[ms[0]] for ms in gr.members]
-        again = _schedule(problem, gr, lambda i, order=order: -order[i])
+        again = _schedule(problem, gr, lambda i: -order[i])  # _schedule evaluates the key at once
         if again is None:
             break
         out.append(again)

@@ -121,13 +121,13 @@ class _Search:
         # Capacity left by the fixed tasks.
         for w in range(1, self.horizon + 1):
             for r in range(k):
-                terms = [(p.demand[t][r], x[t][w]) for t in free if w in x[t] and p.demand[t][r]]
-                if not terms:
+                usage = [(p.demand[t][r], x[t][w]) for t in free if w in x[t] and p.demand[t][r]]
+                if not usage:
                     continue
                 fixed = self.load[w][r] - sum(p.demand[t][r] for t in free if self.waves[t] == w)
                 room = p.capacity[w - 1][r] - fixed
-                if sum(d for d, _ in terms) > room:
-                    model.add(sum(d * b for d, b in terms) <= room)
+                if sum(d for d, _ in usage) > room:
+                    model.add(sum(d * b for d, b in usage) <= room)
         # Precedence among free tasks.
         for t in free:
             for b, lag in self.succs[t]:
@@ -156,8 +156,8 @@ class _Search:
                     terms.append(weight * (1 - x[t][w]) if w in x[t] else weight)
         model.minimize(sum(terms))
         for t in free:
-            for w, b in x[t].items():
-                model.add_hint(b, w == self.waves[t])
+            for w, lit in x[t].items():
+                model.add_hint(lit, w == self.waves[t])
             model.add_hint(wave[t], self.waves[t])
         solver = cp_model.CpSolver()
         prm = solver.parameters

@@ -259,7 +259,7 @@ def _maximal_load(model: cp_model.CpModel, problem: WaveProblem, v: WaveVars) ->
             conds = [v.le(p, w - lag) for p, lag in preds[t]]
             if any(isinstance(c, int) and c == 0 for c in conds):
                 continue
-            lits = [c for c in conds if not isinstance(c, int)]
+            lits: list[cp_model.BoolVarT] = [c for c in conds if not isinstance(c, int)]
             lits.append(v.le(t, w).Not())  # type: ignore[union-attr]
             model.add(loads[w] >= cap - d + 1).only_enforce_if(lits)
 
@@ -339,7 +339,7 @@ def hint(model: cp_model.CpModel, v: WaveVars, waves: Sequence[int]) -> None:
             model.add_hint(b, w <= u)
         model.add_hint(v.wave[t], w)
     top = max(waves, default=0)
-    for w, u in v.used.items():
-        model.add_hint(u, w <= top)
+    for w, used in v.used.items():
+        model.add_hint(used, w <= top)
     if v.max_wave is not None:
         model.add_hint(v.max_wave, top)

@@ -1,5 +1,7 @@
 """Alembic environment: runs migrations on the engine planner hands over."""
 
+from typing import cast
+
 from alembic import context
 from sqlmodel import SQLModel
 
@@ -11,7 +13,8 @@ engine = config.attributes.get("engine")
 if engine is None:  # `alembic` run by hand with an URL
     from sqlalchemy import create_engine
 
-    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    # cast: without a URL, create_engine's own error says so ("Expected string or URL object")
+    engine = create_engine(cast(str, config.get_main_option("sqlalchemy.url")))
 
 with engine.connect() as connection:
     # One transaction for all pending migrations, on SQLite too (its DDL is transactional;
