@@ -1,4 +1,4 @@
-"""Large-neighbourhood search for the splits phase on big instances.
+"""Large-neighbourhood search for the splits and downtime phases on big instances.
 
 With a thousand tasks and two thousand soft pairs, the full model of the splits phase
 has some 50,000 variables and 200,000 clauses; CP-SAT spends most of a minute in
@@ -9,6 +9,10 @@ re-places only those tasks against the capacity the fixed ones leave. Each sub-s
 takes a fraction of a second, and an improvement is accepted only if it is strictly
 better, so the plan never gets worse and every plan it returns satisfies every hard rule
 (windows, blackouts, pins, precedence with fixed and free tasks, capacity, the horizon).
+
+The downtime phase works the same way: it frees tasks of a peak-downtime wave and of
+quiet waves, and re-places them to lower the peak (or the number of waves at the peak)
+while the split weight they touch may not grow, so the splits phase's result holds.
 
 Deterministic for a given seed: one CP-SAT worker per sub-solve, limited by
 deterministic time; the neighbourhoods come from a seeded random generator.
@@ -27,12 +31,21 @@ from solvers.wave_bounds import arcs_of
 from solvers.waves import WaveProblem
 
 
+#: Deterministic seconds charged per freed task of a sub-model on top of CP-SAT's own
+#: count: building the model in Python and CP-SAT's presolve take about 0.0006 wall
+#: seconds per task (0.017 s at 50 tasks, 0.06 s at 90), which its deterministic clock
+#: does not see; hundreds of quick sub-solves would otherwise overrun the phase's wall
+#: time and end on the wall-clock limit, which is not reproducible.
+_COST_PER_TASK = 0.0005
+
+
 @dataclass(frozen=True)
 class LnsOutcome:
-    """The improved plan, its split weight, and what the search spent."""
+    """The improved plan, its split weight and peak downtime, and what the search spent."""
 
     waves: tuple[int, ...]
     splits: int
+    downtime: int
     det_time: float
     iterations: int
     improvements: int
@@ -42,6 +55,21 @@ class LnsOutcome:
 def split_weight(problem: WaveProblem, waves: Sequence[int]) -> int:
     """Summed weight of soft pairs whose tasks sit in different waves."""
     return sum(weight for a, b, weight in problem.soft if waves[a] != waves[b])
+
+
+def peak_downtime(problem: WaveProblem, waves: Sequence[int]) -> int:
+    """The largest summed downtime weight of any wave (the downtime objective)."""
+    load: dict[int, int] = {}
+    for t, w in enumerate(waves):
+        load[w] = load.get(w, 0) + (problem.downtime_weight[t] if problem.downtime_weight else 0)
+    return max(load.values(), default=0)
+
+
+def downtime_bound(problem: WaveProblem, horizon: int) -> int:
+    """A lower bound on the peak downtime in waves 1..horizon: the total spread evenly, or
+    the largest single task."""
+    weights = problem.downtime_weight or (0,)
+    return max(-(-sum(weights) // max(1, horizon)), max(weights))
 
 
 class _Search:
@@ -74,6 +102,10 @@ class _Search:
         self.in_wave: list[set[int]] = [set() for _ in range(horizon + 1)]
         for t, w in enumerate(self.waves):
             self.in_wave[w].add(t)
+        self.dt = list(problem.downtime_weight) if problem.downtime_weight else [0] * n
+        self.dt_load = [0] * (horizon + 1)
+        for t, w in enumerate(self.waves):
+            self.dt_load[w] += self.dt[t]
 
     def neighbourhood(self, rng: random.Random, size: int) -> list[int]:
         """A split pair's soft-connected tasks plus tasks of the waves they sit in (room to swap)."""
@@ -95,8 +127,64 @@ class _Search:
         free.update(pool[: max(0, size - len(free))])
         return sorted(free)
 
+    def downtime_neighbourhood(self, rng: random.Random, size: int) -> list[int]:
+        """Tasks with downtime in one peak wave, plus tasks of two of the quietest waves."""
+        peak = max(self.dt_load[1:])
+        if peak == 0:
+            return []
+        hot = [w for w in range(1, self.horizon + 1) if self.dt_load[w] == peak]
+        w = hot[rng.randrange(len(hot))]
+        heavy = sorted(t for t in self.in_wave[w] if self.dt[t] > 0)
+        rng.shuffle(heavy)
+        free = set(heavy[: size // 2])
+        quiet = sorted(range(1, self.horizon + 1), key=lambda u: (self.dt_load[u], u))[: max(2, self.horizon // 3)]
+        for u in rng.sample(quiet, min(2, len(quiet))):
+            pool = sorted(self.in_wave[u] - free)
+            rng.shuffle(pool)
+            free.update(pool[: max(0, (size - len(free)) // 2)])
+        return sorted(free)
+
     def resolve(self, free: list[int], det_limit: float, wall_limit: float, seed: int) -> tuple[bool, float]:
         """Re-place the free tasks optimally for the splits they touch; True if the plan improved."""
+        sub = self._sub_model(free)
+        if sub is None:
+            return False, 0.0
+        model, x, wave, terms, before = sub
+        model.minimize(sum(terms))
+        return self._solve(model, wave, free, before, det_limit, wall_limit, seed)
+
+    def resolve_downtime(self, free: list[int], det_limit: float, wall_limit: float,
+                         seed: int) -> tuple[bool, float]:
+        """Re-place the free tasks to lower the peak downtime, then the number of waves at the
+        peak, without splitting more; True if the plan improved."""
+        sub = self._sub_model(free)
+        if sub is None:
+            return False, 0.0
+        model, x, wave, terms, before_splits = sub
+        model.add(sum(terms) <= before_splits)
+        fs = set(free)
+        peak = max(self.dt_load[1:])
+        touched = sorted({w for t in free for w in x[t]})
+        fixed = {w: self.dt_load[w] - sum(self.dt[t] for t in self.in_wave[w] & fs) for w in touched}
+        others = max((self.dt_load[w] for w in range(1, self.horizon + 1) if w not in fixed), default=0)
+        new_peak = model.new_int_var(others, peak, "")
+        at_peak = []
+        for w in touched:
+            load = fixed[w] + sum(self.dt[t] * x[t][w] for t in free if w in x[t])
+            model.add(new_peak >= load)
+            hot = model.new_bool_var("")
+            model.add(load <= peak - 1).only_enforce_if(hot.Not())
+            at_peak.append(hot)
+        scale = len(touched) + 1
+        model.minimize(scale * new_peak + sum(at_peak))
+        before = scale * peak + sum(1 for w in touched if self.dt_load[w] >= peak)
+        return self._solve(model, wave, free, before, det_limit, wall_limit, seed)
+
+    def _sub_model(self, free: list[int]) -> tuple[cp_model.CpModel, dict[int, dict[int, cp_model.IntVar]],
+                                                  dict[int, cp_model.IntVar], list[cp_model.LinearExprT],
+                                                  int] | None:
+        """The free tasks' model against the fixed rest: windows, capacity, precedence, and the
+        split terms they touch (with their current weight); None if the incumbent does not fit."""
         p = self.p
         fs = set(free)
         k = len(p.resources)
@@ -113,7 +201,7 @@ class _Search:
                     hi = min(hi, self.waves[b] - lag)
             allowed = [w for w in range(lo, hi + 1) if w not in self.banned[t]]
             if self.waves[t] not in allowed:  # cannot happen for a feasible incumbent; stay safe
-                return False, 0.0
+                return None
             x[t] = {w: model.new_bool_var("") for w in allowed}
             model.add_exactly_one(x[t].values())
             wave[t] = model.new_int_var(allowed[0], allowed[-1], "")
@@ -154,11 +242,16 @@ class _Search:
                 else:
                     w = self.waves[u]
                     terms.append(weight * (1 - x[t][w]) if w in x[t] else weight)
-        model.minimize(sum(terms))
         for t in free:
             for w, lit in x[t].items():
                 model.add_hint(lit, w == self.waves[t])
             model.add_hint(wave[t], self.waves[t])
+        return model, x, wave, terms, before
+
+    def _solve(self, model: cp_model.CpModel, wave: dict[int, cp_model.IntVar], free: list[int],
+               before: float, det_limit: float, wall_limit: float, seed: int) -> tuple[bool, float]:
+        """Solve a sub-model; apply its placement only if its objective beats `before`."""
+        p, k = self.p, len(self.p.resources)
         solver = cp_model.CpSolver()
         prm = solver.parameters
         prm.num_workers = 1
@@ -176,6 +269,8 @@ class _Search:
                 for r in range(k):
                     self.load[old][r] -= p.demand[t][r]
                     self.load[new][r] += p.demand[t][r]
+                self.dt_load[old] -= self.dt[t]
+                self.dt_load[new] += self.dt[t]
                 self.in_wave[old].discard(t)
                 self.in_wave[new].add(t)
                 self.waves[t] = new
@@ -201,22 +296,62 @@ def improve_splits(
     `wall_deadline` is a `time.perf_counter()` instant the search never runs past.
     """
     search = _Search(problem, waves, lo, hi, banned, horizon)
+    return _run(search, search.neighbourhood, search.resolve, lambda: split_weight(problem, search.waves),
+                done=0, det_budget=det_budget, wall_deadline=wall_deadline, seed=seed, on_improve=on_improve)
+
+
+def improve_downtime(
+    problem: WaveProblem,
+    waves: Sequence[int],
+    lo: Sequence[int],
+    hi: Sequence[int],
+    banned: Sequence[set[int]],
+    *,
+    horizon: int,
+    det_budget: float,
+    wall_deadline: float,
+    seed: int = 0,
+    on_improve: Callable[[int], None] | None = None,
+) -> LnsOutcome:
+    """Lower the peak downtime of a feasible plan without splitting more soft pairs
+    (arguments as for `improve_splits`); stops early at `downtime_bound`."""
+    search = _Search(problem, waves, lo, hi, banned, horizon)
+    return _run(search, search.downtime_neighbourhood, search.resolve_downtime,
+                lambda: peak_downtime(problem, search.waves), done=downtime_bound(problem, horizon),
+                det_budget=det_budget, wall_deadline=wall_deadline, seed=seed, on_improve=on_improve)
+
+
+def _run(
+    search: _Search,
+    neighbourhood: Callable[[random.Random, int], list[int]],
+    resolve: Callable[[list[int], float, float, int], tuple[bool, float]],
+    objective: Callable[[], int],
+    *,
+    done: int,
+    det_budget: float,
+    wall_deadline: float,
+    seed: int,
+    on_improve: Callable[[int], None] | None,
+) -> LnsOutcome:
+    """The LNS loop: free a neighbourhood, re-solve it, keep strict improvements, until the
+    budget is spent or the objective reaches `done` (a lower bound)."""
+    problem = search.p
     rng = random.Random(seed)
     size = min(problem.n_tasks, 60)
     spent = 0.0
     iterations = improvements = 0
     wall_capped = False
-    current = split_weight(problem, search.waves)
-    while spent < det_budget and current > 0:
+    current = objective()
+    while spent < det_budget and current > done:
         if time.perf_counter() >= wall_deadline - 0.05:
             wall_capped = True
             break
-        free = search.neighbourhood(rng, size)
+        free = neighbourhood(rng, size)
         if not free:
             break
         step = min(0.3, det_budget - spent)
-        improved, used = search.resolve(free, step, wall_deadline - time.perf_counter(), seed + iterations)
-        spent += used
+        improved, used = resolve(free, step, wall_deadline - time.perf_counter(), seed + iterations)
+        spent += used + _COST_PER_TASK * len(free)
         iterations += 1
         # Grow the neighbourhood while sub-solves are cheap, shrink it when they hit their limit.
         if used < 0.2 * step:
@@ -225,7 +360,9 @@ def improve_splits(
             size = max(20, size - 10)
         if improved:
             improvements += 1
-            current = split_weight(problem, search.waves)
-            if on_improve is not None:
-                on_improve(current)
-    return LnsOutcome(tuple(search.waves), current, spent, iterations, improvements, wall_capped)
+            value = objective()
+            if value < current and on_improve is not None:
+                on_improve(value)
+            current = value
+    return LnsOutcome(tuple(search.waves), split_weight(problem, search.waves),
+                      peak_downtime(problem, search.waves), spent, iterations, improvements, wall_capped)

@@ -46,9 +46,9 @@ _LNS_TASKS = 150
 # the splits phase this one, so the soft dependencies get the time.
 _BIG_SHARE: dict[str, float] = {"waves": 0.15, "splits": 0.6, "downtime": 0.15, "moved": 0.1}
 
-# On such instances the full model of the downtime phase needs 15 s or more of presolve
-# before it can improve anything; with a shorter wall share it is skipped (with a note),
-# so its share goes to the splits phase instead of being left unused.
+# On such instances a full model (the "moved" phase of a re-plan) needs 15 s or more of
+# presolve before it can improve anything; with less wall time left it is skipped, with a
+# note. The splits and downtime phases use the LNS of solvers/wave_lns.py instead.
 _FULL_MODEL_WALL = 15.0
 
 # Share of the remaining wave-phase budget a feasibility check at one m may use; the rest
@@ -459,7 +459,8 @@ def _cp_solve(
     return _Outcome(name, waves, float(solver.objective_value), float(solver.best_objective_bound))
 
 
-def _lns_splits(
+def _lns(
+    name: str,
     problem: WaveProblem,
     incumbent: list[int],
     win: tuple[list[int], list[int]],
@@ -470,28 +471,35 @@ def _lns_splits(
     seed: int,
     progress: Callable[[ProgressEvent], None] | None,
 ) -> _Outcome:
-    """The splits phase of a big instance: LNS from the incumbent; feasible, with only the trivial bound 0."""
-    from solvers.wave_lns import improve_splits
+    """The splits or downtime phase of a big instance: LNS from the incumbent (solvers/wave_lns.py).
+
+    Splits have only the trivial bound 0; downtime the bound of `wave_lns.downtime_bound`.
+    The downtime search never splits more than the incumbent, so the splits phase's value holds.
+    """
+    from solvers.wave_lns import downtime_bound, improve_downtime, improve_splits
 
     deadline = time.perf_counter() + clock.wall_left()
+    bound = 0.0 if name == "splits" else float(downtime_bound(problem, horizon))
 
     def on_improve(value: int) -> None:
         if progress is not None:
-            progress(ProgressEvent("splits", float(value), 0.0, clock.elapsed()))
+            progress(ProgressEvent(name, float(value), bound, clock.elapsed()))
 
     if clock.deterministic:
         det_budget = budget * _LNS_DET_PER_SECOND / _DET_PER_SECOND
     else:  # wall mode: convert the wall budget, and let the deadline stop it
         det_budget = budget * 10.0
         deadline = min(deadline, time.perf_counter() + budget)
-    out = improve_splits(problem, incumbent, win[0], win[1], banned, horizon=horizon, det_budget=det_budget,
-                         wall_deadline=deadline, seed=seed, on_improve=on_improve)
+    improve = improve_splits if name == "splits" else improve_downtime
+    out = improve(problem, incumbent, win[0], win[1], banned, horizon=horizon, det_budget=det_budget,
+                  wall_deadline=deadline, seed=seed, on_improve=on_improve)
     clock.spent_det += out.det_time
     if out.wall_capped and clock.deterministic:
-        clock.notes.append("splits: wall-clock safety limit hit, this run may not be reproducible")
-    clock.notes.append(f"splits: large-neighbourhood search, {out.iterations} sub-models, "
+        clock.notes.append(f"{name}: wall-clock safety limit hit, this run may not be reproducible")
+    clock.notes.append(f"{name}: large-neighbourhood search, {out.iterations} sub-models, "
                        f"{out.improvements} improvements")
-    return _Outcome("optimal" if out.splits == 0 else "feasible", list(out.waves), float(out.splits), 0.0)
+    value = float(out.splits if name == "splits" else out.downtime)
+    return _Outcome("optimal" if value <= bound else "feasible", list(out.waves), value, bound)
 
 
 def _gap(objective: float, bound: float) -> float:
@@ -567,10 +575,6 @@ def _run_phases(
     big = problem.n_tasks >= _LNS_TASKS
     if big and incumbent and max(incumbent) <= lb + 1:
         shares = {p: _BIG_SHARE[p] for p in shares}
-    if big and "downtime" in shares and "splits" in shares:
-        wall = time_limit - clock.elapsed()
-        if wall * shares["downtime"] / sum(shares.values()) < _FULL_MODEL_WALL:
-            shares = {**shares, "splits": shares["splits"] + shares["downtime"], "downtime": 0.0}
     share_left = sum(shares.values())
 
     def phase_budget(name: str) -> float:
@@ -703,8 +707,9 @@ def _run_phases(
         win = bounds.windows(horizon)
         if win is None:  # cannot happen after a solution at this horizon; kept for safety
             break
-        if name == "splits" and big and incumbent is not None and not fixed:
-            out = _lns_splits(problem, incumbent, win, banned, horizon, budget, clock, seed, progress)
+        if big and incumbent is not None and (name == "splits" and not fixed
+                                              or name == "downtime" and [n for n, _ in fixed] in ([], ["splits"])):
+            out = _lns(name, problem, incumbent, win, banned, horizon, budget, clock, seed, progress)
         elif big and incumbent is not None and (shares[name] == 0.0 or clock.wall_left() < _FULL_MODEL_WALL):
             # Building and presolving the full model of a big instance takes seconds of wall
             # time the promised limit no longer has: keep the incumbent, say so.
