@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 PHASES: tuple[str, ...] = ("waves", "splits", "downtime", "moved")
 """Phase names in their lexicographic order."""
@@ -502,6 +502,16 @@ def _lns(
     return _Outcome("optimal" if value <= bound else "feasible", list(out.waves), value, bound)
 
 
+def _final(phase: PhaseResult, value: float) -> PhaseResult:
+    """A phase's result with the final plan's value: a later phase may lower an earlier
+    objective as a side effect (its constraint is "no worse"), and the report should show
+    the plan that is returned, not an intermediate one."""
+    if value >= phase.objective:
+        return phase
+    status = "optimal" if value <= phase.bound else phase.status
+    return replace(phase, objective=value, status=status, gap=_gap(value, phase.bound))
+
+
 def _gap(objective: float, bound: float) -> float:
     """Relative gap as in the contract; 0 when the bound meets the objective."""
     if math.isinf(objective):
@@ -545,7 +555,7 @@ def _run_phases(
         return WaveResult(
             status=status,
             waves=plan,
-            phases=tuple(results),
+            phases=tuple(_final(phase, values[phase.name]) if plan else phase for phase in results),
             objective={p.name: (values[p.name] if plan else math.inf) for p in results},
             bound={p.name: p.bound for p in results},
             lower_bound_waves=lb,
