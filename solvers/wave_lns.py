@@ -12,7 +12,9 @@ better, so the plan never gets worse and every plan it returns satisfies every h
 
 The downtime phase works the same way: it frees tasks of a peak-downtime wave and of
 quiet waves, and re-places them to lower the peak (or the number of waves at the peak)
-while the split weight they touch may not grow, so the splits phase's result holds.
+while the split weight they touch may not grow, so the splits phase's result holds. The
+"moved" phase of a re-plan frees tasks that left their previous wave, with the tasks of
+those waves, and puts as many back as fit, with neither more splits nor a higher peak.
 
 Deterministic for a given seed: one CP-SAT worker per sub-solve, limited by
 deterministic time; the neighbourhoods come from a seeded random generator.
@@ -38,7 +40,7 @@ from solvers.waves import WaveProblem
 #: time and end on the wall-clock limit, which is not reproducible.
 _COST_PER_TASK = 0.0005
 
-#: The downtime search stops after this many sub-models in a row without a better plan: on
+#: The downtime and moved searches stop after this many sub-models in a row without a better plan: on
 #: instances whose waves are full to capacity no swap lowers the peak (plan-scale size 1:
 #: 0 improvements in 265 sub-models), and the time is better returned to the user.
 _DOWNTIME_STALL = 60
@@ -46,11 +48,12 @@ _DOWNTIME_STALL = 60
 
 @dataclass(frozen=True)
 class LnsOutcome:
-    """The improved plan, its split weight and peak downtime, and what the search spent."""
+    """The improved plan, its split weight, peak downtime and moved count, and what the search spent."""
 
     waves: tuple[int, ...]
     splits: int
     downtime: int
+    moved: int
     det_time: float
     iterations: int
     improvements: int
@@ -68,6 +71,19 @@ def peak_downtime(problem: WaveProblem, waves: Sequence[int]) -> int:
     for t, w in enumerate(waves):
         load[w] = load.get(w, 0) + (problem.downtime_weight[t] if problem.downtime_weight else 0)
     return max(load.values(), default=0)
+
+
+def moved_count(problem: WaveProblem, waves: Sequence[int]) -> int:
+    """Tasks with a previous wave that are not in it (the "moved" objective)."""
+    return sum(1 for t, p in enumerate(problem.previous) if p > 0 and waves[t] != p)
+
+
+def moved_bound(problem: WaveProblem, lo: Sequence[int], hi: Sequence[int],
+                banned: Sequence[set[int]]) -> int:
+    """A lower bound on the moved count: tasks whose previous wave is outside their window
+    (or banned) must move."""
+    return sum(1 for t, p in enumerate(problem.previous)
+               if p > 0 and not (lo[t] <= p <= hi[t] and p not in banned[t]))
 
 
 def downtime_bound(problem: WaveProblem, horizon: int) -> int:
@@ -149,6 +165,19 @@ class _Search:
             free.update(pool[: max(0, (size - len(free)) // 2)])
         return sorted(free)
 
+    def moved_neighbourhood(self, rng: random.Random, size: int) -> list[int]:
+        """Some tasks away from their previous wave, plus tasks of those waves (room to return)."""
+        previous = self.p.previous
+        away = [t for t, p in enumerate(previous) if 0 < p <= self.horizon and self.waves[t] != p]
+        if not away:
+            return []
+        free = set(rng.sample(away, min(len(away), max(1, size // 4))))
+        waves = sorted({previous[t] for t in free} | {self.waves[t] for t in free})
+        pool = sorted(set().union(*(self.in_wave[w] for w in waves)) - free)
+        rng.shuffle(pool)
+        free.update(pool[: max(0, size - len(free))])
+        return sorted(free)
+
     def resolve(self, free: list[int], det_limit: float, wall_limit: float, seed: int) -> tuple[bool, float]:
         """Re-place the free tasks optimally for the splits they touch; True if the plan improved."""
         sub = self._sub_model(free)
@@ -183,6 +212,33 @@ class _Search:
         scale = len(touched) + 1
         model.minimize(scale * new_peak + sum(at_peak))
         before = scale * peak + sum(1 for w in touched if self.dt_load[w] >= peak)
+        return self._solve(model, wave, free, before, det_limit, wall_limit, seed)
+
+    def resolve_moved(self, free: list[int], det_limit: float, wall_limit: float,
+                      seed: int) -> tuple[bool, float]:
+        """Return free tasks to their previous waves where they fit, without more splits and
+        without raising the peak downtime; True if the plan improved."""
+        sub = self._sub_model(free)
+        if sub is None:
+            return False, 0.0
+        model, x, wave, terms, before_splits = sub
+        model.add(sum(terms) <= before_splits)
+        fs = set(free)
+        peak = max(self.dt_load[1:])
+        for w in sorted({w for t in free for w in x[t]}):
+            fixed = self.dt_load[w] - sum(self.dt[t] for t in self.in_wave[w] & fs)
+            users = [(self.dt[t], x[t][w]) for t in free if w in x[t] and self.dt[t]]
+            if users and fixed + sum(d for d, _ in users) > peak:
+                model.add(fixed + sum(d * lit for d, lit in users) <= peak)
+        previous = self.p.previous
+        away: list[cp_model.LinearExprT] = []
+        before = 0
+        for t in free:
+            p = previous[t]
+            if p > 0:
+                before += self.waves[t] != p
+                away.append(1 - x[t][p] if p in x[t] else 1)
+        model.minimize(sum(away))
         return self._solve(model, wave, free, before, det_limit, wall_limit, seed)
 
     def _sub_model(self, free: list[int]) -> tuple[cp_model.CpModel, dict[int, dict[int, cp_model.IntVar]],
@@ -327,6 +383,28 @@ def improve_downtime(
                 stall=_DOWNTIME_STALL)
 
 
+def improve_moved(
+    problem: WaveProblem,
+    waves: Sequence[int],
+    lo: Sequence[int],
+    hi: Sequence[int],
+    banned: Sequence[set[int]],
+    *,
+    horizon: int,
+    det_budget: float,
+    wall_deadline: float,
+    seed: int = 0,
+    on_improve: Callable[[int], None] | None = None,
+) -> LnsOutcome:
+    """Return tasks of a re-plan to their previous waves (arguments as for `improve_splits`),
+    never splitting more or raising the peak downtime; stops early at `moved_bound`."""
+    search = _Search(problem, waves, lo, hi, banned, horizon)
+    return _run(search, search.moved_neighbourhood, search.resolve_moved,
+                lambda: moved_count(problem, search.waves), done=moved_bound(problem, lo, hi, banned),
+                det_budget=det_budget, wall_deadline=wall_deadline, seed=seed, on_improve=on_improve,
+                stall=_DOWNTIME_STALL)
+
+
 def _run(
     search: _Search,
     neighbourhood: Callable[[random.Random, int], list[int]],
@@ -375,4 +453,5 @@ def _run(
                 on_improve(value)
             current = value
     return LnsOutcome(tuple(search.waves), split_weight(problem, search.waves),
-                      peak_downtime(problem, search.waves), spent, iterations, improvements, wall_capped)
+                      peak_downtime(problem, search.waves), moved_count(problem, search.waves), spent,
+                      iterations, improvements, wall_capped)

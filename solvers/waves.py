@@ -46,11 +46,6 @@ _LNS_TASKS = 150
 # the splits phase this one, so the soft dependencies (the higher objective) get the time.
 _BIG_SHARE: dict[str, float] = {"waves": 0.15, "splits": 0.65, "downtime": 0.1, "moved": 0.1}
 
-# On such instances a full model (the "moved" phase of a re-plan) needs 15 s or more of
-# presolve before it can improve anything; with less wall time left it is skipped, with a
-# note. The splits and downtime phases use the LNS of solvers/wave_lns.py instead.
-_FULL_MODEL_WALL = 15.0
-
 # Share of the remaining wave-phase budget a feasibility check at one m may use; the rest
 # goes to the hinted optimisation model if the check is undecided.
 _CHECK_SHARE = 0.4
@@ -471,15 +466,18 @@ def _lns(
     seed: int,
     progress: Callable[[ProgressEvent], None] | None,
 ) -> _Outcome:
-    """The splits or downtime phase of a big instance: LNS from the incumbent (solvers/wave_lns.py).
+    """The splits, downtime or moved phase of a big instance: LNS from the incumbent
+    (solvers/wave_lns.py).
 
-    Splits have only the trivial bound 0; downtime the bound of `wave_lns.downtime_bound`.
-    The downtime search never splits more than the incumbent, so the splits phase's value holds.
+    Splits have only the trivial bound 0; downtime and moved the bounds of
+    `wave_lns.downtime_bound` and `moved_bound`. The later searches never split more or
+    raise the peak downtime, so the earlier phases' values hold.
     """
-    from solvers.wave_lns import downtime_bound, improve_downtime, improve_splits
+    from solvers.wave_lns import downtime_bound, improve_downtime, improve_moved, improve_splits, moved_bound
 
     deadline = time.perf_counter() + clock.wall_left()
-    bound = 0.0 if name == "splits" else float(downtime_bound(problem, horizon))
+    bound = {"splits": 0.0, "downtime": float(downtime_bound(problem, horizon)),
+             "moved": float(moved_bound(problem, win[0], win[1], banned))}[name]
 
     def on_improve(value: int) -> None:
         if progress is not None:
@@ -490,7 +488,7 @@ def _lns(
     else:  # wall mode: convert the wall budget, and let the deadline stop it
         det_budget = budget * 10.0
         deadline = min(deadline, time.perf_counter() + budget)
-    improve = improve_splits if name == "splits" else improve_downtime
+    improve = {"splits": improve_splits, "downtime": improve_downtime, "moved": improve_moved}[name]
     out = improve(problem, incumbent, win[0], win[1], banned, horizon=horizon, det_budget=det_budget,
                   wall_deadline=deadline, seed=seed, on_improve=on_improve)
     clock.spent_det += out.det_time
@@ -498,7 +496,7 @@ def _lns(
         clock.notes.append(f"{name}: wall-clock safety limit hit, this run may not be reproducible")
     clock.notes.append(f"{name}: large-neighbourhood search, {out.iterations} sub-models, "
                        f"{out.improvements} improvements")
-    value = float(out.splits if name == "splits" else out.downtime)
+    value = float({"splits": out.splits, "downtime": out.downtime, "moved": out.moved}[name])
     return _Outcome("optimal" if value <= bound else "feasible", list(out.waves), value, bound)
 
 
@@ -717,14 +715,9 @@ def _run_phases(
         win = bounds.windows(horizon)
         if win is None:  # cannot happen after a solution at this horizon; kept for safety
             break
-        if big and incumbent is not None and (name == "splits" and not fixed
-                                              or name == "downtime" and [n for n, _ in fixed] in ([], ["splits"])):
+        if big and incumbent is not None:
+            # The full model of a big instance spends most of the time in presolve: LNS instead.
             out = _lns(name, problem, incumbent, win, banned, horizon, budget, clock, seed, progress)
-        elif big and incumbent is not None and (shares[name] == 0.0 or clock.wall_left() < _FULL_MODEL_WALL):
-            # Building and presolving the full model of a big instance takes seconds of wall
-            # time the promised limit no longer has: keep the incumbent, say so.
-            clock.notes.append(f"{name}: not optimised, too little time left for the full model")
-            out = _Outcome("unknown", None, math.inf, -math.inf)
         else:
             model, v = wave_model.build(problem, win[0], win[1], banned, horizon=horizon)
             for prev, value in fixed:
