@@ -34,7 +34,7 @@ _DET_PER_SECOND = 1.0
 # deterministic units per wall second here (80 sub-models of the demo: 12.8 units in
 # 19.2 s). Its budget is scaled by this, so that an idle run ends on its budget, which is
 # reproducible, and not on the wall-clock safety limit, which is not.
-_LNS_DET_PER_SECOND = 0.55
+_LNS_DET_PER_SECOND = 0.6
 
 # From this many tasks on, the splits phase runs a large-neighbourhood search over small
 # CP-SAT sub-models (solvers/wave_lns.py) instead of one full model: the full model's
@@ -491,7 +491,9 @@ def _lns(
     improve = {"splits": improve_splits, "downtime": improve_downtime, "moved": improve_moved}[name]
     out = improve(problem, incumbent, win[0], win[1], banned, horizon=horizon, det_budget=det_budget,
                   wall_deadline=deadline, seed=seed, on_improve=on_improve)
-    clock.spent_det += out.det_time
+    # Charged at the rate its budget was converted with, so that the next phase's budget
+    # (what is left of the limit) matches the wall time that is really left.
+    clock.spent_det += out.det_time * _DET_PER_SECOND / _LNS_DET_PER_SECOND
     if out.wall_capped and clock.deterministic:
         clock.notes.append(f"{name}: wall-clock safety limit hit, this run may not be reproducible")
     clock.notes.append(f"{name}: large-neighbourhood search, {out.iterations} sub-models, "
