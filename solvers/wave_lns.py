@@ -338,7 +338,8 @@ class _Search:
         return True, spent
 
 
-def improve_splits(
+def improve(
+    phase: str,
     problem: WaveProblem,
     waves: Sequence[int],
     lo: Sequence[int],
@@ -351,58 +352,29 @@ def improve_splits(
     seed: int = 0,
     on_improve: Callable[[int], None] | None = None,
 ) -> LnsOutcome:
-    """Lower the split weight of a feasible plan within waves 1..horizon (windows lo/hi, banned waves).
+    """Improve a feasible plan within waves 1..horizon (windows lo/hi, banned waves) for one phase.
 
+    "splits": lower the split weight. "downtime": lower the peak downtime without splitting
+    more; stops early at `downtime_bound`. "moved": return tasks of a re-plan to their
+    previous waves, never splitting more or raising the peak; stops early at `moved_bound`.
     `det_budget` is in CP-SAT deterministic seconds (the reproducible budget);
     `wall_deadline` is a `time.perf_counter()` instant the search never runs past.
     """
     search = _Search(problem, waves, lo, hi, banned, horizon)
-    return _run(search, search.neighbourhood, search.resolve, lambda: split_weight(problem, search.waves),
-                done=0, det_budget=det_budget, wall_deadline=wall_deadline, seed=seed, on_improve=on_improve)
-
-
-def improve_downtime(
-    problem: WaveProblem,
-    waves: Sequence[int],
-    lo: Sequence[int],
-    hi: Sequence[int],
-    banned: Sequence[set[int]],
-    *,
-    horizon: int,
-    det_budget: float,
-    wall_deadline: float,
-    seed: int = 0,
-    on_improve: Callable[[int], None] | None = None,
-) -> LnsOutcome:
-    """Lower the peak downtime of a feasible plan without splitting more soft pairs
-    (arguments as for `improve_splits`); stops early at `downtime_bound`."""
-    search = _Search(problem, waves, lo, hi, banned, horizon)
-    return _run(search, search.downtime_neighbourhood, search.resolve_downtime,
-                lambda: peak_downtime(problem, search.waves), done=downtime_bound(problem, horizon),
-                det_budget=det_budget, wall_deadline=wall_deadline, seed=seed, on_improve=on_improve,
-                stall=_DOWNTIME_STALL)
-
-
-def improve_moved(
-    problem: WaveProblem,
-    waves: Sequence[int],
-    lo: Sequence[int],
-    hi: Sequence[int],
-    banned: Sequence[set[int]],
-    *,
-    horizon: int,
-    det_budget: float,
-    wall_deadline: float,
-    seed: int = 0,
-    on_improve: Callable[[int], None] | None = None,
-) -> LnsOutcome:
-    """Return tasks of a re-plan to their previous waves (arguments as for `improve_splits`),
-    never splitting more or raising the peak downtime; stops early at `moved_bound`."""
-    search = _Search(problem, waves, lo, hi, banned, horizon)
-    return _run(search, search.moved_neighbourhood, search.resolve_moved,
-                lambda: moved_count(problem, search.waves), done=moved_bound(problem, lo, hi, banned),
-                det_budget=det_budget, wall_deadline=wall_deadline, seed=seed, on_improve=on_improve,
-                stall=_DOWNTIME_STALL)
+    if phase == "splits":
+        return _run(search, search.neighbourhood, search.resolve, lambda: split_weight(problem, search.waves),
+                    done=0, det_budget=det_budget, wall_deadline=wall_deadline, seed=seed, on_improve=on_improve)
+    if phase == "downtime":
+        return _run(search, search.downtime_neighbourhood, search.resolve_downtime,
+                    lambda: peak_downtime(problem, search.waves), done=downtime_bound(problem, horizon),
+                    det_budget=det_budget, wall_deadline=wall_deadline, seed=seed, on_improve=on_improve,
+                    stall=_DOWNTIME_STALL)
+    if phase == "moved":
+        return _run(search, search.moved_neighbourhood, search.resolve_moved,
+                    lambda: moved_count(problem, search.waves), done=moved_bound(problem, lo, hi, banned),
+                    det_budget=det_budget, wall_deadline=wall_deadline, seed=seed, on_improve=on_improve,
+                    stall=_DOWNTIME_STALL)
+    raise ValueError(f"no LNS for phase {phase!r}")
 
 
 def _run(

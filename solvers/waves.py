@@ -473,7 +473,7 @@ def _lns(
     `wave_lns.downtime_bound` and `moved_bound`. The later searches never split more or
     raise the peak downtime, so the earlier phases' values hold.
     """
-    from solvers.wave_lns import downtime_bound, improve_downtime, improve_moved, improve_splits, moved_bound
+    from solvers.wave_lns import downtime_bound, improve, moved_bound
 
     deadline = time.perf_counter() + clock.wall_left()
     bound = {"splits": 0.0, "downtime": float(downtime_bound(problem, horizon)),
@@ -488,8 +488,7 @@ def _lns(
     else:  # wall mode: convert the wall budget, and let the deadline stop it
         det_budget = budget * 10.0
         deadline = min(deadline, time.perf_counter() + budget)
-    improve = {"splits": improve_splits, "downtime": improve_downtime, "moved": improve_moved}[name]
-    out = improve(problem, incumbent, win[0], win[1], banned, horizon=horizon, det_budget=det_budget,
+    out = improve(name, problem, incumbent, win[0], win[1], banned, horizon=horizon, det_budget=det_budget,
                   wall_deadline=deadline, seed=seed, on_improve=on_improve)
     # Charged at the rate its budget was converted with, so that the next phase's budget
     # (what is left of the limit) matches the wall time that is really left.
