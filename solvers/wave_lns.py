@@ -191,20 +191,18 @@ class _Search:
                          seed: int) -> tuple[bool, float]:
         """Re-place the free tasks to lower the peak downtime, then the number of waves at the
         peak, without splitting more; True if the plan improved."""
-        sub = self._sub_model(free)
+        sub = self._kept_splits(free)
         if sub is None:
             return False, 0.0
-        model, x, wave, terms, before_splits = sub
-        model.add(sum(terms) <= before_splits)
-        fs = set(free)
+        model, x, wave = sub
         peak = max(self.dt_load[1:])
-        touched = sorted({w for t in free for w in x[t]})
-        fixed = {w: self.dt_load[w] - sum(self.dt[t] for t in self.in_wave[w] & fs) for w in touched}
-        others = max((self.dt_load[w] for w in range(1, self.horizon + 1) if w not in fixed), default=0)
+        loads = self._downtime_in(free, x)
+        touched = sorted(loads)
+        others = max((self.dt_load[w] for w in range(1, self.horizon + 1) if w not in loads), default=0)
         new_peak = model.new_int_var(others, peak, "")
         at_peak = []
-        for w in touched:
-            load = fixed[w] + sum(self.dt[t] * x[t][w] for t in free if w in x[t])
+        for w, (fixed, users) in loads.items():
+            load = fixed + sum(d * lit for d, lit in users)
             model.add(new_peak >= load)
             hot = model.new_bool_var("")
             model.add(load <= peak - 1).only_enforce_if(hot.Not())
@@ -218,16 +216,12 @@ class _Search:
                       seed: int) -> tuple[bool, float]:
         """Return free tasks to their previous waves where they fit, without more splits and
         without raising the peak downtime; True if the plan improved."""
-        sub = self._sub_model(free)
+        sub = self._kept_splits(free)
         if sub is None:
             return False, 0.0
-        model, x, wave, terms, before_splits = sub
-        model.add(sum(terms) <= before_splits)
-        fs = set(free)
+        model, x, wave = sub
         peak = max(self.dt_load[1:])
-        for w in sorted({w for t in free for w in x[t]}):
-            fixed = self.dt_load[w] - sum(self.dt[t] for t in self.in_wave[w] & fs)
-            users = [(self.dt[t], x[t][w]) for t in free if w in x[t] and self.dt[t]]
+        for fixed, users in self._downtime_in(free, x).values():
             if users and fixed + sum(d for d, _ in users) > peak:
                 model.add(fixed + sum(d * lit for d, lit in users) <= peak)
         previous = self.p.previous
@@ -240,6 +234,25 @@ class _Search:
                 away.append(1 - x[t][p] if p in x[t] else 1)
         model.minimize(sum(away))
         return self._solve(model, wave, free, before, det_limit, wall_limit, seed)
+
+    def _kept_splits(self, free: list[int]) -> tuple[cp_model.CpModel, dict[int, dict[int, cp_model.IntVar]],
+                                                    dict[int, cp_model.IntVar]] | None:
+        """The sub-model of the phases after splits: it may not split more than the incumbent."""
+        sub = self._sub_model(free)
+        if sub is None:
+            return None
+        model, x, wave, terms, before = sub
+        model.add(sum(terms) <= before)
+        return model, x, wave
+
+    def _downtime_in(self, free: list[int], x: dict[int, dict[int, cp_model.IntVar]]
+                     ) -> dict[int, tuple[int, list[tuple[int, cp_model.IntVar]]]]:
+        """Per wave a free task may take: the downtime of the tasks that stay, and the
+        (downtime, literal) pairs of the free tasks with downtime."""
+        fs = set(free)
+        return {w: (self.dt_load[w] - sum(self.dt[t] for t in self.in_wave[w] & fs),
+                    [(self.dt[t], x[t][w]) for t in free if w in x[t] and self.dt[t]])
+                for w in sorted({w for t in free for w in x[t]})}
 
     def _sub_model(self, free: list[int]) -> tuple[cp_model.CpModel, dict[int, dict[int, cp_model.IntVar]],
                                                   dict[int, cp_model.IntVar], list[cp_model.LinearExprT],
