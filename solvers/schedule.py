@@ -35,6 +35,8 @@ from numbers import Integral
 
 from ortools.sat.python import cp_model
 
+from solvers import cpsat
+
 __all__ = [
     "ScheduleProblem",
     "ScheduleResult",
@@ -973,7 +975,7 @@ def _cp_sat(built: _Model, time_limit: float, workers: int, seed: int,
             deterministic: bool) -> _Run:
     solver = cp_model.CpSolver()
     _parameters(solver, time_limit, workers, seed, deterministic)
-    code = solver.solve(built.model)
+    code = cpsat.run(solver, built.model)
     starts: tuple[int, ...] = ()
     bound = 0
     if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
+from solvers import cpsat
 from solvers.wave_bounds import arcs_of
 from solvers.waves import WaveProblem
 
@@ -225,7 +226,7 @@ class _Relaxable:
         solver.parameters.random_seed = 0
         solver.parameters.max_deterministic_time = max(time_limit, 0.01)
         solver.parameters.max_time_in_seconds = 3 * max(time_limit, 0.01) + 1
-        status = solver.solve(self.model)
+        status = cpsat.run(solver, self.model)
         if status != cp_model.INFEASIBLE:
             return ("feasible" if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else "unknown"), []
         index = {self.lits[i][0].index: i for i in keep}

@@ -29,9 +29,9 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
+from solvers import cpsat
 from solvers.wave_bounds import arcs_of
 from solvers.waves import WaveProblem
-
 
 #: Deterministic seconds charged per freed task of a sub-model on top of CP-SAT's own
 #: count: building the model in Python and CP-SAT's presolve take about 0.0006 wall
@@ -332,7 +332,7 @@ class _Search:
         prm.random_seed = seed
         prm.max_deterministic_time = det_limit
         prm.max_time_in_seconds = max(0.01, wall_limit)
-        status = solver.solve(model)
+        status = cpsat.run(solver, model)
         spent = solver.deterministic_time
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE) or solver.objective_value >= before - 1e-9:
             return False, spent

@@ -408,6 +408,8 @@ def _cp_solve(
     """One CP-SAT call with the reproducibility settings; `label` is the objective to report for pure feasibility models."""
     from ortools.sat.python import cp_model
 
+    from solvers import cpsat
+
     solver = cp_model.CpSolver()
     prm = solver.parameters
     prm.num_workers = max(1, workers)
@@ -436,7 +438,7 @@ def _cp_solve(
                 progress(ProgressEvent(phase, float(obj), float(bnd), clock.elapsed()))
 
     assert isinstance(model, cp_model.CpModel)
-    st = solver.solve(model, _Callback())
+    st = cpsat.run(solver, model, _Callback())
     clock.spent_det += solver.deterministic_time
     name = {
         cp_model.OPTIMAL: "optimal",

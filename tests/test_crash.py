@@ -110,6 +110,29 @@ def test_interrupted_export_cleans_up_and_says_so(db_url: str, planned: Engine, 
     assert not list(tmp_path.glob("*plan*.xlsx"))
 
 
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_plan_stops_during_the_solve_and_stores_nothing(db_url: str, planned: Engine,
+                                                                     tmp_path: Path, signum: signal.Signals) -> None:
+    """Ctrl-C or SIGTERM while CP-SAT runs: the plan stops at once and nothing is stored.
+
+    Before, CP-SAT swallowed Ctrl-C (it ended only the running solve and the plan went on
+    to be stored), and SIGTERM waited for the solve to return.
+    """
+    large, = write_demo_data(tmp_path / "large", municipalities=1)  # a plan that runs long
+    import_files(planned, [large])
+    before = dump(db_url)
+    marker = tmp_path / "solving"
+    process = start(db_url, "plan", "--time-limit", "600", "--workers", "1", cwd=tmp_path,
+                    PLANNER_TEST_SOLVE_MARKER=str(marker))
+    wait_for_pause(process, marker)  # the first CP-SAT solve has started
+    process.send_signal(signum)
+    clock = time.monotonic()
+    code, out, err = finish(process)
+    assert code == 130 and err.strip().endswith("Interrupted; nothing half-written was kept."), (code, out, err)
+    assert time.monotonic() - clock < 60, "the plan ran on after the signal"  # its limit is 600 s
+    assert dump(db_url) == before
+
+
 def test_killed_export_keeps_the_complete_old_file(db_url: str, planned: Engine, tmp_path: Path) -> None:
     code, _, err = finish(start(db_url, "export", "plan.xlsx", cwd=tmp_path))
     assert code == 0, err
