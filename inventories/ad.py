@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from inventories.csvfile import Collector, read_csv
-from inventories.mapping import apply_mapping, complete, mapped_columns
+from inventories.csvfile import read_csv
+from inventories.mapping import apply_mapping, begin, complete, mapped_columns
 from inventories.records import Inventory, ItemRecord
 from inventories.schema import Kind
 from inventories.values import show
@@ -34,12 +34,8 @@ _FILETIME_EPOCH = datetime(1601, 1, 1)
 def read_ad(path: str | Path, *, municipality: str, label: str | None = None,
             mapping: dict[str, str] | None = None, limits: Limits | None = None) -> Inventory:
     """Read an AD computer export completely; raise ImportFailed listing every problem."""
-    path = Path(path)
-    label = label or str(path)
-    limits = limits or Limits.from_env()
+    path, label, limits, collector, inventory = begin(path, municipality, label, limits)
     table = read_csv(path, label, limits)
-    collector = Collector(limits.max_text)
-    inventory = Inventory(municipality=municipality, source=label, mode="merge")
     col = {
         "name": table.column("Name", "cn", "sAMAccountName"),
         "sam": table.column("sAMAccountName", "SamAccountName"),

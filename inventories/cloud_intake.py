@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from inventories.csvfile import Collector, Table, read_csv, sheet_table
-from inventories.mapping import apply_mapping, complete, mapped_columns
+from inventories.mapping import apply_mapping, begin, complete, mapped_columns
 from inventories.records import Inventory, ItemRecord
 from inventories.schema import STRATEGIES, Kind
 from inventories.values import show
@@ -54,12 +54,8 @@ def load_table(path: Path, label: str, limits: Limits | None, accept: Any) -> Ta
 def read_aws_cmf(path: str | Path, *, municipality: str, label: str | None = None,
                  mapping: dict[str, str] | None = None, limits: Limits | None = None) -> Inventory:
     """Read an AWS CMF intake completely; raise ImportFailed listing every problem."""
-    path = Path(path)
-    label = label or str(path)
-    limits = limits or Limits.from_env()
+    path, label, limits, collector, inventory = begin(path, municipality, label, limits)
     table = load_table(path, label, limits, is_aws_cmf)
-    collector = Collector(limits.max_text)
-    inventory = Inventory(municipality=municipality, source=label, mode="merge")
     col = {name: table.column(name) for name in (
         "server_name", "app_name", "wave_name", "server_os_family", "server_os_version", "server_fqdn",
         "server_environment", "r_type", "server_tier")}
@@ -128,12 +124,8 @@ def read_aws_cmf(path: str | Path, *, municipality: str, label: str | None = Non
 def read_azure_migrate(path: str | Path, *, municipality: str, label: str | None = None,
                        mapping: dict[str, str] | None = None, limits: Limits | None = None) -> Inventory:
     """Read an Azure Migrate import CSV completely; raise ImportFailed listing every problem."""
-    path = Path(path)
-    label = label or str(path)
-    limits = limits or Limits.from_env()
+    path, label, limits, collector, inventory = begin(path, municipality, label, limits)
     table = load_table(path, label, limits, is_azure_migrate)
-    collector = Collector(limits.max_text)
-    inventory = Inventory(municipality=municipality, source=label, mode="merge")
     col = {
         "name": table.column("Server name"), "ip": table.column("IP addresses", "IP address"),
         "cores": table.column("Cores"), "memory": table.column("Memory (In MB)", "Memory"),

@@ -17,7 +17,7 @@ from typing import Any
 
 from inventories import values
 from inventories.csvfile import Collector, Table, read_csv, sheet_table
-from inventories.mapping import apply_mapping, complete, mapped_columns
+from inventories.mapping import apply_mapping, begin, complete, mapped_columns
 from inventories.records import DependencyRecord, Inventory, ItemRecord
 from inventories.schema import Kind, normalise_header
 from inventories.values import show
@@ -69,12 +69,8 @@ def load_tables(path: Path, label: str, limits: Limits | None = None) -> list[Ta
 def read_kitos(path: str | Path, *, municipality: str, label: str | None = None,
                mapping: dict[str, str] | None = None, limits: Limits | None = None) -> Inventory:
     """Read a KITOS export completely; raise ImportFailed listing every problem."""
-    path = Path(path)
-    label = label or str(path)
-    limits = limits or Limits.from_env()
+    path, label, limits, collector, inventory = begin(path, municipality, label, limits)
     tables = load_tables(path, label, limits)
-    collector = Collector(limits.max_text)
-    inventory = Inventory(municipality=municipality, source=label, mode="merge")
     systems = [t for t in tables if is_systems_table(t)]
     interfaces = [t for t in tables if not is_systems_table(t) and is_interfaces_table(t)]
     if not systems and not interfaces:

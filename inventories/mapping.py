@@ -21,6 +21,7 @@ from inventories.csvfile import FIELDS, Collector, Table
 from inventories.records import Inventory, ItemRecord
 from inventories.schema import Kind, normalise_header
 from inventories.values import show
+from inventories.workbook import Limits
 from planner.errors import ImportFailed, PlannerError
 
 #: Fields a mapping may not target: the item's identity comes from the format itself.
@@ -168,6 +169,17 @@ def _same(old: Any, new: Any) -> bool:
     if isinstance(old, str) and isinstance(new, str):
         return old.strip().casefold() == new.strip().casefold()
     return bool(old == new)
+
+
+def begin(path: str | Path, municipality: str, label: str | None,
+          limits: Limits | None) -> tuple[Path, str, Limits, Collector, Inventory]:
+    """The common start of every tool importer: the path, the label its messages use, the
+    limits, a collector for problems and an empty merge-mode inventory."""
+    path = Path(path)
+    label = label or str(path)
+    limits = limits or Limits.from_env()
+    return path, label, limits, Collector(limits.max_text), Inventory(
+        municipality=municipality, source=label, mode="merge")
 
 
 def complete(inventory: Inventory, collector: Collector, mapping: dict[str, str] | None, tables: list[Table],
