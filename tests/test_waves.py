@@ -73,6 +73,18 @@ def solved(p: WaveProblem, **kw: Any) -> WaveResult:
     return res
 
 
+def improved(phase: str, p: WaveProblem, start: list[int], *, seed: int = 1) -> Any:
+    """One LNS run of `phase` over two waves from `start`, with a roomy budget; the plan is checked."""
+    from solvers.wave_lns import improve
+
+    bounds = WaveBounds(p)
+    lo, hi = bounds.windows(2)  # type: ignore[misc]
+    out = improve(phase, p, start, lo, hi, bounds.forbidden, horizon=2, det_budget=2.0,
+                  wall_deadline=1e12, seed=seed)
+    check_plan(p, out.waves)
+    return out
+
+
 def assert_optimal(res: WaveResult, **objective: float) -> None:
     """Status optimal, and each named phase has exactly this objective and bound."""
     assert res.status == "optimal", res.summary()
@@ -439,15 +451,9 @@ def test_greedy_justification_respects_blackouts_and_windows() -> None:
 def test_splits_lns_repairs_a_split_plan() -> None:
     # Four unit tasks, two per wave, soft pairs (t0, t1) and (t2, t3). The plan [1, 2, 1, 2]
     # splits both; swapping t1 and t2 joins both pairs: 0 splits, the optimum.
-    from solvers.wave_lns import improve
-
     p = make([1, 1, 1, 1], cap=2, waves=2, soft=((0, 1, 1), (2, 3, 1)))
-    bounds = WaveBounds(p)
-    lo, hi = bounds.windows(2)  # type: ignore[misc]
-    out = improve("splits", p, [1, 2, 1, 2], lo, hi, bounds.forbidden, horizon=2, det_budget=2.0,
-                  wall_deadline=1e12, seed=3)
+    out = improved("splits", p, [1, 2, 1, 2], seed=3)
     assert out.splits == 0 and out.improvements >= 1
-    check_plan(p, out.waves)
 
 
 def test_downtime_lns_lowers_the_peak_without_splitting_more() -> None:
@@ -455,15 +461,11 @@ def test_downtime_lns_lowers_the_peak_without_splitting_more() -> None:
     # the three heavy ones in wave 1: peak 12. Two heavy and one light task in one wave, the
     # rest in the other, gives 9 and 6: the optimum peak is 9 (the bound max(ceil(15 / 2), 4)
     # is 8). The soft pair (t0, t1) is joined at the start and must stay joined.
-    from solvers.wave_lns import downtime_bound, improve, peak_downtime
+    from solvers.wave_lns import downtime_bound, peak_downtime
 
     p = make([1] * 6, cap=3, waves=2, soft=((0, 1, 1),), downtime_weight=(4, 4, 4, 1, 1, 1))
     start = [1, 1, 1, 2, 2, 2]
-    bounds = WaveBounds(p)
-    lo, hi = bounds.windows(2)  # type: ignore[misc]
-    out = improve("downtime", p, start, lo, hi, bounds.forbidden, horizon=2, det_budget=2.0,
-                  wall_deadline=1e12, seed=1)
-    check_plan(p, out.waves)
+    out = improved("downtime", p, start)
     assert downtime_bound(p, 2) == 8 and peak_downtime(p, start) == 12
     assert out.downtime == peak_downtime(p, out.waves) == 9 and out.improvements >= 1
     assert out.splits == 0 and out.waves[0] == out.waves[1]
@@ -497,22 +499,18 @@ def test_moved_lns_returns_tasks_to_their_previous_waves() -> None:
     # the soft pair (t0, t4) is joined in the start plan (both in wave 2): returning t0
     # alone would split it, so t4 must then move too, which the capacity forbids unless
     # another task makes room; the search may not split more, so it keeps the pair joined.
-    from solvers.wave_lns import improve, moved_bound, moved_count
+    from solvers.wave_lns import moved_bound, moved_count
 
     p = make([1] * 6, cap=3, waves=2, previous=(1, 1, 1, 2, 2, 2))
     start = [2, 1, 1, 1, 2, 2]
+    out = improved("moved", p, start)
     bounds = WaveBounds(p)
     lo, hi = bounds.windows(2)  # type: ignore[misc]
-    out = improve("moved", p, start, lo, hi, bounds.forbidden, horizon=2, det_budget=2.0,
-                  wall_deadline=1e12, seed=1)
-    check_plan(p, out.waves)
     assert moved_count(p, start) == 2 and moved_bound(p, lo, hi, bounds.forbidden) == 0
     assert out.moved == 0 and out.waves == (1, 1, 1, 2, 2, 2)
 
     joined = dataclasses.replace(p, soft=((0, 4, 1),))
-    out = improve("moved", joined, start, lo, hi, bounds.forbidden, horizon=2, det_budget=2.0,
-                  wall_deadline=1e12, seed=1)
-    check_plan(joined, out.waves)
+    out = improved("moved", joined, start)
     assert out.splits == 0 and out.waves[0] == out.waves[4]  # never more splits than at the start
     assert out.moved == moved_count(joined, out.waves) <= 2
 
