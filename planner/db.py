@@ -126,7 +126,8 @@ def open_database(db: str | None = None, *, create: bool = True,
     try:
         current = _retry_locked(lambda: current_revision(engine), engine)
     except Exception as exc:  # driver errors: unreachable server, not a database, …
-        raise PlannerError(f"cannot open database {engine.url.render_as_string()}: {_first_line(exc)}") from exc
+        raise PlannerError(f"cannot open database {engine.url.render_as_string()}: {_first_line(exc)}"
+                           f"{_sqlite_hint(engine)}") from exc
     script = ScriptDirectory.from_config(alembic_config(engine))
     known = {rev.revision for rev in script.walk_revisions()}
     if current is not None and current not in known:
@@ -142,6 +143,15 @@ def open_database(db: str | None = None, *, create: bool = True,
             notify(f"the database schema {current} is older than this program's {head}; upgrading it")
         _retry_locked(lambda: upgrade(engine), engine)
     return engine
+
+
+def _sqlite_hint(engine: Engine) -> str:
+    """The usual cause of SQLite's bare "unable to open database file": a missing folder."""
+    path = engine.url.database
+    if engine.url.get_backend_name() != "sqlite" or not path or path == ":memory:":
+        return ""
+    folder = Path(path).expanduser().absolute().parent
+    return "" if folder.is_dir() else f" (the folder {folder} does not exist; create it first)"
 
 
 def open_database_or_scratch(db: str | None = None, *,

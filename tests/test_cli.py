@@ -64,3 +64,4 @@ def test_unreachable_database_is_one_sentence(tmp_path: Path) -> None:
                              "inventory"], capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert result.returncode == 1
     assert result.stderr.startswith("error: cannot open database") and "Traceback" not in result.stderr
+    assert f"the folder {tmp_path / 'nope'} does not exist" in result.stderr
