@@ -27,9 +27,14 @@ minimum most per item moved. Re-schedule the rest and repeat until it fits. The 
 that shows the rest fits is kept (`end_after_move`), so the advice is always sufficient,
 though not always the smallest possible.
 
-Time limits are wall seconds (`deterministic=False`): one solve for the runbook, and when
-it does not fit, at most `time_limit` more seconds shared by the re-scheduling solves
-(after which each re-schedule is the best serial-SGS schedule, in milliseconds).
+Time limits are CP-SAT deterministic time (`deterministic=True`, about a wall second each
+on the 2-core reference machine): one solve for the runbook, and when it does not fit, at
+most `time_limit` more units shared by the re-scheduling solves, each charged what it used
+(after which each re-schedule is the best serial-SGS schedule, in milliseconds). So the
+same plan, wave, window, staff and seed give the same runbook and the same advice on any
+machine and under any load: a runbook is handed to people, and two runs that disagree on
+who does what when would undermine it. (Wall-clock limits gave a different set of items to
+move on two runs of the demo's wave 4 in a 12-hour window.)
 """
 
 from __future__ import annotations
@@ -222,7 +227,7 @@ def _build(stored: _Stored, wave: int, *, window: tuple[datetime, datetime] | No
     precedence, loops = _precedence(stored.constraints, members)
     notes += loops
     problem = _problem(members, staff, precedence)
-    result = solve(problem, time_limit=time_limit, workers=workers, seed=seed, deterministic=False)
+    result = solve(problem, time_limit=time_limit, workers=workers, seed=seed)
     starts = _left_justify(problem, result.starts)
     makespan = _span(problem, starts)
     status, bound = result.status, int(result.bound)
@@ -377,7 +382,7 @@ class _Postpone:
                  workers: int, seed: int) -> None:
         self.p, self.deadline, self.workers, self.seed = problem, deadline, workers, seed
         self.time_limit = time_limit
-        self.budget_end = clock.perf_counter() + time_limit
+        self.spent = 0.0  # deterministic units used by the re-scheduling solves
         self.members: dict[str, list[int]] = {}
         for t, g in enumerate(groups):
             self.members.setdefault(g, []).append(t)
@@ -464,13 +469,14 @@ class _Postpone:
             names=tuple(p.names[t] for t in keep), durations=tuple(p.durations[t] for t in keep),
             resources=p.resources, capacities=p.capacities, demands=tuple(p.demands[t] for t in keep),
             precedence=tuple((new[a], new[b]) for a, b in p.precedence if a in new and b in new))
-        left = self.budget_end - clock.perf_counter()
+        left = self.time_limit - self.spent
         starts: tuple[int, ...] | None = None
         if left > 0.05:
             late = ScheduleProblem(sub.names, sub.durations, sub.resources, sub.capacities, sub.demands,
                                    sub.precedence, deadline=(self.deadline,) * len(keep))
             result = solve(late, time_limit=min(left, max(0.1, share * self.time_limit)), workers=self.workers,
-                           seed=self.seed, allow_late=True, deterministic=False)
+                           seed=self.seed, allow_late=True)
+            self.spent += result.work
             starts = result.starts or None
         if starts is None:
             candidates = [serial_sgs(sub, rule) for rule in priority_rules(sub).values()]

@@ -45,8 +45,10 @@ def register(app: typer.Typer, engine_factory: Callable[[], Any], out_console: C
             "--csv", help="Also write the runbook to this CSV file (UTF-8 with BOM), e.g. runbook-w3.csv.")] = None,
         force: Annotated[bool, typer.Option("--force", help="Overwrite an existing CSV file.")] = False,
         time_limit: Annotated[float, typer.Option(
-            "--time-limit", min=0.1, help="Wall seconds for the scheduler (as much again when the wave does "
-                                          "not fit and items to move are sought).")] = 10.0,
+            "--time-limit", min=0.1, help="Work for the scheduler, in CP-SAT deterministic time (about a "
+                                          "second each on a 2-core machine; as much again when the wave does "
+                                          "not fit and items to move are sought). Counted in work, not wall "
+                                          "time, so the same inputs give the same runbook on any machine.")] = 10.0,
         strict: Annotated[bool, typer.Option(
             "--strict", help="Exit with code 1 when the runbook does not fit its window.")] = False,
     ) -> None:

@@ -242,7 +242,10 @@ class ScheduleResult:
     `allow_late=True` it bounds the makespan of schedules no later in total than this one.
     `lateness` is the total lateness of `starts` (sum over tasks of end - deadline, if
     positive); it is 0 unless `allow_late=True`. `message` says why, for infeasible,
-    unknown and invalid results.
+    unknown and invalid results. `work` is the deterministic time used (CP-SAT's units
+    plus the genetic search's schedules at `SCHEDULES_PER_UNIT`): unlike `runtime` it does
+    not depend on the machine, so callers that share a budget between several solves
+    (the runbook's move advice) stay reproducible by charging it.
     """
 
     status: str
@@ -254,6 +257,7 @@ class ScheduleResult:
     greedy_makespan: float
     lateness: int = 0
     message: str = ""
+    work: float = 0.0
 
     def ends(self, problem: ScheduleProblem) -> tuple[int, ...]:
         return tuple(s + d for s, d in zip(self.starts, problem.durations))
@@ -911,12 +915,14 @@ def solve(problem: ScheduleProblem, *, time_limit: float = 10.0, workers: int = 
     # not, the genetic search improves the schedule and CP-SAT gets the rest of the time.
     first = min(FIRST_SLICE, 0.1 * time_limit) if search else time_limit
     run = _cp_sat(built, first, workers, seed, deterministic)
+    work = run.work
     if search and run.code in (cp_model.FEASIBLE, cp_model.UNKNOWN):
         assert greedy is not None
         incumbent = run.starts or greedy
         found, used = _search(problem, incumbent, lb, time_limit, seed, deterministic)
+        work += used if deterministic else 0.0
         if _makespan(problem, found) <= lb:
-            return _result("optimal", found, problem, lb, clock, greedy_ms,
+            return _result("optimal", found, problem, lb, clock, greedy_ms, work=work,
                            message="the genetic search met the static lower bound.")
         spent = time.perf_counter() - clock if not deterministic else first + used
         model.clear_hints()
@@ -925,6 +931,7 @@ def solve(problem: ScheduleProblem, *, time_limit: float = 10.0, workers: int = 
         model.add(built.makespan <= _makespan(problem, found))  # only better ones are wanted
         second = _cp_sat(built, max(time_limit - spent, 0.1 * time_limit), workers, seed,
                          deterministic)
+        work += second.work
         run = second.merged(run, found)
 
     if run.code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -935,28 +942,30 @@ def solve(problem: ScheduleProblem, *, time_limit: float = 10.0, workers: int = 
         bound = max(lb, min(cp_bound, makespan))
         proven = run.code == cp_model.OPTIMAL or (late == 0 and bound >= makespan)
         return _result("optimal" if proven else "feasible", starts, problem, bound, clock,
-                       greedy_ms, lateness=late)
+                       greedy_ms, lateness=late, work=work)
     if run.code == cp_model.INFEASIBLE:
-        return _result("infeasible", (), problem, math.inf, clock, greedy_ms,
+        return _result("infeasible", (), problem, math.inf, clock, greedy_ms, work=work,
                        message="CP-SAT proved that no schedule meets the deadlines, "
                                "releases and horizon.")
     if run.code == cp_model.MODEL_INVALID:
-        return _result("invalid", (), problem, lb, clock, greedy_ms,
+        return _result("invalid", (), problem, lb, clock, greedy_ms, work=work,
                        message=f"CP-SAT rejected the model: {model.validate()}")
     if greedy is not None:  # no CP-SAT solution in time; the greedy one is still valid
-        return _result("feasible", greedy, problem, lb, clock, greedy_ms,
+        return _result("feasible", greedy, problem, lb, clock, greedy_ms, work=work,
                        lateness=greedy_late if allow_late else 0)
-    return _result("unknown", (), problem, lb, clock, greedy_ms,
+    return _result("unknown", (), problem, lb, clock, greedy_ms, work=work,
                    message="no schedule found within the time limit.")
 
 
 @dataclass(frozen=True)
 class _Run:
-    """One CP-SAT call: its status code, best schedule (may be empty) and proven bound."""
+    """One CP-SAT call: its status code, best schedule (may be empty), proven bound and
+    deterministic time used."""
 
     code: cp_model.CpSolverStatus
     starts: tuple[int, ...]
     bound: int
+    work: float = 0.0
 
     def merged(self, earlier: _Run, found: tuple[int, ...]) -> _Run:
         """This run after `earlier` and the search's `found`: the best schedule of the
@@ -966,9 +975,9 @@ class _Run:
             return self
         bound = max(self.bound, earlier.bound)
         if self.code == cp_model.INFEASIBLE:  # nothing shorter than `found` exists
-            return _Run(cp_model.OPTIMAL, found, bound)
+            return _Run(cp_model.OPTIMAL, found, bound, self.work)
         starts = self.starts or found
-        return _Run(cp_model.FEASIBLE, starts, bound)
+        return _Run(cp_model.FEASIBLE, starts, bound, self.work)
 
 
 def _cp_sat(built: _Model, time_limit: float, workers: int, seed: int,
@@ -984,7 +993,7 @@ def _cp_sat(built: _Model, time_limit: float, workers: int, seed: int,
     elif code == cp_model.UNKNOWN:
         bound = math.ceil(solver.best_objective_bound - 1e-6) if math.isfinite(
             solver.best_objective_bound) else 0
-    return _Run(code, starts, bound)
+    return _Run(code, starts, bound, solver.deterministic_time)
 
 
 FIRST_SLICE = 1.0  # seconds (or deterministic units) of CP-SAT before the genetic search
@@ -1020,7 +1029,7 @@ def _search(problem: ScheduleProblem, incumbent: tuple[int, ...], lb: int, time_
 
 def _result(status: str, starts: Sequence[int], problem: ScheduleProblem, bound: float,
             clock: float, greedy_ms: float, *, lateness: int = 0,
-            message: str = "") -> ScheduleResult:
+            message: str = "", work: float = 0.0) -> ScheduleResult:
     starts = tuple(starts)
     solved = status in ("optimal", "feasible")
     if solved:
@@ -1035,7 +1044,8 @@ def _result(status: str, starts: Sequence[int], problem: ScheduleProblem, bound:
         gap = math.inf
     return ScheduleResult(status=status, starts=starts, makespan=makespan, bound=bound,
                           gap=gap, runtime=time.perf_counter() - clock,
-                          greedy_makespan=greedy_ms, lateness=lateness, message=message)
+                          greedy_makespan=greedy_ms, lateness=lateness, message=message,
+                          work=work)
 
 
 def _without_deadlines(problem: ScheduleProblem) -> ScheduleProblem:

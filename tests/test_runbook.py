@@ -152,6 +152,24 @@ def test_a_wave_that_does_not_fit_names_the_items_to_move(engine: Engine, tmp_pa
     assert (wide.fits, wide.items_to_move, wide.end_after_move) == (True, (), None)
 
 
+def test_the_same_inputs_give_the_same_runbook_and_advice(engine: Engine, tmp_path: Path) -> None:
+    # A runbook is handed to people: two runs must not disagree on who does what when, or
+    # on what to move. Twelve servers and six applications for two people per team in a
+    # 6 h window need several re-schedules, with CP-SAT's two interleaved workers.
+    sheets: Sheets = {
+        "Servers": [server(f"S{i}", downtime_hours=1 + i % 3) for i in range(12)],
+        "Applications": [app(f"A{i}", servers=f"S{2 * i}", downtime_hours=2 + i % 2) for i in range(6)],
+    }
+    plan_id = planned(engine, tmp_path, sheets, toml({"server": 2, "application": 2}))
+    window = parse_window("2027-03-06T08:00..2027-03-06T14:00")
+    runs = [build_runbook(engine, 1, plan_id=plan_id, window=window, time_limit=2, workers=2)
+            for _ in range(2)]
+    assert not runs[0].fits and runs[0].items_to_move
+    first, second = ([(s.item_id, s.start, s.end) for s in r.steps] for r in runs)
+    assert first == second
+    assert runs[0].items_to_move == runs[1].items_to_move
+
+
 def test_staff_from_another_cutover_section(engine: Engine, tmp_path: Path) -> None:
     # The stored plan has 1 server person: 3 servers of 2 h in a row take 6 h, over a 5 h
     # window. `cutover=` (planner runbook --config) with 3 people: all at once, 2 h.

@@ -265,6 +265,14 @@ def test_same_seed_same_schedule(two_at_a_time):
     assert single[0].starts == single[1].starts
 
 
+def test_work_is_the_deterministic_time_used(two_at_a_time):
+    """`work` is what callers with a shared budget charge: machine-independent, so equal
+    for equal runs, and positive once CP-SAT has run."""
+    runs = [solve(two_at_a_time, time_limit=2.0, workers=2, seed=7) for _ in range(2)]
+    assert runs[0].work > 0
+    assert runs[0].work == runs[1].work
+
+
 def test_head_counts_what_the_predecessors_need():
     """a(1) -> b(3), c(3) -> d(1) on capacity 1: a, b and c cannot overlap, so d starts at 7.
 
