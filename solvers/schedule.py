@@ -243,9 +243,9 @@ class ScheduleResult:
     `lateness` is the total lateness of `starts` (sum over tasks of end - deadline, if
     positive); it is 0 unless `allow_late=True`. `message` says why, for infeasible,
     unknown and invalid results. `work` is the deterministic time used (CP-SAT's units
-    plus the genetic search's schedules at `SCHEDULES_PER_UNIT`): unlike `runtime` it does
-    not depend on the machine, so callers that share a budget between several solves
-    (the runbook's move advice) stay reproducible by charging it.
+    plus, in deterministic mode, the genetic search's schedules at `SCHEDULES_PER_UNIT`):
+    unlike `runtime` it does not depend on the machine, so callers that share a budget
+    between several solves (the runbook's move advice) stay reproducible by charging it.
     """
 
     status: str
