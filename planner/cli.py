@@ -11,7 +11,10 @@ import json
 import os
 import signal
 import sys
+import threading
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -173,7 +176,7 @@ def demo_data(
 
 ConfigOption = Annotated[Optional[Path], typer.Option(
     "--config", "-c", help="Planning configuration (default: plan.toml in the working directory, if any).")]
-TimeLimit = Annotated[Optional[float], typer.Option("--time-limit", min=0.1, help="Seconds for the optimiser (default: plan.toml [solver] time_limit, else 60); the best plan found by then is stored. Ctrl-C stops it and stores nothing.")]
+TimeLimit = Annotated[Optional[float], typer.Option("--time-limit", min=0.1, help="Seconds for the optimiser (default: plan.toml [solver] time_limit, else 60); the best plan found by then is stored. Ctrl-C ends the search early and stores the best plan found so far; a second Ctrl-C aborts and stores nothing.")]
 Workers = Annotated[Optional[int], typer.Option("--workers", min=1, max=64, help="CP-SAT worker threads.")]
 Seed = Annotated[Optional[int], typer.Option("--seed", help="Random seed; same seed and workers give the same plan.")]
 
@@ -197,7 +200,7 @@ def _run_plan(config_path: Path | None, time_limit: float | None, workers: int |
     config, text = _config(config_path)
     engine = _engine()
     parent = latest_plan(engine, parent_id) if replan else None
-    with _progress() as progress:
+    with _progress() as progress, _ctrl_c_keeps_the_best():
         outcome = make_plan(engine, config, text, time_limit=time_limit, workers=workers, seed=seed,
                             progress=progress, parent=parent, freeze_through=freeze_through)
     out.print(plan_summary(outcome))
@@ -209,10 +212,34 @@ def _run_plan(config_path: Path | None, time_limit: float | None, workers: int |
     out.print(f"Verified: plan {outcome.plan.id} satisfies every hard constraint.")
 
 
+@contextmanager
+def _ctrl_c_keeps_the_best() -> Iterator[None]:
+    """While a plan is made, the first Ctrl-C ends the search and keeps its best plan (which
+    is then stored and verified like any other); a second Ctrl-C, or SIGTERM, aborts as
+    everywhere else and stores nothing. Solvers work this way (CP-SAT's own handler too), and
+    an hour of search should not be lost to one key press."""
+    from solvers import cpsat
+
+    def first_stops(signum: int, frame: object) -> None:
+        if cpsat.stop_requested():
+            raise _Interrupted(signum)
+        cpsat.request_stop()
+        err.print("Stopping the search; the best plan found so far will be stored and verified. "
+                  "Press Ctrl-C again to abort and store nothing.", markup=False)
+
+    if threading.current_thread() is not threading.main_thread():  # no signals reach it
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, first_stops)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        cpsat.clear_stop()
+
+
 def _progress():  # type: ignore[no-untyped-def]
     """A live status line: phase, best objective, bound, elapsed."""
-    from contextlib import contextmanager
-
     @contextmanager
     def live():  # type: ignore[no-untyped-def]
         status = err.status("optimising…")

@@ -78,6 +78,10 @@ def make_plan(engine: Engine, config: PlanConfig, config_text: str = "", *, time
     seed = seed if seed is not None else config.solver.seed
     result = solve(planning.problem, time_limit=limit, workers=workers, seed=seed, progress=progress)
     if not result.waves:
+        from solvers import cpsat
+
+        if cpsat.stop_requested() and result.status != "infeasible":
+            raise PlannerError("the search was stopped before it found any plan; nothing was stored")
         from planner.explain import explain
 
         causes = explain(planning, graph) if result.status == "infeasible" else []

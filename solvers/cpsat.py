@@ -6,6 +6,11 @@ happened; and a Python signal handler (SIGTERM, or SIGINT without CP-SAT's) only
 the solve returns, which can be a minute later. Here the solve runs in a worker thread while
 the main thread waits; a signal handler that raises (KeyboardInterrupt, or the CLI's own
 interrupt) then interrupts the wait, the search is stopped, and the exception goes on up.
+
+A gentler stop keeps the work done so far: `request_stop()` (the first Ctrl-C of
+`planner plan`) ends the running solve as if its time were up, so the caller gets CP-SAT's
+best solution, and every later solve in the process returns at once. Callers that loop over
+solves check `stop_requested()` and wind up with what they have.
 """
 
 from __future__ import annotations
@@ -16,7 +21,25 @@ from pathlib import Path
 
 from ortools.sat.python import cp_model
 
-__all__ = ["run"]
+__all__ = ["clear_stop", "request_stop", "run", "stop_requested"]
+
+_STOP = threading.Event()
+
+
+def request_stop() -> None:
+    """End the running solve and every later one as if their time were up (thread-safe;
+    callable from a signal handler)."""
+    _STOP.set()
+
+
+def stop_requested() -> bool:
+    """True once `request_stop()` was called (until `clear_stop()`)."""
+    return _STOP.is_set()
+
+
+def clear_stop() -> None:
+    """Let solves run their full time again (after a stopped run, in the same process)."""
+    _STOP.clear()
 
 
 def run(solver: cp_model.CpSolver, model: cp_model.CpModel,
@@ -26,6 +49,8 @@ def run(solver: cp_model.CpSolver, model: cp_model.CpModel,
     Off the main thread (where no signal handler runs) this is a plain solve.
     """
     solver.parameters.catch_sigint_signal = False
+    if _STOP.is_set():  # stopped before it began: return at once, with the hint at most
+        solver.parameters.max_time_in_seconds = 0.0
     marker = os.environ.get("PLANNER_TEST_SOLVE_MARKER")  # tests: "a solve is running now"
     if threading.current_thread() is not threading.main_thread():
         return solver.solve(model, callback)
@@ -44,9 +69,12 @@ def run(solver: cp_model.CpSolver, model: cp_model.CpModel,
             done.set()
 
     threading.Thread(target=work, name="cp-sat", daemon=True).start()
+    stopping = False
     try:
         while not done.wait(0.1):  # returns as soon as the solve ends; signals run in between
-            pass
+            if _STOP.is_set() and not stopping:
+                solver.stop_search()  # ends like a time limit: the best solution is kept
+                stopping = True
     except BaseException:
         solver.stop_search()
         _wait_out(done)

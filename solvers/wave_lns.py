@@ -418,6 +418,8 @@ def _run(
         if time.perf_counter() >= wall_deadline - 0.05:
             wall_capped = True
             break
+        if cpsat.stop_requested():  # the user stopped the search: keep what we have
+            break
         free = neighbourhood(rng, size)
         if not free:
             break

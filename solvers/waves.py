@@ -344,6 +344,9 @@ def solve(
     determinism needs `interleave_search` (google/or-tools#4783, #4946).
     Pass `deterministic=False` for plain wall-clock limits and the full parallel
     portfolio (faster on hard instances, not reproducible).
+    After `solvers.cpsat.request_stop()` (the first Ctrl-C of `planner plan`) the running
+    solve ends as if its time were up and later phases are not searched: the result is the
+    best plan found by then, as honest as any other (a note says when it was stopped).
     """
     active = _active_phases(problem, phases)
     return _run_phases(
@@ -369,18 +372,36 @@ class _Clock:
     spent_det: float = 0.0
     notes: list[str] = field(default_factory=list)
     phase_end: float = math.inf  # wall seconds (since start) the current phase must end by
+    stopped_at: float | None = None  # wall seconds (since start) when the user stopped the search
 
     def wall_left(self) -> float:
-        """Wall seconds the current phase may still use: its own share, never past the limit."""
+        """Wall seconds the current phase may still use: its own share, never past the limit;
+        none once the user stopped the search (`solvers.cpsat.request_stop`)."""
+        if self.stopped():
+            return 0.0
         limit = self.limit / _DET_PER_SECOND if self.deterministic else self.limit
         return max(0.0, min(limit, self.phase_end) - self.elapsed())
+
+    def stopped(self) -> bool:
+        """Whether the user stopped the search; the first time, a note says when."""
+        from solvers import cpsat
+
+        if not cpsat.stop_requested():
+            return False
+        if self.stopped_at is None:
+            self.stopped_at = self.elapsed()
+            self.notes.append(f"stopped by the user after {self.stopped_at:.1f} s: this is the best "
+                              "plan found by then, and phases after the stop were not searched")
+        return True
 
     def elapsed(self) -> float:
         """Wall seconds since solve() started (always reported, never used for decisions when deterministic)."""
         return time.perf_counter() - self.start
 
     def remaining(self) -> float:
-        """Budget left, in the unit that drives decisions."""
+        """Budget left, in the unit that drives decisions (none once the user stopped)."""
+        if self.stopped():
+            return 0.0
         spent = self.spent_det if self.deterministic else self.elapsed()
         return max(0.0, self.limit - spent)
 
@@ -477,11 +498,10 @@ def _lns(
     `wave_lns.downtime_bound` and `moved_bound`. The later searches never split more or
     raise the peak downtime, so the earlier phases' values hold.
     """
-    from solvers.wave_lns import downtime_bound, improve, moved_bound
+    from solvers.wave_lns import improve
 
     deadline = time.perf_counter() + clock.wall_left()
-    bound = {"splits": 0.0, "downtime": float(downtime_bound(problem, horizon)),
-             "moved": float(moved_bound(problem, win[0], win[1], banned))}[name]
+    bound = _cheap_bound(name, problem, win, banned, horizon)
 
     def on_improve(value: int) -> None:
         if progress is not None:
@@ -503,6 +523,19 @@ def _lns(
                        f"{out.improvements} improvements")
     value = float({"splits": out.splits, "downtime": out.downtime, "moved": out.moved}[name])
     return _Outcome("optimal" if value <= bound else "feasible", list(out.waves), value, bound)
+
+
+def _cheap_bound(name: str, problem: WaveProblem, win: tuple[list[int], list[int]],
+                 banned: Sequence[set[int]], horizon: int) -> float:
+    """A phase's bound without a CP-SAT model: 0 splits; the downtime and moved bounds of
+    `solvers.wave_lns`."""
+    from solvers.wave_lns import downtime_bound, moved_bound
+
+    if name == "downtime":
+        return float(downtime_bound(problem, horizon))
+    if name == "moved":
+        return float(moved_bound(problem, win[0], win[1], banned))
+    return 0.0
 
 
 def _final(phase: PhaseResult, value: float) -> PhaseResult:
@@ -555,6 +588,7 @@ def _run_phases(
     def finish(status: str, waves: Sequence[int] | None, g: GreedyResult | None, first: float) -> WaveResult:
         plan = tuple(waves) if waves else ()
         values = evaluate(problem, plan)
+        clock.stopped()  # a stop during the last solve still gets its note
         return WaveResult(
             status=status,
             waves=plan,
@@ -720,7 +754,11 @@ def _run_phases(
         win = bounds.windows(horizon)
         if win is None:  # cannot happen after a solution at this horizon; kept for safety
             break
-        if big and incumbent is not None:
+        if clock.stopped() and incumbent is not None:
+            # Stopped by the user: the incumbent's value against a bound that needs no search.
+            out = _Outcome("feasible", list(incumbent), evaluate(problem, incumbent)[name],
+                           _cheap_bound(name, problem, win, banned, horizon))
+        elif big and incumbent is not None:
             # The full model of a big instance spends most of the time in presolve: LNS instead.
             out = _lns(name, problem, incumbent, win, banned, horizon, budget, clock, seed, progress)
         else:

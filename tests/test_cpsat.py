@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -88,3 +89,32 @@ def test_off_the_main_thread_it_is_a_plain_solve() -> None:
     thread.start()
     thread.join(RUN_TIMEOUT)
     assert found == [cp_model.INFEASIBLE]
+
+
+@pytest.fixture
+def stop_cleared() -> Iterator[None]:
+    """`request_stop()` is process-wide: clear it after the test, whatever happens."""
+    cpsat.clear_stop()
+    yield
+    cpsat.clear_stop()
+
+
+def test_a_requested_stop_ends_the_solve_and_keeps_its_solutions(stop_cleared: None) -> None:
+    """The first Ctrl-C of `planner plan`: the solve returns normally, with what it found."""
+    model = cp_model.CpModel()
+    for i in range(60):
+        model.new_bool_var(f"x{i}")
+    solver = cp_model.CpSolver()
+    solver.parameters.enumerate_all_solutions = True  # 2^60 solutions: a minute at least
+    solver.parameters.max_time_in_seconds = 60
+    threading.Timer(0.5, cpsat.request_stop).start()
+    clock = time.monotonic()
+    status = cpsat.run(solver, model)
+    assert status == cp_model.FEASIBLE and time.monotonic() - clock < 30
+    # Every later solve returns at once, until the stop is cleared.
+    x = model.new_int_var(0, 10, "y")
+    model.maximize(x)
+    solver = cp_model.CpSolver()
+    assert cpsat.run(solver, model) == cp_model.UNKNOWN
+    cpsat.clear_stop()
+    assert cpsat.run(cp_model.CpSolver(), model) == cp_model.OPTIMAL

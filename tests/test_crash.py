@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -110,26 +111,61 @@ def test_interrupted_export_cleans_up_and_says_so(db_url: str, planned: Engine, 
     assert not list(tmp_path.glob("*plan*.xlsx"))
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_interrupted_plan_stops_during_the_solve_and_stores_nothing(db_url: str, planned: Engine,
-                                                                     tmp_path: Path, signum: signal.Signals) -> None:
-    """Ctrl-C or SIGTERM while CP-SAT runs: the plan stops at once and nothing is stored.
-
-    Before, CP-SAT swallowed Ctrl-C (it ended only the running solve and the plan went on
-    to be stored), and SIGTERM waited for the solve to return.
-    """
+def _plan_in_its_first_solve(db_url: str, planned: Engine, tmp_path: Path, **env: str) -> subprocess.Popen[str]:
+    """`planner plan` with a 600 s limit on a generated municipality, once CP-SAT runs."""
     large, = write_demo_data(tmp_path / "large", municipalities=1)  # a plan that runs long
     import_files(planned, [large])
-    before = dump(db_url)
     marker = tmp_path / "solving"
     process = start(db_url, "plan", "--time-limit", "600", "--workers", "1", cwd=tmp_path,
-                    PLANNER_TEST_SOLVE_MARKER=str(marker))
+                    PLANNER_TEST_SOLVE_MARKER=str(marker), **env)
     wait_for_pause(process, marker)  # the first CP-SAT solve has started
-    process.send_signal(signum)
+    return process
+
+
+def test_sigterm_stops_a_plan_during_the_solve_and_stores_nothing(db_url: str, planned: Engine,
+                                                                   tmp_path: Path) -> None:
+    """SIGTERM (a service stop) while CP-SAT runs: the plan stops at once, nothing is stored.
+
+    Before, SIGTERM waited for the solve to return.
+    """
+    process = _plan_in_its_first_solve(db_url, planned, tmp_path)
+    before = dump(db_url)
+    process.send_signal(signal.SIGTERM)
     clock = time.monotonic()
     code, out, err = finish(process)
     assert code == 130 and err.strip().endswith("Interrupted; nothing half-written was kept."), (code, out, err)
     assert time.monotonic() - clock < 60, "the plan ran on after the signal"  # its limit is 600 s
+    assert dump(db_url) == before
+
+
+def test_ctrl_c_ends_the_search_and_stores_the_best_plan_so_far(db_url: str, planned: Engine,
+                                                                tmp_path: Path) -> None:
+    """The first Ctrl-C ends the search at once; the best plan found by then is stored,
+    verified and marked as stopped (status feasible unless a bound proves it)."""
+    process = _plan_in_its_first_solve(db_url, planned, tmp_path)
+    plans = len(list_plans(planned))
+    process.send_signal(signal.SIGINT)
+    clock = time.monotonic()
+    code, out, err = finish(process)
+    assert code == 0, (out, err)
+    assert time.monotonic() - clock < 60, "the plan ran on after Ctrl-C"  # its limit is 600 s
+    assert "Stopping the search; the best plan found so far will be stored and verified." in err
+    assert "note: stopped by the user after " in out and "Verified: plan " in out, out
+    stored = list_plans(planned)
+    assert len(stored) == plans + 1 and stored[-1].status in ("feasible", "optimal")
+
+
+def test_a_second_ctrl_c_aborts_and_stores_nothing(db_url: str, planned: Engine, tmp_path: Path) -> None:
+    """Ctrl-C, then Ctrl-C again while the stopped plan is being stored: nothing is kept."""
+    paused = tmp_path / "IN_PLAN_STORE.paused"
+    process = _plan_in_its_first_solve(db_url, planned, tmp_path, PLANNER_TEST_PAUSE_IN_PLAN_STORE="300",
+                                       PLANNER_TEST_PAUSE_MARKER=str(paused))
+    before = dump(db_url)
+    process.send_signal(signal.SIGINT)
+    wait_for_pause(process, paused)  # half of the plan's items are written
+    process.send_signal(signal.SIGINT)
+    code, out, err = finish(process)
+    assert code == 130 and err.strip().endswith("Interrupted; nothing half-written was kept."), (code, out, err)
     assert dump(db_url) == before
 
 
