@@ -469,7 +469,8 @@ def _cp_solve(
         cp_model.INFEASIBLE: "infeasible",
         cp_model.MODEL_INVALID: "invalid",
     }.get(st, "unknown")
-    if clock.deterministic and name in ("feasible", "unknown") and solver.wall_time >= prm.max_time_in_seconds * 0.98:
+    if (clock.deterministic and name in ("feasible", "unknown") and not clock.stopped()
+            and solver.wall_time >= prm.max_time_in_seconds * 0.98):
         clock.notes.append(f"{phase}: wall-clock safety limit hit, this run may not be reproducible")
     if name not in ("optimal", "feasible"):
         return _Outcome(name, None, math.inf, -math.inf)
