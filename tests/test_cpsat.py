@@ -12,7 +12,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -89,14 +88,6 @@ def test_off_the_main_thread_it_is_a_plain_solve() -> None:
     thread.start()
     thread.join(RUN_TIMEOUT)
     assert found == [cp_model.INFEASIBLE]
-
-
-@pytest.fixture
-def stop_cleared() -> Iterator[None]:
-    """`request_stop()` is process-wide: clear it after the test, whatever happens."""
-    cpsat.clear_stop()
-    yield
-    cpsat.clear_stop()
 
 
 def test_a_requested_stop_ends_the_solve_and_keeps_its_solutions(stop_cleared: None) -> None:

@@ -533,17 +533,15 @@ def test_big_replans_minimise_moves_by_lns() -> None:
     assert 13 <= res.objective["moved"] == phases["moved"].objective < evaluate(p, res.greedy.waves)["moved"]
 
 
-def test_a_stopped_search_returns_the_best_plan_found_so_far() -> None:
+def test_a_stopped_search_returns_the_best_plan_found_so_far(stop_cleared: None) -> None:
     """After `cpsat.request_stop()` (the first Ctrl-C of `planner plan`) no phase searches:
     the greedy plan comes back, checked, with every phase reported honestly and a note."""
     from solvers import cpsat
 
     p = random_problem(7)
     cpsat.request_stop()
-    try:
-        res = solved(p, time_limit=60.0, workers=2, seed=3)
-    finally:
-        cpsat.clear_stop()
+    res = solved(p, time_limit=60.0, workers=2, seed=3)
+    cpsat.clear_stop()
     assert res.greedy is not None and res.waves == res.greedy.waves
     assert [phase.name for phase in res.phases] == ["waves", "splits", "downtime", "moved"]
     assert res.status == "feasible" and res.runtime < 10
