@@ -134,8 +134,12 @@ def read_any(path: str | Path, *, municipality: str | None, format: str = "auto"
         if mapping:
             inventory.warnings.append(f"{label}: --mapping is not used for the inventory template "
                                       "(its headers are the canonical ones)")
+        inventory.format = "workbook"
         return inventory
     if not municipality or not municipality.strip():
         raise PlannerError(f"{label}: a {chosen} file does not name its municipality; "
                            "give it with --municipality NAME")
-    return READERS[chosen](path, municipality=municipality.strip(), label=label, mapping=mapping, limits=limits)
+    inventory = READERS[chosen](path, municipality=municipality.strip(), label=label, mapping=mapping,
+                                limits=limits)
+    inventory.format = chosen
+    return inventory

@@ -57,6 +57,9 @@ class Inventory:
     #: "replace": the file is the whole truth for the municipality (template);
     #: "merge": it enriches what is there (RVTools, AD, KITOS, …).
     mode: str = "replace"
+    #: The format the file was read as ("workbook" for the inventory template, else one of
+    #: the tool formats such as "rvtools"): with the file's stem it names the default source.
+    format: str = "workbook"
     #: Waves another tool already chose (e.g. an AWS CMF `wave_name`): item id -> wave name.
     #: Suggestions only; the user decides whether they become `[pins]` in plan.toml.
     pin_suggestions: dict[str, str] = field(default_factory=dict)
