@@ -30,11 +30,12 @@ def corrupt_files(folder: Path, good: Path) -> dict[str, tuple[bytes, str]]:
     flipped = bytearray(data)
     for index in range(len(data) // 3, len(data) // 3 + 64):
         flipped[index] ^= 0xFF
-    not_zip = "not an .xlsx workbook (expected an Excel 2007+ file, which is a zip)"
+    not_zip = "not a workbook (expected .xlsx, .xlsm, .ods or .xls)"
     return {
         "random.xlsx": (os.urandom(4096), not_zip),
         "truncated.xlsx": (data[: len(data) // 2], not_zip),
-        "export.xlsx": ("name;os\nSRV-ØKO-01;Windows\n".encode(), not_zip),  # a .csv renamed
+        "export.xlsx": ("name;os\nSRV-ØKO-01;Windows\n".encode(), "not a workbook but text, perhaps CSV; "
+                        "give it a .csv name"),  # a .csv renamed
         "empty.xlsx": (b"", "the file is empty"),
         "flipped.xlsx": (bytes(flipped), "the workbook is corrupt ("),
     }
@@ -51,7 +52,8 @@ def test_a_zip_that_is_not_a_workbook(tmp_path: Path) -> None:
     path = tmp_path / "letter.xlsx"
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("word/document.xml", "<document/>")
-    assert refusal(path) == "letter.xlsx: not an .xlsx workbook (no xl/workbook.xml inside)"
+    assert refusal(path) == ("letter.xlsx: not an .xlsx workbook (no xl/workbook.xml inside) and not an .ods "
+                             "spreadsheet (no content.xml); save it as .xlsx")
 
 
 def test_missing_file_and_folder(tmp_path: Path) -> None:
@@ -90,12 +92,12 @@ def test_entities_in_a_sheet_are_refused_not_expanded(book: InventoryBook) -> No
 
 
 def test_a_sheet_broken_halfway_is_one_sentence(book: InventoryBook) -> None:
-    """openpyxl reads sheets lazily, so broken XML after the first rows fails while reading rows."""
+    """A sheet cut off after its second row (a truncated save) is refused whole, never read in part."""
     path = book.write()
     with zipfile.ZipFile(path) as archive:
         member = _sheet_files(archive)["Servers"]
-    rewrite_member(path, member, lambda xml: xml.replace(b'<row r="3"', b'<row r="3" <<broken'))
-    assert refusal(path).startswith("nordby.xlsx:Servers!A3: cannot read the sheet (")
+    rewrite_member(path, member, lambda xml: xml[: xml.index(b'<row r="3"') + 30])
+    assert refusal(path).startswith("nordby.xlsx:Servers!A1: cannot read the sheet (")
 
 
 # --- limits --------------------------------------------------------------------------------
