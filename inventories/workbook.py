@@ -227,7 +227,8 @@ def _check_ole(path: Path, label: str, size: int, limits: Limits) -> dict[str, S
     if "EncryptedPackage".encode("utf-16-le") in data:
         raise PlannerError(f"{label}: the workbook is password-protected; save it without a password")
     if "Workbook".encode("utf-16-le") not in data and "Book".encode("utf-16-le") not in data:
-        raise PlannerError(f"{label}: an OLE file (like old Office documents) with no workbook inside")
+        raise PlannerError(f"{label}: an Office container with no readable workbook inside (password-protected?); "
+                           "save it as .xlsx without a password")
     return {}  # an .xls sheet is at most 65,536 x 256 cells; it is counted when it is read
 
 
