@@ -42,7 +42,7 @@ def load_table(path: Path, label: str, limits: Limits | None, accept: Any) -> Ta
         return read_csv(path, label, limits)
     book = open_workbook(path, label, limits)
     try:
-        tables = [sheet_table(book, title) for title in book.book.sheetnames]
+        tables = [sheet_table(book, title) for title in book.sheetnames]
     finally:
         book.close()
     for table in tables:

@@ -61,7 +61,7 @@ def load_tables(path: Path, label: str, limits: Limits | None = None) -> list[Ta
         return [read_csv(path, label, limits)]
     book = open_workbook(path, label, limits)
     try:
-        return [sheet_table(book, title) for title in book.book.sheetnames]
+        return [sheet_table(book, title) for title in book.sheetnames]
     finally:
         book.close()
 

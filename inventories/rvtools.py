@@ -69,7 +69,7 @@ def load_tables(path: Path, label: str, limits: Limits | None = None) -> dict[st
         return tables
     book = open_workbook(path, label, limits)
     try:
-        for title in book.book.sheetnames:
+        for title in book.sheetnames:
             key = normalise_header(title)
             if key in {t.lower() for t in TABS}:
                 tables[key] = sheet_table(book, title)

@@ -72,13 +72,16 @@ VALUE_ALIASES: dict[str, str] = {
     "azuread": "entra_id", "azure_ad": "entra_id",
     # environments
     "production": "prod", "produktion": "prod", "drift": "prod", "development": "dev",
-    "udvikling": "dev", "utveckling": "dev",
+    "udvikling": "dev", "utveckling": "dev", "prd": "prod", "tst": "test", "utv": "dev", "udv": "dev",
+    "uat": "test", "qa": "test", "staging": "test", "preprod": "test", "develop": "dev",
     # criticality
     "lav": "low", "låg": "low", "mellem": "medium", "middel": "medium", "medel": "medium",
-    "høj": "high", "hoj": "high", "hög": "high", "kritisk": "critical",
+    "høj": "high", "hoj": "high", "hög": "high", "kritisk": "critical", "meget_høj": "critical",
+    "mycket_hög": "critical", "ikke_kritisk": "low", "inte_kritisk": "low", "middel_høj": "medium",
     # yes / no
     "ja": "yes", "nej": "no", "true": "yes", "false": "no", "y": "yes", "n": "no",
-    "1": "yes", "0": "no", "x": "yes",
+    "1": "yes", "0": "no", "x": "yes", "j": "yes", "sand": "yes", "falsk": "no", "sant": "yes",
+    "falskt": "no",
     # strength
     "hård": "hard", "hårdt": "hard", "blød": "soft", "mjuk": "soft",
 }

@@ -130,7 +130,7 @@ def read_template(path: str | Path, *, label: str | None = None, municipality: s
 def _read(book: Workbook, municipality: str | None) -> Inventory:
     reader = Reader(book)
     parsed: dict[str, ParsedSheet] = {}
-    for title in book.book.sheetnames:
+    for title in book.sheetnames:
         sheet = sheet_for(title)
         if sheet is None:
             if normalise_header(title) not in IGNORED_SHEETS:

@@ -237,12 +237,24 @@ def choice(value: Any, column: Column) -> str:
     guess = difflib.get_close_matches(folded, column.choices, n=1, cutoff=0.5)
     example = guess[0] if guess else column.choices[0]
     raise BadValue(f"{column.name} must be one of {return_choices}, got {show(value)}; or map it in the "
-                   f"mapping file, e.g. [sheets.values.{column.name}] {_toml(str(value).strip())} = \"{example}\"")
+                   f"mapping file, e.g. [sheets.values.{column.name}] {toml_string(str(value).strip())} = \"{example}\"")
 
 
-def _toml(text: str) -> str:
-    """A TOML basic string for a value-map key (quotes and backslashes escaped)."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+def toml_string(text: str) -> str:
+    """A TOML basic string: quotes, backslashes and control characters escaped."""
+    out = []
+    for char in text:
+        if char in ('"', "\\"):
+            out.append("\\" + char)
+        elif char == "\n":
+            out.append("\\n")
+        elif char == "\t":
+            out.append("\\t")
+        elif ord(char) < 32 or ord(char) == 127:
+            out.append(f"\\u{ord(char):04X}")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
 
 
 def yesno(value: Any, column: Column) -> bool:
@@ -252,7 +264,7 @@ def yesno(value: Any, column: Column) -> bool:
     if folded in ("yes", "no"):
         return folded == "yes"
     raise BadValue(f"{column.name} must be yes or no, got {show(value)}; or map it in the mapping file, e.g. "
-                   f"[sheets.values.{column.name}] {_toml(str(value).strip())} = \"yes\"")
+                   f"[sheets.values.{column.name}] {toml_string(str(value).strip())} = \"yes\"")
 
 
 def split_list(value: Any) -> list[str]:

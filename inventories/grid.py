@@ -1,0 +1,126 @@
+"""A sheet of a user's own spreadsheet as a grid of cells, and where its table starts.
+
+Workbook tabs (.xlsx, .xlsm, .ods, .xls) and CSV files both become `Grid`s: every row with
+its number as the file shows it, and the formulas of the workbook's cells. `find_header`
+picks the header row below title blocks, merged cells and blank rows; `total_row` tells the
+"I alt" and `=SUM(…)` rows that must never become items.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from inventories import csvfile
+from inventories.values import fold, is_blank
+from inventories.workbook import Limits, SUFFIXES, open_workbook
+
+#: Words of a total or subtotal row (Danish, Swedish, Norwegian, English), matched whole.
+TOTAL_WORDS = ("i alt", "total", "totalt", "totals", "sum", "summa", "subtotal", "sub-total", "i alt:",
+               "samlet", "totalsum", "grand total", "hovedtotal", "delsum", "delsumma", "summering")
+_TOTAL_FORMULA = re.compile(r"^\s*(?:_xlfn\.)?(SUM|SUBTOTAL|SUMMA|SUMIFS?|AGGREGATE|DELSUM)\s*\(", re.I)
+#: How far down a header row may be (title blocks rarely take more than a few rows).
+HEADER_SEARCH = 30
+
+
+@dataclass
+class Grid:
+    """One sheet: its rows by number (blank cells None) and its formula cells."""
+
+    label: str
+    title: str
+    rows: list[tuple[int, tuple[Any, ...]]]
+    formulas: dict[tuple[int, int], str] = field(default_factory=dict)
+    hidden: bool = False
+    csv: bool = False
+    by_row: dict[int, list[tuple[int, str]]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        for (row, column), text in self.formulas.items():
+            self.by_row.setdefault(row, []).append((column, text))
+
+
+def load_grids(path: Path, label: str, limits: Limits, encoding: str | None = None,
+               delimiter: str | None = None) -> list[Grid]:
+    """Every sheet of a workbook, or the one table of a CSV (or text) file."""
+    if path.suffix.lower() in SUFFIXES or path.suffix.lower() not in (".csv", ".txt", ".tsv"):
+        if path.suffix.lower() in SUFFIXES or not _looks_like_text(path):
+            book = open_workbook(path, label, limits)
+            try:
+                return [Grid(label, title, list(book.rows(title)), book.formula_cells(title),
+                             title in book.hidden_sheets) for title in book.sheetnames]
+            finally:
+                book.close()
+    sheet, rows = csvfile.csv_rows(path, label, limits, encoding=encoding, delimiter=delimiter)
+    return [Grid(label, sheet, rows, csv=True)]
+
+
+def _looks_like_text(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(8)
+    except OSError:
+        return False
+    return not head.startswith((bytes.fromhex("d0cf11e0"), b"PK\x03\x04"))
+
+
+def find_header(grid: Grid, score: Callable[[str], bool], limit: int = HEADER_SEARCH) -> int | None:
+    """The row number of the header: among the first rows, the one with the most cells that
+    `score` recognises as headers; with none recognised, the first row of two or more text
+    cells that the rows below fill. Title blocks (one merged cell), blank rows and notes above
+    the table are passed over that way."""
+    best: tuple[int, int] | None = None
+    fallback: int | None = None
+    for index, (number, cells) in enumerate(grid.rows[:limit]):
+        texts = [str(cell) for cell in cells if isinstance(cell, str) and cell.strip()]
+        if len(texts) < 2 and not (len(texts) == 1 and _only_cell(cells)):
+            continue
+        known = sum(1 for text in texts if score(text))
+        if known and (best is None or known > best[0]):
+            best = (known, number)
+        if fallback is None and len(texts) >= 2 and _filled_below(grid, index, cells):
+            fallback = number
+    return best[1] if best else fallback
+
+
+def _only_cell(cells: tuple[Any, ...]) -> bool:
+    """A one-column table has a one-cell header; a title block also has one cell, so such a
+    row counts only when it is recognised as a header."""
+    return sum(1 for cell in cells if not is_blank(cell)) == 1
+
+
+def _filled_below(grid: Grid, index: int, header: tuple[Any, ...]) -> bool:
+    width = len([cell for cell in header if not is_blank(cell)])
+    for _, cells in grid.rows[index + 1:index + 4]:
+        if sum(1 for cell in cells if not is_blank(cell)) >= max(2, width // 2):
+            return True
+    return False
+
+
+def total_row(grid: Grid, number: int, cells: tuple[Any, ...], name_column: int | None,
+              skip_names: tuple[str, ...] = ()) -> str | None:
+    """Why this row is a total row ('I alt', a `=SUM(…)` cell), or None when it is not."""
+    for column, formula in grid.by_row.get(number, ()):
+        if _TOTAL_FORMULA.match(formula):
+            return f"={formula[:40]}"
+    last = name_column if name_column is not None and name_column < 3 else 0
+    for text in cells[: last + 1]:
+        if not isinstance(text, str) or not text.strip():
+            continue
+        folded = fold(text).rstrip(":").strip()
+        if folded in skip_names or _is_total_words(folded):
+            return repr(text.strip())
+    return None
+
+
+_TOTAL_START = ("total ", "totalt ", "sum ", "summa ", "subtotal ", "i alt ", "samlet ")
+_TOTAL_END = (" i alt", " total", " totalt", " summa", " sum", " samlet")
+
+
+def _is_total_words(folded: str) -> bool:
+    """'I alt', 'Sum i alt', 'Servere i alt', 'Total RAM' — not 'Total-Backup' or 'Summit'."""
+    folded = " ".join(folded.replace(":", " ").split())
+    return folded in TOTAL_WORDS or folded.startswith(_TOTAL_START) or folded.endswith(_TOTAL_END)

@@ -1,0 +1,396 @@
+"""A municipality's own spreadsheet, read through a mapping file's `[[sheets]]`.
+
+Each `[[sheets]]` entry names a sheet (or the CSV file), the kind its rows describe and what
+its columns and values mean; headers the entry does not name are matched through the
+template's Danish/Swedish/English aliases. The reader never guesses silently: total rows
+are skipped with a warning naming the row, every column it does not read is named with
+the fields it could map to, a column of numbers that could be read two ways is one error
+with the `[format] decimal` fix, and rows naming the same item merge (lists united, a
+differing single value follows `on_conflict`). Items merge into the municipality's
+records like the tool imports (format name "spreadsheet").
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from inventories import values
+from inventories.grid import Grid, find_header, load_grids, total_row
+from inventories.mapping import DEPENDENCY_FIELDS, DependencyColumn, Mapping, SheetMapping, check_target
+from inventories.records import DependencyRecord, Inventory, ItemRecord
+from inventories.schema import SHEETS, Column, Kind, Sheet, normalise_header
+from inventories.values import fold, show
+from inventories.workbook import Limits, cell_ref, where
+from planner.errors import ImportFailed, PlannerError
+
+FORMAT = "spreadsheet"
+#: Words of a header that holds dependencies, whatever else it says.
+DEPENDENCY_WORDS = ("afhæng", "afhaeng", "beroend", "depend", "integration", "snitflade", "gränssnitt",
+                    "interface", "anvender", "använder", "uses")
+_SCHEMA: dict[Kind | None, Sheet] = {sheet.kind: sheet for sheet in SHEETS if sheet.name != "Municipality"}
+
+
+def schema_of(kind: Kind | None) -> Sheet:
+    """The template sheet whose columns (and aliases) a kind's headers are matched against."""
+    return _SCHEMA[kind]
+
+
+@dataclass
+class Target:
+    """What one column of the sheet feeds: a field, or a dependency list."""
+
+    column: int  # 0-based
+    header: str
+    field: str | None = None
+    dependency: DependencyColumn | None = None
+
+
+@dataclass
+class Merged:
+    """One item being built from one or more rows."""
+
+    kind: Kind
+    name: str
+    row: int
+    fields: dict[str, Any] = field(default_factory=dict)
+    cells: dict[str, str] = field(default_factory=dict)  # field -> FILE:SHEET!CELL it came from
+
+
+class SpreadsheetReader:
+    """Collects problems and warnings while reading every `[[sheets]]` entry of one file."""
+
+    def __init__(self, label: str, mapping: Mapping, limits: Limits) -> None:
+        self.label = label
+        self.mapping = mapping
+        self.limits = limits
+        self.problems: list[str] = []
+        self.warnings: list[str] = []
+        self.items: dict[tuple[Kind, str], Merged] = {}
+        self.dependencies: dict[tuple[str, ...], DependencyRecord] = {}
+
+    def error(self, grid: Grid, row: int, column: int, message: str) -> None:
+        self.problems.append(f"{where(grid.label, grid.title, row, column + 1)}: {message}")
+
+    def warn(self, grid: Grid, row: int, column: int, message: str) -> None:
+        self.warnings.append(f"{where(grid.label, grid.title, row, column + 1)}: {message}")
+
+    def read(self, grids: list[Grid]) -> None:
+        used: set[str] = set()
+        for entry in self.mapping.sheets:
+            grid = self._grid(grids, entry)
+            if grid is None:
+                continue
+            used.add(grid.title)
+            self._entry(grid, entry)
+        for grid in grids:
+            if grid.title not in used and any(cells for _, cells in grid.rows):
+                self.warnings.append(f"{where(grid.label, grid.title, 1, 1)}: sheet not read (no [[sheets]] entry "
+                                     "names it); add one to import it")
+
+    def _grid(self, grids: list[Grid], entry: SheetMapping) -> Grid | None:
+        """The sheet an entry names (by name, trimmed and case-insensitive, or 1-based number)."""
+        if entry.sheet is None:
+            if len(grids) == 1 or grids[0].csv:
+                return grids[0]
+            names = ", ".join(repr(g.title) for g in grids)
+            self.problems.append(f"{self.mapping.path}: {entry.key(' sheet')}: missing; this file has several "
+                                 f"sheets ({names}): name one")
+            return None
+        if isinstance(entry.sheet, int):
+            if entry.sheet <= len(grids):
+                return grids[entry.sheet - 1]
+        else:
+            for grid in grids:
+                if fold(grid.title) == fold(entry.sheet) or (grid.csv and len(grids) == 1):
+                    return grid
+        names = ", ".join(repr(g.title) for g in grids)
+        self.problems.append(f"{self.mapping.path}: {entry.key(' sheet')}: no sheet {show(entry.sheet)} in "
+                             f"{self.label} (its sheets: {names})")
+        return None
+
+    def _entry(self, grid: Grid, entry: SheetMapping) -> None:
+        header_row = entry.header_row or find_header(grid, lambda text: self._known(entry, text))
+        if header_row is None:
+            self.warn(grid, 1, 0, f"no header row found; the sheet is empty or names no column ({entry.kind_name})")
+            return
+        header = next((cells for number, cells in grid.rows if number == header_row), ())
+        targets = self._targets(grid, entry, header_row, header)
+        name = next((t for t in targets if t.field == "name"), None)
+        if entry.kind is not None and name is None:
+            self.error(grid, header_row, 0, f"no column of this header row is the {entry.kind.value}'s name; map "
+                       f'it, e.g. [sheets.columns] "{_first_text(header)}" = "name"')
+            return
+        if entry.kind is None:
+            missing = [f for f in ("from_kind", "from_name", "to_kind", "to_name", "kind")
+                       if not any(t.field == f for t in targets)]
+            if missing:
+                self.error(grid, header_row, 0, f"a dependencies sheet needs the columns {', '.join(missing)}; "
+                           "map them in [sheets.columns]")
+                return
+        rows = self._data_rows(grid, entry, header_row, name)
+        readings = self._readings(grid, entry, header_row, targets, rows)
+        for number, cells in rows:
+            self._row(grid, entry, targets, readings, number, cells)
+
+    def _known(self, entry: SheetMapping, text: str) -> bool:
+        folded = fold(text)
+        return folded in entry.columns or schema_of(entry.kind).column(text) is not None or \
+            any(fold(header) == folded for header in self.mapping)
+
+    def _targets(self, grid: Grid, entry: SheetMapping, header_row: int, header: tuple[Any, ...]) -> list[Target]:
+        """Which field each header cell feeds; warnings for the columns nothing reads."""
+        targets: list[Target] = []
+        taken: dict[str, int] = {}
+        found: set[str] = set()
+        for index, cell in enumerate(header):
+            if values.is_blank(cell):
+                continue
+            text = str(cell).strip()
+            target = self._target(entry, text)
+            found.add(fold(text))
+            if target is None:
+                self.warn(grid, header_row, index, unread_column(text, entry.kind))
+                continue
+            if isinstance(target, DependencyColumn):
+                targets.append(Target(index, text, dependency=target))
+                continue
+            if not target:
+                continue  # mapped to "": ignored on purpose
+            if target in taken:
+                self.error(grid, header_row, index, f"column {show(text)} repeats {target!r} (already in column "
+                           f"{cell_ref(header_row, taken[target] + 1).rstrip('0123456789')})")
+                continue
+            taken[target] = index
+            targets.append(Target(index, text, field=target))
+        for folded, written in entry.headers.items():
+            if folded not in found:
+                self.warnings.append(f"{self.mapping.path}: {entry.key(f'.columns {show(written)}')}: no such "
+                                     f"column in the header row ({grid.title}!{header_row}:{header_row})")
+        return targets
+
+    def _target(self, entry: SheetMapping, text: str) -> str | DependencyColumn | None:
+        folded = fold(text)
+        if folded in entry.columns:
+            return entry.columns[folded]
+        for header, target in self.mapping.items():  # today's [columns], for any kind
+            if fold(header) == folded and check_target(target) is None:
+                kind_name, _, name = target.rpartition(".")
+                if (not kind_name or (entry.kind and kind_name.lower() == entry.kind.value)) and \
+                        name in entry.fields:
+                    return name
+        column = schema_of(entry.kind).column(text)
+        return column.name if column is not None else None
+
+    def _data_rows(self, grid: Grid, entry: SheetMapping, header_row: int,
+                   name: Target | None) -> list[tuple[int, tuple[Any, ...]]]:
+        """The rows below the header, without total rows (each one a warning)."""
+        rows = []
+        for number, cells in grid.rows:
+            if number <= header_row or not any(not values.is_blank(cell) for cell in cells):
+                continue
+            reason = total_row(grid, number, cells, name.column if name else None, entry.skip_names)
+            if reason:
+                self.warn(grid, number, name.column if name else 0, f"row {number} skipped: a total row ({reason})")
+                continue
+            rows.append((number, cells))
+        return rows
+
+    def _readings(self, grid: Grid, entry: SheetMapping, header_row: int, targets: list[Target],
+                  rows: list[tuple[int, tuple[Any, ...]]]) -> dict[int, values.Reading | None]:
+        """Per column: its decimal mark (from all its cells), date order, header unit, value map.
+        None for a column whose numbers are ambiguous (one error, at its header)."""
+        options = self.mapping.options
+        readings: dict[int, values.Reading | None] = {}
+        for target in targets:
+            if target.field is None:
+                continue
+            spec = entry.fields[target.field]
+            value_map = entry.values.get(target.field) or entry.values.get(fold(target.header)) or {}
+            decimal = options.decimal
+            if spec.type in ("int", "float") and decimal is None:
+                cells = [values.mapped(_cell(c, target.column), values.Reading(values=value_map)) for _, c in rows]
+                decimal, problem = values.decide_decimal(cells)
+                if problem:
+                    self.error(grid, header_row, target.column, f"column {show(target.header)}: {problem}")
+                    readings[target.column] = None
+                    continue
+            readings[target.column] = values.Reading(decimal, options.date_order, _unit(target.header, spec),
+                                                     value_map)
+        return readings
+
+    def _row(self, grid: Grid, entry: SheetMapping, targets: list[Target],
+             readings: dict[int, values.Reading | None], number: int, cells: tuple[Any, ...]) -> None:
+        fields: dict[str, Any] = {}
+        places: dict[str, str] = {}
+        dependencies: list[tuple[Target, list[str]]] = []
+        broken = False
+        for target in targets:
+            raw = _cell(cells, target.column)
+            if raw is None:
+                continue
+            if target.dependency is not None:
+                dependencies.append((target, values.split_list(raw)))
+                continue
+            assert target.field is not None
+            reading = readings.get(target.column)
+            if reading is None:
+                broken = True
+                continue
+            notes: list[str] = []
+            try:
+                value = values.parse(raw, entry.fields[target.field], self.limits.max_text, reading, notes)
+            except values.BadValue as exc:
+                self.error(grid, number, target.column, str(exc))
+                broken = True
+                continue
+            for note in notes:
+                self.warn(grid, number, target.column, note)
+            if value is not None:
+                fields[target.field] = value
+                places[target.field] = where(grid.label, grid.title, number, target.column + 1)
+        if broken:
+            return
+        if entry.kind is None:
+            self._dependency_row(grid, number, fields)
+            return
+        name = fields.pop("name", None)
+        if not name:
+            first = next((t.column for t in targets if t.field == "name"), 0)
+            self.warn(grid, number, first, f"row {number} skipped: it has values but no {entry.kind.value} name")
+            return
+        self._merge(grid, entry, number, name, fields, places)
+        for target, names in dependencies:
+            assert target.dependency is not None
+            for other in names:
+                record = DependencyRecord(entry.kind.value, name, target.dependency.to_kind.value, other,
+                                          target.dependency.kind, target.dependency.strength, row=number)
+                self.dependencies.setdefault(record.key(), record)
+
+    def _merge(self, grid: Grid, entry: SheetMapping, number: int, name: str, fields: dict[str, Any],
+               places: dict[str, str]) -> None:
+        assert entry.kind is not None
+        key = (entry.kind, name.casefold())
+        item = self.items.get(key)
+        if item is None:
+            self.items[key] = Merged(entry.kind, name, number, fields, places)
+            return
+        for field_name, value in fields.items():
+            old = item.fields.get(field_name)
+            if old is None:
+                item.fields[field_name], item.cells[field_name] = value, places[field_name]
+            elif entry.fields[field_name].type in ("list", "cidr"):
+                item.fields[field_name] = ", ".join(values.split_list(f"{old}, {value}"))
+            elif not _same(old, value):
+                self._conflict(entry, item, field_name, value, places[field_name])
+
+    def _conflict(self, entry: SheetMapping, item: Merged, field_name: str, value: Any, place: str) -> None:
+        if entry.on_conflict == "last":
+            item.fields[field_name], item.cells[field_name] = value, place
+        elif entry.on_conflict == "error":
+            other = item.cells[field_name].rpartition("!")[2]
+            sheet = item.cells[field_name].rpartition(":")[2].rpartition("!")[0]
+            self.problems.append(
+                f"{place}: {item.kind.value} {show(item.name)} has {field_name} {show(value)} here but "
+                f"{show(item.fields[field_name])} in {sheet}!{other}; correct one, or set on_conflict = \"first\" "
+                f"or \"last\" in {entry.key()}")
+
+    def _dependency_row(self, grid: Grid, number: int, fields: dict[str, Any]) -> None:
+        record = DependencyRecord(
+            from_kind=fields.get("from_kind", ""), from_name=fields.get("from_name", ""),
+            to_kind=fields.get("to_kind", ""), to_name=fields.get("to_name", ""), kind=fields.get("kind", ""),
+            strength=fields.get("strength") or "hard", to_municipality=fields.get("to_municipality"),
+            note=fields.get("note"), row=number)
+        missing = [name for name in ("from_kind", "from_name", "to_kind", "to_name", "kind") if not fields.get(name)]
+        if missing:
+            self.warn(grid, number, 0, f"row {number} skipped: no {', '.join(missing)}")
+            return
+        self.dependencies.setdefault(record.key(), record)
+
+    def inventory(self, municipality: str) -> Inventory:
+        if self.problems:
+            raise ImportFailed(self.problems)
+        inventory = Inventory(municipality=municipality, source=self.label, mode="merge", format=FORMAT)
+        inventory.items = [ItemRecord(item.kind, item.name, item.fields, item.row) for item in self.items.values()]
+        inventory.dependencies = list(self.dependencies.values())
+        inventory.warnings = self.warnings
+        return inventory
+
+
+def read_spreadsheet(path: str | Path, *, municipality: str, mapping: Mapping, label: str | None = None,
+                     limits: Limits | None = None) -> Inventory:
+    """Read a user's own spreadsheet (workbook or CSV) through its mapping; ImportFailed lists every problem."""
+    path = Path(path)
+    label = label or str(path)
+    limits = limits or Limits.from_env()
+    if not mapping.sheets:
+        raise PlannerError(f"{label}: reading your own spreadsheet needs a mapping file with [[sheets]]; "
+                           f"write one with `planner mapping suggest {path.name} -o map.toml`")
+    grids = load_grids(path, label, limits, mapping.options.encoding, mapping.options.delimiter)
+    reader = SpreadsheetReader(label, mapping, limits)
+    reader.read(grids)
+    return reader.inventory(municipality)
+
+
+def unread_column(header: str, kind: Kind | None) -> str:
+    """The warning for a column nothing reads: the fields it could be mapped to, and how."""
+    folded = normalise_header(header)
+    if any(word in fold(header) for word in DEPENDENCY_WORDS):
+        to = "application"
+        return (f"column {show(header)} is not imported, and it looks like dependencies; map it, e.g. "
+                f'[sheets.columns] {values.toml_string(header)} = {{ dependency = "uses", to_kind = "{to}" }}')
+    fields = candidates(folded, kind)
+    if fields:
+        return (f"column {show(header)} is not imported; it could be mapped to {' or '.join(fields)}, e.g. "
+                f'[sheets.columns] {values.toml_string(header)} = "{fields[0]}" (or "" to silence this)')
+    known = ", ".join(column.name for column in schema_of(kind).columns)
+    return (f"column {show(header)} is not imported; map it in [sheets.columns] to one of {known} "
+            '(or "" to silence this)')
+
+
+def candidates(folded: str, kind: Kind | None) -> list[str]:
+    """Fields whose names or aliases are close to a folded header (at most three)."""
+    sheet = schema_of(kind)
+    aliases = {key: column.name for key, column in sheet.lookup.items()}
+    close = difflib.get_close_matches(folded, list(aliases), n=6, cutoff=0.7)
+    inside = [key for key in aliases if len(key) >= 3 and key in folded]
+    result: list[str] = []
+    for key in close + sorted(inside, key=len, reverse=True):
+        if aliases[key] not in result:
+            result.append(aliases[key])
+    return result[:3]
+
+
+def _unit(header: str, spec: Column) -> str | None:
+    """The unit in a header's parentheses or after its name ('RAM (MB)', 'Disk TB'), if the field takes units."""
+    units = values.units_of(spec)
+    if not units:
+        return None
+    text = header.strip().casefold()
+    inside = text[text.find("(") + 1:text.find(")")] if "(" in text and ")" in text else ""
+    for word in [inside.strip(), *text.replace("(", " ").replace(")", " ").replace("[", " ").replace("]", " ").split()[1:]]:
+        if word.replace(" ", "") in units and len(word) > 1 and not (spec.name.endswith("_gb") and word == "gb"):
+            return word
+    return None
+
+
+def _cell(cells: tuple[Any, ...], column: int) -> Any:
+    value = cells[column] if column < len(cells) else None
+    return None if values.is_blank(value) else value
+
+
+def _first_text(header: tuple[Any, ...]) -> str:
+    return next((str(cell).strip() for cell in header if isinstance(cell, str) and cell.strip()), "Navn")
+
+
+def _same(old: Any, new: Any) -> bool:
+    if isinstance(old, (int, float)) and isinstance(new, (int, float)) and not isinstance(old, bool):
+        return abs(float(old) - float(new)) < 1e-9 * max(1.0, abs(float(old)))
+    if isinstance(old, str) and isinstance(new, str):
+        return old.strip().casefold() == new.strip().casefold()
+    return bool(old == new)
+
+
+__all__ = ["DEPENDENCY_FIELDS", "FORMAT", "read_spreadsheet", "unread_column", "candidates"]
