@@ -154,3 +154,32 @@ def test_sheet_files_reads_attributes_in_any_order(book: InventoryBook) -> None:
     with zipfile.ZipFile(path) as archive:
         assert b'<Relationship Id="rId6"' in archive.read("xl/_rels/workbook.xml.rels")
         assert _sheet_files(archive)["Servers"] == "xl/worksheets/sheet6.xml"
+
+
+# --- issue 20, item 2: sheets are read by their cells, never by a declared dimension --------
+
+
+@pytest.mark.parametrize("stale", [b'<dimension ref="A1:R2"/>', b'<dimension ref="A1:J3"/>'])
+def test_issue20_stale_dimension_loses_no_data(book: InventoryBook, stale: bytes) -> None:
+    """Other generators leave a <dimension> smaller than the data: A1:R2 hides row 3, A1:J3
+    every column after J. Both servers must still come back with every value."""
+    path = book.write()
+    expected = read_template(path, label="nordby.xlsx").items
+    with zipfile.ZipFile(path) as archive:
+        member = _sheet_files(archive)["Servers"]
+    rewrite_member(path, member, lambda xml: re.sub(rb"<dimension ref=\"[^\"]*\"\s*/>", stale, xml))
+    with zipfile.ZipFile(path) as archive:
+        assert stale in archive.read(member)
+    assert read_template(path, label="nordby.xlsx").items == expected
+
+
+def test_a_stray_cell_far_away_is_refused_before_it_is_read(book: InventoryBook) -> None:
+    """One cell at XFD1000000 would make the reader allocate the whole rectangle A1:XFD1000000."""
+    path = book.write()
+    with zipfile.ZipFile(path) as archive:
+        member = _sheet_files(archive)["Servers"]
+    rewrite_member(path, member, lambda xml: xml.replace(
+        b"</sheetData>", b'<row r="1000000"><c r="XFD1000000" t="inlineStr"><is><t>x</t></is></c></row></sheetData>'))
+    assert refusal(path) == (
+        "nordby.xlsx:Servers!A1: the workbook has more than 2,000,000 cells (limit PLANNER_MAX_CELLS; "
+        "this sheet spans A1:XFD1000000); split the file or raise the limit")
