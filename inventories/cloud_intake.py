@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from inventories.csvfile import Collector, Table, read_csv, sheet_table
-from inventories.mapping import apply_mapping, begin, complete, mapped_columns
+from inventories.mapping import apply_mapping, begin, complete, mapped_columns, report_unread
 from inventories.records import Inventory, ItemRecord
 from inventories.schema import STRATEGIES, Kind
 from inventories.values import show
@@ -63,6 +63,7 @@ def read_aws_cmf(path: str | Path, *, municipality: str, label: str | None = Non
         raise PlannerError(f"{table.where(table.header_row, 0)}: no server_name column; it names the servers")
     mapped = mapped_columns(table, mapping, Kind.SERVER)
     app_mapped = mapped_columns(table, mapping, Kind.APPLICATION)
+    report_unread(collector, table, [*col.values(), *mapped, *app_mapped])
     servers: dict[str, ItemRecord] = {}
     apps: dict[str, dict[str, Any]] = {}
     for row, cells in table.rows:
@@ -143,6 +144,7 @@ def read_azure_migrate(path: str | Path, *, municipality: str, label: str | None
     disks = [index for index, header in enumerate(table.header)
              if re.fullmatch(r"disk\s*\d+\s*size\s*\(in gb\)", header.strip().lower())]
     mapped = mapped_columns(table, mapping, Kind.SERVER)
+    report_unread(collector, table, [*col.values(), *disks, *mapped])
     seen: dict[str, int] = {}
     apps: dict[str, dict[str, Any]] = {}
     for row, cells in table.rows:

@@ -378,6 +378,35 @@ def apply_mapping(collector: Collector, table: Table, columns: dict[int, str], k
         collector.put(fields, kind, name, Table.cell(cells, column), table, row, column)
 
 
+#: Words of a header that holds dependencies (afhængigheder, beroenden, integrations, …).
+DEPENDENCY_WORDS = ("afhæng", "afhaeng", "beroend", "depend", "integration", "snitflade", "gränssnitt",
+                    "interface")
+
+
+def report_unread(collector: Collector, table: Table, read: list[int | None], skip: tuple[str, ...] = ()) -> None:
+    """Name every column of `table` that the importer does not read: one warning for a column
+    that looks like dependencies, one listing the rest with how to map them."""
+    taken = {index for index in read if index is not None}
+    folded_skip = {normalise_header(name) for name in skip}
+    unread = [(index, header) for index, header in enumerate(table.header)
+              if header.strip() and index not in taken and normalise_header(header) not in folded_skip]
+    plain: list[str] = []
+    first = -1
+    for index, header in unread:
+        if any(word in header.casefold() for word in DEPENDENCY_WORDS):
+            collector.warn(table, table.header_row, index,
+                           f"column {show(header)} looks like dependencies but this format does not read it; "
+                           "import the sheet as your own spreadsheet (a mapping with [[sheets]] and "
+                           f'[sheets.columns] "{header}" = {{ dependency = "uses", to_kind = "application" }})')
+        else:
+            first = index if first < 0 else first
+            plain.append(header)
+    if plain:
+        collector.warn(table, table.header_row, first,
+                       f"columns not imported: {', '.join(plain)} (map one with --mapping, e.g. [columns] "
+                       f'"{plain[0]}" = "owner")')
+
+
 def unused_mapping(mapping: dict[str, str] | None, tables: list[Table], label: str) -> list[str]:
     """Warnings for mapped columns that no table of the file has (a typo, or another file's)."""
     unused = [header for header in mapping or {} if not any(t.column(header) is not None for t in tables)]

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from inventories.csvfile import Collector, Table, missing_columns, read_csv, sheet_table
-from inventories.mapping import apply_mapping, mapped_columns, unused_mapping
+from inventories.mapping import apply_mapping, mapped_columns, report_unread, unused_mapping
 from inventories.records import DependencyRecord, Inventory, ItemRecord
 from inventories.schema import Kind, normalise_header
 from inventories.values import show
@@ -190,6 +190,8 @@ class _Reader(Collector):
             return []
         mapped = mapped_columns(table, self.mapping, Kind.SERVER)
         self._report_custom_attributes(table, mapped)
+        custom = self._custom_columns(table)
+        report_unread(self, table, [*col.values(), *mapped, *custom])
         seen: dict[str, int] = {}
         servers: list[ItemRecord] = []
         missing_hosts: dict[str, list[tuple[int, str]]] = {}
@@ -275,6 +277,16 @@ class _Reader(Collector):
         absent = missing_columns(table, wanted)
         if absent:
             self.warnings.append(f"{table.where(table.header_row, 0)}: columns not available: {', '.join(absent)}")
+
+    def _custom_columns(self, table: Table) -> list[int]:
+        """vCenter custom attribute columns (already reported on their own line)."""
+        annotation = table.column("Annotation")
+        found: list[int] = []
+        for index in range(annotation + 1 if annotation is not None else len(table.header), len(table.header)):
+            if normalise_header(table.header[index]) in _BUILT_IN_AFTER_ANNOTATION:
+                break
+            found.append(index)
+        return found
 
     def _report_custom_attributes(self, table: Table, mapped: dict[int, str]) -> None:
         annotation = table.column("Annotation")

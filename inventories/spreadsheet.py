@@ -19,7 +19,8 @@ from typing import Any
 
 from inventories import values
 from inventories.grid import Grid, find_header, load_grids, total_row
-from inventories.mapping import DEPENDENCY_FIELDS, DependencyColumn, Mapping, SheetMapping, check_target
+from inventories.mapping import (DEPENDENCY_FIELDS, DEPENDENCY_WORDS, DependencyColumn, Mapping, SheetMapping,
+                                 check_target)
 from inventories.records import DependencyRecord, Inventory, ItemRecord
 from inventories.schema import SHEETS, Column, Kind, Sheet, normalise_header
 from inventories.values import fold, show
@@ -27,9 +28,6 @@ from inventories.workbook import Limits, cell_ref, where
 from planner.errors import ImportFailed, PlannerError
 
 FORMAT = "spreadsheet"
-#: Words of a header that holds dependencies, whatever else it says.
-DEPENDENCY_WORDS = ("afhæng", "afhaeng", "beroend", "depend", "integration", "snitflade", "gränssnitt",
-                    "interface", "anvender", "använder", "uses")
 _SCHEMA: dict[Kind | None, Sheet] = {sheet.kind: sheet for sheet in SHEETS if sheet.name != "Municipality"}
 
 

@@ -464,3 +464,18 @@ def test_a_failed_file_writes_nothing(tmp_path: Path, engine: Engine) -> None:
     with pytest.raises(ImportFailed):
         import_inventories(engine, [read_any(path, municipality="Nordby")])
     assert counts(engine) == {}
+
+
+def test_issue18_kitos_dependency_column_is_never_dropped_silently(raw_workbook: Any) -> None:
+    """The old importer dropped an "Afhængigheder" column without a word; now it is named, and
+    so is every other column no importer reads."""
+    systems = [[*KITOS_SYSTEMS[0], "Afhængigheder", "Intern note"]] + [[*row, None, None] for row in KITOS_SYSTEMS[1:]]
+    path = raw_workbook("kitos.xlsx", {"IT Systemer Overblik": systems})
+    inventory = read_any(path, municipality="Nordby", label="kitos.xlsx")
+    letter = chr(ord("A") + len(KITOS_SYSTEMS[0]))
+    assert inventory.warnings[:2] == [
+        f"kitos.xlsx:IT Systemer Overblik!{letter}1: column 'Afhængigheder' looks like dependencies but this format "
+        "does not read it; import the sheet as your own spreadsheet (a mapping with [[sheets]] and "
+        '[sheets.columns] "Afhængigheder" = { dependency = "uses", to_kind = "application" })',
+        "kitos.xlsx:IT Systemer Overblik!A1: columns not imported: Organisationsenhed, Intern note (map one with "
+        '--mapping, e.g. [columns] "Organisationsenhed" = "owner")']
