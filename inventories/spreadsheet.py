@@ -54,7 +54,7 @@ class Merged:
     name: str
     row: int
     fields: dict[str, Any] = field(default_factory=dict)
-    cells: dict[str, str] = field(default_factory=dict)  # field -> FILE:SHEET!CELL it came from
+    cells: dict[str, tuple[str, int, int]] = field(default_factory=dict)  # field -> (sheet, row, column)
 
 
 class SpreadsheetReader:
@@ -222,7 +222,7 @@ class SpreadsheetReader:
     def _row(self, grid: Grid, entry: SheetMapping, targets: list[Target],
              readings: dict[int, values.Reading | None], number: int, cells: tuple[Any, ...]) -> None:
         fields: dict[str, Any] = {}
-        places: dict[str, str] = {}
+        places: dict[str, tuple[str, int, int]] = {}
         dependencies: list[tuple[Target, list[str]]] = []
         broken = False
         for target in targets:
@@ -248,7 +248,7 @@ class SpreadsheetReader:
                 self.warn(grid, number, target.column, note)
             if value is not None:
                 fields[target.field] = value
-                places[target.field] = where(grid.label, grid.title, number, target.column + 1)
+                places[target.field] = (grid.title, number, target.column + 1)
         if broken:
             return
         if entry.kind is None:
@@ -268,7 +268,7 @@ class SpreadsheetReader:
                 self.dependencies.setdefault(record.key(), record)
 
     def _merge(self, grid: Grid, entry: SheetMapping, number: int, name: str, fields: dict[str, Any],
-               places: dict[str, str]) -> None:
+               places: dict[str, tuple[str, int, int]]) -> None:
         assert entry.kind is not None
         key = (entry.kind, name.casefold())
         item = self.items.get(key)
@@ -284,16 +284,16 @@ class SpreadsheetReader:
             elif not _same(old, value):
                 self._conflict(entry, item, field_name, value, places[field_name])
 
-    def _conflict(self, entry: SheetMapping, item: Merged, field_name: str, value: Any, place: str) -> None:
+    def _conflict(self, entry: SheetMapping, item: Merged, field_name: str, value: Any,
+                  place: tuple[str, int, int]) -> None:
         if entry.on_conflict == "last":
             item.fields[field_name], item.cells[field_name] = value, place
         elif entry.on_conflict == "error":
-            other = item.cells[field_name].rpartition("!")[2]
-            sheet = item.cells[field_name].rpartition(":")[2].rpartition("!")[0]
+            sheet, row, column = item.cells[field_name]
             self.problems.append(
-                f"{place}: {item.kind.value} {show(item.name)} has {field_name} {show(value)} here but "
-                f"{show(item.fields[field_name])} in {sheet}!{other}; correct one, or set on_conflict = \"first\" "
-                f"or \"last\" in {entry.key()}")
+                f"{where(self.label, place[0], place[1], place[2])}: {item.kind.value} {show(item.name)} has "
+                f"{field_name} {show(value)} here but {show(item.fields[field_name])} in {sheet}!"
+                f"{cell_ref(row, column)}; correct one, or set on_conflict = \"first\" or \"last\" in {entry.key()}")
 
     def _dependency_row(self, grid: Grid, number: int, fields: dict[str, Any]) -> None:
         record = DependencyRecord(

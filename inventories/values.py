@@ -88,6 +88,12 @@ def units_of(column: Column) -> dict[str, float]:
     return {}
 
 
+_SPACES = re.compile(r"[\s\u00a0\u202f]")
+_THOUSANDS_OR_DECIMAL = re.compile(r"\d{1,3}[.,]\d{3}")
+_COMMA = re.compile(r"\d+,\d+|\d{1,3}(\.\d{3})+,\d+|\d{1,3}(\.\d{3}){2,}")
+_POINT = re.compile(r"\d+\.\d+|\d{1,3}(,\d{3})+\.\d+|\d{1,3}(,\d{3}){2,}")
+_WRITTEN = {",": re.compile(r"-?(\d+|\d{1,3}(\.\d{3})+)(,\d+)?"),
+            ".": re.compile(r"-?(\d+|\d{1,3}(,\d{3})+)(\.\d+)?"), None: re.compile(r"-?\d+")}
 _ESTIMATE = re.compile(r"^(?:ca\.?|c:a|cirka|circa|approx\.?|omkring|ungefär|~|≈)\s*", re.I)
 _QUANTITY = re.compile(r"^([-+]?[\d\s.,\u00a0\u202f]*\d)\s*([^\d\s].*)?$")
 
@@ -99,12 +105,14 @@ def decimal_of(text: str) -> str | None:
     match = _QUANTITY.match(raw)
     if not match:
         return None
-    digits = re.sub(r"[\s\u00a0\u202f]", "", match.group(1)).lstrip("+-")
-    if re.fullmatch(r"\d{1,3}[.,]\d{3}", digits):
+    digits = _SPACES.sub("", match.group(1)).lstrip("+-")
+    if digits.isdigit():
+        return None
+    if _THOUSANDS_OR_DECIMAL.fullmatch(digits):
         return "?"
-    if re.fullmatch(r"\d+,\d+|\d{1,3}(\.\d{3})+,\d+|\d{1,3}(\.\d{3}){2,}", digits):
+    if _COMMA.fullmatch(digits):
         return ","
-    if re.fullmatch(r"\d+\.\d+|\d{1,3}(,\d{3})+\.\d+|\d{1,3}(,\d{3}){2,}", digits):
+    if _POINT.fullmatch(digits):
         return "."
     return None
 
@@ -175,7 +183,7 @@ def _number_text(text: str, column: Column, kind: str, reading: Reading,
     match = _QUANTITY.match(raw)
     if not match:
         raise BadValue(f"{column.name} must be {kind}, got {show(text)}")
-    digits, unit = re.sub(r"[\s\u00a0\u202f]", "", match.group(1)), match.group(2)
+    digits, unit = _SPACES.sub("", match.group(1)), match.group(2)
     factor = _unit_factor(unit.strip(), column, text) if unit else 1.0
     mark = reading.decimal or decimal_of(digits)
     if mark == "?":
@@ -184,9 +192,7 @@ def _number_text(text: str, column: Column, kind: str, reading: Reading,
         raise BadValue(f"{column.name} {show(text)} is ambiguous: write {sign}{before}{after} for a thousands "
                        f"separator or {sign}{before}.{after.rstrip('0') or '0'} for a decimal, or set "
                        '[format] decimal = "," or "." in the mapping file')
-    pattern = {",": r"-?(\d+|\d{1,3}(\.\d{3})+)(,\d+)?", ".": r"-?(\d+|\d{1,3}(,\d{3})+)(\.\d+)?",
-               None: r"-?\d+"}[mark]
-    if not re.fullmatch(pattern, digits.lstrip("+")):
+    if not _WRITTEN[mark].fullmatch(digits.lstrip("+")):
         raise BadValue(f"{column.name} must be {kind}, got {show(text)}"
                        + (f' (the column is read with decimal {mark!r})' if reading.decimal else ""))
     if mark == ",":
