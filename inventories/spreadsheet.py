@@ -57,6 +57,37 @@ class Merged:
     cells: dict[str, tuple[str, int, int]] = field(default_factory=dict)  # field -> (sheet, row, column)
 
 
+class CellParser:
+    """One column's cells parsed as its field, each distinct cell once.
+
+    Columns repeat their values (operating systems, environments, "Ja"/"Nej", sizes), and
+    parsing a Nordic number or a unit is dear; the outcome of a cell depends only on its
+    value and the column, never on the row, so it is remembered (up to `LIMIT` distinct
+    values, to keep a column of unique names from growing a second copy of itself).
+    """
+
+    LIMIT = 4096
+
+    def __init__(self, spec: Column, reading: values.Reading, max_text: int) -> None:
+        self.spec, self.reading, self.max_text = spec, reading, max_text
+        self.seen: dict[tuple[type, Any], tuple[Any, tuple[str, ...], str | None]] = {}
+
+    def __call__(self, raw: Any) -> tuple[Any, tuple[str, ...], str | None]:
+        """(value, notes for warnings, problem for an error) of one non-blank cell."""
+        key = (type(raw), raw)
+        known = self.seen.get(key)
+        if known is not None:
+            return known
+        notes: list[str] = []
+        try:
+            outcome = (values.parse(raw, self.spec, self.max_text, self.reading, notes), tuple(notes), None)
+        except values.BadValue as exc:
+            outcome = (None, (), str(exc))
+        if len(self.seen) < self.LIMIT:
+            self.seen[key] = outcome
+        return outcome
+
+
 class SpreadsheetReader:
     """Collects problems and warnings while reading every `[[sheets]]` entry of one file."""
 
@@ -197,11 +228,11 @@ class SpreadsheetReader:
         return rows
 
     def _readings(self, grid: Grid, entry: SheetMapping, header_row: int, targets: list[Target],
-                  rows: list[tuple[int, tuple[Any, ...]]]) -> dict[int, values.Reading | None]:
+                  rows: list[tuple[int, tuple[Any, ...]]]) -> dict[int, CellParser | None]:
         """Per column: its decimal mark (from all its cells), date order, header unit, value map.
         None for a column whose numbers are ambiguous (one error, at its header)."""
         options = self.mapping.options
-        readings: dict[int, values.Reading | None] = {}
+        readings: dict[int, CellParser | None] = {}
         for target in targets:
             if target.field is None:
                 continue
@@ -209,18 +240,19 @@ class SpreadsheetReader:
             value_map = entry.values.get(target.field) or entry.values.get(fold(target.header)) or {}
             decimal = options.decimal
             if spec.type in ("int", "float") and decimal is None:
-                cells = [values.mapped(_cell(c, target.column), values.Reading(values=value_map)) for _, c in rows]
-                decimal, problem = values.decide_decimal(cells)
+                index, by_map = target.column, values.Reading(values=value_map)
+                texts = dict.fromkeys(c[index] for _, c in rows if index < len(c) and isinstance(c[index], str))
+                decimal, problem = values.decide_decimal([values.mapped(text, by_map) for text in texts])
                 if problem:
                     self.error(grid, header_row, target.column, f"column {show(target.header)}: {problem}")
                     readings[target.column] = None
                     continue
-            readings[target.column] = values.Reading(decimal, options.date_order, _unit(target.header, spec),
-                                                     value_map)
+            reading = values.Reading(decimal, options.date_order, _unit(target.header, spec), value_map)
+            readings[target.column] = CellParser(spec, reading, self.limits.max_text)
         return readings
 
     def _row(self, grid: Grid, entry: SheetMapping, targets: list[Target],
-             readings: dict[int, values.Reading | None], number: int, cells: tuple[Any, ...]) -> None:
+             readings: dict[int, CellParser | None], number: int, cells: tuple[Any, ...]) -> None:
         fields: dict[str, Any] = {}
         places: dict[str, tuple[str, int, int]] = {}
         dependencies: list[tuple[Target, list[str]]] = []
@@ -233,15 +265,13 @@ class SpreadsheetReader:
                 dependencies.append((target, values.split_list(raw)))
                 continue
             assert target.field is not None
-            reading = readings.get(target.column)
-            if reading is None:
+            parser = readings.get(target.column)
+            if parser is None:
                 broken = True
                 continue
-            notes: list[str] = []
-            try:
-                value = values.parse(raw, entry.fields[target.field], self.limits.max_text, reading, notes)
-            except values.BadValue as exc:
-                self.error(grid, number, target.column, str(exc))
+            value, notes, problem = parser(raw)
+            if problem is not None:
+                self.error(grid, number, target.column, problem)
                 broken = True
                 continue
             for note in notes:

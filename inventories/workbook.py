@@ -129,7 +129,7 @@ class Workbook:
                 raise
             raise PlannerError(f"{where(self.label, title, 1, 1)}: cannot read the sheet ({_describe(exc)})") from exc
         for number, values in enumerate(data, start=1):
-            yield number, tuple(_cell(value) for value in values)
+            yield number, tuple([None if value == "" else _cell(value) for value in values])
 
     def _count(self, title: str, extent: int, scan: SheetScan | None) -> None:
         self.cells += extent
@@ -202,9 +202,7 @@ def open_workbook(path: str | Path, label: str | None = None, limits: Limits | N
 
 
 def _cell(value: Any) -> Any:
-    """calamine's '' for a blank cell -> None; a whole float -> int, as the cell shows it."""
-    if value == "":
-        return None
+    """A whole float -> int, as the cell shows it (calamine's '' for a blank cell is None already)."""
     if type(value) is float and value.is_integer() and abs(value) < 1e15:
         return int(value)
     return value
