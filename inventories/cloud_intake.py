@@ -60,7 +60,7 @@ def read_aws_cmf(path: str | Path, *, municipality: str, label: str | None = Non
         "server_name", "app_name", "wave_name", "server_os_family", "server_os_version", "server_fqdn",
         "server_environment", "r_type", "server_tier")}
     if col["server_name"] is None:
-        raise PlannerError(f"{table.where(table.header_row, 0)}: no server_name column; it names the servers")
+        raise PlannerError(f"{table.where(table.header_row, None)}: no server_name column; it names the servers")
     mapped = mapped_columns(table, mapping, Kind.SERVER)
     app_mapped = mapped_columns(table, mapping, Kind.APPLICATION)
     report_unread(collector, table, [*col.values(), *mapped, *app_mapped])
@@ -139,7 +139,7 @@ def read_azure_migrate(path: str | Path, *, municipality: str, label: str | None
                 "*OS name": col["os"]}
     absent = [header for header, found in required.items() if found is None]
     if absent:
-        raise PlannerError(f"{table.where(table.header_row, 0)}: not an Azure Migrate import file: "
+        raise PlannerError(f"{table.where(table.header_row, None)}: not an Azure Migrate import file: "
                            f"no {', '.join(absent)} column{'s' if len(absent) > 1 else ''}")
     disks = [index for index, header in enumerate(table.header)
              if re.fullmatch(r"disk\s*\d+\s*size\s*\(in gb\)", header.strip().lower())]

@@ -1,9 +1,9 @@
 """Reading foreign tables (CSV files and workbook tabs) the same way, for the importers.
 
 Files from other tools arrive as CSV written by PowerShell, Excel or a web export: `;` or
-`,` separated, UTF-8 with or without a BOM or Windows-1252, sometimes behind a `#TYPE`
-line. `read_csv` and `sheet_table` turn either into a `Table` whose positions read as
-`FILE:SHEET!CELL` (for a CSV file the sheet is the file's stem, as Excel shows it), and
+`,` separated, UTF-8 with or without a BOM, UTF-16 or Windows-1252, sometimes behind a
+`#TYPE` line. `read_csv` and `sheet_table` turn either into a `Table` whose positions read
+as `FILE:SHEET!CELL` for a workbook tab and `FILE:ROW (column C)` for a CSV file, and
 `Collector` parses cells into canonical fields while collecting every problem.
 """
 
@@ -19,7 +19,7 @@ from typing import Any
 
 from inventories import values
 from inventories.schema import SHEETS, Column, Kind, normalise_header
-from inventories.workbook import Limits, Workbook, where
+from inventories.workbook import Limits, Workbook, csv_where, where
 from planner.errors import ImportFailed, PlannerError
 
 #: Canonical columns per item kind, by canonical name (from the template's schema).
@@ -38,6 +38,7 @@ class Table:
     header_row: int
     rows: list[tuple[int, tuple[Any, ...]]] = field(default_factory=list)
     index: dict[str, int] = field(default_factory=dict)  # normalised header -> 0-based column
+    csv: bool = False  # a CSV file: positions are FILE:ROW
 
     def __post_init__(self) -> None:
         for number, name in enumerate(self.header):
@@ -57,6 +58,9 @@ class Table:
         return all(normalise_header(name) in self.index for name in names)
 
     def where(self, row: int, column: int | None) -> str:
+        """`FILE:SHEET!CELL`, or `FILE:ROW (column C)` for a CSV file (0-based `column`)."""
+        if self.csv:
+            return csv_where(self.label, row, None if column is None else column + 1)
         return where(self.label, self.sheet, row, (column or 0) + 1)
 
     @staticmethod
@@ -169,12 +173,12 @@ def csv_rows(path: str | Path, label: str, limits: Limits | None = None, *, enco
             number, start = start, skipped + reader.line_num + 1
             cells += len(row)
             if cells > limits.max_cells:
-                raise PlannerError(f"{label}:{title}!A{number}: the file has more than {limits.max_cells:,} "
+                raise PlannerError(f"{csv_where(label, number)}: the file has more than {limits.max_cells:,} "
                                    "cells (limit PLANNER_MAX_CELLS); split it or raise the limit")
             if any(cell.strip() for cell in row):
                 rows.append((number, tuple(cell if cell.strip() else None for cell in row)))
     except csv.Error as exc:
-        raise PlannerError(f"{label}:{title}!A{start}: not readable as CSV ({exc})") from exc
+        raise PlannerError(f"{csv_where(label, start)}: not readable as CSV ({exc})") from exc
     return title, rows
 
 
@@ -204,9 +208,9 @@ def read_csv(path: str | Path, label: str | None = None, limits: Limits | None =
     label = label or str(path)
     title, rows = csv_rows(path, label, limits, encoding=encoding, delimiter=delimiter, sheet=sheet)
     if not rows:
-        return Table(label, title, [], 1)
+        return Table(label, title, [], 1, csv=True)
     number, header = rows[0]
-    table = Table(label, title, ["" if cell is None else cell.strip() for cell in header], number)
+    table = Table(label, title, ["" if cell is None else cell.strip() for cell in header], number, csv=True)
     table.rows = rows[1:]
     return table
 

@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from openpyxl.utils import get_column_letter
+
 from inventories import csvfile
 from inventories.values import fold, is_blank
-from inventories.workbook import Limits, SUFFIXES, open_workbook
+from inventories.workbook import SUFFIXES, Limits, cell_ref, csv_where, open_workbook, where
 
 #: Words of a total or subtotal row (Danish, Swedish, Norwegian, English), matched whole.
 TOTAL_WORDS = ("i alt", "total", "totalt", "totals", "sum", "summa", "subtotal", "sub-total", "i alt:",
@@ -41,6 +43,18 @@ class Grid:
     def __post_init__(self) -> None:
         for (row, column), text in self.formulas.items():
             self.by_row.setdefault(row, []).append((column, text))
+
+    def where(self, row: int, column: int | None) -> str:
+        """`FILE:SHEET!CELL`, or `FILE:ROW (column C)` for a CSV file (0-based `column`)."""
+        if self.csv:
+            return csv_where(self.label, row, None if column is None else column + 1)
+        return where(self.label, self.title, row, (column or 0) + 1)
+
+    def cell_name(self, row: int, column: int | None) -> str:
+        """A cell as another message about this sheet names it: `Servere!B2`, or `row 2` in a CSV file."""
+        if self.csv:
+            return f"row {row}" + (f" (column {get_column_letter(column + 1)})" if column is not None else "")
+        return f"{self.title}!{cell_ref(row, (column or 0) + 1)}"
 
 
 def load_grids(path: Path, label: str, limits: Limits, encoding: str | None = None,

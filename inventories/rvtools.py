@@ -276,7 +276,7 @@ class _Reader(Collector):
     def _report_missing(self, table: Table, wanted: tuple[str, ...]) -> None:
         absent = missing_columns(table, wanted)
         if absent:
-            self.warnings.append(f"{table.where(table.header_row, 0)}: columns not available: {', '.join(absent)}")
+            self.warnings.append(f"{table.where(table.header_row, None)}: columns not available: {', '.join(absent)}")
 
     def _custom_columns(self, table: Table) -> list[int]:
         """vCenter custom attribute columns (already reported on their own line)."""

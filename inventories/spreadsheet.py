@@ -24,7 +24,7 @@ from inventories.mapping import (DEPENDENCY_FIELDS, DEPENDENCY_WORDS, Dependency
 from inventories.records import DependencyRecord, Inventory, ItemRecord
 from inventories.schema import SHEETS, Column, Kind, Sheet, normalise_header
 from inventories.values import fold, show
-from inventories.workbook import Limits, cell_ref, where
+from inventories.workbook import Limits, cell_ref
 from planner.errors import ImportFailed, PlannerError
 
 FORMAT = "spreadsheet"
@@ -46,6 +46,10 @@ class Target:
     dependency: DependencyColumn | None = None
 
 
+#: Where a value came from: the sheet, its row and its (0-based) column.
+Place = tuple[Grid, int, int]
+
+
 @dataclass
 class Merged:
     """One item being built from one or more rows."""
@@ -54,7 +58,7 @@ class Merged:
     name: str
     row: int
     fields: dict[str, Any] = field(default_factory=dict)
-    cells: dict[str, tuple[str, int, int]] = field(default_factory=dict)  # field -> (sheet, row, column)
+    cells: dict[str, Place] = field(default_factory=dict)  # field -> the cell it came from
 
 
 class CellParser:
@@ -100,11 +104,11 @@ class SpreadsheetReader:
         self.items: dict[tuple[Kind, str], Merged] = {}
         self.dependencies: dict[tuple[str, ...], DependencyRecord] = {}
 
-    def error(self, grid: Grid, row: int, column: int, message: str) -> None:
-        self.problems.append(f"{where(grid.label, grid.title, row, column + 1)}: {message}")
+    def error(self, grid: Grid, row: int, column: int | None, message: str) -> None:
+        self.problems.append(f"{grid.where(row, column)}: {message}")
 
-    def warn(self, grid: Grid, row: int, column: int, message: str) -> None:
-        self.warnings.append(f"{where(grid.label, grid.title, row, column + 1)}: {message}")
+    def warn(self, grid: Grid, row: int, column: int | None, message: str) -> None:
+        self.warnings.append(f"{grid.where(row, column)}: {message}")
 
     def read(self, grids: list[Grid]) -> None:
         used: set[str] = set()
@@ -116,7 +120,7 @@ class SpreadsheetReader:
             self._entry(grid, entry)
         for grid in grids:
             if grid.title not in used and any(cells for _, cells in grid.rows):
-                self.warnings.append(f"{where(grid.label, grid.title, 1, 1)}: sheet not read (no [[sheets]] entry "
+                self.warnings.append(f"{grid.where(1, 0)}: sheet not read (no [[sheets]] entry "
                                      "names it); add one to import it")
 
     def _grid(self, grids: list[Grid], entry: SheetMapping) -> Grid | None:
@@ -197,7 +201,7 @@ class SpreadsheetReader:
         for folded, written in entry.headers.items():
             if folded not in found:
                 self.warnings.append(f"{self.mapping.path}: {entry.key(f'.columns {show(written)}')}: no such "
-                                     f"column in the header row ({grid.title}!{header_row}:{header_row})")
+                                     f"column in the header row ({grid.cell_name(header_row, None)})")
         return targets
 
     def _target(self, entry: SheetMapping, text: str) -> str | DependencyColumn | None:
@@ -254,7 +258,7 @@ class SpreadsheetReader:
     def _row(self, grid: Grid, entry: SheetMapping, targets: list[Target],
              readings: dict[int, CellParser | None], number: int, cells: tuple[Any, ...]) -> None:
         fields: dict[str, Any] = {}
-        places: dict[str, tuple[str, int, int]] = {}
+        places: dict[str, Place] = {}
         dependencies: list[tuple[Target, list[str]]] = []
         broken = False
         for target in targets:
@@ -278,7 +282,7 @@ class SpreadsheetReader:
                 self.warn(grid, number, target.column, note)
             if value is not None:
                 fields[target.field] = value
-                places[target.field] = (grid.title, number, target.column + 1)
+                places[target.field] = (grid, number, target.column)
         if broken:
             return
         if entry.kind is None:
@@ -298,7 +302,7 @@ class SpreadsheetReader:
                 self.dependencies.setdefault(record.key(), record)
 
     def _merge(self, grid: Grid, entry: SheetMapping, number: int, name: str, fields: dict[str, Any],
-               places: dict[str, tuple[str, int, int]]) -> None:
+               places: dict[str, Place]) -> None:
         assert entry.kind is not None
         key = (entry.kind, name.casefold())
         item = self.items.get(key)
@@ -315,15 +319,16 @@ class SpreadsheetReader:
                 self._conflict(entry, item, field_name, value, places[field_name])
 
     def _conflict(self, entry: SheetMapping, item: Merged, field_name: str, value: Any,
-                  place: tuple[str, int, int]) -> None:
+                  place: Place) -> None:
         if entry.on_conflict == "last":
             item.fields[field_name], item.cells[field_name] = value, place
         elif entry.on_conflict == "error":
-            sheet, row, column = item.cells[field_name]
+            grid, row, column = place
+            first, first_row, first_column = item.cells[field_name]
             self.problems.append(
-                f"{where(self.label, place[0], place[1], place[2])}: {item.kind.value} {show(item.name)} has "
-                f"{field_name} {show(value)} here but {show(item.fields[field_name])} in {sheet}!"
-                f"{cell_ref(row, column)}; correct one, or set on_conflict = \"first\" or \"last\" in {entry.key()}")
+                f"{grid.where(row, column)}: {item.kind.value} {show(item.name)} has {field_name} {show(value)} "
+                f"here but {show(item.fields[field_name])} in {first.cell_name(first_row, first_column)}; "
+                f"correct one, or set on_conflict = \"first\" or \"last\" in {entry.key()}")
 
     def _dependency_row(self, grid: Grid, number: int, fields: dict[str, Any]) -> None:
         record = DependencyRecord(

@@ -32,7 +32,9 @@ class BadValue(ValueError):
 
 
 def show(value: Any, limit: int = 40) -> str:
-    """A value as quoted in messages, shortened so that one line stays one line."""
+    """A value as quoted in messages, shortened so that one line stays one line (8.0 as '8')."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        value = int(value)
     text = str(value).replace("\n", " ")
     return repr(text if len(text) <= limit else text[: limit - 1] + "…")
 

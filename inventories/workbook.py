@@ -66,8 +66,14 @@ def cell_ref(row: int, column: int) -> str:
 
 
 def where(file: str, sheet: str, row: int, column: int) -> str:
-    """The `FILE:SHEET!CELL` prefix of every message that points into a spreadsheet."""
+    """The `FILE:SHEET!CELL` prefix of every message that points into a workbook."""
     return f"{file}:{sheet}!{cell_ref(row, column)}"
+
+
+def csv_where(file: str, row: int, column: int | None = None) -> str:
+    """The `FILE:ROW` prefix of every message that points into a CSV file, which has no sheets:
+    the row is the line a text editor shows; the column, when known, as Excel letters it."""
+    return f"{file}:{row}" + (f" (column {get_column_letter(column)})" if column else "")
 
 
 @dataclass

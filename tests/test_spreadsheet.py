@@ -299,6 +299,21 @@ def test_issue18_excel_sep_line_and_tab_delimiter(tmp_path: Path) -> None:
     assert items(read_any(tmp_path / "b.csv", municipality="N", mapping=mapping), Kind.SERVER) == {"A": {"ram_gb": 4}}
 
 
+def test_issue18_csv_messages_point_at_the_row(tmp_path: Path) -> None:
+    """A CSV file has no sheets: its messages are FILE:ROW (column C), the row a text editor shows."""
+    text = "sep=;\nServernavn;RAM (GB);Disk\nA;4;100\nB;seksten;100\nA;8;100\n"
+    path = tmp_path / "servere.csv"
+    path.write_text(text, encoding="utf-8")
+    mapping = toml(tmp_path / "m.toml", '[[sheets]]\nkind = "servers"\n')
+    # line 1 is Excel's sep= line, 2 the header: B is on line 4, the second A on line 5
+    assert problems(path, mapping) == [
+        f"{path}:4 (column B): ram_gb must be a number, got 'seksten'",
+        f"{path}:5 (column B): server 'A' has ram_gb '8' here but '4' in row 3 (column B); correct one, or set "
+        'on_conflict = "first" or "last" in [[sheets]] 1']
+    path.write_text(text.replace("seksten", "16").replace("A;8", "A;4"), encoding="utf-8")
+    assert total(read_any(path, municipality="N", mapping=load_mapping(mapping)), Kind.SERVER, "ram_gb") == 20
+
+
 # ---------------------------------------------------------------- misreads are errors
 
 
