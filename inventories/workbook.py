@@ -31,9 +31,11 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     defusedxml.defuse_stdlib()
 
+import olefile  # noqa: E402
 import python_calamine  # noqa: E402
 from openpyxl.utils import get_column_letter  # noqa: E402
 
+from inventories import biff  # noqa: E402
 from planner.errors import PlannerError  # noqa: E402
 
 
@@ -83,6 +85,7 @@ class SheetScan:
     rows: int = 0  # the last row holding a cell with content (1-based)
     columns: int = 0  # the last column holding a cell with content
     formulas: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, column) -> formula
+    measured: bool = True  # False: only formulas were scanned (.xls); the reader measures the sheet
 
     @property
     def extent(self) -> int:
@@ -120,11 +123,11 @@ class Workbook:
         Numbers that are whole come back as int (spreadsheets store every number as a float).
         """
         scan = self.scans.get(title)
-        if scan is not None:  # measured before calamine materialises the sheet
+        if scan is not None and scan.measured:  # measured before calamine materialises the sheet
             self._count(title, scan.extent, scan)
         try:
             sheet = self.reader.get_sheet_by_name(title)
-            if scan is None:
+            if scan is None or not scan.measured:
                 end = sheet.end
                 self._count(title, (end[0] + 1) * (end[1] + 1) if end else 0, None)
             data = sheet.to_python(skip_empty_area=False)
@@ -223,17 +226,30 @@ def _not_a_workbook(head: bytes) -> str:
 
 
 def _check_ole(path: Path, label: str, size: int, limits: Limits) -> dict[str, SheetScan]:
-    """A legacy .xls (OLE container), or an encrypted .xlsx, which is the same container."""
+    """A legacy .xls (OLE container), or an encrypted .xlsx, which is the same container.
+
+    The scans carry the formula cells only (`biff.formula_cells`): an .xls sheet is at most
+    65,536 x 256 cells, and it is counted when it is read.
+    """
     if size > limits.max_uncompressed_bytes:
         raise PlannerError(f"{label}: the workbook is {_megabytes(size)}, more than the limit of "
                            f"{_megabytes(limits.max_uncompressed_bytes)} (PLANNER_MAX_UNCOMPRESSED_MB)")
-    data = path.read_bytes()
-    if "EncryptedPackage".encode("utf-16-le") in data:
-        raise PlannerError(f"{label}: the workbook is password-protected; save it without a password")
-    if "Workbook".encode("utf-16-le") not in data and "Book".encode("utf-16-le") not in data:
-        raise PlannerError(f"{label}: an Office container with no readable workbook inside (password-protected?); "
-                           "save it as .xlsx without a password")
-    return {}  # an .xls sheet is at most 65,536 x 256 cells; it is counted when it is read
+    unreadable = (f"{label}: an Office container with no readable workbook inside (password-protected?); "
+                  "save it as .xlsx without a password")
+    try:
+        with olefile.OleFileIO(str(path)) as container:
+            if container.exists("EncryptedPackage"):
+                raise PlannerError(f"{label}: the workbook is password-protected; save it without a password")
+            stream = next((name for name in ("Workbook", "Book") if container.exists(name)), None)
+            if stream is None:
+                raise PlannerError(unreadable)
+            data = container.openstream(stream).read()
+    except PlannerError:
+        raise
+    except Exception as exc:  # noqa: BLE001  olefile's many ways of saying "not a sane container"
+        raise PlannerError(unreadable) from exc
+    return {title: SheetScan(formulas=formulas, measured=False)
+            for title, formulas in biff.formula_cells(data).items()}
 
 
 def _check_zip(path: Path, label: str, limits: Limits) -> tuple[str, dict[str, SheetScan]]:

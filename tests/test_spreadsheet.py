@@ -256,6 +256,22 @@ def test_issue18_swedish_server_list_in_every_workbook_format(tmp_path: Path, su
     assert inventory.warnings == []
 
 
+@pytest.mark.parametrize("suffix", ["xlsx", "ods", "xls"])
+def test_issue18_sum_row_without_total_words_is_skipped_in_every_workbook_format(tmp_path: Path,
+                                                                                suffix: str) -> None:
+    """A total row named like an item ('Nordby') is told by its =SUM formula, in .xls as well."""
+    rows = [["Servernavn", "RAM", "Dobbelt"], ["A", 4, "=B2*2"], ["B", 8, "=B3*2"], ["Nordby", "=SUM(B2:B3)", None]]
+    path = workbook(tmp_path / "servere.xlsx", {"Servere": rows})
+    if suffix != "xlsx":
+        path = convert(path, suffix, tmp_path)
+    mapping = toml(tmp_path / "m.toml", '[[sheets]]\nsheet = "Servere"\nkind = "servers"\n'
+                                        '[sheets.columns]\n"Dobbelt" = ""\n')
+    inventory = read_any(path, municipality="Nordby", mapping=load_mapping(mapping))
+    assert items(inventory, Kind.SERVER) == {"A": {"ram_gb": 4}, "B": {"ram_gb": 8}}  # =B2*2 is no total
+    [warning] = inventory.warnings
+    assert warning.startswith(f"{path}:Servere!A4: row 4 skipped: a total row (=SUM("), warning
+
+
 # ---------------------------------------------------------------- CSV from Danish Excel and PowerCLI
 
 
