@@ -474,5 +474,10 @@ def _megabytes(size: int) -> str:
 
 
 def _describe(exc: BaseException) -> str:
+    """The first line of an error, with what kind of error it is when the text alone says too
+    little (calamine's XmlError for a cut-off part is just the tag name, e.g. 't')."""
     text = str(exc).strip().splitlines()
-    return text[0][:200] if text else type(exc).__name__
+    first = text[0][:200] if text else ""
+    if isinstance(exc, python_calamine.XmlError):
+        return f"broken XML{': ' + first if first else ''}; open the file in Excel or LibreOffice and save it again"
+    return first or type(exc).__name__

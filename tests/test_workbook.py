@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from inventories.template_reader import read_template
-from inventories.workbook import Limits, _sheet_files, open_workbook
+from inventories.workbook import Limits, Workbook, _sheet_files, open_workbook
 from planner.errors import PlannerError
 from tests.conftest import InventoryBook, rewrite_member
 
@@ -183,3 +185,76 @@ def test_a_stray_cell_far_away_is_refused_before_it_is_read(book: InventoryBook)
     assert refusal(path) == (
         "nordby.xlsx:Servers!A1: the workbook has more than 2,000,000 cells (limit PLANNER_MAX_CELLS; "
         "this sheet spans A1:XFD1000000); split the file or raise the limit")
+
+
+def unique_strings_workbook(path: Path, strings: int, length: int) -> Path:
+    """A minimal .xlsx whose one sheet (10 columns) holds `strings` unique shared strings of
+    about `length` characters: the shape of issue 20's probe (49 MB, 230 MB unpacked), scaled down."""
+    ns = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", (
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+            'spreadsheetml.sheet.main+xml"/></Types>'))
+        archive.writestr("_rels/.rels", f'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+                         f'relationships"><Relationship Id="rId1" Type="{rel}/officeDocument" '
+                         'Target="xl/workbook.xml"/></Relationships>')
+        archive.writestr("xl/workbook.xml", f'<workbook {ns} xmlns:r="{rel}"><sheets><sheet name="Servers" '
+                         'sheetId="1" r:id="rId1"/></sheets></workbook>')
+        archive.writestr("xl/_rels/workbook.xml.rels", (
+            f'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            f'<Relationship Id="rId1" Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/>'
+            f'<Relationship Id="rId2" Type="{rel}/sharedStrings" Target="sharedStrings.xml"/></Relationships>'))
+        filler = "".join(chr(97 + (i * 7919) % 26) for i in range(length))
+        archive.writestr("xl/sharedStrings.xml", f'<sst {ns} count="{strings}" uniqueCount="{strings}">' + "".join(
+            f"<si><t>{i} {filler[i % 26:]}</t></si>" for i in range(strings)) + "</sst>")
+        rows = "".join(f'<row r="{row + 1}">' + "".join(
+            f'<c r="{chr(65 + column)}{row + 1}" t="s"><v>{row * 10 + column}</v></c>' for column in range(10))
+            + "</row>" for row in range(strings // 10))
+        archive.writestr("xl/worksheets/sheet1.xml", f"<worksheet {ns}><sheetData>{rows}</sheetData></worksheet>")
+    return path
+
+
+def python_calls(action: Callable[[], object]) -> int:
+    """How many Python functions `action` calls: the work done in Python, counted, not timed."""
+    count = 0
+
+    def profile(frame: object, event: str, arg: object) -> None:
+        nonlocal count
+        count += event == "call"
+
+    sys.setprofile(profile)
+    try:
+        action()
+    finally:
+        sys.setprofile(None)
+    return count
+
+
+def test_issue20_item11_unique_shared_strings_are_read_outside_python(tmp_path: Path) -> None:
+    """The probe's workbook of 1.5 million unique shared strings ran openpyxl's reader over 200 s at
+    1.4 GB: it parsed every string in Python (about 17 function calls each) before reading a cell.
+    Now the pre-scan reads only the sheet's XML, in blocks, with regular expressions, and calamine
+    (Rust) reads the strings: opening a workbook of 4,000 unique strings takes no more Python calls
+    than one of 400 (the openpyxl reader: 9,228 and 69,669). Then every string is read right. The
+    full-size measurement is `benchmarks/spreadsheet_speed.py --strings` (docs/benchmarks.md)."""
+    small = unique_strings_workbook(tmp_path / "small.xlsx", strings=400, length=100)
+    large = unique_strings_workbook(tmp_path / "large.xlsx", strings=4_000, length=100)
+    open_workbook(small).close()  # first use: regular expressions compiled, modules loaded
+    opened: list[Workbook] = []
+    calls = python_calls(lambda: opened.append(open_workbook(large)))
+    assert calls <= python_calls(lambda: open_workbook(small).close()) + 50  # 10x the strings, no more calls
+    cells = [cell for _, row in opened[0].rows("Servers") for cell in row]
+    opened[0].close()
+    assert len(cells) == 4_000 and len(set(cells)) == 4_000  # 400 rows of 10 unique strings
+    assert cells[1234].startswith("1234 ")
+
+
+def test_shared_strings_cut_short_are_one_sentence(tmp_path: Path) -> None:
+    path = unique_strings_workbook(tmp_path / "strings.xlsx", strings=2_000, length=50)
+    rewrite_member(path, "xl/sharedStrings.xml", lambda xml: xml[: len(xml) // 2])
+    assert refusal(path) == ("strings.xlsx: cannot read the workbook (broken XML: t; open the file in Excel or "
+                             "LibreOffice and save it again)")
