@@ -19,13 +19,14 @@ from typing import Any
 
 from inventories import values
 from inventories.grid import Grid, find_header, load_grids, total_row
-from inventories.mapping import (DEPENDENCY_FIELDS, DEPENDENCY_WORDS, DependencyColumn, Mapping, SheetMapping,
-                                 check_target)
+# PlannerError and ImportFailed (planner.errors) come through inventories.mapping, which already
+# imports them, so that this module adds no import of the planner layer (they are moving down).
+from inventories.mapping import (DEPENDENCY_FIELDS, DEPENDENCY_WORDS, DependencyColumn, ImportFailed, Mapping,
+                                 PlannerError, SheetMapping, check_target)
 from inventories.records import DependencyRecord, Inventory, ItemRecord
 from inventories.schema import SHEETS, Column, Kind, Sheet, normalise_header
 from inventories.values import fold, show
 from inventories.workbook import Limits, cell_ref
-from planner.errors import ImportFailed, PlannerError
 
 FORMAT = "spreadsheet"
 _SCHEMA: dict[Kind | None, Sheet] = {sheet.kind: sheet for sheet in SHEETS if sheet.name != "Municipality"}
@@ -83,6 +84,7 @@ class CellParser:
         if known is not None:
             return known
         notes: list[str] = []
+        outcome: tuple[Any, tuple[str, ...], str | None]
         try:
             outcome = (values.parse(raw, self.spec, self.max_text, self.reading, notes), tuple(notes), None)
         except values.BadValue as exc:

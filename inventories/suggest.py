@@ -19,12 +19,11 @@ from typing import Any
 from inventories import values
 from inventories.csvfile import detect_encoding, sniff_lines
 from inventories.grid import Grid, find_header, load_grids, total_row
-from inventories.mapping import SHEET_KINDS
+from inventories.mapping import SHEET_KINDS, PlannerError  # planner.errors' class, through mapping
 from inventories.schema import VALUE_ALIASES, Kind, normalise_header, normalise_value, sheet_for
 from inventories.spreadsheet import DEPENDENCY_WORDS, candidates, schema_of
 from inventories.values import fold, show, toml_string
 from inventories.workbook import Limits
-from planner.errors import PlannerError
 
 PLURAL = {Kind.SITE: "sites", Kind.NETWORK: "networks", Kind.DIRECTORY: "directories", Kind.SERVER: "servers",
           Kind.APPLICATION: "applications", Kind.WORKPLACE: "workplaces"}

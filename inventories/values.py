@@ -74,7 +74,7 @@ _BITS = {"kbit": 1e-3, "kbps": 1e-3, "kbit/s": 1e-3, "kb/s": 1e-3, "mbit": 1, "m
          "tbit": 1e6, "tbps": 1e6, "tbit/s": 1e6}
 _HOURS = {"h": 1, "t": 1, "timer": 1, "time": 1, "timmar": 1, "timme": 1, "hours": 1, "hour": 1,
           "min": 1 / 60, "minutter": 1 / 60, "minuter": 1 / 60, "minutes": 1 / 60}
-_CORES = {"cpu": 1, "cpus": 1, "vcpu": 1, "vcpus": 1, "cores": 1, "kerner": 1, "kärnor": 1, "core": 1}
+_CORES: dict[str, float] = {"cpu": 1, "cpus": 1, "vcpu": 1, "vcpus": 1, "cores": 1, "kerner": 1, "kärnor": 1, "core": 1}
 
 
 def units_of(column: Column) -> dict[str, float]:
