@@ -1,11 +1,13 @@
-"""Formula cells of a legacy .xls workbook (BIFF8), read from its records without evaluating them.
+"""Formula and error cells of a legacy .xls workbook (BIFF8), read from its records, never evaluated.
 
 python-calamine reads an .xls file's cached values but does not say which cells hold
 formulas, and a total row ("=SUM(C5:C40)") must never become an item. So the `Workbook`
 stream of the OLE container (opened with olefile) is walked record by record: BOUNDSHEET
 records name the sheets and where they start, FORMULA records give each formula cell, and
 the last token of a formula's parsed expression (reverse Polish, so the outermost
-operation) tells `SUM(…)`, `SUBTOTAL(…)` and `SUMIF(…)` apart from any other formula.
+operation) tells `SUM(…)`, `SUBTOTAL(…)` and `SUMIF(…)` apart from any other formula;
+BOOLERR records and formula results give the cells showing an error (#N/A), which
+calamine reads as blank.
 Shared formulas (one SHRFMLA record for a block of cells) count for every cell of the
 block. Only what the scan needs is decoded; anything it does not understand is an
 ordinary formula, never an error (calamine has the last word on whether the file reads).
@@ -17,6 +19,10 @@ import struct
 from collections.abc import Iterator
 
 _BOF, _EOF, _BOUNDSHEET, _FORMULA, _SHRFMLA, _FILEPASS = 0x0809, 0x000A, 0x0085, 0x0006, 0x04BC, 0x002F
+_BOOLERR = 0x0205
+#: Error codes of BOOLERR records and of formulas whose result is an error.
+ERRORS = {0x00: "#NULL!", 0x07: "#DIV/0!", 0x0F: "#VALUE!", 0x17: "#REF!", 0x1D: "#NAME?", 0x24: "#NUM!",
+          0x2A: "#N/A", 0x2B: "#GETTING_DATA"}
 _BIFF8 = 0x0600
 #: Function numbers (Ftab) of the functions that make a total row.
 _TOTALS = {4: "SUM", 344: "SUBTOTAL", 345: "SUMIF"}
@@ -40,8 +46,9 @@ def records(stream: bytes) -> Iterator[tuple[int, int, bytes]]:
         position += 4 + size
 
 
-def formula_cells(stream: bytes) -> dict[str, dict[Cell, str]]:
-    """Sheet name -> {(row, column): "SUM(…)", "SUBTOTAL(…)", "SUMIF(…)" or OTHER}.
+def formula_cells(stream: bytes) -> dict[str, tuple[dict[Cell, str], dict[Cell, str]]]:
+    """Sheet name -> ({(row, column): "SUM(…)", "SUBTOTAL(…)", "SUMIF(…)" or OTHER},
+    {(row, column): the error it shows, '#N/A', '#REF!', …}), from its FORMULA and BOOLERR records.
 
     Empty for anything but BIFF8 (Excel 97-2003), and for an encrypted stream (FILEPASS),
     whose formulas cannot be read without the password.
@@ -59,9 +66,10 @@ def formula_cells(stream: bytes) -> dict[str, dict[Cell, str]]:
     return {name: _sheet_formulas(stream, start) for start, name in starts.items()}
 
 
-def _sheet_formulas(stream: bytes, start: int) -> dict[Cell, str]:
-    """The formula cells of the sheet whose BOF record is at `start`."""
+def _sheet_formulas(stream: bytes, start: int) -> tuple[dict[Cell, str], dict[Cell, str]]:
+    """The formula cells and the error cells of the sheet whose BOF record is at `start`."""
     cells: dict[Cell, str] = {}
+    errors: dict[Cell, str] = {}
     anchors: dict[Cell, Cell] = {}  # a cell of a shared formula -> the block's first cell
     shared: dict[Cell, str] = {}
     for _, kind, body in records(stream[start:]):
@@ -71,17 +79,22 @@ def _sheet_formulas(stream: bytes, start: int) -> dict[Cell, str]:
             row, column = struct.unpack_from("<HH", body)
             expression = body[22:22 + struct.unpack_from("<H", body, 20)[0]]
             cell = (row + 1, column + 1)
+            if body[12:14] == b"\xff\xff" and body[6] == 2:  # a result that is not a number: an error
+                errors[cell] = ERRORS.get(body[8], "#N/A")
             if expression[:1] == b"\x01" and len(expression) >= 5:  # tExp: part of a shared formula
                 first_row, first_column = struct.unpack_from("<HH", expression, 1)
                 anchors[cell] = (first_row + 1, first_column + 1)
             cells[cell] = outermost(expression)
+        elif kind == _BOOLERR and len(body) >= 8 and body[7] == 1:  # fError: an error, not TRUE/FALSE
+            row, column = struct.unpack_from("<HH", body)
+            errors[(row + 1, column + 1)] = ERRORS.get(body[6], "#N/A")
         elif kind == _SHRFMLA and len(body) >= 10:
             first_row, _, first_column = struct.unpack_from("<HHB", body)
             size = struct.unpack_from("<H", body, 8)[0]
             shared[(first_row + 1, first_column + 1)] = outermost(body[10:10 + size])
     for cell, anchor in anchors.items():
         cells[cell] = shared.get(anchor, OTHER)
-    return cells
+    return cells, errors
 
 
 def outermost(expression: bytes) -> str:

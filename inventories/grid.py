@@ -18,7 +18,7 @@ from openpyxl.utils import get_column_letter
 
 from inventories import csvfile
 from inventories.values import fold, is_blank
-from inventories.workbook import SUFFIXES, Limits, cell_ref, csv_where, open_workbook, where
+from inventories.workbook import SUFFIXES, UNSAVED, Limits, cell_ref, csv_where, open_workbook, where
 
 #: Words of a total or subtotal row (Danish, Swedish, Norwegian, English), matched whole.
 TOTAL_WORDS = ("i alt", "total", "totalt", "totals", "sum", "summa", "subtotal", "sub-total", "i alt:",
@@ -38,11 +38,25 @@ class Grid:
     formulas: dict[tuple[int, int], str] = field(default_factory=dict)
     hidden: bool = False
     csv: bool = False
+    errors: dict[tuple[int, int], str] = field(default_factory=dict)  # cells showing #N/A, …
     by_row: dict[int, list[tuple[int, str]]] = field(default_factory=dict, repr=False)
+    error_rows: set[int] = field(default_factory=set, init=False, repr=False)
 
     def __post_init__(self) -> None:
         for (row, column), text in self.formulas.items():
             self.by_row.setdefault(row, []).append((column, text))
+        self.error_rows = {row for row, _ in self.errors}
+
+    def unread(self, row: int, column: int, what: str) -> str | None:
+        """Why a blank cell (0-based `column`) is blank when the file shows something there: an
+        error value (#N/A, #REF!) or a formula never calculated; None when it is simply empty."""
+        error = self.errors.get((row, column + 1))
+        if error is None:
+            return None
+        if error == UNSAVED:
+            return (f"{what}: the formula has no saved value (the file was written by a program and never "
+                    "calculated; open and save it in Excel or LibreOffice); read as blank")
+        return f"{what}: the cell shows the error {error}; read as blank"
 
     def where(self, row: int, column: int | None) -> str:
         """`FILE:SHEET!CELL`, or `FILE:ROW (column C)` for a CSV file (0-based `column`)."""
@@ -65,7 +79,8 @@ def load_grids(path: Path, label: str, limits: Limits, encoding: str | None = No
             book = open_workbook(path, label, limits)
             try:
                 return [Grid(label, title, list(book.rows(title)), book.formula_cells(title),
-                             title in book.hidden_sheets) for title in book.sheetnames]
+                             title in book.hidden_sheets, errors=book.error_cells(title))
+                        for title in book.sheetnames]
             finally:
                 book.close()
     sheet, rows = csvfile.csv_rows(path, label, limits, encoding=encoding, delimiter=delimiter)

@@ -13,6 +13,7 @@ records like the tool imports (format name "spreadsheet").
 from __future__ import annotations
 
 import difflib
+import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -118,11 +119,14 @@ class SpreadsheetReader:
             grid = self._grid(grids, entry)
             if grid is None:
                 continue
+            if grid.hidden and grid.title not in used:
+                self.warn(grid, 1, 0, "the sheet is hidden; it was read all the same")
             used.add(grid.title)
             self._entry(grid, entry)
         for grid in grids:
             if grid.title not in used and any(cells for _, cells in grid.rows):
-                self.warnings.append(f"{grid.where(1, 0)}: sheet not read (no [[sheets]] entry "
+                hidden = "a hidden sheet, " if grid.hidden else ""
+                self.warnings.append(f"{grid.where(1, 0)}: sheet not read ({hidden}no [[sheets]] entry "
                                      "names it); add one to import it")
 
     def _grid(self, grids: list[Grid], entry: SheetMapping) -> Grid | None:
@@ -221,17 +225,38 @@ class SpreadsheetReader:
 
     def _data_rows(self, grid: Grid, entry: SheetMapping, header_row: int,
                    name: Target | None) -> list[tuple[int, tuple[Any, ...]]]:
-        """The rows below the header, without total rows (each one a warning)."""
-        rows = []
-        for number, cells in grid.rows:
-            if number <= header_row or not any(not values.is_blank(cell) for cell in cells):
-                continue
+        """The rows below the header, without total rows, notes and headings (each a warning)."""
+        filled = {number: sum(1 for cell in cells if not values.is_blank(cell)) for number, cells in grid.rows
+                  if number > header_row}
+        rows = [(number, cells) for number, cells in grid.rows if number > header_row
+                and (filled[number] or number in grid.error_rows)]
+        wide = [filled[number] for number, _ in rows if filled[number] > 1]
+        typical = statistics.median_low(wide) if wide else 0
+        last_wide = max((number for number, _ in rows if filled[number] > 1), default=0)
+        singles = sum(1 for number, _ in rows if filled[number] == 1)
+        kept: list[tuple[int, tuple[Any, ...]]] = []
+        previous = header_row
+        for number, cells in rows:
+            column = name.column if name else 0
+            gap, previous = number > previous + 1, number
             reason = total_row(grid, number, cells, name.column if name else None, entry.skip_names)
+            alone = name is not None and typical >= 3 and filled[number] == 1 and _cell(cells, column) is not None \
+                and number not in grid.error_rows
             if reason:
-                self.warn(grid, number, name.column if name else 0, f"row {number} skipped: a total row ({reason})")
-                continue
-            rows.append((number, cells))
-        return rows
+                self.warn(grid, number, column, f"row {number} skipped: a total row ({reason})")
+            elif alone and ((number > last_wide and (gap or _note(cells[column])))
+                            or (entry.kind == Kind.SERVER and _heading(cells[column]))):
+                where = "a note below the table" if number > last_wide else "a heading"
+                self.warn(grid, number, column, f"row {number} skipped: only {show(cells[column])} in it, {where} "
+                          f"(most rows fill {typical} cells or more); if it is a {entry.kind.value if entry.kind else 'item'}, "
+                          "fill in another of its cells")
+            else:
+                if alone and singles * 4 < len(rows):
+                    self.warn(grid, number, column, f"only {show(cells[column])} in row {number} (most rows fill "
+                              f"{typical} cells or more): read as an item; if it is a heading, add it to "
+                              f"skip_names in {entry.key()}")
+                kept.append((number, cells))
+        return kept
 
     def _readings(self, grid: Grid, entry: SheetMapping, header_row: int, targets: list[Target],
                   rows: list[tuple[int, tuple[Any, ...]]]) -> dict[int, CellParser | None]:
@@ -266,6 +291,10 @@ class SpreadsheetReader:
         for target in targets:
             raw = _cell(cells, target.column)
             if raw is None:
+                reason = grid.unread(number, target.column, target.field or target.header) \
+                    if number in grid.error_rows else None
+                if reason:
+                    self.warn(grid, number, target.column, reason)
                 continue
             if target.dependency is not None:
                 dependencies.append((target, values.split_list(raw)))
@@ -409,6 +438,19 @@ def _unit(header: str, spec: Column) -> str | None:
         if word.replace(" ", "") in units and len(word) > 1 and not (spec.name.endswith("_gb") and word == "gb"):
             return word
     return None
+
+
+def _note(text: Any) -> bool:
+    """A sentence rather than a name: 'Kilde: vCenter, marts 2026', 'Opdateret af IT.'"""
+    written = str(text).strip()
+    return ":" in written or written.endswith(".") or written.startswith(("*", "(")) or len(written.split()) >= 4
+
+
+def _heading(text: Any) -> bool:
+    """A heading over a group of servers ('Rådhuset', 'Virtuelle servere'): server names are one
+    word and nearly always hold a digit (SRV-LØN-01)."""
+    words = str(text).split()
+    return len(words) > 1 or not any(char.isdigit() for char in str(text))
 
 
 def _cell(cells: tuple[Any, ...], column: int) -> Any:

@@ -15,7 +15,7 @@ from inventories import values
 from inventories.grid import Grid, find_header, total_row
 from inventories.records import DependencyRecord, Inventory, ItemRecord
 from inventories.schema import SHEETS, Kind, Sheet, normalise_header, sheet_for
-from inventories.workbook import Limits, Workbook, open_workbook, where
+from inventories.workbook import UNSAVED, Limits, Workbook, open_workbook, where
 from planner.errors import ImportFailed
 
 IGNORED_SHEETS = {"instructions", "vejledning", "instruktioner", "lists", "lister", "listor"}
@@ -47,23 +47,24 @@ class Reader:
 
     def read_sheet(self, sheet: Sheet, title: str) -> ParsedSheet:
         parsed = ParsedSheet(sheet, title)
-        grid = Grid(self.book.label, title, list(self.book.rows(title)), self.book.formula_cells(title))
+        grid = Grid(self.book.label, title, list(self.book.rows(title)), self.book.formula_cells(title),
+                    errors=self.book.error_cells(title))
         header_row = find_header(grid, lambda text: sheet.column(text) is not None) or next(
             (number for number, cells in grid.rows if any(not values.is_blank(c) for c in cells)), None)
         if header_row is None:
             return parsed
         header = next(cells for number, cells in grid.rows if number == header_row)
         self._map_header(parsed, header, header_row)
-        for formula_cell in self.book.formulas(title):
-            self.warnings.append(
-                f"{self.book.label}:{title}!{formula_cell}: formula not evaluated; its cached value was used"
-            )
+        for row, column in sorted(grid.formulas):
+            if grid.errors.get((row, column)) != UNSAVED:  # no value at all: said where the cell is read
+                self.warn(title, row, column, "formula not evaluated; its cached value was used")
         missing = [c.name for c in sheet.columns if c.required and c.name not in parsed.columns]
         for name in missing:
             self.error(title, header_row, 1, f"required column '{name}' is missing from the header row")
         if missing:
             return parsed
-        rows = [(n, cells) for n, cells in grid.rows if n > header_row and any(not values.is_blank(c) for c in cells)]
+        rows = [(n, cells) for n, cells in grid.rows
+                if n > header_row and (n in grid.error_rows or any(not values.is_blank(c) for c in cells))]
         rows = self._without_totals(grid, parsed, rows)
         readings = self._readings(parsed, header_row, rows)
         for number, cells in rows:
@@ -71,6 +72,9 @@ class Reader:
             for name, index in parsed.columns.items():
                 raw = cells[index - 1] if index - 1 < len(cells) else None
                 if values.is_blank(raw):
+                    reason = grid.unread(number, index - 1, name) if number in grid.error_rows else None
+                    if reason:
+                        self.warn(title, number, index, reason)
                     continue
                 column = sheet.lookup[normalise_header(name)]
                 reading = readings.get(name, values.STRICT)

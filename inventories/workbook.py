@@ -78,6 +78,10 @@ def csv_where(file: str, row: int, column: int | None = None) -> str:
     return f"{file}:{row}" + (f" (column {get_column_letter(column)})" if column else "")
 
 
+#: The error text of a formula cell with no saved value (calamine reads it as blank).
+UNSAVED = "no saved value"
+
+
 @dataclass
 class SheetScan:
     """What the pre-scan measured in one sheet: its extent by cells and its formulas."""
@@ -85,6 +89,7 @@ class SheetScan:
     rows: int = 0  # the last row holding a cell with content (1-based)
     columns: int = 0  # the last column holding a cell with content
     formulas: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, column) -> formula
+    errors: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, column) -> '#N/A' or UNSAVED
     measured: bool = True  # False: only formulas were scanned (.xls); the reader measures the sheet
 
     @property
@@ -159,6 +164,12 @@ class Workbook:
         """(row, column) -> formula text ('SUM(B2:B9)'), for telling total rows apart."""
         scan = self.scans.get(title)
         return dict(scan.formulas) if scan else {}
+
+    def error_cells(self, title: str) -> dict[tuple[int, int], str]:
+        """(row, column) -> the error a cell shows ('#N/A', '#REF!') or UNSAVED: each reads as
+        blank, and the readers say so instead of leaving the value out silently."""
+        scan = self.scans.get(title)
+        return dict(scan.errors) if scan else {}
 
     def close(self) -> None:
         if self.reader is not None:
@@ -248,8 +259,8 @@ def _check_ole(path: Path, label: str, size: int, limits: Limits) -> dict[str, S
         raise
     except Exception as exc:  # noqa: BLE001  olefile's many ways of saying "not a sane container"
         raise PlannerError(unreadable) from exc
-    return {title: SheetScan(formulas=formulas, measured=False)
-            for title, formulas in biff.formula_cells(data).items()}
+    return {title: SheetScan(formulas=formulas, errors=errors, measured=False)
+            for title, (formulas, errors) in biff.formula_cells(data).items()}
 
 
 def _check_zip(path: Path, label: str, limits: Limits) -> tuple[str, dict[str, SheetScan]]:
@@ -330,9 +341,15 @@ def _chunks(archive: zipfile.ZipFile, member: str, boundary: bytes, size: int = 
 
 _COLUMN = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3})\d+"[^>]*(?<!/)>')
 _ROW = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="(\d{1,9})"')
-_FORMULA = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3})(\d{1,9})"[^>]*>\s*<(?:\w+:)?f\b([^>]*?)'
-                      rb'(?:/>|>([^<]*)</(?:\w+:)?f>)')
+#: A formula cell: its <c> attributes, the <f> attributes and text, and its saved <v>alue, if any.
+_FORMULA = re.compile(rb'<(?:\w+:)?c\b([^>]*?)>\s*<(?:\w+:)?f\b([^>]*?)(?:/>|>([^<]*)</(?:\w+:)?f>)'
+                      rb'\s*(?:<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>)?')
 _SHARED = re.compile(rb'\bsi="(\d+)"')
+_REF = re.compile(rb'\br="([A-Z]{1,3})(\d{1,9})"')
+_TYPE = re.compile(rb'\bt="(\w+)"')
+#: A cell holding an error value (#N/A, #REF!, …): t="e", the error as its <v>alue.
+_ERROR = re.compile(rb'<(?:\w+:)?c\b([^>]*?\bt="e"[^>]*)>(.*?)</(?:\w+:)?c>', re.S)
+_VALUE = re.compile(rb'<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>')
 
 
 def _scan_xlsx_sheet(archive: zipfile.ZipFile, member: str) -> SheetScan:
@@ -351,18 +368,37 @@ def _scan_xlsx_sheet(archive: zipfile.ZipFile, member: str) -> SheetScan:
         if rows:
             scan.rows = max(scan.rows, max(map(int, rows)))
         if b"<f" in block or b":f" in block:
-            for column, row, attributes, text in _FORMULA.findall(block):
-                formula = _unescape(text.decode("utf-8", "replace"))
-                index = _SHARED.search(attributes)
-                if index and formula:
-                    shared[index.group(1)] = formula
-                elif index:
-                    formula = shared.get(index.group(1), "")
-                scan.formulas[(int(row), _column_number(column))] = formula
+            _scan_formulas(block, scan, shared)
+        if b't="e"' in block:
+            for attributes, inner in _ERROR.findall(block):
+                ref, value = _REF.search(attributes), _VALUE.search(inner)
+                if ref:
+                    error = value.group(1).decode("utf-8", "replace") if value else "#N/A"
+                    scan.errors[(int(ref.group(2)), _column_number(ref.group(1)))] = error
     scan.columns = max((_column_number(letter) for letter in letters), default=0)
     if scan.rows == 0 and scan.columns:
         scan.rows = 1
     return scan
+
+
+def _scan_formulas(block: bytes, scan: SheetScan, shared: dict[bytes, str]) -> None:
+    """The formula cells of a block (shared formulas take the text of their first cell), and
+    those with no saved value: a file written by a program and never opened in Excel."""
+    for cell, attributes, text, value in _FORMULA.findall(block):
+        ref = _REF.search(cell)
+        if ref is None:
+            continue
+        formula = _unescape(text.decode("utf-8", "replace"))
+        index = _SHARED.search(attributes)
+        if index and formula:
+            shared[index.group(1)] = formula
+        elif index:
+            formula = shared.get(index.group(1), "")
+        position = (int(ref.group(2)), _column_number(ref.group(1)))
+        scan.formulas[position] = formula
+        kind = _TYPE.search(cell)
+        if not value and (kind is None or kind.group(1) not in (b"str", b"inlineStr", b"e")):
+            scan.errors.setdefault(position, UNSAVED)
 
 
 def _column_number(letters: bytes) -> int:
@@ -378,6 +414,7 @@ _ODS_TOKEN = re.compile(
 _REPEAT_COLUMNS = re.compile(rb'table:number-columns-repeated="(\d+)"')
 _REPEAT_ROWS = re.compile(rb'table:number-rows-repeated="(\d+)"')
 _ODS_FORMULA = re.compile(rb'table:formula="([^"]*)"')
+_ODS_TEXT = re.compile(rb'\s*<text:p>([^<]*)</text:p>')
 
 
 def _scan_ods(archive: zipfile.ZipFile) -> dict[str, SheetScan]:
@@ -416,6 +453,11 @@ def _scan_ods(archive: zipfile.ZipFile) -> dict[str, SheetScan]:
                     if formula:
                         text = _unescape(formula.group(1).decode("utf-8", "replace"))
                         scan.formulas[(row + 1, column + 1)] = text.split("=", 1)[-1]
+                    if b'value-type="error"' in attributes:
+                        shown = _ODS_TEXT.match(block, match.end())
+                        error = _unescape(shown.group(1).decode("utf-8", "replace")) if shown else "#N/A"
+                        for offset in range(min(count, 256)):
+                            scan.errors[(row + 1, column + 1 + offset)] = error
                 column += count
     return scans
 

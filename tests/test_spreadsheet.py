@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -270,6 +271,78 @@ def test_issue18_sum_row_without_total_words_is_skipped_in_every_workbook_format
     assert items(inventory, Kind.SERVER) == {"A": {"ram_gb": 4}, "B": {"ram_gb": 8}}  # =B2*2 is no total
     [warning] = inventory.warnings
     assert warning.startswith(f"{path}:Servere!A4: row 4 skipped: a total row (=SUM("), warning
+
+
+@pytest.mark.parametrize("suffix", ["xlsx", "ods", "xls"])
+def test_issue18_error_cells_are_said_never_silently_blank(tmp_path: Path, suffix: str) -> None:
+    """#N/A (a failed VLOOKUP) reads as blank in every format; the warning names the cell."""
+    rows = [["Servernavn", "RAM", "vCPU"], ["A", "#N/A", 2], ["B", 8, "=1/0"]]
+    path = workbook(tmp_path / "servere.xlsx", {"Servere": rows})
+    if suffix == "xlsx":  # what Excel saves for =1/0: the formula and its error as the value
+        rewrite = zipfile.ZipFile(path)
+        xml = rewrite.read("xl/worksheets/sheet1.xml").replace(b'<c r="C3"><f>1/0</f><v /></c>',
+                                                               b'<c r="C3" t="e"><f>1/0</f><v>#DIV/0!</v></c>')
+        members = {name: rewrite.read(name) for name in rewrite.namelist()}
+        rewrite.close()
+        with zipfile.ZipFile(path, "w") as out:
+            for name, data in members.items():
+                out.writestr(name, xml if name == "xl/worksheets/sheet1.xml" else data)
+    else:
+        path = convert(path, suffix, tmp_path)
+    mapping = toml(tmp_path / "m.toml", '[[sheets]]\nsheet = "Servere"\nkind = "servers"\n')
+    inventory = read_any(path, municipality="Nordby", mapping=load_mapping(mapping))
+    assert items(inventory, Kind.SERVER) == {"A": {"vcpu": 2}, "B": {"ram_gb": 8}}
+    assert inventory.warnings == [
+        f"{path}:Servere!B2: ram_gb: the cell shows the error #N/A; read as blank",
+        f"{path}:Servere!C3: vcpu: the cell shows the error #DIV/0!; read as blank"]
+
+
+def test_issue18_trailing_note_and_heading_rows_are_no_items(tmp_path: Path) -> None:
+    rows = [["Servernavn", "RAM", "vCPU", "Miljø"],
+            ["Rådhuset"],                           # a heading over a group of servers
+            ["RH-01", 8, 2, "Prod"], ["RH-02", 16, 4, "Test"],
+            ["Skolerne"], ["SK-01", 4, 2, "Prod"],
+            [], ["Kilde: vCenter, marts 2026"]]       # a note below the table
+    path = workbook(tmp_path / "s.xlsx", {"Servere": rows})
+    mapping = toml(tmp_path / "m.toml", '[[sheets]]\nsheet = "Servere"\nkind = "servers"\n')
+    inventory = read_any(path, municipality="Nordby", mapping=load_mapping(mapping))
+    assert sorted(items(inventory, Kind.SERVER)) == ["RH-01", "RH-02", "SK-01"]  # 8 + 16 + 4 GB
+    assert total(inventory, Kind.SERVER, "ram_gb") == 28
+    assert [w.split(": ", 1)[1].split(" (most")[0] for w in inventory.warnings] == [
+        "row 2 skipped: only 'Rådhuset' in it, a heading", "row 5 skipped: only 'Skolerne' in it, a heading",
+        "row 8 skipped: only 'Kilde: vCenter, marts 2026' in it, a note below the table"]
+    # a list of names only (no other cells anywhere) keeps every row
+    names = workbook(tmp_path / "n.xlsx", {"Servere": [["Servernavn"], ["A"], ["B"], ["C"]]})
+    assert len(items(read_any(names, municipality="N", mapping=load_mapping(mapping)), Kind.SERVER)) == 3
+
+
+def test_issue18_an_item_with_only_its_name_is_kept_and_named(tmp_path: Path) -> None:
+    """A system with only its name filled in is still a system; one such row among many full
+    ones is kept with a warning that gives the skip_names fix in case it is a heading."""
+    rows = [["Fagsystem", "Leverandør", "Systemejer"], *[[f"S{i}", "KMD", "IT"] for i in range(5)], ["Økonomi"]]
+    path = workbook(tmp_path / "a.xlsx", {"Systemer": rows})
+    mapping = toml(tmp_path / "m.toml", '[[sheets]]\nsheet = "Systemer"\nkind = "applications"\n')
+    inventory = read_any(path, municipality="N", mapping=load_mapping(mapping))
+    assert len(items(inventory, Kind.APPLICATION)) == 6  # S0-S4 and Økonomi (the last row, but not a note:
+    assert inventory.warnings == [  # most rows fill 3 cells, so one bare name below them stands out)
+        f"{path}:Systemer!A7: only 'Økonomi' in row 7 (most rows fill 3 cells or more): read as an item; if it is "
+        "a heading, add it to skip_names in [[sheets]] 1 (Systemer)"]
+
+
+def test_issue18_hidden_sheets_are_named(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    book.active.title = "Servere"
+    book.active.append(["Servernavn", "RAM"])
+    book.active.append(["A", 4])
+    lookup = book.create_sheet("Opslag")
+    lookup.append(["Miljø", "Kode"])
+    lookup.sheet_state = "hidden"
+    path = tmp_path / "s.xlsx"
+    book.save(path)
+    mapping = toml(tmp_path / "m.toml", '[[sheets]]\nsheet = "Servere"\nkind = "servers"\n')
+    inventory = read_any(path, municipality="N", mapping=load_mapping(mapping))
+    assert inventory.warnings == [f"{path}:Opslag!A1: sheet not read (a hidden sheet, no [[sheets]] entry names it); "
+                                  "add one to import it"]
 
 
 # ---------------------------------------------------------------- CSV from Danish Excel and PowerCLI

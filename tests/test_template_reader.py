@@ -343,11 +343,13 @@ def _servers_member(path: Path) -> str:
 
 
 def test_formula_is_not_evaluated_and_warned_about(book: InventoryBook) -> None:
-    """openpyxl writes formulas without a cached result, so the cell reads as blank."""
+    """openpyxl writes formulas without a cached result, so the cell reads as blank, and says so."""
     book.sheets["Servers"][0]["vcpu"] = "=2*2"
     path = book.write()
     inventory = read_template(path, label="nordby.xlsx")
-    assert inventory.warnings == ["nordby.xlsx:Servers!G2: formula not evaluated; its cached value was used"]
+    assert inventory.warnings == [
+        "nordby.xlsx:Servers!G2: vcpu: the formula has no saved value (the file was written by a program and "
+        "never calculated; open and save it in Excel or LibreOffice); read as blank"]
     assert "vcpu" not in next(i.fields for i in inventory.items if i.name == "SRV-ØKO-01")
 
 
