@@ -55,9 +55,9 @@ class Reader:
             return parsed
         header = next(cells for number, cells in grid.rows if number == header_row)
         self._map_header(parsed, header, header_row)
-        for row, column in sorted(grid.formulas):
-            if grid.errors.get((row, column)) != UNSAVED:  # no value at all: said where the cell is read
-                self.warn(title, row, column, "formula not evaluated; its cached value was used")
+        for cell in sorted(grid.formulas):
+            if grid.errors.get(cell) != UNSAVED:  # no value at all: said where the cell is read
+                self.warn(title, cell[0], cell[1], "formula not evaluated; its cached value was used")
         missing = [c.name for c in sheet.columns if c.required and c.name not in parsed.columns]
         for name in missing:
             self.error(title, header_row, 1, f"required column '{name}' is missing from the header row")
