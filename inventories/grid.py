@@ -115,6 +115,25 @@ def find_header(grid: Grid, score: Callable[[str], bool], limit: int = HEADER_SE
     return best[1] if best else fallback
 
 
+#: A cell of a units row under the header: 'GB', '(MB)', '[TB]', 'Mbit/s', 'timer', 'stk'.
+_UNIT_CELL = re.compile(r"[(\[]?\s*(?:[kmgtp]i?b|[kmgt]bit(?:/s)?|[kmg]bps|timer|timmar|hours|h|min|stk|st|antal|"
+                        r"kr\.?|dkk|sek|%|[mg]hz)\s*[)\]]?", re.I)
+
+
+def header_cells(grid: Grid, header_row: int) -> tuple[tuple[Any, ...], int]:
+    """The header's cells, and the last row of the header: a row of units right below the header
+    ('RAM' over 'MB') belongs to it, and its units join the headers ('RAM (MB)')."""
+    header = next((cells for number, cells in grid.rows if number == header_row), ())
+    below = next((cells for number, cells in grid.rows if number == header_row + 1), ())
+    units = {index: str(cell).strip() for index, cell in enumerate(below) if not is_blank(cell)}
+    if not units or not all(isinstance(below[index], str) and _UNIT_CELL.fullmatch(text) and index < len(header)
+                            and not is_blank(header[index]) for index, text in units.items()):
+        return header, header_row
+    joined = tuple(f"{str(cell).strip()} ({units[index].strip('()[] ')})" if index in units else cell
+                   for index, cell in enumerate(header))
+    return joined, header_row + 1
+
+
 def _only_cell(cells: tuple[Any, ...]) -> bool:
     """A one-column table has a one-cell header; a title block also has one cell, so such a
     row counts only when it is recognised as a header."""

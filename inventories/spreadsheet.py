@@ -18,8 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from openpyxl.utils import get_column_letter
+
 from inventories import values
-from inventories.grid import Grid, find_header, load_grids, total_row
+from inventories.grid import Grid, find_header, header_cells, load_grids, total_row
 # PlannerError and ImportFailed (planner.errors) come through inventories.mapping, which already
 # imports them, so that this module adds no import of the planner layer (they are moving down).
 from inventories.mapping import (DEPENDENCY_FIELDS, DEPENDENCY_WORDS, DependencyColumn, ImportFailed, Mapping,
@@ -27,7 +29,7 @@ from inventories.mapping import (DEPENDENCY_FIELDS, DEPENDENCY_WORDS, Dependency
 from inventories.records import DependencyRecord, Inventory, ItemRecord
 from inventories.schema import SHEETS, Column, Kind, Sheet, normalise_header
 from inventories.values import fold, show
-from inventories.workbook import Limits, cell_ref
+from inventories.workbook import Limits
 
 FORMAT = "spreadsheet"
 _SCHEMA: dict[Kind | None, Sheet] = {sheet.kind: sheet for sheet in SHEETS if sheet.name != "Municipality"}
@@ -155,7 +157,7 @@ class SpreadsheetReader:
         if header_row is None:
             self.warn(grid, 1, 0, f"no header row found; the sheet is empty or names no column ({entry.kind_name})")
             return
-        header = next((cells for number, cells in grid.rows if number == header_row), ())
+        header, last_header_row = header_cells(grid, header_row)
         targets = self._targets(grid, entry, header_row, header)
         name = next((t for t in targets if t.field == "name"), None)
         if entry.kind is not None and name is None:
@@ -169,7 +171,7 @@ class SpreadsheetReader:
                 self.error(grid, header_row, 0, f"a dependencies sheet needs the columns {', '.join(missing)}; "
                            "map them in [sheets.columns]")
                 return
-        rows = self._data_rows(grid, entry, header_row, name)
+        rows = self._data_rows(grid, entry, last_header_row, name)
         readings = self._readings(grid, entry, header_row, targets, rows)
         for number, cells in rows:
             self._row(grid, entry, targets, readings, number, cells)
@@ -198,17 +200,30 @@ class SpreadsheetReader:
                 continue
             if not target:
                 continue  # mapped to "": ignored on purpose
-            if target in taken:
-                self.error(grid, header_row, index, f"column {show(text)} repeats {target!r} (already in column "
-                           f"{cell_ref(header_row, taken[target] + 1).rstrip('0123456789')})")
+            if target in taken and entry.fields[target].type not in ("list", "cidr"):  # lists unite their columns
+                self._repeated(grid, entry, (header_row, index, text), target, (taken[target], header[taken[target]]))
                 continue
-            taken[target] = index
+            taken.setdefault(target, index)
             targets.append(Target(index, text, field=target))
         for folded, written in entry.headers.items():
             if folded not in found:
                 self.warnings.append(f"{self.mapping.path}: {entry.key(f'.columns {show(written)}')}: no such "
                                      f"column in the header row ({grid.cell_name(header_row, None)})")
         return targets
+
+    def _repeated(self, grid: Grid, entry: SheetMapping, cell: tuple[int, int, str], target: str,
+                  first: tuple[int, Any]) -> None:
+        """A second column for a field of one value: the same header twice is read from its first
+        column (a warning); two headers meaning one field is an error with the fix."""
+        header_row, index, text = cell
+        letter = get_column_letter(first[0] + 1)
+        if fold(text) == fold(first[1]):
+            self.warn(grid, header_row, index, f"column {show(text)} repeats the header of column {letter}, which "
+                      f"is read as {target}; this column is not imported")
+            return
+        self.error(grid, header_row, index, f"column {show(text)} and column {letter} ({show(first[1])}) both "
+                   f"mean {target}; map the one not to read to \"\" in {entry.key('.columns')}, e.g. "
+                   f"{values.toml_string(text)} = \"\"")
 
     def _target(self, entry: SheetMapping, text: str) -> str | DependencyColumn | None:
         folded = fold(text)
@@ -311,7 +326,9 @@ class SpreadsheetReader:
                 continue
             for note in notes:
                 self.warn(grid, number, target.column, note)
-            if value is not None:
+            if value is not None and target.field in fields:  # a second column of a list field
+                fields[target.field] = ", ".join(values.split_list(f"{fields[target.field]}, {value}"))
+            elif value is not None:
                 fields[target.field] = value
                 places[target.field] = (grid, number, target.column)
         if broken:

@@ -18,7 +18,7 @@ from typing import Any
 
 from inventories import values
 from inventories.csvfile import detect_encoding, sniff_lines
-from inventories.grid import Grid, find_header, load_grids, total_row
+from inventories.grid import Grid, find_header, header_cells, load_grids, total_row
 from inventories.mapping import SHEET_KINDS, PlannerError  # planner.errors' class, through mapping
 from inventories.schema import VALUE_ALIASES, Kind, normalise_header, normalise_value, sheet_for
 from inventories.spreadsheet import DEPENDENCY_WORDS, candidates, schema_of
@@ -47,6 +47,8 @@ class Entry:
     grid: Grid
     kind: Kind
     header_row: int
+    header: tuple[Any, ...] = ()  # with a units row joined ('RAM (MB)')
+    data_after: int = 0  # the last row of the header
     columns: dict[str, str | dict[str, str]] = field(default_factory=dict)  # header -> field / dependency
     notes: dict[str, str] = field(default_factory=dict)  # header -> why (for the comment)
     values: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)  # field -> text -> (value, note)
@@ -91,12 +93,12 @@ def _entries(grid: Grid, forced: Kind | None) -> list[Entry]:
     header_row = find_header(grid, _recognised)
     if header_row is None:
         return []
-    header = next(cells for number, cells in grid.rows if number == header_row)
+    header, last = header_cells(grid, header_row)
     texts = [str(cell).strip() for cell in header if not values.is_blank(cell)]
     kinds = [forced] if forced else _guess_kinds(grid.title, texts)
     entries = []
     for index, kind in enumerate(kinds):
-        entry = Entry(grid, kind, header_row)
+        entry = Entry(grid, kind, header_row, header, last)
         others = kinds[:index] + kinds[index + 1:]
         for text in texts:
             _map_header(entry, text, others)
@@ -141,6 +143,8 @@ def _map_header(entry: Entry, text: str, others: list[Kind]) -> None:
     (owner, criticality, …) goes to the applications entry; the servers entry reads only
     its name and what only servers have.
     """
+    if any(fold(written) == fold(text) for written in entry.columns):
+        return  # the same header again: the import reads its first column and names the others
     column = schema_of(entry.kind).column(text)
     other = next((k for k in others if schema_of(k).column(text) is not None), None)
     if column is None and other is not None:
@@ -187,7 +191,7 @@ def _propose_values(entry: Entry, header: tuple[Any, ...]) -> None:
         distinct: dict[str, str] = {}
         for number, cells in entry.grid.rows:
             index = positions[text]
-            if number <= entry.header_row or index >= len(cells) or values.is_blank(cells[index]):
+            if number <= entry.data_after or index >= len(cells) or values.is_blank(cells[index]):
                 continue
             if total_row(entry.grid, number, cells, None):
                 continue
@@ -250,14 +254,14 @@ def _decimal(entries: list[Entry], grids: list[Grid]) -> str | None:
     ambiguous, marks = False, set()
     for entry in entries:
         spec = schema_of(entry.kind)
-        header = next(cells for number, cells in entry.grid.rows if number == entry.header_row)
+        header = entry.header
         for index, cell in enumerate(header):
             target = entry.columns.get(str(cell).strip()) if not values.is_blank(cell) else None
             column = next((c for c in spec.columns if c.name == target), None) if isinstance(target, str) else None
             if column is None or column.type not in ("int", "float"):
                 continue
             cells = [cells[index] for number, cells in entry.grid.rows
-                     if number > entry.header_row and index < len(cells)]
+                     if number > entry.data_after and index < len(cells)]
             mark, problem = values.decide_decimal(cells)
             ambiguous |= problem is not None
             if mark:

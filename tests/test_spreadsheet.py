@@ -132,6 +132,45 @@ def test_issue18_total_row_without_a_formula_and_skip_names(tmp_path: Path) -> N
         "row 4 skipped: a total row ('Sum i alt')", "row 5 skipped: a total row ('Hele kommunen')"]
 
 
+def test_issue18_a_units_row_under_the_header_is_part_of_it(tmp_path: Path) -> None:
+    """A header split over two rows: names, then their units. 'RAM' over 'MB' is RAM in MB."""
+    rows = [["Servernavn", "RAM", "Disk", "vCPU"], [None, "MB", "(TB)", "stk"],
+            ["A", 4096, 1, 2], ["B", 8192, "0,5", 4]]
+    path = workbook(tmp_path / "s.xlsx", {"Servere": rows})
+    mapping = toml(tmp_path / "m.toml", '[[sheets]]\nsheet = "Servere"\nkind = "servers"\n')
+    inventory = read_any(path, municipality="N", mapping=load_mapping(mapping))
+    # 4096 MB = 4 GB, 8192 MB = 8 GB; 1 TB = 1024 GB, 0,5 TB = 512 GB
+    assert items(inventory, Kind.SERVER) == {"A": {"ram_gb": 4, "storage_gb": 1024, "vcpu": 2},
+                                              "B": {"ram_gb": 8, "storage_gb": 512, "vcpu": 4}}
+    assert inventory.warnings == []
+    suggested = suggest_mapping(path)
+    assert '"RAM (MB)" = "ram_gb"' in suggested and "header_row = 1" in suggested
+    again = read_any(path, municipality="N", mapping=load_mapping(toml(tmp_path / "s.toml", suggested)))
+    assert items(again, Kind.SERVER) == items(inventory, Kind.SERVER)
+
+
+def test_issue18_a_repeated_column(tmp_path: Path) -> None:
+    """The same header twice: its first column is read and the second named; two headers that
+    mean one field are an error whose fix is accepted; list fields unite all their columns."""
+    rows = [["Servernavn", "IP", "RAM", "IP", "Hukommelse"], ["A", "10.0.0.1", 4, "10.0.0.9", 4]]
+    path = workbook(tmp_path / "s.xlsx", {"Servere": rows})
+    base = '[[sheets]]\nsheet = "Servere"\nkind = "servers"\n'
+    assert problems(path, toml(tmp_path / "e.toml", base)) == [
+        f"{path}:Servere!E1: column 'Hukommelse' and column C ('RAM') both mean ram_gb; map the one not to read "
+        'to "" in [[sheets]] 1 (Servere).columns, e.g. "Hukommelse" = ""']
+    fixed = load_mapping(toml(tmp_path / "f.toml", base + '[sheets.columns]\n"Hukommelse" = ""\n'))
+    inventory = read_any(path, municipality="N", mapping=fixed)
+    assert items(inventory, Kind.SERVER) == {"A": {"ip": "10.0.0.1", "ram_gb": 4}}
+    assert inventory.warnings == [f"{path}:Servere!D1: column 'IP' repeats the header of column B, which is read "
+                                  "as ip; this column is not imported"]
+    assert suggest_mapping(path).count('"IP" =') == 1  # and the suggestion is valid TOML that imports
+    apps = workbook(tmp_path / "a.xlsx", {"Systemer": [["System", "Server 1", "Server 2"], ["Løn", "S1", "S2"]]})
+    both = toml(tmp_path / "b.toml", '[[sheets]]\nsheet = "Systemer"\nkind = "applications"\n[sheets.columns]\n'
+                                     '"Server 1" = "servers"\n"Server 2" = "servers"\n')
+    assert items(read_any(apps, municipality="N", mapping=load_mapping(both)), Kind.APPLICATION) == {
+        "Løn": {"servers": "S1, S2"}}
+
+
 # ---------------------------------------------------------------- a system list with dependencies
 
 SYSTEMOVERSIGT = {"Systemoversigt": [
