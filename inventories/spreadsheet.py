@@ -25,7 +25,7 @@ from inventories.grid import Grid, find_header, header_cells, load_grids, total_
 # PlannerError and ImportFailed (planner.errors) come through inventories.mapping, which already
 # imports them, so that this module adds no import of the planner layer (they are moving down).
 from inventories.mapping import (DEPENDENCY_FIELDS, DEPENDENCY_WORDS, DependencyColumn, ImportFailed, Mapping,
-                                 PlannerError, SheetMapping, check_target)
+                                 PlannerError, SheetMapping, check_target, short_name)
 from inventories.records import DependencyRecord, Inventory, ItemRecord
 from inventories.schema import SHEETS, Column, Kind, Sheet, normalise_header
 from inventories.values import fold, show
@@ -63,6 +63,7 @@ class Merged:
     row: int
     fields: dict[str, Any] = field(default_factory=dict)
     cells: dict[str, Place] = field(default_factory=dict)  # field -> the cell it came from
+    entry: SheetMapping | None = None  # the [[sheets]] entry of its first row
 
 
 class CellParser:
@@ -169,7 +170,9 @@ class SpreadsheetReader:
                        if not any(t.field == f for t in targets)]
             if missing:
                 self.error(grid, header_row, 0, f"a dependencies sheet needs the columns {', '.join(missing)}; "
-                           "map them in [sheets.columns]")
+                           "map them in [sheets.columns], or, for a list of pairs of systems, read the sheet as "
+                           'kind = "applications" with "From" = "name" and "To" = { dependency = "uses", '
+                           'to_kind = "application" }')
                 return
         rows = self._data_rows(grid, entry, last_header_row, name)
         readings = self._readings(grid, entry, header_row, targets, rows)
@@ -355,8 +358,13 @@ class SpreadsheetReader:
         key = (entry.kind, name.casefold())
         item = self.items.get(key)
         if item is None:
-            self.items[key] = Merged(entry.kind, name, number, fields, places)
+            self.items[key] = Merged(entry.kind, name, number, fields, places, entry)
             return
+        self._merge_into(entry, item, fields, places)
+
+    def _merge_into(self, entry: SheetMapping, item: Merged, fields: dict[str, Any],
+                    places: dict[str, Place]) -> None:
+        """Another row's values for `item`: lists unite, a differing value follows on_conflict."""
         for field_name, value in fields.items():
             old = item.fields.get(field_name)
             if old is None:
@@ -390,7 +398,44 @@ class SpreadsheetReader:
             return
         self.dependencies.setdefault(record.key(), record)
 
+    def fqdn_copies(self) -> None:
+        """A server listed by its name and again by its FQDN (NB-SQL01, nb-sql01.nordby.local) is one
+        server, as an import that merges matches it: the FQDN row merges into the name's, with a
+        warning. Two FQDNs in different domains stay two servers."""
+        groups: dict[str, list[Merged]] = {}
+        for item in self.items.values():
+            if item.kind == Kind.SERVER:
+                groups.setdefault(short_name(item.name), []).append(item)
+        for group in groups.values():
+            plain = [item for item in group if item.name.strip().casefold() == short_name(item.name)]
+            if len(group) < 2 or len(plain) != 1:
+                continue
+            for copy in (item for item in group if item is not plain[0]):
+                assert copy.entry is not None
+                grid, row, column = copy.cells.get("name", (None, copy.row, 0))
+                message = (f"server {show(copy.name)} is read as the server {show(plain[0].name)} of row "
+                           f"{plain[0].row}: the same name with its domain")
+                if grid is not None:
+                    self.warn(grid, row, column, message)
+                self._merge_into(copy.entry, plain[0], {k: v for k, v in copy.fields.items()},
+                                 {k: v for k, v in copy.cells.items() if k != "name"})
+                del self.items[(Kind.SERVER, copy.name.casefold())]
+                self._rename_server(copy.name, plain[0].name)
+
+    def _rename_server(self, old: str, new: str) -> None:
+        """Dependencies that name a server by the FQDN merged into its short name."""
+        renamed: dict[tuple[str, ...], DependencyRecord] = {}
+        for record in self.dependencies.values():
+            if record.from_kind == Kind.SERVER.value and record.from_name.casefold() == old.casefold():
+                record.from_name = new
+            if record.to_kind == Kind.SERVER.value and not record.to_municipality and \
+                    record.to_name.casefold() == old.casefold():
+                record.to_name = new
+            renamed.setdefault(record.key(), record)
+        self.dependencies = renamed
+
     def inventory(self, municipality: str) -> Inventory:
+        self.fqdn_copies()
         if self.problems:
             raise ImportFailed(self.problems)
         inventory = Inventory(municipality=municipality, source=self.label, mode="merge", format=FORMAT)

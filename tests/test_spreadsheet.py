@@ -171,6 +171,19 @@ def test_issue18_a_repeated_column(tmp_path: Path) -> None:
         "Løn": {"servers": "S1, S2"}}
 
 
+def test_issue18_an_fqdn_copy_of_a_server_is_the_same_server(tmp_path: Path) -> None:
+    rows = [["Servernavn", "IP", "RAM"], ["NB-SQL01", "10.1.0.5", 16], ["web01.skole.local", "10.2.0.7", 4],
+            ["nb-sql01.nordby.local", "10.1.0.5", None], ["web01.nordby.local", "10.1.0.7", 8]]
+    path = workbook(tmp_path / "s.xlsx", {"Servere": rows})
+    mapping = toml(tmp_path / "m.toml", '[[sheets]]\nsheet = "Servere"\nkind = "servers"\n')
+    inventory = read_any(path, municipality="N", mapping=load_mapping(mapping))
+    # NB-SQL01 once (16 GB, not twice); the two web01 FQDNs are in different domains: two servers
+    assert sorted(items(inventory, Kind.SERVER)) == ["NB-SQL01", "web01.nordby.local", "web01.skole.local"]
+    assert total(inventory, Kind.SERVER, "ram_gb") == 16 + 4 + 8
+    assert inventory.warnings == [f"{path}:Servere!A4: server 'nb-sql01.nordby.local' is read as the server "
+                                  "'NB-SQL01' of row 2: the same name with its domain"]
+
+
 # ---------------------------------------------------------------- a system list with dependencies
 
 SYSTEMOVERSIGT = {"Systemoversigt": [
