@@ -128,7 +128,8 @@ def shared_strings(folder: Path, count: int) -> Path:
                          '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
                          'relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>')
         with archive.open("xl/sharedStrings.xml", "w", force_zip64=True) as handle:
-            handle.write(f'<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+            handle.write('<?xml version="1.0"?><sst '
+                         'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
                          f'count="{count}" uniqueCount="{count}">'.encode())
             for i in range(count):
                 text = phrases[i % 5] + rng.randbytes(50).translate(table).decode()

@@ -173,8 +173,9 @@ def csv_rows(path: str | Path, label: str, limits: Limits | None = None, *, enco
             number, start = start, skipped + reader.line_num + 1
             cells += len(row)
             if cells > limits.max_cells:
-                raise PlannerError(f"{csv_where(label, number)}: the file has more than {limits.max_cells:,} "
-                                   "cells (limit PLANNER_MAX_CELLS); split it or raise the limit")
+                raise PlannerError(f"{csv_where(label, number)}: the file has more than "
+                                   f"{limits.max_cells:,} cells (limit PLANNER_MAX_CELLS); split "
+                                   "it or raise the limit")
             if any(cell.strip() for cell in row):
                 rows.append((number, tuple(cell if cell.strip() else None for cell in row)))
     except csv.Error as exc:

@@ -100,10 +100,11 @@ def _by_headers(tables: list[Table]) -> str | None:
 def _unknown(label: str, tables: list[Table]) -> PlannerError:
     headers = [h for table in tables for h in table.header if h][:12]
     shown = ", ".join(headers) + (", …" if len(headers) == 12 else "") if headers else "none"
-    return PlannerError(f"{label}: unsupported format: cannot tell what kind of file this is; looked for "
-                        f"{LOOKED_FOR}; found headers: {shown}. For your own spreadsheet, write a mapping with "
-                        f"`planner mapping suggest {Path(label).name} -o map.toml` and import with --mapping map.toml; "
-                        "or name the format with --format")
+    return PlannerError(f"{label}: unsupported format: cannot tell what kind of file this is; "
+                        f"looked for {LOOKED_FOR}; found headers: {shown}. For your own "
+                        "spreadsheet, write a mapping with `planner mapping suggest "
+                        f"{Path(label).name} -o map.toml` and import with --mapping map.toml; or "
+                        "name the format with --format")
 
 
 Reader = Callable[..., Inventory]
@@ -135,8 +136,8 @@ def read_any(path: str | Path, *, municipality: str | None, format: str = "auto"
     sheets = isinstance(mapping, Mapping) and bool(mapping.sheets)
     if chosen == "spreadsheet" or (sheets and chosen in ("auto", "template")):
         if not municipality or not municipality.strip():
-            raise PlannerError(f"{label}: a spreadsheet read through a mapping does not name its municipality; "
-                               "give it with --municipality NAME")
+            raise PlannerError(f"{label}: a spreadsheet read through a mapping does not name its "
+                               "municipality; give it with --municipality NAME")
         return read_spreadsheet(path, municipality=municipality.strip(),
                                 mapping=mapping if isinstance(mapping, Mapping) else Mapping(mapping or {}),
                                 label=label, limits=limits)

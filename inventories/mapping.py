@@ -118,8 +118,8 @@ def load_mapping(path: str | Path) -> Mapping:
         raise PlannerError(f"{label}: not valid TOML ({exc})") from None
     unknown = sorted(set(data) - {"columns", "format", "sheets"})
     if unknown:
-        raise PlannerError(f"{label}: unknown table or key {', '.join(unknown)}; only [columns], [format] and "
-                           "[[sheets]] are read")
+        raise PlannerError(f"{label}: unknown table or key {', '.join(unknown)}; only [columns], "
+                           "[format] and [[sheets]] are read")
     if not data.get("columns") and not data.get("sheets"):
         raise PlannerError(f'{label}: no [columns] table and no [[sheets]]; write e.g. [columns] then '
                            'AppOwner = "owner", or run `planner mapping suggest FILE -o map.toml`')
@@ -168,8 +168,8 @@ def _format(label: str, table: Any, problems: list[str]) -> FormatOptions:
             try:
                 options.encoding = codecs.lookup(value).name
             except LookupError:
-                problems.append(f'{where}: unknown encoding {show(value)}; use e.g. "utf-8", "utf-8-sig", '
-                                '"utf-16" or "cp1252"')
+                problems.append(f'{where}: unknown encoding {show(value)}; use e.g. "utf-8", '
+                                '"utf-8-sig", "utf-16" or "cp1252"')
         elif key == "delimiter":
             if value not in DELIMITERS:
                 problems.append(f'{where}: must be ",", ";", "\\t" (tab) or "|", got {show(value)}')
@@ -274,8 +274,8 @@ def _sheet_columns(prefix: str, sheet: SheetMapping, columns: Any, problems: lis
             continue
         name = target.strip()
         if name and name not in sheet.fields:
-            problems.append(f"{prefix}{key} = {show(target)}: unknown field for {sheet.kind_name}; use one of "
-                            f"{', '.join(sheet.fields)} (or \"\" to ignore the column)")
+            problems.append(f"{prefix}{key} = {show(target)}: unknown field for {sheet.kind_name}; "
+                            f"use one of {', '.join(sheet.fields)} (or \"\" to ignore the column)")
             continue
         sheet.columns[folded], sheet.headers[folded] = name, header
 
@@ -306,7 +306,8 @@ def _dependency_column(where: str, sheet: SheetMapping, target: dict[str, Any],
 
 def _sheet_values(prefix: str, sheet: SheetMapping, values: Any, problems: list[str]) -> None:
     if not isinstance(values, dict):
-        problems.append(f'{prefix}{sheet.key(".values")}: must be tables such as [sheets.values.criticality]')
+        problems.append(f'{prefix}{sheet.key(".values")}: must be tables such as '
+                        '[sheets.values.criticality]')
         return
     for name, table in values.items():
         key = sheet.key(f".values.{name}")
@@ -328,8 +329,8 @@ def _sheet_values(prefix: str, sheet: SheetMapping, values: Any, problems: list[
                 continue
             choices = column.choices or (("yes", "no") if column.type == "yesno" else ())
             if value and choices and value not in choices:
-                problems.append(f"{prefix}{key} {show(text)} = {show(value)}: not one of {', '.join(choices)} "
-                                "(or \"\" to leave the value blank)")
+                problems.append(f"{prefix}{key} {show(text)} = {show(value)}: not one of "
+                                f"{', '.join(choices)} (or \"\" to leave the value blank)")
                 continue
             folded[fold(text)] = value
         sheet.values[name if name in sheet.fields else fold(name)] = folded

@@ -129,8 +129,8 @@ class SpreadsheetReader:
         for grid in grids:
             if grid.title not in used and any(cells for _, cells in grid.rows):
                 hidden = "a hidden sheet, " if grid.hidden else ""
-                self.warnings.append(f"{grid.where(1, 0)}: sheet not read ({hidden}no [[sheets]] entry "
-                                     "names it); add one to import it")
+                self.warnings.append(f"{grid.where(1, 0)}: sheet not read ({hidden}no [[sheets]] "
+                                     "entry names it); add one to import it")
 
     def _grid(self, grids: list[Grid], entry: SheetMapping) -> Grid | None:
         """The sheet an entry names (by name, trimmed and case-insensitive, or 1-based number)."""
@@ -138,8 +138,8 @@ class SpreadsheetReader:
             if len(grids) == 1 or grids[0].csv:
                 return grids[0]
             names = ", ".join(repr(g.title) for g in grids)
-            self.problems.append(f"{self.mapping.path}: {entry.key(' sheet')}: missing; this file has several "
-                                 f"sheets ({names}): name one")
+            self.problems.append(f"{self.mapping.path}: {entry.key(' sheet')}: missing; this file "
+                                 f"has several sheets ({names}): name one")
             return None
         if isinstance(entry.sheet, int):
             if entry.sheet <= len(grids):
@@ -413,8 +413,8 @@ class SpreadsheetReader:
             for copy in (item for item in group if item is not plain[0]):
                 assert copy.entry is not None
                 grid, row, column = copy.cells.get("name", (None, copy.row, 0))
-                message = (f"server {show(copy.name)} is read as the server {show(plain[0].name)} of row "
-                           f"{plain[0].row}: the same name with its domain")
+                message = (f"server {show(copy.name)} is read as the server {show(plain[0].name)} "
+                           f"of row {plain[0].row}: the same name with its domain")
                 if grid is not None:
                     self.warn(grid, row, column, message)
                 self._merge_into(copy.entry, plain[0], {k: v for k, v in copy.fields.items()},

@@ -80,8 +80,8 @@ def _kind(kind: str | None) -> Kind | None:
         return None
     found = SHEET_KINDS.get(kind.strip().lower())
     if found is None:
-        raise PlannerError(f"--kind must be one of sites, networks, directories, servers, applications or "
-                           f"workplaces, got {kind!r}")
+        raise PlannerError("--kind must be one of sites, networks, directories, servers, "
+                           f"applications or workplaces, got {kind!r}")
     return found
 
 

@@ -186,10 +186,10 @@ def _read(book: Workbook, municipality: str | None) -> Inventory:
         parsed[sheet.name] = reader.read_sheet(sheet, title)
 
     if not any(p.sheet.kind is not None for p in parsed.values()):
-        raise ImportFailed([f"{book.label}: no sheet of the inventory template (Servers, Applications, "
-                            f"Netværk, …) in this workbook; for your own spreadsheet write a mapping with "
-                            f"`planner mapping suggest {book.path.name} -o map.toml` and import with "
-                            "--mapping map.toml"])
+        raise ImportFailed([f"{book.label}: no sheet of the inventory template (Servers, "
+                            "Applications, Netværk, …) in this workbook; for your own spreadsheet "
+                            f"write a mapping with `planner mapping suggest {book.path.name} -o "
+                            "map.toml` and import with --mapping map.toml"])
     name, muni_fields = _municipality(reader, parsed.get("Municipality"), municipality)
     inventory = Inventory(municipality=name or "", source=book.label, municipality_fields=muni_fields)
     names: dict[Kind, dict[str, str]] = {kind: {} for kind in Kind}

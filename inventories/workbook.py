@@ -245,8 +245,8 @@ def _check_ole(path: Path, label: str, size: int, limits: Limits) -> dict[str, S
     if size > limits.max_uncompressed_bytes:
         raise PlannerError(f"{label}: the workbook is {_megabytes(size)}, more than the limit of "
                            f"{_megabytes(limits.max_uncompressed_bytes)} (PLANNER_MAX_UNCOMPRESSED_MB)")
-    unreadable = (f"{label}: an Office container with no readable workbook inside (password-protected?); "
-                  "save it as .xlsx without a password")
+    unreadable = (f"{label}: an Office container with no readable workbook inside "
+                  "(password-protected?); save it as .xlsx without a password")
     try:
         with olefile.OleFileIO(str(path)) as container:
             if container.exists("EncryptedPackage"):
@@ -280,8 +280,8 @@ def _check_zip(path: Path, label: str, limits: Limits) -> tuple[str, dict[str, S
             elif "content.xml" in names:
                 raise PlannerError(f"{label}: an OpenDocument file, but not a spreadsheet (.ods)")
             else:
-                raise PlannerError(f"{label}: not an .xlsx workbook (no xl/workbook.xml inside) and not an "
-                                   ".ods spreadsheet (no content.xml); save it as .xlsx")
+                raise PlannerError(f"{label}: not an .xlsx workbook (no xl/workbook.xml inside) "
+                                   "and not an .ods spreadsheet (no content.xml); save it as .xlsx")
             _refuse_doctypes(archive, members, label)
             if kind == "xlsx":
                 return kind, {title: _scan_xlsx_sheet(archive, member) for title, member in
@@ -321,8 +321,8 @@ def _refuse_doctypes(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], l
         with archive.open(member) as handle:
             start = handle.read(8192)
         if b"<!DOCTYPE" in start or b"<!ENTITY" in start:
-            raise PlannerError(f"{label}: cannot read the workbook ({member.filename} declares XML entities "
-                               "in a DTD, which no spreadsheet needs; refusing it)")
+            raise PlannerError(f"{label}: cannot read the workbook ({member.filename} declares XML "
+                               "entities in a DTD, which no spreadsheet needs; refusing it)")
 
 
 def _chunks(archive: zipfile.ZipFile, member: str, boundary: bytes, size: int = 8 << 20) -> Iterator[bytes]:

@@ -161,12 +161,13 @@ def test_issue18_a_repeated_column(tmp_path: Path) -> None:
     fixed = load_mapping(toml(tmp_path / "f.toml", base + '[sheets.columns]\n"Hukommelse" = ""\n'))
     inventory = read_any(path, municipality="N", mapping=fixed)
     assert items(inventory, Kind.SERVER) == {"A": {"ip": "10.0.0.1", "ram_gb": 4}}
-    assert inventory.warnings == [f"{path}:Servere!D1: column 'IP' repeats the header of column B, which is read "
-                                  "as ip; this column is not imported"]
+    assert inventory.warnings == [f"{path}:Servere!D1: column 'IP' repeats the header of column B, "
+                                  "which is read as ip; this column is not imported"]
     assert suggest_mapping(path).count('"IP" =') == 1  # and the suggestion is valid TOML that imports
     apps = workbook(tmp_path / "a.xlsx", {"Systemer": [["System", "Server 1", "Server 2"], ["Løn", "S1", "S2"]]})
-    both = toml(tmp_path / "b.toml", '[[sheets]]\nsheet = "Systemer"\nkind = "applications"\n[sheets.columns]\n'
-                                     '"Server 1" = "servers"\n"Server 2" = "servers"\n')
+    both = toml(tmp_path / "b.toml", '[[sheets]]\nsheet = "Systemer"\nkind = '
+                                     '"applications"\n[sheets.columns]\n"Server 1" = '
+                                     '"servers"\n"Server 2" = "servers"\n')
     assert items(read_any(apps, municipality="N", mapping=load_mapping(both)), Kind.APPLICATION) == {
         "Løn": {"servers": "S1, S2"}}
 
@@ -180,8 +181,8 @@ def test_issue18_an_fqdn_copy_of_a_server_is_the_same_server(tmp_path: Path) -> 
     # NB-SQL01 once (16 GB, not twice); the two web01 FQDNs are in different domains: two servers
     assert sorted(items(inventory, Kind.SERVER)) == ["NB-SQL01", "web01.nordby.local", "web01.skole.local"]
     assert total(inventory, Kind.SERVER, "ram_gb") == 16 + 4 + 8
-    assert inventory.warnings == [f"{path}:Servere!A4: server 'nb-sql01.nordby.local' is read as the server "
-                                  "'NB-SQL01' of row 2: the same name with its domain"]
+    assert inventory.warnings == [f"{path}:Servere!A4: server 'nb-sql01.nordby.local' is read as "
+                                  "the server 'NB-SQL01' of row 2: the same name with its domain"]
 
 
 # ---------------------------------------------------------------- a system list with dependencies
@@ -377,8 +378,8 @@ def test_issue18_an_item_with_only_its_name_is_kept_and_named(tmp_path: Path) ->
     inventory = read_any(path, municipality="N", mapping=load_mapping(mapping))
     assert len(items(inventory, Kind.APPLICATION)) == 6  # S0-S4 and Økonomi (the last row, but not a note:
     assert inventory.warnings == [  # most rows fill 3 cells, so one bare name below them stands out)
-        f"{path}:Systemer!A7: only 'Økonomi' in row 7 (most rows fill 3 cells or more): read as an item; if it is "
-        "a heading, add it to skip_names in [[sheets]] 1 (Systemer)"]
+        f"{path}:Systemer!A7: only 'Økonomi' in row 7 (most rows fill 3 cells or more): read as an "
+        "item; if it is a heading, add it to skip_names in [[sheets]] 1 (Systemer)"]
 
 
 def test_issue18_hidden_sheets_are_named(tmp_path: Path) -> None:
@@ -393,8 +394,8 @@ def test_issue18_hidden_sheets_are_named(tmp_path: Path) -> None:
     book.save(path)
     mapping = toml(tmp_path / "m.toml", '[[sheets]]\nsheet = "Servere"\nkind = "servers"\n')
     inventory = read_any(path, municipality="N", mapping=load_mapping(mapping))
-    assert inventory.warnings == [f"{path}:Opslag!A1: sheet not read (a hidden sheet, no [[sheets]] entry names it); "
-                                  "add one to import it"]
+    assert inventory.warnings == [f"{path}:Opslag!A1: sheet not read (a hidden sheet, no "
+                                  "[[sheets]] entry names it); add one to import it"]
 
 
 # ---------------------------------------------------------------- CSV from Danish Excel and PowerCLI
@@ -502,8 +503,9 @@ def test_issue18_mapping_mistakes_are_one_line_naming_the_key(tmp_path: Path, te
 def test_issue18_every_template_field_is_mappable_including_name(tmp_path: Path) -> None:
     rows = [["Hostnavn", "Hukommelse i alt"], ["A", 4]]
     path = workbook(tmp_path / "s.xlsx", {"Ark1": rows})
-    mapping = toml(tmp_path / "m.toml", '[[sheets]]\nsheet = 1\nkind = "servers"\n[sheets.columns]\n'
-                                        '"HOSTNAVN " = "name"\n"hukommelse i alt" = "ram_gb"\n')
+    mapping = toml(tmp_path / "m.toml", '[[sheets]]\nsheet = 1\nkind = '
+                                        '"servers"\n[sheets.columns]\n"HOSTNAVN " = '
+                                        '"name"\n"hukommelse i alt" = "ram_gb"\n')
     assert items(read_any(path, municipality="N", mapping=load_mapping(mapping)), Kind.SERVER) == {"A": {"ram_gb": 4}}
 
 

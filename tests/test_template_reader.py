@@ -348,8 +348,8 @@ def test_formula_is_not_evaluated_and_warned_about(book: InventoryBook) -> None:
     path = book.write()
     inventory = read_template(path, label="nordby.xlsx")
     assert inventory.warnings == [
-        "nordby.xlsx:Servers!G2: vcpu: the formula has no saved value (the file was written by a program and "
-        "never calculated; open and save it in Excel or LibreOffice); read as blank"]
+        "nordby.xlsx:Servers!G2: vcpu: the formula has no saved value (the file was written by a "
+        "program and never calculated; open and save it in Excel or LibreOffice); read as blank"]
     assert "vcpu" not in next(i.fields for i in inventory.items if i.name == "SRV-ØKO-01")
 
 
@@ -378,9 +378,9 @@ def test_issue18_own_spreadsheet_as_template_is_refused_not_imported_empty(raw_w
     with pytest.raises(ImportFailed) as caught:
         read_template(path, label="servere.xlsx", municipality="Nordby")
     assert caught.value.problems == [
-        "servere.xlsx: no sheet of the inventory template (Servers, Applications, Netværk, …) in this workbook; "
-        "for your own spreadsheet write a mapping with `planner mapping suggest servere.xlsx -o map.toml` and "
-        "import with --mapping map.toml"]
+        "servere.xlsx: no sheet of the inventory template (Servers, Applications, Netværk, …) in "
+        "this workbook; for your own spreadsheet write a mapping with `planner mapping suggest "
+        "servere.xlsx -o map.toml` and import with --mapping map.toml"]
 
 
 def test_issue18_total_row_in_the_template_is_skipped_with_a_warning(raw_workbook) -> None:  # type: ignore[no-untyped-def]

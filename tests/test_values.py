@@ -45,8 +45,8 @@ def test_number_accepts_decimal_point_comma_and_thousand_spaces(raw: object, exp
 
 @pytest.mark.parametrize(("raw", "message"), [
     ("sixteen", "ram_gb must be a number, got 'sixteen'"),
-    ("16 GX", "ram_gb '16 GX' has a unit that is not understood; use one of kb, kib, mb, mib, gb, gib, "
-              "tb, tib, e.g. 16 GB"),
+    ("16 GX", "ram_gb '16 GX' has a unit that is not understood; use one of kb, kib, mb, mib, gb, "
+              "gib, tb, tib, e.g. 16 GB"),
     ("1.024.5", "ram_gb must be a number, got '1.024.5'"),
     ("1,500", "ram_gb '1,500' is ambiguous: write 1500 for a thousands separator or 1.5 for a decimal, "
               'or set [format] decimal = "," or "." in the mapping file'),
@@ -304,8 +304,8 @@ def test_issue18_wildcard_network_is_a_prefix_with_a_note() -> None:
 
 def test_issue18_every_suggested_cidr_fix_is_accepted() -> None:
     message = bad("10.1.2.3", CIDR)
-    assert message == ("cidr '10.1.2.3' has no prefix length; write e.g. 10.1.2.3/32 for the one address "
-                       "or 10.1.2.0/24 for its network")
+    assert message == ("cidr '10.1.2.3' has no prefix length; write e.g. 10.1.2.3/32 for the one "
+                       "address or 10.1.2.0/24 for its network")
     assert values.parse("10.1.2.3/32", CIDR) == "10.1.2.3/32" and values.parse("10.1.2.0/24", CIDR)
     assert values.parse("10.1.0.0/24", CIDR) == "10.1.0.0/24"  # the fix suggested for 10.1.0.0
 

@@ -54,8 +54,8 @@ def test_a_zip_that_is_not_a_workbook(tmp_path: Path) -> None:
     path = tmp_path / "letter.xlsx"
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("word/document.xml", "<document/>")
-    assert refusal(path) == ("letter.xlsx: not an .xlsx workbook (no xl/workbook.xml inside) and not an .ods "
-                             "spreadsheet (no content.xml); save it as .xlsx")
+    assert refusal(path) == ("letter.xlsx: not an .xlsx workbook (no xl/workbook.xml inside) and "
+                             "not an .ods spreadsheet (no content.xml); save it as .xlsx")
 
 
 def test_missing_file_and_folder(tmp_path: Path) -> None:
@@ -183,8 +183,8 @@ def test_a_stray_cell_far_away_is_refused_before_it_is_read(book: InventoryBook)
     rewrite_member(path, member, lambda xml: xml.replace(
         b"</sheetData>", b'<row r="1000000"><c r="XFD1000000" t="inlineStr"><is><t>x</t></is></c></row></sheetData>'))
     assert refusal(path) == (
-        "nordby.xlsx:Servers!A1: the workbook has more than 2,000,000 cells (limit PLANNER_MAX_CELLS; "
-        "this sheet spans A1:XFD1000000); split the file or raise the limit")
+        "nordby.xlsx:Servers!A1: the workbook has more than 2,000,000 cells (limit "
+        "PLANNER_MAX_CELLS; this sheet spans A1:XFD1000000); split the file or raise the limit")
 
 
 def unique_strings_workbook(path: Path, strings: int, length: int) -> Path:
@@ -256,5 +256,5 @@ def test_issue20_item11_unique_shared_strings_are_read_outside_python(tmp_path: 
 def test_shared_strings_cut_short_are_one_sentence(tmp_path: Path) -> None:
     path = unique_strings_workbook(tmp_path / "strings.xlsx", strings=2_000, length=50)
     rewrite_member(path, "xl/sharedStrings.xml", lambda xml: xml[: len(xml) // 2])
-    assert refusal(path) == ("strings.xlsx: cannot read the workbook (broken XML: t; open the file in Excel or "
-                             "LibreOffice and save it again)")
+    assert refusal(path) == ("strings.xlsx: cannot read the workbook (broken XML: t; open the file "
+                             "in Excel or LibreOffice and save it again)")
