@@ -50,15 +50,29 @@ kind = "servers"
 
 def servers(rows: int) -> list[dict[str, object]]:
     rng = random.Random(18)
-    return [dict(name=f"SRV-{i:06d}", os="Windows Server", os_version="2019", virtual="yes",
-                 vcpu=rng.choice([2, 4, 8]), ram_gb=rng.choice([8, 16, 32]), storage_gb=rng.randint(50, 900),
-                 environment=rng.choice(["prod", "test", "dev"]), ip=f"10.{i // 65536}.{i // 256 % 256}.{i % 256}",
-                 owner=f"Team {i % 40}") for i in range(rows)]
+    return [
+        dict(
+            name=f"SRV-{i:06d}",
+            os="Windows Server",
+            os_version="2019",
+            virtual="yes",
+            vcpu=rng.choice([2, 4, 8]),
+            ram_gb=rng.choice([8, 16, 32]),
+            storage_gb=rng.randint(50, 900),
+            environment=rng.choice(["prod", "test", "dev"]),
+            ip=f"10.{i // 65536}.{i // 256 % 256}.{i % 256}",
+            owner=f"Team {i % 40}",
+        )
+        for i in range(rows)
+    ]
 
 
 def template(folder: Path, data: list[dict[str, object]]) -> Path:
     columns = next(s for s in SHEETS if s.name == "Servers").columns
-    rows = {"Municipality": [["Nordby"]], "Servers": [[r.get(c.name) for c in columns] for r in data]}
+    rows = {
+        "Municipality": [["Nordby"]],
+        "Servers": [[r.get(c.name) for c in columns] for r in data],
+    }
     return write_workbook(folder / "template.xlsx", rows)
 
 
@@ -67,13 +81,38 @@ def own(folder: Path, data: list[dict[str, object]]) -> Path:
     sheet = book.create_sheet("Serveroversigt")
     sheet.append(["Serveroversigt – Nordby Kommune"])
     sheet.append([])
-    sheet.append(["Servernavn", "Operativsystem", "Version", "Virtuel", "vCPU", "RAM (GB)", "Disk", "Miljø",
-                  "IP-adresse", "Ejer", "Forretningskritisk"])
+    sheet.append(
+        [
+            "Servernavn",
+            "Operativsystem",
+            "Version",
+            "Virtuel",
+            "vCPU",
+            "RAM (GB)",
+            "Disk",
+            "Miljø",
+            "IP-adresse",
+            "Ejer",
+            "Forretningskritisk",
+        ]
+    )
     env = {"prod": "Produktion", "test": "Test", "dev": "Udvikling"}
     for r in data:
-        sheet.append([r["name"], r["os"], r["os_version"], "Ja", r["vcpu"], f"{r['ram_gb']},0",
-                      f"{r['storage_gb']} GB", env[str(r["environment"])], r["ip"], r["owner"],
-                      "Ja" if r["vcpu"] == 8 else "Nej"])
+        sheet.append(
+            [
+                r["name"],
+                r["os"],
+                r["os_version"],
+                "Ja",
+                r["vcpu"],
+                f"{r['ram_gb']},0",
+                f"{r['storage_gb']} GB",
+                env[str(r["environment"])],
+                r["ip"],
+                r["owner"],
+                "Ja" if r["vcpu"] == 8 else "Nej",
+            ]
+        )
     path = folder / "own.xlsx"
     book.save(path)
     return path
@@ -83,8 +122,21 @@ def convert(path: Path, suffix: str, folder: Path) -> Path | None:
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if soffice is None:
         return None
-    subprocess.run([soffice, "--headless", "--norestore", f"-env:UserInstallation=file://{folder / 'profile'}",
-                    "--convert-to", suffix, "--outdir", str(folder), str(path)], capture_output=True, timeout=1800)
+    subprocess.run(
+        [
+            soffice,
+            "--headless",
+            "--norestore",
+            f"-env:UserInstallation=file://{folder / 'profile'}",
+            "--convert-to",
+            suffix,
+            "--outdir",
+            str(folder),
+            str(path),
+        ],
+        capture_output=True,
+        timeout=1800,
+    )
     converted = folder / f"{path.stem}.{suffix}"
     return converted if converted.exists() else None
 
@@ -93,7 +145,9 @@ def timed(path: Path, mapping: Path | None, repeat: int) -> tuple[float, int]:
     times, count = [], 0
     for _ in range(repeat):
         start = time.perf_counter()
-        inventory = read_any(path, municipality="Nordby", mapping=load_mapping(mapping) if mapping else None)
+        inventory = read_any(
+            path, municipality="Nordby", mapping=load_mapping(mapping) if mapping else None
+        )
         times.append(time.perf_counter() - start)
         count = len(inventory.items)
     return statistics.median(times), count
@@ -104,53 +158,78 @@ def shared_strings(folder: Path, count: int) -> Path:
     rng = random.Random(20)
     alphabet = b"abcdefghijklmnopqrstuvwxyz0123456789 -_."
     table = bytes(alphabet[i % len(alphabet)] for i in range(256))
-    phrases = [f"Serveren kører {word} for afdelingen " for word in ("løn", "ESDH", "skole", "økonomi", "omsorg")]
+    phrases = [
+        f"Serveren kører {word} for afdelingen "
+        for word in ("løn", "ESDH", "skole", "økonomi", "omsorg")
+    ]
     path = folder / "strings.xlsx"
     columns = 10
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
-                         'package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxml'
-                         'formats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
-                         '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-office'
-                         'document.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" '
-                         'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-                         '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
-                         'officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
-        archive.writestr("_rels/.rels", '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/'
-                         'package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/'
-                         'officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>')
-        archive.writestr("xl/workbook.xml", '<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/'
-                         'spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/'
-                         'relationships"><sheets><sheet name="Servers" sheetId="1" r:id="rId1"/></sheets></workbook>')
-        archive.writestr("xl/_rels/workbook.xml.rels", '<?xml version="1.0"?><Relationships xmlns="http://schemas.'
-                         'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.'
-                         'openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
-                         '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-                         'relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>')
+        archive.writestr(
+            "[Content_Types].xml",
+            '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
+            'package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxml'
+            'formats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+            '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-office'
+            'document.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+            '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
+            'officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+        )
+        archive.writestr(
+            "_rels/.rels",
+            '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+            'package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/'
+            'officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        )
+        archive.writestr(
+            "xl/workbook.xml",
+            '<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/'
+            'spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/'
+            'relationships"><sheets><sheet name="Servers" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        )
+        archive.writestr(
+            "xl/_rels/workbook.xml.rels",
+            '<?xml version="1.0"?><Relationships xmlns="http://schemas.'
+            'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.'
+            'openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
+            '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+            'relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
+        )
         with archive.open("xl/sharedStrings.xml", "w", force_zip64=True) as handle:
-            handle.write('<?xml version="1.0"?><sst '
-                         'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-                         f'count="{count}" uniqueCount="{count}">'.encode())
+            handle.write(
+                '<?xml version="1.0"?><sst '
+                'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+                f'count="{count}" uniqueCount="{count}">'.encode()
+            )
             for i in range(count):
                 text = phrases[i % 5] + rng.randbytes(50).translate(table).decode()
                 handle.write(f"<si><t>{i} {text}</t></si>".encode())
             handle.write(b"</sst>")
         with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as handle:
-            handle.write(b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/'
-                         b'2006/main"><sheetData>')
+            handle.write(
+                b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/'
+                b'2006/main"><sheetData>'
+            )
             for row in range(count // columns):
-                cells = "".join(f'<c r="{chr(65 + c)}{row + 1}" t="s"><v>{row * columns + c}</v></c>'
-                                for c in range(columns))
+                cells = "".join(
+                    f'<c r="{chr(65 + c)}{row + 1}" t="s"><v>{row * columns + c}</v></c>'
+                    for c in range(columns)
+                )
                 handle.write(f'<row r="{row + 1}">{cells}</row>'.encode())
             handle.write(b"</sheetData></worksheet>")
     return path
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, default=50_000)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--strings", type=int, default=0, help="unique shared strings for the item-11 workbook")
+    parser.add_argument(
+        "--strings", type=int, default=0, help="unique shared strings for the item-11 workbook"
+    )
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="spreadsheet-speed-"))
     try:
@@ -161,13 +240,18 @@ def main() -> None:
         print(f"rows {args.rows:,}  cpus {os.cpu_count()}  repeat {args.repeat} (median seconds)")
         print(f"template .xlsx            {base:7.2f} s  items {base_count:,}")
         own_path = own(folder, data)
-        for label, path in (("own .xlsx + mapping", own_path), ("own .ods + mapping", convert(own_path, "ods", folder)),
-                            ("own .xls + mapping", convert(own_path, "xls", folder))):
+        for label, path in (
+            ("own .xlsx + mapping", own_path),
+            ("own .ods + mapping", convert(own_path, "ods", folder)),
+            ("own .xls + mapping", convert(own_path, "xls", folder)),
+        ):
             if path is None:
                 print(f"{label:25} skipped (LibreOffice not installed)")
                 continue
             seconds, count = timed(path, mapping, args.repeat)
-            print(f"{label:25} {seconds:7.2f} s  items {count:,}  ratio to template {seconds / base:.2f}")
+            print(
+                f"{label:25} {seconds:7.2f} s  items {count:,}  ratio to template {seconds / base:.2f}"
+            )
         if args.strings:
             path = shared_strings(folder, args.strings)
             with zipfile.ZipFile(path) as archive:
@@ -180,8 +264,10 @@ def main() -> None:
                 outcome = f"refused: {str(exc)[:150]}"
             seconds = time.perf_counter() - start
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-            print(f"shared strings {args.strings:,}: {path.stat().st_size / 2**20:.0f} MB, unpacked "
-                  f"{unpacked / 2**20:.0f} MB: {seconds:.1f} s, peak memory of this process {peak:,.0f} MB; {outcome}")
+            print(
+                f"shared strings {args.strings:,}: {path.stat().st_size / 2**20:.0f} MB, unpacked "
+                f"{unpacked / 2**20:.0f} MB: {seconds:.1f} s, peak memory of this process {peak:,.0f} MB; {outcome}"
+            )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -18,12 +18,38 @@ from openpyxl.utils import get_column_letter
 
 from inventories import csvfile
 from inventories.values import fold, is_blank
-from inventories.workbook import SUFFIXES, UNSAVED, Limits, cell_ref, csv_where, open_workbook, where
+from inventories.workbook import (
+    SUFFIXES,
+    UNSAVED,
+    Limits,
+    cell_ref,
+    csv_where,
+    open_workbook,
+    where,
+)
 
 #: Words of a total or subtotal row (Danish, Swedish, Norwegian, English), matched whole.
-TOTAL_WORDS = ("i alt", "total", "totalt", "totals", "sum", "summa", "subtotal", "sub-total", "i alt:",
-               "samlet", "totalsum", "grand total", "hovedtotal", "delsum", "delsumma", "summering")
-_TOTAL_FORMULA = re.compile(r"^\s*(?:_xlfn\.)?(SUM|SUBTOTAL|SUMMA|SUMIFS?|AGGREGATE|DELSUM)\s*\(", re.I)
+TOTAL_WORDS = (
+    "i alt",
+    "total",
+    "totalt",
+    "totals",
+    "sum",
+    "summa",
+    "subtotal",
+    "sub-total",
+    "i alt:",
+    "samlet",
+    "totalsum",
+    "grand total",
+    "hovedtotal",
+    "delsum",
+    "delsumma",
+    "summering",
+)
+_TOTAL_FORMULA = re.compile(
+    r"^\s*(?:_xlfn\.)?(SUM|SUBTOTAL|SUMMA|SUMIFS?|AGGREGATE|DELSUM)\s*\(", re.I
+)
 #: How far down a header row may be (title blocks rarely take more than a few rows).
 HEADER_SEARCH = 30
 
@@ -54,8 +80,10 @@ class Grid:
         if error is None:
             return None
         if error == UNSAVED:
-            return (f"{what}: the formula has no saved value (the file was written by a program and never "
-                    "calculated; open and save it in Excel or LibreOffice); read as blank")
+            return (
+                f"{what}: the formula has no saved value (the file was written by a program and "
+                "never calculated; open and save it in Excel or LibreOffice); read as blank"
+            )
         return f"{what}: the cell shows the error {error}; read as blank"
 
     def where(self, row: int, column: int | None) -> str:
@@ -67,20 +95,35 @@ class Grid:
     def cell_name(self, row: int, column: int | None) -> str:
         """A cell as another message about this sheet names it: `Servere!B2`, or `row 2` in a CSV file."""
         if self.csv:
-            return f"row {row}" + (f" (column {get_column_letter(column + 1)})" if column is not None else "")
+            return f"row {row}" + (
+                f" (column {get_column_letter(column + 1)})" if column is not None else ""
+            )
         return f"{self.title}!{cell_ref(row, (column or 0) + 1)}"
 
 
-def load_grids(path: Path, label: str, limits: Limits, encoding: str | None = None,
-               delimiter: str | None = None) -> list[Grid]:
+def load_grids(
+    path: Path,
+    label: str,
+    limits: Limits,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+) -> list[Grid]:
     """Every sheet of a workbook, or the one table of a CSV (or text) file."""
     if path.suffix.lower() in SUFFIXES or path.suffix.lower() not in (".csv", ".txt", ".tsv"):
         if path.suffix.lower() in SUFFIXES or not _looks_like_text(path):
             book = open_workbook(path, label, limits)
             try:
-                return [Grid(label, title, list(book.rows(title)), book.formula_cells(title),
-                             title in book.hidden_sheets, errors=book.error_cells(title))
-                        for title in book.sheetnames]
+                return [
+                    Grid(
+                        label,
+                        title,
+                        list(book.rows(title)),
+                        book.formula_cells(title),
+                        title in book.hidden_sheets,
+                        errors=book.error_cells(title),
+                    )
+                    for title in book.sheetnames
+                ]
             finally:
                 book.close()
     sheet, rows = csvfile.csv_rows(path, label, limits, encoding=encoding, delimiter=delimiter)
@@ -116,8 +159,11 @@ def find_header(grid: Grid, score: Callable[[str], bool], limit: int = HEADER_SE
 
 
 #: A cell of a units row under the header: 'GB', '(MB)', '[TB]', 'Mbit/s', 'timer', 'stk'.
-_UNIT_CELL = re.compile(r"[(\[]?\s*(?:[kmgtp]i?b|[kmgt]bit(?:/s)?|[kmg]bps|timer|timmar|hours|h|min|stk|st|antal|"
-                        r"kr\.?|dkk|sek|%|[mg]hz)\s*[)\]]?", re.I)
+_UNIT_CELL = re.compile(
+    r"[(\[]?\s*(?:[kmgtp]i?b|[kmgt]bit(?:/s)?|[kmg]bps|timer|timmar|hours|h|min|stk|st|antal|"
+    r"kr\.?|dkk|sek|%|[mg]hz)\s*[)\]]?",
+    re.I,
+)
 
 
 def header_cells(grid: Grid, header_row: int) -> tuple[tuple[Any, ...], int]:
@@ -126,11 +172,18 @@ def header_cells(grid: Grid, header_row: int) -> tuple[tuple[Any, ...], int]:
     header = next((cells for number, cells in grid.rows if number == header_row), ())
     below = next((cells for number, cells in grid.rows if number == header_row + 1), ())
     units = {index: str(cell).strip() for index, cell in enumerate(below) if not is_blank(cell)}
-    if not units or not all(isinstance(below[index], str) and _UNIT_CELL.fullmatch(text) and index < len(header)
-                            and not is_blank(header[index]) for index, text in units.items()):
+    if not units or not all(
+        isinstance(below[index], str)
+        and _UNIT_CELL.fullmatch(text)
+        and index < len(header)
+        and not is_blank(header[index])
+        for index, text in units.items()
+    ):
         return header, header_row
-    joined = tuple(f"{str(cell).strip()} ({units[index].strip('()[] ')})" if index in units else cell
-                   for index, cell in enumerate(header))
+    joined = tuple(
+        f"{str(cell).strip()} ({units[index].strip('()[] ')})" if index in units else cell
+        for index, cell in enumerate(header)
+    )
     return joined, header_row + 1
 
 
@@ -142,14 +195,19 @@ def _only_cell(cells: tuple[Any, ...]) -> bool:
 
 def _filled_below(grid: Grid, index: int, header: tuple[Any, ...]) -> bool:
     width = len([cell for cell in header if not is_blank(cell)])
-    for _, cells in grid.rows[index + 1:index + 4]:
+    for _, cells in grid.rows[index + 1 : index + 4]:
         if sum(1 for cell in cells if not is_blank(cell)) >= max(2, width // 2):
             return True
     return False
 
 
-def total_row(grid: Grid, number: int, cells: tuple[Any, ...], name_column: int | None,
-              skip_names: tuple[str, ...] = ()) -> str | None:
+def total_row(
+    grid: Grid,
+    number: int,
+    cells: tuple[Any, ...],
+    name_column: int | None,
+    skip_names: tuple[str, ...] = (),
+) -> str | None:
     """Why this row is a total row ('I alt', a `=SUM(…)` cell), or None when it is not."""
     for column, formula in grid.by_row.get(number, ()):
         if _TOTAL_FORMULA.match(formula):

@@ -396,9 +396,10 @@ def report_unread(collector: Collector, table: Table, read: list[int | None], sk
     for index, header in unread:
         if any(word in header.casefold() for word in DEPENDENCY_WORDS):
             collector.warn(table, table.header_row, index,
-                           f"column {show(header)} looks like dependencies but this format does not read it; "
-                           "import the sheet as your own spreadsheet (a mapping with [[sheets]] and "
-                           f'[sheets.columns] "{header}" = {{ dependency = "uses", to_kind = "application" }})')
+                           f"column {show(header)} looks like dependencies but this format does "
+                           "not read it; import the sheet as your own spreadsheet (a mapping with "
+                           f'[[sheets]] and [sheets.columns] "{header}" = {{ dependency = "uses", '
+                           'to_kind = "application" })')
         else:
             first = index if first < 0 else first
             plain.append(header)

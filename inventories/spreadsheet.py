@@ -22,17 +22,29 @@ from openpyxl.utils import get_column_letter
 
 from inventories import values
 from inventories.grid import Grid, find_header, header_cells, load_grids, total_row
+
 # PlannerError and ImportFailed (planner.errors) come through inventories.mapping, which already
 # imports them, so that this module adds no import of the planner layer (they are moving down).
-from inventories.mapping import (DEPENDENCY_FIELDS, DEPENDENCY_WORDS, DependencyColumn, ImportFailed, Mapping,
-                                 PlannerError, SheetMapping, check_target, short_name)
+from inventories.mapping import (
+    DEPENDENCY_FIELDS,
+    DEPENDENCY_WORDS,
+    DependencyColumn,
+    ImportFailed,
+    Mapping,
+    PlannerError,
+    SheetMapping,
+    check_target,
+    short_name,
+)
 from inventories.records import DependencyRecord, Inventory, ItemRecord
 from inventories.schema import SHEETS, Column, Kind, Sheet, normalise_header
 from inventories.values import fold, show
 from inventories.workbook import Limits
 
 FORMAT = "spreadsheet"
-_SCHEMA: dict[Kind | None, Sheet] = {sheet.kind: sheet for sheet in SHEETS if sheet.name != "Municipality"}
+_SCHEMA: dict[Kind | None, Sheet] = {
+    sheet.kind: sheet for sheet in SHEETS if sheet.name != "Municipality"
+}
 
 
 def schema_of(kind: Kind | None) -> Sheet:
@@ -90,7 +102,11 @@ class CellParser:
         notes: list[str] = []
         outcome: tuple[Any, tuple[str, ...], str | None]
         try:
-            outcome = (values.parse(raw, self.spec, self.max_text, self.reading, notes), tuple(notes), None)
+            outcome = (
+                values.parse(raw, self.spec, self.max_text, self.reading, notes),
+                tuple(notes),
+                None,
+            )
         except values.BadValue as exc:
             outcome = (None, (), str(exc))
         if len(self.seen) < self.LIMIT:
@@ -129,8 +145,10 @@ class SpreadsheetReader:
         for grid in grids:
             if grid.title not in used and any(cells for _, cells in grid.rows):
                 hidden = "a hidden sheet, " if grid.hidden else ""
-                self.warnings.append(f"{grid.where(1, 0)}: sheet not read ({hidden}no [[sheets]] "
-                                     "entry names it); add one to import it")
+                self.warnings.append(
+                    f"{grid.where(1, 0)}: sheet not read ({hidden}no [[sheets]] "
+                    "entry names it); add one to import it"
+                )
 
     def _grid(self, grids: list[Grid], entry: SheetMapping) -> Grid | None:
         """The sheet an entry names (by name, trimmed and case-insensitive, or 1-based number)."""
@@ -138,8 +156,10 @@ class SpreadsheetReader:
             if len(grids) == 1 or grids[0].csv:
                 return grids[0]
             names = ", ".join(repr(g.title) for g in grids)
-            self.problems.append(f"{self.mapping.path}: {entry.key(' sheet')}: missing; this file "
-                                 f"has several sheets ({names}): name one")
+            self.problems.append(
+                f"{self.mapping.path}: {entry.key(' sheet')}: missing; this file "
+                f"has several sheets ({names}): name one"
+            )
             return None
         if isinstance(entry.sheet, int):
             if entry.sheet <= len(grids):
@@ -149,30 +169,50 @@ class SpreadsheetReader:
                 if fold(grid.title) == fold(entry.sheet) or (grid.csv and len(grids) == 1):
                     return grid
         names = ", ".join(repr(g.title) for g in grids)
-        self.problems.append(f"{self.mapping.path}: {entry.key(' sheet')}: no sheet {show(entry.sheet)} in "
-                             f"{self.label} (its sheets: {names})")
+        self.problems.append(
+            f"{self.mapping.path}: {entry.key(' sheet')}: no sheet {show(entry.sheet)} in "
+            f"{self.label} (its sheets: {names})"
+        )
         return None
 
     def _entry(self, grid: Grid, entry: SheetMapping) -> None:
         header_row = entry.header_row or find_header(grid, lambda text: self._known(entry, text))
         if header_row is None:
-            self.warn(grid, 1, 0, f"no header row found; the sheet is empty or names no column ({entry.kind_name})")
+            self.warn(
+                grid,
+                1,
+                0,
+                f"no header row found; the sheet is empty or names no column ({entry.kind_name})",
+            )
             return
         header, last_header_row = header_cells(grid, header_row)
         targets = self._targets(grid, entry, header_row, header)
         name = next((t for t in targets if t.field == "name"), None)
         if entry.kind is not None and name is None:
-            self.error(grid, header_row, 0, f"no column of this header row is the {entry.kind.value}'s name; map "
-                       f'it, e.g. [sheets.columns] "{_first_text(header)}" = "name"')
+            self.error(
+                grid,
+                header_row,
+                0,
+                f"no column of this header row is the {entry.kind.value}'s name; map "
+                f'it, e.g. [sheets.columns] "{_first_text(header)}" = "name"',
+            )
             return
         if entry.kind is None:
-            missing = [f for f in ("from_kind", "from_name", "to_kind", "to_name", "kind")
-                       if not any(t.field == f for t in targets)]
+            missing = [
+                f
+                for f in ("from_kind", "from_name", "to_kind", "to_name", "kind")
+                if not any(t.field == f for t in targets)
+            ]
             if missing:
-                self.error(grid, header_row, 0, f"a dependencies sheet needs the columns {', '.join(missing)}; "
-                           "map them in [sheets.columns], or, for a list of pairs of systems, read the sheet as "
-                           'kind = "applications" with "From" = "name" and "To" = { dependency = "uses", '
-                           'to_kind = "application" }')
+                self.error(
+                    grid,
+                    header_row,
+                    0,
+                    f"a dependencies sheet needs the columns {', '.join(missing)}; "
+                    "map them in [sheets.columns], or, for a list of pairs of systems, read the sheet as "
+                    'kind = "applications" with "From" = "name" and "To" = { dependency = "uses", '
+                    'to_kind = "application" }',
+                )
                 return
         rows = self._data_rows(grid, entry, last_header_row, name)
         readings = self._readings(grid, entry, header_row, targets, rows)
@@ -181,10 +221,15 @@ class SpreadsheetReader:
 
     def _known(self, entry: SheetMapping, text: str) -> bool:
         folded = fold(text)
-        return folded in entry.columns or schema_of(entry.kind).column(text) is not None or \
-            any(fold(header) == folded for header in self.mapping)
+        return (
+            folded in entry.columns
+            or schema_of(entry.kind).column(text) is not None
+            or any(fold(header) == folded for header in self.mapping)
+        )
 
-    def _targets(self, grid: Grid, entry: SheetMapping, header_row: int, header: tuple[Any, ...]) -> list[Target]:
+    def _targets(
+        self, grid: Grid, entry: SheetMapping, header_row: int, header: tuple[Any, ...]
+    ) -> list[Target]:
         """Which field each header cell feeds; warnings for the columns nothing reads."""
         targets: list[Target] = []
         taken: dict[str, int] = {}
@@ -203,30 +248,57 @@ class SpreadsheetReader:
                 continue
             if not target:
                 continue  # mapped to "": ignored on purpose
-            if target in taken and entry.fields[target].type not in ("list", "cidr"):  # lists unite their columns
-                self._repeated(grid, entry, (header_row, index, text), target, (taken[target], header[taken[target]]))
+            if target in taken and entry.fields[target].type not in (
+                "list",
+                "cidr",
+            ):  # lists unite their columns
+                self._repeated(
+                    grid,
+                    entry,
+                    (header_row, index, text),
+                    target,
+                    (taken[target], header[taken[target]]),
+                )
                 continue
             taken.setdefault(target, index)
             targets.append(Target(index, text, field=target))
         for folded, written in entry.headers.items():
             if folded not in found:
-                self.warnings.append(f"{self.mapping.path}: {entry.key(f'.columns {show(written)}')}: no such "
-                                     f"column in the header row ({grid.cell_name(header_row, None)})")
+                self.warnings.append(
+                    f"{self.mapping.path}: {entry.key(f'.columns {show(written)}')}: no such "
+                    f"column in the header row ({grid.cell_name(header_row, None)})"
+                )
         return targets
 
-    def _repeated(self, grid: Grid, entry: SheetMapping, cell: tuple[int, int, str], target: str,
-                  first: tuple[int, Any]) -> None:
+    def _repeated(
+        self,
+        grid: Grid,
+        entry: SheetMapping,
+        cell: tuple[int, int, str],
+        target: str,
+        first: tuple[int, Any],
+    ) -> None:
         """A second column for a field of one value: the same header twice is read from its first
         column (a warning); two headers meaning one field is an error with the fix."""
         header_row, index, text = cell
         letter = get_column_letter(first[0] + 1)
         if fold(text) == fold(first[1]):
-            self.warn(grid, header_row, index, f"column {show(text)} repeats the header of column {letter}, which "
-                      f"is read as {target}; this column is not imported")
+            self.warn(
+                grid,
+                header_row,
+                index,
+                f"column {show(text)} repeats the header of column {letter}, which "
+                f"is read as {target}; this column is not imported",
+            )
             return
-        self.error(grid, header_row, index, f"column {show(text)} and column {letter} ({show(first[1])}) both "
-                   f"mean {target}; map the one not to read to \"\" in {entry.key('.columns')}, e.g. "
-                   f"{values.toml_string(text)} = \"\"")
+        self.error(
+            grid,
+            header_row,
+            index,
+            f"column {show(text)} and column {letter} ({show(first[1])}) both "
+            f'mean {target}; map the one not to read to "" in {entry.key(".columns")}, e.g. '
+            f'{values.toml_string(text)} = ""',
+        )
 
     def _target(self, entry: SheetMapping, text: str) -> str | DependencyColumn | None:
         folded = fold(text)
@@ -235,19 +307,27 @@ class SpreadsheetReader:
         for header, target in self.mapping.items():  # today's [columns], for any kind
             if fold(header) == folded and check_target(target) is None:
                 kind_name, _, name = target.rpartition(".")
-                if (not kind_name or (entry.kind and kind_name.lower() == entry.kind.value)) and \
-                        name in entry.fields:
+                if (
+                    not kind_name or (entry.kind and kind_name.lower() == entry.kind.value)
+                ) and name in entry.fields:
                     return name
         column = schema_of(entry.kind).column(text)
         return column.name if column is not None else None
 
-    def _data_rows(self, grid: Grid, entry: SheetMapping, header_row: int,
-                   name: Target | None) -> list[tuple[int, tuple[Any, ...]]]:
+    def _data_rows(
+        self, grid: Grid, entry: SheetMapping, header_row: int, name: Target | None
+    ) -> list[tuple[int, tuple[Any, ...]]]:
         """The rows below the header, without total rows, notes and headings (each a warning)."""
-        filled = {number: sum(1 for cell in cells if not values.is_blank(cell)) for number, cells in grid.rows
-                  if number > header_row}
-        rows = [(number, cells) for number, cells in grid.rows if number > header_row
-                and (filled[number] or number in grid.error_rows)]
+        filled = {
+            number: sum(1 for cell in cells if not values.is_blank(cell))
+            for number, cells in grid.rows
+            if number > header_row
+        }
+        rows = [
+            (number, cells)
+            for number, cells in grid.rows
+            if number > header_row and (filled[number] or number in grid.error_rows)
+        ]
         wide = [filled[number] for number, _ in rows if filled[number] > 1]
         typical = statistics.median_low(wide) if wide else 0
         last_wide = max((number for number, _ in rows if filled[number] > 1), default=0)
@@ -258,26 +338,49 @@ class SpreadsheetReader:
             column = name.column if name else 0
             gap, previous = number > previous + 1, number
             reason = total_row(grid, number, cells, name.column if name else None, entry.skip_names)
-            alone = name is not None and typical >= 3 and filled[number] == 1 and _cell(cells, column) is not None \
+            alone = (
+                name is not None
+                and typical >= 3
+                and filled[number] == 1
+                and _cell(cells, column) is not None
                 and number not in grid.error_rows
+            )
             if reason:
                 self.warn(grid, number, column, f"row {number} skipped: a total row ({reason})")
-            elif alone and ((number > last_wide and (gap or _note(cells[column])))
-                            or (entry.kind == Kind.SERVER and _heading(cells[column]))):
+            elif alone and (
+                (number > last_wide and (gap or _note(cells[column])))
+                or (entry.kind == Kind.SERVER and _heading(cells[column]))
+            ):
                 where = "a note below the table" if number > last_wide else "a heading"
-                self.warn(grid, number, column, f"row {number} skipped: only {show(cells[column])} in it, {where} "
-                          f"(most rows fill {typical} cells or more); if it is a {entry.kind.value if entry.kind else 'item'}, "
-                          "fill in another of its cells")
+                self.warn(
+                    grid,
+                    number,
+                    column,
+                    f"row {number} skipped: only {show(cells[column])} in it, {where} (most rows "
+                    f"fill {typical} cells or more); if it is a "
+                    f"{entry.kind.value if entry.kind else 'item'}, fill in another of its cells",
+                )
             else:
                 if alone and singles * 4 < len(rows):
-                    self.warn(grid, number, column, f"only {show(cells[column])} in row {number} (most rows fill "
-                              f"{typical} cells or more): read as an item; if it is a heading, add it to "
-                              f"skip_names in {entry.key()}")
+                    self.warn(
+                        grid,
+                        number,
+                        column,
+                        f"only {show(cells[column])} in row {number} (most rows fill "
+                        f"{typical} cells or more): read as an item; if it is a heading, add it to "
+                        f"skip_names in {entry.key()}",
+                    )
                 kept.append((number, cells))
         return kept
 
-    def _readings(self, grid: Grid, entry: SheetMapping, header_row: int, targets: list[Target],
-                  rows: list[tuple[int, tuple[Any, ...]]]) -> dict[int, CellParser | None]:
+    def _readings(
+        self,
+        grid: Grid,
+        entry: SheetMapping,
+        header_row: int,
+        targets: list[Target],
+        rows: list[tuple[int, tuple[Any, ...]]],
+    ) -> dict[int, CellParser | None]:
         """Per column: its decimal mark (from all its cells), date order, header unit, value map.
         None for a column whose numbers are ambiguous (one error, at its header)."""
         options = self.mapping.options
@@ -286,22 +389,39 @@ class SpreadsheetReader:
             if target.field is None:
                 continue
             spec = entry.fields[target.field]
-            value_map = entry.values.get(target.field) or entry.values.get(fold(target.header)) or {}
+            value_map = (
+                entry.values.get(target.field) or entry.values.get(fold(target.header)) or {}
+            )
             decimal = options.decimal
             if spec.type in ("int", "float") and decimal is None:
                 index, by_map = target.column, values.Reading(values=value_map)
-                texts = dict.fromkeys(c[index] for _, c in rows if index < len(c) and isinstance(c[index], str))
-                decimal, problem = values.decide_decimal([values.mapped(text, by_map) for text in texts])
+                texts = dict.fromkeys(
+                    c[index] for _, c in rows if index < len(c) and isinstance(c[index], str)
+                )
+                decimal, problem = values.decide_decimal(
+                    [values.mapped(text, by_map) for text in texts]
+                )
                 if problem:
-                    self.error(grid, header_row, target.column, f"column {show(target.header)}: {problem}")
+                    self.error(
+                        grid, header_row, target.column, f"column {show(target.header)}: {problem}"
+                    )
                     readings[target.column] = None
                     continue
-            reading = values.Reading(decimal, options.date_order, _unit(target.header, spec), value_map)
+            reading = values.Reading(
+                decimal, options.date_order, _unit(target.header, spec), value_map
+            )
             readings[target.column] = CellParser(spec, reading, self.limits.max_text)
         return readings
 
-    def _row(self, grid: Grid, entry: SheetMapping, targets: list[Target],
-             readings: dict[int, CellParser | None], number: int, cells: tuple[Any, ...]) -> None:
+    def _row(
+        self,
+        grid: Grid,
+        entry: SheetMapping,
+        targets: list[Target],
+        readings: dict[int, CellParser | None],
+        number: int,
+        cells: tuple[Any, ...],
+    ) -> None:
         fields: dict[str, Any] = {}
         places: dict[str, Place] = {}
         dependencies: list[tuple[Target, list[str]]] = []
@@ -309,8 +429,11 @@ class SpreadsheetReader:
         for target in targets:
             raw = _cell(cells, target.column)
             if raw is None:
-                reason = grid.unread(number, target.column, target.field or target.header) \
-                    if number in grid.error_rows else None
+                reason = (
+                    grid.unread(number, target.column, target.field or target.header)
+                    if number in grid.error_rows
+                    else None
+                )
                 if reason:
                     self.warn(grid, number, target.column, reason)
                 continue
@@ -330,7 +453,9 @@ class SpreadsheetReader:
             for note in notes:
                 self.warn(grid, number, target.column, note)
             if value is not None and target.field in fields:  # a second column of a list field
-                fields[target.field] = ", ".join(values.split_list(f"{fields[target.field]}, {value}"))
+                fields[target.field] = ", ".join(
+                    values.split_list(f"{fields[target.field]}, {value}")
+                )
             elif value is not None:
                 fields[target.field] = value
                 places[target.field] = (grid, number, target.column)
@@ -342,18 +467,37 @@ class SpreadsheetReader:
         name = fields.pop("name", None)
         if not name:
             first = next((t.column for t in targets if t.field == "name"), 0)
-            self.warn(grid, number, first, f"row {number} skipped: it has values but no {entry.kind.value} name")
+            self.warn(
+                grid,
+                number,
+                first,
+                f"row {number} skipped: it has values but no {entry.kind.value} name",
+            )
             return
         self._merge(grid, entry, number, name, fields, places)
         for target, names in dependencies:
             assert target.dependency is not None
             for other in names:
-                record = DependencyRecord(entry.kind.value, name, target.dependency.to_kind.value, other,
-                                          target.dependency.kind, target.dependency.strength, row=number)
+                record = DependencyRecord(
+                    entry.kind.value,
+                    name,
+                    target.dependency.to_kind.value,
+                    other,
+                    target.dependency.kind,
+                    target.dependency.strength,
+                    row=number,
+                )
                 self.dependencies.setdefault(record.key(), record)
 
-    def _merge(self, grid: Grid, entry: SheetMapping, number: int, name: str, fields: dict[str, Any],
-               places: dict[str, Place]) -> None:
+    def _merge(
+        self,
+        grid: Grid,
+        entry: SheetMapping,
+        number: int,
+        name: str,
+        fields: dict[str, Any],
+        places: dict[str, Place],
+    ) -> None:
         assert entry.kind is not None
         key = (entry.kind, name.casefold())
         item = self.items.get(key)
@@ -362,8 +506,9 @@ class SpreadsheetReader:
             return
         self._merge_into(entry, item, fields, places)
 
-    def _merge_into(self, entry: SheetMapping, item: Merged, fields: dict[str, Any],
-                    places: dict[str, Place]) -> None:
+    def _merge_into(
+        self, entry: SheetMapping, item: Merged, fields: dict[str, Any], places: dict[str, Place]
+    ) -> None:
         """Another row's values for `item`: lists unite, a differing value follows on_conflict."""
         for field_name, value in fields.items():
             old = item.fields.get(field_name)
@@ -374,8 +519,9 @@ class SpreadsheetReader:
             elif not _same(old, value):
                 self._conflict(entry, item, field_name, value, places[field_name])
 
-    def _conflict(self, entry: SheetMapping, item: Merged, field_name: str, value: Any,
-                  place: Place) -> None:
+    def _conflict(
+        self, entry: SheetMapping, item: Merged, field_name: str, value: Any, place: Place
+    ) -> None:
         if entry.on_conflict == "last":
             item.fields[field_name], item.cells[field_name] = value, place
         elif entry.on_conflict == "error":
@@ -384,15 +530,26 @@ class SpreadsheetReader:
             self.problems.append(
                 f"{grid.where(row, column)}: {item.kind.value} {show(item.name)} has {field_name} {show(value)} "
                 f"here but {show(item.fields[field_name])} in {first.cell_name(first_row, first_column)}; "
-                f"correct one, or set on_conflict = \"first\" or \"last\" in {entry.key()}")
+                f'correct one, or set on_conflict = "first" or "last" in {entry.key()}'
+            )
 
     def _dependency_row(self, grid: Grid, number: int, fields: dict[str, Any]) -> None:
         record = DependencyRecord(
-            from_kind=fields.get("from_kind", ""), from_name=fields.get("from_name", ""),
-            to_kind=fields.get("to_kind", ""), to_name=fields.get("to_name", ""), kind=fields.get("kind", ""),
-            strength=fields.get("strength") or "hard", to_municipality=fields.get("to_municipality"),
-            note=fields.get("note"), row=number)
-        missing = [name for name in ("from_kind", "from_name", "to_kind", "to_name", "kind") if not fields.get(name)]
+            from_kind=fields.get("from_kind", ""),
+            from_name=fields.get("from_name", ""),
+            to_kind=fields.get("to_kind", ""),
+            to_name=fields.get("to_name", ""),
+            kind=fields.get("kind", ""),
+            strength=fields.get("strength") or "hard",
+            to_municipality=fields.get("to_municipality"),
+            note=fields.get("note"),
+            row=number,
+        )
+        missing = [
+            name
+            for name in ("from_kind", "from_name", "to_kind", "to_name", "kind")
+            if not fields.get(name)
+        ]
         if missing:
             self.warn(grid, number, 0, f"row {number} skipped: no {', '.join(missing)}")
             return
@@ -407,18 +564,26 @@ class SpreadsheetReader:
             if item.kind == Kind.SERVER:
                 groups.setdefault(short_name(item.name), []).append(item)
         for group in groups.values():
-            plain = [item for item in group if item.name.strip().casefold() == short_name(item.name)]
+            plain = [
+                item for item in group if item.name.strip().casefold() == short_name(item.name)
+            ]
             if len(group) < 2 or len(plain) != 1:
                 continue
             for copy in (item for item in group if item is not plain[0]):
                 assert copy.entry is not None
                 grid, row, column = copy.cells.get("name", (None, copy.row, 0))
-                message = (f"server {show(copy.name)} is read as the server {show(plain[0].name)} "
-                           f"of row {plain[0].row}: the same name with its domain")
+                message = (
+                    f"server {show(copy.name)} is read as the server {show(plain[0].name)} "
+                    f"of row {plain[0].row}: the same name with its domain"
+                )
                 if grid is not None:
                     self.warn(grid, row, column, message)
-                self._merge_into(copy.entry, plain[0], {k: v for k, v in copy.fields.items()},
-                                 {k: v for k, v in copy.cells.items() if k != "name"})
+                self._merge_into(
+                    copy.entry,
+                    plain[0],
+                    {k: v for k, v in copy.fields.items()},
+                    {k: v for k, v in copy.cells.items() if k != "name"},
+                )
                 del self.items[(Kind.SERVER, copy.name.casefold())]
                 self._rename_server(copy.name, plain[0].name)
 
@@ -426,10 +591,16 @@ class SpreadsheetReader:
         """Dependencies that name a server by the FQDN merged into its short name."""
         renamed: dict[tuple[str, ...], DependencyRecord] = {}
         for record in self.dependencies.values():
-            if record.from_kind == Kind.SERVER.value and record.from_name.casefold() == old.casefold():
+            if (
+                record.from_kind == Kind.SERVER.value
+                and record.from_name.casefold() == old.casefold()
+            ):
                 record.from_name = new
-            if record.to_kind == Kind.SERVER.value and not record.to_municipality and \
-                    record.to_name.casefold() == old.casefold():
+            if (
+                record.to_kind == Kind.SERVER.value
+                and not record.to_municipality
+                and record.to_name.casefold() == old.casefold()
+            ):
                 record.to_name = new
             renamed.setdefault(record.key(), record)
         self.dependencies = renamed
@@ -438,22 +609,34 @@ class SpreadsheetReader:
         self.fqdn_copies()
         if self.problems:
             raise ImportFailed(self.problems)
-        inventory = Inventory(municipality=municipality, source=self.label, mode="merge", format=FORMAT)
-        inventory.items = [ItemRecord(item.kind, item.name, item.fields, item.row) for item in self.items.values()]
+        inventory = Inventory(
+            municipality=municipality, source=self.label, mode="merge", format=FORMAT
+        )
+        inventory.items = [
+            ItemRecord(item.kind, item.name, item.fields, item.row) for item in self.items.values()
+        ]
         inventory.dependencies = list(self.dependencies.values())
         inventory.warnings = self.warnings
         return inventory
 
 
-def read_spreadsheet(path: str | Path, *, municipality: str, mapping: Mapping, label: str | None = None,
-                     limits: Limits | None = None) -> Inventory:
+def read_spreadsheet(
+    path: str | Path,
+    *,
+    municipality: str,
+    mapping: Mapping,
+    label: str | None = None,
+    limits: Limits | None = None,
+) -> Inventory:
     """Read a user's own spreadsheet (workbook or CSV) through its mapping; ImportFailed lists every problem."""
     path = Path(path)
     label = label or str(path)
     limits = limits or Limits.from_env()
     if not mapping.sheets:
-        raise PlannerError(f"{label}: reading your own spreadsheet needs a mapping file with [[sheets]]; "
-                           f"write one with `planner mapping suggest {path.name} -o map.toml`")
+        raise PlannerError(
+            f"{label}: reading your own spreadsheet needs a mapping file with [[sheets]]; "
+            f"write one with `planner mapping suggest {path.name} -o map.toml`"
+        )
     grids = load_grids(path, label, limits, mapping.options.encoding, mapping.options.delimiter)
     reader = SpreadsheetReader(label, mapping, limits)
     reader.read(grids)
@@ -465,15 +648,21 @@ def unread_column(header: str, kind: Kind | None) -> str:
     folded = normalise_header(header)
     if any(word in fold(header) for word in DEPENDENCY_WORDS):
         to = "application"
-        return (f"column {show(header)} is not imported, and it looks like dependencies; map it, e.g. "
-                f'[sheets.columns] {values.toml_string(header)} = {{ dependency = "uses", to_kind = "{to}" }}')
+        return (
+            f"column {show(header)} is not imported, and it looks like dependencies; map it, e.g. "
+            f'[sheets.columns] {values.toml_string(header)} = {{ dependency = "uses", to_kind = "{to}" }}'
+        )
     fields = candidates(folded, kind)
     if fields:
-        return (f"column {show(header)} is not imported; it could be mapped to {' or '.join(fields)}, e.g. "
-                f'[sheets.columns] {values.toml_string(header)} = "{fields[0]}" (or "" to silence this)')
+        return (
+            f"column {show(header)} is not imported; it could be mapped to {' or '.join(fields)}, e.g. "
+            f'[sheets.columns] {values.toml_string(header)} = "{fields[0]}" (or "" to silence this)'
+        )
     known = ", ".join(column.name for column in schema_of(kind).columns)
-    return (f"column {show(header)} is not imported; map it in [sheets.columns] to one of {known} "
-            '(or "" to silence this)')
+    return (
+        f"column {show(header)} is not imported; map it in [sheets.columns] to one of {known} "
+        '(or "" to silence this)'
+    )
 
 
 def candidates(folded: str, kind: Kind | None) -> list[str]:
@@ -495,9 +684,16 @@ def _unit(header: str, spec: Column) -> str | None:
     if not units:
         return None
     text = header.strip().casefold()
-    inside = text[text.find("(") + 1:text.find(")")] if "(" in text and ")" in text else ""
-    for word in [inside.strip(), *text.replace("(", " ").replace(")", " ").replace("[", " ").replace("]", " ").split()[1:]]:
-        if word.replace(" ", "") in units and len(word) > 1 and not (spec.name.endswith("_gb") and word == "gb"):
+    inside = text[text.find("(") + 1 : text.find(")")] if "(" in text and ")" in text else ""
+    for word in [
+        inside.strip(),
+        *text.replace("(", " ").replace(")", " ").replace("[", " ").replace("]", " ").split()[1:],
+    ]:
+        if (
+            word.replace(" ", "") in units
+            and len(word) > 1
+            and not (spec.name.endswith("_gb") and word == "gb")
+        ):
             return word
     return None
 
@@ -505,7 +701,12 @@ def _unit(header: str, spec: Column) -> str | None:
 def _note(text: Any) -> bool:
     """A sentence rather than a name: 'Kilde: vCenter, marts 2026', 'Opdateret af IT.'"""
     written = str(text).strip()
-    return ":" in written or written.endswith(".") or written.startswith(("*", "(")) or len(written.split()) >= 4
+    return (
+        ":" in written
+        or written.endswith(".")
+        or written.startswith(("*", "("))
+        or len(written.split()) >= 4
+    )
 
 
 def _heading(text: Any) -> bool:
@@ -521,11 +722,17 @@ def _cell(cells: tuple[Any, ...], column: int) -> Any:
 
 
 def _first_text(header: tuple[Any, ...]) -> str:
-    return next((str(cell).strip() for cell in header if isinstance(cell, str) and cell.strip()), "Navn")
+    return next(
+        (str(cell).strip() for cell in header if isinstance(cell, str) and cell.strip()), "Navn"
+    )
 
 
 def _same(old: Any, new: Any) -> bool:
-    if isinstance(old, (int, float)) and isinstance(new, (int, float)) and not isinstance(old, bool):
+    if (
+        isinstance(old, (int, float))
+        and isinstance(new, (int, float))
+        and not isinstance(old, bool)
+    ):
         return abs(float(old) - float(new)) < 1e-9 * max(1.0, abs(float(old)))
     if isinstance(old, str) and isinstance(new, str):
         return old.strip().casefold() == new.strip().casefold()

@@ -25,8 +25,14 @@ from inventories.spreadsheet import DEPENDENCY_WORDS, candidates, schema_of
 from inventories.values import fold, show, toml_string
 from inventories.workbook import Limits
 
-PLURAL = {Kind.SITE: "sites", Kind.NETWORK: "networks", Kind.DIRECTORY: "directories", Kind.SERVER: "servers",
-          Kind.APPLICATION: "applications", Kind.WORKPLACE: "workplaces"}
+PLURAL = {
+    Kind.SITE: "sites",
+    Kind.NETWORK: "networks",
+    Kind.DIRECTORY: "directories",
+    Kind.SERVER: "servers",
+    Kind.APPLICATION: "applications",
+    Kind.WORKPLACE: "workplaces",
+}
 #: Sheet-name words that say what a sheet lists (Danish, Swedish, English).
 TITLE_WORDS: dict[Kind, tuple[str, ...]] = {
     Kind.SERVER: ("server", "servere", "servrar", "vm", "maskin", "host"),
@@ -49,13 +55,22 @@ class Entry:
     header_row: int
     header: tuple[Any, ...] = ()  # with a units row joined ('RAM (MB)')
     data_after: int = 0  # the last row of the header
-    columns: dict[str, str | dict[str, str]] = field(default_factory=dict)  # header -> field / dependency
+    columns: dict[str, str | dict[str, str]] = field(
+        default_factory=dict
+    )  # header -> field / dependency
     notes: dict[str, str] = field(default_factory=dict)  # header -> why (for the comment)
-    values: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)  # field -> text -> (value, note)
+    values: dict[str, dict[str, tuple[str, str]]] = field(
+        default_factory=dict
+    )  # field -> text -> (value, note)
 
 
-def suggest_mapping(path: str | Path, *, kind: str | None = None, label: str | None = None,
-                    limits: Limits | None = None) -> str:
+def suggest_mapping(
+    path: str | Path,
+    *,
+    kind: str | None = None,
+    label: str | None = None,
+    limits: Limits | None = None,
+) -> str:
     """The text of a commented mapping file for `path`."""
     path = Path(path)
     label = label or str(path)
@@ -70,8 +85,10 @@ def suggest_mapping(path: str | Path, *, kind: str | None = None, label: str | N
             skipped.append(grid.title)
         entries.extend(found)
     if not entries:
-        raise PlannerError(f"{label}: no sheet with a header row the planner recognises; give the kind with "
-                           "--kind servers (or applications, …) to map its columns anyway")
+        raise PlannerError(
+            f"{label}: no sheet with a header row the planner recognises; give the kind with "
+            "--kind servers (or applications, …) to map its columns anyway"
+        )
     return _render(path, grids, entries, skipped)
 
 
@@ -80,8 +97,10 @@ def _kind(kind: str | None) -> Kind | None:
         return None
     found = SHEET_KINDS.get(kind.strip().lower())
     if found is None:
-        raise PlannerError("--kind must be one of sites, networks, directories, servers, "
-                           f"applications or workplaces, got {kind!r}")
+        raise PlannerError(
+            "--kind must be one of sites, networks, directories, servers, "
+            f"applications or workplaces, got {kind!r}"
+        )
     return found
 
 
@@ -99,7 +118,7 @@ def _entries(grid: Grid, forced: Kind | None) -> list[Entry]:
     entries = []
     for index, kind in enumerate(kinds):
         entry = Entry(grid, kind, header_row, header, last)
-        others = kinds[:index] + kinds[index + 1:]
+        others = kinds[:index] + kinds[index + 1 :]
         for text in texts:
             _map_header(entry, text, others)
         _propose_values(entry, header)
@@ -118,14 +137,18 @@ def _guess_kinds(title: str, texts: list[str]) -> list[Kind]:
         score = sum(1 for text in texts if sheet.column(text) is not None)
         folded = fold(title)
         template = sheet_for(title)
-        if (template is not None and template.kind == kind) or any(w in folded for w in TITLE_WORDS[kind]):
+        if (template is not None and template.kind == kind) or any(
+            w in folded for w in TITLE_WORDS[kind]
+        ):
             score += 3
         scores[kind] = score
     if not scores:
         return []
     best = max(scores, key=lambda k: scores[k])
     server = next((t for t in texts if _name_of(Kind.SERVER, t)), None)
-    app = next((t for t in texts if _name_of(Kind.APPLICATION, t) and not _name_of(Kind.SERVER, t)), None)
+    app = next(
+        (t for t in texts if _name_of(Kind.APPLICATION, t) and not _name_of(Kind.SERVER, t)), None
+    )
     if server and app and best in (Kind.SERVER, Kind.APPLICATION):
         return [Kind.APPLICATION, Kind.SERVER]  # one row per application-server pair
     return [best]
@@ -151,14 +174,21 @@ def _map_header(entry: Entry, text: str, others: list[Kind]) -> None:
         entry.columns[text], entry.notes[text] = "", f"read by the {PLURAL[other]} entry"
     elif column is not None and column.name in entry.columns.values():
         entry.columns[text], entry.notes[text] = "", f"another column is already {column.name}"
-    elif column is not None and other is not None and entry.kind == Kind.SERVER and column.name != "name":
+    elif (
+        column is not None
+        and other is not None
+        and entry.kind == Kind.SERVER
+        and column.name != "name"
+    ):
         entry.columns[text], entry.notes[text] = "", f"read by the {PLURAL[other]} entry"
     elif column is not None:
         entry.columns[text] = column.name
     elif any(word in fold(text) for word in DEPENDENCY_WORDS):
         to = "application" if entry.kind == Kind.APPLICATION else entry.kind.value
         entry.columns[text] = {"dependency": "uses", "to_kind": to}
-        entry.notes[text] = "looks like a list of dependencies: check the dependency kind and to_kind"
+        entry.notes[text] = (
+            "looks like a list of dependencies: check the dependency kind and to_kind"
+        )
     else:
         _close_match(entry, text)
 
@@ -167,7 +197,9 @@ def _close_match(entry: Entry, text: str) -> None:
     fields = candidates(normalise_header(text), entry.kind)
     taken = set(entry.columns.values())
     fields = [f for f in fields if f not in taken and f != "name"]
-    close = difflib.get_close_matches(normalise_header(text), list(schema_of(entry.kind).lookup), n=1, cutoff=0.85)
+    close = difflib.get_close_matches(
+        normalise_header(text), list(schema_of(entry.kind).lookup), n=1, cutoff=0.85
+    )
     if len(fields) >= 1 and close and schema_of(entry.kind).lookup[close[0]].name == fields[0]:
         entry.columns[text], entry.notes[text] = fields[0], "a close match: check it"
     elif fields:
@@ -175,17 +207,23 @@ def _close_match(entry: Entry, text: str) -> None:
         entry.notes[text] = f"not mapped: could be {' or '.join(fields)}"
     else:
         entry.columns[text] = ""
-        entry.notes[text] = "not mapped: no field of " + PLURAL[entry.kind] + " matches; map it or leave it ignored"
+        entry.notes[text] = (
+            "not mapped: no field of " + PLURAL[entry.kind] + " matches; map it or leave it ignored"
+        )
 
 
 def _propose_values(entry: Entry, header: tuple[Any, ...]) -> None:
     """Value maps for the enumeration values the import would not understand."""
     spec = schema_of(entry.kind)
-    positions = {str(cell).strip(): index for index, cell in enumerate(header) if not values.is_blank(cell)}
+    positions = {
+        str(cell).strip(): index for index, cell in enumerate(header) if not values.is_blank(cell)
+    }
     for text, target in entry.columns.items():
         if not isinstance(target, str) or not target:
             continue
-        column = spec.lookup.get(normalise_header(target)) or next(c for c in spec.columns if c.name == target)
+        column = spec.lookup.get(normalise_header(target)) or next(
+            c for c in spec.columns if c.name == target
+        )
         if column.type not in ("enum", "yesno"):
             continue
         distinct: dict[str, str] = {}
@@ -218,13 +256,16 @@ def _guess_value(raw: str, column: Any) -> tuple[str, str]:
     close = difflib.get_close_matches(str(folded), choices, n=1, cutoff=0.6)
     if close:
         return close[0], "a close match: check it"
-    return "", f"not understood: one of {', '.join(choices)}; \"\" leaves it blank"
+    return "", f'not understood: one of {", ".join(choices)}; "" leaves it blank'
 
 
 def _render(path: Path, grids: list[Grid], entries: list[Entry], skipped: list[str]) -> str:
-    lines = [f"# Mapping for {path.name}, suggested by `planner mapping suggest`.",
-             "# Check every line marked 'check', then: planner import "
-             f"{path.name} --municipality NAME --mapping THIS_FILE", ""]
+    lines = [
+        f"# Mapping for {path.name}, suggested by `planner mapping suggest`.",
+        "# Check every line marked 'check', then: planner import "
+        f"{path.name} --municipality NAME --mapping THIS_FILE",
+        "",
+    ]
     lines += _format_lines(path, grids, entries)
     for entry in entries:
         lines += _entry_lines(entry, len(grids) > 1 or not entry.grid.csv)
@@ -240,12 +281,16 @@ def _format_lines(path: Path, grids: list[Grid], entries: list[Entry]) -> list[s
         encoding = detect_encoding(data)
         text = data.decode(encoding, errors="replace")
         delimiter = sniff_lines(text.splitlines()[:50])
-        lines += ["[format]", f"encoding = {toml_string(encoding)}",
-                  f"delimiter = {toml_string(delimiter)}"]
+        lines += [
+            "[format]",
+            f"encoding = {toml_string(encoding)}",
+            f"delimiter = {toml_string(delimiter)}",
+        ]
     decimal = _decimal(entries, grids)
     if decimal:
         lines += ([] if lines else ["[format]"]) + [
-            f"decimal = {toml_string(decimal)}  # check: some numbers (such as 1.500) could be read both ways"]
+            f"decimal = {toml_string(decimal)}  # check: some numbers (such as 1.500) could be read both ways"
+        ]
     return lines + ([""] if lines else [])
 
 
@@ -257,11 +302,18 @@ def _decimal(entries: list[Entry], grids: list[Grid]) -> str | None:
         header = entry.header
         for index, cell in enumerate(header):
             target = entry.columns.get(str(cell).strip()) if not values.is_blank(cell) else None
-            column = next((c for c in spec.columns if c.name == target), None) if isinstance(target, str) else None
+            column = (
+                next((c for c in spec.columns if c.name == target), None)
+                if isinstance(target, str)
+                else None
+            )
             if column is None or column.type not in ("int", "float"):
                 continue
-            cells = [cells[index] for number, cells in entry.grid.rows
-                     if number > entry.data_after and index < len(cells)]
+            cells = [
+                cells[index]
+                for number, cells in entry.grid.rows
+                if number > entry.data_after and index < len(cells)
+            ]
             mark, problem = values.decide_decimal(cells)
             ambiguous |= problem is not None
             if mark:
@@ -275,8 +327,13 @@ def _entry_lines(entry: Entry, named: bool) -> list[str]:
     lines = ["[[sheets]]"]
     if named:
         lines.append(f"sheet = {toml_string(entry.grid.title)}")
-    lines += [f"kind = {toml_string(PLURAL[entry.kind])}", f"header_row = {entry.header_row}",
-              'on_conflict = "error"', "", "[sheets.columns]"]
+    lines += [
+        f"kind = {toml_string(PLURAL[entry.kind])}",
+        f"header_row = {entry.header_row}",
+        'on_conflict = "error"',
+        "",
+        "[sheets.columns]",
+    ]
     for header, target in entry.columns.items():
         note = f"  # {entry.notes[header]}" if header in entry.notes else ""
         if isinstance(target, dict):

@@ -141,8 +141,8 @@ def decide_decimal(cells: list[Any]) -> tuple[str | None, str | None]:
         return marks.pop(), None
     if "?" in seen:
         example = seen["?"]
-        return None, (f"{show(example)} may be a thousands separator or a decimal mark and no cell of the "
-                      f'column tells which; {fix} (decimal = "," reads 1.500 as 1500)')
+        return None, (f"{show(example)} may be a thousands separator or a decimal mark and no cell "
+                      f'of the column tells which; {fix} (decimal = "," reads 1.500 as 1500)')
     return None, None
 
 

@@ -24,13 +24,27 @@ def register(app: typer.Typer, out_console: Console) -> None:
 
     @mapping_app.command("suggest")
     def suggest(
-        file: Annotated[Path, typer.Argument(help="Your spreadsheet: .xlsx, .xlsm, .ods, .xls or .csv.")],
-        kind: Annotated[Optional[str], typer.Option(
-            "--kind", "-k", help="What every sheet lists: sites, networks, directories, servers, applications "
-                                 "or workplaces (default: guessed per sheet from its headers and name).")] = None,
-        output: Annotated[Optional[Path], typer.Option(
-            "--output", "-o", help="Write the mapping to this file (default: print it).")] = None,
-        force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
+        file: Annotated[
+            Path, typer.Argument(help="Your spreadsheet: .xlsx, .xlsm, .ods, .xls or .csv.")
+        ],
+        kind: Annotated[
+            Optional[str],
+            typer.Option(
+                "--kind",
+                "-k",
+                help="What every sheet lists: sites, networks, directories, servers, applications "
+                "or workplaces (default: guessed per sheet from its headers and name).",
+            ),
+        ] = None,
+        output: Annotated[
+            Optional[Path],
+            typer.Option(
+                "--output", "-o", help="Write the mapping to this file (default: print it)."
+            ),
+        ] = None,
+        force: Annotated[
+            bool, typer.Option("--force", help="Overwrite an existing output file.")
+        ] = False,
     ) -> None:
         """Suggest a mapping file (TOML) that imports FILE: sheets, header rows, columns and values.
 
@@ -50,5 +64,8 @@ def register(app: typer.Typer, out_console: Console) -> None:
             return
         with writable(output, force) as tmp:
             Path(tmp).write_text(text, encoding="utf-8")
-        out_console.print(f"Wrote the suggested mapping to {output}; check it, then run: planner import {file} "
-                          f"--municipality NAME --mapping {output}", markup=False)
+        out_console.print(
+            f"Wrote the suggested mapping to {output}; check it, then run: planner import {file} "
+            f"--municipality NAME --mapping {output}",
+            markup=False,
+        )

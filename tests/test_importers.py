@@ -474,8 +474,9 @@ def test_issue18_kitos_dependency_column_is_never_dropped_silently(raw_workbook:
     inventory = read_any(path, municipality="Nordby", label="kitos.xlsx")
     letter = chr(ord("A") + len(KITOS_SYSTEMS[0]))
     assert inventory.warnings[:2] == [
-        f"kitos.xlsx:IT Systemer Overblik!{letter}1: column 'Afhængigheder' looks like dependencies but this format "
-        "does not read it; import the sheet as your own spreadsheet (a mapping with [[sheets]] and "
-        '[sheets.columns] "Afhængigheder" = { dependency = "uses", to_kind = "application" })',
-        "kitos.xlsx:IT Systemer Overblik!A1: columns not imported: Organisationsenhed, Intern note (map one with "
-        '--mapping, e.g. [columns] "Organisationsenhed" = "owner")']
+        f"kitos.xlsx:IT Systemer Overblik!{letter}1: column 'Afhængigheder' looks like "
+        "dependencies but this format does not read it; import the sheet as your own spreadsheet "
+        '(a mapping with [[sheets]] and [sheets.columns] "Afhængigheder" = { dependency = "uses", '
+        'to_kind = "application" })',
+        "kitos.xlsx:IT Systemer Overblik!A1: columns not imported: Organisationsenhed, Intern note "
+        '(map one with --mapping, e.g. [columns] "Organisationsenhed" = "owner")']

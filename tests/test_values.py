@@ -48,12 +48,12 @@ def test_number_accepts_decimal_point_comma_and_thousand_spaces(raw: object, exp
     ("16 GX", "ram_gb '16 GX' has a unit that is not understood; use one of kb, kib, mb, mib, gb, "
               "gib, tb, tib, e.g. 16 GB"),
     ("1.024.5", "ram_gb must be a number, got '1.024.5'"),
-    ("1,500", "ram_gb '1,500' is ambiguous: write 1500 for a thousands separator or 1.5 for a decimal, "
-              'or set [format] decimal = "," or "." in the mapping file'),
-    ("1.500", "ram_gb '1.500' is ambiguous: write 1500 for a thousands separator or 1.5 for a decimal, "
-              'or set [format] decimal = "," or "." in the mapping file'),
-    ("-12.000", "ram_gb '-12.000' is ambiguous: write -12000 for a thousands separator or -12.0 for a decimal, "
-                'or set [format] decimal = "," or "." in the mapping file'),
+    ("1,500", "ram_gb '1,500' is ambiguous: write 1500 for a thousands separator or 1.5 for a "
+              'decimal, or set [format] decimal = "," or "." in the mapping file'),
+    ("1.500", "ram_gb '1.500' is ambiguous: write 1500 for a thousands separator or 1.5 for a "
+              'decimal, or set [format] decimal = "," or "." in the mapping file'),
+    ("-12.000", "ram_gb '-12.000' is ambiguous: write -12000 for a thousands separator or -12.0 "
+                'for a decimal, or set [format] decimal = "," or "." in the mapping file'),
     ("nan", "ram_gb must be a number, got 'nan'"),
     ("inf", "ram_gb must be a number, got 'inf'"),
     (True, "ram_gb must be a number, got 'True'"),
@@ -107,9 +107,9 @@ def test_enum_accepts_english_danish_and_swedish(raw: str, expected: str) -> Non
 
 
 def test_enum_rejects_unknown_value_listing_the_choices() -> None:
-    assert bad("school", KIND) == ("kind must be one of administrative, pedagogical, dmz, other, got 'school'; "
-                                   'or map it in the mapping file, e.g. [sheets.values.kind] "school" = '
-                                   '"administrative"')
+    assert bad("school", KIND) == ("kind must be one of administrative, pedagogical, dmz, other, "
+                                   "got 'school'; or map it in the mapping file, e.g. "
+                                   '[sheets.values.kind] "school" = "administrative"')
 
 
 @pytest.mark.parametrize(("sheet", "name", "raw", "expected"), [
@@ -140,8 +140,8 @@ def test_yes_no_accepts_danish_swedish_and_booleans(raw: object, expected: bool)
 
 
 def test_yes_no_rejects_anything_else() -> None:
-    assert bad("maybe", VIRTUAL) == ("virtual must be yes or no, got 'maybe'; or map it in the mapping file, "
-                                     'e.g. [sheets.values.virtual] "maybe" = "yes"')
+    assert bad("maybe", VIRTUAL) == ("virtual must be yes or no, got 'maybe'; or map it in the "
+                                     'mapping file, e.g. [sheets.values.virtual] "maybe" = "yes"')
 
 
 # --- CIDR ----------------------------------------------------------------------------------
@@ -280,8 +280,9 @@ def test_issue18_decimal_is_decided_per_column(cells: list[object], decided: tup
 def test_issue18_ambiguous_column_names_the_format_fix_which_is_accepted() -> None:
     decimal, problem = values.decide_decimal(["1.500", "2.250"])
     assert decimal is None and problem == (
-        "'1.500' may be a thousands separator or a decimal mark and no cell of the column tells which; "
-        'set [format] decimal = "," or decimal = "." in the mapping file (decimal = "," reads 1.500 as 1500)')
+        "'1.500' may be a thousands separator or a decimal mark and no cell of the column tells "
+        'which; set [format] decimal = "," or decimal = "." in the mapping file (decimal = "," '
+        "reads 1.500 as 1500)")
     assert values.parse("1.500", RAM, reading=values.Reading(decimal=",")) == 1500.0  # the fix is accepted
     assert values.parse("1.500", RAM, reading=values.Reading(decimal=".")) == 1.5
     _, mixed = values.decide_decimal(["1,5", "2.5"])
