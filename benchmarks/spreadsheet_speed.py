@@ -250,7 +250,8 @@ def main() -> None:
                 continue
             seconds, count = timed(path, mapping, args.repeat)
             print(
-                f"{label:25} {seconds:7.2f} s  items {count:,}  ratio to template {seconds / base:.2f}"
+                f"{label:25} {seconds:7.2f} s  items {count:,}  ratio to template "
+                f"{seconds / base:.2f}"
             )
         if args.strings:
             path = shared_strings(folder, args.strings)
@@ -266,7 +267,8 @@ def main() -> None:
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             print(
                 f"shared strings {args.strings:,}: {path.stat().st_size / 2**20:.0f} MB, unpacked "
-                f"{unpacked / 2**20:.0f} MB: {seconds:.1f} s, peak memory of this process {peak:,.0f} MB; {outcome}"
+                f"{unpacked / 2**20:.0f} MB: {seconds:.1f} s, peak memory of this process "
+                f"{peak:,.0f} MB; {outcome}"
             )
     finally:
         shutil.rmtree(folder, ignore_errors=True)

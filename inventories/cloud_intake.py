@@ -60,7 +60,8 @@ def read_aws_cmf(path: str | Path, *, municipality: str, label: str | None = Non
         "server_name", "app_name", "wave_name", "server_os_family", "server_os_version", "server_fqdn",
         "server_environment", "r_type", "server_tier")}
     if col["server_name"] is None:
-        raise PlannerError(f"{table.where(table.header_row, None)}: no server_name column; it names the servers")
+        raise PlannerError(f"{table.where(table.header_row, None)}: no server_name column; it "
+                           "names the servers")
     mapped = mapped_columns(table, mapping, Kind.SERVER)
     app_mapped = mapped_columns(table, mapping, Kind.APPLICATION)
     report_unread(collector, table, [*col.values(), *mapped, *app_mapped])

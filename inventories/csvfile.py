@@ -189,7 +189,8 @@ def _text_of(path: Path, label: str, limits: Limits, encoding: str | None) -> st
     size = path.stat().st_size
     if size > limits.max_uncompressed_bytes:
         raise PlannerError(f"{label}: the file is {size / 1048576:,.0f} MB, more than the limit of "
-                           f"{limits.max_uncompressed_bytes / 1048576:,.0f} MB (PLANNER_MAX_UNCOMPRESSED_MB)")
+                           f"{limits.max_uncompressed_bytes / 1048576:,.0f} MB "
+                           "(PLANNER_MAX_UNCOMPRESSED_MB)")
     data = path.read_bytes()
     try:
         text = decode(data, encoding)
@@ -198,7 +199,8 @@ def _text_of(path: Path, label: str, limits: Limits, encoding: str | None) -> st
     if "\x00" in text[:4096]:
         raise PlannerError(f"{label}: not a CSV text file (it contains binary data)")
     if encoding is None and data[:2] in (b"PK", b"\xd0\xcf"):
-        raise PlannerError(f"{label}: a workbook, not a CSV text file; give it its .xlsx, .ods or .xls name")
+        raise PlannerError(f"{label}: a workbook, not a CSV text file; give it its .xlsx, .ods or "
+                           ".xls name")
     return text
 
 

@@ -109,7 +109,8 @@ def load_mapping(path: str | Path) -> Mapping:
     if not path.is_file():
         raise PlannerError(f"{label}: no such mapping file")
     if path.stat().st_size > 1 << 20:
-        raise PlannerError(f"{label}: the mapping file is larger than 1 MB; it holds headers and values, not data")
+        raise PlannerError(f"{label}: the mapping file is larger than 1 MB; it holds headers and "
+                           "values, not data")
     try:
         data = tomllib.loads(path.read_bytes().decode("utf-8-sig"))
     except UnicodeDecodeError:
@@ -121,8 +122,9 @@ def load_mapping(path: str | Path) -> Mapping:
         raise PlannerError(f"{label}: unknown table or key {', '.join(unknown)}; only [columns], "
                            "[format] and [[sheets]] are read")
     if not data.get("columns") and not data.get("sheets"):
-        raise PlannerError(f'{label}: no [columns] table and no [[sheets]]; write e.g. [columns] then '
-                           'AppOwner = "owner", or run `planner mapping suggest FILE -o map.toml`')
+        raise PlannerError(f"{label}: no [columns] table and no [[sheets]]; write e.g. [columns] "
+                           'then AppOwner = "owner", or run `planner mapping suggest FILE -o '
+                           "map.toml`")
     problems: list[str] = []
     columns = _columns(label, data.get("columns", {}), problems)
     options = _format(label, data.get("format", {}), problems)
@@ -179,7 +181,8 @@ def _format(label: str, table: Any, problems: list[str]) -> FormatOptions:
                 problems.append(f'{where}: must be "," or ".", got {show(value)}')
             options.decimal = value if value in (",", ".") else None
         elif value not in ("dmy", "ymd"):
-            problems.append(f'{where}: must be "dmy" (03-11-2026) or "ymd" (2026.11.03), got {show(value)}')
+            problems.append(f'{where}: must be "dmy" (03-11-2026) or "ymd" (2026.11.03), got '
+                            f"{show(value)}")
         else:
             options.date_order = value
     return options
@@ -187,7 +190,8 @@ def _format(label: str, table: Any, problems: list[str]) -> FormatOptions:
 
 def _sheets(label: str, entries: Any, problems: list[str]) -> list[SheetMapping]:
     if not isinstance(entries, list):
-        problems.append(f"{label}: sheets must be an array of tables: write [[sheets]], not [sheets]")
+        problems.append(f"{label}: sheets must be an array of tables: write [[sheets]], not "
+                        "[sheets]")
         return []
     result: list[SheetMapping] = []
     seen: set[tuple[str, str]] = set()
@@ -288,7 +292,8 @@ def _dependency_column(where: str, sheet: SheetMapping, target: dict[str, Any],
         return None
     kind, to_kind, strength = target.get("dependency"), target.get("to_kind"), target.get("strength", "hard")
     if sheet.kind is None:
-        problems.append(f"{where}: a dependency column needs a sheet of items, not kind = \"dependencies\"")
+        problems.append(f"{where}: a dependency column needs a sheet of items, not kind = "
+                        "\"dependencies\"")
         return None
     if kind not in DEPENDENCY_KINDS:
         problems.append(f"{where}: dependency must be one of {', '.join(DEPENDENCY_KINDS)}, got {show(kind)}")
@@ -316,8 +321,9 @@ def _sheet_values(prefix: str, sheet: SheetMapping, values: Any, problems: list[
             target = sheet.columns.get(fold(name))
             column = sheet.fields.get(target) if isinstance(target, str) else None
         if column is None:
-            problems.append(f"{prefix}{key}: names no field of {sheet.kind_name} and no column mapped in "
-                            f"[sheets.columns]; use a field such as {_example_enum(sheet)}")
+            problems.append(f"{prefix}{key}: names no field of {sheet.kind_name} and no column "
+                            "mapped in [sheets.columns]; use a field such as "
+                            f"{_example_enum(sheet)}")
             continue
         if not isinstance(table, dict):
             problems.append(f'{prefix}{key}: must be a table: "text in the file" = "value"')
@@ -325,7 +331,8 @@ def _sheet_values(prefix: str, sheet: SheetMapping, values: Any, problems: list[
         folded: dict[str, str] = {}
         for text, value in table.items():
             if not isinstance(value, str):
-                problems.append(f"{prefix}{key} {show(text)}: the value must be a text, got {show(value)}")
+                problems.append(f"{prefix}{key} {show(text)}: the value must be a text, got "
+                                f"{show(value)}")
                 continue
             choices = column.choices or (("yes", "no") if column.type == "yesno" else ())
             if value and choices and value not in choices:

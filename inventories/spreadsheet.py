@@ -528,9 +528,10 @@ class SpreadsheetReader:
             grid, row, column = place
             first, first_row, first_column = item.cells[field_name]
             self.problems.append(
-                f"{grid.where(row, column)}: {item.kind.value} {show(item.name)} has {field_name} {show(value)} "
-                f"here but {show(item.fields[field_name])} in {first.cell_name(first_row, first_column)}; "
-                f'correct one, or set on_conflict = "first" or "last" in {entry.key()}'
+                f"{grid.where(row, column)}: {item.kind.value} {show(item.name)} has {field_name} "
+                f"{show(value)} here but {show(item.fields[field_name])} in "
+                f"{first.cell_name(first_row, first_column)}; correct one, or set on_conflict = "
+                f'"first" or "last" in {entry.key()}'
             )
 
     def _dependency_row(self, grid: Grid, number: int, fields: dict[str, Any]) -> None:
@@ -650,7 +651,8 @@ def unread_column(header: str, kind: Kind | None) -> str:
         to = "application"
         return (
             f"column {show(header)} is not imported, and it looks like dependencies; map it, e.g. "
-            f'[sheets.columns] {values.toml_string(header)} = {{ dependency = "uses", to_kind = "{to}" }}'
+            f'[sheets.columns] {values.toml_string(header)} = {{ dependency = "uses", to_kind = '
+            f'"{to}" }}'
         )
     fields = candidates(folded, kind)
     if fields:

@@ -289,7 +289,8 @@ def _format_lines(path: Path, grids: list[Grid], entries: list[Entry]) -> list[s
     decimal = _decimal(entries, grids)
     if decimal:
         lines += ([] if lines else ["[format]"]) + [
-            f"decimal = {toml_string(decimal)}  # check: some numbers (such as 1.500) could be read both ways"
+            f"decimal = {toml_string(decimal)}  # check: some numbers (such as 1.500) could be "
+            "read both ways"
         ]
     return lines + ([""] if lines else [])
 

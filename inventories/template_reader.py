@@ -106,7 +106,8 @@ class Reader:
         for number, cells in rows:
             reason = total_row(grid, number, cells, name - 1 if name else None) if parsed.sheet.kind else None
             if reason:
-                self.warn(parsed.title, number, name or 1, f"row {number} skipped: a total row ({reason})")
+                self.warn(parsed.title, number, name or 1, f"row {number} skipped: a total row "
+                                                           f"({reason})")
             else:
                 kept.append((number, cells))
         return kept
@@ -176,7 +177,8 @@ def _read(book: Workbook, municipality: str | None) -> Inventory:
         sheet = sheet_for(title)
         if sheet is None:
             if normalise_header(title) not in IGNORED_SHEETS:
-                reader.warn(title, 1, 1, "unknown sheet ignored (not a sheet of the inventory template)")
+                reader.warn(title, 1, 1, "unknown sheet ignored (not a sheet of the inventory "
+                                         "template)")
             continue
         if sheet.name in parsed:
             reader.error(title, 1, 1, f"a second '{sheet.name}' sheet (already read '{parsed[sheet.name].title}')")

@@ -216,7 +216,8 @@ def _unit_factor(unit: str, column: Column, value: Any) -> float:
     example = {"_gb": "16 GB", "_mbps": "500 Mbit", "_hours": "8 h"}.get(column.name[column.name.rfind("_"):], "")
     if not units:
         raise BadValue(f"{column.name} must be a number without a unit, got {show(value)}")
-    raise BadValue(f"{column.name} {show(value)} has a unit that is not understood; use one of {accepted}"
+    raise BadValue(f"{column.name} {show(value)} has a unit that is not understood; use one of "
+                   f"{accepted}"
                    + (f", e.g. {example}" if example else ""))
 
 
@@ -244,8 +245,9 @@ def choice(value: Any, column: Column) -> str:
     return_choices = ", ".join(column.choices)
     guess = difflib.get_close_matches(folded, column.choices, n=1, cutoff=0.5)
     example = guess[0] if guess else column.choices[0]
-    raise BadValue(f"{column.name} must be one of {return_choices}, got {show(value)}; or map it in the "
-                   f"mapping file, e.g. [sheets.values.{column.name}] {toml_string(str(value).strip())} = \"{example}\"")
+    raise BadValue(f"{column.name} must be one of {return_choices}, got {show(value)}; or map it "
+                   f"in the mapping file, e.g. [sheets.values.{column.name}] "
+                   f"{toml_string(str(value).strip())} = \"{example}\"")
 
 
 def toml_string(text: str) -> str:
@@ -324,7 +326,8 @@ def cidrs(value: Any, column: Column, notes: list[str] | None = None) -> str:
             try:
                 address = ipaddress.ip_address(part)
             except ValueError:
-                raise BadValue(f"{column.name} {show(part)} is not an IPv4 or IPv6 prefix such as 10.1.0.0/16") from None
+                raise BadValue(f"{column.name} {show(part)} is not an IPv4 or IPv6 prefix such as "
+                               "10.1.0.0/16") from None
             width = 24 if address.version == 4 else 64
             network = ipaddress.ip_network(f"{address}/{width}", strict=False)
             hint = f"{part}/{width}" if network.network_address == address else \

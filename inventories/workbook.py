@@ -141,7 +141,8 @@ class Workbook:
         except BaseException as exc:  # noqa: BLE001  calamine errors, and Rust panics (BaseException)
             if isinstance(exc, (KeyboardInterrupt, SystemExit)) or not _is_reader_error(exc):
                 raise
-            raise PlannerError(f"{where(self.label, title, 1, 1)}: cannot read the sheet ({_describe(exc)})") from exc
+            raise PlannerError(f"{where(self.label, title, 1, 1)}: cannot read the sheet "
+                               f"({_describe(exc)})") from exc
         for number, values in enumerate(data, start=1):
             yield number, tuple([None if value == "" else _cell(value) for value in values])
 
@@ -152,8 +153,9 @@ class Workbook:
         span = f"; this sheet spans A1:{cell_ref(scan.rows, scan.columns)}" \
             if scan is not None and scan.extent > self.limits.max_cells else ""
         raise PlannerError(
-            f"{where(self.label, title, 1, 1)}: the workbook has more than {self.limits.max_cells:,} "
-            f"cells (limit PLANNER_MAX_CELLS{span}); split the file or raise the limit")
+            f"{where(self.label, title, 1, 1)}: the workbook has more than "
+            f"{self.limits.max_cells:,} cells (limit PLANNER_MAX_CELLS{span}); split the file or "
+            "raise the limit")
 
     def formulas(self, title: str) -> list[str]:
         """Cell names holding formulas (values come from the cached results, never evaluated)."""
@@ -212,7 +214,8 @@ def open_workbook(path: str | Path, label: str | None = None, limits: Limits | N
         if isinstance(exc, (KeyboardInterrupt, SystemExit)) or not _is_reader_error(exc):
             raise
         if isinstance(exc, python_calamine.PasswordError):
-            raise PlannerError(f"{label}: the workbook is password-protected; save it without a password") from exc
+            raise PlannerError(f"{label}: the workbook is password-protected; save it without a "
+                               "password") from exc
         raise PlannerError(f"{label}: cannot read the workbook ({_describe(exc)})") from exc
     names = [sheet.name for sheet in metadata]
     hidden = frozenset(sheet.name for sheet in metadata if sheet.visible != python_calamine.SheetVisibleEnum.Visible)
@@ -244,13 +247,15 @@ def _check_ole(path: Path, label: str, size: int, limits: Limits) -> dict[str, S
     """
     if size > limits.max_uncompressed_bytes:
         raise PlannerError(f"{label}: the workbook is {_megabytes(size)}, more than the limit of "
-                           f"{_megabytes(limits.max_uncompressed_bytes)} (PLANNER_MAX_UNCOMPRESSED_MB)")
+                           f"{_megabytes(limits.max_uncompressed_bytes)} "
+                           "(PLANNER_MAX_UNCOMPRESSED_MB)")
     unreadable = (f"{label}: an Office container with no readable workbook inside "
                   "(password-protected?); save it as .xlsx without a password")
     try:
         with olefile.OleFileIO(str(path)) as container:
             if container.exists("EncryptedPackage"):
-                raise PlannerError(f"{label}: the workbook is password-protected; save it without a password")
+                raise PlannerError(f"{label}: the workbook is password-protected; save it without "
+                                   "a password")
             stream = next((name for name in ("Workbook", "Book") if container.exists(name)), None)
             if stream is None:
                 raise PlannerError(unreadable)
@@ -306,8 +311,9 @@ def _check_sizes(members: list[zipfile.ZipInfo], label: str, limits: Limits) -> 
         if member.compress_size and member.file_size / member.compress_size > limits.max_ratio \
                 and member.file_size > 10 * 1024 * 1024:
             raise PlannerError(
-                f"{label}: {member.filename} is compressed {member.file_size // member.compress_size}:1, "
-                "which looks like a zip bomb; refusing to open it")
+                f"{label}: {member.filename} is compressed "
+                f"{member.file_size // member.compress_size}:1, which looks like a zip bomb; "
+                "refusing to open it")
 
 
 def _refuse_doctypes(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], label: str) -> None:

@@ -321,8 +321,9 @@ def test_cli_formula_warning(book: InventoryBook, run_cli, engine: Engine) -> No
     result = run_cli("import", "nordby.xlsx")
     assert result.returncode == 0, result.stderr
     assert result.stderr.splitlines() == [  # openpyxl saves no cached value
-        "warning: nordby.xlsx:Servers!G2: vcpu: the formula has no saved value (the file was written by a program "
-        "and never calculated; open and save it in Excel or LibreOffice); read as blank"]
+        "warning: nordby.xlsx:Servers!G2: vcpu: the formula has no saved value (the file was "
+        "written by a program and never calculated; open and save it in Excel or LibreOffice); "
+        "read as blank"]
     assert server(engine, "SRV-ØKO-01").vcpu is None  # type: ignore[union-attr]
 
 

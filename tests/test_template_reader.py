@@ -62,7 +62,8 @@ CELL_CASES = [
     # enums, with Danish/Swedish aliases on the passing side
     ("Servers", 0, "criticality", "urgent",
      "Servers!M2: criticality must be one of low, medium, high, critical, got 'urgent'", "Kritisk", "critical"),
-    ("Servers", 0, "environment", "stagging", "Servers!L2: environment must be one of prod, test, dev, got 'stagging'",
+    ("Servers", 0, "environment", "stagging", "Servers!L2: environment must be one of prod, test, "
+                                              "dev, got 'stagging'",
      "Produktion", "prod"),
     ("Sites", 1, "type", "kindergarten",
      "Sites!B3: type must be one of town_hall, school, institution, jobcentre, other, got 'kindergarten'",
@@ -281,7 +282,8 @@ def test_unknown_and_hidden_sheets_are_warned_about(book: InventoryBook) -> None
     workbook.save(path)
     inventory = read_template(path, label="nordby.xlsx")
     assert inventory.warnings == ["nordby.xlsx:Directories!A1: the sheet is hidden; it was read all the same",
-                                  "nordby.xlsx:Ark1!A1: unknown sheet ignored (not a sheet of the inventory template)"]
+                                  "nordby.xlsx:Ark1!A1: unknown sheet ignored (not a sheet of the "
+                                  "inventory template)"]
     assert inventory.count(Kind.DIRECTORY) == 1
 
 

@@ -286,7 +286,8 @@ def test_issue18_ambiguous_column_names_the_format_fix_which_is_accepted() -> No
     assert values.parse("1.500", RAM, reading=values.Reading(decimal=",")) == 1500.0  # the fix is accepted
     assert values.parse("1.500", RAM, reading=values.Reading(decimal=".")) == 1.5
     _, mixed = values.decide_decimal(["1,5", "2.5"])
-    assert mixed is not None and mixed.startswith("its numbers mix a decimal comma ('1,5') and a decimal point")
+    assert mixed is not None and mixed.startswith("its numbers mix a decimal comma ('1,5') and a "
+                                                  "decimal point")
 
 
 @pytest.mark.parametrize(("raw", "expected"), [
