@@ -36,12 +36,14 @@ from planner.errors import ImportFailed, PlannerError
 
 #: `kind = …` in [[sheets]]: the plural the contract uses, and the singular kinds.
 SHEET_KINDS: dict[str, Kind | None] = {
-    "sites": Kind.SITE, "networks": Kind.NETWORK, "directories": Kind.DIRECTORY, "servers": Kind.SERVER,
+    "sites": Kind.SITE, "networks": Kind.NETWORK, "directories": Kind.DIRECTORY,
+    "servers": Kind.SERVER,
     "applications": Kind.APPLICATION, "workplaces": Kind.WORKPLACE, "dependencies": None,
     **{kind.value: kind for kind in Kind}, "dependency": None,
 }
 #: The Dependencies sheet's columns (from_kind, from_name, to_kind, to_name, …).
-DEPENDENCY_FIELDS: dict[str, Column] = {c.name: c for c in next(s for s in SHEETS if s.name == "Dependencies").columns}
+DEPENDENCY_FIELDS: dict[str, Column] = {
+    c.name: c for c in next(s for s in SHEETS if s.name == "Dependencies").columns}
 FORMAT_KEYS = ("encoding", "delimiter", "decimal", "date_order")
 SHEET_KEYS = ("sheet", "kind", "header_row", "skip_names", "on_conflict", "columns", "values")
 DELIMITERS = {",": ",", ";": ";", "\t": "\t", "tab": "\t", "|": "|"}
@@ -49,7 +51,8 @@ DELIMITERS = {",": ",", ";": ";", "\t": "\t", "tab": "\t", "|": "|"}
 
 @dataclass(frozen=True)
 class DependencyColumn:
-    """A column listing other items this row's item depends on: `{ dependency = "uses", to_kind = … }`."""
+    """A column listing other items this row's item depends on:
+    `{ dependency = "uses", to_kind = … }`."""
 
     kind: str
     to_kind: Kind
@@ -67,8 +70,9 @@ class SheetMapping:
     header_row: int | None = None
     skip_names: tuple[str, ...] = ()
     on_conflict: str = "error"
-    columns: dict[str, str | DependencyColumn] = field(default_factory=dict)  # folded header -> target
-    headers: dict[str, str] = field(default_factory=dict)  # folded header -> as written in the mapping
+    # folded header -> its target, and -> the header as written in the mapping
+    columns: dict[str, str | DependencyColumn] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
     values: dict[str, dict[str, str]] = field(default_factory=dict)  # field or folded header -> map
 
     @property
@@ -92,9 +96,11 @@ class FormatOptions:
 
 
 class Mapping(dict[str, str]):
-    """A loaded mapping file: the `[columns]` entries (a dict, as before) plus `[format]` and `[[sheets]]`."""
+    """A loaded mapping file: the `[columns]` entries (a dict, as before) plus `[format]` and
+    `[[sheets]]`."""
 
-    def __init__(self, columns: dict[str, str], path: str = "", sheets: list[SheetMapping] | None = None,
+    def __init__(self, columns: dict[str, str], path: str = "",
+                 sheets: list[SheetMapping] | None = None,
                  options: FormatOptions | None = None) -> None:
         super().__init__(columns)
         self.path = path
@@ -213,13 +219,17 @@ def _sheet(label: str, number: int, entry: Any, problems: list[str]) -> SheetMap
         problems.append(f"{label}: [[sheets]] {number}: must be a table of keys")
         return None
     sheet_name = entry.get("sheet")
-    probe = SheetMapping(number, sheet_name if isinstance(sheet_name, (str, int)) else None, None, "")
+    named = sheet_name if isinstance(sheet_name, (str, int)) else None
+    probe = SheetMapping(number, named, None, "")
     prefix = f"{label}: "
     for key in entry:
         if key not in SHEET_KEYS:
-            problems.append(f"{prefix}{probe.key(f' {key}')}: unknown key; use {', '.join(SHEET_KEYS)}")
-    if sheet_name is not None and not (isinstance(sheet_name, str) and sheet_name.strip()) and \
-            not (isinstance(sheet_name, int) and not isinstance(sheet_name, bool) and sheet_name >= 1):
+            problems.append(f"{prefix}{probe.key(f' {key}')}: unknown key; use "
+                            f"{', '.join(SHEET_KEYS)}")
+    named_well = isinstance(sheet_name, str) and bool(sheet_name.strip())
+    numbered_well = isinstance(sheet_name, int) and not isinstance(sheet_name, bool) \
+        and sheet_name >= 1
+    if sheet_name is not None and not named_well and not numbered_well:
         problems.append(f"{prefix}{probe.key(' sheet')}: must be a sheet name or a 1-based number, "
                         f"got {show(sheet_name)}")
     kind_name = entry.get("kind")
@@ -236,17 +246,19 @@ def _sheet(label: str, number: int, entry: Any, problems: list[str]) -> SheetMap
     return probe
 
 
-def _sheet_options(prefix: str, sheet: SheetMapping, entry: dict[str, Any], problems: list[str]) -> None:
+def _sheet_options(prefix: str, sheet: SheetMapping, entry: dict[str, Any],
+                   problems: list[str]) -> None:
     header_row = entry.get("header_row")
     if header_row is not None:
         if isinstance(header_row, bool) or not isinstance(header_row, int) or header_row < 1:
-            problems.append(f"{prefix}{sheet.key(' header_row')}: must be a row number (1 or more), "
-                            f"got {show(header_row)}")
+            problems.append(f"{prefix}{sheet.key(' header_row')}: must be a row number "
+                            f"(1 or more), got {show(header_row)}")
         else:
             sheet.header_row = header_row
     skip = entry.get("skip_names", [])
     if not isinstance(skip, list) or not all(isinstance(name, str) for name in skip):
-        problems.append(f'{prefix}{sheet.key(" skip_names")}: must be a list of texts, e.g. ["Sum i alt"]')
+        problems.append(f'{prefix}{sheet.key(" skip_names")}: must be a list of texts, '
+                        'e.g. ["Sum i alt"]')
     else:
         sheet.skip_names = tuple(fold(name) for name in skip if name.strip())
     conflict = entry.get("on_conflict", "error")
@@ -259,7 +271,8 @@ def _sheet_options(prefix: str, sheet: SheetMapping, entry: dict[str, Any], prob
 
 def _sheet_columns(prefix: str, sheet: SheetMapping, columns: Any, problems: list[str]) -> None:
     if not isinstance(columns, dict):
-        problems.append(f'{prefix}{sheet.key(".columns")}: must be a table: "Header in the file" = "field"')
+        problems.append(f'{prefix}{sheet.key(".columns")}: must be a table: '
+                        '"Header in the file" = "field"')
         return
     for header, target in columns.items():
         key = sheet.key(f".columns {show(header)}")
@@ -288,18 +301,22 @@ def _dependency_column(where: str, sheet: SheetMapping, target: dict[str, Any],
                        problems: list[str]) -> DependencyColumn | None:
     unknown = sorted(set(target) - {"dependency", "to_kind", "strength"})
     if unknown:
-        problems.append(f"{where}: unknown key {', '.join(unknown)}; use dependency, to_kind and strength")
+        problems.append(f"{where}: unknown key {', '.join(unknown)}; use dependency, to_kind "
+                        "and strength")
         return None
-    kind, to_kind, strength = target.get("dependency"), target.get("to_kind"), target.get("strength", "hard")
+    kind, to_kind = target.get("dependency"), target.get("to_kind")
+    strength = target.get("strength", "hard")
     if sheet.kind is None:
         problems.append(f"{where}: a dependency column needs a sheet of items, not kind = "
                         "\"dependencies\"")
         return None
     if kind not in DEPENDENCY_KINDS:
-        problems.append(f"{where}: dependency must be one of {', '.join(DEPENDENCY_KINDS)}, got {show(kind)}")
+        problems.append(f"{where}: dependency must be one of {', '.join(DEPENDENCY_KINDS)}, "
+                        f"got {show(kind)}")
         return None
     if not isinstance(to_kind, str) or SHEET_KINDS.get(to_kind.strip().lower()) is None:
-        problems.append(f"{where}: to_kind must be one of {', '.join(k.value for k in Kind)}, got {show(to_kind)}")
+        problems.append(f"{where}: to_kind must be one of {', '.join(k.value for k in Kind)}, "
+                        f"got {show(to_kind)}")
         return None
     if strength not in STRENGTHS:
         problems.append(f"{where}: strength must be hard or soft, got {show(strength)}")
@@ -349,7 +366,8 @@ def _example_enum(sheet: SheetMapping) -> str:
 
 
 def check_target(target: str) -> str | None:
-    """Why `target` (`field` or `kind.field` in [columns]) is not a mappable field (None when it is)."""
+    """Why `target` (`field` or `kind.field` in [columns]) is not a mappable field (None when
+    it is)."""
     kind_name, _, name = target.rpartition(".")
     if kind_name:
         try:
@@ -387,17 +405,18 @@ def apply_mapping(collector: Collector, table: Table, columns: dict[int, str], k
 
 
 #: Words of a header that holds dependencies (afhængigheder, beroenden, integrations, …).
-DEPENDENCY_WORDS = ("afhæng", "afhaeng", "beroend", "depend", "integration", "snitflade", "gränssnitt",
-                    "interface")
+DEPENDENCY_WORDS = ("afhæng", "afhaeng", "beroend", "depend", "integration", "snitflade",
+                    "gränssnitt", "interface")
 
 
-def report_unread(collector: Collector, table: Table, read: list[int | None], skip: tuple[str, ...] = ()) -> None:
+def report_unread(collector: Collector, table: Table, read: list[int | None],
+                  skip: tuple[str, ...] = ()) -> None:
     """Name every column of `table` that the importer does not read: one warning for a column
     that looks like dependencies, one listing the rest with how to map them."""
     taken = {index for index in read if index is not None}
     folded_skip = {normalise_header(name) for name in skip}
-    unread = [(index, header) for index, header in enumerate(table.header)
-              if header.strip() and index not in taken and normalise_header(header) not in folded_skip]
+    unread = [(index, header) for index, header in enumerate(table.header) if header.strip()
+              and index not in taken and normalise_header(header) not in folded_skip]
     plain: list[str] = []
     first = -1
     for index, header in unread:
@@ -412,8 +431,8 @@ def report_unread(collector: Collector, table: Table, read: list[int | None], sk
             plain.append(header)
     if plain:
         collector.warn(table, table.header_row, first,
-                       f"columns not imported: {', '.join(plain)} (map one with --mapping, e.g. [columns] "
-                       f'"{plain[0]}" = "owner")')
+                       f"columns not imported: {', '.join(plain)} (map one with --mapping, "
+                       f'e.g. [columns] "{plain[0]}" = "owner")')
 
 
 def unused_mapping(mapping: dict[str, str] | None, tables: list[Table], label: str) -> list[str]:

@@ -67,14 +67,17 @@ STRICT = Reading()
 
 #: Units per field family, as factors to the field's own unit (GB: binary, as RAM is sold
 #: and RVTools counts; bandwidth: decimal, as network gear is sold).
-_BYTES = {"b": 1 / 1024 ** 3, "kb": 1 / 1024 ** 2, "kib": 1 / 1024 ** 2, "mb": 1 / 1024, "mib": 1 / 1024,
-          "gb": 1, "gib": 1, "g": 1, "tb": 1024, "tib": 1024, "t": 1024, "pb": 1024 ** 2, "pib": 1024 ** 2}
-_BITS = {"kbit": 1e-3, "kbps": 1e-3, "kbit/s": 1e-3, "kb/s": 1e-3, "mbit": 1, "mbps": 1, "mbit/s": 1,
+_BYTES = {"b": 1 / 1024 ** 3, "kb": 1 / 1024 ** 2, "kib": 1 / 1024 ** 2, "mb": 1 / 1024,
+          "mib": 1 / 1024, "gb": 1, "gib": 1, "g": 1, "tb": 1024, "tib": 1024, "t": 1024,
+          "pb": 1024 ** 2, "pib": 1024 ** 2}
+_BITS = {"kbit": 1e-3, "kbps": 1e-3, "kbit/s": 1e-3, "kb/s": 1e-3, "mbit": 1, "mbps": 1,
+         "mbit/s": 1,
          "mb/s": 1, "m": 1, "gbit": 1e3, "gbps": 1e3, "gbit/s": 1e3, "gb/s": 1e3, "g": 1e3,
          "tbit": 1e6, "tbps": 1e6, "tbit/s": 1e6}
 _HOURS = {"h": 1, "t": 1, "timer": 1, "time": 1, "timmar": 1, "timme": 1, "hours": 1, "hour": 1,
           "min": 1 / 60, "minutter": 1 / 60, "minuter": 1 / 60, "minutes": 1 / 60}
-_CORES: dict[str, float] = {"cpu": 1, "cpus": 1, "vcpu": 1, "vcpus": 1, "cores": 1, "kerner": 1, "kärnor": 1, "core": 1}
+_CORES: dict[str, float] = {"cpu": 1, "cpus": 1, "vcpu": 1, "vcpus": 1, "cores": 1, "kerner": 1,
+                            "kärnor": 1, "core": 1}
 
 
 def units_of(column: Column) -> dict[str, float]:
@@ -191,12 +194,13 @@ def _number_text(text: str, column: Column, kind: str, reading: Reading,
     if mark == "?":
         sign, body = ("-", digits[1:]) if digits.startswith("-") else ("", digits)
         before, after = body[:-4], body[-3:]
-        raise BadValue(f"{column.name} {show(text)} is ambiguous: write {sign}{before}{after} for a thousands "
-                       f"separator or {sign}{before}.{after.rstrip('0') or '0'} for a decimal, or set "
+        decimal = f"{sign}{before}.{after.rstrip('0') or '0'}"
+        raise BadValue(f"{column.name} {show(text)} is ambiguous: write {sign}{before}{after} for a "
+                       f"thousands separator or {decimal} for a decimal, or set "
                        '[format] decimal = "," or "." in the mapping file')
     if not _WRITTEN[mark].fullmatch(digits.lstrip("+")):
-        raise BadValue(f"{column.name} must be {kind}, got {show(text)}"
-                       + (f' (the column is read with decimal {mark!r})' if reading.decimal else ""))
+        read_as = f" (the column is read with decimal {mark!r})" if reading.decimal else ""
+        raise BadValue(f"{column.name} must be {kind}, got {show(text)}{read_as}")
     if mark == ",":
         digits = digits.replace(".", "").replace(",", ".")
     elif mark == ".":
@@ -213,7 +217,8 @@ def _unit_factor(unit: str, column: Column, value: Any) -> float:
     if folded in units:
         return units[folded]
     accepted = ", ".join(sorted({u for u in units if len(u) > 1}, key=lambda u: (units[u], u))[:8])
-    example = {"_gb": "16 GB", "_mbps": "500 Mbit", "_hours": "8 h"}.get(column.name[column.name.rfind("_"):], "")
+    suffix = column.name[column.name.rfind("_"):]
+    example = {"_gb": "16 GB", "_mbps": "500 Mbit", "_hours": "8 h"}.get(suffix, "")
     if not units:
         raise BadValue(f"{column.name} must be a number without a unit, got {show(value)}")
     raise BadValue(f"{column.name} {show(value)} has a unit that is not understood; use one of "
@@ -273,8 +278,9 @@ def yesno(value: Any, column: Column) -> bool:
     folded = normalise_value(str(value))
     if folded in ("yes", "no"):
         return folded == "yes"
-    raise BadValue(f"{column.name} must be yes or no, got {show(value)}; or map it in the mapping file, e.g. "
-                   f"[sheets.values.{column.name}] {toml_string(str(value).strip())} = \"yes\"")
+    raise BadValue(f"{column.name} must be yes or no, got {show(value)}; or map it in the mapping "
+                   f"file, e.g. [sheets.values.{column.name}] {toml_string(str(value).strip())} = "
+                   '"yes"')
 
 
 def split_list(value: Any) -> list[str]:
@@ -294,7 +300,8 @@ _WILDCARD = re.compile(r"(\d{1,3}(?:\.\d{1,3}){0,2})((?:\.\*){1,3})")
 
 
 def _masked(match: re.Match[str]) -> str:
-    """'10.1.0.0 255.255.0.0' or '10.4.0.0/255.255.252.0' -> '10.1.0.0/16' (a netmask as a prefix)."""
+    """'10.1.0.0 255.255.0.0' or '10.4.0.0/255.255.252.0' -> '10.1.0.0/16' (a netmask as a
+    prefix)."""
     try:
         return str(ipaddress.ip_network(f"{match.group(1)}/{match.group(2)}", strict=True))
     except ValueError:
@@ -363,7 +370,8 @@ _RANGE_SPLIT = re.compile(r"\s*(?:\.\.|–|—|\s-\s|\s+(?:til|till|to)\s+)\s*")
 
 
 def day(text: str, column: Column, order: str = "dmy") -> date:
-    """One date: YYYY-MM-DD always; DD-MM-YYYY / DD.MM.YYYY / DD/MM/YYYY ("dmy") or YYYY.MM.DD ("ymd")."""
+    """One date: YYYY-MM-DD always; DD-MM-YYYY / DD.MM.YYYY / DD/MM/YYYY ("dmy") or YYYY.MM.DD
+    ("ymd")."""
     raw = text.strip()
     for pattern, fields in ((_ISO_DAY, "ymd"), (_DAY_FORMS[order], order)):
         match = pattern.fullmatch(raw)
@@ -394,8 +402,8 @@ def date_ranges(value: Any, column: Column, order: str = "dmy") -> str:
         try:
             start, end = day(ends[0], column, order), day(ends[-1], column, order)
         except BadValue as exc:  # say it of the whole range the user wrote
-            raise BadValue(str(exc).replace(show(ends[0]), show(part)).replace(show(ends[-1]), show(part))) \
-                from None
+            message = str(exc).replace(show(ends[0]), show(part))
+            raise BadValue(message.replace(show(ends[-1]), show(part))) from None
         if end < start:
             raise BadValue(f"{column.name} {show(part)} ends before it starts")
         ranges.append(f"{start.isoformat()}..{end.isoformat()}")

@@ -88,9 +88,10 @@ class SheetScan:
 
     rows: int = 0  # the last row holding a cell with content (1-based)
     columns: int = 0  # the last column holding a cell with content
-    formulas: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, column) -> formula
-    errors: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, column) -> '#N/A' or UNSAVED
-    measured: bool = True  # False: only formulas were scanned (.xls); the reader measures the sheet
+    # (row, column) -> the formula, and -> the error the cell shows ('#N/A') or UNSAVED
+    formulas: dict[tuple[int, int], str] = field(default_factory=dict)
+    errors: dict[tuple[int, int], str] = field(default_factory=dict)
+    measured: bool = True  # False: only formulas were scanned (.xls); the reader measures it
 
     @property
     def extent(self) -> int:
@@ -138,7 +139,7 @@ class Workbook:
             data = sheet.to_python(skip_empty_area=False)
         except PlannerError:
             raise
-        except BaseException as exc:  # noqa: BLE001  calamine errors, and Rust panics (BaseException)
+        except BaseException as exc:  # noqa: BLE001  calamine errors, and Rust panics
             if isinstance(exc, (KeyboardInterrupt, SystemExit)) or not _is_reader_error(exc):
                 raise
             raise PlannerError(f"{where(self.label, title, 1, 1)}: cannot read the sheet "
@@ -218,14 +219,16 @@ def open_workbook(path: str | Path, label: str | None = None, limits: Limits | N
                                "password") from exc
         raise PlannerError(f"{label}: cannot read the workbook ({_describe(exc)})") from exc
     names = [sheet.name for sheet in metadata]
-    hidden = frozenset(sheet.name for sheet in metadata if sheet.visible != python_calamine.SheetVisibleEnum.Visible)
+    visible = python_calamine.SheetVisibleEnum.Visible
+    hidden = frozenset(sheet.name for sheet in metadata if sheet.visible != visible)
     if kind == "ods":  # the pre-scan finds tables in document order, as calamine lists them
         scans = dict(zip(names, scans.values()))
     return Workbook(path, label, kind, names, hidden, limits, scans, reader)
 
 
 def _cell(value: Any) -> Any:
-    """A whole float -> int, as the cell shows it (calamine's '' for a blank cell is None already)."""
+    """A whole float -> int, as the cell shows it (calamine's '' for a blank cell is None
+    already)."""
     if type(value) is float and value.is_integer() and abs(value) < 1e15:
         return int(value)
     return value
@@ -233,7 +236,8 @@ def _cell(value: Any) -> Any:
 
 def _not_a_workbook(head: bytes) -> str:
     text = head.lstrip(b"\xef\xbb\xbf")
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or (b"\x00" not in text and (b";" in text or b"," in text)):
+    separated = b"\x00" not in text and (b";" in text or b"," in text)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or separated:
         return ("not a workbook but text, perhaps CSV; give it a .csv name "
                 "(workbooks are .xlsx, .xlsm, .ods or .xls)")
     return "not a workbook (expected .xlsx, .xlsm, .ods or .xls)"
@@ -294,7 +298,8 @@ def _check_zip(path: Path, label: str, limits: Limits) -> tuple[str, dict[str, S
             return kind, _scan_ods(archive)
     except PlannerError:
         raise
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, ValueError, KeyError) as exc:
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, ValueError,
+            KeyError) as exc:
         raise PlannerError(f"{label}: the workbook is corrupt ({_describe(exc)})") from exc
     except RuntimeError as exc:  # zipfile: a member flagged as encrypted (after NotImplementedError)
         raise PlannerError(f"{label}: the workbook is password-protected or corrupt ({_describe(exc)}); "
@@ -331,7 +336,8 @@ def _refuse_doctypes(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], l
                                "entities in a DTD, which no spreadsheet needs; refusing it)")
 
 
-def _chunks(archive: zipfile.ZipFile, member: str, boundary: bytes, size: int = 8 << 20) -> Iterator[bytes]:
+def _chunks(archive: zipfile.ZipFile, member: str, boundary: bytes,
+            size: int = 8 << 20) -> Iterator[bytes]:
     """A member's bytes in large blocks, each cut after the last `boundary`, so no tag is split."""
     carry = b""
     with archive.open(member) as handle:
@@ -461,7 +467,8 @@ def _scan_ods(archive: zipfile.ZipFile) -> dict[str, SheetScan]:
                         scan.formulas[(row + 1, column + 1)] = text.split("=", 1)[-1]
                     if b'value-type="error"' in attributes:
                         shown = _ODS_TEXT.match(block, match.end())
-                        error = _unescape(shown.group(1).decode("utf-8", "replace")) if shown else "#N/A"
+                        error = "#N/A" if shown is None else \
+                            _unescape(shown.group(1).decode("utf-8", "replace"))
                         for offset in range(min(count, 256)):
                             scan.errors[(row + 1, column + 1 + offset)] = error
                 column += count
@@ -527,5 +534,6 @@ def _describe(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     first = text[0][:200] if text else ""
     if isinstance(exc, python_calamine.XmlError):
-        return f"broken XML{': ' + first if first else ''}; open the file in Excel or LibreOffice and save it again"
+        detail = f": {first}" if first else ""
+        return f"broken XML{detail}; open the file in Excel or LibreOffice and save it again"
     return first or type(exc).__name__
