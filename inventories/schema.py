@@ -72,7 +72,8 @@ VALUE_ALIASES: dict[str, str] = {
     "azuread": "entra_id", "azure_ad": "entra_id",
     # environments
     "production": "prod", "produktion": "prod", "drift": "prod", "development": "dev",
-    "udvikling": "dev", "utveckling": "dev", "prd": "prod", "tst": "test", "utv": "dev", "udv": "dev",
+    "udvikling": "dev", "utveckling": "dev", "prd": "prod", "tst": "test", "utv": "dev",
+    "udv": "dev",
     "uat": "test", "qa": "test", "staging": "test", "preprod": "test", "develop": "dev",
     # criticality
     "lav": "low", "låg": "low", "mellem": "medium", "middel": "medium", "medel": "medium",
@@ -81,7 +82,8 @@ VALUE_ALIASES: dict[str, str] = {
     # yes / no
     "ja": "yes", "nej": "no", "true": "yes", "false": "no", "y": "yes", "n": "no",
     "1": "yes", "0": "no", "x": "yes", "j": "yes", "sand": "yes", "falsk": "no", "sant": "yes",
-    "falskt": "no", "virtuel": "yes", "virtuell": "yes", "virtual": "yes", "vm": "yes", "fysisk": "no",
+    "falskt": "no", "virtuel": "yes", "virtuell": "yes", "virtual": "yes", "vm": "yes",
+    "fysisk": "no",
     "physical": "no",
     # strength
     "hård": "hard", "hårdt": "hard", "blød": "soft", "mjuk": "soft",
@@ -131,8 +133,8 @@ class Sheet:
 
 
 #: Unit words at the end of a header, with "i"/"in" before them.
-_UNIT_TAIL = re.compile(r"(?:\s*(?:\[[^\]]*\]|\b(?:i|in)\b|\b(?:gb|gib|mb|mib|tb|tib|kb|mbit|gbit|mbps|gbps|timer|"
-                        r"timmar|hours|stk|st|antal)\b(?:/s)?))+\s*$", re.I)
+_UNIT_TAIL = re.compile(r"(?:\s*(?:\[[^\]]*\]|\b(?:i|in)\b|\b(?:gb|gib|mb|mib|tb|tib|kb|mbit|gbit|"
+                        r"mbps|gbps|timer|timmar|hours|stk|st|antal)\b(?:/s)?))+\s*$", re.I)
 
 
 def normalise_header(text: str) -> str:
@@ -155,9 +157,10 @@ def _c(name: str, help: str, type: str = "text", **kw: object) -> Column:
 NAME = ("navn", "namn", "name")
 _CRIT = _c(
     "criticality", "How bad an outage is: low, medium, high or critical.", "enum",
-    choices=CRITICALITIES, aliases=("kritikalitet", "forretningskritisk", "verksamhetskritisk", "kritisk", "kritiskt",
-                                    "critical", "business critical", "forretningskritisk it-system",
-                                    "kritikalitetsniveau", "kriticitet"),
+    choices=CRITICALITIES,
+    aliases=("kritikalitet", "forretningskritisk", "verksamhetskritisk", "kritisk", "kritiskt",
+             "critical", "business critical", "forretningskritisk it-system", "kritikalitetsniveau",
+             "kriticitet"),
 )
 _EFFORT = _c(
     "effort_hours", "Hours of work to move it. Blank: the plan's default per kind.", "float",
@@ -167,8 +170,9 @@ _DOWNTIME = _c(
     "downtime_hours", "Hours it is unavailable during cutover. Blank: the plan's default.", "float",
     aliases=("downtime", "nedetid", "driftstopp", "avbrott"),
 )
-_USERS = _c("users", "Number of users.", "int", aliases=("brugere", "antal brugere", "användare", "antal användare",
-                                                        "brugerantal", "användarantal", "antal users"))
+_USERS = _c("users", "Number of users.", "int",
+            aliases=("brugere", "antal brugere", "användare", "antal användare", "brugerantal",
+                     "användarantal", "antal users"))
 _SITE_REF = _c("site", "Name of a site on the Sites sheet.", "ref", aliases=("lokation", "plats", "institution"))
 _NET_REF = _c("network", "Name of a network on the Networks sheet.", "ref", aliases=("netværk", "nätverk", "net"))
 _DIR_REF = _c(
@@ -176,8 +180,8 @@ _DIR_REF = _c(
     aliases=("katalog", "katalogtjeneste", "katalogtjänst", "domain", "domæne", "domän", "ad domain"),
 )
 _OS = _c("os", "Operating system, e.g. Windows Server 2019, RHEL 8.",
-         aliases=("operativsystem", "operating system", "styresystem", "os navn", "os name", "guest os", "osfullname",
-                  "operating system according to the configuration file"))
+         aliases=("operativsystem", "operating system", "styresystem", "os navn", "os name",
+                  "guest os", "osfullname", "operating system according to the configuration file"))
 
 SHEETS: tuple[Sheet, ...] = (
     Sheet(
@@ -242,38 +246,43 @@ SHEETS: tuple[Sheet, ...] = (
         "Physical and virtual servers.",
         (
             _c("name", "Host name of the server.", required=True,
-               aliases=("servernavn", "servernamn", "server", "hostname", "vm", "server name", "maskinnavn",
-                        "maskinnamn", "computernavn", "datornamn", "vm navn", "vm name", "værtsnavn", *NAME)),
+               aliases=("servernavn", "servernamn", "server", "hostname", "vm", "server name",
+                        "maskinnavn", "maskinnamn", "computernavn", "datornamn", "vm navn", "vm name",
+                        "værtsnavn", *NAME)),
             _OS,
-            _c("os_version", "OS version or edition.", aliases=("version", "osversion", "styresystem version",
-                                                                "udgave", "edition")),
+            _c("os_version", "OS version or edition.",
+               aliases=("version", "osversion", "styresystem version", "udgave", "edition")),
             _c("virtual", "yes for a virtual machine, no for physical.", "yesno", choices=YES_NO,
-               aliases=("virtuel", "virtuell", "virtualised", "virtual", "fysisk/virtuel", "virtuel/fysisk",
-                        "fysisk/virtuell", "virtuell/fysisk", "physical/virtual", "virtual/physical", "vm/fysisk")),
-            _c("host", "Hypervisor host (virtual servers).", aliases=("vært", "värd", "vmhost", "esx host",
-                                                                          "esxi host", "hypervisor", "esx")),
+               aliases=("virtuel", "virtuell", "virtualised", "virtual", "fysisk/virtuel",
+                        "virtuel/fysisk", "fysisk/virtuell", "virtuell/fysisk", "physical/virtual",
+                        "virtual/physical", "vm/fysisk")),
+            _c("host", "Hypervisor host (virtual servers).",
+               aliases=("vært", "värd", "vmhost", "esx host", "esxi host", "hypervisor", "esx")),
             _c("cluster", "Hypervisor cluster.", aliases=("klynge", "kluster")),
-            _c("vcpu", "Virtual CPUs / cores.", "int", aliases=("cpu", "cpus", "cores", "kerner", "kärnor", "vcpus",
-                                                                "numcpu", "antal cpu", "antal vcpu", "processorer",
-                                                                "processors", "cpu'er")),
-            _c("ram_gb", "Memory in GB.", "float", aliases=("ram", "memory", "hukommelse", "minne", "memorygb",
-                                                             "arbejdshukommelse", "arbetsminne")),
+            _c("vcpu", "Virtual CPUs / cores.", "int",
+               aliases=("cpu", "cpus", "cores", "kerner", "kärnor", "vcpus", "numcpu", "antal cpu",
+                        "antal vcpu", "processorer", "processors", "cpu'er")),
+            _c("ram_gb", "Memory in GB.", "float",
+               aliases=("ram", "memory", "hukommelse", "minne", "memorygb", "arbejdshukommelse",
+                        "arbetsminne")),
             _c("storage_gb", "Provisioned storage in GB.", "float",
-               aliases=("storage", "disk", "lager", "lagring", "diskplads", "diskstørrelse", "diskstorlek",
-                        "lagerplads", "provisionedspacegb", "provisioned space", "harddisk", "hdd")),
+               aliases=("storage", "disk", "lager", "lagring", "diskplads", "diskstørrelse",
+                        "diskstorlek", "lagerplads", "provisionedspacegb", "provisioned space",
+                        "harddisk", "hdd")),
             _NET_REF,
             _DIR_REF,
             _c("environment", "prod, test or dev.", "enum", choices=ENVIRONMENTS,
                aliases=("miljø", "miljö", "env", "driftsmiljø", "driftsmiljö")),
             _CRIT,
             _SITE_REF,
-            _c("ip", "Primary IP address.", aliases=("ip address", "ipadresse", "ipadress", "ipv4", "ipv4 address",
-                                                      "ipv4 adresse", "primary ip", "primær ip", "primär ip")),
+            _c("ip", "Primary IP address.",
+               aliases=("ip address", "ipadresse", "ipadress", "ipv4", "ipv4 address", "ipv4 adresse",
+                        "primary ip", "primær ip", "primär ip")),
             _EFFORT,
             _DOWNTIME,
-            _c("owner", "Responsible person or team.", aliases=("ejer", "ägare", "ansvarlig", "ansvarig",
-                                                                 "teknisk ansvarlig", "tekniskt ansvarig",
-                                                                 "driftsansvarlig", "kontaktperson")),
+            _c("owner", "Responsible person or team.",
+               aliases=("ejer", "ägare", "ansvarlig", "ansvarig", "teknisk ansvarlig",
+                        "tekniskt ansvarig", "driftsansvarlig", "kontaktperson")),
         ),
         aliases=("server", "servere", "servrar"),
     ),
@@ -282,11 +291,13 @@ SHEETS: tuple[Sheet, ...] = (
         "IT systems (fagsystemer / verksamhetssystem) and what they run on.",
         (
             _c("name", "Name of the IT system.", required=True,
-               aliases=("applikation", "fagsystem", "itsystem", "system", "application", "systemnavn", "systemnamn",
-                        "applikationsnavn", "applikationsnamn", "verksamhetssystem", *NAME)),
+               aliases=("applikation", "fagsystem", "itsystem", "system", "application",
+                        "systemnavn", "systemnamn", "applikationsnavn", "applikationsnamn",
+                        "verksamhetssystem", *NAME)),
             _c("function", "Business function, e.g. ESDH, payroll, finance, library, school, care.",
                aliases=("funktion", "forretningsområde", "systemkategori", "verksamhetsområde")),
-            _c("vendor", "Supplier.", aliases=("leverandør", "leverantör", "supplier", "producent", "tillverkare")),
+            _c("vendor", "Supplier.",
+               aliases=("leverandør", "leverantör", "supplier", "producent", "tillverkare")),
             _c("version", "Version.", aliases=()),
             _CRIT,
             _USERS,
@@ -313,8 +324,9 @@ SHEETS: tuple[Sheet, ...] = (
                aliases=("arbejdsplads", "arbetsplats", "gruppe", "grupp", *NAME)),
             _SITE_REF,
             _c("pcs", "Number of PCs in the group.", "int", required=True,
-               aliases=("pc", "pc'er", "pcer", "datorer", "computere", "clients", "klienter", "antal pc'er",
-                        "antal pc", "antal pcer", "antal datorer", "antal computere", "antal klienter")),
+               aliases=("pc", "pc'er", "pcer", "datorer", "computere", "clients", "klienter",
+                        "antal pc'er", "antal pc", "antal pcer", "antal datorer", "antal computere",
+                        "antal klienter")),
             _USERS,
             _OS,
             _DIR_REF,

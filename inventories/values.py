@@ -195,8 +195,8 @@ def _number_text(text: str, column: Column, kind: str, reading: Reading,
         sign, body = ("-", digits[1:]) if digits.startswith("-") else ("", digits)
         before, after = body[:-4], body[-3:]
         decimal = f"{sign}{before}.{after.rstrip('0') or '0'}"
-        raise BadValue(f"{column.name} {show(text)} is ambiguous: write {sign}{before}{after} for a "
-                       f"thousands separator or {decimal} for a decimal, or set "
+        raise BadValue(f"{column.name} {show(text)} is ambiguous: write {sign}{before}{after} for "
+                       f"a thousands separator or {decimal} for a decimal, or set "
                        '[format] decimal = "," or "." in the mapping file')
     if not _WRITTEN[mark].fullmatch(digits.lstrip("+")):
         read_as = f" (the column is read with decimal {mark!r})" if reading.decimal else ""
