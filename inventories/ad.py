@@ -24,9 +24,10 @@ from inventories.values import show
 from inventories.workbook import Limits
 
 #: AD attributes that say nothing about a server's inventory (identity and bookkeeping).
-_NOT_INVENTORY = ("ObjectGUID", "SID", "objectSid", "ObjectClass", "PropertyNames", "AddedProperties",
-                  "RemovedProperties", "ModifiedProperties", "PropertyCount", "SamAccountName", "UserPrincipalName",
-                  "whenCreated", "whenChanged", "DN", "objectCategory", "instanceType", "uSNCreated", "uSNChanged")
+_NOT_INVENTORY = ("ObjectGUID", "SID", "objectSid", "ObjectClass", "PropertyNames",
+                  "AddedProperties", "RemovedProperties", "ModifiedProperties", "PropertyCount",
+                  "SamAccountName", "UserPrincipalName", "whenCreated", "whenChanged", "DN",
+                  "objectCategory", "instanceType", "uSNCreated", "uSNChanged")
 
 #: Days without a logon after which an account is reported as possibly gone.
 STALE_DAYS = 90

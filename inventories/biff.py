@@ -1,4 +1,5 @@
-"""Formula and error cells of a legacy .xls workbook (BIFF8), read from its records, never evaluated.
+"""Formula and error cells of a legacy .xls workbook (BIFF8), read from its records, never
+evaluated.
 
 python-calamine reads an .xls file's cached values but does not say which cells hold
 formulas, and a total row ("=SUM(C5:C40)") must never become an item. So the `Workbook`
@@ -147,7 +148,8 @@ def _sheet_formulas(stream: bytes, start: int) -> tuple[dict[Cell, str], dict[Ce
 
 
 def outermost(expression: bytes) -> str:
-    """`SUM(…)` (or SUBTOTAL, SUMIF) when the formula's last operation is that function, else OTHER."""
+    """`SUM(…)` (or SUBTOTAL, SUMIF) when the formula's last operation is that function, else
+    OTHER."""
     last = OTHER
     position = 0
     while position < len(expression):
@@ -184,7 +186,8 @@ def outermost(expression: bytes) -> str:
 
 
 def _short_string(data: bytes) -> str:
-    """A ShortXLUnicodeString: a character count, a flag (bit 0: two bytes a character), the text."""
+    """A ShortXLUnicodeString: a character count, a flag (bit 0: two bytes a character), the
+    text."""
     if len(data) < 2:
         return ""
     count, wide = data[0], data[1] & 0x01

@@ -140,8 +140,9 @@ def read_azure_migrate(path: str | Path, *, municipality: str, label: str | None
                 "*OS name": col["os"]}
     absent = [header for header, found in required.items() if found is None]
     if absent:
-        raise PlannerError(f"{table.where(table.header_row, None)}: not an Azure Migrate import file: "
-                           f"no {', '.join(absent)} column{'s' if len(absent) > 1 else ''}")
+        plural = "s" if len(absent) > 1 else ""
+        raise PlannerError(f"{table.where(table.header_row, None)}: not an Azure Migrate import "
+                           f"file: no {', '.join(absent)} column{plural}")
     disks = [index for index, header in enumerate(table.header)
              if re.fullmatch(r"disk\s*\d+\s*size\s*\(in gb\)", header.strip().lower())]
     mapped = mapped_columns(table, mapping, Kind.SERVER)

@@ -72,7 +72,8 @@ class Table:
         return None if values.is_blank(value) else value
 
 
-_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+         (codecs.BOM_UTF16_BE, "utf-16"))
 
 
 def detect_encoding(data: bytes) -> str:
@@ -143,8 +144,9 @@ def sniff_lines(lines: list[str]) -> str:
     return best
 
 
-def csv_rows(path: str | Path, label: str, limits: Limits | None = None, *, encoding: str | None = None,
-             delimiter: str | None = None, sheet: str | None = None) -> tuple[str, list[tuple[int, tuple[Any, ...]]]]:
+def csv_rows(path: str | Path, label: str, limits: Limits | None = None, *,
+             encoding: str | None = None, delimiter: str | None = None,
+             sheet: str | None = None) -> tuple[str, list[tuple[int, tuple[Any, ...]]]]:
     """Every row of a CSV file with its line number (blank cells None, blank rows left out).
 
     Handles a BOM, UTF-16, Windows-1252, Excel's `sep=;` first line and PowerShell's
@@ -205,7 +207,8 @@ def _text_of(path: Path, label: str, limits: Limits, encoding: str | None) -> st
 
 
 def read_csv(path: str | Path, label: str | None = None, limits: Limits | None = None,
-             sheet: str | None = None, encoding: str | None = None, delimiter: str | None = None) -> Table:
+             sheet: str | None = None, encoding: str | None = None,
+             delimiter: str | None = None) -> Table:
     """Read a whole CSV file into a `Table` (the header is its first non-blank row)."""
     path = Path(path)
     label = label or str(path)
@@ -213,7 +216,8 @@ def read_csv(path: str | Path, label: str | None = None, limits: Limits | None =
     if not rows:
         return Table(label, title, [], 1, csv=True)
     number, header = rows[0]
-    table = Table(label, title, ["" if cell is None else cell.strip() for cell in header], number, csv=True)
+    names = ["" if cell is None else cell.strip() for cell in header]
+    table = Table(label, title, names, number, csv=True)
     table.rows = rows[1:]
     return table
 

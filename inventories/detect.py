@@ -138,9 +138,9 @@ def read_any(path: str | Path, *, municipality: str | None, format: str = "auto"
         if not municipality or not municipality.strip():
             raise PlannerError(f"{label}: a spreadsheet read through a mapping does not name its "
                                "municipality; give it with --municipality NAME")
-        return read_spreadsheet(path, municipality=municipality.strip(),
-                                mapping=mapping if isinstance(mapping, Mapping) else Mapping(mapping or {}),
-                                label=label, limits=limits)
+        own = mapping if isinstance(mapping, Mapping) else Mapping(mapping or {})
+        return read_spreadsheet(path, municipality=municipality.strip(), mapping=own, label=label,
+                                limits=limits)
     if chosen == "auto":
         chosen = detect_format(path, label=label, limits=limits)
     if chosen == "template":

@@ -93,7 +93,8 @@ class Grid:
         return where(self.label, self.title, row, (column or 0) + 1)
 
     def cell_name(self, row: int, column: int | None) -> str:
-        """A cell as another message about this sheet names it: `Servere!B2`, or `row 2` in a CSV file."""
+        """A cell as another message about this sheet names it: `Servere!B2`, or `row 2` in a CSV
+        file."""
         if self.csv:
             return f"row {row}" + (
                 f" (column {get_column_letter(column + 1)})" if column is not None else ""

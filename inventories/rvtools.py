@@ -276,13 +276,15 @@ class _Reader(Collector):
     def _report_missing(self, table: Table, wanted: tuple[str, ...]) -> None:
         absent = missing_columns(table, wanted)
         if absent:
-            self.warnings.append(f"{table.where(table.header_row, None)}: columns not available: {', '.join(absent)}")
+            self.warnings.append(f"{table.where(table.header_row, None)}: columns not available: "
+                                 f"{', '.join(absent)}")
 
     def _custom_columns(self, table: Table) -> list[int]:
         """vCenter custom attribute columns (already reported on their own line)."""
         annotation = table.column("Annotation")
         found: list[int] = []
-        for index in range(annotation + 1 if annotation is not None else len(table.header), len(table.header)):
+        start = annotation + 1 if annotation is not None else len(table.header)
+        for index in range(start, len(table.header)):
             if normalise_header(table.header[index]) in _BUILT_IN_AFTER_ANNOTATION:
                 break
             found.append(index)

@@ -209,9 +209,9 @@ class SpreadsheetReader:
                     header_row,
                     0,
                     f"a dependencies sheet needs the columns {', '.join(missing)}; "
-                    "map them in [sheets.columns], or, for a list of pairs of systems, read the sheet as "
-                    'kind = "applications" with "From" = "name" and "To" = { dependency = "uses", '
-                    'to_kind = "application" }',
+                    "map them in [sheets.columns], or, for a list of pairs of systems, read the "
+                    'sheet as kind = "applications" with "From" = "name" and "To" = '
+                    '{ dependency = "uses", to_kind = "application" }',
                 )
                 return
         rows = self._data_rows(grid, entry, last_header_row, name)
@@ -557,8 +557,8 @@ class SpreadsheetReader:
         self.dependencies.setdefault(record.key(), record)
 
     def fqdn_copies(self) -> None:
-        """A server listed by its name and again by its FQDN (NB-SQL01, nb-sql01.nordby.local) is one
-        server, as an import that merges matches it: the FQDN row merges into the name's, with a
+        """A server listed by its name and again by its FQDN (NB-SQL01, nb-sql01.nordby.local) is
+        one server, as an import that merges matches it: the FQDN row merges into the name's, with a
         warning. Two FQDNs in different domains stay two servers."""
         groups: dict[str, list[Merged]] = {}
         for item in self.items.values():
@@ -629,7 +629,8 @@ def read_spreadsheet(
     label: str | None = None,
     limits: Limits | None = None,
 ) -> Inventory:
-    """Read a user's own spreadsheet (workbook or CSV) through its mapping; ImportFailed lists every problem."""
+    """Read a user's own spreadsheet (workbook or CSV) through its mapping; ImportFailed lists
+    every problem."""
     path = Path(path)
     label = label or str(path)
     limits = limits or Limits.from_env()
@@ -657,7 +658,8 @@ def unread_column(header: str, kind: Kind | None) -> str:
     fields = candidates(folded, kind)
     if fields:
         return (
-            f"column {show(header)} is not imported; it could be mapped to {' or '.join(fields)}, e.g. "
+            f"column {show(header)} is not imported; it could be mapped to "
+            f"{' or '.join(fields)}, e.g. "
             f'[sheets.columns] {values.toml_string(header)} = "{fields[0]}" (or "" to silence this)'
         )
     known = ", ".join(column.name for column in schema_of(kind).columns)
@@ -681,7 +683,8 @@ def candidates(folded: str, kind: Kind | None) -> list[str]:
 
 
 def _unit(header: str, spec: Column) -> str | None:
-    """The unit in a header's parentheses or after its name ('RAM (MB)', 'Disk TB'), if the field takes units."""
+    """The unit in a header's parentheses or after its name ('RAM (MB)', 'Disk TB'), if the field
+    takes units."""
     units = values.units_of(spec)
     if not units:
         return None

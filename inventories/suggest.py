@@ -296,7 +296,8 @@ def _format_lines(path: Path, grids: list[Grid], entries: list[Entry]) -> list[s
 
 
 def _decimal(entries: list[Entry], grids: list[Grid]) -> str | None:
-    """A decimal mark when some numeric column cannot tell by itself (Nordic "," unless shown otherwise)."""
+    """A decimal mark when some numeric column cannot tell by itself (Nordic "," unless shown
+    otherwise)."""
     ambiguous, marks = False, set()
     for entry in entries:
         spec = schema_of(entry.kind)

@@ -47,24 +47,27 @@ class Reader:
 
     def read_sheet(self, sheet: Sheet, title: str) -> ParsedSheet:
         parsed = ParsedSheet(sheet, title)
-        grid = Grid(self.book.label, title, list(self.book.rows(title)), self.book.formula_cells(title),
-                    errors=self.book.error_cells(title))
-        header_row = find_header(grid, lambda text: sheet.column(text) is not None) or next(
-            (number for number, cells in grid.rows if any(not values.is_blank(c) for c in cells)), None)
+        grid = Grid(self.book.label, title, list(self.book.rows(title)),
+                    self.book.formula_cells(title), errors=self.book.error_cells(title))
+        first = next((number for number, cells in grid.rows
+                      if any(not values.is_blank(c) for c in cells)), None)
+        header_row = find_header(grid, lambda text: sheet.column(text) is not None) or first
         if header_row is None:
             return parsed
         header = next(cells for number, cells in grid.rows if number == header_row)
         self._map_header(parsed, header, header_row)
         for cell in sorted(grid.formulas):
             if grid.errors.get(cell) != UNSAVED:  # no value at all: said where the cell is read
-                self.warn(title, cell[0], cell[1], "formula not evaluated; its cached value was used")
+                self.warn(title, cell[0], cell[1],
+                          "formula not evaluated; its cached value was used")
         missing = [c.name for c in sheet.columns if c.required and c.name not in parsed.columns]
         for name in missing:
             self.error(title, header_row, 1, f"required column '{name}' is missing from the header row")
         if missing:
             return parsed
         rows = [(n, cells) for n, cells in grid.rows
-                if n > header_row and (n in grid.error_rows or any(not values.is_blank(c) for c in cells))]
+                if n > header_row
+                and (n in grid.error_rows or any(not values.is_blank(c) for c in cells))]
         rows = self._without_totals(grid, parsed, rows)
         readings = self._readings(parsed, header_row, rows)
         for number, cells in rows:
@@ -72,7 +75,8 @@ class Reader:
             for name, index in parsed.columns.items():
                 raw = cells[index - 1] if index - 1 < len(cells) else None
                 if values.is_blank(raw):
-                    reason = grid.unread(number, index - 1, name) if number in grid.error_rows else None
+                    reason = grid.unread(number, index - 1, name) \
+                        if number in grid.error_rows else None
                     if reason:
                         self.warn(title, number, index, reason)
                     continue
@@ -83,7 +87,8 @@ class Reader:
                     continue
                 notes: list[str] = []
                 try:
-                    record[name] = values.parse(raw, column, self.book.limits.max_text, reading, notes)
+                    record[name] = values.parse(raw, column, self.book.limits.max_text, reading,
+                                                notes)
                 except values.BadValue as exc:
                     self.error(title, number, index, str(exc))
                     record[name] = _INVALID
@@ -99,22 +104,25 @@ class Reader:
         return parsed
 
     def _without_totals(self, grid: Grid, parsed: ParsedSheet,
-                        rows: list[tuple[int, tuple[Any, ...]]]) -> list[tuple[int, tuple[Any, ...]]]:
+                        rows: list[tuple[int, tuple[Any, ...]]]
+                        ) -> list[tuple[int, tuple[Any, ...]]]:
         """Rows that are not total rows ('I alt', =SUM(…)); each total row is a warning."""
         name = parsed.columns.get("name")
         kept = []
         for number, cells in rows:
-            reason = total_row(grid, number, cells, name - 1 if name else None) if parsed.sheet.kind else None
+            reason = total_row(grid, number, cells, name - 1 if name else None) \
+                if parsed.sheet.kind else None
             if reason:
-                self.warn(parsed.title, number, name or 1, f"row {number} skipped: a total row "
-                                                           f"({reason})")
+                self.warn(parsed.title, number, name or 1,
+                          f"row {number} skipped: a total row ({reason})")
             else:
                 kept.append((number, cells))
         return kept
 
     def _readings(self, parsed: ParsedSheet, header_row: int,
                   rows: list[tuple[int, tuple[Any, ...]]]) -> dict[str, values.Reading | None]:
-        """Per numeric column, its decimal mark decided from all its cells (None: ambiguous, one error)."""
+        """Per numeric column, its decimal mark decided from all its cells (None: ambiguous,
+        one error)."""
         readings: dict[str, values.Reading | None] = {}
         for name, index in parsed.columns.items():
             column = parsed.sheet.lookup[normalise_header(name)]

@@ -97,11 +97,13 @@ def import_(
         "--municipality", "-m", help="Municipality the file describes (required for formats other than the "
                                      "template; overrides the template's Municipality sheet).")] = None,
     format: Annotated[str, typer.Option(
-        "--format", "-f", help="auto, template, rvtools, ad, kitos, aws-cmf, azure-migrate or spreadsheet "
-                               "(your own spreadsheet, read through --mapping).")] = "auto",
+        "--format", "-f", help="auto, template, rvtools, ad, kitos, aws-cmf, azure-migrate or "
+                               "spreadsheet (your own spreadsheet, read through --mapping)."
+                               )] = "auto",
     mapping: Annotated[Optional[Path], typer.Option(
-        "--mapping", help="TOML mapping file: [[sheets]] for your own spreadsheets (write one with `planner "
-                          "mapping suggest FILE`), [columns] for custom columns of tool exports.")] = None,
+        "--mapping", help="TOML mapping file: [[sheets]] for your own spreadsheets (write one "
+                          "with `planner mapping suggest FILE`), [columns] for custom columns of "
+                          "tool exports.")] = None,
 ) -> None:
     """Validate and import inventory workbooks, all or nothing.
 
