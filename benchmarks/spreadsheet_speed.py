@@ -8,7 +8,8 @@ block, Danish headers, Nordic numbers, read through a mapping), and the same own
 `--strings` also writes a workbook of that many unique shared strings (raw XML, the shape
 of the issue-20 probe) and times opening and reading it.
 
-Run: .venv/bin/python benchmarks/spreadsheet_speed.py [--rows 50000] [--repeat 3] [--strings 1500000]
+Run: .venv/bin/python benchmarks/spreadsheet_speed.py [--rows 50000] [--repeat 3]
+     [--strings 1500000]
 """
 
 from __future__ import annotations
@@ -164,53 +165,51 @@ def shared_strings(folder: Path, count: int) -> Path:
     ]
     path = folder / "strings.xlsx"
     columns = 10
+    office = "http://schemas.openxmlformats.org"
+    main = f'xmlns="{office}/spreadsheetml/2006/main"'
+    rel = f"{office}/officeDocument/2006/relationships"
+    types = "application/vnd.openxmlformats-officedocument.spreadsheetml"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(
             "[Content_Types].xml",
-            '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
-            'package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxml'
-            'formats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
-            '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-office'
-            'document.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" '
-            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-            '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
-            'officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+            f'<?xml version="1.0"?><Types xmlns="{office}/package/2006/content-types">'
+            '<Default Extension="rels" '
+            'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            f'<Override PartName="/xl/workbook.xml" ContentType="{types}.sheet.main+xml"/>'
+            '<Override PartName="/xl/worksheets/sheet1.xml" '
+            f'ContentType="{types}.worksheet+xml"/>'
+            '<Override PartName="/xl/sharedStrings.xml" '
+            f'ContentType="{types}.sharedStrings+xml"/></Types>',
         )
         archive.writestr(
             "_rels/.rels",
-            '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/'
-            'package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/'
-            'officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+            f'<?xml version="1.0"?><Relationships xmlns="{office}/package/2006/relationships">'
+            f'<Relationship Id="rId1" Type="{rel}/officeDocument" Target="xl/workbook.xml"/>'
+            "</Relationships>",
         )
         archive.writestr(
             "xl/workbook.xml",
-            '<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/'
-            'spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/'
-            'relationships"><sheets><sheet name="Servers" sheetId="1" r:id="rId1"/></sheets></workbook>',
+            f'<?xml version="1.0"?><workbook {main} xmlns:r="{rel}"><sheets>'
+            '<sheet name="Servers" sheetId="1" r:id="rId1"/></sheets></workbook>',
         )
         archive.writestr(
             "xl/_rels/workbook.xml.rels",
-            '<?xml version="1.0"?><Relationships xmlns="http://schemas.'
-            'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.'
-            'openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
-            '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-            'relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
+            f'<?xml version="1.0"?><Relationships xmlns="{office}/package/2006/relationships">'
+            f'<Relationship Id="rId1" Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/>'
+            f'<Relationship Id="rId2" Type="{rel}/sharedStrings" Target="sharedStrings.xml"/>'
+            "</Relationships>",
         )
         with archive.open("xl/sharedStrings.xml", "w", force_zip64=True) as handle:
             handle.write(
-                '<?xml version="1.0"?><sst '
-                'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-                f'count="{count}" uniqueCount="{count}">'.encode()
+                f'<?xml version="1.0"?><sst {main} count="{count}" uniqueCount="{count}">'.encode()
             )
             for i in range(count):
                 text = phrases[i % 5] + rng.randbytes(50).translate(table).decode()
                 handle.write(f"<si><t>{i} {text}</t></si>".encode())
             handle.write(b"</sst>")
         with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as handle:
-            handle.write(
-                b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/'
-                b'2006/main"><sheetData>'
-            )
+            handle.write(f'<?xml version="1.0"?><worksheet {main}><sheetData>'.encode())
             for row in range(count // columns):
                 cells = "".join(
                     f'<c r="{chr(65 + c)}{row + 1}" t="s"><v>{row * columns + c}</v></c>'

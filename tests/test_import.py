@@ -288,7 +288,8 @@ def test_cli_corrupt_files_one_line_each_no_traceback(book: InventoryBook, tmp_p
     (tmp_path / "empty.xlsx").write_bytes(b"")
     result = run_cli("import", "random.xlsx", "truncated.xlsx", "export.xlsx", "empty.xlsx", "nordby.xlsx")
     not_zip = "not a workbook (expected .xlsx, .xlsm, .ods or .xls)"
-    text = "not a workbook but text, perhaps CSV; give it a .csv name (workbooks are .xlsx, .xlsm, .ods or .xls)"
+    text = ("not a workbook but text, perhaps CSV; give it a .csv name (workbooks are .xlsx, "
+            ".xlsm, .ods or .xls)")
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
         f"random.xlsx: {not_zip}", f"truncated.xlsx: {not_zip}", f"export.xlsx: {text}",

@@ -120,7 +120,8 @@ def test_unknown_format_name_and_explicit_format(samples: Path) -> None:
     with pytest.raises(PlannerError, match="unknown format 'vmware'"):
         read_any(RV / "csv-4x-fixture", municipality="Nordby", format="vmware")
     # --format wins over detection: the CMF CSV read as Azure Migrate lacks its columns
-    with pytest.raises(PlannerError, match=r"server-list\.csv:1: not an Azure Migrate import file: no \*Cores, \*Memory \(In MB\), \*OS name columns"):
+    with pytest.raises(PlannerError, match=r"server-list\.csv:1: not an Azure Migrate import file: "
+                                           r"no \*Cores, \*Memory \(In MB\), \*OS name columns"):
         read_any(samples / "aws-cmf" / "server-list.csv", municipality="Nordby", format="azure-migrate")
 
 
@@ -180,7 +181,8 @@ def test_rvtools_csv_folder_reports_template_empty_name_and_missing_host(samples
     info = f"{folder}/RVTools_tabvInfo.csv"  # a CSV file: positions are FILE:ROW (column C)
     assert f"{info}:8 (column C): template 'tmpl-ubuntu-2404' skipped" in inventory.warnings
     assert f"{info}:9 (column A): row skipped: it has no VM name" in inventory.warnings
-    assert f"{info}:10 (column AB): host 'esx99.example.test' of 1 VM ('lost-vm-01') is not on the vHost tab" in inventory.warnings
+    assert f"{info}:10 (column AB): host 'esx99.example.test' of 1 VM ('lost-vm-01') is not on " \
+        "the vHost tab" in inventory.warnings
     assert any("custom attribute columns not imported: AppOwner" in w for w in inventory.warnings)
 
 
@@ -279,10 +281,10 @@ def check_ad(inventory: Inventory, path: Path, first_row: int) -> None:
         "nordby.local": {"type": "active_directory", "computer_accounts": 4},
         "skole.nordby.dk": {"type": "active_directory", "computer_accounts": 1},
     }
-    assert f"{path}:{first_row + 1} (column D): computer account 'SRV02' is disabled; imported all the same" \
-        in inventory.warnings
-    assert f"{path}:{first_row + 2} (column G): 'OLDSRV' last logged on 2025-06-01, more than 90 days before the " \
-           "newest logon in the file (2026-03-01)" in inventory.warnings
+    assert f"{path}:{first_row + 1} (column D): computer account 'SRV02' is disabled; " \
+        "imported all the same" in inventory.warnings
+    assert f"{path}:{first_row + 2} (column G): 'OLDSRV' last logged on 2025-06-01, more than 90 " \
+        "days before the newest logon in the file (2026-03-01)" in inventory.warnings
     assert f"{path}: 1 workstation computer accounts counted in their directory, not imported as servers" \
         in inventory.warnings
 
@@ -320,7 +322,8 @@ def test_ad_csvde_export(tmp_path: Path) -> None:
     assert detect_format(path) == "ad"
     inventory = read_any(path, municipality="Nordby")
     assert sorted(by_name(inventory, Kind.SERVER)) == ["SRV01", "SRV02"]
-    assert f"{path}:3 (column G): computer account 'SRV02' is disabled; imported all the same" in inventory.warnings
+    assert f"{path}:3 (column G): computer account 'SRV02' is disabled; imported all the same" \
+        in inventory.warnings
 
 
 # ---------------------------------------------------------------- OS2kitos
@@ -398,7 +401,8 @@ def test_mapping_file_errors_are_clear(tmp_path: Path) -> None:
     assert caught.value.problems[0].startswith(f"{bad}: [columns] AppOwner = 'ownr': unknown field 'ownr'; use one of ")
     assert caught.value.problems[1].startswith(f"{bad}: [columns] X = 'robot.owner': unknown kind 'robot'")
     assert caught.value.problems[2] == f'{bad}: [columns] Y: the field must be a string such as "owner", got \'3\''
-    with pytest.raises(PlannerError, match="unknown table or key colums; only \\[columns\\], \\[format\\] and "):
+    with pytest.raises(PlannerError,
+                       match="unknown table or key colums; only \\[columns\\], \\[format\\] and "):
         load_mapping(write_text(tmp_path / "typo.toml", "[colums]\n"))
     with pytest.raises(PlannerError, match="no \\[columns\\] table and no \\[\\[sheets\\]\\]"):
         load_mapping(write_text(tmp_path / "empty.toml", "# nothing yet\n"))
@@ -469,7 +473,8 @@ def test_a_failed_file_writes_nothing(tmp_path: Path, engine: Engine) -> None:
 def test_issue18_kitos_dependency_column_is_never_dropped_silently(raw_workbook: Any) -> None:
     """The old importer dropped an "Afhængigheder" column without a word; now it is named, and
     so is every other column no importer reads."""
-    systems = [[*KITOS_SYSTEMS[0], "Afhængigheder", "Intern note"]] + [[*row, None, None] for row in KITOS_SYSTEMS[1:]]
+    systems = [[*KITOS_SYSTEMS[0], "Afhængigheder", "Intern note"]]
+    systems += [[*row, None, None] for row in KITOS_SYSTEMS[1:]]
     path = raw_workbook("kitos.xlsx", {"IT Systemer Overblik": systems})
     inventory = read_any(path, municipality="Nordby", label="kitos.xlsx")
     letter = chr(ord("A") + len(KITOS_SYSTEMS[0]))

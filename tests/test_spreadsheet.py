@@ -321,7 +321,7 @@ def test_issue18_suggestion_maps_the_dependency_column(tmp_path: Path) -> None:
     assert len(inventory.dependencies) == 3 and len(items(inventory, Kind.APPLICATION)) == 3
 
 
-# ---------------------------------------------------------------- one row per application-server pair
+# ------------------------------------------------------------ one row per application-server pair
 
 PAIRS = {
     "Drift": [
@@ -545,7 +545,7 @@ def test_issue18_hidden_sheets_are_named(tmp_path: Path) -> None:
     ]
 
 
-# ---------------------------------------------------------------- CSV from Danish Excel and PowerCLI
+# -------------------------------------------------------------- CSV from Danish Excel and PowerCLI
 
 
 def test_issue18_danish_excel_csv_in_windows_1252(tmp_path: Path) -> None:
@@ -607,7 +607,8 @@ def test_issue18_excel_sep_line_and_tab_delimiter(tmp_path: Path) -> None:
 
 
 def test_issue18_csv_messages_point_at_the_row(tmp_path: Path) -> None:
-    """A CSV file has no sheets: its messages are FILE:ROW (column C), the row a text editor shows."""
+    """A CSV file has no sheets: its messages are FILE:ROW (column C), the row a text editor
+    shows."""
     text = "sep=;\nServernavn;RAM (GB);Disk\nA;4;100\nB;seksten;100\nA;8;100\n"
     path = tmp_path / "servere.csv"
     path.write_text(text, encoding="utf-8")
@@ -650,8 +651,9 @@ def test_issue18_unknown_enumeration_value_names_the_values_fix(tmp_path: Path) 
     path = workbook(tmp_path / "s.xlsx", {"Servere": rows})
     base = '[[sheets]]\nsheet = "Servere"\nkind = "servers"\n'
     assert problems(path, toml(tmp_path / "e.toml", base)) == [
-        f"{path}:Servere!B2: criticality must be one of low, medium, high, critical, got 'Meget vigtig'; or map it "
-        'in the mapping file, e.g. [sheets.values.criticality] "Meget vigtig" = "low"'
+        f"{path}:Servere!B2: criticality must be one of low, medium, high, critical, got "
+        "'Meget vigtig'; or map it in the mapping file, e.g. [sheets.values.criticality] "
+        '"Meget vigtig" = "low"'
     ]
     fixed = toml(
         tmp_path / "f.toml", base + '[sheets.values.criticality]\n"Meget vigtig" = "low"\n'

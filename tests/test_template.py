@@ -107,8 +107,9 @@ def test_danish_and_swedish_sheet_names(title: str, expected: str) -> None:
 
 @pytest.mark.parametrize(("sheet", "header", "expected"), [
     ("Municipality", "Kommune", "name"), ("Municipality", "Kommun", "name"),
-    ("Servers", "Servernavn", "name"), ("Servers", "Servernamn", "name"), ("Servers", "Server Name", "name"),
-    ("Servers", "Serverfarve", None), ("Servers", "RAM i GB", "ram_gb"), ("Servers", "Disk [TB]", "storage_gb"),
+    ("Servers", "Servernavn", "name"), ("Servers", "Servernamn", "name"),
+    ("Servers", "Server Name", "name"), ("Servers", "Serverfarve", None),
+    ("Servers", "RAM i GB", "ram_gb"), ("Servers", "Disk [TB]", "storage_gb"),
     ("Servers", "RAM (GB)", "ram_gb"), ("Servers", "Ram_GB", "ram_gb"), ("Servers", "Netværk", "network"),
     ("Servers", "Nätverk", "network"), ("Servers", "Miljø", "environment"), ("Servers", "Virtuel", "virtual"),
     ("Applications", "Applikation", "name"), ("Applications", "Leverandør", "vendor"),

@@ -136,7 +136,8 @@ def test_cell_rule(book: InventoryBook, sheet: str, index: int, column: str, bad
     book.sheets[sheet][index][column] = bad
     found = problems(book.write())
     # enumeration messages end with the value-map fix (tests/test_values.py checks it)
-    assert [line.split("; or map it in the mapping file, e.g. ")[0] for line in found] == [f"nordby.xlsx:{message}"]
+    assert [line.split("; or map it in the mapping file, e.g. ")[0] for line in found] == [
+        f"nordby.xlsx:{message}"]
 
     book.sheets[sheet][index][column] = good
     inventory = read_template(book.write(), label="nordby.xlsx")
@@ -374,7 +375,8 @@ def test_formula_without_cached_value_in_a_required_cell(book: InventoryBook) ->
 # --- issue 18: never silently wrong --------------------------------------------------------
 
 
-def test_issue18_own_spreadsheet_as_template_is_refused_not_imported_empty(raw_workbook) -> None:  # type: ignore[no-untyped-def]
+def test_issue18_own_spreadsheet_as_template_is_refused_not_imported_empty(
+        raw_workbook: Any) -> None:
     """The old version printed "unknown sheet ignored … 1 created" and exit 0 for this file."""
     path = raw_workbook("servere.xlsx", {"Serveroversigt": [["Servernavn", "RAM"], ["A", 4]]})
     with pytest.raises(ImportFailed) as caught:
@@ -385,15 +387,17 @@ def test_issue18_own_spreadsheet_as_template_is_refused_not_imported_empty(raw_w
         "servere.xlsx -o map.toml` and import with --mapping map.toml"]
 
 
-def test_issue18_total_row_in_the_template_is_skipped_with_a_warning(raw_workbook) -> None:  # type: ignore[no-untyped-def]
+def test_issue18_total_row_in_the_template_is_skipped_with_a_warning(raw_workbook: Any) -> None:
     """An "I alt" row with =SUM(…) used to become a server and double RAM and vCPU."""
-    path = raw_workbook("nordby.xlsx", {**MUNI, "Servers": [["Servernavn", "RAM", "vCPU"], ["A", 4, 2], ["B", 8, 2],
-                                                             ["I alt", "=SUM(B2:B3)", "=SUM(C2:C3)"]]})
+    servers = [["Servernavn", "RAM", "vCPU"], ["A", 4, 2], ["B", 8, 2],
+               ["I alt", "=SUM(B2:B3)", "=SUM(C2:C3)"]]
+    path = raw_workbook("nordby.xlsx", {**MUNI, "Servers": servers})
     inventory = read_template(path, label="nordby.xlsx")
     assert [i.name for i in inventory.items] == ["A", "B"]  # RAM 4 + 8 = 12, not 24
     assert "nordby.xlsx:Servers!A4: row 4 skipped: a total row (=SUM(B2:B3))" in inventory.warnings
 
 
-def test_issue18_title_block_above_the_template_header(raw_workbook) -> None:  # type: ignore[no-untyped-def]
-    path = raw_workbook("nordby.xlsx", {**MUNI, "Servers": [["Servere i Nordby"], [], ["Servernavn", "RAM"], ["A", 4]]})
+def test_issue18_title_block_above_the_template_header(raw_workbook: Any) -> None:
+    servers = [["Servere i Nordby"], [], ["Servernavn", "RAM"], ["A", 4]]
+    path = raw_workbook("nordby.xlsx", {**MUNI, "Servers": servers})
     assert [(i.name, i.fields) for i in read_template(path).items] == [("A", {"ram_gb": 4})]

@@ -245,13 +245,15 @@ EFFORT = column("Servers", "effort_hours")
 
 @pytest.mark.parametrize(("raw", "expected"), [
     ("1.024,5", 1024.5), ("1 500,5", 1500.5), ("1.500.000", 1500000.0),  # a Danish/Swedish number
-    ("16 GB", 16.0), ("16GB", 16.0), ("1,5 TB", 1536.0), ("512 MB", 0.5), ("32 GiB", 32.0),  # GB = 1024 MB
+    # a GB is 1024 MB
+    ("16 GB", 16.0), ("16GB", 16.0), ("1,5 TB", 1536.0), ("512 MB", 0.5), ("32 GiB", 32.0),
 ])
 def test_issue18_nordic_numbers_and_units_in_cells(raw: str, expected: float) -> None:
     assert values.parse(raw, RAM) == expected
 
 
-@pytest.mark.parametrize(("raw", "expected"), [("1 Gbit", 1000.0), ("500 Mbit", 500.0), ("10 Gbit/s", 10000.0)])
+@pytest.mark.parametrize(("raw", "expected"),
+                         [("1 Gbit", 1000.0), ("500 Mbit", 500.0), ("10 Gbit/s", 10000.0)])
 def test_issue18_bandwidth_units_are_decimal(raw: str, expected: float) -> None:
     assert values.parse(raw, BANDWIDTH) == expected
 
@@ -273,7 +275,8 @@ def test_issue18_header_unit_converts_and_a_cell_unit_wins() -> None:
     (["1.500", "1,500.5"], (".", None)),
     (["16", 8, "4"], (None, None)),
 ])
-def test_issue18_decimal_is_decided_per_column(cells: list[object], decided: tuple[object, object]) -> None:
+def test_issue18_decimal_is_decided_per_column(cells: list[object],
+                                               decided: tuple[object, object]) -> None:
     assert values.decide_decimal(cells) == decided
 
 
@@ -283,7 +286,8 @@ def test_issue18_ambiguous_column_names_the_format_fix_which_is_accepted() -> No
         "'1.500' may be a thousands separator or a decimal mark and no cell of the column tells "
         'which; set [format] decimal = "," or decimal = "." in the mapping file (decimal = "," '
         "reads 1.500 as 1500)")
-    assert values.parse("1.500", RAM, reading=values.Reading(decimal=",")) == 1500.0  # the fix is accepted
+    # the fix is accepted
+    assert values.parse("1.500", RAM, reading=values.Reading(decimal=",")) == 1500.0
     assert values.parse("1.500", RAM, reading=values.Reading(decimal=".")) == 1.5
     _, mixed = values.decide_decimal(["1,5", "2.5"])
     assert mixed is not None and mixed.startswith("its numbers mix a decimal comma ('1,5') and a "
@@ -292,7 +296,8 @@ def test_issue18_ambiguous_column_names_the_format_fix_which_is_accepted() -> No
 
 @pytest.mark.parametrize(("raw", "expected"), [
     ("10.1.0.0 255.255.0.0", "10.1.0.0/16"), ("10.4.0.0/255.255.252.0", "10.4.0.0/22"),
-    ("10.5.0.0-10.5.3.255", "10.5.0.0/22"), ("10.6.0.0 - 10.6.0.255, 10.7.0.0/16", "10.6.0.0/24, 10.7.0.0/16"),
+    ("10.5.0.0-10.5.3.255", "10.5.0.0/22"),
+    ("10.6.0.0 - 10.6.0.255, 10.7.0.0/16", "10.6.0.0/24, 10.7.0.0/16"),
 ])
 def test_issue18_netmask_and_range_notations_become_prefixes(raw: str, expected: str) -> None:
     assert values.parse(raw, CIDR) == expected
@@ -322,6 +327,7 @@ def test_issue18_nordic_dates(raw: str, expected: str) -> None:
 
 def test_issue18_value_map_maps_and_drops() -> None:
     reading = values.Reading(values={"meget høj": "critical", "ved ikke": ""})
-    assert values.parse(" Meget HØJ ", column("Servers", "criticality"), reading=reading) == "critical"
-    assert values.parse("Ved ikke", column("Servers", "criticality"), reading=reading) is None
+    criticality = column("Servers", "criticality")
+    assert values.parse(" Meget HØJ ", criticality, reading=reading) == "critical"
+    assert values.parse("Ved ikke", criticality, reading=reading) is None
     assert values.parse("8 timer", EFFORT) == 8.0

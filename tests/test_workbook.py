@@ -36,8 +36,8 @@ def corrupt_files(folder: Path, good: Path) -> dict[str, tuple[bytes, str]]:
     return {
         "random.xlsx": (os.urandom(4096), not_zip),
         "truncated.xlsx": (data[: len(data) // 2], not_zip),
-        "export.xlsx": ("name;os\nSRV-ØKO-01;Windows\n".encode(), "not a workbook but text, perhaps CSV; "
-                        "give it a .csv name"),  # a .csv renamed
+        "export.xlsx": ("name;os\nSRV-ØKO-01;Windows\n".encode(),  # a .csv renamed
+                        "not a workbook but text, perhaps CSV; give it a .csv name"),
         "empty.xlsx": (b"", "the file is empty"),
         "flipped.xlsx": (bytes(flipped), "the workbook is corrupt ("),
     }
@@ -94,7 +94,8 @@ def test_entities_in_a_sheet_are_refused_not_expanded(book: InventoryBook) -> No
 
 
 def test_a_sheet_broken_halfway_is_one_sentence(book: InventoryBook) -> None:
-    """A sheet cut off after its second row (a truncated save) is refused whole, never read in part."""
+    """A sheet cut off after its second row (a truncated save) is refused whole, never read in
+    part."""
     path = book.write()
     with zipfile.ZipFile(path) as archive:
         member = _sheet_files(archive)["Servers"]
@@ -180,41 +181,45 @@ def test_a_stray_cell_far_away_is_refused_before_it_is_read(book: InventoryBook)
     path = book.write()
     with zipfile.ZipFile(path) as archive:
         member = _sheet_files(archive)["Servers"]
-    rewrite_member(path, member, lambda xml: xml.replace(
-        b"</sheetData>", b'<row r="1000000"><c r="XFD1000000" t="inlineStr"><is><t>x</t></is></c></row></sheetData>'))
+    far = b'<row r="1000000"><c r="XFD1000000" t="inlineStr"><is><t>x</t></is></c></row>'
+    rewrite_member(path, member, lambda xml: xml.replace(b"</sheetData>", far + b"</sheetData>"))
     assert refusal(path) == (
         "nordby.xlsx:Servers!A1: the workbook has more than 2,000,000 cells (limit "
         "PLANNER_MAX_CELLS; this sheet spans A1:XFD1000000); split the file or raise the limit")
 
 
 def unique_strings_workbook(path: Path, strings: int, length: int) -> Path:
-    """A minimal .xlsx whose one sheet (10 columns) holds `strings` unique shared strings of
-    about `length` characters: the shape of issue 20's probe (49 MB, 230 MB unpacked), scaled down."""
-    ns = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
-    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    """A minimal .xlsx whose one sheet (10 columns) holds `strings` unique shared strings of about
+    `length` characters: the shape of issue 20's probe (49 MB, 230 MB unpacked), scaled down."""
+    office = "http://schemas.openxmlformats.org"
+    ns = f'xmlns="{office}/spreadsheetml/2006/main"'
+    rel = f"{office}/officeDocument/2006/relationships"
+    package = f'xmlns="{office}/package/2006/relationships"'
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("[Content_Types].xml", (
-            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            f'<Types xmlns="{office}/package/2006/content-types"><Default Extension="rels" '
+            'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
             '<Default Extension="xml" ContentType="application/xml"/>'
-            '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.'
-            'spreadsheetml.sheet.main+xml"/></Types>'))
-        archive.writestr("_rels/.rels", f'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
-                         f'relationships"><Relationship Id="rId1" Type="{rel}/officeDocument" '
-                         'Target="xl/workbook.xml"/></Relationships>')
-        archive.writestr("xl/workbook.xml", f'<workbook {ns} xmlns:r="{rel}"><sheets><sheet name="Servers" '
-                         'sheetId="1" r:id="rId1"/></sheets></workbook>')
+            '<Override PartName="/xl/workbook.xml" ContentType="application/'
+            'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/></Types>'))
+        archive.writestr("_rels/.rels", f'<Relationships {package}><Relationship Id="rId1" '
+                         f'Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>')
+        archive.writestr("xl/workbook.xml", f'<workbook {ns} xmlns:r="{rel}"><sheets>'
+                         '<sheet name="Servers" sheetId="1" r:id="rId1"/></sheets></workbook>')
         archive.writestr("xl/_rels/workbook.xml.rels", (
-            f'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            f'<Relationships {package}>'
             f'<Relationship Id="rId1" Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/>'
-            f'<Relationship Id="rId2" Type="{rel}/sharedStrings" Target="sharedStrings.xml"/></Relationships>'))
+            f'<Relationship Id="rId2" Type="{rel}/sharedStrings" Target="sharedStrings.xml"/>'
+            "</Relationships>"))
         filler = "".join(chr(97 + (i * 7919) % 26) for i in range(length))
-        archive.writestr("xl/sharedStrings.xml", f'<sst {ns} count="{strings}" uniqueCount="{strings}">' + "".join(
-            f"<si><t>{i} {filler[i % 26:]}</t></si>" for i in range(strings)) + "</sst>")
+        texts = "".join(f"<si><t>{i} {filler[i % 26:]}</t></si>" for i in range(strings))
+        archive.writestr("xl/sharedStrings.xml",
+                         f'<sst {ns} count="{strings}" uniqueCount="{strings}">{texts}</sst>')
         rows = "".join(f'<row r="{row + 1}">' + "".join(
-            f'<c r="{chr(65 + column)}{row + 1}" t="s"><v>{row * 10 + column}</v></c>' for column in range(10))
-            + "</row>" for row in range(strings // 10))
-        archive.writestr("xl/worksheets/sheet1.xml", f"<worksheet {ns}><sheetData>{rows}</sheetData></worksheet>")
+            f'<c r="{chr(65 + column)}{row + 1}" t="s"><v>{row * 10 + column}</v></c>'
+            for column in range(10)) + "</row>" for row in range(strings // 10))
+        archive.writestr("xl/worksheets/sheet1.xml",
+                         f"<worksheet {ns}><sheetData>{rows}</sheetData></worksheet>")
     return path
 
 
@@ -246,7 +251,8 @@ def test_issue20_item11_unique_shared_strings_are_read_outside_python(tmp_path: 
     open_workbook(small).close()  # first use: regular expressions compiled, modules loaded
     opened: list[Workbook] = []
     calls = python_calls(lambda: opened.append(open_workbook(large)))
-    assert calls <= python_calls(lambda: open_workbook(small).close()) + 50  # 10x the strings, no more calls
+    # ten times the strings, no more calls
+    assert calls <= python_calls(lambda: open_workbook(small).close()) + 50
     cells = [cell for _, row in opened[0].rows("Servers") for cell in row]
     opened[0].close()
     assert len(cells) == 4_000 and len(set(cells)) == 4_000  # 400 rows of 10 unique strings
