@@ -13,6 +13,7 @@ records like the tool imports (format name "spreadsheet").
 from __future__ import annotations
 
 import difflib
+import re
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,7 @@ from inventories.values import fold, show
 from inventories.workbook import Limits
 
 FORMAT = "spreadsheet"
+_IP = re.compile(r"^\s*(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-f:]*:[0-9a-f:.]*)\s*$", re.I)
 _SCHEMA: dict[Kind | None, Sheet] = {
     sheet.kind: sheet for sheet in SHEETS if sheet.name != "Municipality"
 }
@@ -319,7 +321,7 @@ class SpreadsheetReader:
     ) -> list[tuple[int, tuple[Any, ...]]]:
         """The rows below the header, without total rows, notes and headings (each a warning)."""
         filled = {
-            number: sum(1 for cell in cells if not values.is_blank(cell))
+            number: _filled(cells)
             for number, cells in grid.rows
             if number > header_row
         }
@@ -560,17 +562,15 @@ class SpreadsheetReader:
         """A server listed by its name and again by its FQDN (NB-SQL01, nb-sql01.nordby.local) is
         one server, as an import that merges matches it: the FQDN row merges into the name's, with a
         warning. Two FQDNs in different domains stay two servers."""
-        groups: dict[str, list[Merged]] = {}
+        copies: dict[str, list[Merged]] = {}
         for item in self.items.values():
-            if item.kind == Kind.SERVER:
-                groups.setdefault(short_name(item.name), []).append(item)
-        for group in groups.values():
-            plain = [
-                item for item in group if item.name.strip().casefold() == short_name(item.name)
-            ]
-            if len(group) < 2 or len(plain) != 1:
-                continue
-            for copy in (item for item in group if item is not plain[0]):
+            if item.kind == Kind.SERVER and "." in item.name and not _IP.match(item.name):
+                copies.setdefault(short_name(item.name), []).append(item)
+        for short, group in copies.items():
+            plain = [self.items.get((Kind.SERVER, short))]
+            if plain[0] is None or len(group) != 1:
+                continue  # no short name, or FQDNs in several domains: which one is it?
+            for copy in group:
                 assert copy.entry is not None
                 grid, row, column = copy.cells.get("name", (None, copy.row, 0))
                 message = (
@@ -722,8 +722,14 @@ def _heading(text: Any) -> bool:
 
 
 def _cell(cells: tuple[Any, ...], column: int) -> Any:
+    """The cell's value, None when blank (called for every cell: kept to plain comparisons)."""
     value = cells[column] if column < len(cells) else None
-    return None if values.is_blank(value) else value
+    return None if value.__class__ is str and not value.strip() else value
+
+
+def _filled(cells: tuple[Any, ...]) -> int:
+    """How many cells of a row hold something."""
+    return sum(1 for cell in cells if cell is not None and (cell.__class__ is not str or cell.strip()))
 
 
 def _first_text(header: tuple[Any, ...]) -> str:
