@@ -320,11 +320,7 @@ class SpreadsheetReader:
         self, grid: Grid, entry: SheetMapping, header_row: int, name: Target | None
     ) -> list[tuple[int, tuple[Any, ...]]]:
         """The rows below the header, without total rows, notes and headings (each a warning)."""
-        filled = {
-            number: _filled(cells)
-            for number, cells in grid.rows
-            if number > header_row
-        }
+        filled = {number: _filled(cells) for number, cells in grid.rows if number > header_row}
         rows = [
             (number, cells)
             for number, cells in grid.rows
@@ -729,7 +725,9 @@ def _cell(cells: tuple[Any, ...], column: int) -> Any:
 
 def _filled(cells: tuple[Any, ...]) -> int:
     """How many cells of a row hold something."""
-    return sum(1 for cell in cells if cell is not None and (cell.__class__ is not str or cell.strip()))
+    return sum(
+        1 for cell in cells if cell is not None and (cell.__class__ is not str or cell.strip())
+    )
 
 
 def _first_text(header: tuple[Any, ...]) -> str:
