@@ -24,8 +24,9 @@ def test_issue18_suggest_then_import_through_the_cli(run_cli: Any, engine: Engin
     workbook(tmp_path / "Serveroversigt.xlsx", SERVEROVERSIGT, {"Serveroversigt": "A1:F1"})
     suggested = run_cli("mapping", "suggest", "Serveroversigt.xlsx", "-o", "map.toml")
     assert suggested.returncode == 0, suggested.stderr
-    assert suggested.stdout.startswith("Wrote the suggested mapping to map.toml; check it, then "
-                                       "run: planner import Serveroversigt.xlsx --municipality NAME")
+    assert suggested.stdout.startswith(
+        "Wrote the suggested mapping to map.toml; check it, then run: planner import "
+        "Serveroversigt.xlsx --municipality NAME")
     again = run_cli("mapping", "suggest", "Serveroversigt.xlsx", "-o", "map.toml")
     assert again.returncode == 1 and len(again.stderr.strip().splitlines()) == 1  # no --force
     imported = run_cli("import", "Serveroversigt.xlsx", "--municipality", "Nordby",
