@@ -17,11 +17,17 @@ from pathlib import Path
 from typing import Any
 
 from inventories.csvfile import read_csv
-from inventories.mapping import apply_mapping, begin, complete, mapped_columns
+from inventories.mapping import apply_mapping, begin, complete, mapped_columns, report_unread
 from inventories.records import Inventory, ItemRecord
 from inventories.schema import Kind
 from inventories.values import show
 from inventories.workbook import Limits
+
+#: AD attributes that say nothing about a server's inventory (identity and bookkeeping).
+_NOT_INVENTORY = ("ObjectGUID", "SID", "objectSid", "ObjectClass", "PropertyNames",
+                  "AddedProperties", "RemovedProperties", "ModifiedProperties", "PropertyCount",
+                  "SamAccountName", "UserPrincipalName", "whenCreated", "whenChanged", "DN",
+                  "objectCategory", "instanceType", "uSNCreated", "uSNChanged")
 
 #: Days without a logon after which an account is reported as possibly gone.
 STALE_DAYS = 90
@@ -53,6 +59,7 @@ def read_ad(path: str | Path, *, municipality: str, label: str | None = None,
         collector.error(table, table.header_row, 0, "no Name, cn or DNSHostName column; it names the computers")
         collector.finish()
     mapped = mapped_columns(table, mapping, Kind.SERVER)
+    report_unread(collector, table, [*col.values(), *mapped], skip=_NOT_INVENTORY)
     domains: dict[str, dict[str, Any]] = {}
     clients = 0
     seen: dict[str, int] = {}

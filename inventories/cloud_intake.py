@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from inventories.csvfile import Collector, Table, read_csv, sheet_table
-from inventories.mapping import apply_mapping, begin, complete, mapped_columns
+from inventories.mapping import apply_mapping, begin, complete, mapped_columns, report_unread
 from inventories.records import Inventory, ItemRecord
 from inventories.schema import STRATEGIES, Kind
 from inventories.values import show
@@ -42,7 +42,7 @@ def load_table(path: Path, label: str, limits: Limits | None, accept: Any) -> Ta
         return read_csv(path, label, limits)
     book = open_workbook(path, label, limits)
     try:
-        tables = [sheet_table(book, title) for title in book.book.sheetnames]
+        tables = [sheet_table(book, title) for title in book.sheetnames]
     finally:
         book.close()
     for table in tables:
@@ -60,9 +60,11 @@ def read_aws_cmf(path: str | Path, *, municipality: str, label: str | None = Non
         "server_name", "app_name", "wave_name", "server_os_family", "server_os_version", "server_fqdn",
         "server_environment", "r_type", "server_tier")}
     if col["server_name"] is None:
-        raise PlannerError(f"{table.where(table.header_row, 0)}: no server_name column; it names the servers")
+        raise PlannerError(f"{table.where(table.header_row, None)}: no server_name column; it "
+                           "names the servers")
     mapped = mapped_columns(table, mapping, Kind.SERVER)
     app_mapped = mapped_columns(table, mapping, Kind.APPLICATION)
+    report_unread(collector, table, [*col.values(), *mapped, *app_mapped])
     servers: dict[str, ItemRecord] = {}
     apps: dict[str, dict[str, Any]] = {}
     for row, cells in table.rows:
@@ -138,11 +140,13 @@ def read_azure_migrate(path: str | Path, *, municipality: str, label: str | None
                 "*OS name": col["os"]}
     absent = [header for header, found in required.items() if found is None]
     if absent:
-        raise PlannerError(f"{table.where(table.header_row, 0)}: not an Azure Migrate import file: "
-                           f"no {', '.join(absent)} column{'s' if len(absent) > 1 else ''}")
+        plural = "s" if len(absent) > 1 else ""
+        raise PlannerError(f"{table.where(table.header_row, None)}: not an Azure Migrate import "
+                           f"file: no {', '.join(absent)} column{plural}")
     disks = [index for index, header in enumerate(table.header)
              if re.fullmatch(r"disk\s*\d+\s*size\s*\(in gb\)", header.strip().lower())]
     mapped = mapped_columns(table, mapping, Kind.SERVER)
+    report_unread(collector, table, [*col.values(), *disks, *mapped])
     seen: dict[str, int] = {}
     apps: dict[str, dict[str, Any]] = {}
     for row, cells in table.rows:

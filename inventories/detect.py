@@ -13,12 +13,15 @@ from typing import Any
 
 from inventories import ad, cloud_intake, kitos, rvtools
 from inventories.csvfile import Table, read_csv
+from inventories.mapping import Mapping
 from inventories.records import Inventory
 from inventories.schema import normalise_header, sheet_for
+from inventories.spreadsheet import read_spreadsheet
+from inventories.template_reader import read_template
 from inventories.workbook import Limits, open_workbook
 from planner.errors import PlannerError
 
-FORMATS = ("template", "rvtools", "ad", "kitos", "aws-cmf", "azure-migrate")
+FORMATS = ("template", "rvtools", "ad", "kitos", "aws-cmf", "azure-migrate", "spreadsheet")
 
 #: What detection looks for, as the error message tells the user.
 LOOKED_FOR = (
@@ -44,7 +47,7 @@ def detect_format(path: str | Path, *, label: str | None = None, limits: Limits 
             return "rvtools"
         raise PlannerError(f"{label}: a folder, but it holds no RVTools_tab*.csv files; "
                            "give a workbook or CSV file, or the folder of an RVTools 'Export all to csv'")
-    if path.suffix.lower() == ".csv":
+    if path.suffix.lower() in (".csv", ".txt", ".tsv"):
         table = read_csv(path, label, limits)
         found = _by_headers([table])
         if found:
@@ -52,7 +55,7 @@ def detect_format(path: str | Path, *, label: str | None = None, limits: Limits 
         raise _unknown(label, [table])
     book = open_workbook(path, label, limits)
     try:
-        titles = list(book.book.sheetnames)
+        titles = list(book.sheetnames)
         folded = {normalise_header(title) for title in titles}
         if "vinfo" in folded:
             return "rvtools"
@@ -97,8 +100,11 @@ def _by_headers(tables: list[Table]) -> str | None:
 def _unknown(label: str, tables: list[Table]) -> PlannerError:
     headers = [h for table in tables for h in table.header if h][:12]
     shown = ", ".join(headers) + (", …" if len(headers) == 12 else "") if headers else "none"
-    return PlannerError(f"{label}: unsupported format: cannot tell what kind of file this is; looked for "
-                        f"{LOOKED_FOR}; found headers: {shown}. Name the format with --format")
+    return PlannerError(f"{label}: unsupported format: cannot tell what kind of file this is; "
+                        f"looked for {LOOKED_FOR}; found headers: {shown}. For your own "
+                        "spreadsheet, write a mapping with `planner mapping suggest "
+                        f"{Path(label).name} -o map.toml` and import with --mapping map.toml; or "
+                        "name the format with --format")
 
 
 Reader = Callable[..., Inventory]
@@ -117,19 +123,27 @@ def read_any(path: str | Path, *, municipality: str | None, format: str = "auto"
              limits: Limits | None = None) -> Inventory:
     """Read one file (or RVTools CSV folder) of any supported format into a validated Inventory.
 
-    Raises PlannerError for an unknown format or a missing municipality, and ImportFailed
-    (a PlannerError listing every `FILE:SHEET!CELL: message`) for invalid contents.
+    A mapping with `[[sheets]]` reads the file as the user's own spreadsheet (format
+    "spreadsheet"), whatever it looks like, our template included. Raises PlannerError for
+    an unknown format or a missing municipality, and ImportFailed (a PlannerError listing
+    every `FILE:SHEET!CELL: message`) for invalid contents.
     """
     path = Path(path)
     label = label or str(path)
     chosen = (format or "auto").strip().lower()
     if chosen not in ("auto", *FORMATS):
         raise PlannerError(f"unknown format {chosen!r}; use auto, {', '.join(FORMATS)}")
+    sheets = isinstance(mapping, Mapping) and bool(mapping.sheets)
+    if chosen == "spreadsheet" or (sheets and chosen in ("auto", "template")):
+        if not municipality or not municipality.strip():
+            raise PlannerError(f"{label}: a spreadsheet read through a mapping does not name its "
+                               "municipality; give it with --municipality NAME")
+        own = mapping if isinstance(mapping, Mapping) else Mapping(mapping or {})
+        return read_spreadsheet(path, municipality=municipality.strip(), mapping=own, label=label,
+                                limits=limits)
     if chosen == "auto":
         chosen = detect_format(path, label=label, limits=limits)
     if chosen == "template":
-        from inventories.template_reader import read_template
-
         inventory = read_template(path, label=label, municipality=municipality, limits=limits)
         if mapping:
             inventory.warnings.append(f"{label}: --mapping is not used for the inventory template "

@@ -17,7 +17,7 @@ from typing import Any
 
 from inventories import values
 from inventories.csvfile import Collector, Table, read_csv, sheet_table
-from inventories.mapping import apply_mapping, begin, complete, mapped_columns
+from inventories.mapping import apply_mapping, begin, complete, mapped_columns, report_unread
 from inventories.records import DependencyRecord, Inventory, ItemRecord
 from inventories.schema import Kind, normalise_header
 from inventories.values import show
@@ -61,7 +61,7 @@ def load_tables(path: Path, label: str, limits: Limits | None = None) -> list[Ta
         return [read_csv(path, label, limits)]
     book = open_workbook(path, label, limits)
     try:
-        return [sheet_table(book, title) for title in book.book.sheetnames]
+        return [sheet_table(book, title) for title in book.sheetnames]
     finally:
         book.close()
 
@@ -100,6 +100,7 @@ def _systems(collector: Collector, table: Table, inventory: Inventory, names: di
     }
     roles = [c for c in (table.column(role) for role in OWNER_ROLES) if c is not None]
     mapped = mapped_columns(table, mapping, Kind.APPLICATION)
+    report_unread(collector, table, [*col.values(), *roles, *mapped])
     for row, cells in table.rows:
         get = lambda key: table.cell(cells, col[key])  # noqa: E731
         name = collector.text(get("name"), table, row, col["name"], "IT System")
@@ -145,6 +146,7 @@ def _interfaces(collector: Collector, table: Table, inventory: Inventory) -> Non
     if col_users is None:
         collector.warn(table, table.header_row, 0, "no Anvendersystem column: interfaces give no dependencies")
         return
+    report_unread(collector, table, [col_name, col_exposer, col_users])
     for row, cells in table.rows:
         exposer = collector.text(table.cell(cells, col_exposer), table, row, col_exposer, "Udstillersystem")
         interface = collector.text(table.cell(cells, col_name), table, row, col_name, "Snitflade")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from inventories.csvfile import Collector, Table, missing_columns, read_csv, sheet_table
-from inventories.mapping import apply_mapping, mapped_columns, unused_mapping
+from inventories.mapping import apply_mapping, mapped_columns, report_unread, unused_mapping
 from inventories.records import DependencyRecord, Inventory, ItemRecord
 from inventories.schema import Kind, normalise_header
 from inventories.values import show
@@ -69,7 +69,7 @@ def load_tables(path: Path, label: str, limits: Limits | None = None) -> dict[st
         return tables
     book = open_workbook(path, label, limits)
     try:
-        for title in book.book.sheetnames:
+        for title in book.sheetnames:
             key = normalise_header(title)
             if key in {t.lower() for t in TABS}:
                 tables[key] = sheet_table(book, title)
@@ -190,6 +190,8 @@ class _Reader(Collector):
             return []
         mapped = mapped_columns(table, self.mapping, Kind.SERVER)
         self._report_custom_attributes(table, mapped)
+        custom = self._custom_columns(table)
+        report_unread(self, table, [*col.values(), *mapped, *custom])
         seen: dict[str, int] = {}
         servers: list[ItemRecord] = []
         missing_hosts: dict[str, list[tuple[int, str]]] = {}
@@ -274,7 +276,19 @@ class _Reader(Collector):
     def _report_missing(self, table: Table, wanted: tuple[str, ...]) -> None:
         absent = missing_columns(table, wanted)
         if absent:
-            self.warnings.append(f"{table.where(table.header_row, 0)}: columns not available: {', '.join(absent)}")
+            self.warnings.append(f"{table.where(table.header_row, None)}: columns not available: "
+                                 f"{', '.join(absent)}")
+
+    def _custom_columns(self, table: Table) -> list[int]:
+        """vCenter custom attribute columns (already reported on their own line)."""
+        annotation = table.column("Annotation")
+        found: list[int] = []
+        start = annotation + 1 if annotation is not None else len(table.header)
+        for index in range(start, len(table.header)):
+            if normalise_header(table.header[index]) in _BUILT_IN_AFTER_ANNOTATION:
+                break
+            found.append(index)
+        return found
 
     def _report_custom_attributes(self, table: Table, mapped: dict[int, str]) -> None:
         annotation = table.column("Annotation")

@@ -72,13 +72,19 @@ VALUE_ALIASES: dict[str, str] = {
     "azuread": "entra_id", "azure_ad": "entra_id",
     # environments
     "production": "prod", "produktion": "prod", "drift": "prod", "development": "dev",
-    "udvikling": "dev", "utveckling": "dev",
+    "udvikling": "dev", "utveckling": "dev", "prd": "prod", "tst": "test", "utv": "dev",
+    "udv": "dev",
+    "uat": "test", "qa": "test", "staging": "test", "preprod": "test", "develop": "dev",
     # criticality
     "lav": "low", "låg": "low", "mellem": "medium", "middel": "medium", "medel": "medium",
-    "høj": "high", "hoj": "high", "hög": "high", "kritisk": "critical",
+    "høj": "high", "hoj": "high", "hög": "high", "kritisk": "critical", "meget_høj": "critical",
+    "mycket_hög": "critical", "ikke_kritisk": "low", "inte_kritisk": "low", "middel_høj": "medium",
     # yes / no
     "ja": "yes", "nej": "no", "true": "yes", "false": "no", "y": "yes", "n": "no",
-    "1": "yes", "0": "no", "x": "yes",
+    "1": "yes", "0": "no", "x": "yes", "j": "yes", "sand": "yes", "falsk": "no", "sant": "yes",
+    "falskt": "no", "virtuel": "yes", "virtuell": "yes", "virtual": "yes", "vm": "yes",
+    "fysisk": "no",
+    "physical": "no",
     # strength
     "hård": "hard", "hårdt": "hard", "blød": "soft", "mjuk": "soft",
 }
@@ -116,8 +122,19 @@ class Sheet:
                 self.lookup[normalise_header(alias)] = column
 
     def column(self, header: str) -> Column | None:
-        """The column a user's header means, or None."""
-        return self.lookup.get(normalise_header(header))
+        """The column a user's header means, or None; a unit written after the name ('RAM GB',
+        'Disk [TB]', 'RAM i GB') is passed over as '(GB)' is."""
+        found = self.lookup.get(normalise_header(header))
+        if found is None:
+            bare = _UNIT_TAIL.sub("", str(header))
+            if bare != str(header) and bare.strip():
+                found = self.lookup.get(normalise_header(bare))
+        return found
+
+
+#: Unit words at the end of a header, with "i"/"in" before them.
+_UNIT_TAIL = re.compile(r"(?:\s*(?:\[[^\]]*\]|\b(?:i|in)\b|\b(?:gb|gib|mb|mib|tb|tib|kb|mbit|gbit|"
+                        r"mbps|gbps|timer|timmar|hours|stk|st|antal)\b(?:/s)?))+\s*$", re.I)
 
 
 def normalise_header(text: str) -> str:
@@ -140,7 +157,10 @@ def _c(name: str, help: str, type: str = "text", **kw: object) -> Column:
 NAME = ("navn", "namn", "name")
 _CRIT = _c(
     "criticality", "How bad an outage is: low, medium, high or critical.", "enum",
-    choices=CRITICALITIES, aliases=("kritikalitet", "forretningskritisk", "verksamhetskritisk"),
+    choices=CRITICALITIES,
+    aliases=("kritikalitet", "forretningskritisk", "verksamhetskritisk", "kritisk", "kritiskt",
+             "critical", "business critical", "forretningskritisk it-system", "kritikalitetsniveau",
+             "kriticitet"),
 )
 _EFFORT = _c(
     "effort_hours", "Hours of work to move it. Blank: the plan's default per kind.", "float",
@@ -150,14 +170,18 @@ _DOWNTIME = _c(
     "downtime_hours", "Hours it is unavailable during cutover. Blank: the plan's default.", "float",
     aliases=("downtime", "nedetid", "driftstopp", "avbrott"),
 )
-_USERS = _c("users", "Number of users.", "int", aliases=("brugere", "antal brugere", "användare", "antal användare"))
+_USERS = _c("users", "Number of users.", "int",
+            aliases=("brugere", "antal brugere", "användare", "antal användare", "brugerantal",
+                     "användarantal", "antal users"))
 _SITE_REF = _c("site", "Name of a site on the Sites sheet.", "ref", aliases=("lokation", "plats", "institution"))
 _NET_REF = _c("network", "Name of a network on the Networks sheet.", "ref", aliases=("netværk", "nätverk", "net"))
 _DIR_REF = _c(
     "directory", "Name of a directory (AD domain) on the Directories sheet.", "ref",
     aliases=("katalog", "katalogtjeneste", "katalogtjänst", "domain", "domæne", "domän", "ad domain"),
 )
-_OS = _c("os", "Operating system, e.g. Windows Server 2019, RHEL 8.", aliases=("operativsystem", "operating system"))
+_OS = _c("os", "Operating system, e.g. Windows Server 2019, RHEL 8.",
+         aliases=("operativsystem", "operating system", "styresystem", "os navn", "os name",
+                  "guest os", "osfullname", "operating system according to the configuration file"))
 
 SHEETS: tuple[Sheet, ...] = (
     Sheet(
@@ -222,25 +246,43 @@ SHEETS: tuple[Sheet, ...] = (
         "Physical and virtual servers.",
         (
             _c("name", "Host name of the server.", required=True,
-               aliases=("servernavn", "servernamn", "server", "hostname", "vm", *NAME)),
+               aliases=("servernavn", "servernamn", "server", "hostname", "vm", "server name",
+                        "maskinnavn", "maskinnamn", "computernavn", "datornamn", "vm navn",
+                        "vm name", "værtsnavn", *NAME)),
             _OS,
-            _c("os_version", "OS version or edition.", aliases=("version", "osversion")),
+            _c("os_version", "OS version or edition.",
+               aliases=("version", "osversion", "styresystem version", "udgave", "edition")),
             _c("virtual", "yes for a virtual machine, no for physical.", "yesno", choices=YES_NO,
-               aliases=("virtuel", "virtuell", "virtualised")),
-            _c("host", "Hypervisor host (virtual servers).", aliases=("vært", "värd")),
+               aliases=("virtuel", "virtuell", "virtualised", "virtual", "fysisk/virtuel",
+                        "virtuel/fysisk", "fysisk/virtuell", "virtuell/fysisk", "physical/virtual",
+                        "virtual/physical", "vm/fysisk")),
+            _c("host", "Hypervisor host (virtual servers).",
+               aliases=("vært", "värd", "vmhost", "esx host", "esxi host", "hypervisor", "esx")),
             _c("cluster", "Hypervisor cluster.", aliases=("klynge", "kluster")),
-            _c("vcpu", "Virtual CPUs / cores.", "int", aliases=("cpu", "cpus", "cores", "kerner", "kärnor")),
-            _c("ram_gb", "Memory in GB.", "float", aliases=("ram", "memory", "hukommelse", "minne")),
-            _c("storage_gb", "Provisioned storage in GB.", "float", aliases=("storage", "disk", "lager", "lagring")),
+            _c("vcpu", "Virtual CPUs / cores.", "int",
+               aliases=("cpu", "cpus", "cores", "kerner", "kärnor", "vcpus", "numcpu", "antal cpu",
+                        "antal vcpu", "processorer", "processors", "cpu'er")),
+            _c("ram_gb", "Memory in GB.", "float",
+               aliases=("ram", "memory", "hukommelse", "minne", "memorygb", "arbejdshukommelse",
+                        "arbetsminne")),
+            _c("storage_gb", "Provisioned storage in GB.", "float",
+               aliases=("storage", "disk", "lager", "lagring", "diskplads", "diskstørrelse",
+                        "diskstorlek", "lagerplads", "provisionedspacegb", "provisioned space",
+                        "harddisk", "hdd")),
             _NET_REF,
             _DIR_REF,
-            _c("environment", "prod, test or dev.", "enum", choices=ENVIRONMENTS, aliases=("miljø", "miljö", "env")),
+            _c("environment", "prod, test or dev.", "enum", choices=ENVIRONMENTS,
+               aliases=("miljø", "miljö", "env", "driftsmiljø", "driftsmiljö")),
             _CRIT,
             _SITE_REF,
-            _c("ip", "Primary IP address.", aliases=("ip address", "ipadresse", "ipadress")),
+            _c("ip", "Primary IP address.",
+               aliases=("ip address", "ipadresse", "ipadress", "ipv4", "ipv4 address",
+                        "ipv4 adresse", "primary ip", "primær ip", "primär ip")),
             _EFFORT,
             _DOWNTIME,
-            _c("owner", "Responsible person or team.", aliases=("ejer", "ägare", "ansvarlig", "ansvarig")),
+            _c("owner", "Responsible person or team.",
+               aliases=("ejer", "ägare", "ansvarlig", "ansvarig", "teknisk ansvarlig",
+                        "tekniskt ansvarig", "driftsansvarlig", "kontaktperson")),
         ),
         aliases=("server", "servere", "servrar"),
     ),
@@ -249,10 +291,13 @@ SHEETS: tuple[Sheet, ...] = (
         "IT systems (fagsystemer / verksamhetssystem) and what they run on.",
         (
             _c("name", "Name of the IT system.", required=True,
-               aliases=("applikation", "fagsystem", "itsystem", "system", "application", *NAME)),
+               aliases=("applikation", "fagsystem", "itsystem", "system", "application",
+                        "systemnavn", "systemnamn", "applikationsnavn", "applikationsnamn",
+                        "verksamhetssystem", *NAME)),
             _c("function", "Business function, e.g. ESDH, payroll, finance, library, school, care.",
                aliases=("funktion", "forretningsområde", "systemkategori", "verksamhetsområde")),
-            _c("vendor", "Supplier.", aliases=("leverandør", "leverantör", "supplier")),
+            _c("vendor", "Supplier.",
+               aliases=("leverandør", "leverantör", "supplier", "producent", "tillverkare")),
             _c("version", "Version.", aliases=()),
             _CRIT,
             _USERS,
@@ -261,7 +306,7 @@ SHEETS: tuple[Sheet, ...] = (
             _c("target", "The common system it moves into (replace/consolidate): name or Municipality/name.",
                aliases=("mål", "målsystem", "target system")),
             _c("servers", "Servers it runs on, comma-separated names from the Servers sheet.", "list",
-               aliases=("servere", "servrar", "server")),
+               aliases=("servere", "servrar", "server", "kører på", "körs på", "servernavne")),
             _DIR_REF,
             _c("owner", "System owner.", aliases=("systemejer", "systemansvarlig", "systemägare", "systemförvaltare", "ejer", "ägare")),
             _EFFORT,
@@ -279,7 +324,9 @@ SHEETS: tuple[Sheet, ...] = (
                aliases=("arbejdsplads", "arbetsplats", "gruppe", "grupp", *NAME)),
             _SITE_REF,
             _c("pcs", "Number of PCs in the group.", "int", required=True,
-               aliases=("pc", "pc'er", "pcer", "datorer", "computere", "clients", "klienter")),
+               aliases=("pc", "pc'er", "pcer", "datorer", "computere", "clients", "klienter",
+                        "antal pc'er", "antal pc", "antal pcer", "antal datorer", "antal computere",
+                        "antal klienter")),
             _USERS,
             _OS,
             _DIR_REF,

@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from inventories import values
+from inventories.grid import Grid, find_header, total_row
 from inventories.records import DependencyRecord, Inventory, ItemRecord
 from inventories.schema import SHEETS, Kind, Sheet, normalise_header, sheet_for
-from inventories.workbook import Limits, Workbook, open_workbook, where
+from inventories.workbook import UNSAVED, Limits, Workbook, open_workbook, where
 from planner.errors import ImportFailed
 
 IGNORED_SHEETS = {"instructions", "vejledning", "instruktioner", "lists", "lister", "listor"}
@@ -46,37 +47,53 @@ class Reader:
 
     def read_sheet(self, sheet: Sheet, title: str) -> ParsedSheet:
         parsed = ParsedSheet(sheet, title)
-        rows = self.book.rows(title)
-        header: tuple[Any, ...] | None = None
-        header_row = 0
-        for number, cells in rows:
-            if any(not values.is_blank(cell) for cell in cells):
-                header, header_row = cells, number
-                break
-        if header is None:
+        grid = Grid(self.book.label, title, list(self.book.rows(title)),
+                    self.book.formula_cells(title), errors=self.book.error_cells(title))
+        first = next((number for number, cells in grid.rows
+                      if any(not values.is_blank(c) for c in cells)), None)
+        header_row = find_header(grid, lambda text: sheet.column(text) is not None) or first
+        if header_row is None:
             return parsed
+        header = next(cells for number, cells in grid.rows if number == header_row)
         self._map_header(parsed, header, header_row)
-        for formula_cell in self.book.formulas(title):
-            self.warnings.append(
-                f"{self.book.label}:{title}!{formula_cell}: formula not evaluated; its cached value was used"
-            )
+        for cell in sorted(grid.formulas):
+            if grid.errors.get(cell) != UNSAVED:  # no value at all: said where the cell is read
+                self.warn(title, cell[0], cell[1],
+                          "formula not evaluated; its cached value was used")
         missing = [c.name for c in sheet.columns if c.required and c.name not in parsed.columns]
         for name in missing:
             self.error(title, header_row, 1, f"required column '{name}' is missing from the header row")
         if missing:
             return parsed
+        rows = [(n, cells) for n, cells in grid.rows
+                if n > header_row
+                and (n in grid.error_rows or any(not values.is_blank(c) for c in cells))]
+        rows = self._without_totals(grid, parsed, rows)
+        readings = self._readings(parsed, header_row, rows)
         for number, cells in rows:
             record: dict[str, Any] = {}
             for name, index in parsed.columns.items():
                 raw = cells[index - 1] if index - 1 < len(cells) else None
                 if values.is_blank(raw):
+                    reason = grid.unread(number, index - 1, name) \
+                        if number in grid.error_rows else None
+                    if reason:
+                        self.warn(title, number, index, reason)
                     continue
                 column = sheet.lookup[normalise_header(name)]
+                reading = readings.get(name, values.STRICT)
+                if reading is None:
+                    record[name] = _INVALID
+                    continue
+                notes: list[str] = []
                 try:
-                    record[name] = values.parse(raw, column, self.book.limits.max_text)
+                    record[name] = values.parse(raw, column, self.book.limits.max_text, reading,
+                                                notes)
                 except values.BadValue as exc:
                     self.error(title, number, index, str(exc))
                     record[name] = _INVALID
+                for note in notes:
+                    self.warn(title, number, index, note)
             if not record:
                 continue  # blank row
             for column in sheet.columns:
@@ -85,6 +102,40 @@ class Reader:
                     record[column.name] = _INVALID
             parsed.rows.append((number, record))
         return parsed
+
+    def _without_totals(self, grid: Grid, parsed: ParsedSheet,
+                        rows: list[tuple[int, tuple[Any, ...]]]
+                        ) -> list[tuple[int, tuple[Any, ...]]]:
+        """Rows that are not total rows ('I alt', =SUM(…)); each total row is a warning."""
+        name = parsed.columns.get("name")
+        kept = []
+        for number, cells in rows:
+            reason = total_row(grid, number, cells, name - 1 if name else None) \
+                if parsed.sheet.kind else None
+            if reason:
+                self.warn(parsed.title, number, name or 1,
+                          f"row {number} skipped: a total row ({reason})")
+            else:
+                kept.append((number, cells))
+        return kept
+
+    def _readings(self, parsed: ParsedSheet, header_row: int,
+                  rows: list[tuple[int, tuple[Any, ...]]]) -> dict[str, values.Reading | None]:
+        """Per numeric column, its decimal mark decided from all its cells (None: ambiguous,
+        one error)."""
+        readings: dict[str, values.Reading | None] = {}
+        for name, index in parsed.columns.items():
+            column = parsed.sheet.lookup[normalise_header(name)]
+            if column.type not in ("int", "float"):
+                continue
+            cells = [cells[index - 1] for _, cells in rows if index - 1 < len(cells)]
+            decimal, problem = values.decide_decimal(cells)
+            if problem:
+                self.error(parsed.title, header_row, index, f"column {name!r}: {problem}")
+                readings[name] = None
+            elif decimal:
+                readings[name] = values.Reading(decimal=decimal)
+        return readings
 
     def _map_header(self, parsed: ParsedSheet, header: Iterable[Any], row: int) -> None:
         for index, cell in enumerate(header, start=1):
@@ -130,11 +181,12 @@ def read_template(path: str | Path, *, label: str | None = None, municipality: s
 def _read(book: Workbook, municipality: str | None) -> Inventory:
     reader = Reader(book)
     parsed: dict[str, ParsedSheet] = {}
-    for title in book.book.sheetnames:
+    for title in book.sheetnames:
         sheet = sheet_for(title)
         if sheet is None:
             if normalise_header(title) not in IGNORED_SHEETS:
-                reader.warn(title, 1, 1, "unknown sheet ignored")
+                reader.warn(title, 1, 1, "unknown sheet ignored (not a sheet of the inventory "
+                                         "template)")
             continue
         if sheet.name in parsed:
             reader.error(title, 1, 1, f"a second '{sheet.name}' sheet (already read '{parsed[sheet.name].title}')")
@@ -143,6 +195,11 @@ def _read(book: Workbook, municipality: str | None) -> Inventory:
             reader.warn(title, 1, 1, "the sheet is hidden; it was read all the same")
         parsed[sheet.name] = reader.read_sheet(sheet, title)
 
+    if not any(p.sheet.kind is not None for p in parsed.values()):
+        raise ImportFailed([f"{book.label}: no sheet of the inventory template (Servers, "
+                            "Applications, Netværk, …) in this workbook; for your own spreadsheet "
+                            f"write a mapping with `planner mapping suggest {book.path.name} -o "
+                            "map.toml` and import with --mapping map.toml"])
     name, muni_fields = _municipality(reader, parsed.get("Municipality"), municipality)
     inventory = Inventory(municipality=name or "", source=book.label, municipality_fields=muni_fields)
     names: dict[Kind, dict[str, str]] = {kind: {} for kind in Kind}

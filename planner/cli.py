@@ -97,9 +97,13 @@ def import_(
         "--municipality", "-m", help="Municipality the file describes (required for formats other than the "
                                      "template; overrides the template's Municipality sheet).")] = None,
     format: Annotated[str, typer.Option(
-        "--format", "-f", help="auto, template, rvtools, ad, kitos, aws-cmf or azure-migrate.")] = "auto",
+        "--format", "-f", help="auto, template, rvtools, ad, kitos, aws-cmf, azure-migrate or "
+                               "spreadsheet (your own spreadsheet, read through --mapping)."
+                               )] = "auto",
     mapping: Annotated[Optional[Path], typer.Option(
-        "--mapping", help="TOML file mapping custom column names to fields ([columns] AppOwner = \"owner\").")] = None,
+        "--mapping", help="TOML mapping file: [[sheets]] for your own spreadsheets (write one "
+                          "with `planner mapping suggest FILE`), [columns] for custom columns of "
+                          "tool exports.")] = None,
 ) -> None:
     """Validate and import inventory workbooks, all or nothing.
 
@@ -112,8 +116,12 @@ def import_(
     Azure Migrate intake files are detected and merged into the municipality's records
     (matched by name, FQDN or short name; conflicts are listed).
 
+    Your own spreadsheets (.xlsx, .xlsm, .ods, .xls, .csv) are read through a mapping file:
+    planner mapping suggest FILE -o map.toml writes one to check.
+
     Example: planner import nordby.xlsx sydby.xlsx
     Example: planner import RVTools_export.xlsx --municipality Nordby
+    Example: planner import Serveroversigt.xlsx --municipality Nordby --mapping map.toml
     """
     from inventories.detect import FORMATS
     from inventories.mapping import load_mapping
@@ -582,9 +590,11 @@ def db_upgrade() -> None:
 
 def _register_plugins() -> None:
     """Commands that live in their own modules."""
+    from planner.mapping_cli import register as register_mapping
     from planner.runbook_cli import register as register_runbook
 
     register_runbook(app, _engine, out)
+    register_mapping(app, out)
 
 
 _register_plugins()

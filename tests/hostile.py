@@ -351,8 +351,10 @@ def time_limit(seconds: int) -> Iterator[None]:
 
 
 def problem_shape(label: str) -> re.Pattern[str]:
-    """`FILE:SHEET!CELL: message` or `FILE: message`, nothing else, one line each."""
-    return re.compile(rf"^{re.escape(label)}(?::[^\n!]+![A-Z]{{1,3}}[1-9][0-9]*)?: \S[^\n]*$")
+    """`FILE:SHEET!CELL: message`, `FILE:ROW (column C): message` (CSV) or `FILE: message`, nothing
+    else, one line each."""
+    return re.compile(rf"^{re.escape(label)}(?::[^\n!]+![A-Z]{{1,3}}[1-9][0-9]*"
+                      rf"|:[1-9][0-9]*(?: \(column [A-Z]{{1,3}}\))?)?: \S[^\n]*$")
 
 
 def outcome(engine: Engine, path: Path, seconds: int = 60) -> tuple[str, str]:

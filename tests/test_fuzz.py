@@ -152,7 +152,8 @@ def test_password_protected_workbook_is_one_sentence(engine: Engine, tmp_path: P
     with pytest.raises(ImportFailed) as caught:
         import_files(engine, [path])
     assert caught.value.problems == [
-        f"{path}: a password-protected workbook or an old .xls file; save it as .xlsx without a password"]
+        f"{path}: an Office container with no readable workbook inside (password-protected?); "
+        "save it as .xlsx without a password"]
 
 
 def test_empty_file_is_one_sentence(engine: Engine, tmp_path: Path) -> None:

@@ -287,10 +287,12 @@ def test_cli_corrupt_files_one_line_each_no_traceback(book: InventoryBook, tmp_p
     (tmp_path / "export.xlsx").write_text("name;os\nSRV-ØKO-01;Windows\n", encoding="utf-8")
     (tmp_path / "empty.xlsx").write_bytes(b"")
     result = run_cli("import", "random.xlsx", "truncated.xlsx", "export.xlsx", "empty.xlsx", "nordby.xlsx")
-    not_zip = "not an .xlsx workbook (expected an Excel 2007+ file, which is a zip)"
+    not_zip = "not a workbook (expected .xlsx, .xlsm, .ods or .xls)"
+    text = ("not a workbook but text, perhaps CSV; give it a .csv name (workbooks are .xlsx, "
+            ".xlsm, .ods or .xls)")
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
-        f"random.xlsx: {not_zip}", f"truncated.xlsx: {not_zip}", f"export.xlsx: {not_zip}",
+        f"random.xlsx: {not_zip}", f"truncated.xlsx: {not_zip}", f"export.xlsx: {text}",
         "empty.xlsx: the file is empty", "4 problem(s); nothing was imported."]
     assert "Traceback" not in result.stderr
     assert counts(engine) == {}
@@ -319,9 +321,11 @@ def test_cli_formula_warning(book: InventoryBook, run_cli, engine: Engine) -> No
     book.write()
     result = run_cli("import", "nordby.xlsx")
     assert result.returncode == 0, result.stderr
-    assert result.stderr.splitlines() == [
-        "warning: nordby.xlsx:Servers!G2: formula not evaluated; its cached value was used"]
-    assert server(engine, "SRV-ØKO-01").vcpu is None  # type: ignore[union-attr]  # openpyxl saves no cached value
+    assert result.stderr.splitlines() == [  # openpyxl saves no cached value
+        "warning: nordby.xlsx:Servers!G2: vcpu: the formula has no saved value (the file was "
+        "written by a program and never calculated; open and save it in Excel or LibreOffice); "
+        "read as blank"]
+    assert server(engine, "SRV-ØKO-01").vcpu is None  # type: ignore[union-attr]
 
 
 def test_cli_inventory_json_on_an_empty_database(run_cli) -> None:  # type: ignore[no-untyped-def]

@@ -120,7 +120,8 @@ def test_unknown_format_name_and_explicit_format(samples: Path) -> None:
     with pytest.raises(PlannerError, match="unknown format 'vmware'"):
         read_any(RV / "csv-4x-fixture", municipality="Nordby", format="vmware")
     # --format wins over detection: the CMF CSV read as Azure Migrate lacks its columns
-    with pytest.raises(PlannerError, match=r"server-list!A1: not an Azure Migrate import file: no \*Cores, \*Memory \(In MB\), \*OS name columns"):
+    with pytest.raises(PlannerError, match=r"server-list\.csv:1: not an Azure Migrate import file: "
+                                           r"no \*Cores, \*Memory \(In MB\), \*OS name columns"):
         read_any(samples / "aws-cmf" / "server-list.csv", municipality="Nordby", format="azure-migrate")
 
 
@@ -177,10 +178,11 @@ def test_rvtools_csv_folder_reports_template_empty_name_and_missing_host(samples
     assert pay["os"] == "Microsoft Windows Server 2022 (64-bit)"  # the configuration file's OS wins
     assert (pay["vcpu"], pay["ram_gb"], pay["storage_gb"], pay["cluster"]) == (4, 16.0, 320.0, "PROD-01")
     assert "owner" not in pay
-    info = f"{folder}/RVTools_tabvInfo.csv:RVTools_tabvInfo"
-    assert f"{info}!C8: template 'tmpl-ubuntu-2404' skipped" in inventory.warnings
-    assert f"{info}!A9: row skipped: it has no VM name" in inventory.warnings
-    assert f"{info}!AB10: host 'esx99.example.test' of 1 VM ('lost-vm-01') is not on the vHost tab" in inventory.warnings
+    info = f"{folder}/RVTools_tabvInfo.csv"  # a CSV file: positions are FILE:ROW (column C)
+    assert f"{info}:8 (column C): template 'tmpl-ubuntu-2404' skipped" in inventory.warnings
+    assert f"{info}:9 (column A): row skipped: it has no VM name" in inventory.warnings
+    assert f"{info}:10 (column AB): host 'esx99.example.test' of 1 VM ('lost-vm-01') is not on " \
+        "the vHost tab" in inventory.warnings
     assert any("custom attribute columns not imported: AppOwner" in w for w in inventory.warnings)
 
 
@@ -198,11 +200,11 @@ def test_rvtools_bad_cells_fail_the_whole_file_with_cell_positions(tmp_path: Pat
                "VM,Powerstate,CPUs,Memory\nok-01,poweredOn,2,4096\nbad-01,poweredOn,four,lots\nok-01,poweredOn,2,4096\n")
     with pytest.raises(ImportFailed) as caught:
         read_any(folder, municipality="Nordby")
-    info = f"{folder}/RVTools_tabvInfo.csv:RVTools_tabvInfo"
+    info = f"{folder}/RVTools_tabvInfo.csv"
     assert caught.value.problems == [
-        f"{info}!C3: vcpu must be a whole number, got 'four'",
-        f"{info}!D3: Memory must be a number, got 'lots'",
-        f"{info}!A4: VM 'ok-01' is already listed on row 2",
+        f"{info}:3 (column C): vcpu must be a whole number, got 'four'",
+        f"{info}:3 (column D): Memory must be a number, got 'lots'",
+        f"{info}:4 (column A): VM 'ok-01' is already listed on row 2",
     ]
     write_text(folder / "RVTools_tabvInfo.csv", "VM,Powerstate,CPUs,Memory\nok-01,poweredOn,2,4096\n")
     assert kinds(read_any(folder, municipality="Nordby")) == {"server": 1}
@@ -254,7 +256,7 @@ def test_azure_migrate_bad_cores_points_at_the_cell(tmp_path: Path) -> None:
     path = write_text(tmp_path / "azure.csv", AZURE.replace(",4,8192,", ",4.5,8192,"))
     with pytest.raises(ImportFailed) as caught:
         read_any(path, municipality="Nordby")
-    assert caught.value.problems == [f"{path}:azure!C2: vcpu must be a whole number, got '4.5'"]
+    assert caught.value.problems == [f"{path}:2 (column C): vcpu must be a whole number, got '4.5'"]
 
 
 # ---------------------------------------------------------------- Active Directory
@@ -268,7 +270,7 @@ AD_ROWS = """"SRV01","srv01.nordby.local","CN=SRV01,OU=Servere,DC=nordby,DC=loca
 """
 
 
-def check_ad(inventory: Inventory, path: Path, sheet: str, first_row: int) -> None:
+def check_ad(inventory: Inventory, path: Path, first_row: int) -> None:
     """Four servers (the Windows 10 PC is only counted), two domains; SRV02 disabled, OLDSRV stale."""
     assert kinds(inventory) == {"server": 4, "directory": 2}
     assert by_name(inventory, Kind.SERVER)["SRV01"] == {
@@ -279,10 +281,10 @@ def check_ad(inventory: Inventory, path: Path, sheet: str, first_row: int) -> No
         "nordby.local": {"type": "active_directory", "computer_accounts": 4},
         "skole.nordby.dk": {"type": "active_directory", "computer_accounts": 1},
     }
-    assert f"{path}:{sheet}!D{first_row + 1}: computer account 'SRV02' is disabled; imported all the same" \
-        in inventory.warnings
-    assert f"{path}:{sheet}!G{first_row + 2}: 'OLDSRV' last logged on 2025-06-01, more than 90 days before the " \
-           "newest logon in the file (2026-03-01)" in inventory.warnings
+    assert f"{path}:{first_row + 1} (column D): computer account 'SRV02' is disabled; " \
+        "imported all the same" in inventory.warnings
+    assert f"{path}:{first_row + 2} (column G): 'OLDSRV' last logged on 2025-06-01, more than 90 " \
+        "days before the newest logon in the file (2026-03-01)" in inventory.warnings
     assert f"{path}: 1 workstation computer accounts counted in their directory, not imported as servers" \
         in inventory.warnings
 
@@ -292,12 +294,12 @@ def test_ad_export_csv_with_type_line(tmp_path: Path) -> None:
     path.write_bytes(b"\xef\xbb\xbf" + ("#TYPE Selected.Microsoft.ActiveDirectory.Management.ADComputer\n"
                                         + AD_HEADER + AD_ROWS).encode())
     assert detect_format(path) == "ad"
-    check_ad(read_any(path, municipality="Nordby"), path, "computers", first_row=3)
+    check_ad(read_any(path, municipality="Nordby"), path, first_row=3)
 
 
 def test_ad_export_csv_without_type_line(tmp_path: Path) -> None:
     path = write_text(tmp_path / "computers.csv", AD_HEADER + AD_ROWS)
-    check_ad(read_any(path, municipality="Nordby"), path, "computers", first_row=2)
+    check_ad(read_any(path, municipality="Nordby"), path, first_row=2)
 
 
 def test_ad_windows_1252_semicolons_and_danish_dates(tmp_path: Path) -> None:
@@ -306,7 +308,7 @@ def test_ad_windows_1252_semicolons_and_danish_dates(tmp_path: Path) -> None:
     text = text.replace("2026-03-01 08:00:00", "01-03-2026 08:00:00").replace("2025-06-01 08:00:00", "01-06-2025 08:00:00")
     path = write_text(tmp_path / "ad-dk.csv", text, encoding="cp1252")
     inventory = read_any(path, municipality="Nordby", format="ad")
-    check_ad(inventory, path, "ad-dk", first_row=2)
+    check_ad(inventory, path, first_row=2)
 
 
 def test_ad_csvde_export(tmp_path: Path) -> None:
@@ -320,7 +322,8 @@ def test_ad_csvde_export(tmp_path: Path) -> None:
     assert detect_format(path) == "ad"
     inventory = read_any(path, municipality="Nordby")
     assert sorted(by_name(inventory, Kind.SERVER)) == ["SRV01", "SRV02"]
-    assert f"{path}:csvde!G3: computer account 'SRV02' is disabled; imported all the same" in inventory.warnings
+    assert f"{path}:3 (column G): computer account 'SRV02' is disabled; imported all the same" \
+        in inventory.warnings
 
 
 # ---------------------------------------------------------------- OS2kitos
@@ -398,9 +401,10 @@ def test_mapping_file_errors_are_clear(tmp_path: Path) -> None:
     assert caught.value.problems[0].startswith(f"{bad}: [columns] AppOwner = 'ownr': unknown field 'ownr'; use one of ")
     assert caught.value.problems[1].startswith(f"{bad}: [columns] X = 'robot.owner': unknown kind 'robot'")
     assert caught.value.problems[2] == f'{bad}: [columns] Y: the field must be a string such as "owner", got \'3\''
-    with pytest.raises(PlannerError, match="unknown table or key colums; only \\[columns\\] is read"):
+    with pytest.raises(PlannerError,
+                       match="unknown table or key colums; only \\[columns\\], \\[format\\] and "):
         load_mapping(write_text(tmp_path / "typo.toml", "[colums]\n"))
-    with pytest.raises(PlannerError, match="no \\[columns\\] table"):
+    with pytest.raises(PlannerError, match="no \\[columns\\] table and no \\[\\[sheets\\]\\]"):
         load_mapping(write_text(tmp_path / "empty.toml", "# nothing yet\n"))
     with pytest.raises(PlannerError, match="not valid TOML"):
         load_mapping(write_text(tmp_path / "broken.toml", "[columns\n"))
@@ -464,3 +468,20 @@ def test_a_failed_file_writes_nothing(tmp_path: Path, engine: Engine) -> None:
     with pytest.raises(ImportFailed):
         import_inventories(engine, [read_any(path, municipality="Nordby")])
     assert counts(engine) == {}
+
+
+def test_issue18_kitos_dependency_column_is_never_dropped_silently(raw_workbook: Any) -> None:
+    """The old importer dropped an "Afhængigheder" column without a word; now it is named, and
+    so is every other column no importer reads."""
+    systems = [[*KITOS_SYSTEMS[0], "Afhængigheder", "Intern note"]]
+    systems += [[*row, None, None] for row in KITOS_SYSTEMS[1:]]
+    path = raw_workbook("kitos.xlsx", {"IT Systemer Overblik": systems})
+    inventory = read_any(path, municipality="Nordby", label="kitos.xlsx")
+    letter = chr(ord("A") + len(KITOS_SYSTEMS[0]))
+    assert inventory.warnings[:2] == [
+        f"kitos.xlsx:IT Systemer Overblik!{letter}1: column 'Afhængigheder' looks like "
+        "dependencies but this format does not read it; import the sheet as your own spreadsheet "
+        '(a mapping with [[sheets]] and [sheets.columns] "Afhængigheder" = { dependency = "uses", '
+        'to_kind = "application" })',
+        "kitos.xlsx:IT Systemer Overblik!A1: columns not imported: Organisationsenhed, Intern note "
+        '(map one with --mapping, e.g. [columns] "Organisationsenhed" = "owner")']

@@ -107,12 +107,14 @@ def test_danish_and_swedish_sheet_names(title: str, expected: str) -> None:
 
 @pytest.mark.parametrize(("sheet", "header", "expected"), [
     ("Municipality", "Kommune", "name"), ("Municipality", "Kommun", "name"),
-    ("Servers", "Servernavn", "name"), ("Servers", "Servernamn", "name"), ("Servers", "Server Name", None),
+    ("Servers", "Servernavn", "name"), ("Servers", "Servernamn", "name"),
+    ("Servers", "Server Name", "name"), ("Servers", "Serverfarve", None),
+    ("Servers", "RAM i GB", "ram_gb"), ("Servers", "Disk [TB]", "storage_gb"),
     ("Servers", "RAM (GB)", "ram_gb"), ("Servers", "Ram_GB", "ram_gb"), ("Servers", "Netværk", "network"),
     ("Servers", "Nätverk", "network"), ("Servers", "Miljø", "environment"), ("Servers", "Virtuel", "virtual"),
     ("Applications", "Applikation", "name"), ("Applications", "Leverandør", "vendor"),
     ("Applications", "Leverantör", "vendor"), ("Applications", "Servere", "servers"),
-    ("Applications", "Spærreperiode", "blackout"), ("Workplaces", "Antal PC'er", None),
+    ("Applications", "Spærreperiode", "blackout"), ("Workplaces", "Antal PC'er", "pcs"),
     ("Workplaces", "PC'er", "pcs"), ("Workplaces", "Datorer", "pcs"), ("Networks", "Nätverk", "name"),
     ("Dependencies", "Fra type", "from_kind"), ("Dependencies", "Till typ", "to_kind"),
     ("Dependencies", "name*", None), ("Networks", "name*", "name"),

@@ -62,7 +62,8 @@ CELL_CASES = [
     # enums, with Danish/Swedish aliases on the passing side
     ("Servers", 0, "criticality", "urgent",
      "Servers!M2: criticality must be one of low, medium, high, critical, got 'urgent'", "Kritisk", "critical"),
-    ("Servers", 0, "environment", "staging", "Servers!L2: environment must be one of prod, test, dev, got 'staging'",
+    ("Servers", 0, "environment", "stagging", "Servers!L2: environment must be one of prod, test, "
+                                              "dev, got 'stagging'",
      "Produktion", "prod"),
     ("Sites", 1, "type", "kindergarten",
      "Sites!B3: type must be one of town_hall, school, institution, jobcentre, other, got 'kindergarten'",
@@ -133,7 +134,10 @@ def _kind_of(sheet: str) -> Kind | None:
 def test_cell_rule(book: InventoryBook, sheet: str, index: int, column: str, bad: Any, message: str,
                    good: Any, stored: Any) -> None:
     book.sheets[sheet][index][column] = bad
-    assert problems(book.write()) == [f"nordby.xlsx:{message}"]
+    found = problems(book.write())
+    # enumeration messages end with the value-map fix (tests/test_values.py checks it)
+    assert [line.split("; or map it in the mapping file, e.g. ")[0] for line in found] == [
+        f"nordby.xlsx:{message}"]
 
     book.sheets[sheet][index][column] = good
     inventory = read_template(book.write(), label="nordby.xlsx")
@@ -279,7 +283,8 @@ def test_unknown_and_hidden_sheets_are_warned_about(book: InventoryBook) -> None
     workbook.save(path)
     inventory = read_template(path, label="nordby.xlsx")
     assert inventory.warnings == ["nordby.xlsx:Directories!A1: the sheet is hidden; it was read all the same",
-                                  "nordby.xlsx:Ark1!A1: unknown sheet ignored"]
+                                  "nordby.xlsx:Ark1!A1: unknown sheet ignored (not a sheet of the "
+                                  "inventory template)"]
     assert inventory.count(Kind.DIRECTORY) == 1
 
 
@@ -341,11 +346,13 @@ def _servers_member(path: Path) -> str:
 
 
 def test_formula_is_not_evaluated_and_warned_about(book: InventoryBook) -> None:
-    """openpyxl writes formulas without a cached result, so the cell reads as blank."""
+    """openpyxl writes formulas without a cached result, so the cell reads as blank, and says so."""
     book.sheets["Servers"][0]["vcpu"] = "=2*2"
     path = book.write()
     inventory = read_template(path, label="nordby.xlsx")
-    assert inventory.warnings == ["nordby.xlsx:Servers!G2: formula not evaluated; its cached value was used"]
+    assert inventory.warnings == [
+        "nordby.xlsx:Servers!G2: vcpu: the formula has no saved value (the file was written by a "
+        "program and never calculated; open and save it in Excel or LibreOffice); read as blank"]
     assert "vcpu" not in next(i.fields for i in inventory.items if i.name == "SRV-ØKO-01")
 
 
@@ -363,3 +370,34 @@ def test_formula_without_cached_value_in_a_required_cell(book: InventoryBook) ->
     book.sheets["Workplaces"][0]["pcs"] = "=20*2"
     path = book.write()
     assert problems(path) == ["nordby.xlsx:Workplaces!C2: pcs is required"]
+
+
+# --- issue 18: never silently wrong --------------------------------------------------------
+
+
+def test_issue18_own_spreadsheet_as_template_is_refused_not_imported_empty(
+        raw_workbook: Any) -> None:
+    """The old version printed "unknown sheet ignored … 1 created" and exit 0 for this file."""
+    path = raw_workbook("servere.xlsx", {"Serveroversigt": [["Servernavn", "RAM"], ["A", 4]]})
+    with pytest.raises(ImportFailed) as caught:
+        read_template(path, label="servere.xlsx", municipality="Nordby")
+    assert caught.value.problems == [
+        "servere.xlsx: no sheet of the inventory template (Servers, Applications, Netværk, …) in "
+        "this workbook; for your own spreadsheet write a mapping with `planner mapping suggest "
+        "servere.xlsx -o map.toml` and import with --mapping map.toml"]
+
+
+def test_issue18_total_row_in_the_template_is_skipped_with_a_warning(raw_workbook: Any) -> None:
+    """An "I alt" row with =SUM(…) used to become a server and double RAM and vCPU."""
+    servers = [["Servernavn", "RAM", "vCPU"], ["A", 4, 2], ["B", 8, 2],
+               ["I alt", "=SUM(B2:B3)", "=SUM(C2:C3)"]]
+    path = raw_workbook("nordby.xlsx", {**MUNI, "Servers": servers})
+    inventory = read_template(path, label="nordby.xlsx")
+    assert [i.name for i in inventory.items] == ["A", "B"]  # RAM 4 + 8 = 12, not 24
+    assert "nordby.xlsx:Servers!A4: row 4 skipped: a total row (=SUM(B2:B3))" in inventory.warnings
+
+
+def test_issue18_title_block_above_the_template_header(raw_workbook: Any) -> None:
+    servers = [["Servere i Nordby"], [], ["Servernavn", "RAM"], ["A", 4]]
+    path = raw_workbook("nordby.xlsx", {**MUNI, "Servers": servers})
+    assert [(i.name, i.fields) for i in read_template(path).items] == [("A", {"ram_gb": 4})]

@@ -45,11 +45,15 @@ def test_number_accepts_decimal_point_comma_and_thousand_spaces(raw: object, exp
 
 @pytest.mark.parametrize(("raw", "message"), [
     ("sixteen", "ram_gb must be a number, got 'sixteen'"),
-    ("16 GB", "ram_gb must be a number, got '16 GB'"),
-    ("1.024,5", "ram_gb must be a number, got '1.024,5'"),
-    ("1,500", "ram_gb '1,500' is ambiguous: write 1500 for a thousands separator or 1.5 for a decimal"),
-    ("1.500", "ram_gb '1.500' is ambiguous: write 1500 for a thousands separator or 1.5 for a decimal"),
-    ("-12.000", "ram_gb '-12.000' is ambiguous: write -12000 for a thousands separator or -12.0 for a decimal"),
+    ("16 GX", "ram_gb '16 GX' has a unit that is not understood; use one of kb, kib, mb, mib, gb, "
+              "gib, tb, tib, e.g. 16 GB"),
+    ("1.024.5", "ram_gb must be a number, got '1.024.5'"),
+    ("1,500", "ram_gb '1,500' is ambiguous: write 1500 for a thousands separator or 1.5 for a "
+              'decimal, or set [format] decimal = "," or "." in the mapping file'),
+    ("1.500", "ram_gb '1.500' is ambiguous: write 1500 for a thousands separator or 1.5 for a "
+              'decimal, or set [format] decimal = "," or "." in the mapping file'),
+    ("-12.000", "ram_gb '-12.000' is ambiguous: write -12000 for a thousands separator or -12.0 "
+                'for a decimal, or set [format] decimal = "," or "." in the mapping file'),
     ("nan", "ram_gb must be a number, got 'nan'"),
     ("inf", "ram_gb must be a number, got 'inf'"),
     (True, "ram_gb must be a number, got 'True'"),
@@ -103,7 +107,9 @@ def test_enum_accepts_english_danish_and_swedish(raw: str, expected: str) -> Non
 
 
 def test_enum_rejects_unknown_value_listing_the_choices() -> None:
-    assert bad("school", KIND) == "kind must be one of administrative, pedagogical, dmz, other, got 'school'"
+    assert bad("school", KIND) == ("kind must be one of administrative, pedagogical, dmz, other, "
+                                   "got 'school'; or map it in the mapping file, e.g. "
+                                   '[sheets.values.kind] "school" = "administrative"')
 
 
 @pytest.mark.parametrize(("sheet", "name", "raw", "expected"), [
@@ -134,7 +140,8 @@ def test_yes_no_accepts_danish_swedish_and_booleans(raw: object, expected: bool)
 
 
 def test_yes_no_rejects_anything_else() -> None:
-    assert bad("maybe", VIRTUAL) == "virtual must be yes or no, got 'maybe'"
+    assert bad("maybe", VIRTUAL) == ("virtual must be yes or no, got 'maybe'; or map it in the "
+                                     'mapping file, e.g. [sheets.values.virtual] "maybe" = "yes"')
 
 
 # --- CIDR ----------------------------------------------------------------------------------
@@ -181,8 +188,8 @@ def test_blackout_accepts_ranges_single_days_and_date_cells(raw: object, expecte
     ("2027-06-30..2027-06-20", "blackout '2027-06-30..2027-06-20' ends before it starts"),
     ("2027-02-30..2027-03-02", "blackout '2027-02-30..2027-03-02' is not a valid date"),
     ("2027-13-01", "blackout '2027-13-01' is not a valid date"),
-    ("20/6/2027", "blackout '20/6/2027' is not a date range YYYY-MM-DD..YYYY-MM-DD"),
-    ("2027-06-20 - 2027-06-30", "blackout '2027-06-20 - 2027-06-30' is not a date range YYYY-MM-DD..YYYY-MM-DD"),
+    ("June 2027", "blackout 'June 2027' is not a date range YYYY-MM-DD..YYYY-MM-DD"),
+    ("31-06-2027", "blackout '31-06-2027' is not a valid date"),
 ])
 def test_blackout_rejects_reversed_invalid_and_foreign_formats(raw: str, message: str) -> None:
     assert bad(raw, BLACKOUT) == message
@@ -228,3 +235,99 @@ def test_blank_cells() -> None:
 def test_normalise_value_maps_aliases_and_spelling() -> None:
     assert normalise_value("Town Hall") == "town_hall"
     assert normalise_value("Azure AD") == "entra_id"
+
+
+# --- Nordic values (issue 18) --------------------------------------------------------------
+
+BANDWIDTH = column("Networks", "bandwidth_mbps")
+EFFORT = column("Servers", "effort_hours")
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("1.024,5", 1024.5), ("1 500,5", 1500.5), ("1.500.000", 1500000.0),  # a Danish/Swedish number
+    # a GB is 1024 MB
+    ("16 GB", 16.0), ("16GB", 16.0), ("1,5 TB", 1536.0), ("512 MB", 0.5), ("32 GiB", 32.0),
+])
+def test_issue18_nordic_numbers_and_units_in_cells(raw: str, expected: float) -> None:
+    assert values.parse(raw, RAM) == expected
+
+
+@pytest.mark.parametrize(("raw", "expected"),
+                         [("1 Gbit", 1000.0), ("500 Mbit", 500.0), ("10 Gbit/s", 10000.0)])
+def test_issue18_bandwidth_units_are_decimal(raw: str, expected: float) -> None:
+    assert values.parse(raw, BANDWIDTH) == expected
+
+
+def test_issue18_estimate_is_read_with_a_note() -> None:
+    notes: list[str] = []
+    assert values.parse("ca. 300", column("Applications", "users"), notes=notes) == 300
+    assert notes == ["users 'ca. 300' is an estimate; read as 300"]
+
+
+def test_issue18_header_unit_converts_and_a_cell_unit_wins() -> None:
+    in_mb = values.Reading(unit="MB")
+    assert values.parse(16384, RAM, reading=in_mb) == 16.0  # 16384 MB / 1024
+    assert values.parse("2 TB", RAM, reading=in_mb) == 2048.0
+
+
+@pytest.mark.parametrize(("cells", "decided"), [
+    (["1.500", "16,5"], (",", None)),  # one cell with a decimal comma decides the column
+    (["1.500", "1,500.5"], (".", None)),
+    (["16", 8, "4"], (None, None)),
+])
+def test_issue18_decimal_is_decided_per_column(cells: list[object],
+                                               decided: tuple[object, object]) -> None:
+    assert values.decide_decimal(cells) == decided
+
+
+def test_issue18_ambiguous_column_names_the_format_fix_which_is_accepted() -> None:
+    decimal, problem = values.decide_decimal(["1.500", "2.250"])
+    assert decimal is None and problem == (
+        "'1.500' may be a thousands separator or a decimal mark and no cell of the column tells "
+        'which; set [format] decimal = "," or decimal = "." in the mapping file (decimal = "," '
+        "reads 1.500 as 1500)")
+    # the fix is accepted
+    assert values.parse("1.500", RAM, reading=values.Reading(decimal=",")) == 1500.0
+    assert values.parse("1.500", RAM, reading=values.Reading(decimal=".")) == 1.5
+    _, mixed = values.decide_decimal(["1,5", "2.5"])
+    assert mixed is not None and mixed.startswith("its numbers mix a decimal comma ('1,5') and a "
+                                                  "decimal point")
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("10.1.0.0 255.255.0.0", "10.1.0.0/16"), ("10.4.0.0/255.255.252.0", "10.4.0.0/22"),
+    ("10.5.0.0-10.5.3.255", "10.5.0.0/22"),
+    ("10.6.0.0 - 10.6.0.255, 10.7.0.0/16", "10.6.0.0/24, 10.7.0.0/16"),
+])
+def test_issue18_netmask_and_range_notations_become_prefixes(raw: str, expected: str) -> None:
+    assert values.parse(raw, CIDR) == expected
+
+
+def test_issue18_wildcard_network_is_a_prefix_with_a_note() -> None:
+    notes: list[str] = []
+    assert values.parse("10.3.0.*", CIDR, notes=notes) == "10.3.0.0/24"
+    assert notes == ["cidr '10.3.0.*' read as the prefix 10.3.0.0/24"]
+
+
+def test_issue18_every_suggested_cidr_fix_is_accepted() -> None:
+    message = bad("10.1.2.3", CIDR)
+    assert message == ("cidr '10.1.2.3' has no prefix length; write e.g. 10.1.2.3/32 for the one "
+                       "address or 10.1.2.0/24 for its network")
+    assert values.parse("10.1.2.3/32", CIDR) == "10.1.2.3/32" and values.parse("10.1.2.0/24", CIDR)
+    assert values.parse("10.1.0.0/24", CIDR) == "10.1.0.0/24"  # the fix suggested for 10.1.0.0
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("03-11-2026", "2026-11-03..2026-11-03"), ("03.11.2026..20.11.2026", "2026-11-03..2026-11-20"),
+    ("20/6/2027", "2027-06-20..2027-06-20"), ("2027-06-20 - 2027-06-30", "2027-06-20..2027-06-30"),
+])
+def test_issue18_nordic_dates(raw: str, expected: str) -> None:
+    assert values.parse(raw, BLACKOUT) == expected
+
+
+def test_issue18_value_map_maps_and_drops() -> None:
+    reading = values.Reading(values={"meget høj": "critical", "ved ikke": ""})
+    criticality = column("Servers", "criticality")
+    assert values.parse(" Meget HØJ ", criticality, reading=reading) == "critical"
+    assert values.parse("Ved ikke", criticality, reading=reading) is None
+    assert values.parse("8 timer", EFFORT) == 8.0
