@@ -77,8 +77,8 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"# {args.which}: {len(files)} instances, time limit {args.time_limit:g} s, "
           f"workers {args.workers}, seed {args.seed}, "
-          f"{'wall-clock only' if args.nondeterministic else 'deterministic budget in a wall-clock'}"
-          " limit; "
+          f"{'wall-clock only' if args.nondeterministic else 'a deterministic budget in'} "
+          "a wall-clock limit; "
           f"python {platform.python_version()}, ortools {ortools.__version__}, "
           f"{os.cpu_count()} cpus, load average {os.getloadavg()[0]:.2f}")
     ref_name = "opt" if args.which == "j30" else "best"

@@ -11,7 +11,8 @@ Example:
 
 With `--bb` (an experiment, not the planner's default) each instance first runs `solve()`
 with `--bb-share` of the time limit and, if that is not proven optimal, the exact
-station-oriented branch and bound `solvers.salbp.branch_and_bound.station_bb` with the rest, between the
+station-oriented branch and bound `solvers.salbp.branch_and_bound.station_bb` with the rest,
+between the
 wave core's proven lower bound and its wave count (`--bb-order bb-first` swaps the two).
 """
 

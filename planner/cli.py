@@ -203,7 +203,8 @@ def _run_plan(config_path: Path | None, time_limit: float | None, workers: int |
     parent = latest_plan(engine, parent_id) if replan else None
     with _progress() as progress, _ctrl_c_keeps_the_best() as stop:
         outcome = make_plan(engine, config, text, time_limit=time_limit, workers=workers, seed=seed,
-                            progress=progress, parent=parent, freeze_through=freeze_through, stop=stop)
+                            progress=progress, parent=parent, freeze_through=freeze_through,
+                            stop=stop)
     out.print(plan_summary(outcome))
     problems = verify_plan(engine, outcome.plan, outcome.graph.snapshot)  # the inventory it was made from
     if problems:

@@ -82,8 +82,8 @@ def make_plan(engine: Engine, config: PlanConfig, config_text: str = "", *, time
     limit = time_limit if time_limit is not None else config.solver.time_limit
     workers = workers if workers is not None else config.solver.workers
     seed = seed if seed is not None else config.solver.seed
-    result = solve(planning.problem, time_limit=limit, workers=workers, seed=seed, progress=progress,
-                   stop=stop)
+    result = solve(planning.problem, time_limit=limit, workers=workers, seed=seed,
+                   progress=progress, stop=stop)
     if not result.waves:
         if stop is not None and stop.requested and result.status != "infeasible":
             raise PlannerError("the search was stopped before it found any plan; nothing was stored")

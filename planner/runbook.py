@@ -28,8 +28,9 @@ that shows the rest fits is kept (`end_after_move`), so the advice is always suf
 though not always the smallest possible.
 
 Time limits are wall-clock seconds for the whole runbook (`TimeBudget`, see
-`solvers.limits`): half for the solve of the runbook, and what that leaves for the
-re-scheduling solves when it does not fit, each charged the deterministic work it used
+`solvers.limits`): 40 % of its deterministic budget for the solve of the runbook, 40 % and
+what that solve left for the re-scheduling solves when it does not fit, each charged the
+deterministic work it used
 (after which each re-schedule is the best serial-SGS schedule, in milliseconds). Inside the
 limit every solve stops on deterministic work, not on the clock, so the same plan, wave,
 window, staff and seed give the same runbook and the same advice on any machine and under
@@ -64,6 +65,10 @@ from solvers.rcpsp.solve import solve
 
 WINDOW_EXAMPLE = "2027-03-06T08:00..2027-03-07T20:00"
 MOVE_NOTE = "move to a later wave"
+#: Share of the time limit's deterministic budget for the runbook's solve; as much again is
+#: for the re-scheduling when the wave does not fit, and the rest of the limit is for reading
+#: the plan and building its graph first (about 2 s on the demo database at load 3).
+SOLVE_SHARE = 0.4
 CAPPED_NOTE = ("the time limit cut the scheduler short on this machine, so another run may give "
                "other steps; a longer --time-limit gives the same runbook every time")
 
@@ -186,8 +191,8 @@ def build_runbook(engine: Engine, wave: int, *, plan_id: int | None = None,
     re-planning) and `window` replaces the window it implies.
     """
     budget = budget or TimeBudget.start(time_limit)
-    return _build(_Stored.read(engine, plan_id), wave, window=window, budget=budget, cutover=cutover,
-                  workers=workers, seed=seed)
+    return _build(_Stored.read(engine, plan_id), wave, window=window, budget=budget,
+                  cutover=cutover, workers=workers, seed=seed)
 
 
 def runbooks_for_plan(engine: Engine, plan_id: int | None = None, *, time_limit: float = 10.0) -> list[Runbook]:
@@ -195,7 +200,8 @@ def runbooks_for_plan(engine: Engine, plan_id: int | None = None, *, time_limit:
     `time_limit` seconds: slow-ish)."""
     stored = _Stored.read(engine, plan_id)
     waves = sorted({row.wave for row in stored.rows})
-    return [_build(stored, wave, window=None, budget=TimeBudget.start(time_limit)) for wave in waves]
+    return [_build(stored, wave, window=None, budget=TimeBudget.start(time_limit))
+            for wave in waves]
 
 
 @dataclass(frozen=True)
@@ -216,8 +222,9 @@ class _Stored:
         return cls(plan.id or 0, config, tuple(rows), tuple(graph.constraints))
 
 
-def _build(stored: _Stored, wave: int, *, window: tuple[datetime, datetime] | None, budget: TimeBudget,
-           cutover: Cutover | None = None, workers: int = 2, seed: int = 0) -> Runbook:
+def _build(stored: _Stored, wave: int, *, window: tuple[datetime, datetime] | None,
+           budget: TimeBudget, cutover: Cutover | None = None, workers: int = 2,
+           seed: int = 0) -> Runbook:
     started = clock.perf_counter()
     config = stored.config
     cutover = cutover or config.cutover
@@ -238,7 +245,7 @@ def _build(stored: _Stored, wave: int, *, window: tuple[datetime, datetime] | No
     precedence, loops = _precedence(stored.constraints, members)
     notes += loops
     problem = _problem(members, staff, precedence)
-    result = solve(problem, budget=budget.part(0.5), workers=workers, seed=seed)
+    result = solve(problem, budget=budget.part(SOLVE_SHARE), workers=workers, seed=seed)
     capped = result.capped
     starts = _left_justify(problem, result.starts)
     makespan = _span(problem, starts)
@@ -247,8 +254,9 @@ def _build(stored: _Stored, wave: int, *, window: tuple[datetime, datetime] | No
     moved: set[int] = set()
     end_after: int | None = None
     if not fits:
-        postponed = _Postpone(problem, [row.move_group for row in members], deadline,
-                              budget.charge(result.work), workers, seed)
+        rest = budget.charge(result.work + (1 - 2 * SOLVE_SHARE) * budget.units)
+        postponed = _Postpone(problem, [row.move_group for row in members], deadline, rest, workers,
+                              seed)
         capped = capped or postponed.capped
         if postponed.fits_whole:  # the first solve had not proved its makespan; this one fits
             fits, starts = True, _left_justify(problem, postponed.starts)
@@ -393,8 +401,8 @@ class _Postpone:
     `moved` holds the postponed task indices and `end_after` the end of the rest.
     """
 
-    def __init__(self, problem: ScheduleProblem, groups: Sequence[str], deadline: int, budget: TimeBudget,
-                 workers: int, seed: int) -> None:
+    def __init__(self, problem: ScheduleProblem, groups: Sequence[str], deadline: int,
+                 budget: TimeBudget, workers: int, seed: int) -> None:
         self.p, self.deadline, self.workers, self.seed = problem, deadline, workers, seed
         self.total = budget.units  # for the re-scheduling solves' shares
         self.budget = budget  # what they have left, charged with the work each used

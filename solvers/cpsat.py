@@ -91,20 +91,28 @@ def solve(
     stop: StopRequest | None = None,
     *,
     cost: float = 1.0,
+    overhead: float = 0.0,
     workers: int = 1,
     seed: int = 0,
     tune: Callable[[SatParameters], None] | None = None,
     on_solution: Callable[[float, float], None] | None = None,
 ) -> Outcome:
     """Solve `model` within `budget` (see the module docstring); `on_solution(objective,
-    bound)` is called on every improving solution, from CP-SAT's thread."""
+    bound)` is called on every improving solution, from CP-SAT's thread.
+
+    `cost` is the budget units one CP-SAT deterministic second costs on this model family,
+    `overhead` the units a call costs before its search (loading the model, presolve, the
+    workers' start: wall time that CP-SAT's deterministic clock does not count). Both are
+    calibrated per model family on the reference machine; the call is charged
+    `overhead + deterministic time × cost` (wall seconds in wall-clock mode).
+    """
     solver = cp_model.CpSolver()
     prm = solver.parameters
     prm.num_workers = max(1, workers)
     prm.random_seed = seed
     prm.catch_sigint_signal = False  # signals are handled by `_run`, see above
     if budget.deterministic:
-        prm.max_deterministic_time = budget.units / cost
+        prm.max_deterministic_time = max(0.0, budget.units - overhead) / cost
         prm.max_time_in_seconds = max(0.01, min(OVERRUN * budget.units + 1.0, budget.wall_left()))
         prm.interleave_search = workers > 1
     else:
@@ -118,7 +126,10 @@ def solve(
     stopped = stop is not None and stop.requested
     capped = (budget.deterministic and status in ("feasible", "unknown") and not stopped
               and solver.wall_time >= prm.max_time_in_seconds * 0.98)
-    used = solver.deterministic_time * cost if budget.deterministic else solver.wall_time
+    if budget.deterministic:
+        used = overhead + solver.deterministic_time * cost
+    else:
+        used = solver.wall_time
     return Outcome(status, solver, used, capped)
 
 

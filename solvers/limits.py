@@ -40,9 +40,13 @@ class TimeBudget:
     deadline: float
 
     @classmethod
-    def start(cls, seconds: float, *, deterministic: bool = True) -> TimeBudget:
-        """The budget of a user's time limit, from now: `seconds` units and as many wall seconds."""
-        return cls(seconds if deterministic else math.inf, time.monotonic() + seconds)
+    def start(cls, seconds: float, *, deterministic: bool = True,
+              since: float | None = None) -> TimeBudget:
+        """The budget of a user's time limit: `seconds` units, and as many wall seconds from
+        `since` (a `time.monotonic()` instant, e.g. when the user's command started; now by
+        default)."""
+        begin = time.monotonic() if since is None else since
+        return cls(seconds if deterministic else math.inf, begin + seconds)
 
     @property
     def deterministic(self) -> bool:

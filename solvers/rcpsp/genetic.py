@@ -44,18 +44,18 @@ __all__ = ["GaResult", "evolve", "schedule_cost"]
 POPULATION_PER_TASK = 30
 POPULATION_MIN, POPULATION_MAX = 60, 2000
 MUTATION = 0.05  # probability per adjacent pair
-GENERATIONS_PER_CALL = 5  # generations per compiled call between clock checks
+GENERATIONS_PER_CALL = 5  # generations per compiled call between clock checks, at most
 STALL_SCHEDULES = 40_000  # no better makespan for this many schedules: refresh
 STALL_REFRESHES = 3  # ... and stop after this many refreshes without any improvement
 KEEP_ON_REFRESH = 0.1
 MAX_TIME_UNITS = 2_000_000  # beyond this the resource profile array is too large
 
-#: Budget units (about wall seconds on the reference machine) per step of one schedule, where
-#: a schedule costs n² + 2 × (summed durations) steps: the double justification's sorting
-#: and passes grow with n², the resource profile's scan with the durations. Fitted on this
-#: machine: 7 µs a schedule on j30 (n 32), 33 µs on j60 (n 62), 225 µs on the demo's
-#: largest runbook (78 steps, 11,040 minutes), against 13, 45 and 280 µs charged.
-SECONDS_PER_STEP = 1e-8
+#: Budget units (wall seconds on the reference machine) per step of one schedule, where a
+#: schedule costs n² + 2 × (summed durations) steps: the double justification's sorting and
+#: passes grow with n², the resource profile's scan with the durations. Measured here: 7 µs
+#: a schedule on j30 (n 32), 33 µs on j60 (n 62) and 225 µs on the demo's largest runbook
+#: (78 steps, 11,040 minutes) at load 1, 58 µs on j60 at load 2-3; charged 19, 62 and 394 µs.
+SECONDS_PER_STEP = 1.4e-8
 
 
 def schedule_cost(problem: ScheduleProblem) -> float:
@@ -130,14 +130,17 @@ def evolve(problem: ScheduleProblem, *, schedules: int | None = None, seconds: f
         if stop is not None and stop.requested:
             stopped = "stop"
             break
-        starts, ms = kernels.generations(pop, fit, GENERATIONS_PER_CALL, MUTATION,
-                                         data.direct, int(rng.integers(2**31)), *data.both)
-        generations += GENERATIONS_PER_CALL
-        done += GENERATIONS_PER_CALL * size
+        count = GENERATIONS_PER_CALL  # fewer when the budget ends sooner
+        if schedules is not None:
+            count = max(1, min(count, -(-(schedules - done) // size)))
+        starts, ms = kernels.generations(pop, fit, count, MUTATION, data.direct,
+                                         int(rng.integers(2**31)), *data.both)
+        generations += count
+        done += count * size
         if ms < best_ms:
             best, best_ms, stalled, refreshes = starts.copy(), int(ms), 0, 0
             continue
-        stalled += GENERATIONS_PER_CALL * size
+        stalled += count * size
         if stalled >= STALL_SCHEDULES:
             refreshes += 1
             if refreshes > STALL_REFRESHES:

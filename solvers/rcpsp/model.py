@@ -21,15 +21,19 @@ from solvers.rcpsp.problem import makespan as makespan_of
 if TYPE_CHECKING:  # the class of `CpSolver.parameters` (it moved between OR-Tools versions)
     from ortools.sat.python.cp_model_helper import SatParameters
 
-__all__ = ["COST", "Model", "tune"]
+__all__ = ["Model", "rates", "tune"]
 
-#: Budget units per CP-SAT deterministic second on this model: on the reference machine
-#: (2 cores) CP-SAT's deterministic clock runs at 0.27-0.4 units per wall second on PSPLIB
-#: j60 instances and on the demo's runbooks (measured: j609_1, 2 interleaved workers, 3.1
-#: units in 11.5 s; 1 worker 3.0 in 7.4 s), far slower than on the wave models. So that a
-#: time limit in seconds ends on its deterministic budget, one of CP-SAT's units costs this
-#: many seconds of the budget, with room for a machine 15 % slower than when measured.
-COST = 4.0
+#: CP-SAT's deterministic clock runs much slower on this model than on the wave models, and
+#: the slower the more (task, resource) demands the cumulatives hold: measured inside
+#: `solve()` with 2 interleaved workers at load 2-3 on the 2 cores, about 2.2-3.1 wall
+#: seconds per deterministic second on j30 instances (120 demands), 4-6.7 on j60 (181) and
+#: 1.5 on the demo's largest runbooks (72), with a second of presolve and start-up on j60
+#: that the clock does not count. Budget units (wall seconds on the reference machine)
+#: charged per deterministic second, and per call, for each demand, with some room for a
+#: busier machine, so that a run ends on its deterministic budget (reproducible), not on
+#: the wall-clock deadline:
+UNITS_PER_DEMAND = 0.03
+OVERHEAD_PER_DEMAND = 0.005
 
 
 class Model:
@@ -142,6 +146,14 @@ class Model:
         for var, value in zip(self.starts, starts):
             self.model.add_hint(var, value)
         self.model.add_hint(self.makespan, makespan_of(self.p, starts))
+
+
+def rates(problem: ScheduleProblem) -> tuple[float, float]:
+    """Budget units per CP-SAT deterministic second on `problem`'s model, and per call
+    (`solvers.cpsat.solve`'s `cost` and `overhead`)."""
+    demands = sum(1 for t, row in enumerate(problem.demands) if problem.durations[t]
+                  for q in row if q)
+    return max(0.5, UNITS_PER_DEMAND * demands), max(0.2, OVERHEAD_PER_DEMAND * demands)
 
 
 def tune(workers: int) -> Callable[[SatParameters], None]:

@@ -35,7 +35,7 @@ from solvers.limits import StopRequest, TimeBudget
 from solvers.rcpsp.bounds import deadline_conflict, delays, head_conflict, windows
 from solvers.rcpsp.genetic import evolve, schedule_cost
 from solvers.rcpsp.greedy import best_greedy, priority_rules
-from solvers.rcpsp.model import COST, Model, tune
+from solvers.rcpsp.model import Model, rates, tune
 from solvers.rcpsp.problem import (
     ScheduleProblem,
     ScheduleResult,
@@ -47,7 +47,8 @@ from solvers.rcpsp.problem import (
 
 __all__ = ["solve"]
 
-FIRST_SHARE = 0.1  # of the budget for CP-SAT before the genetic search
+FIRST_SHARE = 0.1  # of the budget for CP-SAT before the genetic search, but at least
+FIRST_UNITS = 1.0  # this many units more than the call's overhead
 SEARCH_SHARE = 0.3  # of the budget for the genetic search before CP-SAT's second run
 
 
@@ -138,7 +139,7 @@ class _Hybrid:
         search = not built.allow_late and greedy is not None and problem.num_tasks >= 2
         # Hybrid: a short CP-SAT run proves the easy cases (every small runbook); if it does
         # not, the genetic search improves the schedule and CP-SAT gets the rest of the time.
-        first = self._cp_sat(budget.part(FIRST_SHARE) if search else budget)
+        first = self._cp_sat(self._first_slice(budget) if search else budget)
         stage, work, capped = first, first.work, first.capped
         if search and first.status in ("feasible", "unknown"):
             assert greedy is not None
@@ -160,10 +161,19 @@ class _Hybrid:
             stage = second.merged(first, found)
         return self._report(stage, greedy, clock, greedy_ms, work, capped)
 
+    def _first_slice(self, budget: TimeBudget) -> TimeBudget:
+        """The first CP-SAT run's share: `FIRST_SHARE`, at least `FIRST_UNITS` more than a
+        call's overhead (or all)."""
+        if not budget.deterministic:
+            return budget.split(FIRST_SHARE)
+        least = rates(self.problem)[1] + FIRST_UNITS
+        return replace(budget, units=min(budget.units, max(FIRST_SHARE * budget.units, least)))
+
     def _cp_sat(self, budget: TimeBudget) -> _Stage:
         """One CP-SAT run on the model."""
-        out = cpsat.solve(self.built.model, budget, self.stop, cost=COST, workers=self.workers,
-                          seed=self.seed, tune=tune(self.workers))
+        cost, overhead = rates(self.problem)
+        out = cpsat.solve(self.built.model, budget, self.stop, cost=cost, overhead=overhead,
+                          workers=self.workers, seed=self.seed, tune=tune(self.workers))
         starts: tuple[int, ...] = ()
         bound = 0
         if out.found:

@@ -134,7 +134,8 @@ def test_the_wall_clock_caps_a_deterministic_budget_and_says_so() -> None:
     # 1,000 deterministic seconds of enumeration under a deadline 0.5 s away: the deadline
     # ends it (capped: another run may differ); a budget that the units end is not capped.
     clock = time.monotonic()
-    out = cpsat.solve(endless_model(), TimeBudget(1000.0, time.monotonic() + 0.5), tune=enumerate_all)
+    out = cpsat.solve(endless_model(), TimeBudget(1000.0, time.monotonic() + 0.5),
+                      tune=enumerate_all)
     assert out.status == "feasible" and out.capped and time.monotonic() - clock < 30
     out = cpsat.solve(endless_model(), TimeBudget(0.05, time.monotonic() + 60), tune=enumerate_all)
     assert out.status == "feasible" and not out.capped

@@ -1,10 +1,15 @@
-"""Small RCPSP instances for the solver tests, and the checks every schedule a test gets must pass."""
+"""Small RCPSP instances for the solver tests, and the checks every schedule they get must pass."""
 
 from __future__ import annotations
 
 import math
 
-from solvers.rcpsp.problem import ScheduleProblem, ScheduleResult, check_schedule, tasks_over_deadline
+from solvers.rcpsp.problem import (
+    ScheduleProblem,
+    ScheduleResult,
+    check_schedule,
+    tasks_over_deadline,
+)
 from solvers.rcpsp.solve import solve
 
 FAST = {"time_limit": 5.0, "workers": 2}

@@ -18,7 +18,8 @@ def preds_of(n: int, pairs: Sequence[tuple[int, int]]) -> list[list[int]]:
 
 
 def check(times: Sequence[int], cap: int, pairs: Sequence[tuple[int, int]], res: BBResult) -> None:
-    """Independent check: stations 1..best, capacity per station, precedence as station(a) <= station(b)."""
+    """Independent check: stations 1..best, capacity per station, precedence as
+    station(a) <= station(b)."""
     assert res.stations is not None
     st = res.stations
     assert len(st) == len(times)
@@ -30,7 +31,8 @@ def check(times: Sequence[int], cap: int, pairs: Sequence[tuple[int, int]], res:
 
 
 def brute_force(times: Sequence[int], cap: int, pairs: Sequence[tuple[int, int]]) -> int:
-    """Fewest stations by a DP over assigned sets: from S, any next load T with preds in S ∪ T that fits."""
+    """Fewest stations by a DP over assigned sets: from S, any next load T with preds in S ∪ T
+    that fits."""
     n = len(times)
     pm = [0] * n
     for a, b in pairs:
@@ -58,7 +60,8 @@ def brute_force(times: Sequence[int], cap: int, pairs: Sequence[tuple[int, int]]
 def random_instances(
     seed: int, count: int, sizes: tuple[int, int], caps: tuple[int, int], density: float
 ) -> Iterator[tuple[list[int], int, list[tuple[int, int]]]]:
-    """(times, cap, pairs) of random small instances; arcs only go from lower to higher index, so acyclic."""
+    """(times, cap, pairs) of random small instances; arcs only go from lower to higher index,
+    so acyclic."""
     rng = random.Random(seed)
     for _ in range(count):
         n = rng.randint(*sizes)

@@ -18,7 +18,8 @@ from tests.solvers.salbp.instances import brute_force, check, preds_of, random_i
 
 
 def naive_greedy(times: Sequence[int], cap: int, pairs: Sequence[tuple[int, int]]) -> int:
-    """List scheduling: fill the open station with the lowest-index available task that fits, else open a new one."""
+    """List scheduling: fill the open station with the lowest-index available task that fits,
+    else open a new one."""
     n = len(times)
     preds = preds_of(n, pairs)
     done: set[int] = set()
@@ -59,7 +60,8 @@ def test_chain_makes_two_stations_infeasible() -> None:
 
 def test_beats_naive_greedy() -> None:
     # Times 5, 3, 3, 5, 4 with c = 10 and 0 before 4. Lowest-index list scheduling takes {5, 3},
-    # then {3, 5}, then {4}: 3 stations. Sum 20 = 2 c, and {5, 5}, {3, 3, 4} (tasks {0, 3}, {1, 2, 4})
+    # then {3, 5}, then {4}: 3 stations. Sum 20 = 2 c, and {5, 5}, {3, 3, 4}
+    # (tasks {0, 3}, {1, 2, 4})
     # fills both stations exactly with task 0 in station 1 <= task 4 in station 2: optimum 2.
     times, pairs = [5, 3, 3, 5, 4], [(0, 4)]
     assert naive_greedy(times, 10, pairs) == 3

@@ -11,7 +11,8 @@ from solvers.salbp.branch_and_bound import BBResult, _Direction, _kernel_arrays
 from tests.solvers.salbp.instances import brute_force, check, preds_of, random_instances
 
 
-def kernel_search(times: Sequence[int], cap: int, pairs: Sequence[tuple[int, int]], m: int) -> tuple[list[int] | None, int]:
+def kernel_search(times: Sequence[int], cap: int, pairs: Sequence[tuple[int, int]],
+                  m: int) -> tuple[list[int] | None, int]:
     """The compiled search alone, forwards, at m stations: (1-based stations or None, status)."""
     n = len(times)
     d = _Direction(times, cap, preds_of(n, pairs))

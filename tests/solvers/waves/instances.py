@@ -16,12 +16,15 @@ FAST = dict(time_limit=5.0, workers=1)
 
 #: Two 10 h tasks, two waves of 100: the smallest valid problem, for the validation cases.
 BASE: dict[str, Any] = dict(
-    names=("a", "b"), resources=("h",), demand=((10,), (10,)), capacity=((100,), (100,)), max_waves=2
+    names=("a", "b"), resources=("h",), demand=((10,), (10,)), capacity=((100,), (100,)),
+    max_waves=2,
 )
 
 
-def make(demand: list[int] | list[tuple[int, ...]], cap: int | tuple[int, ...] = 100, waves: int = 4, **kw: Any) -> WaveProblem:
-    """A problem with tasks t0, t1, ... and the same capacity in every wave (one resource unless tuples given)."""
+def make(demand: list[int] | list[tuple[int, ...]], cap: int | tuple[int, ...] = 100,
+         waves: int = 4, **kw: Any) -> WaveProblem:
+    """A problem with tasks t0, t1, ... and the same capacity in every wave (one resource
+    unless tuples given)."""
     rows = tuple(d if isinstance(d, tuple) else (d,) for d in demand)
     caps = cap if isinstance(cap, tuple) else (cap,)
     resources = ("h",) if len(caps) == 1 else tuple(f"r{i}" for i in range(len(caps)))
@@ -56,7 +59,8 @@ def check_plan(p: WaveProblem, waves: tuple[int, ...]) -> None:
         assert waves[a] == waves[b]
     for w in range(1, p.max_waves + 1):
         for r in range(len(p.resources)):
-            assert sum(p.demand[t][r] for t in range(len(waves)) if waves[t] == w) <= p.capacity[w - 1][r]
+            used = sum(p.demand[t][r] for t in range(len(waves)) if waves[t] == w)
+            assert used <= p.capacity[w - 1][r]
 
 
 def solved(p: WaveProblem, **kw: Any) -> WaveResult:
@@ -81,7 +85,8 @@ def assert_optimal(res: WaveResult, **objective: float) -> None:
 
 
 def random_problem(seed: int, n: int = 30) -> WaveProblem:
-    """A mixed instance (two resources, precedence, soft pairs, downtime, previous plan) to exercise every phase."""
+    """A mixed instance (two resources, precedence, soft pairs, downtime, previous plan) to
+    exercise every phase."""
     rng = random.Random(seed)
     demand = tuple((rng.randint(5, 40), rng.randint(0, 3)) for _ in range(n))
     pairs = [(a, b) for a in range(n) for b in range(a + 1, n) if rng.random() < 0.04]

@@ -7,7 +7,8 @@ from tests.solvers.waves.instances import assert_optimal, make, solved
 
 
 def test_capacity_lower_bound() -> None:
-    # Three 5 h tasks (scaled: 50), capacity 10 h (100): ceil(150/100) = 2 waves, and 2 fit (50+50, 50).
+    # Three 5 h tasks (scaled: 50), capacity 10 h (100): ceil(150/100) = 2 waves, and 2 fit
+    # (50+50, 50).
     res = solved(make([50, 50, 50]))
     assert_optimal(res, waves=2)
     assert res.lower_bound_waves == 2

@@ -40,7 +40,8 @@ def test_greedy_justification_respects_blackouts_and_windows() -> None:
     n = 40
     p = make([rng.randint(5, 40) for _ in range(n)], cap=100, waves=12,
              before_or_same=tuple((i, i + 1) for i in range(0, n - 1, 3)),
-             forbidden=((3, (1, 2)), (7, (4,))), earliest=tuple(2 if t == 5 else 1 for t in range(n)),
+             forbidden=((3, (1, 2)), (7, (4,))),
+             earliest=tuple(2 if t == 5 else 1 for t in range(n)),
              latest=tuple(6 if t == 9 else 12 for t in range(n)))
     g = greedy(p, seed=1)
     assert g.waves and violations(p, g.waves) == []

@@ -14,7 +14,8 @@ from tests.solvers.waves.instances import check_plan, make
 
 
 def improved(phase: str, p: WaveProblem, start: list[int], *, seed: int = 1) -> Any:
-    """One LNS run of `phase` over two waves from `start`, with a roomy budget; the plan is checked."""
+    """One LNS run of `phase` over two waves from `start`, with a roomy budget; the plan is
+    checked."""
     bounds = WaveBounds(p)
     lo, hi = bounds.windows(2)  # type: ignore[misc]
     out = improve(phase, p, start, lo, hi, bounds.forbidden, horizon=2,
@@ -41,7 +42,8 @@ def test_downtime_lns_lowers_the_peak_without_splitting_more() -> None:
     start = [1, 1, 1, 2, 2, 2]
     out = improved("downtime", p, start)
     assert downtime_bound(p, 2) == 8 and evaluate(p, start)["downtime"] == 12
-    assert out.objective["downtime"] == evaluate(p, out.waves)["downtime"] == 9 and out.improvements >= 1
+    assert out.objective["downtime"] == evaluate(p, out.waves)["downtime"] == 9
+    assert out.improvements >= 1
     assert out.objective["splits"] == 0 and out.waves[0] == out.waves[1]
 
 
@@ -61,5 +63,6 @@ def test_moved_lns_returns_tasks_to_their_previous_waves() -> None:
 
     joined = dataclasses.replace(p, soft=((0, 4, 1),))
     out = improved("moved", joined, start)
-    assert out.objective["splits"] == 0 and out.waves[0] == out.waves[4]  # never more splits than at the start
+    # never more splits than at the start
+    assert out.objective["splits"] == 0 and out.waves[0] == out.waves[4]
     assert out.objective["moved"] == evaluate(joined, out.waves)["moved"] <= 2

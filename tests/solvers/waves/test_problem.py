@@ -12,9 +12,11 @@ from tests.solvers.waves.instances import BASE, make
 
 
 def test_evaluate_recomputes_objectives() -> None:
-    p = make([10, 10, 10], soft=((0, 1, 2), (1, 2, 5)), downtime_weight=(1, 2, 4), previous=(1, 2, 0))
+    p = make([10, 10, 10], soft=((0, 1, 2), (1, 2, 5)), downtime_weight=(1, 2, 4),
+             previous=(1, 2, 0))
     assert evaluate(p, (1, 2, 2)) == {"waves": 2.0, "splits": 2.0, "downtime": 6.0, "moved": 0.0}
-    assert evaluate(p, ()) == {"waves": float("inf"), "splits": float("inf"), "downtime": float("inf"), "moved": float("inf")}
+    inf = float("inf")
+    assert evaluate(p, ()) == {"waves": inf, "splits": inf, "downtime": inf, "moved": inf}
 
 
 def test_violations_name_each_broken_rule() -> None:
@@ -43,17 +45,20 @@ def test_violations_name_each_broken_rule() -> None:
         (dict(demand=((-1,), (10,))), dict(demand=((0,), (10,))), "negative"),
         (dict(capacity=((100,),)), dict(capacity=((100,), (50,))), "capacity has 1 rows"),
         (dict(capacity=((100,), (-5,))), dict(capacity=((100,), (0,))), "capacity row for wave 2"),
-        (dict(before_or_same=((0, 2),)), dict(before_or_same=((0, 1),)), "before_or_same pair (0, 2)"),
+        (dict(before_or_same=((0, 2),)), dict(before_or_same=((0, 1),)),
+         "before_or_same pair (0, 2)"),
         (dict(strictly_before=((1, 1),)), dict(strictly_before=((1, 0),)), "itself"),
         (dict(same_wave=((-1, 0),)), dict(same_wave=((1, 0),)), "same_wave pair"),
         (dict(soft=((0, 1, 0),)), dict(soft=((0, 1, 1),)), "weight 0"),
         (dict(earliest=(1,)), dict(earliest=(1, 2)), "earliest has 1 values"),
         (dict(latest=(1, 3)), dict(latest=(1, 2)), "latest[1] = 3"),
-        (dict(earliest=(2, 1), latest=(1, 2)), dict(earliest=(1, 1), latest=(1, 2)), "earliest 2 after latest 1"),
+        (dict(earliest=(2, 1), latest=(1, 2)), dict(earliest=(1, 1), latest=(1, 2)),
+         "earliest 2 after latest 1"),
         (dict(pins=((0, 3),)), dict(pins=((0, 2),)), "pin of task 0 to wave 3"),
         (dict(pins=((5, 1),)), dict(pins=((1, 1),)), "pin refers to task 5"),
         (dict(forbidden=((0, (0,)),)), dict(forbidden=((0, (1,)),)), "forbidden wave 0"),
-        (dict(downtime_weight=(1, -1)), dict(downtime_weight=(1, 0)), "downtime_weight has a negative"),
+        (dict(downtime_weight=(1, -1)), dict(downtime_weight=(1, 0)),
+         "downtime_weight has a negative"),
         (dict(previous=(3, 0)), dict(previous=(2, 0)), "previous[0] = 3"),
     ],
 )
