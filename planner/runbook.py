@@ -494,7 +494,9 @@ class _Postpone:
             resources=p.resources, capacities=p.capacities, demands=tuple(p.demands[t] for t in keep),
             precedence=tuple((new[a], new[b]) for a, b in p.precedence if a in new and b in new))
         starts: tuple[int, ...] | None = None
-        if self.budget.units > 0.05 and self.budget.wall_left() > 0.05:
+        if self.budget.units > 0.05 and self.budget.wall_left() <= 0.05:
+            self.capped = True  # the clock, not the budget, ends the search: say so
+        elif self.budget.units > 0.05:
             late = ScheduleProblem(sub.names, sub.durations, sub.resources, sub.capacities, sub.demands,
                                    sub.precedence, deadline=(self.deadline,) * len(keep))
             units = min(self.budget.units, max(0.1, share * self.total))

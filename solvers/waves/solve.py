@@ -177,9 +177,16 @@ class _Run:
             self.notes.append(note)
         return True
 
-    def has_time(self, budget: TimeBudget) -> bool:
-        """Whether a stage may start: budget left, more than a moment of wall time, no stop."""
-        return budget.left() > 0 and budget.wall_left() > 0.2 and not self.stopped()
+    def has_time(self, budget: TimeBudget, phase: str) -> bool:
+        """Whether a stage may start: budget left, more than a moment of wall time, no stop.
+        Units left without the wall time for them: the clock cut the phase, and a note says so."""
+        if budget.left() <= 0 or self.stopped():
+            return False
+        if budget.wall_left() > 0.2:
+            return True
+        if budget.deterministic and _CAPPED.format(phase) not in self.notes:
+            self.notes.append(_CAPPED.format(phase))
+        return False
 
     def found(self, waves: Sequence[int]) -> None:
         """A better plan: the new incumbent (and the first solution's time, if it is one)."""
@@ -212,7 +219,7 @@ class _Run:
             budget = replace(budget, units=max(budget.units, 0.01))
         out = cpsat.solve(model, budget, self.stop, workers=self.workers, seed=self.seed,
                           on_solution=on_solution)
-        if out.capped:
+        if out.capped and _CAPPED.format(phase) not in self.notes:
             self.notes.append(_CAPPED.format(phase))
         if not out.found:
             return _Outcome(out.status, None, math.inf, -math.inf), out.units
@@ -319,7 +326,7 @@ def _waves_phase(run: _Run, phase: TimeBudget) -> tuple[TimeBudget, int | None]:
     # CP-SAT gets its share of the budget and of the wall time; station_bb the rest (below).
     search = phase.split(_BB_CP_SHARE) if pure else phase
     left = _ladder(run, search, w)
-    if w.proven < w.ub and run.has_time(left):
+    if w.proven < w.ub and run.has_time(left, "waves"):
         if run.incumbent and len(problem.resources) == 1 and w.ub - 1 >= w.proven:
             left = _squeeze(run, left, w)
         else:
@@ -347,7 +354,7 @@ def _ladder(run: _Run, budget: TimeBudget, w: _Waves) -> TimeBudget:
     stops at the first plan, or at a check it cannot decide."""
     problem, bounds = run.problem, run.bounds
     m = w.proven
-    while m < w.ub and run.has_time(budget):
+    while m < w.ub and run.has_time(budget, "waves"):
         win = bounds.windows(m)
         if win is None:
             w.proven = m = m + 1

@@ -6,30 +6,13 @@ proven by `solve()`.
 
 from __future__ import annotations
 
-import random
-
 import pytest
 
 from solvers.rcpsp.genetic import evolve
 from solvers.rcpsp.greedy import best_greedy, priority_rules, serial_sgs
 from solvers.rcpsp.problem import ScheduleProblem, check_schedule, makespan
 from solvers.rcpsp.solve import solve
-
-
-def random_problem(seed: int, n: int = 14, resources: int = 2,
-                   releases: bool = False) -> ScheduleProblem:
-    """A random RCPSP: tasks 0..n-1, arcs only forward, demands up to the capacity."""
-    rng = random.Random(seed)
-    caps = tuple(rng.randint(2, 5) for _ in range(resources))
-    demands = tuple(tuple(rng.randint(0, c) for c in caps) for _ in range(n))
-    arcs = {(a, b) for a in range(n) for b in range(a + 1, n) if rng.random() < 0.12}
-    return ScheduleProblem(
-        names=tuple(f"tæsk-{i}" for i in range(n)),
-        durations=tuple(rng.randint(0 if i % 7 == 0 else 1, 6) for i in range(n)),
-        resources=tuple(f"r{i}" for i in range(resources)),
-        capacities=caps, demands=demands, precedence=tuple(sorted(arcs)),
-        release=tuple(rng.choice((0, 0, 3, 5)) for _ in range(n)) if releases else (),
-    )
+from tests.solvers.rcpsp.instances import random_problem
 
 
 def greedy_makespan(problem: ScheduleProblem) -> int:

@@ -6,11 +6,13 @@ Every schedule a test gets back is audited by `check_schedule` (tests/solvers/rc
 from __future__ import annotations
 
 import math
+import time
 
+from solvers.limits import StopRequest, TimeBudget
 from solvers.rcpsp.bounds import lower_bound
-from solvers.rcpsp.problem import ScheduleProblem, tasks_over_deadline
+from solvers.rcpsp.problem import ScheduleProblem, check_schedule, tasks_over_deadline
 from solvers.rcpsp.solve import solve
-from tests.solvers.rcpsp.instances import make, solved
+from tests.solvers.rcpsp.instances import make, random_problem, solved
 
 
 def test_precedence_bound(chain_and_branch):
@@ -164,3 +166,26 @@ def test_result_has_no_none_when_infeasible():
     result = solve(make([3, 3], capacities=(1,), precedence=[(0, 1)], deadline=(None, 5)))
     assert result.starts == () and result.ends(make([1], capacities=(1,))) == ()
     assert result.bound == math.inf and result.gap == math.inf
+
+
+def test_a_search_the_wall_clock_cut_says_so(two_at_a_time):
+    """A deadline that has passed before the search begins: the answer is still a checked
+    schedule (here the greedy's), but `capped` says another run may differ. With a roomy
+    deadline the deterministic budget (or a proof) ends it, and nothing is capped."""
+    problem = random_problem(42, n=30, resources=3)
+    cut = solve(problem, budget=TimeBudget(10.0, time.monotonic()), workers=2)
+    assert cut.is_feasible() and cut.capped
+    assert check_schedule(problem, cut.starts) == []
+    proven = solve(two_at_a_time, budget=TimeBudget(10.0, time.monotonic() + 60), workers=2)
+    assert proven.status == "optimal" and not proven.capped
+
+
+def test_a_requested_stop_keeps_the_best_schedule_so_far():
+    """Stopped before it began: no search, and the greedy schedule comes back, checked."""
+    problem = random_problem(42, n=30, resources=3)
+    stop = StopRequest()
+    stop.request()
+    result = solve(problem, time_limit=60, workers=2, stop=stop)
+    assert result.is_feasible() and result.runtime < 30
+    assert result.makespan <= result.greedy_makespan
+    assert check_schedule(problem, result.starts) == []

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import pytest
 
 import solvers.salbp.branch_and_bound as bb
+from solvers.limits import StopRequest
 from solvers.salbp.branch_and_bound import station_bb
 from tests.solvers.salbp.instances import brute_force, check, preds_of, random_instances
 
@@ -132,3 +133,20 @@ def test_exactly_full_stations_found_by_the_compiled_search() -> None:
     res = station_bb(times, 25, preds_of(12, pairs), lower=1, upper=13, time_limit=5)
     assert res.proven and res.best == 4
     check(times, 25, pairs, res)
+
+
+def test_a_requested_stop_ends_the_search_without_a_false_proof() -> None:
+    # Stopped before it began, the search claims nothing it did not show: its bound is still
+    # at most the optimum, and a plan, if any, passes the check. Unstopped, it is exact.
+    for times, cap, pairs in random_instances(21, 6, (8, 12), (6, 12), 0.2):
+        n = len(times)
+        stop = StopRequest()
+        stop.request()
+        res = station_bb(times, cap, preds_of(n, pairs), lower=1, upper=n + 1, time_limit=5,
+                         stop=stop)
+        opt = brute_force(times, cap, pairs)
+        assert res.bound <= opt
+        if res.stations is not None:
+            check(times, cap, pairs, res)
+        full = station_bb(times, cap, preds_of(n, pairs), lower=1, upper=n + 1, time_limit=5)
+        assert full.proven and full.best == opt

@@ -6,7 +6,7 @@ import dataclasses
 import time
 from typing import Any
 
-from solvers.limits import TimeBudget
+from solvers.limits import StopRequest, TimeBudget
 from solvers.waves.bounds import WaveBounds, downtime_bound, moved_bound
 from solvers.waves.lns import improve
 from solvers.waves.problem import WaveProblem, evaluate
@@ -66,3 +66,17 @@ def test_moved_lns_returns_tasks_to_their_previous_waves() -> None:
     # never more splits than at the start
     assert out.objective["splits"] == 0 and out.waves[0] == out.waves[4]
     assert out.objective["moved"] == evaluate(joined, out.waves)["moved"] <= 2
+
+
+def test_a_requested_stop_keeps_the_plan_it_has() -> None:
+    # The split plan of the first test, with the search stopped before it began: no sub-model
+    # runs and the plan comes back as it was (2 splits); unstopped, it reaches 0.
+    p = make([1, 1, 1, 1], cap=2, waves=2, soft=((0, 1, 1), (2, 3, 1)))
+    bounds = WaveBounds(p)
+    lo, hi = bounds.windows(2)  # type: ignore[misc]
+    stop = StopRequest()
+    stop.request()
+    out = improve("splits", p, [1, 2, 1, 2], lo, hi, bounds.forbidden, horizon=2,
+                  budget=TimeBudget(4.0, time.monotonic() + 600), stop=stop)
+    assert out.waves == (1, 2, 1, 2) and out.iterations == 0 and out.objective["splits"] == 2
+    assert improved("splits", p, [1, 2, 1, 2], seed=3).objective["splits"] == 0
