@@ -3,12 +3,13 @@
 `solve(model, budget, stop, ...)` sets every parameter that concerns time, workers,
 seeds and reproducibility (a model family adds its own tuning through `tune`), runs the
 search so that signals and a `StopRequest` end it at once, and returns the status as one
-of `STATUSES` with the work it used in budget units.
+of "optimal", "feasible", "infeasible", "unknown" or "invalid", with the work it used in
+budget units.
 
 Reproducibility: with a deterministic budget (`TimeBudget.deterministic`) the search is
-limited by CP-SAT's deterministic time, `budget.units / cost` (`cost`: budget units per
-deterministic second, calibrated per model family, since CP-SAT's clock runs at very
-different speeds on different models), and several workers interleave their search in
+limited by CP-SAT's deterministic time, `(budget.units - overhead) / cost` (budget units
+per call and per deterministic second, calibrated per model family, since CP-SAT's clock
+runs at very different speeds on different models), and several workers interleave their search in
 fixed batches. The same model, seed and workers then give the same answer on any machine.
 Sources: OR-Tools maintainers state CP-SAT is deterministic single-threaded and that
 wall-clock limits can never be (google/or-tools#1145, #4195); multi-worker determinism
@@ -42,9 +43,8 @@ from solvers.limits import StopRequest, TimeBudget
 if TYPE_CHECKING:  # the class of `CpSolver.parameters` (it moved between OR-Tools versions)
     from ortools.sat.python.cp_model_helper import SatParameters
 
-__all__ = ["OVERRUN", "STATUSES", "Outcome", "solve"]
+__all__ = ["OVERRUN", "Outcome", "solve"]
 
-STATUSES = ("optimal", "feasible", "infeasible", "unknown", "invalid")
 _NAMES = {
     cp_model.OPTIMAL: "optimal",
     cp_model.FEASIBLE: "feasible",
@@ -60,8 +60,8 @@ OVERRUN = 1.5
 
 @dataclass(frozen=True)
 class Outcome:
-    """One CP-SAT call: its status (one of `STATUSES`), the solver to read values from, the
-    budget units it used, and whether the wall-clock cap (not its units) ended it."""
+    """One CP-SAT call: its status (see above), the solver to read values from, the budget
+    units it used, and whether the wall-clock cap (not its units) ended it."""
 
     status: str
     solver: cp_model.CpSolver

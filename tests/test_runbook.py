@@ -164,8 +164,11 @@ def test_the_same_inputs_give_the_same_runbook_and_advice(engine: Engine, tmp_pa
     }
     plan_id = planned(engine, tmp_path, sheets, toml({"server": 2, "application": 2}))
     window = parse_window("2027-03-06T08:00..2027-03-06T14:00")
-    runs = [build_runbook(engine, 1, plan_id=plan_id, window=window, time_limit=2, workers=2)
-            for _ in range(2)]
+    # A deterministic budget of 4 units with a wall-clock deadline far away (issue 21: a time
+    # limit is wall-clock seconds now, which a busy machine may cut): the units end each search.
+    runs = [build_runbook(engine, 1, plan_id=plan_id, window=window, workers=2,
+                          budget=TimeBudget(4.0, time.monotonic() + 300)) for _ in range(2)]
+    assert all(CAPPED_NOTE not in run.notes for run in runs)
     assert not runs[0].fits and runs[0].items_to_move
     first, second = ([(s.item_id, s.start, s.end) for s in r.steps] for r in runs)
     assert first == second

@@ -27,11 +27,11 @@ __all__ = ["Model", "rates", "tune"]
 #: the slower the more (task, resource) demands the cumulatives hold: measured inside
 #: `solve()` with 2 interleaved workers at load 2-3 on the 2 cores, about 2.2-3.1 wall
 #: seconds per deterministic second on j30 instances (120 demands), 4-6.7 on j60 (181) and
-#: 1.5 on the demo's largest runbooks (72), with a second of presolve and start-up on j60
-#: that the clock does not count. Budget units (wall seconds on the reference machine)
-#: charged per deterministic second, and per call, for each demand, with some room for a
-#: busier machine, so that a run ends on its deterministic budget (reproducible), not on
-#: the wall-clock deadline:
+#: 1.5 on the demo's largest runbooks (72), and 1 on a runbook of 18 steps (so at least 1),
+#: with a second of presolve and start-up on j60 that the clock does not count. Budget units
+#: (wall seconds on the reference machine) charged per deterministic second, and per call,
+#: for each demand, with some room for a busier machine, so that a run ends on its
+#: deterministic budget (reproducible), not on the wall-clock deadline:
 UNITS_PER_DEMAND = 0.03
 OVERHEAD_PER_DEMAND = 0.005
 
@@ -153,7 +153,7 @@ def rates(problem: ScheduleProblem) -> tuple[float, float]:
     (`solvers.cpsat.solve`'s `cost` and `overhead`)."""
     demands = sum(1 for t, row in enumerate(problem.demands) if problem.durations[t]
                   for q in row if q)
-    return max(0.5, UNITS_PER_DEMAND * demands), max(0.2, OVERHEAD_PER_DEMAND * demands)
+    return max(1.0, UNITS_PER_DEMAND * demands), max(0.2, OVERHEAD_PER_DEMAND * demands)
 
 
 def tune(workers: int) -> Callable[[SatParameters], None]:

@@ -181,28 +181,22 @@ class WaveBounds:
 
     def _head_need(self, tasks: frozenset[int]) -> int:
         """Smallest k such that waves 1..k can hold the set (cumulative capacity, bin packing)."""
-        if not tasks:
-            return 0
-        need = self._count_need(tasks)
-        totals = self._totals(tasks)
-        caps = self.problem.capacity
-        acc = [0] * len(totals)
-        for k, row in enumerate(caps, start=1):
-            acc = [a + c for a, c in zip(acc, row)]
-            if all(a >= t for a, t in zip(acc, totals)):
-                return max(need, k)
-        return 1 << 30
+        return self._need(tasks, self.problem.capacity)
 
     def _tail_need(self, tasks: frozenset[int], m: int) -> int:
         """Smallest k such that waves m-k+1..m can hold the set."""
+        return self._need(tasks, self.problem.capacity[m - 1::-1] if m > 0 else ())
+
+    def _need(self, tasks: frozenset[int], rows: Sequence[Sequence[int]]) -> int:
+        """Smallest k such that the first k capacity `rows` can hold the set, and at least its
+        bin-packing count; huge if none can."""
         if not tasks:
             return 0
         need = self._count_need(tasks)
         totals = self._totals(tasks)
-        caps = self.problem.capacity
         acc = [0] * len(totals)
-        for k in range(1, m + 1):
-            acc = [a + c for a, c in zip(acc, caps[m - k])]
+        for k, row in enumerate(rows, start=1):
+            acc = [a + c for a, c in zip(acc, row)]
             if all(a >= t for a, t in zip(acc, totals)):
                 return max(need, k)
         return 1 << 30
