@@ -44,8 +44,10 @@ from planner.db import open_database
 from planner.graph import build, team_effort
 from planner.importing import import_files
 from planner.planning import make_plan
+from planner.problem import build_problem
 from planner.snapshot import load
 from planner.verify import verify_plan
+from solvers.waves.bounds import arcs_of
 
 
 BINDING_TEAMS = ("server", "application", "workplace")
@@ -70,9 +72,6 @@ def capacities(engine, target_waves: int, small_team_waves: int = 4) -> tuple[di
 
 def chain_bound(engine, config) -> int:  # type: ignore[no-untyped-def]
     """Longest chain of hard rules in waves: 1 + the most strictly-before steps on any path."""
-    from planner.problem import build_problem
-    from solvers.wave_bounds import arcs_of
-
     problem = build_problem(build(load(engine), config.effort_defaults()), config).problem
     depth = [1] * problem.n_tasks
     changed = True

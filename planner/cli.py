@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 from planner.errors import ImportFailed, PlannerError
+from solvers.limits import StopRequest
 
 app = typer.Typer(
     help="Inventory and migration-wave planner for municipal IT consolidations.\n\n"
@@ -208,9 +209,10 @@ def _run_plan(config_path: Path | None, time_limit: float | None, workers: int |
     config, text = _config(config_path)
     engine = _engine()
     parent = latest_plan(engine, parent_id) if replan else None
-    with _progress() as progress, _ctrl_c_keeps_the_best():
+    with _progress() as progress, _ctrl_c_keeps_the_best() as stop:
         outcome = make_plan(engine, config, text, time_limit=time_limit, workers=workers, seed=seed,
-                            progress=progress, parent=parent, freeze_through=freeze_through)
+                            progress=progress, parent=parent, freeze_through=freeze_through,
+                            stop=stop)
     out.print(plan_summary(outcome))
     problems = verify_plan(engine, outcome.plan, outcome.graph.snapshot)  # the inventory it was made from
     if problems:
@@ -221,29 +223,29 @@ def _run_plan(config_path: Path | None, time_limit: float | None, workers: int |
 
 
 @contextmanager
-def _ctrl_c_keeps_the_best() -> Iterator[None]:
+def _ctrl_c_keeps_the_best() -> Iterator[StopRequest]:
     """While a plan is made, the first Ctrl-C ends the search and keeps its best plan (which
     is then stored and verified like any other); a second Ctrl-C, or SIGTERM, aborts as
     everywhere else and stores nothing. Solvers work this way (CP-SAT's own handler too), and
-    an hour of search should not be lost to one key press."""
-    from solvers import cpsat
+    an hour of search should not be lost to one key press. The stop request is handed to the
+    solver (`make_plan(stop=...)`)."""
+    stop = StopRequest()
 
     def first_stops(signum: int, frame: object) -> None:
-        if cpsat.stop_requested():
+        if stop.requested:
             raise _Interrupted(signum)
-        cpsat.request_stop()
+        stop.request()
         err.print("Stopping the search; the best plan found so far will be stored and verified. "
                   "Press Ctrl-C again to abort and store nothing.", markup=False)
 
     if threading.current_thread() is not threading.main_thread():  # no signals reach it
-        yield
+        yield stop
         return
     previous = signal.signal(signal.SIGINT, first_stops)
     try:
-        yield
+        yield stop
     finally:
         signal.signal(signal.SIGINT, previous)
-        cpsat.clear_stop()
 
 
 def _progress():  # type: ignore[no-untyped-def]

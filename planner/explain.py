@@ -1,6 +1,6 @@
 """Infeasibility in the planner's words.
 
-The solver returns a small set of conflicting rule groups (`solvers.wave_explain.Cause`);
+The solver returns a small set of conflicting rule groups (`solvers.waves.explain.Cause`);
 this module names the items, dependencies, dates and capacities behind each of them.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from planner.graph import SAME_WAVE, STRICTLY_BEFORE, Constraint, DependencyGraph
 from planner.problem import SCALE, PlanningProblem
-from solvers.wave_explain import Cause, explain_infeasible
+from solvers.waves.explain import Cause, explain_infeasible
 
 VERBS = {
     "runs_on": "runs on", "connected_via": "is connected via", "joined_to": "is joined to",

@@ -26,7 +26,7 @@ def load_export(engine: Engine, plan_id: int | None = None, *, runbooks: bool = 
     """The plan with this id (default: the newest) as plain data for the exporters.
 
     `runbooks=True` adds every wave's cutover runbook (one solve per wave, up to
-    `runbook_time_limit` deterministic units each, more for a wave that does not fit): off by default
+    `runbook_time_limit` seconds each, the search for items to move included): off by default
     so that a plain export stays fast.
     """
     plan = latest_plan(engine, plan_id)

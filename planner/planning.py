@@ -27,7 +27,9 @@ from planner.models import Pin, Plan, PlanItem
 from planner.problem import PlanningProblem, build_problem
 from planner.snapshot import Snapshot, load
 from planner.testhooks import pause
-from solvers.waves import ProgressEvent, WaveResult, solve
+from solvers.limits import StopRequest
+from solvers.waves.problem import ProgressEvent, WaveResult
+from solvers.waves.solve import solve
 
 
 class NoPlan(PlannerError):
@@ -60,8 +62,12 @@ def stored_pins(engine: Engine) -> dict[str, int]:
 def make_plan(engine: Engine, config: PlanConfig, config_text: str = "", *, time_limit: float | None = None,
               workers: int | None = None, seed: int | None = None,
               progress: Callable[[ProgressEvent], None] | None = None,
-              parent: Plan | None = None, freeze_through: int = 0) -> PlanOutcome:
-    """Plan (or re-plan after `parent`) and store the result in one transaction."""
+              parent: Plan | None = None, freeze_through: int = 0,
+              stop: StopRequest | None = None) -> PlanOutcome:
+    """Plan (or re-plan after `parent`) and store the result in one transaction.
+
+    `stop.request()` (the CLI's first Ctrl-C) ends the search early; the best plan found by
+    then is stored like any other, with a note saying when it was stopped."""
     snapshot = load(engine)
     if not snapshot.items:
         raise PlannerError("the inventory is empty: import workbooks first (planner import FILE.xlsx)")
@@ -76,11 +82,10 @@ def make_plan(engine: Engine, config: PlanConfig, config_text: str = "", *, time
     limit = time_limit if time_limit is not None else config.solver.time_limit
     workers = workers if workers is not None else config.solver.workers
     seed = seed if seed is not None else config.solver.seed
-    result = solve(planning.problem, time_limit=limit, workers=workers, seed=seed, progress=progress)
+    result = solve(planning.problem, time_limit=limit, workers=workers, seed=seed,
+                   progress=progress, stop=stop)
     if not result.waves:
-        from solvers import cpsat
-
-        if cpsat.stop_requested() and result.status != "infeasible":
+        if stop is not None and stop.requested and result.status != "infeasible":
             raise PlannerError("the search was stopped before it found any plan; nothing was stored")
         from planner.explain import explain
 

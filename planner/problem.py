@@ -18,7 +18,7 @@ from planner.effort import Defaults, downtime_hours, effort_hours
 from planner.errors import PlannerError
 from planner.graph import BEFORE_OR_SAME, STRICTLY_BEFORE, DependencyGraph, group_edges, soft_pairs
 from planner.snapshot import Item
-from solvers.waves import WaveProblem
+from solvers.waves.problem import WaveProblem
 
 SCALE = 10  # tenths of an hour
 

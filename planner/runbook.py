@@ -3,7 +3,7 @@
 A wave lasts days or weeks, but its downtime happens in a cutover window of a few hours
 (`[cutover]` in plan.toml: `start_time`, `day_offset`, `hours`, `staff` per team).
 `build_runbook` turns the wave's items into a resource-constrained scheduling problem
-(`solvers.schedule`) and minimises the end of the last step:
+(`solvers.rcpsp`) and minimises the end of the last step:
 
 * one step per item of the wave; its duration is the item's downtime in whole minutes;
 * each step needs one person of the item's team (network, directory, server,
@@ -27,14 +27,17 @@ minimum most per item moved. Re-schedule the rest and repeat until it fits. The 
 that shows the rest fits is kept (`end_after_move`), so the advice is always sufficient,
 though not always the smallest possible.
 
-Time limits are CP-SAT deterministic time (`deterministic=True`, about a wall second each
-on the 2-core reference machine): one solve for the runbook, and when it does not fit, at
-most `time_limit` more units shared by the re-scheduling solves, each charged what it used
-(after which each re-schedule is the best serial-SGS schedule, in milliseconds). So the
-same plan, wave, window, staff and seed give the same runbook and the same advice on any
-machine and under any load: a runbook is handed to people, and two runs that disagree on
-who does what when would undermine it. (Wall-clock limits gave a different set of items to
-move on two runs of the demo's wave 4 in a 12-hour window.)
+Time limits are wall-clock seconds for the whole runbook (`TimeBudget`, see
+`solvers.limits`): 40 % of its deterministic budget for the solve of the runbook, 40 % and
+what that solve left for the re-scheduling solves when it does not fit, each charged the
+deterministic work it used
+(after which each re-schedule is the best serial-SGS schedule, in milliseconds). Inside the
+limit every solve stops on deterministic work, not on the clock, so the same plan, wave,
+window, staff and seed give the same runbook and the same advice on any machine and under
+any load: a runbook is handed to people, and two runs that disagree on who does what when
+would undermine it. (Wall-clock limits gave a different set of items to move on two runs of
+the demo's wave 4 in a 12-hour window.) Only when the wall clock cuts a solve on a slow or
+busy machine can a run differ, and then the runbook's notes say so.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ import math
 import re
 import time as clock
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy.engine import Engine
@@ -55,10 +58,19 @@ from planner.graph import BEFORE_OR_SAME, SAME_WAVE, STRICTLY_BEFORE, Constraint
 from planner.models import PlanItem
 from planner.planning import latest_plan, plan_items
 from planner.snapshot import load
-from solvers.schedule import ScheduleProblem, priority_rules, serial_sgs, solve
+from solvers.limits import TimeBudget
+from solvers.rcpsp.greedy import priority_rules, serial_sgs
+from solvers.rcpsp.problem import ScheduleProblem
+from solvers.rcpsp.solve import solve
 
 WINDOW_EXAMPLE = "2027-03-06T08:00..2027-03-07T20:00"
 MOVE_NOTE = "move to a later wave"
+#: Share of the time limit's deterministic budget for the runbook's solve; as much again is
+#: for the re-scheduling when the wave does not fit, and the rest of the limit is for reading
+#: the plan and building its graph first (about 2 s on the demo database at load 3).
+SOLVE_SHARE = 0.4
+CAPPED_NOTE = ("the time limit cut the scheduler short on this machine, so another run may give "
+               "other steps; a longer --time-limit gives the same runbook every time")
 
 
 @dataclass(frozen=True)
@@ -169,22 +181,27 @@ def _minutes(delta: timedelta) -> int:
 # ---------------------------------------------------------------------- the runbook
 def build_runbook(engine: Engine, wave: int, *, plan_id: int | None = None,
                   window: tuple[datetime, datetime] | None = None, time_limit: float = 10.0,
-                  cutover: Cutover | None = None, workers: int = 2, seed: int = 0) -> Runbook:
-    """Schedule the cutover of `wave` of a stored plan (default: the newest).
+                  cutover: Cutover | None = None, workers: int = 2, seed: int = 0,
+                  budget: TimeBudget | None = None) -> Runbook:
+    """Schedule the cutover of `wave` of a stored plan (default: the newest) within
+    `time_limit` wall seconds (or `budget`, started by the caller, e.g. when its command began).
 
     The plan's stored configuration gives the calendar, the downtime defaults and the
     `[cutover]` section; `cutover` replaces that section (e.g. more staff, without
     re-planning) and `window` replaces the window it implies.
     """
-    return _build(_Stored.read(engine, plan_id), wave, window=window, time_limit=time_limit, cutover=cutover,
-                  workers=workers, seed=seed)
+    budget = budget or TimeBudget.start(time_limit)
+    return _build(_Stored.read(engine, plan_id), wave, window=window, budget=budget,
+                  cutover=cutover, workers=workers, seed=seed)
 
 
 def runbooks_for_plan(engine: Engine, plan_id: int | None = None, *, time_limit: float = 10.0) -> list[Runbook]:
-    """The runbook of every wave of a plan that has items (a solve per wave: slow-ish)."""
+    """The runbook of every wave of a plan that has items (a solve per wave of at most
+    `time_limit` seconds: slow-ish)."""
     stored = _Stored.read(engine, plan_id)
     waves = sorted({row.wave for row in stored.rows})
-    return [_build(stored, wave, window=None, time_limit=time_limit) for wave in waves]
+    return [_build(stored, wave, window=None, budget=TimeBudget.start(time_limit))
+            for wave in waves]
 
 
 @dataclass(frozen=True)
@@ -205,8 +222,9 @@ class _Stored:
         return cls(plan.id or 0, config, tuple(rows), tuple(graph.constraints))
 
 
-def _build(stored: _Stored, wave: int, *, window: tuple[datetime, datetime] | None, time_limit: float,
-           cutover: Cutover | None = None, workers: int = 2, seed: int = 0) -> Runbook:
+def _build(stored: _Stored, wave: int, *, window: tuple[datetime, datetime] | None,
+           budget: TimeBudget, cutover: Cutover | None = None, workers: int = 2,
+           seed: int = 0) -> Runbook:
     started = clock.perf_counter()
     config = stored.config
     cutover = cutover or config.cutover
@@ -227,7 +245,8 @@ def _build(stored: _Stored, wave: int, *, window: tuple[datetime, datetime] | No
     precedence, loops = _precedence(stored.constraints, members)
     notes += loops
     problem = _problem(members, staff, precedence)
-    result = solve(problem, time_limit=time_limit, workers=workers, seed=seed)
+    result = solve(problem, budget=budget.part(SOLVE_SHARE), workers=workers, seed=seed)
+    capped = result.capped
     starts = _left_justify(problem, result.starts)
     makespan = _span(problem, starts)
     status, bound = result.status, int(result.bound)
@@ -235,8 +254,10 @@ def _build(stored: _Stored, wave: int, *, window: tuple[datetime, datetime] | No
     moved: set[int] = set()
     end_after: int | None = None
     if not fits:
-        postponed = _Postpone(problem, [row.move_group for row in members], deadline,
-                              time_limit, workers, seed)
+        rest = budget.charge(result.work + (1 - 2 * SOLVE_SHARE) * budget.units)
+        postponed = _Postpone(problem, [row.move_group for row in members], deadline, rest, workers,
+                              seed)
+        capped = capped or postponed.capped
         if postponed.fits_whole:  # the first solve had not proved its makespan; this one fits
             fits, starts = True, _left_justify(problem, postponed.starts)
             makespan = _span(problem, starts)
@@ -246,6 +267,8 @@ def _build(stored: _Stored, wave: int, *, window: tuple[datetime, datetime] | No
             if result.status != "optimal" and bound <= deadline:
                 notes.append(f"not proven: the best schedule found ends {makespan - deadline} min after the "
                              f"window, but no schedule is proven to need more than {bound} min")
+    if capped:
+        notes.append(CAPPED_NOTE)
     steps = _steps(problem, members, starts, start, moved)
     return Runbook(
         plan_id=stored.plan_id, wave=wave, window_start=start, window_end=end, steps=steps, makespan=makespan,
@@ -378,11 +401,12 @@ class _Postpone:
     `moved` holds the postponed task indices and `end_after` the end of the rest.
     """
 
-    def __init__(self, problem: ScheduleProblem, groups: Sequence[str], deadline: int, time_limit: float,
-                 workers: int, seed: int) -> None:
+    def __init__(self, problem: ScheduleProblem, groups: Sequence[str], deadline: int,
+                 budget: TimeBudget, workers: int, seed: int) -> None:
         self.p, self.deadline, self.workers, self.seed = problem, deadline, workers, seed
-        self.time_limit = time_limit
-        self.spent = 0.0  # deterministic units used by the re-scheduling solves
+        self.total = budget.units  # for the re-scheduling solves' shares
+        self.budget = budget  # what they have left, charged with the work each used
+        self.capped = False  # the wall clock cut one of them
         self.members: dict[str, list[int]] = {}
         for t, g in enumerate(groups):
             self.members.setdefault(g, []).append(t)
@@ -459,8 +483,8 @@ class _Postpone:
     def _schedule(self, tasks: set[int], share: float) -> dict[int, int]:
         """Ends of a schedule of `tasks` with little total overrun.
 
-        CP-SAT (total lateness, then makespan) for `share` of the time limit while the
-        budget lasts; after that the best serial-SGS schedule, which takes milliseconds.
+        CP-SAT (total lateness, then makespan) for `share` of the budget while it lasts; after
+        that the best serial-SGS schedule, which takes milliseconds.
         """
         keep = sorted(tasks)
         new = {t: i for i, t in enumerate(keep)}
@@ -469,14 +493,17 @@ class _Postpone:
             names=tuple(p.names[t] for t in keep), durations=tuple(p.durations[t] for t in keep),
             resources=p.resources, capacities=p.capacities, demands=tuple(p.demands[t] for t in keep),
             precedence=tuple((new[a], new[b]) for a, b in p.precedence if a in new and b in new))
-        left = self.time_limit - self.spent
         starts: tuple[int, ...] | None = None
-        if left > 0.05:
+        if self.budget.units > 0.05 and self.budget.wall_left() <= 0.05:
+            self.capped = True  # the clock, not the budget, ends the search: say so
+        elif self.budget.units > 0.05:
             late = ScheduleProblem(sub.names, sub.durations, sub.resources, sub.capacities, sub.demands,
                                    sub.precedence, deadline=(self.deadline,) * len(keep))
-            result = solve(late, time_limit=min(left, max(0.1, share * self.time_limit)), workers=self.workers,
+            units = min(self.budget.units, max(0.1, share * self.total))
+            result = solve(late, budget=replace(self.budget, units=units), workers=self.workers,
                            seed=self.seed, allow_late=True)
-            self.spent += result.work
+            self.budget = self.budget.charge(result.work)
+            self.capped = self.capped or result.capped
             starts = result.starts or None
         if starts is None:
             candidates = [serial_sgs(sub, rule) for rule in priority_rules(sub).values()]

@@ -13,6 +13,8 @@ its own file; an existing file is replaced only with `--force`.
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -23,6 +25,7 @@ from rich.table import Table
 from rich.text import Text
 
 from planner.runbook import WINDOW_EXAMPLE, Runbook
+from solvers.limits import TimeBudget
 
 TIME = "%Y-%m-%d %H:%M"
 
@@ -45,10 +48,11 @@ def register(app: typer.Typer, engine_factory: Callable[[], Any], out_console: C
             "--csv", help="Also write the runbook to this CSV file (UTF-8 with BOM), e.g. runbook-w3.csv.")] = None,
         force: Annotated[bool, typer.Option("--force", help="Overwrite an existing CSV file.")] = False,
         time_limit: Annotated[float, typer.Option(
-            "--time-limit", min=0.1, help="Work for the scheduler, in CP-SAT deterministic time (about a "
-                                          "second each on a 2-core machine; as much again when the wave does "
-                                          "not fit and items to move are sought). Counted in work, not wall "
-                                          "time, so the same inputs give the same runbook on any machine.")] = 10.0,
+            "--time-limit", min=0.1,
+            help="Seconds you wait (wall clock), the search for items to move when the wave does "
+                 "not fit included. The same inputs give the same runbook on any machine, unless "
+                 "the limit cuts the search short on a slow or busy one; the output then says so.")
+        ] = 10.0,
         strict: Annotated[bool, typer.Option(
             "--strict", help="Exit with code 1 when the runbook does not fit its window.")] = False,
     ) -> None:
@@ -63,13 +67,14 @@ def register(app: typer.Typer, engine_factory: Callable[[], Any], out_console: C
         """
         from planner.runbook import build_runbook, parse_window
 
+        budget = TimeBudget.start(time_limit, since=_started())  # the user waits from then
         span = parse_window(window) if window else None
         cutover = None
         if config is not None:
             from planner.config import load_config
 
             cutover = load_config(config)[0].cutover
-        result = build_runbook(engine_factory(), wave, plan_id=plan_id, window=span, time_limit=time_limit,
+        result = build_runbook(engine_factory(), wave, plan_id=plan_id, window=span, budget=budget,
                                cutover=cutover)
         out_console.print(runbook_table(result))
         for note in result.notes:
@@ -85,6 +90,18 @@ def register(app: typer.Typer, engine_factory: Callable[[], Any], out_console: C
             out_console.print(f"Wrote {csv}", markup=False)
         if strict and not result.fits:
             raise typer.Exit(1)
+
+
+def _started() -> float:
+    """The `time.monotonic()` instant this process started (Linux /proc; now elsewhere), so
+    that the time limit counts the start-up the user waits for too."""
+    try:
+        fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+        age = float(Path("/proc/uptime").read_text().split()[0]) - int(fields[19]) / os.sysconf(
+            "SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        age = 0.0
+    return time.monotonic() - min(max(age, 0.0), 60.0)
 
 
 def runbook_table(result: Runbook) -> Table:

@@ -1,69 +1,162 @@
-"""One way to run a CP-SAT solve: so that Ctrl-C and SIGTERM stop it at once.
+"""The one way every solver runs CP-SAT: its parameters, its status names, and its stop.
 
-Why: by default CP-SAT installs its own SIGINT handler for the length of a solve, so Ctrl-C
-only ended that one solve and the caller went on to the next phase as if nothing had
-happened; and a Python signal handler (SIGTERM, or SIGINT without CP-SAT's) only runs when
-the solve returns, which can be a minute later. Here the solve runs in a worker thread while
-the main thread waits; a signal handler that raises (KeyboardInterrupt, or the CLI's own
-interrupt) then interrupts the wait, the search is stopped, and the exception goes on up.
+`solve(model, budget, stop, ...)` sets every parameter that concerns time, workers,
+seeds and reproducibility (a model family adds its own tuning through `tune`), runs the
+search so that signals and a `StopRequest` end it at once, and returns the status as one
+of "optimal", "feasible", "infeasible", "unknown" or "invalid", with the work it used in
+budget units.
 
-A gentler stop keeps the work done so far: `request_stop()` (the first Ctrl-C of
-`planner plan`) ends the running solve as if its time were up, so the caller gets CP-SAT's
-best solution, and every later solve in the process returns at once. Callers that loop over
-solves check `stop_requested()` and wind up with what they have.
+Reproducibility: with a deterministic budget (`TimeBudget.deterministic`) the search is
+limited by CP-SAT's deterministic time, `(budget.units - overhead) / cost` (budget units
+per call and per deterministic second, calibrated per model family, since CP-SAT's clock
+runs at very different speeds on different models), and several workers interleave their search in
+fixed batches. The same model, seed and workers then give the same answer on any machine.
+Sources: OR-Tools maintainers state CP-SAT is deterministic single-threaded and that
+wall-clock limits can never be (google/or-tools#1145, #4195); multi-worker determinism
+needs `interleave_search` (google/or-tools#4783, #4946). The wall clock is the safety net:
+a call may run `OVERRUN` times its units' nominal seconds plus a second, never past the
+budget's deadline; a call that the net ends instead of its units is `capped` (correct,
+but another run may differ). In wall-clock mode (`units` infinite) only the deadline
+limits the search and CP-SAT's full parallel portfolio runs.
+
+Signals: by default CP-SAT installs its own SIGINT handler for the length of a solve, so
+Ctrl-C only ended that one solve and the caller went on to the next phase; and a Python
+signal handler (SIGTERM, or SIGINT without CP-SAT's) only runs when the solve returns,
+which can be a minute later. Here the solve runs in a worker thread while the calling
+thread waits; a signal handler that raises (KeyboardInterrupt, or the CLI's own interrupt)
+then interrupts the wait, the search is stopped, and the exception goes on up. The wait
+also watches the `StopRequest`: once it is requested, the running search ends as if its
+time were up (CP-SAT keeps its best solution), and later solves return at once.
 """
 
 from __future__ import annotations
 
-import os
 import threading
-from pathlib import Path
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ortools.sat.python import cp_model
 
-__all__ = ["clear_stop", "request_stop", "run", "stop_requested"]
+from solvers.limits import StopRequest, TimeBudget
 
-_STOP = threading.Event()
+if TYPE_CHECKING:  # the class of `CpSolver.parameters` (it moved between OR-Tools versions)
+    from ortools.sat.python.cp_model_helper import SatParameters
+
+__all__ = ["OVERRUN", "Outcome", "solve"]
+
+_NAMES = {
+    cp_model.OPTIMAL: "optimal",
+    cp_model.FEASIBLE: "feasible",
+    cp_model.INFEASIBLE: "infeasible",
+    cp_model.MODEL_INVALID: "invalid",
+}
+
+#: A deterministic call may run this many times its units' nominal seconds (plus one second)
+#: of wall time: on a loaded machine deterministic time runs slower than the wall clock, and
+#: a call that overstays more would eat the later calls' share of the time limit.
+OVERRUN = 1.5
 
 
-def request_stop() -> None:
-    """End the running solve and every later one as if their time were up (thread-safe;
-    callable from a signal handler)."""
-    _STOP.set()
+@dataclass(frozen=True)
+class Outcome:
+    """One CP-SAT call: its status (see above), the solver to read values from, the budget
+    units it used, and whether the wall-clock cap (not its units) ended it."""
+
+    status: str
+    solver: cp_model.CpSolver
+    units: float
+    capped: bool
+
+    @property
+    def found(self) -> bool:
+        """True when the solver holds a solution (optimal or feasible)."""
+        return self.status in ("optimal", "feasible")
+
+    @property
+    def objective(self) -> float:
+        return float(self.solver.objective_value)
+
+    @property
+    def bound(self) -> float:
+        return float(self.solver.best_objective_bound)
+
+    def value(self, expression: cp_model.LinearExprT) -> int:
+        return int(self.solver.value(expression))
 
 
-def stop_requested() -> bool:
-    """True once `request_stop()` was called (until `clear_stop()`)."""
-    return _STOP.is_set()
+def solve(
+    model: cp_model.CpModel,
+    budget: TimeBudget,
+    stop: StopRequest | None = None,
+    *,
+    cost: float = 1.0,
+    overhead: float = 0.0,
+    workers: int = 1,
+    seed: int = 0,
+    tune: Callable[[SatParameters], None] | None = None,
+    on_solution: Callable[[float, float], None] | None = None,
+) -> Outcome:
+    """Solve `model` within `budget` (see the module docstring); `on_solution(objective,
+    bound)` is called on every improving solution, from CP-SAT's thread.
 
-
-def clear_stop() -> None:
-    """Let solves run their full time again (after a stopped run, in the same process)."""
-    _STOP.clear()
-
-
-def run(solver: cp_model.CpSolver, model: cp_model.CpModel,
-        callback: cp_model.CpSolverSolutionCallback | None = None) -> cp_model.CpSolverStatus:
-    """`solver.solve(model, callback)`, stoppable by a signal handler that raises.
-
-    Off the main thread (where no signal handler runs) this is a plain solve.
+    `cost` is the budget units one CP-SAT deterministic second costs on this model family,
+    `overhead` the units a call costs before its search (loading the model, presolve, the
+    workers' start: wall time that CP-SAT's deterministic clock does not count). Both are
+    calibrated per model family on the reference machine; the call is charged
+    `overhead + deterministic time × cost` (wall seconds in wall-clock mode).
     """
-    solver.parameters.catch_sigint_signal = False
-    if _STOP.is_set():  # stopped before it began: return at once, with the hint at most
-        solver.parameters.max_time_in_seconds = 0.0
-    marker = os.environ.get("PLANNER_TEST_SOLVE_MARKER")  # tests: "a solve is running now"
-    if threading.current_thread() is not threading.main_thread():
-        return solver.solve(model, callback)
+    solver = cp_model.CpSolver()
+    prm = solver.parameters
+    prm.num_workers = max(1, workers)
+    prm.random_seed = seed
+    prm.catch_sigint_signal = False  # signals are handled by `_run`, see above
+    if budget.deterministic:
+        prm.max_deterministic_time = max(0.0, budget.units - overhead) / cost
+        prm.max_time_in_seconds = max(0.01, min(OVERRUN * budget.units + 1.0, budget.wall_left()))
+        prm.interleave_search = workers > 1
+    else:
+        prm.max_time_in_seconds = max(0.01, budget.wall_left())
+    if tune is not None:
+        tune(prm)
+    if stop is not None and stop.requested:  # stopped before it began: the hint at most
+        prm.max_time_in_seconds = 0.0
+    callback = _Callback(on_solution) if on_solution is not None else None
+    status = _NAMES.get(_run(solver, model, callback, stop), "unknown")
+    stopped = stop is not None and stop.requested
+    capped = (budget.deterministic and status in ("feasible", "unknown") and not stopped
+              and solver.wall_time >= prm.max_time_in_seconds * 0.98)
+    if budget.deterministic:
+        used = overhead + solver.deterministic_time * cost
+    else:
+        used = solver.wall_time
+    return Outcome(status, solver, used, capped)
+
+
+class _Callback(cp_model.CpSolverSolutionCallback):
+    """Forwards each improving solution's objective and bound."""
+
+    def __init__(self, report: Callable[[float, float], None]) -> None:
+        super().__init__()
+        self._report = report
+
+    def on_solution_callback(self) -> None:
+        self._report(float(self.objective_value), float(self.best_objective_bound))
+
+
+def _run(solver: cp_model.CpSolver, model: cp_model.CpModel,
+         callback: cp_model.CpSolverSolutionCallback | None,
+         stop: StopRequest | None) -> cp_model.CpSolverStatus:
+    """`solver.solve(model, callback)` in a worker thread, ended at once by a signal handler
+    that raises in the waiting thread, or by `stop`."""
     outcome: list[cp_model.CpSolverStatus] = []
     failure: list[BaseException] = []
     done = threading.Event()
 
     def work() -> None:
         try:
-            if marker:
-                Path(marker).touch()
             outcome.append(solver.solve(model, callback))
-        except BaseException as exc:  # handed to the main thread below
+        except BaseException as exc:  # handed to the waiting thread below
             failure.append(exc)
         finally:
             done.set()
@@ -72,7 +165,7 @@ def run(solver: cp_model.CpSolver, model: cp_model.CpModel,
     stopping = False
     try:
         while not done.wait(0.1):  # returns as soon as the solve ends; signals run in between
-            if _STOP.is_set() and not stopping:
+            if stop is not None and stop.requested and not stopping:
                 solver.stop_search()  # ends like a time limit: the best solution is kept
                 stopping = True
     except BaseException:

@@ -198,13 +198,3 @@ def run_cli(tmp_path: Path, db_url: str) -> Callable[..., subprocess.CompletedPr
 
     return run
 
-
-@pytest.fixture
-def stop_cleared() -> Iterator[None]:
-    """`solvers.cpsat.request_stop()` is process-wide: clear it before and after the test,
-    whatever happens, so that no other test's solves return at once."""
-    from solvers import cpsat
-
-    cpsat.clear_stop()
-    yield
-    cpsat.clear_stop()

@@ -32,10 +32,12 @@ def environment(db_url: str, **extra: str) -> dict[str, str]:
     return env
 
 
-def start(db_url: str, *args: str | Path, cwd: Path, **env: str) -> subprocess.Popen[str]:
-    """`python -m planner.cli ARGS…` as a background process (stdout/stderr captured)."""
+def start(db_url: str, *args: str | Path, cwd: Path, module: str = "planner.cli",
+          **env: str) -> subprocess.Popen[str]:
+    """`python -m planner.cli ARGS…` as a background process (stdout/stderr captured);
+    `module` runs the command through a test launcher instead (e.g. `tests.solve_marker`)."""
     return subprocess.Popen(
-        [sys.executable, "-m", "planner.cli", *map(str, args)], cwd=cwd, env=environment(db_url, **env),
+        [sys.executable, "-m", module, *map(str, args)], cwd=cwd, env=environment(db_url, **env),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8",
     )
 

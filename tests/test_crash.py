@@ -116,8 +116,8 @@ def _plan_in_its_first_solve(db_url: str, planned: Engine, tmp_path: Path, **env
     large, = write_demo_data(tmp_path / "large", municipalities=1)  # a plan that runs long
     import_files(planned, [large])
     marker = tmp_path / "solving"
-    process = start(db_url, "plan", "--time-limit", "600", "--workers", "1", cwd=tmp_path,
-                    PLANNER_TEST_SOLVE_MARKER=str(marker), **env)
+    process = start(db_url, marker, "plan", "--time-limit", "600", "--workers", "1", cwd=tmp_path,
+                    module="tests.solve_marker", **env)
     wait_for_pause(process, marker)  # the first CP-SAT solve has started
     return process
 

@@ -12,6 +12,7 @@ import csv
 import os
 import subprocess
 import sys
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -28,8 +29,9 @@ from planner.config import Cutover, parse_config
 from planner.errors import PlannerError
 from planner.export_data import load_export
 from planner.planning import make_plan
-from planner.runbook import MOVE_NOTE, Runbook, build_runbook, parse_window
+from planner.runbook import CAPPED_NOTE, MOVE_NOTE, Runbook, build_runbook, parse_window
 from planner.verify import verify_plan
+from solvers.limits import TimeBudget
 from tests.conftest import ROOT
 from tests.tiny_inventory import Sheets, app, dep, import_inventory, server
 
@@ -162,12 +164,35 @@ def test_the_same_inputs_give_the_same_runbook_and_advice(engine: Engine, tmp_pa
     }
     plan_id = planned(engine, tmp_path, sheets, toml({"server": 2, "application": 2}))
     window = parse_window("2027-03-06T08:00..2027-03-06T14:00")
-    runs = [build_runbook(engine, 1, plan_id=plan_id, window=window, time_limit=2, workers=2)
-            for _ in range(2)]
+    # A deterministic budget of 4 units with a wall-clock deadline far away (issue 21: a time
+    # limit is wall-clock seconds now, which a busy machine may cut): the units end each search.
+    runs = [build_runbook(engine, 1, plan_id=plan_id, window=window, workers=2,
+                          budget=TimeBudget(4.0, time.monotonic() + 300)) for _ in range(2)]
+    assert all(CAPPED_NOTE not in run.notes for run in runs)
     assert not runs[0].fits and runs[0].items_to_move
     first, second = ([(s.item_id, s.start, s.end) for s in r.steps] for r in runs)
     assert first == second
     assert runs[0].items_to_move == runs[1].items_to_move
+
+
+def test_issue_21_a_runbook_cut_short_by_the_wall_clock_says_so(engine: Engine,
+                                                                 tmp_path: Path) -> None:
+    # The runbook above, once with a deadline that has passed before the solves begin: what
+    # they find is still a valid runbook, but another run may differ, and it says so. With a
+    # deadline far away the deterministic budget ends first: no such note.
+    sheets: Sheets = {
+        "Servers": [server(f"S{i}", downtime_hours=1 + i % 3) for i in range(12)],
+        "Applications": [app(f"A{i}", servers=f"S{2 * i}", downtime_hours=2 + i % 2)
+                         for i in range(6)],
+    }
+    plan_id = planned(engine, tmp_path, sheets, toml({"server": 2, "application": 2}))
+    window = parse_window("2027-03-06T08:00..2027-03-06T14:00")
+    cut = build_runbook(engine, 1, plan_id=plan_id, window=window, workers=2,
+                        budget=TimeBudget(10.0, time.monotonic()))
+    assert CAPPED_NOTE in cut.notes and cut.steps and not cut.fits
+    whole = build_runbook(engine, 1, plan_id=plan_id, window=window, workers=2,
+                          budget=TimeBudget(4.0, time.monotonic() + 300))
+    assert CAPPED_NOTE not in whole.notes
 
 
 def test_staff_from_another_cutover_section(engine: Engine, tmp_path: Path) -> None:

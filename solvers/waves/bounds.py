@@ -12,7 +12,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from solvers.waves import WaveProblem
+from solvers.waves.problem import WaveProblem
 
 
 def bin_packing_bound(sizes: Sequence[int], cap: int) -> int:
@@ -54,7 +54,7 @@ def _martello_toth_l2(items: Sequence[int], cap: int) -> int:
     for s in srt:
         prefix.append(prefix[-1] + s)
     n = len(srt)
-    half_hi = bisect_right(srt, cap // 2) if cap % 2 else bisect_right(srt, cap // 2)  # items <= c/2
+    half_hi = bisect_right(srt, cap // 2)  # items <= c/2
     best = 0
     for k in {0, *srt[:half_hi]}:
         big = bisect_right(srt, cap - k)  # items <= c-k; the rest are N1
@@ -96,7 +96,8 @@ def arcs_of(problem: WaveProblem) -> list[tuple[int, int, int]]:
     return sorted(set(arcs))
 
 
-def _reach(n: int, arcs: Sequence[tuple[int, int, int]], forward: bool) -> tuple[list[frozenset[int]], list[frozenset[int]]]:
+def _reach(n: int, arcs: Sequence[tuple[int, int, int]],
+           forward: bool) -> tuple[list[frozenset[int]], list[frozenset[int]]]:
     """For every task, the tasks reachable along arcs, and those reachable through a strict arc."""
     adj: list[list[tuple[int, int]]] = [[] for _ in range(n)]
     for a, b, lag in arcs:
@@ -156,7 +157,8 @@ class WaveBounds:
         # as a pure count with uniform capacity (bin packing); both only depend on the set.
         self._count_cache: dict[frozenset[int], int] = {}
         self.head = [
-            max(self._head_need(self.cl.anc[t] | {t}), self._head_need(self.cl.sanc[t]) + 1 if self.cl.sanc[t] else 1)
+            max(self._head_need(self.cl.anc[t] | {t}),
+                self._head_need(self.cl.sanc[t]) + 1 if self.cl.sanc[t] else 1)
             for t in range(n)
         ]
 
@@ -172,41 +174,37 @@ class WaveBounds:
             best = 1 if tasks else 0
             for r, cap in enumerate(self.uniform):
                 if cap is not None:
-                    best = max(best, bin_packing_bound([self.problem.demand[t][r] for t in tasks], cap))
+                    sizes = [self.problem.demand[t][r] for t in tasks]
+                    best = max(best, bin_packing_bound(sizes, cap))
             self._count_cache[tasks] = best
         return self._count_cache[tasks]
 
     def _head_need(self, tasks: frozenset[int]) -> int:
-        """Smallest k such that waves 1..k can hold the set (cumulative capacity and bin packing)."""
-        if not tasks:
-            return 0
-        need = self._count_need(tasks)
-        totals = self._totals(tasks)
-        caps = self.problem.capacity
-        acc = [0] * len(totals)
-        for k, row in enumerate(caps, start=1):
-            acc = [a + c for a, c in zip(acc, row)]
-            if all(a >= t for a, t in zip(acc, totals)):
-                return max(need, k)
-        return 1 << 30
+        """Smallest k such that waves 1..k can hold the set (cumulative capacity, bin packing)."""
+        return self._need(tasks, self.problem.capacity)
 
     def _tail_need(self, tasks: frozenset[int], m: int) -> int:
         """Smallest k such that waves m-k+1..m can hold the set."""
+        return self._need(tasks, self.problem.capacity[m - 1::-1] if m > 0 else ())
+
+    def _need(self, tasks: frozenset[int], rows: Sequence[Sequence[int]]) -> int:
+        """Smallest k such that the first k capacity `rows` can hold the set, and at least its
+        bin-packing count; huge if none can."""
         if not tasks:
             return 0
         need = self._count_need(tasks)
         totals = self._totals(tasks)
-        caps = self.problem.capacity
         acc = [0] * len(totals)
-        for k in range(1, m + 1):
-            acc = [a + c for a, c in zip(acc, caps[m - k])]
+        for k, row in enumerate(rows, start=1):
+            acc = [a + c for a, c in zip(acc, row)]
             if all(a >= t for a, t in zip(acc, totals)):
                 return max(need, k)
         return 1 << 30
 
     # --- public ------------------------------------------------------------------
     def windows(self, m: int) -> tuple[list[int], list[int]] | None:
-        """Per-task [lo, hi] wave windows valid for any plan using waves 1..m, or None if some window is empty.
+        """Per-task [lo, hi] wave windows valid for any plan using waves 1..m, or None if some
+        window is empty.
 
         Combines user windows, pins and blackouts with head bounds (a task cannot
         come before its predecessors fit) and tail bounds (nor so late that its
@@ -251,7 +249,8 @@ class WaveBounds:
         return lo, hi
 
     def _energy_ok(self, lo: Sequence[int], hi: Sequence[int], m: int) -> bool:
-        """Interval energy: the tasks whose windows lie inside waves a..b fit in those waves' capacity.
+        """Interval energy: the tasks whose windows lie inside waves a..b fit in those waves'
+        capacity.
 
         Checked for every interval per resource with prefix sums (O(m^2) per resource
         once the tasks are bucketed by window). For resources with uniform capacity the
@@ -284,9 +283,11 @@ class WaveBounds:
             if size is None:
                 continue
             heads = sorted({lo[t] for t in range(n) if p.demand[t][r] and lo[t] > 1})[:8]
-            tails = sorted({hi[t] for t in range(n) if p.demand[t][r] and hi[t] < m}, reverse=True)[:8]
+            tails = sorted({hi[t] for t in range(n) if p.demand[t][r] and hi[t] < m},
+                           reverse=True)[:8]
             for a in heads:
-                if bin_packing_bound([p.demand[t][r] for t in range(n) if lo[t] >= a], size) > m - a + 1:
+                after = [p.demand[t][r] for t in range(n) if lo[t] >= a]
+                if bin_packing_bound(after, size) > m - a + 1:
                     return False
             for b in tails:
                 if bin_packing_bound([p.demand[t][r] for t in range(n) if hi[t] <= b], size) > b:
@@ -294,8 +295,10 @@ class WaveBounds:
         return True
 
     def capacity_bound(self) -> int:
-        """Fewest waves whose capacity can hold all demand (LB1 per resource, bin packing if uniform)."""
-        return self._head_need(frozenset(range(self.problem.n_tasks))) if self.problem.n_tasks else 0
+        """Fewest waves whose capacity can hold all demand (LB1 per resource, bin packing if
+        uniform)."""
+        n = self.problem.n_tasks
+        return self._head_need(frozenset(range(n))) if n else 0
 
     def lower_bound(self, start: int = 1) -> int:
         """Smallest m >= start whose windows are all non-empty; max_waves + 1 means infeasible.
@@ -319,7 +322,27 @@ def lower_bound_waves(problem: WaveProblem) -> int:
     return WaveBounds(problem).lower_bound()
 
 
-def trivially_infeasible(problem: WaveProblem) -> bool:
-    """True when the bounds alone show that no plan fits in max_waves."""
-    return lower_bound_waves(problem) > problem.max_waves
 
+def downtime_bound(problem: WaveProblem, horizon: int) -> int:
+    """A lower bound on the peak downtime in waves 1..horizon: the total spread evenly, or
+    the largest single task."""
+    weights = problem.downtime_weight or (0,)
+    return max(-(-sum(weights) // max(1, horizon)), max(weights))
+
+
+def moved_bound(problem: WaveProblem, lo: Sequence[int], hi: Sequence[int],
+                banned: Sequence[set[int]]) -> int:
+    """A lower bound on the moved count: tasks whose previous wave is outside their window
+    (or banned) must move."""
+    return sum(1 for t, p in enumerate(problem.previous)
+               if p > 0 and not (lo[t] <= p <= hi[t] and p not in banned[t]))
+
+
+def phase_bound(name: str, problem: WaveProblem, win: tuple[list[int], list[int]],
+                banned: Sequence[set[int]], horizon: int) -> float:
+    """A phase's bound without a CP-SAT model: 0 splits, `downtime_bound`, `moved_bound`."""
+    if name == "downtime":
+        return float(downtime_bound(problem, horizon))
+    if name == "moved":
+        return float(moved_bound(problem, win[0], win[1], banned))
+    return 0.0

@@ -1,81 +1,26 @@
-"""Tests for the station branch and bound: tiny SALBP-1 instances whose optimum is derived by hand.
+"""`solvers.salbp.branch_and_bound`: tiny SALBP-1 instances whose optimum is derived by hand.
 
-Every assignment a test gets is re-checked by `check`, written here without looking at
-the solver, and a brute-force subset DP cross-checks the optimum on random instances.
+Every assignment a test gets is re-checked by `check` (tests/solvers/salbp/instances.py),
+written without looking at the solver, and a brute-force subset DP cross-checks the
+optimum on random instances.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator, Sequence
-from functools import cache
+from collections.abc import Sequence
 
 import pytest
 
-from solvers.salbp_bb import BBResult, station_bb
-
-
-def preds_of(n: int, pairs: Sequence[tuple[int, int]]) -> list[list[int]]:
-    """Direct predecessor lists from (before, after) pairs."""
-    out: list[list[int]] = [[] for _ in range(n)]
-    for a, b in pairs:
-        out[b].append(a)
-    return out
-
-
-def check(times: Sequence[int], cap: int, pairs: Sequence[tuple[int, int]], res: BBResult) -> None:
-    """Independent check: stations 1..best, capacity per station, precedence as station(a) <= station(b)."""
-    assert res.stations is not None
-    st = res.stations
-    assert len(st) == len(times)
-    assert min(st) >= 1 and max(st) <= res.best
-    for s in set(st):
-        assert sum(t for t, x in zip(times, st) if x == s) <= cap
-    for a, b in pairs:
-        assert st[a] <= st[b]
-
-
-def brute_force(times: Sequence[int], cap: int, pairs: Sequence[tuple[int, int]]) -> int:
-    """Fewest stations by a DP over assigned sets: from S, any next load T with preds in S ∪ T that fits."""
-    n = len(times)
-    pm = [0] * n
-    for a, b in pairs:
-        pm[b] |= 1 << a
-    full = (1 << n) - 1
-
-    @cache
-    def best(S: int) -> int:
-        if S == full:
-            return 0
-        rest = full & ~S
-        out = n + 1
-        T = rest
-        while T:  # every non-empty subset of the unassigned tasks
-            if sum(times[j] for j in range(n) if T >> j & 1) <= cap and all(
-                pm[j] & ~(S | T) == 0 for j in range(n) if T >> j & 1
-            ):
-                out = min(out, 1 + best(S | T))
-            T = (T - 1) & rest
-        return out
-
-    return best(0)
-
-
-def random_instances(
-    seed: int, count: int, sizes: tuple[int, int], caps: tuple[int, int], density: float
-) -> Iterator[tuple[list[int], int, list[tuple[int, int]]]]:
-    """(times, cap, pairs) of random small instances; arcs only go from lower to higher index, so acyclic."""
-    rng = random.Random(seed)
-    for _ in range(count):
-        n = rng.randint(*sizes)
-        cap = rng.randint(*caps)
-        times = [rng.randint(1, cap) for _ in range(n)]
-        pairs = [(a, b) for a in range(n) for b in range(a + 1, n) if rng.random() < density]
-        yield times, cap, pairs
+import solvers.salbp.branch_and_bound as bb
+from solvers.limits import StopRequest
+from solvers.salbp.branch_and_bound import station_bb
+from tests.solvers.salbp.instances import brute_force, check, preds_of, random_instances
 
 
 def naive_greedy(times: Sequence[int], cap: int, pairs: Sequence[tuple[int, int]]) -> int:
-    """List scheduling: fill the open station with the lowest-index available task that fits, else open a new one."""
+    """List scheduling: fill the open station with the lowest-index available task that fits,
+    else open a new one."""
     n = len(times)
     preds = preds_of(n, pairs)
     done: set[int] = set()
@@ -116,7 +61,8 @@ def test_chain_makes_two_stations_infeasible() -> None:
 
 def test_beats_naive_greedy() -> None:
     # Times 5, 3, 3, 5, 4 with c = 10 and 0 before 4. Lowest-index list scheduling takes {5, 3},
-    # then {3, 5}, then {4}: 3 stations. Sum 20 = 2 c, and {5, 5}, {3, 3, 4} (tasks {0, 3}, {1, 2, 4})
+    # then {3, 5}, then {4}: 3 stations. Sum 20 = 2 c, and {5, 5}, {3, 3, 4}
+    # (tasks {0, 3}, {1, 2, 4})
     # fills both stations exactly with task 0 in station 1 <= task 4 in station 2: optimum 2.
     times, pairs = [5, 3, 3, 5, 4], [(0, 4)]
     assert naive_greedy(times, 10, pairs) == 3
@@ -169,53 +115,12 @@ def test_rejects_a_task_longer_than_the_cycle() -> None:
 def test_restarts_keep_the_search_exact(monkeypatch: pytest.MonkeyPatch) -> None:
     # Restarting after every few nodes (memory kept, ties reordered at random) must not change
     # any optimum: memory is only written for subtrees searched to the end.
-    import solvers.salbp_bb as bb
-
     monkeypatch.setattr(bb, "_RESTART_FIRST", 2)
     for times, cap, pairs in random_instances(11, 25, (4, 9), (6, 12), 0.2):
         n = len(times)
         res = station_bb(times, cap, preds_of(n, pairs), lower=1, upper=n + 1, time_limit=5)
         assert res.proven and res.best == brute_force(times, cap, pairs)
         check(times, cap, pairs, res)
-
-
-def kernel_search(times: Sequence[int], cap: int, pairs: Sequence[tuple[int, int]], m: int) -> tuple[list[int] | None, int]:
-    """The compiled search alone, forwards, at m stations: (1-based stations or None, status)."""
-    import numpy as np
-
-    from solvers import salbp_kernels
-    from solvers.salbp_bb import _Direction, _kernel_arrays
-
-    n = len(times)
-    d = _Direction(times, cap, preds_of(n, pairs))
-    arrays = _kernel_arrays(d)
-    zob = np.random.default_rng(0).integers(1, 2**62, n, dtype=np.int64).astype(np.uint64)
-    keys = np.zeros((1 << 10, (n + 63) // 64), np.uint64)
-    vals = np.full(1 << 10, -1, np.int64)
-    st, _, status = salbp_kernels.search(
-        m, arrays[0], cap, *arrays[1:], zob, keys, vals, 10**6, 0, 5000
-    )
-    if status != 1:
-        return None, status
-    out = [0] * n
-    for k, s in enumerate(st):
-        out[d.perm[k]] = int(s)
-    return out, status
-
-
-def test_compiled_search_finds_the_optimum_and_nothing_below() -> None:
-    # station_bb uses both the compiled search's plans and its refutations, so it must be
-    # exact: at the optimum it finds a plan that passes the independent check, one station
-    # below it finds none and says its search ended (status -1), never a plan.
-    for times, cap, pairs in random_instances(5, 40, (2, 9), (5, 14), 0.25):
-        opt = brute_force(times, cap, pairs)
-        plan, status = kernel_search(times, cap, pairs, opt)
-        assert status == 1 and plan is not None
-        assert max(plan) <= opt
-        check(times, cap, pairs, BBResult(tuple(plan), True, opt, opt, 0, 0.0))
-        if opt > 1:
-            plan, status = kernel_search(times, cap, pairs, opt - 1)
-            assert plan is None and status == -1
 
 
 def test_exactly_full_stations_found_by_the_compiled_search() -> None:
@@ -228,3 +133,20 @@ def test_exactly_full_stations_found_by_the_compiled_search() -> None:
     res = station_bb(times, 25, preds_of(12, pairs), lower=1, upper=13, time_limit=5)
     assert res.proven and res.best == 4
     check(times, 25, pairs, res)
+
+
+def test_a_requested_stop_ends_the_search_without_a_false_proof() -> None:
+    # Stopped before it began, the search claims nothing it did not show: its bound is still
+    # at most the optimum, and a plan, if any, passes the check. Unstopped, it is exact.
+    for times, cap, pairs in random_instances(21, 6, (8, 12), (6, 12), 0.2):
+        n = len(times)
+        stop = StopRequest()
+        stop.request()
+        res = station_bb(times, cap, preds_of(n, pairs), lower=1, upper=n + 1, time_limit=5,
+                         stop=stop)
+        opt = brute_force(times, cap, pairs)
+        assert res.bound <= opt
+        if res.stations is not None:
+            check(times, cap, pairs, res)
+        full = station_bb(times, cap, preds_of(n, pairs), lower=1, upper=n + 1, time_limit=5)
+        assert full.proven and full.best == opt

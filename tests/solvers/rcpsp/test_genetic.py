@@ -1,4 +1,4 @@
-"""The genetic schedule search (solvers.schedule_ga) on small instances written here.
+"""`solvers.rcpsp.genetic`: the genetic schedule search on small instances written here.
 
 Every schedule it returns is re-checked by `check_schedule`; optima are known by hand or
 proven by `solve()`.
@@ -6,36 +6,13 @@ proven by `solve()`.
 
 from __future__ import annotations
 
-import random
-
 import pytest
 
-from solvers.schedule import (
-    ScheduleProblem,
-    _best_greedy,
-    _makespan,
-    check_schedule,
-    priority_rules,
-    serial_sgs,
-    solve,
-)
-from solvers.schedule_ga import evolve
-
-
-def random_problem(seed: int, n: int = 14, resources: int = 2,
-                   releases: bool = False) -> ScheduleProblem:
-    """A random RCPSP: tasks 0..n-1, arcs only forward, demands up to the capacity."""
-    rng = random.Random(seed)
-    caps = tuple(rng.randint(2, 5) for _ in range(resources))
-    demands = tuple(tuple(rng.randint(0, c) for c in caps) for _ in range(n))
-    arcs = {(a, b) for a in range(n) for b in range(a + 1, n) if rng.random() < 0.12}
-    return ScheduleProblem(
-        names=tuple(f"tæsk-{i}" for i in range(n)),
-        durations=tuple(rng.randint(0 if i % 7 == 0 else 1, 6) for i in range(n)),
-        resources=tuple(f"r{i}" for i in range(resources)),
-        capacities=caps, demands=demands, precedence=tuple(sorted(arcs)),
-        release=tuple(rng.choice((0, 0, 3, 5)) for _ in range(n)) if releases else (),
-    )
+from solvers.rcpsp.genetic import evolve
+from solvers.rcpsp.greedy import best_greedy, priority_rules, serial_sgs
+from solvers.rcpsp.problem import ScheduleProblem, check_schedule, makespan
+from solvers.rcpsp.solve import solve
+from tests.solvers.rcpsp.instances import random_problem
 
 
 def greedy_makespan(problem: ScheduleProblem) -> int:
@@ -50,7 +27,7 @@ def greedy_makespan(problem: ScheduleProblem) -> int:
 @pytest.mark.parametrize("seed", range(12))
 def test_schedules_are_feasible_and_no_worse_than_the_rules(seed):
     problem = random_problem(seed, releases=seed % 2 == 1)
-    found = evolve(problem, time_limit=120.0, budget=3_000, seed=seed,
+    found = evolve(problem, schedules=3_000, seed=seed,
                    priorities=list(priority_rules(problem).values()))
     assert found is not None
     assert check_schedule(problem, found.starts) == []
@@ -64,7 +41,7 @@ def test_reaches_the_proven_optimum_on_small_instances(seed):
     problem = random_problem(100 + seed, n=12)
     exact = solve(problem, time_limit=10.0, workers=2)
     assert exact.status == "optimal"
-    found = evolve(problem, time_limit=120.0, budget=20_000, seed=0,
+    found = evolve(problem, schedules=20_000, seed=0,
                    lower_bound=int(exact.makespan),
                    priorities=list(priority_rules(problem).values()))
     assert found is not None and found.makespan == exact.makespan
@@ -74,7 +51,7 @@ def test_reaches_the_proven_optimum_on_small_instances(seed):
 
 def test_same_seed_and_budget_same_schedule():
     problem = random_problem(7, n=20)
-    runs = [evolve(problem, time_limit=30.0, budget=2_000, seed=3) for _ in range(2)]
+    runs = [evolve(problem, schedules=2_000, seed=3) for _ in range(2)]
     assert runs[0] is not None and runs[1] is not None
     assert runs[0].starts == runs[1].starts
     assert runs[0].schedules == runs[1].schedules
@@ -85,14 +62,14 @@ def test_without_resources_the_critical_path_is_found():
     problem = ScheduleProblem(names=("a", "b", "c"), durations=(2, 3, 4), resources=(),
                               capacities=(), demands=((), (), ()),
                               precedence=((0, 1), (1, 2)))
-    found = evolve(problem, time_limit=1.0, lower_bound=0)
+    found = evolve(problem, seconds=1.0, lower_bound=0)
     assert found is not None and found.starts == (0, 2, 5) and found.makespan == 9
 
 
 def test_one_task_is_left_to_the_caller():
     problem = ScheduleProblem(names=("a",), durations=(3,), resources=("r",),
                               capacities=(1,), demands=((1,),))
-    assert evolve(problem, time_limit=1.0) is None
+    assert evolve(problem, seconds=1.0) is None
 
 
 def test_solve_reports_the_greedy_as_baseline_and_a_checked_schedule():
@@ -101,5 +78,5 @@ def test_solve_reports_the_greedy_as_baseline_and_a_checked_schedule():
     result = solve(problem, time_limit=3.0, workers=2)
     assert result.is_feasible()
     assert check_schedule(problem, result.starts) == []
-    assert result.greedy_makespan == _makespan(problem, _best_greedy(problem))
+    assert result.greedy_makespan == makespan(problem, best_greedy(problem))
     assert result.makespan <= result.greedy_makespan

@@ -15,37 +15,53 @@ stalls, all but the best tenth of the population is replaced by freshly sampled 
 written over plain integer arrays.
 
 Scope: releases are honoured; deadlines and the horizon are not modelled, so callers check
-the result (`solvers.schedule.check_schedule`) before they use it. The outcome depends only
-on the problem, the seeds, the seed and `budget` when a schedule budget is given; with a
-time limit alone it also depends on the machine's speed.
+the result (`solvers.rcpsp.problem.check_schedule`) before they use it. The outcome depends
+only on the problem, the seeds, the seed and `schedules` when a schedule budget is given;
+with a time limit alone it also depends on the machine's speed. `schedule_cost` converts
+schedules to time-budget units (`solvers.limits`), so that callers can give the search a
+deterministic share of a time limit.
 """
 
 from __future__ import annotations
 
 import heapq
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from solvers.schedule import ScheduleProblem
+from solvers.arrays import csr
+from solvers.limits import StopRequest
+from solvers.rcpsp.problem import ScheduleProblem
 
-__all__ = ["GaResult", "evolve"]
+__all__ = ["GaResult", "evolve", "schedule_cost"]
 
 # Population: 30 lists per task, within these limits. Large populations pay: on the hard
 # j60 groups, 3 s of search left 45 units of excess over the best known with 60 lists,
-# 18 with 1,000 and 15 with 2,000 (12 instances; docs/benchmarks.md).
+# 18 with 1,000 and 15 with 2,000 (12 instances; docs/benchmarks-history.md).
 POPULATION_PER_TASK = 30
 POPULATION_MIN, POPULATION_MAX = 60, 2000
 MUTATION = 0.05  # probability per adjacent pair
-GENERATIONS_PER_CALL = 5  # generations per compiled call between clock checks
+GENERATIONS_PER_CALL = 5  # generations per compiled call between clock checks, at most
 STALL_SCHEDULES = 40_000  # no better makespan for this many schedules: refresh
 STALL_REFRESHES = 3  # ... and stop after this many refreshes without any improvement
 KEEP_ON_REFRESH = 0.1
 MAX_TIME_UNITS = 2_000_000  # beyond this the resource profile array is too large
+
+#: Budget units (wall seconds on the reference machine) per step of one schedule, where a
+#: schedule costs n² + 2 × (summed durations) steps: the double justification's sorting and
+#: passes grow with n², the resource profile's scan with the durations. Measured here: 7 µs
+#: a schedule on j30 (n 32), 33 µs on j60 (n 62) and 225 µs on the demo's largest runbook
+#: (78 steps, 11,040 minutes) at load 1, 58 µs on j60 at load 2-3; charged 19, 62 and 394 µs.
+SECONDS_PER_STEP = 1.4e-8
+
+
+def schedule_cost(problem: ScheduleProblem) -> float:
+    """Budget units one schedule of the search costs on `problem` (see `SECONDS_PER_STEP`)."""
+    n = problem.num_tasks
+    return SECONDS_PER_STEP * (n * n + 2 * sum(problem.durations))
 
 
 @dataclass(frozen=True)
@@ -57,19 +73,21 @@ class GaResult:
     schedules: int
     generations: int
     runtime: float
-    stopped: str  # "bound", "budget", "time" or "stalled"
+    stopped: str  # "bound", "budget", "time", "stalled" or "stop"
 
 
-def evolve(problem: ScheduleProblem, *, time_limit: float, budget: int | None = None,
-           seed: int = 0, lower_bound: int = 0,
-           priorities: Sequence[Sequence[float]] = ()) -> GaResult | None:
+def evolve(problem: ScheduleProblem, *, schedules: int | None = None, seconds: float = math.inf,
+           seed: int = 0, lower_bound: int = 0, priorities: Sequence[Sequence[float]] = (),
+           stop: StopRequest | None = None) -> GaResult | None:
     """Search activity lists for a short schedule; None when the GA does not apply.
 
-    Stops at `lower_bound` (nothing shorter exists), after `budget` schedules when given
-    (reproducible), after `time_limit` wall seconds, or when refreshing the population
-    has stopped paying. `priorities` (lower first) seed the first population, e.g. the
+    Stops at `lower_bound` (nothing shorter exists), after `schedules` schedules when given
+    (reproducible), after `seconds` of wall time, when refreshing the population has stopped
+    paying, or on `stop`. `priorities` (lower first) seed the first population, e.g. the
     priority rules of the greedy, so the GA starts no worse than the greedy.
     """
+    from solvers.rcpsp import kernels  # numba: imported (0.3 s) only when the search runs
+
     clock = time.perf_counter()
     n = problem.num_tasks
     if n < 2:
@@ -77,7 +95,6 @@ def evolve(problem: ScheduleProblem, *, time_limit: float, budget: int | None = 
     data = _Arrays(problem)
     if data.usage.shape[0] > MAX_TIME_UNITS:
         return None
-    kernels = _kernels()
     rng = np.random.default_rng(seed)
     base = [np.asarray(p, dtype=float) for p in priorities] or [
         np.asarray(problem.topological_order, dtype=float).argsort().astype(float)]
@@ -101,23 +118,29 @@ def evolve(problem: ScheduleProblem, *, time_limit: float, budget: int | None = 
     best_i = int(fit.argmin())
     best_ms = int(fit[best_i])
     best, _ = kernels.justify(kernels.sgs(pop[best_i], *data.forward), *data.both)
-    schedules, generations, stalled, refreshes = size, 0, 0, 0
+    done, generations, stalled, refreshes = size, 0, 0, 0
     stopped = "bound"
     while best_ms > lower_bound:
-        if budget is not None and schedules >= budget:
+        if schedules is not None and done >= schedules:
             stopped = "budget"
             break
-        if time.perf_counter() - clock >= time_limit:
+        if time.perf_counter() - clock >= seconds:
             stopped = "time"
             break
-        starts, ms = kernels.generations(pop, fit, GENERATIONS_PER_CALL, MUTATION,
-                                         data.direct, int(rng.integers(2**31)), *data.both)
-        generations += GENERATIONS_PER_CALL
-        schedules += GENERATIONS_PER_CALL * size
+        if stop is not None and stop.requested:
+            stopped = "stop"
+            break
+        count = GENERATIONS_PER_CALL  # fewer when the budget ends sooner
+        if schedules is not None:
+            count = max(1, min(count, -(-(schedules - done) // size)))
+        starts, ms = kernels.generations(pop, fit, count, MUTATION, data.direct,
+                                         int(rng.integers(2**31)), *data.both)
+        generations += count
+        done += count * size
         if ms < best_ms:
             best, best_ms, stalled, refreshes = starts.copy(), int(ms), 0, 0
             continue
-        stalled += GENERATIONS_PER_CALL * size
+        stalled += count * size
         if stalled >= STALL_SCHEDULES:
             refreshes += 1
             if refreshes > STALL_REFRESHES:
@@ -128,9 +151,9 @@ def evolve(problem: ScheduleProblem, *, time_limit: float, budget: int | None = 
             fresh_pop, fresh_fit = sample(size - keep)
             pop[:] = np.concatenate((pop[order[:keep]], fresh_pop))
             fit[:] = np.concatenate((fit[order[:keep]], fresh_fit))
-            schedules += size - keep
+            done += size - keep
             stalled = 0
-    return GaResult(tuple(int(s) for s in best), best_ms, schedules, generations,
+    return GaResult(tuple(int(s) for s in best), best_ms, done, generations,
                     time.perf_counter() - clock, stopped)
 
 
@@ -159,8 +182,8 @@ class _Arrays:
         dem = np.asarray(problem.demands, np.int64).reshape(n, k)
         cap = np.asarray(problem.capacities, np.int64)
         release = np.asarray([problem.release_of(t) for t in range(n)], np.int64)
-        pptr, pidx = _csr(problem.predecessors)
-        sptr, sidx = _csr(problem.successors)
+        pptr, pidx = csr(problem.predecessors)
+        sptr, sidx = csr(problem.successors)
         horizon = int(dur.sum() + (release.max() if n else 0) + 1)
         self.usage = np.zeros((horizon, max(k, 1)), np.int64)
         if k == 0:
@@ -175,24 +198,3 @@ class _Arrays:
         self.forward = (dur, dem, cap, pptr, pidx, release, self.usage)
         self.both = (dur, dem, cap, pptr, pidx, sptr, sidx, release, zero, self.usage,
                      self.topo)
-
-
-def _csr(lists: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
-    ptr = np.zeros(len(lists) + 1, np.int64)
-    for t, items in enumerate(lists):
-        ptr[t + 1] = ptr[t] + len(items)
-    idx = np.asarray([x for items in lists for x in items], np.int64)
-    return ptr, idx
-
-
-_KERNELS = None
-
-
-def _kernels():  # noqa: ANN202 - a module of compiled functions
-    """Import (and on first use compile, then cache on disk) the numba kernels lazily."""
-    global _KERNELS
-    if _KERNELS is None:
-        from solvers import kernels
-
-        _KERNELS = kernels
-    return _KERNELS

@@ -1,7 +1,8 @@
-"""Compiled inner loops of the heuristics: the schedule GA (`solvers.schedule_ga`): serial
-SGS, double justification and the GA's generations.
+"""Compiled inner loops of the genetic search (`solvers.rcpsp.genetic`): serial SGS, double
+justification and the GA's generations.
 
-Kept apart so that importing the solvers never imports numba; the first call compiles
+Kept apart so that importing the solvers never imports numba (the search imports this
+module when it runs); the first call compiles
 these functions and numba caches the machine code on disk (`cache=True`), so later
 processes load it in a fraction of a second. Everything is integer arrays:
 `dur[n]`, `dem[n, k]`, `cap[k]`, predecessor and successor lists in CSR form

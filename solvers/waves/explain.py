@@ -10,13 +10,14 @@ handful of rules instead of hundreds.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ortools.sat.python import cp_model
 
 from solvers import cpsat
-from solvers.wave_bounds import arcs_of
-from solvers.waves import WaveProblem
+from solvers.limits import TimeBudget
+from solvers.waves.bounds import arcs_of
+from solvers.waves.problem import WaveProblem
 
 _KINDS = ("pin", "window", "forbidden", "capacity", "precedence", "horizon", "oversized")
 
@@ -55,7 +56,8 @@ def _has_window(problem: WaveProblem, t: int) -> bool:
 
 
 def _unary_conflicts(problem: WaveProblem) -> list[Cause]:
-    """Tasks left without any wave by their own pins, window and blackouts (e.g. a pin outside the window)."""
+    """Tasks left without any wave by their own pins, window and blackouts (e.g. a pin outside
+    the window)."""
     forbidden = problem.forbidden_sets()
     pins: dict[int, list[int]] = {}
     for t, w in problem.pins:
@@ -80,7 +82,8 @@ def _unary_conflicts(problem: WaveProblem) -> list[Cause]:
 
 
 def _oversized(problem: WaveProblem) -> list[Cause]:
-    """Tasks that exceed some resource's capacity in every wave: no plan of any shape can hold them."""
+    """Tasks that exceed some resource's capacity in every wave: no plan of any shape can hold
+    them."""
     out: list[Cause] = []
     for t, row in enumerate(problem.demand):
         for r, res in enumerate(problem.resources):
@@ -104,7 +107,8 @@ def _arc_causes(problem: WaveProblem) -> dict[tuple[int, int, int], Cause]:
 
 
 def _chains(problem: WaveProblem) -> list[Cause]:
-    """A strict precedence cycle, or a strictly-before chain needing more than max_waves waves (horizon)."""
+    """A strict precedence cycle, or a strictly-before chain needing more than max_waves waves
+    (horizon)."""
     n = problem.n_tasks
     arcs = arcs_of(problem)
     causes = _arc_causes(problem)
@@ -199,15 +203,19 @@ class _Relaxable:
                     continue
                 load = sum(problem.demand[t][r] * x[t][w] for t in range(n) if problem.demand[t][r])
                 if w <= mw:
-                    m.add(load <= cap).only_enforce_if(self._lit(Cause("capacity", wave=w, resource=res)))
+                    lit = self._lit(Cause("capacity", wave=w, resource=res))
+                    m.add(load <= cap).only_enforce_if(lit)
                 else:
                     m.add(load <= cap)
         for a, b in problem.before_or_same:
-            m.add(wave[a] <= wave[b]).only_enforce_if(self._lit(Cause("precedence", a, b, rule="before_or_same")))
+            lit = self._lit(Cause("precedence", a, b, rule="before_or_same"))
+            m.add(wave[a] <= wave[b]).only_enforce_if(lit)
         for a, b in problem.strictly_before:
-            m.add(wave[a] < wave[b]).only_enforce_if(self._lit(Cause("precedence", a, b, rule="strictly_before")))
+            lit = self._lit(Cause("precedence", a, b, rule="strictly_before"))
+            m.add(wave[a] < wave[b]).only_enforce_if(lit)
         for a, b in problem.same_wave:
-            m.add(wave[a] == wave[b]).only_enforce_if(self._lit(Cause("precedence", a, b, rule="same_wave")))
+            lit = self._lit(Cause("precedence", a, b, rule="same_wave"))
+            m.add(wave[a] == wave[b]).only_enforce_if(lit)
 
     def _lit(self, cause: Cause) -> cp_model.IntVar:
         """A fresh assumption literal standing for one rule group."""
@@ -215,40 +223,41 @@ class _Relaxable:
         self.lits.append((lit, cause))
         return lit
 
-    def solve(self, keep: list[int], time_limit: float) -> tuple[str, list[int]]:
-        """Solve with the assumptions `keep` (indices into lits); return status and, if infeasible, a core."""
+    def solve(self, keep: list[int], budget: TimeBudget) -> tuple[str, list[int]]:
+        """Solve with the assumptions `keep` (indices into lits); return status and, if
+        infeasible, a core."""
         self.model.clear_assumptions()
         self.model.add_assumptions([self.lits[i][0] for i in keep])
-        solver = cp_model.CpSolver()
         # One worker and deterministic time: cores must be reproducible, and the
         # assumption core is only reliable from a single sequential search.
-        solver.parameters.num_workers = 1
-        solver.parameters.random_seed = 0
-        solver.parameters.max_deterministic_time = max(time_limit, 0.01)
-        solver.parameters.max_time_in_seconds = 3 * max(time_limit, 0.01) + 1
-        status = cpsat.run(solver, self.model)
-        if status != cp_model.INFEASIBLE:
-            return ("feasible" if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else "unknown"), []
+        out = cpsat.solve(self.model, replace(budget, units=max(budget.units, 0.01)), workers=1)
+        if out.status != "infeasible":
+            return ("feasible" if out.found else "unknown"), []
         index = {self.lits[i][0].index: i for i in keep}
-        core = [index[v] for v in solver.sufficient_assumptions_for_infeasibility() if v in index]
+        found = out.solver.sufficient_assumptions_for_infeasibility()
+        core = [index[v] for v in found if v in index]
         return "infeasible", sorted(core) or list(keep)
 
 
 def explain_infeasible(problem: WaveProblem, *, time_limit: float = 10.0) -> list[Cause]:
-    """A small set of rules that together make the problem infeasible; [] if it is feasible (or undecided in time).
+    """A small set of rules that together make the problem infeasible; [] if it is feasible
+    (or undecided within `time_limit` seconds).
 
-    The set is irreducible when every deletion test finishes in time: dropping any
-    one of the returned rules makes the remaining problem feasible.
+    The set is irreducible when every deletion test finishes in time: dropping any one of
+    the returned rules makes the remaining problem feasible. Half of the time goes to the
+    first solve, the rest is shared by the deletion tests, in deterministic units, so the
+    same problem gives the same causes unless the wall clock cuts a solve.
     """
     found = _prechecks(problem)
     if found:
         return _sorted(found)
+    budget = TimeBudget.start(time_limit)
     relax = _Relaxable(problem)
-    status, core = relax.solve(list(range(len(relax.lits))), time_limit * 0.5)
+    status, core = relax.solve(list(range(len(relax.lits))), budget.part(0.5))
     if status != "infeasible":
         return []
     # Deletion filter: try without each literal; if still infeasible, keep the smaller core.
-    per_test = max(0.05, time_limit * 0.5 / max(1, len(core)))
+    per_test = replace(budget, units=max(0.05, budget.units * 0.5 / max(1, len(core))))
     i = 0
     while i < len(core):
         trial = core[:i] + core[i + 1 :]

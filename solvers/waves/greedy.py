@@ -15,8 +15,8 @@ import random
 import time
 from collections.abc import Callable, Sequence
 
-from solvers.wave_bounds import WaveBounds
-from solvers.waves import GreedyResult, WaveProblem, evaluate, violations
+from solvers.waves.bounds import WaveBounds
+from solvers.waves.problem import GreedyResult, WaveProblem, evaluate, violations
 
 
 class _Groups:
@@ -44,7 +44,8 @@ class _Groups:
         for t in range(n):
             self.members[self.of[t]].append(t)
         k = len(problem.resources)
-        self.demand = [[sum(problem.demand[t][r] for t in ms) for r in range(k)] for ms in self.members]
+        self.demand = [[sum(problem.demand[t][r] for t in ms) for r in range(k)]
+                       for ms in self.members]
         win = bounds.windows(problem.max_waves)
         self.ok = win is not None
         lo, hi = win if win is not None else ([1] * n, [problem.max_waves] * n)
@@ -64,7 +65,8 @@ class _Groups:
         # Sizes normalised by mean capacity, so several resources add up to one priority.
         mean_cap = [sum(row[r] for row in problem.capacity) / problem.max_waves for r in range(k)]
         self.mean_cap = mean_cap
-        self.size = [sum(d[r] / mean_cap[r] for r in range(k) if mean_cap[r] > 0) for d in self.demand]
+        self.size = [sum(d[r] / mean_cap[r] for r in range(k) if mean_cap[r] > 0)
+                     for d in self.demand]
         desc: list[set[int]] = [set() for _ in range(g)]
         for t in range(n):
             desc[self.of[t]].update(self.of[u] for u in bounds.cl.desc[t])
@@ -109,7 +111,8 @@ def _schedule(problem: WaveProblem, gr: _Groups, key: Callable[[int], float]) ->
         available = later
         if left == 0:
             return [wave_of[gr.of[t]] for t in range(problem.n_tasks)]
-        if any(gr.hi[i] <= w for i in available) or any(gr.hi[i] <= w and wave_of[i] == 0 for i in range(ng)):
+        if (any(gr.hi[i] <= w for i in available)
+                or any(gr.hi[i] <= w and wave_of[i] == 0 for i in range(ng))):
             return None  # a deadline was missed; later waves cannot repair it
     return None
 
@@ -174,10 +177,12 @@ def _closure_order(gr: _Groups) -> list[float]:
 
 
 def _fill(
-    gr: _Groups, w: int, room: list[int], wave_of: list[int], available: set[int], waiting: list[int],
+    gr: _Groups, w: int, room: list[int], wave_of: list[int], available: set[int],
+    waiting: list[int],
     pos: list[int], node_limit: int,
 ) -> list[int]:
-    """Hoffmann-style wave filling: the most loaded set of placeable groups found within a node budget.
+    """Hoffmann-style wave filling: the most loaded set of placeable groups found within a node
+    budget.
 
     Groups are tried in a topological order (`pos`), only ever increasing, so every
     subset closed under precedence is enumerated once; successors freed inside the
@@ -186,7 +191,8 @@ def _fill(
     best: list[int] = []
     best_load = -1.0
     nodes = 0
-    full = sum(min(1.0, c / m) for c, m in zip(room, gr.mean_cap) if m > 0) - 1e-9  # a perfectly filled wave
+    # a perfectly filled wave
+    full = sum(min(1.0, c / m) for c, m in zip(room, gr.mean_cap) if m > 0) - 1e-9
     chosen: list[int] = []
     in_wave: set[int] = set()
     wait = waiting  # mutated and restored during the search
@@ -235,7 +241,8 @@ def _fill(
     return best
 
 
-def _schedule_fill(problem: WaveProblem, gr: _Groups, key: Callable[[int], float], node_limit: int) -> list[int] | None:
+def _schedule_fill(problem: WaveProblem, gr: _Groups, key: Callable[[int], float],
+                   node_limit: int) -> list[int] | None:
     """Wave-oriented scheduling where each wave takes the best-filled set `_fill` finds."""
     ng = len(gr.members)
     # Topological positions, ties broken by priority (higher first).
@@ -259,7 +266,8 @@ def _schedule_fill(problem: WaveProblem, gr: _Groups, key: Callable[[int], float
     available = {i for i in range(ng) if waiting[i] == 0}
     left = ng
     for w in range(1, problem.max_waves + 1):
-        chosen = _fill(gr, w, list(problem.capacity[w - 1]), wave_of, available, waiting, pos, node_limit)
+        room = list(problem.capacity[w - 1])
+        chosen = _fill(gr, w, room, wave_of, available, waiting, pos, node_limit)
         for i in sorted(chosen, key=lambda c: pos[c]):
             wave_of[i] = w
             available.discard(i)
@@ -302,20 +310,24 @@ def _rules(gr: _Groups, seed: int, tries: int) -> list[Callable[[int], float]]:
 
 
 def _unwindowed(problem: WaveProblem) -> bool:
-    """True when no task has a user window narrower than the whole calendar (empty tuples or 1..max_waves)."""
+    """True when no task has a user window narrower than the whole calendar (empty tuples or
+    1..max_waves)."""
     return all(problem.window(t) == (1, problem.max_waves) for t in range(problem.n_tasks))
 
 
 def _reversible(problem: WaveProblem) -> bool:
-    """True when mirroring wave numbers maps plans to plans (uniform capacity, no unary rules, no objectives tied to waves)."""
+    """True when mirroring wave numbers maps plans to plans (uniform capacity, no unary rules,
+    no objectives tied to waves)."""
     return (
         _unwindowed(problem) and not problem.pins and not problem.forbidden
-        and not any(problem.previous) and all(row == problem.capacity[0] for row in problem.capacity)
+        and not any(problem.previous)
+        and all(row == problem.capacity[0] for row in problem.capacity)
     )
 
 
 def _reverse(problem: WaveProblem) -> WaveProblem:
-    """The same problem with every precedence rule turned around (plans read from the last wave back)."""
+    """The same problem with every precedence rule turned around (plans read from the last wave
+    back)."""
     return dataclasses.replace(
         problem,
         before_or_same=tuple((b, a) for a, b in problem.before_or_same),
@@ -341,7 +353,8 @@ def _mirror(problem: WaveProblem, h: int) -> WaveProblem | None:
         latest.append(h + 1 - lo)
     if any(w > h for _, w in problem.pins):
         return None
-    forbidden = tuple((t, tuple(sorted(h + 1 - w for w in ws if w <= h))) for t, ws in problem.forbidden)
+    forbidden = tuple((t, tuple(sorted(h + 1 - w for w in ws if w <= h)))
+                      for t, ws in problem.forbidden)
     return dataclasses.replace(
         _reverse(problem),
         capacity=tuple(problem.capacity[h - w] for w in range(1, h + 1)),
@@ -373,7 +386,8 @@ def _justify(
             if h not in mirrors:
                 back = _mirror(problem, h)
                 bgr = _Groups(back, WaveBounds(back)) if back is not None else None
-                mirrors[h] = (back, bgr) if back is not None and bgr is not None and bgr.ok else None
+                mirrors[h] = ((back, bgr) if back is not None and bgr is not None and bgr.ok
+                              else None)
             entry = mirrors[h]
             if entry is not None:
                 bp = _schedule(entry[0], entry[1], fw.__getitem__)
@@ -393,7 +407,8 @@ def _justify(
 
 
 def greedy(
-    problem: WaveProblem, *, seed: int = 0, tries: int = 12, bounds: WaveBounds | None = None, fill_nodes: int = 400,
+    problem: WaveProblem, *, seed: int = 0, tries: int = 12, bounds: WaveBounds | None = None,
+    fill_nodes: int = 400,
     fill_rules: int = 17, justify_rounds: int = 3,
 ) -> GreedyResult:
     """Best plan over a handful of priority rules; `waves == ()` if none fits in max_waves.
@@ -446,16 +461,19 @@ def greedy(
     if best is None and problem.max_waves < problem.n_tasks:
         # A tight horizon turns the head/tail windows into hard deadlines that list scheduling
         # can miss although a plan exists; schedule on a roomy horizon and keep what fits.
-        best = _on_roomy_horizon(problem, seed=seed, tries=tries, fill_nodes=fill_nodes, fill_rules=fill_rules,
+        best = _on_roomy_horizon(problem, seed=seed, tries=tries, fill_nodes=fill_nodes,
+                                 fill_rules=fill_rules,
                                  justify_rounds=justify_rounds)
     waves: Sequence[int] = tuple(best) if best is not None else ()
     return GreedyResult(tuple(waves), evaluate(problem, waves), time.perf_counter() - start)
 
 
 def _on_roomy_horizon(problem: WaveProblem, **options: int) -> list[int] | None:
-    """The greedy on max_waves = n_tasks (the last wave's capacity repeated); its plan if it fits the real horizon."""
+    """The greedy on max_waves = n_tasks (the last wave's capacity repeated); its plan if it
+    fits the real horizon."""
     extra = problem.n_tasks - problem.max_waves
-    roomy = dataclasses.replace(problem, max_waves=problem.n_tasks, capacity=problem.capacity + (problem.capacity[-1],) * extra)
+    capacity = problem.capacity + (problem.capacity[-1],) * extra
+    roomy = dataclasses.replace(problem, max_waves=problem.n_tasks, capacity=capacity)
     plan = list(greedy(roomy, **options).waves)  # type: ignore[arg-type]
     if plan and max(plan) <= problem.max_waves and not violations(problem, plan):
         return plan

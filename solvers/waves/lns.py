@@ -1,0 +1,415 @@
+"""Large-neighbourhood search for the splits, downtime and moved phases on big instances.
+
+With a thousand tasks and two thousand soft pairs, the full model of the splits phase
+has some 50,000 variables and 200,000 clauses; CP-SAT spends most of a minute in
+presolve and in completing the hint before its own LNS starts. Here the incumbent
+stays fixed except for a small neighbourhood of tasks (soft partners of a split pair,
+plus tasks sharing their waves so there is room to swap), and a small CP-SAT model
+(`solvers.waves.model.build_part`: the full model's assignment, capacity and precedence
+families, against the capacity the fixed tasks leave) re-places only those tasks. Each
+sub-solve takes a fraction of a second, and an improvement is accepted only if it is
+strictly better, so the plan never gets worse and every plan it returns satisfies every
+hard rule (windows, blackouts, pins, precedence with fixed and free tasks, capacity, the
+horizon).
+
+The downtime phase works the same way: it frees tasks of a peak-downtime wave and of
+quiet waves, and re-places them to lower the peak (or the number of waves at the peak)
+while the split weight they touch may not grow, so the splits phase's result holds. The
+"moved" phase of a re-plan frees tasks that left their previous wave, with the tasks of
+those waves, and puts as many back as fit, with neither more splits nor a higher peak.
+
+Deterministic for a given seed and deterministic budget: one CP-SAT worker per sub-solve,
+limited by deterministic time; the neighbourhoods come from a seeded random generator.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from solvers import cpsat
+from solvers.limits import StopRequest, TimeBudget
+from solvers.waves.bounds import arcs_of, downtime_bound, moved_bound
+from solvers.waves.model import WaveVars, apart_from, build_part, hint, moved_terms, split_literal
+from solvers.waves.problem import WaveProblem, evaluate
+
+#: Budget units per CP-SAT deterministic second of a sub-solve. Hundreds of small sub-models,
+#: each with a presolve and a model copy that CP-SAT's deterministic clock does not count,
+#: run at about 0.65 deterministic seconds per wall second here (80 sub-models of the demo:
+#: 12.8 in 19.2 s), and 10-20 % slower when the virtual machine is. Charging 2 units each
+#: leaves room for that slowdown, so that a run ends on its budget, which is reproducible,
+#: and not on the wall-clock deadline, which is not (at 1 / 0.6 the demo's splits phase
+#: ended on the wall clock in one of two runs on a day the machine was 15 % slower).
+COST = 2.0
+
+#: Deterministic seconds charged per freed task of a sub-model on top of CP-SAT's own
+#: count: building the model in Python and CP-SAT's presolve take about 0.0006 wall
+#: seconds per task (0.017 s at 50 tasks, 0.06 s at 90), which its deterministic clock
+#: does not see; hundreds of quick sub-solves would otherwise overrun the phase's wall
+#: time and end on the wall-clock limit, which is not reproducible.
+_COST_PER_TASK = 0.0005
+
+#: Deterministic seconds of one sub-solve at most.
+_STEP = 0.3
+
+#: The downtime and moved searches stop after this many sub-models in a row without a
+#: better plan: on instances whose waves are full to capacity no swap lowers the peak
+#: (plan-scale size 1: 0 improvements in 265 sub-models), and the time is better returned.
+_DOWNTIME_STALL = 60
+
+
+@dataclass(frozen=True)
+class LnsOutcome:
+    """The improved plan with its objective values (`evaluate`), and what the search spent:
+    budget units, sub-models, improvements, and whether the wall-clock deadline (not the
+    units) ended it."""
+
+    waves: tuple[int, ...]
+    objective: dict[str, float]
+    units: float
+    iterations: int
+    improvements: int
+    capped: bool
+
+
+class _Search:
+    """State of one LNS run: the incumbent, wave loads, and the lookups neighbourhoods need."""
+
+    def __init__(self, problem: WaveProblem, waves: Sequence[int], lo: Sequence[int],
+                 hi: Sequence[int], banned: Sequence[set[int]], horizon: int,
+                 stop: StopRequest | None) -> None:
+        self.p = problem
+        self.waves = list(waves)
+        self.lo, self.hi, self.banned, self.horizon = lo, hi, banned, horizon
+        self.stop = stop
+        self.capped = False  # a sub-solve ended on the wall-clock deadline
+        n, k = problem.n_tasks, len(problem.resources)
+        self.load = [[0] * k for _ in range(horizon + 1)]
+        for t, w in enumerate(self.waves):
+            for r in range(k):
+                self.load[w][r] += problem.demand[t][r]
+        self.preds: list[list[tuple[int, int]]] = [[] for _ in range(n)]
+        self.succs: list[list[tuple[int, int]]] = [[] for _ in range(n)]
+        for a, b, lag in arcs_of(problem):
+            self.preds[b].append((a, lag))
+            self.succs[a].append((b, lag))
+        pair_weight: dict[tuple[int, int], int] = {}
+        for a, b, weight in problem.soft:
+            if a != b:
+                key = (min(a, b), max(a, b))
+                pair_weight[key] = pair_weight.get(key, 0) + weight
+        # (partner, summed weight) per task
+        self.soft_of: list[list[tuple[int, int]]] = [[] for _ in range(n)]
+        for (a, b), weight in sorted(pair_weight.items()):
+            self.soft_of[a].append((b, weight))
+            self.soft_of[b].append((a, weight))
+        self.in_wave: list[set[int]] = [set() for _ in range(horizon + 1)]
+        for t, w in enumerate(self.waves):
+            self.in_wave[w].add(t)
+        self.dt = list(problem.downtime_weight) if problem.downtime_weight else [0] * n
+        self.dt_load = [0] * (horizon + 1)
+        for t, w in enumerate(self.waves):
+            self.dt_load[w] += self.dt[t]
+
+    # --- neighbourhoods ----------------------------------------------------------------------
+    def neighbourhood(self, rng: random.Random, size: int) -> list[int]:
+        """A split pair's soft-connected tasks plus tasks of their waves (room to swap)."""
+        split = [(a, b) for a, b, _ in self.p.soft if self.waves[a] != self.waves[b]]
+        if not split:
+            return []
+        a, b = split[rng.randrange(len(split))]
+        free: set[int] = set()
+        frontier = [a, b]
+        while frontier and len(free) < size // 2:
+            t = frontier.pop(rng.randrange(len(frontier)))
+            if t in free:
+                continue
+            free.add(t)
+            frontier.extend(u for u, _ in self.soft_of[t] if u not in free)
+        waves = sorted({self.waves[t] for t in free})
+        pool = sorted(set().union(*(self.in_wave[w] for w in waves)) - free)
+        rng.shuffle(pool)
+        free.update(pool[: max(0, size - len(free))])
+        return sorted(free)
+
+    def downtime_neighbourhood(self, rng: random.Random, size: int) -> list[int]:
+        """Tasks with downtime in one peak wave, plus tasks of two of the quietest waves."""
+        peak = max(self.dt_load[1:])
+        if peak == 0:
+            return []
+        hot = [w for w in range(1, self.horizon + 1) if self.dt_load[w] == peak]
+        w = hot[rng.randrange(len(hot))]
+        heavy = sorted(t for t in self.in_wave[w] if self.dt[t] > 0)
+        rng.shuffle(heavy)
+        free = set(heavy[: size // 2])
+        by_load = sorted(range(1, self.horizon + 1), key=lambda u: (self.dt_load[u], u))
+        quiet = by_load[: max(2, self.horizon // 3)]
+        for u in rng.sample(quiet, min(2, len(quiet))):
+            pool = sorted(self.in_wave[u] - free)
+            rng.shuffle(pool)
+            free.update(pool[: max(0, (size - len(free)) // 2)])
+        return sorted(free)
+
+    def moved_neighbourhood(self, rng: random.Random, size: int) -> list[int]:
+        """Some tasks away from their previous wave, plus tasks of those waves (room to return)."""
+        previous = self.p.previous
+        away = [t for t, p in enumerate(previous) if 0 < p <= self.horizon and self.waves[t] != p]
+        if not away:
+            return []
+        free = set(rng.sample(away, min(len(away), max(1, size // 4))))
+        waves = sorted({previous[t] for t in free} | {self.waves[t] for t in free})
+        pool = sorted(set().union(*(self.in_wave[w] for w in waves)) - free)
+        rng.shuffle(pool)
+        free.update(pool[: max(0, size - len(free))])
+        return sorted(free)
+
+    # --- re-placing a neighbourhood, one objective per phase ---------------------------------
+    def resolve(self, free: list[int], budget: TimeBudget, seed: int) -> tuple[bool, float]:
+        """Re-place the free tasks optimally for the splits they touch; True if the plan
+        improved, and the deterministic seconds the sub-solve used."""
+        sub = self._sub_model(free)
+        if sub is None:
+            return False, 0.0
+        model, v, terms, before = sub
+        model.minimize(sum(terms))
+        return self._solve(model, v, free, before, budget, seed)
+
+    def resolve_downtime(self, free: list[int], budget: TimeBudget,
+                         seed: int) -> tuple[bool, float]:
+        """Re-place the free tasks to lower the peak downtime, then the number of waves at the
+        peak, without splitting more; True if the plan improved."""
+        sub = self._kept_splits(free)
+        if sub is None:
+            return False, 0.0
+        model, v = sub
+        peak = max(self.dt_load[1:])
+        loads = self._downtime_in(free, v)
+        touched = sorted(loads)
+        others = max((self.dt_load[w] for w in range(1, self.horizon + 1) if w not in loads),
+                     default=0)
+        new_peak = model.new_int_var(others, peak, "")
+        at_peak = []
+        for w, (fixed, users) in loads.items():
+            load = fixed + sum(d * lit for d, lit in users)
+            model.add(new_peak >= load)
+            hot = model.new_bool_var("")
+            model.add(load <= peak - 1).only_enforce_if(hot.Not())
+            at_peak.append(hot)
+        scale = len(touched) + 1
+        model.minimize(scale * new_peak + sum(at_peak))
+        before = scale * peak + sum(1 for w in touched if self.dt_load[w] >= peak)
+        return self._solve(model, v, free, before, budget, seed)
+
+    def resolve_moved(self, free: list[int], budget: TimeBudget, seed: int) -> tuple[bool, float]:
+        """Return free tasks to their previous waves where they fit, without more splits and
+        without raising the peak downtime; True if the plan improved."""
+        sub = self._kept_splits(free)
+        if sub is None:
+            return False, 0.0
+        model, v = sub
+        peak = max(self.dt_load[1:])
+        for fixed, users in self._downtime_in(free, v).values():
+            if users and fixed + sum(d for d, _ in users) > peak:
+                model.add(fixed + sum(d * lit for d, lit in users) <= peak)
+        previous = self.p.previous
+        before = sum(1 for t in free if previous[t] > 0 and self.waves[t] != previous[t])
+        model.minimize(sum(moved_terms(self.p, v)))
+        return self._solve(model, v, free, before, budget, seed)
+
+    # --- the sub-model -----------------------------------------------------------------------
+    def _kept_splits(self, free: list[int]) -> tuple[cp_model.CpModel, WaveVars] | None:
+        """The sub-model of the phases after splits: it may not split more than the incumbent."""
+        sub = self._sub_model(free)
+        if sub is None:
+            return None
+        model, v, terms, before = sub
+        model.add(sum(terms) <= before)
+        return model, v
+
+    def _downtime_in(self, free: list[int], v: WaveVars
+                     ) -> dict[int, tuple[int, list[tuple[int, cp_model.IntVar]]]]:
+        """Per wave a free task may take: the downtime of the tasks that stay, and the
+        (downtime, literal) pairs of the free tasks with downtime."""
+        fs = set(free)
+        x = v.x
+        return {w: (self.dt_load[w] - sum(self.dt[t] for t in self.in_wave[w] & fs),
+                    [(self.dt[t], x[t][w]) for t in free if w in x[t] and self.dt[t]])
+                for w in sorted({w for t in free for w in x[t]})}
+
+    def _sub_model(self, free: list[int]) -> tuple[cp_model.CpModel, WaveVars,
+                                                   list[cp_model.LinearExprT], int] | None:
+        """The free tasks' model against the fixed rest (`build_part`), the split terms they
+        touch (with their current weight), and the incumbent's hint; None if the incumbent
+        does not fit (which cannot happen for a feasible incumbent)."""
+        fs = set(free)
+        allowed: dict[int, list[int]] = {}
+        for t in free:
+            lo, hi = self.lo[t], self.hi[t]
+            for a, lag in self.preds[t]:
+                if a not in fs:
+                    lo = max(lo, self.waves[a] + lag)
+            for b, lag in self.succs[t]:
+                if b not in fs:
+                    hi = min(hi, self.waves[b] - lag)
+            allowed[t] = [w for w in range(lo, hi + 1) if w not in self.banned[t]]
+            if self.waves[t] not in allowed[t]:
+                return None
+        arcs = [(t, b, lag) for t in free for b, lag in self.succs[t] if b in fs]
+        model, v = build_part(self.p, allowed, self._room(free), arcs, horizon=self.horizon)
+        terms, before = self._split_terms(model, v, free)
+        hint(model, v, self.waves)
+        return model, v, terms, before
+
+    def _room(self, free: list[int]) -> list[list[int]]:
+        """Per wave and resource, the capacity the tasks outside `free` leave."""
+        k = len(self.p.resources)
+        room = [[cap - used for cap, used in zip(self.p.capacity[w - 1], self.load[w])]
+                for w in range(1, self.horizon + 1)]
+        for t in free:
+            row = room[self.waves[t] - 1]
+            for r in range(k):
+                row[r] += self.p.demand[t][r]
+        return room
+
+    def _split_terms(self, model: cp_model.CpModel, v: WaveVars,
+                     free: list[int]) -> tuple[list[cp_model.LinearExprT], int]:
+        """The weighted split of every soft pair with a free task (pairs with both tasks
+        fixed cannot change), and their weight split in the incumbent."""
+        fs = set(free)
+        terms: list[cp_model.LinearExprT] = []
+        before = 0
+        seen: set[tuple[int, int]] = set()
+        for t in free:
+            for u, weight in self.soft_of[t]:
+                key = (min(t, u), max(t, u))
+                if u in fs and key in seen:
+                    continue
+                seen.add(key)
+                before += weight if self.waves[t] != self.waves[u] else 0
+                if u in fs:
+                    terms.append(weight * split_literal(model, v, t, u))
+                else:
+                    terms.append(weight * apart_from(v, t, self.waves[u]))
+        return terms, before
+
+    def _solve(self, model: cp_model.CpModel, v: WaveVars, free: list[int], before: float,
+               budget: TimeBudget, seed: int) -> tuple[bool, float]:
+        """Solve a sub-model; apply its placement only if its objective beats `before`.
+        Returns whether it did, and the deterministic seconds CP-SAT used."""
+        out = cpsat.solve(model, budget, self.stop, cost=COST, workers=1, seed=seed)
+        self.capped = self.capped or out.capped
+        spent = out.units / COST
+        if not out.found or out.objective >= before - 1e-9:
+            return False, spent
+        p, k = self.p, len(self.p.resources)
+        for t in free:
+            new = out.value(v.wave[t])
+            old = self.waves[t]
+            if new != old:
+                for r in range(k):
+                    self.load[old][r] -= p.demand[t][r]
+                    self.load[new][r] += p.demand[t][r]
+                self.dt_load[old] -= self.dt[t]
+                self.dt_load[new] += self.dt[t]
+                self.in_wave[old].discard(t)
+                self.in_wave[new].add(t)
+                self.waves[t] = new
+        return True, spent
+
+
+def improve(
+    phase: str,
+    problem: WaveProblem,
+    waves: Sequence[int],
+    lo: Sequence[int],
+    hi: Sequence[int],
+    banned: Sequence[set[int]],
+    *,
+    horizon: int,
+    budget: TimeBudget,
+    stop: StopRequest | None = None,
+    seed: int = 0,
+    on_improve: Callable[[float], None] | None = None,
+) -> LnsOutcome:
+    """Improve a feasible plan within waves 1..horizon (windows lo/hi, banned waves) for one phase.
+
+    "splits": lower the split weight. "downtime": lower the peak downtime without splitting
+    more; stops early at `downtime_bound`. "moved": return tasks of a re-plan to their
+    previous waves, never splitting more or raising the peak; stops early at `moved_bound`.
+    Each sub-solve is limited by deterministic time, also in wall-clock mode; the search
+    ends when `budget`'s units are spent (reproducible), at its deadline, or on `stop`.
+    """
+    search = _Search(problem, waves, lo, hi, banned, horizon, stop)
+    loop = _Loop(search, phase, budget, seed, on_improve)
+    if phase == "splits":
+        return loop.run(search.neighbourhood, search.resolve, done=0.0)
+    if phase == "downtime":
+        return loop.run(search.downtime_neighbourhood, search.resolve_downtime,
+                        done=float(downtime_bound(problem, horizon)), stall=_DOWNTIME_STALL)
+    if phase == "moved":
+        return loop.run(search.moved_neighbourhood, search.resolve_moved,
+                        done=float(moved_bound(problem, lo, hi, banned)), stall=_DOWNTIME_STALL)
+    raise ValueError(f"no LNS for phase {phase!r}")
+
+
+@dataclass
+class _Loop:
+    """The LNS loop of one phase: free a neighbourhood, re-solve it, keep strict improvements."""
+
+    search: _Search
+    phase: str
+    budget: TimeBudget
+    seed: int
+    on_improve: Callable[[float], None] | None
+
+    def run(self, neighbourhood: Callable[[random.Random, int], list[int]],
+            resolve: Callable[[list[int], TimeBudget, int], tuple[bool, float]],
+            *, done: float, stall: int | None = None) -> LnsOutcome:
+        """Until the deterministic budget is spent, the objective reaches `done` (a lower
+        bound), `stall` sub-models in a row brought nothing, the deadline comes, or the
+        user stops the search."""
+        search, problem = self.search, self.search.p
+        rng = random.Random(self.seed)
+        size = min(problem.n_tasks, 60)
+        det_budget = self.budget.units / COST  # inf in wall-clock mode: the deadline decides
+        spent = 0.0
+        iterations = improvements = idle = 0
+        capped = False
+        current = self._objective()
+        while spent < det_budget and current > done and (stall is None or idle < stall):
+            if time.monotonic() >= self.budget.deadline - 0.05:
+                capped = True
+                break
+            if search.stop is not None and search.stop.requested:  # keep what we have
+                break
+            free = neighbourhood(rng, size)
+            if not free:
+                break
+            step = min(_STEP, det_budget - spent)
+            sub = TimeBudget(step * COST, self.budget.deadline)
+            improved, used = resolve(free, sub, self.seed + iterations)
+            spent += used + _COST_PER_TASK * len(free)
+            iterations += 1
+            # Grow the neighbourhood while sub-solves are cheap, shrink it when they hit the limit.
+            if used < 0.2 * step:
+                size = min(problem.n_tasks, size + 10)
+            elif used >= 0.95 * step:
+                size = max(20, size - 10)
+            idle = 0 if improved else idle + 1
+            if improved:
+                improvements += 1
+                value = self._objective()
+                if value < current and self.on_improve is not None:
+                    self.on_improve(value)
+                current = value
+        plan = tuple(search.waves)
+        return LnsOutcome(plan, evaluate(problem, plan), spent * COST, iterations, improvements,
+                          capped or search.capped)
+
+    def _objective(self) -> float:
+        """The phase's objective of the current plan."""
+        return evaluate(self.search.p, self.search.waves)[self.phase]

@@ -1,0 +1,545 @@
+"""Migration-wave planning: `solve()`, the phase driver.
+
+The greedy plan and the combinatorial bounds come first; then one stage per lexicographic
+phase (`PHASES`), each keeping the value of the ones before. The waves phase climbs from
+the lower bound with feasibility checks, then squeezes the plan into one wave fewer
+(single resource) or minimises the wave count directly, and on pure SALBP-1 instances
+hands the rest of its time to the exact station branch and bound (`solvers.salbp`). The
+later phases solve the full model on small instances and a large-neighbourhood search
+(`solvers.waves.lns`) on big ones. One function per strategy, below `solve()`.
+
+Time: `time_limit` is wall-clock seconds, split over the phases by `_PHASE_SHARE` as a
+`TimeBudget` (deterministic units inside a wall-clock deadline, see `solvers.limits`), so
+the same problem, seed and workers give the same waves unless the deadline cut a search;
+a note then says so. Unused time of a phase rolls over to the next.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+
+from ortools.sat.python import cp_model
+
+from solvers import cpsat
+from solvers.limits import StopRequest, TimeBudget
+from solvers.salbp.branch_and_bound import station_bb
+from solvers.waves.bounds import WaveBounds, phase_bound
+from solvers.waves.greedy import greedy
+from solvers.waves.lns import improve
+from solvers.waves.model import OBJECTIVES, WaveVars, build, hint, waves_objective
+from solvers.waves.problem import (
+    PHASES,
+    GreedyResult,
+    PhaseResult,
+    ProgressEvent,
+    WaveProblem,
+    WaveResult,
+    evaluate,
+    violations,
+)
+
+__all__ = ["solve"]
+
+# Share of the time budget per phase; the first phase gets most because the wave
+# count dominates everything else. Unused time of a phase rolls over to the next.
+_PHASE_SHARE: dict[str, float] = {"waves": 0.55, "splits": 0.2, "downtime": 0.15, "moved": 0.1}
+
+# From this many tasks on, the splits phase runs a large-neighbourhood search over small
+# CP-SAT sub-models (solvers/waves/lns.py) instead of one full model: the full model's
+# presolve and hint completion alone take most of a minute at 1,000 tasks.
+_LNS_TASKS = 150
+
+# On such instances, when the greedy plan is already within one wave of the lower bound,
+# the wave phase gets this share (closing the last wave is rarely possible there) and
+# the splits phase this one, so the soft dependencies (the higher objective) get the time.
+_BIG_SHARE: dict[str, float] = {"waves": 0.15, "splits": 0.65, "downtime": 0.1, "moved": 0.1}
+
+# Share of the remaining wave-phase budget a feasibility check at one m may use; the rest
+# goes to the hinted optimisation model if the check is undecided.
+_CHECK_SHARE = 0.4
+
+# Pure SALBP-1 problems (see `_pure_salbp`): CP-SAT gets this share of the wave phase, the
+# exact station branch and bound (solvers/salbp) the rest if CP-SAT leaves a gap.
+_BB_CP_SHARE = 0.3
+
+_CAPPED = "{}: wall-clock safety limit hit, this run may not be reproducible"
+
+
+def solve(
+    problem: WaveProblem,
+    *,
+    time_limit: float = 60.0,
+    workers: int = 2,
+    seed: int = 0,
+    phases: Sequence[str] = PHASES,
+    progress: Callable[[ProgressEvent], None] | None = None,
+    deterministic: bool = True,
+    stop: StopRequest | None = None,
+) -> WaveResult:
+    """Solve the phases in lexicographic order within `time_limit` wall seconds and return
+    an honest result.
+
+    With `deterministic=True` (the default) every search is limited by deterministic work
+    units inside the wall-clock limit, and several CP-SAT workers interleave their search
+    (`solvers.cpsat`), because a wall-clock limit or free-running parallel workers make the
+    answer depend on machine load: the same problem, seed and workers give the same waves.
+    If the wall clock cuts a search on a slow or loaded machine, the result is still
+    correct but may not be reproducible, and a note says so. Pass `deterministic=False` for
+    plain wall-clock limits and the full parallel portfolio (faster on hard instances, not
+    reproducible).
+    After `stop.request()` (the first Ctrl-C of `planner plan`) the running solve ends as if
+    its time were up and later phases are not searched: the result is the best plan found
+    by then, as honest as any other (a note says when it was stopped).
+    """
+    active = _active_phases(problem, phases)
+    run = _Run(problem, workers, seed, progress, stop)
+    return _solve(run, active, TimeBudget.start(time_limit, deterministic=deterministic))
+
+
+def _active_phases(problem: WaveProblem, phases: Sequence[str]) -> list[str]:
+    """Phases worth solving: unknown names are rejected, trivially-zero ones are skipped."""
+    for name in phases:
+        if name not in PHASES:
+            raise ValueError(f"unknown phase {name!r}; expected some of {', '.join(PHASES)}.")
+    active = [p for p in PHASES if p in phases]
+    if not problem.soft:
+        active = [p for p in active if p != "splits"]
+    if not any(problem.downtime_weight):
+        active = [p for p in active if p != "downtime"]
+    if not any(problem.previous):
+        active = [p for p in active if p != "moved"]
+    return active
+
+
+def _pure_salbp(problem: WaveProblem) -> bool:
+    """One resource, one capacity in every wave, only before_or_same; no windows, pins,
+    forbidden waves or previous waves."""
+    caps = {row[0] for row in problem.capacity}
+    return (
+        len(problem.resources) == 1
+        and len(caps) == 1
+        and min(caps) > 0
+        and all(d[0] <= problem.capacity[0][0] for d in problem.demand)
+        and not (problem.strictly_before or problem.same_wave or problem.pins or problem.forbidden)
+        and not any(problem.previous)
+        and all(w == 1 for w in problem.earliest)
+        and all(w == problem.max_waves for w in problem.latest)
+    )
+
+
+# --- the state of one solve ------------------------------------------------------------------
+@dataclass
+class _Outcome:
+    """What one stage produced, reduced to plain values."""
+
+    status: str
+    waves: list[int] | None
+    objective: float
+    bound: float
+
+
+@dataclass
+class _Run:
+    """One solve: its settings, the best plan so far, the phases done, and the notes."""
+
+    problem: WaveProblem
+    workers: int
+    seed: int
+    progress: Callable[[ProgressEvent], None] | None
+    stop: StopRequest | None
+    started: float = field(default_factory=time.monotonic)
+    incumbent: list[int] | None = None
+    first: float = math.inf  # seconds to the first plan
+    greedy: GreedyResult | None = None
+    results: list[PhaseResult] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    bounds: WaveBounds = field(init=False)
+    lb: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.bounds = WaveBounds(self.problem)
+        self.lb = self.bounds.lower_bound()
+
+    def elapsed(self) -> float:
+        """Wall seconds since the solve started (reported, never used for decisions)."""
+        return time.monotonic() - self.started
+
+    def stopped(self) -> bool:
+        """Whether the user stopped the search; the first time, a note says when."""
+        if self.stop is None or not self.stop.requested:
+            return False
+        note = (f"stopped by the user after {self.stop.seconds_after(self.started):.1f} s: this "
+                "is the best plan found by then, and phases after the stop were not searched")
+        if not any(n.startswith("stopped by the user") for n in self.notes):
+            self.notes.append(note)
+        return True
+
+    def has_time(self, budget: TimeBudget, phase: str) -> bool:
+        """Whether a stage may start: budget left, more than a moment of wall time, no stop.
+        Units left without the wall time for them: the clock cut the phase, and a note says so."""
+        if budget.left() <= 0 or self.stopped():
+            return False
+        if budget.wall_left() > 0.2:
+            return True
+        if budget.deterministic and _CAPPED.format(phase) not in self.notes:
+            self.notes.append(_CAPPED.format(phase))
+        return False
+
+    def found(self, waves: Sequence[int]) -> None:
+        """A better plan: the new incumbent (and the first solution's time, if it is one)."""
+        self.incumbent = list(waves)
+        if math.isinf(self.first):
+            self.first = self.elapsed()
+
+    def emit(self, phase: str, objective: float, bound: float) -> None:
+        """One progress event, if anyone listens."""
+        if self.progress is not None:
+            self.progress(ProgressEvent(phase, objective, bound, self.elapsed()))
+
+    def record(self, name: str, status: str, objective: float, bound: float, t0: float) -> None:
+        """A phase's result, with an honest gap and its runtime since `t0`."""
+        self.results.append(PhaseResult(name, status, objective, bound, _gap(objective, bound),
+                                        self.elapsed() - t0))
+
+    def cp(self, model: cp_model.CpModel, v: WaveVars, budget: TimeBudget, phase: str,
+           label: float | None = None) -> tuple[_Outcome, float]:
+        """One CP-SAT call and the units it used; `label` is the objective to report for
+        pure feasibility models."""
+
+        def on_solution(objective: float, bound: float) -> None:
+            if label is None:
+                self.emit(phase, objective, bound)
+            else:
+                self.emit(phase, label, label)
+
+        if budget.deterministic:
+            budget = replace(budget, units=max(budget.units, 0.01))
+        out = cpsat.solve(model, budget, self.stop, workers=self.workers, seed=self.seed,
+                          on_solution=on_solution)
+        if out.capped and _CAPPED.format(phase) not in self.notes:
+            self.notes.append(_CAPPED.format(phase))
+        if not out.found:
+            return _Outcome(out.status, None, math.inf, -math.inf), out.units
+        waves = v.waves_of(out.value)
+        if label is not None:
+            return _Outcome(out.status, waves, label, label), out.units
+        return _Outcome(out.status, waves, out.objective, out.bound), out.units
+
+    def finish(self, status: str) -> WaveResult:
+        """The result with the incumbent (none unless `status` says there is a plan)."""
+        plan = tuple(self.incumbent) if self.incumbent else ()
+        values = evaluate(self.problem, plan)
+        self.stopped()  # a stop during the last solve still gets its note
+        return WaveResult(
+            status=status,
+            waves=plan,
+            phases=tuple(_final(p, values[p.name]) if plan else p for p in self.results),
+            objective={p.name: (values[p.name] if plan else math.inf) for p in self.results},
+            bound={p.name: p.bound for p in self.results},
+            lower_bound_waves=self.lb,
+            runtime=self.elapsed(),
+            first_solution_seconds=self.first,
+            greedy=self.greedy,
+            notes=tuple(self.notes),
+        )
+
+
+class _Shares:
+    """Each phase's share of what is left of the budget when it starts."""
+
+    def __init__(self, shares: dict[str, float]) -> None:
+        self.shares = shares
+        self.left = sum(shares.values())
+
+    def take(self, name: str, budget: TimeBudget) -> TimeBudget:
+        """The budget of phase `name`: its share of what the earlier phases left."""
+        part = self.shares[name] / self.left if self.left > 0 else 0.0
+        self.left -= self.shares[name]
+        return budget.split(part)
+
+
+def _spent(phase: TimeBudget, left: TimeBudget) -> float:
+    """Units a phase used, from its budget and what is left of it (0 in wall-clock mode)."""
+    return phase.units - left.units if phase.deterministic else 0.0
+
+
+# --- the phases --------------------------------------------------------------------------------
+def _solve(run: _Run, active: list[str], budget: TimeBudget) -> WaveResult:
+    """Greedy, bounds, then one stage per active phase, each fixing its objective for the next."""
+    problem = run.problem
+    if run.lb > problem.max_waves:
+        # The head/tail/capacity bounds already prove that no plan fits: a combinatorial proof.
+        if "waves" in active:
+            run.record("waves", "infeasible", math.inf, math.inf, 0.0)
+        return run.finish("infeasible")
+    run.greedy = greedy(problem, seed=run.seed, bounds=run.bounds)
+    if run.greedy.waves:
+        run.found(run.greedy.waves)
+    shares = {p: _PHASE_SHARE[p] for p in active}
+    if problem.n_tasks >= _LNS_TASKS and run.incumbent and max(run.incumbent) <= run.lb + 1:
+        shares = {p: _BIG_SHARE[p] for p in shares}
+    split = _Shares(shares)
+    horizon = problem.max_waves
+    if "waves" in active:
+        phase = split.take("waves", budget)
+        left, top = _waves_phase(run, phase)
+        budget = budget.charge(_spent(phase, left))
+        if top is None:
+            return run.finish(run.results[-1].status)
+        horizon = top
+    fixed: list[tuple[str, float]] = []
+    for name in active:
+        if name == "waves":
+            continue
+        phase = split.take(name, budget)
+        win = run.bounds.windows(horizon)
+        if win is None:  # cannot happen after a solution at this horizon; kept for safety
+            break
+        left, value = _objective_phase(run, name, phase, win, horizon, fixed)
+        budget = budget.charge(_spent(phase, left))
+        if value is None:
+            return run.finish(run.results[-1].status)
+        fixed.append((name, value))
+    if run.incumbent is None:
+        return _feasibility(run, budget, horizon)
+    return run.finish("optimal" if all(p.status == "optimal" for p in run.results) else "feasible")
+
+
+@dataclass
+class _Waves:
+    """The waves phase's bracket: the best plan's wave count and the proven lower bound."""
+
+    ub: int
+    proven: int
+
+
+def _waves_phase(run: _Run, phase: TimeBudget) -> tuple[TimeBudget, int | None]:
+    """Phase 1, the number of waves; returns what is left of the phase's budget and the
+    wave count reached (None when no plan was found)."""
+    t0 = run.elapsed()
+    problem = run.problem
+    w = _Waves(ub=max(run.incumbent) if run.incumbent else problem.max_waves + 1, proven=run.lb)
+    pure = _pure_salbp(problem)
+    # CP-SAT gets its share of the budget and of the wall time; station_bb the rest (below).
+    search = phase.split(_BB_CP_SHARE) if pure else phase
+    left = _ladder(run, search, w)
+    if w.proven < w.ub and run.has_time(left, "waves"):
+        if run.incumbent and len(problem.resources) == 1 and w.ub - 1 >= w.proven:
+            left = _squeeze(run, left, w)
+        else:
+            left = _minimise_waves(run, left, w)
+    if pure:
+        left = phase.charge(_spent(search, left))
+        if w.proven < w.ub and run.incumbent and not run.stopped():
+            left = _station_bb(run, left, w)
+    run.lb = max(run.lb, min(w.proven, problem.max_waves + 1))
+    if run.incumbent is None:
+        status = "infeasible" if w.proven > problem.max_waves else "unknown"
+        run.results.append(PhaseResult("waves", status, math.inf, float(w.proven), math.inf,
+                                       run.elapsed() - t0))
+        run.emit("waves", math.inf, float(w.proven))
+        return left, None
+    # Optimal needs a proof: CP-SAT's, or infeasibility of every smaller m, or the bounds.
+    run.record("waves", "optimal" if w.proven >= w.ub else "feasible", float(w.ub),
+               float(w.proven), t0)
+    run.emit("waves", float(w.ub), float(w.proven))
+    return left, w.ub
+
+
+def _ladder(run: _Run, budget: TimeBudget, w: _Waves) -> TimeBudget:
+    """Feasibility checks from the lower bound up, each m with the tightest windows for it;
+    stops at the first plan, or at a check it cannot decide."""
+    problem, bounds = run.problem, run.bounds
+    m = w.proven
+    while m < w.ub and run.has_time(budget, "waves"):
+        win = bounds.windows(m)
+        if win is None:
+            w.proven = m = m + 1
+            continue
+        model, v = build(problem, win[0], win[1], bounds.forbidden, horizon=m, dominance=True)
+        share = _CHECK_SHARE if m + 1 < w.ub else max(_CHECK_SHARE, 0.5)
+        out, used = run.cp(model, v, budget.part(share), "waves", label=m)
+        budget = budget.charge(used)
+        if out.waves is not None:
+            run.found(out.waves)
+            w.ub = m
+        elif out.status == "infeasible":
+            w.proven = m = m + 1
+            continue
+        break
+    return budget
+
+
+def _squeeze(run: _Run, budget: TimeBudget, w: _Waves) -> TimeBudget:
+    """Squeeze the incumbent into ub-1 waves, letting the last one overflow, and minimise the
+    overflow: local search gets a gradient that "fewer waves?" alone does not give. The
+    model relaxes "ub-1 waves suffice", so a positive proven bound proves they do not."""
+    problem, bounds = run.problem, run.bounds
+    assert run.incumbent is not None
+    top = w.ub - 1
+    win = bounds.windows(w.ub)
+    if win is None:
+        return budget
+    hi = [min(h, top) for h in win[1]]
+    model, v = build(problem, win[0], hi, bounds.forbidden, horizon=top, overflow=True)
+    assert v.overflow is not None
+    model.minimize(v.overflow)
+    hint(model, v, [min(x, top) for x in run.incumbent])
+    out, used = run.cp(model, v, budget, "waves")
+    if out.waves is not None and out.objective == 0:
+        run.found(out.waves)
+        w.ub = top
+    elif out.status in ("infeasible", "optimal") or out.bound > 0:
+        w.proven = w.ub
+    return budget.charge(used)
+
+
+def _minimise_waves(run: _Run, budget: TimeBudget, w: _Waves) -> TimeBudget:
+    """Optimise the wave count directly, hinted with the incumbent."""
+    problem, bounds = run.problem, run.bounds
+    top = min(w.ub, problem.max_waves)
+    win = bounds.windows(top)
+    if win is None:
+        return budget
+    model, v = build(problem, win[0], win[1], bounds.forbidden, horizon=top, min_waves=w.proven,
+                     minimise_waves=True, dominance=True)
+    model.minimize(waves_objective(model, problem, v))
+    if run.incumbent:
+        hint(model, v, run.incumbent)
+    out, used = run.cp(model, v, budget, "waves")
+    if out.waves is not None and max(out.waves) <= w.ub:
+        run.found(out.waves)
+        w.ub = max(out.waves)
+    if out.status == "optimal":
+        w.proven = w.ub
+    elif out.status == "infeasible" and not run.incumbent:
+        w.proven = problem.max_waves + 1
+    elif out.waves is not None:
+        w.proven = max(w.proven, math.ceil(out.bound - 1e-9))
+    return budget.charge(used)
+
+
+def _station_bb(run: _Run, budget: TimeBudget, w: _Waves) -> TimeBudget:
+    """Pure SALBP-1: the exact station-oriented branch and bound (maximal loads, memory)
+    with the rest of the phase; it runs on wall-clock time, so say so if it stops undecided."""
+    problem = run.problem
+    preds: list[list[int]] = [[] for _ in problem.names]
+    for a, b in problem.before_or_same:
+        if a != b:
+            preds[b].append(a)
+    seconds = max(0.0, min(budget.left(), budget.wall_left()))
+    bb = station_bb([d[0] for d in problem.demand], problem.capacity[0][0], preds,
+                    lower=w.proven, upper=w.ub, time_limit=seconds, stop=run.stop)
+    if budget.deterministic:
+        budget = budget.charge(bb.runtime)
+        if not bb.proven and not run.stopped():
+            run.notes.append("waves: station_bb stopped at its wall-clock limit; "
+                             "run may not be reproducible")
+    if bb.stations is not None and not violations(problem, bb.stations):
+        run.found(bb.stations)
+        w.ub = bb.best
+    w.proven = max(w.proven, bb.bound)
+    return budget
+
+
+def _objective_phase(run: _Run, name: str, phase: TimeBudget, win: tuple[list[int], list[int]],
+                     horizon: int, fixed: list[tuple[str, float]]
+                     ) -> tuple[TimeBudget, float | None]:
+    """Phases 2-4 (splits, downtime, moved): returns what is left of the phase's budget and
+    the phase's value (None when there is no plan)."""
+    t0 = run.elapsed()
+    problem, incumbent = run.problem, run.incumbent
+    if run.stopped() and incumbent is not None:
+        # Stopped by the user: the incumbent's value against a bound that needs no search.
+        bound = phase_bound(name, problem, win, run.bounds.forbidden, horizon)
+        value = evaluate(problem, incumbent)[name]
+        out, left = _Outcome("feasible", incumbent, value, bound), phase
+    elif problem.n_tasks >= _LNS_TASKS and incumbent is not None:
+        # The full model of a big instance spends most of the time in presolve: LNS instead.
+        out, left = _lns_phase(run, name, phase, win, horizon)
+    else:
+        out, left = _model_phase(run, name, phase, win, horizon, fixed)
+    if out.waves is not None:
+        run.found(out.waves)
+        value, bound, status = out.objective, out.bound, out.status
+    elif run.incumbent is not None:
+        value, bound, status = evaluate(problem, run.incumbent)[name], -math.inf, "feasible"
+    else:
+        status = "infeasible" if out.status == "infeasible" else "unknown"
+        run.results.append(PhaseResult(name, status, math.inf, out.bound, math.inf,
+                                       run.elapsed() - t0))
+        return left, None
+    bound = max(bound, 0.0)
+    run.record(name, "optimal" if value <= bound else status, value, bound, t0)
+    run.emit(name, value, bound)
+    return left, value
+
+
+def _model_phase(run: _Run, name: str, phase: TimeBudget, win: tuple[list[int], list[int]],
+                 horizon: int, fixed: list[tuple[str, float]]) -> tuple[_Outcome, TimeBudget]:
+    """The full model with this phase's objective, the earlier phases' values kept."""
+    problem = run.problem
+    model, v = build(problem, win[0], win[1], run.bounds.forbidden, horizon=horizon)
+    for prev, value in fixed:
+        model.add(OBJECTIVES[prev](model, problem, v) <= round(value))
+    model.minimize(OBJECTIVES[name](model, problem, v))
+    if run.incumbent:
+        hint(model, v, run.incumbent)
+    out, used = run.cp(model, v, phase, name)
+    return out, phase.charge(used)
+
+
+def _lns_phase(run: _Run, name: str, phase: TimeBudget, win: tuple[list[int], list[int]],
+               horizon: int) -> tuple[_Outcome, TimeBudget]:
+    """The splits, downtime or moved phase of a big instance: LNS from the incumbent.
+
+    Splits have only the trivial bound 0; downtime and moved the bounds of `phase_bound`.
+    The later searches never split more or raise the peak downtime, so the earlier
+    phases' values hold.
+    """
+    problem = run.problem
+    assert run.incumbent is not None
+    bound = phase_bound(name, problem, win, run.bounds.forbidden, horizon)
+    out = improve(name, problem, run.incumbent, win[0], win[1], run.bounds.forbidden,
+                  horizon=horizon, budget=phase, stop=run.stop, seed=run.seed,
+                  on_improve=lambda value: run.emit(name, value, bound))
+    if out.capped and phase.deterministic:
+        run.notes.append(_CAPPED.format(name))
+    run.notes.append(f"{name}: large-neighbourhood search, {out.iterations} sub-models, "
+                     f"{out.improvements} improvements")
+    value = out.objective[name]
+    status = "optimal" if value <= bound else "feasible"
+    return _Outcome(status, list(out.waves), value, bound), phase.charge(out.units)
+
+
+def _feasibility(run: _Run, budget: TimeBudget, horizon: int) -> WaveResult:
+    """No phase asked for a solve (or none was active): still return a plan if one exists."""
+    win = run.bounds.windows(horizon)
+    if win is None:
+        return run.finish("infeasible")
+    model, v = build(run.problem, win[0], win[1], run.bounds.forbidden, horizon=horizon)
+    out, _ = run.cp(model, v, budget, "feasibility", label=0.0)
+    if out.waves is None:
+        return run.finish("infeasible" if out.status == "infeasible" else "unknown")
+    run.found(out.waves)
+    return run.finish("optimal" if all(p.status == "optimal" for p in run.results) else "feasible")
+
+
+def _final(phase: PhaseResult, value: float) -> PhaseResult:
+    """A phase's result with the final plan's value: a later phase may lower an earlier
+    objective as a side effect (its constraint is "no worse"), and the report should show
+    the plan that is returned, not an intermediate one."""
+    if value >= phase.objective:
+        return phase
+    status = "optimal" if value <= phase.bound else phase.status
+    return replace(phase, objective=value, status=status, gap=_gap(value, phase.bound))
+
+
+def _gap(objective: float, bound: float) -> float:
+    """Relative gap as in the contract; 0 when the bound meets the objective."""
+    if math.isinf(objective):
+        return math.inf
+    return max(0.0, (objective - bound) / max(1.0, abs(objective)))
