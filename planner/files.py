@@ -26,6 +26,7 @@ def writable(path: Path, force: bool = False) -> Iterator[Path]:
     handle, name = tempfile.mkstemp(prefix=f".{path.stem}.{_OWNER}-", suffix=path.suffix, dir=path.parent)
     os.close(handle)
     tmp = Path(name)
+    os.chmod(tmp, _normal_mode())  # mkstemp makes 0600; the file is for the project's readers
     try:
         yield tmp
         pause("IN_WRITE")  # the new file is complete but not in place: crash tests kill here
@@ -36,6 +37,18 @@ def writable(path: Path, force: bool = False) -> Iterator[Path]:
 
 
 _OWNER = f"{socket.gethostname()}-{os.getpid()}"
+
+
+def _normal_mode() -> int:
+    """The mode a plain `open(path, "w")` would give: 0666 less the user's umask.
+
+    Why: the temporary file of mkstemp is private (0600), and renaming it into place kept that
+    mode, so a workbook written to a shared drive was unreadable to the project managers it
+    was written for. The umask can only be read by setting it, so it is set back at once.
+    """
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def _remove_stale(path: Path) -> None:

@@ -177,8 +177,3 @@ def inventory_state(plan: Plan, snapshot: Snapshot) -> str:
 def list_plans(engine: Engine) -> list[Plan]:
     with Session(engine) as session:
         return list(session.execute(select(Plan).order_by(col(Plan.id))).scalars())
-
-
-def snapshot_and_graph(engine: Engine, config: PlanConfig) -> tuple[Snapshot, DependencyGraph]:
-    snapshot = load(engine)
-    return snapshot, build(snapshot, config.effort_defaults())

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -385,3 +386,17 @@ def test_libreoffice_opens_the_workbook(workbook_path: Path, tmp_path: Path) -> 
     pdf = tmp_path / "plan.pdf"
     assert result.returncode == 0 and pdf.exists(), result.stderr + result.stdout
     assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 1000
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027])
+def test_exported_files_get_the_users_normal_permissions(plan: ExportPlan, tmp_path: Path,
+                                                        umask: int) -> None:
+    """Issue 21: files were renamed into place with mkstemp's private 0600 mode, so a workbook
+    on a shared drive was unreadable to the project managers it was written for."""
+    previous = os.umask(umask)
+    try:
+        paths = [exports.write(tmp_path / name, plan) for name in ("plan.xlsx", "plan.csv", "plan.ics")]
+    finally:
+        os.umask(previous)
+    for path in paths:
+        assert path.stat().st_mode & 0o777 == 0o666 & ~umask, path.name
