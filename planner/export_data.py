@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from exports.model import TEAMS, ExportDependency, ExportItem, ExportPlan, ExportWave
-from planner.config import PlanConfig, parse_config
+from planner.config import PlanConfig
 from planner.graph import build
-from planner.planning import latest_plan, plan_items, stored_pins
+from planner.planning import latest_plan, plan_config, plan_items, stored_pins
 from planner.snapshot import load
 
 
@@ -31,7 +31,7 @@ def load_export(engine: Engine, plan_id: int | None = None, *, runbooks: bool = 
     """
     plan = latest_plan(engine, plan_id)
     rows = plan_items(engine, plan.id or 0)
-    config = parse_config(plan.config_toml) if plan.config_toml else PlanConfig()
+    config = plan_config(plan)
     snapshot = load(engine)
     graph = build(snapshot, config.effort_defaults())
     pins = stored_pins(engine)

@@ -9,7 +9,7 @@ that name nothing, which keeps an import of one municipality independent of the 
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -170,6 +170,10 @@ class Plan(SQLModel, table=True):
     #: `Snapshot.fingerprint()` of the inventory the plan was made from (migration 0003;
     #: None for older plans): tells a stale plan from a broken one.
     inventory_fingerprint: str | None = Field(default=None, max_length=64)
+    #: The first wave's date the plan was made with (migration 0004). Why: without `[calendar]
+    #: start` the default is "the coming Saturday", which moves with the day a stored plan is
+    #: read; recording it keeps a plan's wave dates the same in every later verify and export.
+    calendar_start: date | None = None
 
 
 class PlanItem(SQLModel, table=True):

@@ -17,12 +17,11 @@ from sqlalchemy import delete
 from sqlalchemy.engine import Engine
 
 from inventories.workbook import open_workbook, where
-from planner.config import PlanConfig, parse_config
 from planner.db import transaction
 from planner.errors import ImportFailed, PlannerError
 from planner.graph import is_planned
 from planner.models import Pin
-from planner.planning import latest_plan
+from planner.planning import latest_plan, plan_config
 from planner.snapshot import load
 
 SHEET = "Items"
@@ -138,5 +137,5 @@ def _calendar_waves(engine: Engine) -> int | None:
         plan = latest_plan(engine)
     except PlannerError:
         return None
-    config = parse_config(plan.config_toml) if plan.config_toml else PlanConfig()
+    config = plan_config(plan)
     return config.max_waves()

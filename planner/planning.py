@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
-from planner.config import PlanConfig
+from planner.config import PlanConfig, parse_config
 from planner.db import transaction
 from planner.effort import downtime_hours, effort_hours
 from planner.errors import PlannerError
@@ -92,7 +92,7 @@ def make_plan(engine: Engine, config: PlanConfig, config_text: str = "", *, time
         causes = explain(planning, graph) if result.status == "infeasible" else []
         raise NoPlan(result.status, causes)
     item_waves = {node: result.waves[i] for i, g in enumerate(planning.groups) for node in planning.members[g]}
-    plan = _store(engine, config_text, result, planning, graph, item_waves, workers=workers, seed=seed,
+    plan = _store(engine, config, config_text, result, planning, graph, item_waves, workers=workers, seed=seed,
                   time_limit=limit, parent=parent, freeze_through=freeze_through)
     return PlanOutcome(plan, result, planning, graph, item_waves)
 
@@ -101,8 +101,9 @@ def _finite(values: dict[str, float]) -> dict[str, float | None]:
     return {k: (None if v is None or (isinstance(v, float) and not math.isfinite(v)) else v) for k, v in values.items()}
 
 
-def _store(engine: Engine, config_text: str, result: WaveResult, planning: PlanningProblem, graph: DependencyGraph,
-           item_waves: dict[str, int], **meta: Any) -> Plan:
+def _store(engine: Engine, config: PlanConfig, config_text: str, result: WaveResult,
+           planning: PlanningProblem, graph: DependencyGraph, item_waves: dict[str, int],
+           **meta: Any) -> Plan:
     parent: Plan | None = meta.pop("parent")
     phases = [{"name": p.name, "status": p.status, "objective": _finite({"v": p.objective})["v"],
                "bound": _finite({"v": p.bound})["v"], "gap": p.gap, "runtime": round(p.runtime, 3)}
@@ -116,11 +117,8 @@ def _store(engine: Engine, config_text: str, result: WaveResult, planning: Plann
         phases_json=json.dumps(phases), greedy_json=json.dumps(greedy), lower_bound_waves=result.lower_bound_waves,
         solve_seconds=round(result.runtime, 3), first_solution_seconds=round(result.first_solution_seconds, 3),
         seed=meta["seed"], workers=meta["workers"], time_limit=meta["time_limit"],
-        inventory_fingerprint=graph.snapshot.fingerprint(),
+        inventory_fingerprint=graph.snapshot.fingerprint(), calendar_start=config.calendar.start,
     )
-    from planner.config import parse_config
-
-    config = parse_config(config_text) if config_text else PlanConfig()
     defaults = config.effort_defaults()
     with transaction(engine) as session:
         session.add(plan)
@@ -152,6 +150,20 @@ def latest_plan(engine: Engine, plan_id: int | None = None) -> Plan:
         if plan is None:
             raise PlannerError("there is no plan yet: run `planner plan` first")
         return plan
+
+
+def plan_config(plan: Plan) -> PlanConfig:
+    """The configuration `plan` was made with, as it was on the day it was made.
+
+    Every reader of a stored plan (verify, export, pins, report, runbook) opens its config
+    here, so the default first wave ("the coming Saturday") is the one recorded with the plan,
+    not one computed again on the day the plan is read.
+    """
+    config = parse_config(plan.config_toml) if plan.config_toml else PlanConfig()
+    if plan.calendar_start is None or config.calendar.start == plan.calendar_start:
+        return config
+    calendar = config.calendar.model_copy(update={"start": plan.calendar_start})
+    return config.model_copy(update={"calendar": calendar})
 
 
 def plan_waves(engine: Engine, plan_id: int) -> dict[str, int]:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 
-from planner.config import PlanConfig, parse_config
 from planner.effort import downtime_hours
-from planner.planning import PlanOutcome
+from planner.planning import PlanOutcome, plan_config
 
 
 def plan_summary(outcome: PlanOutcome) -> str:
@@ -26,7 +25,7 @@ def plan_summary(outcome: PlanOutcome) -> str:
         lines.append("  greedy baseline: " + ", ".join(f"{k} {v:g}" for k, v in greedy.items() if v is not None)
                      + "  vs plan: " + ", ".join(f"{k} {v:g}" for k, v in objective.items()))
     lines.extend(f"  note: {note}" for note in result.notes)
-    config = parse_config(plan.config_toml) if plan.config_toml else PlanConfig()
+    config = plan_config(plan)
     defaults = config.effort_defaults()
     total: dict[str, float] = defaultdict(float)
     per_wave: dict[str, dict[int, float]] = defaultdict(lambda: defaultdict(float))

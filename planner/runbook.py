@@ -52,11 +52,11 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.engine import Engine
 
 from exports.model import ExportRunbook, ExportRunbookStep
-from planner.config import TEAMS, Cutover, PlanConfig, parse_config
+from planner.config import TEAMS, Cutover, PlanConfig
 from planner.errors import PlannerError
 from planner.graph import BEFORE_OR_SAME, SAME_WAVE, STRICTLY_BEFORE, Constraint, build
 from planner.models import PlanItem
-from planner.planning import latest_plan, plan_items
+from planner.planning import latest_plan, plan_config, plan_items
 from planner.snapshot import load
 from solvers.limits import TimeBudget
 from solvers.rcpsp.greedy import priority_rules, serial_sgs
@@ -216,7 +216,7 @@ class _Stored:
     @classmethod
     def read(cls, engine: Engine, plan_id: int | None) -> _Stored:
         plan = latest_plan(engine, plan_id)
-        config = parse_config(plan.config_toml) if plan.config_toml else PlanConfig()
+        config = plan_config(plan)
         rows = plan_items(engine, plan.id or 0)
         graph = build(load(engine), config.effort_defaults())
         return cls(plan.id or 0, config, tuple(rows), tuple(graph.constraints))

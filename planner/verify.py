@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 
 from inventories.values import parse_ranges
-from planner.config import TEAMS, PlanConfig, parse_config
+from planner.config import TEAMS
 from planner.effort import downtime_hours, effort_hours
 from planner.graph import BEFORE_OR_SAME, SAME_WAVE, STRICTLY_BEFORE, build
 from planner.models import Plan
-from planner.planning import plan_items, plan_waves
+from planner.planning import plan_config, plan_items, plan_waves
 from planner.snapshot import Snapshot, load
 
 EPS = 1e-6
@@ -36,7 +36,7 @@ def verify_plan(engine: Engine, plan: Plan, snapshot: Snapshot | None = None) ->
     `snapshot` checks against the inventory the plan was made from (right after planning,
     while a colleague may have imported since); by default the current inventory.
     """
-    config = parse_config(plan.config_toml) if plan.config_toml else PlanConfig()
+    config = plan_config(plan)
     defaults = config.effort_defaults()
     snapshot = snapshot if snapshot is not None else load(engine)
     graph = build(snapshot, defaults)

@@ -14,11 +14,21 @@ from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from planner.config import parse_config
 from planner.errors import PlannerError
 from planner.models import Plan
-from planner.planning import NoPlan, PlanOutcome, latest_plan, make_plan, plan_items, plan_waves
+from planner.export_data import load_export
+from planner.planning import (
+    NoPlan,
+    PlanOutcome,
+    latest_plan,
+    make_plan,
+    plan_config,
+    plan_items,
+    plan_waves,
+)
 from planner.verify import verify_plan
 from tests.tiny_inventory import Sheets, app, dep, import_inventory, server
 
@@ -451,3 +461,24 @@ def test_cli_plan_and_verify(engine: Engine, tmp_path: Path, run_cli) -> None:  
     assert stale.stderr.splitlines()[0].startswith("note: the inventory has changed since plan 1 was made (")
     assert stale.stdout.strip() == "coverage: Nordby/server/S6 has no wave"
     assert stale.stderr.splitlines()[-1] == "error: plan 1 breaks 1 hard constraint(s)"
+
+
+def test_a_stored_plan_keeps_its_wave_dates_on_every_later_day(engine: Engine, tmp_path: Path) -> None:
+    """Issue 21: without `[calendar] start` the first wave is "the coming Saturday", and a stored
+    plan took it from the day it was read: verified or exported a week later, its waves moved.
+    The start is recorded with the plan; here the record says the plan was made for waves from
+    Saturday 2027-03-06 (as if made that week) and every reader keeps those dates."""
+    text = "[capacity]\nserver = 1000\napplication = 1000\n"
+    outcome = solve(engine, tmp_path, {N: {"Servers": servers(2)}}, text)
+    config = parse_config(text)
+    assert outcome.plan.calendar_start == config.calendar.start  # the start it was made with
+    with Session(engine) as session:
+        stored = session.get(Plan, outcome.plan.id)
+        assert stored is not None
+        stored.calendar_start = date(2027, 3, 6)
+        session.add(stored)
+        session.commit()
+    reread = latest_plan(engine)
+    assert plan_config(reread).wave_windows()[0] == (date(2027, 3, 6), date(2027, 3, 19))
+    assert load_export(engine).waves[0].start == date(2027, 3, 6)
+    assert verify_plan(engine, reread) == []

@@ -3,7 +3,7 @@ this program's schema with every row intact; older and newer databases get one c
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from alembic import command
@@ -21,7 +21,7 @@ from planner.db import (
 )
 from planner.importing import import_files
 from planner.inventory import counts
-from planner.planning import inventory_state, latest_plan
+from planner.planning import inventory_state, latest_plan, plan_config
 from planner.snapshot import load
 from tests.conftest import VALID_COUNTS, InventoryBook
 
@@ -83,6 +83,10 @@ def test_first_release_database_upgrades_to_head_with_its_data(db_url: str, book
     old_plan = latest_plan(engine)
     assert old_plan.inventory_fingerprint is None  # migration 0003: unknown for older plans
     assert inventory_state(old_plan, load(engine)) == "unknown"
+    # Migration 0004: made on Sunday 2026-11-01 without [calendar] start, its first wave is
+    # the Saturday after that day, whatever day it is read on.
+    assert old_plan.calendar_start == date(2026, 11, 7)
+    assert plan_config(old_plan).wave_windows()[0] == (date(2026, 11, 7), date(2026, 11, 20))
     # The upgraded database keeps working: a re-import of the same file changes nothing.
     report, = import_files(engine, [book.write()])
     assert sum(report.created.values()) == sum(report.updated.values()) == sum(report.removed.values()) == 0
