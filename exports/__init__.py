@@ -12,8 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from exports.model import ExportPlan
-from planner.errors import PlannerError
-from planner.files import writable
+from exports.errors import PlannerError
+from exports.files import writable
 
 
 def _xlsx(plan: ExportPlan, path: Path) -> Path:

@@ -20,7 +20,7 @@ from inventories.records import Inventory, ItemRecord
 from inventories.schema import STRATEGIES, Kind
 from inventories.values import show
 from inventories.workbook import Limits, open_workbook
-from planner.errors import PlannerError
+from exports.errors import PlannerError
 
 _ENVIRONMENTS = {"production": "prod", "prd": "prod", "prod": "prod", "test": "test", "tst": "test",
                  "uat": "test", "qa": "test", "staging": "test", "stage": "test", "preprod": "test",

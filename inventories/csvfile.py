@@ -20,7 +20,7 @@ from typing import Any
 from inventories import values
 from inventories.schema import SHEETS, Column, Kind, normalise_header
 from inventories.workbook import Limits, Workbook, csv_where, where
-from planner.errors import ImportFailed, PlannerError
+from exports.errors import ImportFailed, PlannerError
 
 #: Canonical columns per item kind, by canonical name (from the template's schema).
 FIELDS: dict[Kind, dict[str, Column]] = {

@@ -19,7 +19,7 @@ from inventories.schema import normalise_header, sheet_for
 from inventories.spreadsheet import read_spreadsheet
 from inventories.template_reader import read_template
 from inventories.workbook import Limits, open_workbook
-from planner.errors import PlannerError
+from exports.errors import PlannerError
 
 FORMATS = ("template", "rvtools", "ad", "kitos", "aws-cmf", "azure-migrate", "spreadsheet")
 

@@ -22,7 +22,7 @@ from inventories.records import DependencyRecord, Inventory, ItemRecord
 from inventories.schema import Kind, normalise_header
 from inventories.values import show
 from inventories.workbook import Limits, open_workbook
-from planner.errors import PlannerError
+from exports.errors import PlannerError
 
 SYSTEM = ("IT System", "IT-system", "Systemnavn", "IT System navn")
 VENDOR = ("Leverandør", "Leverandor", "Leverandører")

@@ -32,7 +32,7 @@ from inventories.records import Inventory, ItemRecord
 from inventories.schema import DEPENDENCY_KINDS, SHEETS, STRENGTHS, Column, Kind, normalise_header
 from inventories.values import fold, show
 from inventories.workbook import Limits
-from planner.errors import ImportFailed, PlannerError
+from exports.errors import ImportFailed, PlannerError
 
 #: `kind = …` in [[sheets]]: the plural the contract uses, and the singular kinds.
 SHEET_KINDS: dict[str, Kind | None] = {

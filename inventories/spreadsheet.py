@@ -24,7 +24,7 @@ from openpyxl.utils import get_column_letter
 from inventories import values
 from inventories.grid import Grid, find_header, header_cells, load_grids, total_row
 
-# PlannerError and ImportFailed (planner.errors) come through inventories.mapping, which already
+# PlannerError and ImportFailed (exports.errors) come through inventories.mapping, which already
 # imports them, so that this module adds no import of the planner layer (they are moving down).
 from inventories.mapping import (
     DEPENDENCY_FIELDS,

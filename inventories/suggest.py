@@ -19,7 +19,7 @@ from typing import Any
 from inventories import values
 from inventories.csvfile import detect_encoding, sniff_lines
 from inventories.grid import Grid, find_header, header_cells, load_grids, total_row
-from inventories.mapping import SHEET_KINDS, PlannerError  # planner.errors' class, through mapping
+from inventories.mapping import SHEET_KINDS, PlannerError  # exports.errors' class, through mapping
 from inventories.schema import VALUE_ALIASES, Kind, normalise_header, normalise_value, sheet_for
 from inventories.spreadsheet import DEPENDENCY_WORDS, candidates, schema_of
 from inventories.values import fold, show, toml_string

@@ -16,7 +16,7 @@ from inventories.grid import Grid, find_header, total_row
 from inventories.records import DependencyRecord, Inventory, ItemRecord
 from inventories.schema import SHEETS, Kind, Sheet, normalise_header, sheet_for
 from inventories.workbook import UNSAVED, Limits, Workbook, open_workbook, where
-from planner.errors import ImportFailed
+from exports.errors import ImportFailed
 
 IGNORED_SHEETS = {"instructions", "vejledning", "instruktioner", "lists", "lister", "listor"}
 

@@ -36,7 +36,7 @@ import python_calamine  # noqa: E402
 from openpyxl.utils import get_column_letter  # noqa: E402
 
 from inventories import biff  # noqa: E402
-from planner.errors import PlannerError  # noqa: E402
+from exports.errors import PlannerError  # noqa: E402
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from planner.errors import ImportFailed, PlannerError
+from exports.errors import ImportFailed, PlannerError
 from solvers.limits import StopRequest
 
 app = typer.Typer(
@@ -83,7 +83,7 @@ def template(
     Example: planner template nordby.xlsx
     """
     from inventories.template import write_template
-    from planner.files import writable
+    from exports.files import writable
 
     with writable(file, force) as tmp:
         write_template(tmp)
@@ -284,7 +284,7 @@ def plan(
     """
     if init is not None:
         from planner.config import EXAMPLE
-        from planner.files import writable
+        from exports.files import writable
 
         with writable(init) as tmp:
             tmp.write_text(EXAMPLE, encoding="utf-8")
@@ -456,7 +456,7 @@ def graph_export(
 
     Pictures need Graphviz's `dot` program. Example: planner graph export deps.svg --around Nordby/application/SBSYS --depth 2
     """
-    from planner.files import writable
+    from exports.files import writable
     from planner.graph import build, neighbourhood
     from planner.graph_files import write_graph
     from planner.snapshot import load

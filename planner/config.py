@@ -16,7 +16,7 @@ from pydantic_core import ErrorDetails
 from inventories.values import BadValue, date_ranges, parse_ranges
 from inventories.schema import Column
 from planner.effort import Defaults
-from planner.errors import PlannerError
+from exports.errors import PlannerError
 
 TEAMS = ("network", "directory", "server", "application", "workplace")
 

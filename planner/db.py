@@ -30,7 +30,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
 
 from planner import models  # noqa: F401  (registers the tables)
-from planner.errors import NoDatabase, PlannerError
+from exports.errors import NoDatabase, PlannerError
 
 T = TypeVar("T")
 

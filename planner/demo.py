@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from planner.errors import PlannerError
+from exports.errors import PlannerError
 
 DEMO_CONFIG = """\
 # The demo's planning configuration (see `planner plan --init` for every key).

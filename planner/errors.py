@@ -1,17 +1,10 @@
-"""Errors that reach the user as one sentence (the CLI prints them and exits 1)."""
+"""The user-facing errors, re-exported from the lowest layer (`exports.errors`).
 
+Why this module remains: code written against `planner.errors` (plugins, scripts) keeps
+working; new code imports `exports.errors`, which `inventories/` can reach without an import
+that runs up into `planner/`.
+"""
 
-class PlannerError(Exception):
-    """A problem the user can fix; its message is shown as is."""
+from exports.errors import ImportFailed, NoDatabase, PlannerError
 
-
-class ImportFailed(PlannerError):
-    """An import found problems; `problems` holds one `FILE:SHEET!CELL: message` line each."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(problems))
-
-
-class NoDatabase(PlannerError):
-    """`open_database(create=False)` found no planner schema at the given location."""
+__all__ = ["ImportFailed", "NoDatabase", "PlannerError"]

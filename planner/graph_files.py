@@ -8,7 +8,7 @@ from pathlib import Path
 
 import networkx as nx
 
-from planner.errors import PlannerError
+from exports.errors import PlannerError
 
 COLOURS = {"site": "#bdbdbd", "network": "#4e79a7", "directory": "#f28e2b", "server": "#59a14f",
            "application": "#e15759", "workplace": "#76b7b2"}

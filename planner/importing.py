@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from inventories.records import Inventory
-from planner.errors import ImportFailed, PlannerError
+from exports.errors import ImportFailed, PlannerError
 from planner.inventory import ImportReport, import_inventories
 
 

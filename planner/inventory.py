@@ -21,7 +21,7 @@ from inventories.records import DependencyRecord, Inventory
 from inventories.schema import Kind
 from planner.db import lock_keys, read_snapshot, transaction
 from planner.models import ITEM_TABLES, Dependency, ItemBase, Municipality, WorkplaceGroup, name_key
-from planner.testhooks import pause
+from exports.testhooks import pause
 
 
 @dataclass

@@ -14,7 +14,7 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
-from planner.files import writable
+from exports.files import writable
 
 
 def register(app: typer.Typer, out_console: Console) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 
 from inventories.workbook import open_workbook, where
 from planner.db import transaction
-from planner.errors import ImportFailed, PlannerError
+from exports.errors import ImportFailed, PlannerError
 from planner.graph import is_planned
 from planner.models import Pin
 from planner.planning import latest_plan, plan_config

@@ -21,12 +21,12 @@ from sqlmodel import Session, col
 from planner.config import PlanConfig, parse_config
 from planner.db import transaction
 from planner.effort import downtime_hours, effort_hours
-from planner.errors import PlannerError
+from exports.errors import PlannerError
 from planner.graph import DependencyGraph, build
 from planner.models import Pin, Plan, PlanItem
 from planner.problem import PlanningProblem, build_problem
 from planner.snapshot import Snapshot, load
-from planner.testhooks import pause
+from exports.testhooks import pause
 from solvers.limits import StopRequest
 from solvers.waves.problem import ProgressEvent, WaveResult
 from solvers.waves.solve import solve

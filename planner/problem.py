@@ -15,7 +15,7 @@ from datetime import date
 from inventories.values import parse_ranges
 from planner.config import TEAMS, PlanConfig
 from planner.effort import Defaults, downtime_hours, effort_hours
-from planner.errors import PlannerError
+from exports.errors import PlannerError
 from planner.graph import BEFORE_OR_SAME, STRICTLY_BEFORE, DependencyGraph, group_edges, soft_pairs
 from planner.snapshot import Item
 from solvers.waves.problem import WaveProblem

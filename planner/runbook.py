@@ -53,7 +53,7 @@ from sqlalchemy.engine import Engine
 
 from exports.model import ExportRunbook, ExportRunbookStep
 from planner.config import TEAMS, Cutover, PlanConfig
-from planner.errors import PlannerError
+from exports.errors import PlannerError
 from planner.graph import BEFORE_OR_SAME, SAME_WAVE, STRICTLY_BEFORE, Constraint, build
 from planner.models import PlanItem
 from planner.planning import latest_plan, plan_config, plan_items

@@ -83,7 +83,7 @@ def register(app: typer.Typer, engine_factory: Callable[[], Any], out_console: C
             out_console.print(line, markup=False)
         if csv is not None:
             from exports.csv_export import write_runbook_csv
-            from planner.files import writable
+            from exports.files import writable
 
             with writable(csv, force) as tmp:
                 write_runbook_csv(result.to_export(), tmp)

@@ -24,7 +24,7 @@ import openpyxl
 from sqlalchemy.engine import Engine
 
 from inventories.template import write_workbook
-from planner.errors import ImportFailed, PlannerError
+from exports.errors import ImportFailed, PlannerError
 from planner.importing import import_files
 from planner.inventory import counts
 

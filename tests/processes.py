@@ -1,6 +1,6 @@
 """Real `planner` processes for the concurrency and crash tests, and full database dumps.
 
-A process is started with PLANNER_TEST_PAUSE_<POINT>=seconds (see `planner.testhooks`), so
+A process is started with PLANNER_TEST_PAUSE_<POINT>=seconds (see `exports.testhooks`), so
 it stops inside its transaction or write at a known point; `wait_for_pause` returns once it
 is there, and the test races it or SIGKILLs it.
 """

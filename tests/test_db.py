@@ -10,7 +10,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 
 from planner.db import current_revision, database_url, head_revision, make_engine, open_database
-from planner.errors import PlannerError
+from exports.errors import PlannerError
 from planner.inventory import counts
 
 TABLES = {"municipality", "site", "network", "directory", "server", "application", "workplace", "dependency",

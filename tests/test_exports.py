@@ -35,7 +35,7 @@ from exports.safe_text import RISKY_PREFIXES
 from exports.xlsx import ITEM_COLUMNS, sheet_title
 from planner.config import parse_config
 from planner.db import open_database
-from planner.errors import PlannerError
+from exports.errors import PlannerError
 from planner.export_data import load_export
 from planner.importing import import_files
 from planner.planning import make_plan

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 
 from inventories.template import write_workbook
-from planner.errors import ImportFailed
+from exports.errors import ImportFailed
 from planner.importing import import_files
 from planner.inventory import counts
 from planner.snapshot import load

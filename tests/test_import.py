@@ -23,7 +23,7 @@ from inventories.records import Inventory, ItemRecord
 from inventories.schema import Kind
 from inventories.template import write_template
 from inventories.template_reader import read_template
-from planner.errors import ImportFailed
+from exports.errors import ImportFailed
 from planner.importing import import_files
 from planner.inventory import counts, import_inventories
 from planner.models import ITEM_TABLES, Application, Dependency, Municipality, Network, Server

@@ -22,7 +22,7 @@ from inventories.detect import detect_format, read_any
 from inventories.mapping import load_mapping, reconcile
 from inventories.records import Inventory
 from inventories.schema import Kind
-from planner.errors import ImportFailed, PlannerError
+from exports.errors import ImportFailed, PlannerError
 from planner.inventory import counts, import_inventories
 from planner.models import ITEM_TABLES, Municipality, Server, name_key
 

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from planner.config import parse_config
-from planner.errors import PlannerError
+from exports.errors import PlannerError
 from planner.models import Plan
 from planner.export_data import load_export
 from planner.planning import (

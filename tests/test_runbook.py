@@ -26,7 +26,7 @@ from exports.csv_export import write_runbook_csv
 from exports.model import ExportPlan, ExportRunbook, ExportRunbookStep
 from exports.xlsx import RUNBOOK_COLUMNS, write_xlsx
 from planner.config import Cutover, parse_config
-from planner.errors import PlannerError
+from exports.errors import PlannerError
 from planner.export_data import load_export
 from planner.planning import make_plan
 from planner.runbook import CAPPED_NOTE, MOVE_NOTE, Runbook, build_runbook, parse_window

@@ -22,7 +22,7 @@ from inventories.mapping import load_mapping
 from inventories.records import Inventory
 from inventories.schema import Kind
 from inventories.suggest import suggest_mapping
-from planner.errors import ImportFailed, PlannerError
+from exports.errors import ImportFailed, PlannerError
 
 
 def workbook(

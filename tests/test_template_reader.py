@@ -16,7 +16,7 @@ import pytest
 from inventories.schema import Kind
 from inventories.template_reader import read_template
 from inventories.workbook import _sheet_files
-from planner.errors import ImportFailed
+from exports.errors import ImportFailed
 from tests.conftest import InventoryBook, rewrite_member
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from inventories.template_reader import read_template
 from inventories.workbook import Limits, Workbook, _sheet_files, open_workbook
-from planner.errors import PlannerError
+from exports.errors import PlannerError
 from tests.conftest import InventoryBook, rewrite_member
 
 

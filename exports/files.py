@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from planner.errors import PlannerError
-from planner.testhooks import pause
+from exports.errors import PlannerError
+from exports.testhooks import pause
 
 
 @contextmanager
