@@ -16,10 +16,10 @@ from sqlalchemy.engine import Engine
 from inventories.values import parse_ranges
 from planner.config import TEAMS, PlanConfig
 from planner.effort import downtime_hours, effort_hours
-from planner.graph import BEFORE_OR_SAME, SAME_WAVE, STRICTLY_BEFORE, DependencyGraph, build
+from planner.graph import BEFORE_OR_SAME, SAME_WAVE, STRICTLY_BEFORE, DependencyGraph
 from planner.models import Plan, PlanItem
-from planner.planning import plan_config, plan_items, plan_waves
-from planner.snapshot import Snapshot, load
+from planner.snapshot import Snapshot
+from planner.stored import StoredPlan
 
 EPS = 1e-6
 
@@ -36,11 +36,13 @@ def verify_plan(engine: Engine, plan: Plan, snapshot: Snapshot | None = None) ->
     `snapshot` checks against the inventory the plan was made from (right after planning,
     while a colleague may have imported since); by default the current inventory.
     """
-    config = plan_config(plan)
-    snapshot = snapshot if snapshot is not None else load(engine)
-    graph = build(snapshot, config.effort_defaults())
-    rows = plan_items(engine, plan.id or 0)
-    wave = {row.item_id: row.wave for row in rows}
+    return verify_stored(StoredPlan.of(engine, plan, snapshot))
+
+
+def verify_stored(stored: StoredPlan) -> list[Violation]:
+    """`verify_plan` for a plan opened with `planner.stored.open_plan`."""
+    config, snapshot, graph = stored.config, stored.snapshot, stored.graph
+    wave = stored.waves
     m = len(config.wave_windows())
     return [
         *_coverage(graph, wave, m),
@@ -48,9 +50,9 @@ def verify_plan(engine: Engine, plan: Plan, snapshot: Snapshot | None = None) ->
         *_capacities(config, snapshot, wave, m),
         *_target_totals(config, snapshot, wave),
         *_blackouts_and_rules(config, snapshot, wave),
-        *_windows_and_pins(config, snapshot, wave, rows, m),
+        *_windows_and_pins(config, snapshot, wave, stored.rows, m),
         *_pilot(config, graph, wave, m),
-        *_frozen(engine, plan, wave),
+        *_frozen(stored),
     ]
 
 
@@ -228,12 +230,13 @@ def _pilot(config: PlanConfig, graph: DependencyGraph, wave: dict[str, int],
             if w == 1 and node in graph.group_of and graph.group_of[node] not in pilot_groups]
 
 
-def _frozen(engine: Engine, plan: Plan, wave: dict[str, int]) -> list[Violation]:
+def _frozen(stored: StoredPlan) -> list[Violation]:
     """A re-plan keeps the executed waves of its parent exactly as they were."""
+    plan, wave = stored.plan, stored.waves
     if not (plan.parent_id and plan.frozen_through):
         return []
     found = []
-    before = plan_waves(engine, plan.parent_id)
+    before = stored.parent_waves
     for node, w in before.items():
         if w <= plan.frozen_through and node in wave and wave[node] != w:
             found.append(Violation("frozen", f"{node} was executed in wave {w} but the re-plan "
