@@ -65,3 +65,23 @@ def test_a_replan_of_a_missing_plan_stores_nothing(five_servers: Engine) -> None
     with pytest.raises(PlannerError, match="there is no plan yet"):
         plan_and_verify(five_servers, config, TOML, replan=True, **FAST)  # type: ignore[arg-type]
     assert list_plans(five_servers) == []
+
+
+def test_the_cli_plans_and_replans_through_it(five_servers: Engine, tmp_path: Path,
+                                              run_cli) -> None:  # type: ignore[no-untyped-def]
+    # `planner plan` then `planner replan --plan 1 --freeze-through 1`, as real processes:
+    # both verified, and the re-plan stored as plan 1's revision with wave 1 kept.
+    (tmp_path / "plan.toml").write_text(TOML, encoding="utf-8")
+    planned = run_cli("plan", "--time-limit", "5", "--workers", "1")
+    assert planned.returncode == 0, planned.stderr
+    assert "Verified: plan 1 satisfies every hard constraint." in planned.stdout
+    replanned = run_cli("replan", "--plan", "1", "--freeze-through", "1", "--time-limit", "5",
+                        "--workers", "1")
+    assert replanned.returncode == 0, replanned.stderr
+    assert "Verified: plan 2 satisfies every hard constraint." in replanned.stdout
+    revised = open_plan(five_servers)
+    assert (revised.id, revised.plan.parent_id, revised.plan.frozen_through) == (2, 1, 1)
+    missing = run_cli("replan", "--plan", "7", "--freeze-through", "1")
+    assert missing.returncode == 1
+    assert missing.stderr.strip() == "error: there is no plan 7 (see `planner plans`)"
+    assert [p.id for p in list_plans(five_servers)] == [1, 2]  # nothing stored
