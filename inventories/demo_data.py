@@ -45,6 +45,8 @@ SYSTEM_WORDS = ["Portal", "Booking", "Registrering", "Indberetning", "Sagsflow",
 OS_CHOICES = [("Windows Server", "2019", 40), ("Windows Server", "2022", 25), ("Windows Server", "2016", 15),
               ("Windows Server", "2012 R2", 8), ("Windows Server", "2008 R2", 2), ("Red Hat Enterprise Linux", "8", 5),
               ("Ubuntu", "22.04", 3), ("CentOS", "7", 2)]
+FIRST_NAMES = ['Anne', 'Søren', 'Åsa', 'Björn', 'Mette', 'Jørgen', 'Karin', 'Lærke']
+LAST_NAMES = ['Hansen', 'Nielsen', 'Lindqvist', 'Østergaard', 'Åberg', 'Jensen']
 SITE_KINDS = [("Rådhus", "town_hall"), ("Jobcenter", "jobcentre")]
 
 
@@ -77,167 +79,283 @@ def generate(count: int, seed: int = 1) -> list[Generated]:
 
 def _municipality(rng: random.Random, index: int, name: str, code: str, country: str,
                   lead: str, lead_systems: dict[str, str]) -> Generated:
+    """One municipality; the helpers run in a fixed order because they share `rng`.
+
+    Changing the order of the calls (or of the draws inside them) changes every generated
+    inventory, and with it the demo's plan and the figures in the docs.
+    """
     out = Generated(name)
     population = rng.randint(30_000, 70_000)
     users = population // 10
     out.rows["Municipality"] = [_row("Municipality", name=name, code=f"{700 + index:04d}",
-                                     employees=round(population * 0.075), users=users, country=country)]
-    domain = f"{code.lower()}.local"
-    edu_domain = f"skole.{code.lower()}.local"
-    out.rows["Directories"] = [
+                                     employees=round(population * 0.075), users=users,
+                                     country=country)]
+    systems = _Systems(rng, code, users)
+    out.rows["Directories"] = _directories(systems)
+    out.rows["Networks"] = _networks(index, code)
+    sites = _sites(rng, code, users)
+    out.rows["Sites"] = sites
+    # Infrastructure servers that run no application (file, print, domain controllers).
+    for role in ("DC", "DC", "FIL", "PRT", "BAK"):
+        systems.add_server(role, f"{code}-ADM", systems.domain, "high")
+    systems.add_server("DC", f"{code}-PÆD", systems.edu_domain, "high")
+    _catalogue_apps(systems, index, lead, lead_systems)
+    _other_apps(systems)
+    out.rows["Servers"] = systems.servers
+    out.rows["Applications"] = systems.apps
+    workplaces = _workplaces(rng, sites, systems)
+    out.rows["Workplaces"] = workplaces
+    out.rows["Dependencies"] = _dependencies(systems, workplaces, index, lead, lead_systems)
+    return out
+
+
+def _directories(systems: _Systems) -> list[list[Any]]:
+    """An administrative and a school domain in one forest, sized by the users."""
+    users, domain = systems.users, systems.domain
+    return [
         _row("Directories", name=domain, type="active_directory", forest=domain,
              user_accounts=users, computer_accounts=users // 2),
-        _row("Directories", name=edu_domain, type="active_directory", forest=domain,
+        _row("Directories", name=systems.edu_domain, type="active_directory", forest=domain,
              user_accounts=users * 2, computer_accounts=users),
     ]
-    # Networks: administrative and pedagogical per municipality; two neighbours share
-    # 10.200.0.0/16 on their pedagogical nets, as happens in real consolidations.
+
+
+def _networks(index: int, code: str) -> list[list[Any]]:
+    """Administrative and pedagogical nets and a DMZ.
+
+    Two neighbours share 10.200.0.0/16 on their pedagogical nets, as happens in real
+    consolidations, so the overlap check has something to find.
+    """
     peda = "10.200.0.0/16" if index in (1, 2) else f"10.{100 + index}.0.0/16"
-    out.rows["Networks"] = [
-        _row("Networks", name=f"{code}-ADM", kind="administrative", cidr=f"10.{index}.0.0/16", vlan=10,
-             site="Rådhus", bandwidth_mbps=1000),
-        _row("Networks", name=f"{code}-PÆD", kind="pedagogical", cidr=peda, vlan=20, bandwidth_mbps=1000),
-        _row("Networks", name=f"{code}-DMZ", kind="dmz", cidr=f"172.16.{index}.0/24", vlan=30, site="Rådhus"),
+    return [
+        _row("Networks", name=f"{code}-ADM", kind="administrative", cidr=f"10.{index}.0.0/16",
+             vlan=10, site="Rådhus", bandwidth_mbps=1000),
+        _row("Networks", name=f"{code}-PÆD", kind="pedagogical", cidr=peda, vlan=20,
+             bandwidth_mbps=1000),
+        _row("Networks", name=f"{code}-DMZ", kind="dmz", cidr=f"172.16.{index}.0/24", vlan=30,
+             site="Rådhus"),
     ]
-    sites = [_row("Sites", name="Rådhus", type="town_hall", network=f"{code}-ADM", users=users // 3),
-             _row("Sites", name="Jobcenter", type="jobcentre", network=f"{code}-ADM", users=users // 20)]
+
+
+def _sites(rng: random.Random, code: str, users: int) -> list[list[Any]]:
+    """Town hall, job centre, 12–18 schools and 15–25 institutions."""
+    sites = [_row("Sites", name="Rådhus", type="town_hall", network=f"{code}-ADM",
+                  users=users // 3),
+             _row("Sites", name="Jobcenter", type="jobcentre", network=f"{code}-ADM",
+                  users=users // 20)]
     for school in range(rng.randint(12, 18)):
-        sites.append(_row("Sites", name=f"{rng.choice(['Nord', 'Syd', 'Øst', 'Vest', 'Bakke', 'Sø', 'Skov'])}"
-                          f"skolen {school + 1}", type="school", network=f"{code}-PÆD", users=rng.randint(200, 700)))
+        prefix = rng.choice(['Nord', 'Syd', 'Øst', 'Vest', 'Bakke', 'Sø', 'Skov'])
+        sites.append(_row("Sites", name=f"{prefix}skolen {school + 1}", type="school",
+                          network=f"{code}-PÆD", users=rng.randint(200, 700)))
     for inst in range(rng.randint(15, 25)):
         sites.append(_row("Sites", name=f"Institution {inst + 1:02d}", type="institution",
                           network=f"{code}-ADM", users=rng.randint(10, 60)))
-    out.rows["Sites"] = sites
+    return sites
 
-    servers: list[list[Any]] = []
-    server_names: list[str] = []
-    apps: list[list[Any]] = []
-    app_names: list[str] = []
-    app_meta: list[dict[str, Any]] = []
 
-    def add_server(role: str, network: str, directory: str, crit: str) -> str:
+class _Systems:
+    """The servers and applications of one municipality as they are drawn.
+
+    Applications add their servers as they go, so server numbers follow the order of the
+    applications; `app_meta` keeps what the dependencies are drawn from.
+    """
+
+    def __init__(self, rng: random.Random, code: str, users: int) -> None:
+        self.rng, self.code, self.users = rng, code, users
+        self.domain = f"{code.lower()}.local"
+        self.edu_domain = f"skole.{code.lower()}.local"
+        self.servers: list[list[Any]] = []
+        self.server_names: list[str] = []
+        self.apps: list[list[Any]] = []
+        self.app_names: list[str] = []
+        self.app_meta: list[dict[str, Any]] = []
+
+    def add_server(self, role: str, network: str, directory: str, crit: str) -> str:
+        """A server row with a weighted OS, mostly virtual, mostly production."""
+        rng, code = self.rng, self.code
         os_name, os_version, _ = rng.choices(OS_CHOICES, weights=[w for *_, w in OS_CHOICES])[0]
-        server = f"{code}-{role}-{len(server_names) + 1:03d}"
+        server = f"{code}-{role}-{len(self.server_names) + 1:03d}"
         virtual = rng.random() < 0.9
-        servers.append(_row(
-            "Servers", name=server, os=os_name, os_version=os_version, virtual="yes" if virtual else "no",
+        self.servers.append(_row(
+            "Servers", name=server, os=os_name, os_version=os_version,
+            virtual="yes" if virtual else "no",
             host=f"{code.lower()}esx{rng.randint(1, 12):02d}" if virtual else None,
             cluster=f"{code}-CL{rng.randint(1, 2)}" if virtual else None,
-            vcpu=rng.choice([2, 2, 4, 4, 4, 8, 8, 16]), ram_gb=rng.choice([4, 8, 8, 16, 16, 32, 64]),
-            storage_gb=rng.choice([60, 100, 200, 500, 1000]), network=network, directory=directory,
-            environment=rng.choices(["prod", "test", "dev"], weights=[75, 18, 7])[0], criticality=crit,
-            site="Rådhus", ip=None, owner="Drift",
+            vcpu=rng.choice([2, 2, 4, 4, 4, 8, 8, 16]),
+            ram_gb=rng.choice([4, 8, 8, 16, 16, 32, 64]),
+            storage_gb=rng.choice([60, 100, 200, 500, 1000]), network=network,
+            directory=directory,
+            environment=rng.choices(["prod", "test", "dev"], weights=[75, 18, 7])[0],
+            criticality=crit, site="Rådhus", ip=None, owner="Drift",
         ))
-        server_names.append(server)
+        self.server_names.append(server)
         return server
 
-    # Infrastructure servers that run no application (file, print, domain controllers).
-    for role in ("DC", "DC", "FIL", "PRT", "BAK"):
-        add_server(role, f"{code}-ADM", domain, "high")
-    add_server("DC", f"{code}-PÆD", edu_domain, "high")
-
-    def add_app(system: str, vendor: str, function: str, strategy: str, target: str | None, crit: str,
-                school: bool = False) -> None:
-        servers_for = [add_server("APP", f"{code}-PÆD" if school else f"{code}-ADM",
-                                  edu_domain if school else domain, crit)
-                       for _ in range(rng.choice([1, 1, 1, 2, 2, 3]))] if strategy not in ("saas",) else []
+    def add_app(self, system: str, vendor: str, function: str, strategy: str,
+                target: str | None, crit: str, school: bool = False) -> None:
+        """An application with 1–3 servers of its own (none for SaaS), sometimes a SQL server."""
+        rng, code = self.rng, self.code
+        directory = self.edu_domain if school else self.domain
+        servers_for = [self.add_server("APP", f"{code}-PÆD" if school else f"{code}-ADM",
+                                       directory, crit)
+                       for _ in range(rng.choice([1, 1, 1, 2, 2, 3]))] \
+            if strategy not in ("saas",) else []
         if strategy not in ("saas",) and rng.random() < 0.3:
-            servers_for.append(add_server("SQL", f"{code}-ADM", domain, crit))
-        blackout = None
-        if function == "payroll":
-            blackout = "2027-01-25..2027-02-02, 2027-06-24..2027-07-02"
-        elif function == "finance":
-            blackout = "2027-01-01..2027-01-20"
-        elif school:
-            blackout = "2027-08-02..2027-08-20"
-        apps.append(_row(
-            "Applications", name=system, function=function, vendor=vendor, version=f"{rng.randint(1, 12)}.{rng.randint(0, 9)}",
-            criticality=crit, users=rng.randint(5, users), strategy=strategy, target=target,
-            servers=", ".join(servers_for) or None, directory=edu_domain if school else domain,
-            owner=f"{rng.choice(['Anne', 'Søren', 'Åsa', 'Björn', 'Mette', 'Jørgen', 'Karin', 'Lærke'])} "
-                  f"{rng.choice(['Hansen', 'Nielsen', 'Lindqvist', 'Østergaard', 'Åberg', 'Jensen'])}",
-            effort_hours=rng.choice([None, None, 8, 16, 24, 40]), downtime_hours=rng.choice([None, 2, 4, 8]),
-            blackout=blackout,
+            servers_for.append(self.add_server("SQL", f"{code}-ADM", self.domain, crit))
+        self.apps.append(_row(
+            "Applications", name=system, function=function, vendor=vendor,
+            version=f"{rng.randint(1, 12)}.{rng.randint(0, 9)}",
+            criticality=crit, users=rng.randint(5, self.users), strategy=strategy, target=target,
+            servers=", ".join(servers_for) or None, directory=directory,
+            owner=f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
+            effort_hours=rng.choice([None, None, 8, 16, 24, 40]),
+            downtime_hours=rng.choice([None, 2, 4, 8]),
+            blackout=_blackout(function, school),
         ))
-        app_names.append(system)
-        app_meta.append({"strategy": strategy, "school": school, "function": function})
+        self.app_names.append(system)
+        self.app_meta.append({"strategy": strategy, "school": school, "function": function})
 
-    for function, systems in CATALOGUE.items():
-        vendor, system = systems[index % len(systems)] if index else systems[0]
-        crit = "critical" if function in ("payroll", "care", "ESDH") else rng.choice(["medium", "high"])
-        if index == 0:
-            strategy, target = "rehost", None
-        elif system == lead_systems[function]:
+
+def _blackout(function: str, school: bool) -> str | None:
+    """Payroll runs, the year-end close and the school start are no time to move."""
+    if function == "payroll":
+        return "2027-01-25..2027-02-02, 2027-06-24..2027-07-02"
+    if function == "finance":
+        return "2027-01-01..2027-01-20"
+    if school:
+        return "2027-08-02..2027-08-20"
+    return None
+
+
+def _catalogue_apps(systems: _Systems, index: int, lead: str, lead_systems: dict[str, str]) -> None:
+    """One system per catalogue function; the others consolidate into the lead's systems."""
+    rng = systems.rng
+    for function, choices in CATALOGUE.items():
+        vendor, system = choices[index % len(choices)] if index else choices[0]
+        crit = ("critical" if function in ("payroll", "care", "ESDH")
+                else rng.choice(["medium", "high"]))
+        if index == 0 or system == lead_systems[function]:
             strategy, target = "rehost", None
         else:
             strategy = "consolidate" if function in ("ESDH", "payroll", "finance", "library") else \
                 rng.choice(["rehost", "replatform", "consolidate"])
             target = f"{lead}/{lead_systems[function]}" if strategy == "consolidate" else None
-        add_app(system, vendor, function, strategy, target, crit, school=function == "school")
-    total_apps = rng.randint(150, 190)
-    while len(app_names) < total_apps:
-        function = rng.choice(OTHER_FUNCTIONS)
-        system = f"{rng.choice(SYSTEM_WORDS)} {function.title()} {len(app_names) + 1}"
-        strategy = rng.choices(["rehost", "replatform", "retire", "retain", "saas"], weights=[60, 15, 8, 7, 10])[0]
-        add_app(system, rng.choice(["KMD", "EG", "Netcompany", "Tieto", "CGI", "Visma", "Lokal"]), function,
-                strategy, None, rng.choices(["low", "medium", "high", "critical"], weights=[30, 45, 20, 5])[0],
-                school=rng.random() < 0.15)
-    out.rows["Servers"] = servers
-    out.rows["Applications"] = apps
+        systems.add_app(system, vendor, function, strategy, target, crit,
+                        school=function == "school")
 
+
+def _other_apps(systems: _Systems) -> None:
+    """Local systems until the municipality has 150–190 applications."""
+    rng = systems.rng
+    total_apps = rng.randint(150, 190)
+    while len(systems.app_names) < total_apps:
+        function = rng.choice(OTHER_FUNCTIONS)
+        system = f"{rng.choice(SYSTEM_WORDS)} {function.title()} {len(systems.app_names) + 1}"
+        strategy = rng.choices(["rehost", "replatform", "retire", "retain", "saas"],
+                               weights=[60, 15, 8, 7, 10])[0]
+        vendor = rng.choice(["KMD", "EG", "Netcompany", "Tieto", "CGI", "Visma", "Lokal"])
+        crit = rng.choices(["low", "medium", "high", "critical"], weights=[30, 45, 20, 5])[0]
+        systems.add_app(system, vendor, function, strategy, None, crit,
+                        school=rng.random() < 0.15)
+
+
+def _workplaces(rng: random.Random, sites: list[list[Any]],
+                systems: _Systems) -> list[list[Any]]:
+    """One PC group per site, six departments at the town hall."""
     workplaces = []
     for site in sites:
         site_name, site_type, site_net = site[0], site[1], site[2]
         for group in range(1 if site_type != "town_hall" else 6):
             pcs = rng.randint(10, 80) if site_type != "school" else rng.randint(40, 120)
-            label = f"{site_name}" if site_type != "town_hall" else f"{site_name} afdeling {group + 1}"
+            label = (f"{site_name}" if site_type != "town_hall"
+                     else f"{site_name} afdeling {group + 1}")
             workplaces.append(_row(
                 "Workplaces", name=label, site=site_name, pcs=pcs, users=int(pcs * 1.3),
                 os=rng.choice(["Windows 10", "Windows 11", "Windows 11"]),
-                directory=edu_domain if site_type == "school" else domain, network=site_net,
+                directory=systems.edu_domain if site_type == "school" else systems.domain,
+                network=site_net,
             ))
-    out.rows["Workplaces"] = workplaces
+    return workplaces
 
-    deps: list[list[Any]] = []
-    movable = [i for i, meta in enumerate(app_meta) if meta["strategy"] not in ("retain",)]
-    for i in movable:
-        deps.append(_row("Dependencies", from_kind="application", from_name=app_names[i], to_kind="directory",
-                         to_name=edu_domain if app_meta[i]["school"] else domain, kind="authenticates_with"))
-        # soft integrations between systems (split = temporary link between platforms)
-        for j in rng.sample(movable, k=min(len(movable), rng.randint(1, 5))):
-            if j != i:
-                deps.append(_row("Dependencies", from_kind="application", from_name=app_names[i],
-                                 to_kind="application", to_name=app_names[j], kind="integrates_with",
-                                 strength="soft", note="nightly file transfer"))
-        # uses: only towards earlier apps, so these rules never form a loop
-        earlier = [j for j in movable if j < i and app_meta[j]["strategy"] != "retire"]
-        if earlier and rng.random() < 0.5 and app_meta[i]["strategy"] != "retire":
-            deps.append(_row("Dependencies", from_kind="application", from_name=app_names[i],
-                             to_kind="application", to_name=app_names[rng.choice(earlier)], kind="uses"))
-    hard_pairs = rng.sample(movable, k=6)
-    for a, b in zip(hard_pairs[::2], hard_pairs[1::2]):
-        if "retire" not in (app_meta[a]["strategy"], app_meta[b]["strategy"]):
-            deps.append(_row("Dependencies", from_kind="application", from_name=app_names[a], to_kind="application",
-                             to_name=app_names[b], kind="integrates_with", strength="hard",
-                             note="shared database"))
-    usable = [i for i in movable if app_meta[i]["strategy"] not in ("retire",)]
-    for wp in workplaces:
-        for j in rng.sample(usable, k=min(len(usable), rng.randint(10, 22))):
-            deps.append(_row("Dependencies", from_kind="workplace", from_name=wp[0], to_kind="application",
-                             to_name=app_names[j], kind="uses"))
-    for server in server_names:
-        if "-DC-" not in server:
-            deps.append(_row("Dependencies", from_kind="server", from_name=server, to_kind="network",
-                             to_name=f"{code}-DMZ" if rng.random() < 0.05 else f"{code}-ADM", kind="connected_via",
-                             strength="hard"))
+
+def _dependencies(systems: _Systems, workplaces: list[list[Any]], index: int, lead: str,
+                  lead_systems: dict[str, str]) -> list[list[Any]]:
+    """The Dependencies sheet, drawn in a fixed order (see `_municipality`)."""
+    movable = [i for i, meta in enumerate(systems.app_meta) if meta["strategy"] not in ("retain",)]
+    deps = _application_dependencies(systems, movable)
+    deps += _hard_pairs(systems, movable)
+    deps += _workplace_dependencies(systems, workplaces, movable)
+    deps += _server_networks(systems)
     if index > 0:
         # Cross-municipality integrations towards the lead municipality's shared systems.
         for function in ("ESDH", "finance"):
-            deps.append(_row("Dependencies", from_kind="application", from_name=app_names[list(CATALOGUE).index(function)],
-                             to_kind="application", to_name=lead_systems[function], to_municipality=lead,
-                             kind="integrates_with", strength="soft", note="shared integration platform"))
-    out.rows["Dependencies"] = deps
-    return out
+            deps.append(_row("Dependencies", from_kind="application",
+                             from_name=systems.app_names[list(CATALOGUE).index(function)],
+                             to_kind="application", to_name=lead_systems[function],
+                             to_municipality=lead, kind="integrates_with", strength="soft",
+                             note="shared integration platform"))
+    return deps
+
+
+def _application_dependencies(systems: _Systems, movable: list[int]) -> list[list[Any]]:
+    """Each moved application's directory, soft integrations and a `uses` towards an earlier one."""
+    rng, names, meta = systems.rng, systems.app_names, systems.app_meta
+    deps: list[list[Any]] = []
+    for i in movable:
+        deps.append(_row("Dependencies", from_kind="application", from_name=names[i],
+                         to_kind="directory",
+                         to_name=systems.edu_domain if meta[i]["school"] else systems.domain,
+                         kind="authenticates_with"))
+        # soft integrations between systems (split = temporary link between platforms)
+        for j in rng.sample(movable, k=min(len(movable), rng.randint(1, 5))):
+            if j != i:
+                deps.append(_row("Dependencies", from_kind="application", from_name=names[i],
+                                 to_kind="application", to_name=names[j], kind="integrates_with",
+                                 strength="soft", note="nightly file transfer"))
+        # uses: only towards earlier apps, so these rules never form a loop
+        earlier = [j for j in movable if j < i and meta[j]["strategy"] != "retire"]
+        if earlier and rng.random() < 0.5 and meta[i]["strategy"] != "retire":
+            deps.append(_row("Dependencies", from_kind="application", from_name=names[i],
+                             to_kind="application", to_name=names[rng.choice(earlier)],
+                             kind="uses"))
+    return deps
+
+
+def _hard_pairs(systems: _Systems, movable: list[int]) -> list[list[Any]]:
+    """Three pairs sharing a database: hard integrations that must move together."""
+    names, meta = systems.app_names, systems.app_meta
+    deps: list[list[Any]] = []
+    hard_pairs = systems.rng.sample(movable, k=6)
+    for a, b in zip(hard_pairs[::2], hard_pairs[1::2]):
+        if "retire" not in (meta[a]["strategy"], meta[b]["strategy"]):
+            deps.append(_row("Dependencies", from_kind="application", from_name=names[a],
+                             to_kind="application", to_name=names[b], kind="integrates_with",
+                             strength="hard", note="shared database"))
+    return deps
+
+
+def _workplace_dependencies(systems: _Systems, workplaces: list[list[Any]],
+                            movable: list[int]) -> list[list[Any]]:
+    """Each PC group uses 10–22 of the applications that are not retired."""
+    usable = [i for i in movable if systems.app_meta[i]["strategy"] not in ("retire",)]
+    deps: list[list[Any]] = []
+    for wp in workplaces:
+        for j in systems.rng.sample(usable, k=min(len(usable), systems.rng.randint(10, 22))):
+            deps.append(_row("Dependencies", from_kind="workplace", from_name=wp[0],
+                             to_kind="application", to_name=systems.app_names[j], kind="uses"))
+    return deps
+
+
+def _server_networks(systems: _Systems) -> list[list[Any]]:
+    """Every server but the domain controllers on the administrative net (a few in the DMZ)."""
+    code, deps = systems.code, []
+    for server in systems.server_names:
+        if "-DC-" not in server:
+            network = f"{code}-DMZ" if systems.rng.random() < 0.05 else f"{code}-ADM"
+            deps.append(_row("Dependencies", from_kind="server", from_name=server,
+                             to_kind="network", to_name=network, kind="connected_via",
+                             strength="hard"))
+    return deps
 
 
 def write_demo_data(folder: str | Path, municipalities: int = 3, seed: int = 1) -> list[Path]:

@@ -202,19 +202,17 @@ def _config(path: Path | None):  # type: ignore[no-untyped-def]
 
 def _run_plan(config_path: Path | None, time_limit: float | None, workers: int | None, seed: int | None,
               parent_id: int | None = None, freeze_through: int = 0, replan: bool = False) -> None:
-    from planner.planning import latest_plan, make_plan
     from planner.report import plan_summary
-    from planner.verify import verify_plan
+    from planner.workflow import plan_and_verify
 
     config, text = _config(config_path)
     engine = _engine()
-    parent = latest_plan(engine, parent_id) if replan else None
     with _progress() as progress, _ctrl_c_keeps_the_best() as stop:
-        outcome = make_plan(engine, config, text, time_limit=time_limit, workers=workers, seed=seed,
-                            progress=progress, parent=parent, freeze_through=freeze_through,
-                            stop=stop)
+        verified = plan_and_verify(engine, config, text, time_limit=time_limit, workers=workers,
+                                   seed=seed, progress=progress, stop=stop, replan=replan,
+                                   parent_id=parent_id, freeze_through=freeze_through)
+    outcome, problems = verified.outcome, verified.violations
     out.print(plan_summary(outcome))
-    problems = verify_plan(engine, outcome.plan, outcome.graph.snapshot)  # the inventory it was made from
     if problems:
         for v in problems:
             err.print(f"verify: {v.message}", markup=False)
@@ -324,17 +322,15 @@ def verify(
 
     Example: planner verify 3
     """
-    from planner.planning import inventory_state, latest_plan
-    from planner.snapshot import load
-    from planner.verify import verify_plan
+    from planner.stored import open_plan
+    from planner.verify import verify_stored
 
-    engine = _engine()
-    stored = latest_plan(engine, plan_id)
-    snapshot = load(engine)
-    problems = verify_plan(engine, stored, snapshot)
-    if inventory_state(stored, snapshot) == "changed":
+    stored = open_plan(_engine(), plan_id)
+    problems = verify_stored(stored)
+    if stored.inventory_state == "changed":
         err.print(f"note: the inventory has changed since plan {stored.id} was made "
-                  f"({stored.created:%Y-%m-%d %H:%M} UTC); what follows is checked against today's inventory. "
+                  f"({stored.plan.created:%Y-%m-%d %H:%M} UTC); what follows is checked against "
+                  "today's inventory. "
                   "`planner replan` revises the plan for it.", markup=False)
     for v in problems:
         out.print(f"{v.rule}: {v.message}", markup=False)
@@ -485,28 +481,20 @@ def graph_show(
     from rich.markup import escape
     from rich.tree import Tree
 
-    from planner.graph import build
+    from planner.graph import Branch, build, item_tree
     from planner.snapshot import load
 
-    graph = build(load(_engine()))
-    node = graph.snapshot.resolve(item)
-    if node is None:
-        raise PlannerError(f"{item!r} names no item (write municipality/kind/name)")
-    root = Tree(f"[bold]{escape(node)}[/] (move group {graph.group_of.get(node, '—')})")
+    shown = item_tree(build(load(_engine())), item, depth)
+    root = Tree(f"[bold]{escape(shown.item)}[/] (move group {shown.move_group or '—'})")
 
-    def grow(tree: Tree, current: str, level: int, upstream: bool, seen: set[str]) -> None:
-        if level > depth:
-            return
-        edges = graph.graph.out_edges(current, data=True) if upstream else graph.graph.in_edges(current, data=True)
-        for a, b, data in sorted(edges, key=lambda e: (e[0], e[1])):
-            other = b if upstream else a
-            label = escape(f"{data['kind']}, {data['rule']}")
-            branch = tree.add(f"{'needs' if upstream else 'needed by'} {escape(other)}  ({label})")
-            if other not in seen:
-                grow(branch, other, level + 1, upstream, seen | {other})
+    def grow(tree: Tree, branches: tuple[Branch, ...], upstream: bool) -> None:
+        for branch in branches:
+            label = escape(f"{branch.kind}, {branch.rule}")
+            verb = "needs" if upstream else "needed by"
+            grow(tree.add(f"{verb} {escape(branch.item)}  ({label})"), branch.children, upstream)
 
-    grow(root.add("[bold]upstream[/]"), node, 1, True, {node})
-    grow(root.add("[bold]downstream[/]"), node, 1, False, {node})
+    grow(root.add("[bold]upstream[/]"), shown.upstream, True)
+    grow(root.add("[bold]downstream[/]"), shown.downstream, False)
     out.print(root)
 
 

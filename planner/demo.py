@@ -68,10 +68,9 @@ def run_demo(folder: Path, *, municipalities: int = 3, time_limit: float = 30.0,
     from planner.export_data import load_export
     from planner.graph import build
     from planner.importing import import_files
-    from planner.planning import make_plan
     from planner.report import plan_summary
     from planner.snapshot import load
-    from planner.verify import verify_plan
+    from planner.workflow import plan_and_verify
 
     folder.mkdir(parents=True, exist_ok=True)
     database = folder / "planner.db"
@@ -89,9 +88,10 @@ def run_demo(folder: Path, *, municipalities: int = 3, time_limit: float = 30.0,
     counts = summary_counts(run_checks(graph, config))
     say(f"3/5 Checked: {counts['error']} errors, {counts['warning']} warnings, {counts['info']} info "
         f"(details: planner --db {database} check)")
-    outcome = make_plan(engine, config, DEMO_CONFIG, time_limit=time_limit, workers=2, seed=seed, progress=progress)
+    verified = plan_and_verify(engine, config, DEMO_CONFIG, time_limit=time_limit, workers=2,
+                               seed=seed, progress=progress)
+    outcome, violations = verified.outcome, verified.violations
     say("4/5 " + plan_summary(outcome))
-    violations = verify_plan(engine, outcome.plan, outcome.graph.snapshot)
     if violations:
         raise PlannerError(f"the demo plan failed verification: {violations[0].message}")
     say("    Verified by the independent checker: every hard constraint holds.")

@@ -16,9 +16,8 @@ from sqlalchemy.engine import Engine
 
 from exports.model import TEAMS, ExportDependency, ExportItem, ExportPlan, ExportWave
 from planner.config import PlanConfig
-from planner.graph import build
-from planner.planning import latest_plan, plan_config, plan_items, stored_pins
-from planner.snapshot import load
+from planner.planning import stored_pins
+from planner.stored import StoredPlan, open_plan
 
 
 def load_export(engine: Engine, plan_id: int | None = None, *, runbooks: bool = False,
@@ -29,13 +28,11 @@ def load_export(engine: Engine, plan_id: int | None = None, *, runbooks: bool = 
     `runbook_time_limit` seconds each, the search for items to move included): off by default
     so that a plain export stays fast.
     """
-    plan = latest_plan(engine, plan_id)
-    rows = plan_items(engine, plan.id or 0)
-    config = plan_config(plan)
-    snapshot = load(engine)
-    graph = build(snapshot, config.effort_defaults())
+    stored = open_plan(engine, plan_id)
+    plan, rows, config = stored.plan, stored.rows, stored.config
+    snapshot, graph = stored.snapshot, stored.graph
     pins = stored_pins(engine)
-    wave_of = {row.item_id: row.wave for row in rows}
+    wave_of = stored.waves
 
     depends_on: dict[str, set[str]] = defaultdict(set)
     needed_by: dict[str, set[str]] = defaultdict(set)
@@ -93,16 +90,16 @@ def load_export(engine: Engine, plan_id: int | None = None, *, runbooks: bool = 
         config_toml=plan.config_toml, inventory_fingerprint=plan.inventory_fingerprint,
         municipalities=tuple(sorted({row.municipality for row in rows}, key=str.casefold)),
         waves=tuple(waves), items=tuple(items), dependencies=tuple(dependencies),
-        findings=tuple(_findings(graph, config)), runbooks=tuple(_runbooks(engine, plan.id, runbooks,
-                                                                           runbook_time_limit)))
+        findings=tuple(_findings(graph, config)),
+        runbooks=tuple(_runbooks(stored, runbooks, runbook_time_limit)))
 
 
-def _runbooks(engine: Engine, plan_id: int | None, wanted: bool, time_limit: float) -> list[Any]:
+def _runbooks(stored: StoredPlan, wanted: bool, time_limit: float) -> list[Any]:
     if not wanted:
         return []
-    from planner.runbook import runbooks_for_plan
+    from planner.runbook import stored_runbooks
 
-    return [r.to_export() for r in runbooks_for_plan(engine, plan_id, time_limit=time_limit)]
+    return [r.to_export() for r in stored_runbooks(stored, time_limit=time_limit)]
 
 
 def _findings(graph: Any, config: PlanConfig) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
+from exports.errors import PlannerError
 from inventories.values import split_list
 from planner.effort import Defaults, downtime_hours, effort_hours
 from planner.snapshot import Item, Snapshot
@@ -310,3 +311,52 @@ def soft_pairs(dgraph: DependencyGraph) -> dict[tuple[str, str], int]:
         if a != b:
             weights[(a, b)] += 1
     return dict(weights)
+
+
+@dataclass(frozen=True)
+class Branch:
+    """One step of `planner graph show`: the item reached, by which dependency, and beyond."""
+
+    item: str
+    kind: str  # the dependency's kind
+    rule: str  # the rule it imposes on the waves
+    children: tuple[Branch, ...]
+
+
+@dataclass(frozen=True)
+class ItemTree:
+    """An item's neighbourhood as trees: what it needs (upstream) and what needs it."""
+
+    item: str
+    move_group: str | None
+    upstream: tuple[Branch, ...]
+    downstream: tuple[Branch, ...]
+
+
+def item_tree(dgraph: DependencyGraph, text: str, depth: int = 1) -> ItemTree:
+    """The neighbourhood of the item `text` names, `depth` steps up and down.
+
+    A path stops where it would return to an item already on it (loops), but an item
+    reached along two paths is shown on both: the tree shows paths, not the graph.
+    """
+    node = dgraph.snapshot.resolve(text)
+    if node is None:
+        raise PlannerError(f"{text!r} names no item (write municipality/kind/name)")
+    return ItemTree(node, dgraph.group_of.get(node),
+                    _branches(dgraph, node, 1, depth, True, {node}),
+                    _branches(dgraph, node, 1, depth, False, {node}))
+
+
+def _branches(dgraph: DependencyGraph, current: str, level: int, depth: int, upstream: bool,
+              seen: set[str]) -> tuple[Branch, ...]:
+    if level > depth:
+        return ()
+    graph = dgraph.graph
+    edges = graph.out_edges(current, data=True) if upstream else graph.in_edges(current, data=True)
+    result = []
+    for a, b, data in sorted(edges, key=lambda e: (e[0], e[1])):
+        other = b if upstream else a
+        children = () if other in seen else _branches(dgraph, other, level + 1, depth, upstream,
+                                                      seen | {other})
+        result.append(Branch(other, data["kind"], data["rule"], children))
+    return tuple(result)

@@ -21,7 +21,7 @@ from planner.db import transaction
 from exports.errors import ImportFailed, PlannerError
 from planner.graph import is_planned
 from planner.models import Pin
-from planner.planning import latest_plan, plan_config
+from planner.stored import open_plan
 from planner.snapshot import load
 
 SHEET = "Items"
@@ -134,8 +134,7 @@ def _wave(value: Any) -> int | None:
 def _calendar_waves(engine: Engine) -> int | None:
     """Waves in the newest plan's calendar (None before the first plan: make_plan checks then)."""
     try:
-        plan = latest_plan(engine)
+        stored = open_plan(engine)
     except PlannerError:
         return None
-    config = plan_config(plan)
-    return config.max_waves()
+    return stored.config.max_waves()

@@ -61,8 +61,6 @@ def criticality_weight(item: Item, config: PlanConfig) -> int:
 def build_problem(graph: DependencyGraph, config: PlanConfig, *, pins: dict[str, int] | None = None,
                   previous: dict[str, int] | None = None, freeze_through: int = 0) -> PlanningProblem:
     """Translate graph + configuration into a WaveProblem over move groups."""
-    snapshot = graph.snapshot
-    defaults: Defaults = config.effort_defaults()
     windows = config.wave_windows()
     m = len(windows)
     groups = [g.id for g in graph.groups]
@@ -72,85 +70,20 @@ def build_problem(graph: DependencyGraph, config: PlanConfig, *, pins: dict[str,
 
     resources, labels = _resources(graph, config)
     planning.resource_labels = labels
-    r_index = {r: i for i, r in enumerate(resources)}
-    demand = [[0] * len(resources) for _ in groups]
-    for g in graph.groups:
-        row = demand[index[g.id]]
-        for node in g.members:
-            item = snapshot.items[node]
-            _add_demand(row, r_index, item, config, defaults)
-    capacity = [[_capacity(resource, wave, config, graph) for resource in resources] for wave in range(1, m + 1)]
+    demand = _demand(graph, config, resources, index)
+    capacity = [[_capacity(resource, wave, config, graph) for resource in resources]
+                for wave in range(1, m + 1)]
     _check_target_totals(graph, config)
-
-    earliest, latest = [1] * len(groups), [m] * len(groups)
-    why: list[list[str]] = [[] for _ in groups]
-    for node, (lo, hi, reason) in _item_windows(graph, config, m).items():
-        planning.item_windows[node] = (lo, hi, reason)
-        t = index[graph.group_of[node]]
-        earliest[t], latest[t] = max(earliest[t], lo), min(latest[t], hi)
-        why[t].append(f"{node}: {reason}")
-    for t in range(len(groups)):
-        if earliest[t] > latest[t]:
-            raise PlannerError("no wave fits move group {0}: {1}".format(groups[t], "; ".join(why[t])))
-
-    all_pins = {**(pins or {}), **{k: v for k, v in config.pins.items()}}
-    resolved_pins: dict[int, tuple[int, str]] = {}
-    for text, wave in sorted(all_pins.items()):
-        resolved = snapshot.resolve(text)
-        if resolved is None:
-            raise PlannerError(f"pins: {text!r} names no item (write municipality/kind/name)")
-        if resolved not in graph.planned:
-            raise PlannerError(f"pins: {resolved} is not planned (retained applications and sites get no wave)")
-        if wave > m:
-            raise PlannerError(f"pins: {resolved} is pinned to wave {wave}, but the calendar has {m} waves")
-        planning.pins[resolved] = wave
-        _pin(resolved_pins, index[graph.group_of[resolved]], wave, resolved, groups)
-    if previous and freeze_through:
-        for node, wave in previous.items():
-            if wave <= freeze_through and node in graph.group_of:
-                planning.frozen[node] = wave
-                _pin(resolved_pins, index[graph.group_of[node]], wave, f"{node} (executed in wave {wave})", groups)
+    earliest, latest = _group_windows(graph, config, planning, index, m)
+    resolved_pins = _group_pins(graph, config, planning, index, pins, previous, freeze_through)
     if freeze_through:
         # Nothing new may be placed in an executed wave.
         frozen_groups = {t for t, (w, _) in resolved_pins.items() if w <= freeze_through}
         for t in range(len(groups)):
             if t not in frozen_groups and freeze_through + 1 <= m:
                 earliest[t] = max(earliest[t], freeze_through + 1)
-
-    forbidden: dict[int, set[int]] = defaultdict(set)
-    for node in graph.planned:
-        item = snapshot.items[node]
-        if item.kind != "application" or not item.get("blackout"):
-            continue
-        ranges = parse_ranges(item.get("blackout"))
-        blocked = [w for w, (start, end) in enumerate(windows, start=1)
-                   if any(b_start <= end and start <= b_end for b_start, b_end in ranges)]
-        if blocked:
-            planning.blackouts[node] = blocked
-            forbidden[index[graph.group_of[node]]].update(blocked)
-
-    before, strict = [], []
-    for (a, b), rule in sorted(group_edges(graph).items()):
-        if rule == BEFORE_OR_SAME:
-            before.append((index[a], index[b]))
-        elif rule == STRICTLY_BEFORE:
-            strict.append((index[a], index[b]))
-    soft = [(index[a], index[b], w * config.weights.soft_split)
-            for (a, b), w in sorted(soft_pairs(graph).items()) if config.weights.soft_split > 0]
-
-    weights = [0] * len(groups)
-    for g in graph.groups:
-        for node in g.members:
-            item = snapshot.items[node]
-            users = item.get("users") or 0
-            weights[index[g.id]] += int(round(downtime_hours(item, defaults) * criticality_weight(item, config)
-                                              * (1 + users / 1000)))
-    prev = [0] * len(groups)
-    if previous:
-        for g in graph.groups:
-            waves = Counter(previous[n] for n in g.members if n in previous and previous[n] <= m)
-            if waves:
-                prev[index[g.id]] = waves.most_common(1)[0][0]
+    forbidden = _blackout_waves(graph, planning, index)
+    before, strict, soft = _precedence(graph, config, index)
 
     problem = WaveProblem(
         names=tuple(_label(members[g]) for g in groups),
@@ -165,11 +98,130 @@ def build_problem(graph: DependencyGraph, config: PlanConfig, *, pins: dict[str,
         latest=tuple(latest),
         pins=tuple((t, w) for t, (w, _) in sorted(resolved_pins.items())),
         forbidden=tuple((t, tuple(sorted(ws))) for t, ws in sorted(forbidden.items())),
-        downtime_weight=tuple(weights),
-        previous=tuple(prev) if previous else (),
+        downtime_weight=tuple(_downtime_weights(graph, config, index)),
+        previous=tuple(_previous_waves(graph, index, previous, m)) if previous else (),
     )
     planning.problem = problem
     return planning
+
+
+def _demand(graph: DependencyGraph, config: PlanConfig, resources: list[str],
+            index: dict[str, int]) -> list[list[int]]:
+    """Each move group's demand on each resource, summed over its members."""
+    defaults: Defaults = config.effort_defaults()
+    r_index = {r: i for i, r in enumerate(resources)}
+    demand = [[0] * len(resources) for _ in index]
+    for g in graph.groups:
+        row = demand[index[g.id]]
+        for node in g.members:
+            _add_demand(row, r_index, graph.snapshot.items[node], config, defaults)
+    return demand
+
+
+def _group_windows(graph: DependencyGraph, config: PlanConfig, planning: PlanningProblem,
+                   index: dict[str, int], m: int) -> tuple[list[int], list[int]]:
+    """Earliest and latest wave per move group: the tightest of its members' windows."""
+    groups = planning.groups
+    earliest, latest = [1] * len(groups), [m] * len(groups)
+    why: list[list[str]] = [[] for _ in groups]
+    for node, (lo, hi, reason) in _item_windows(graph, config, m).items():
+        planning.item_windows[node] = (lo, hi, reason)
+        t = index[graph.group_of[node]]
+        earliest[t], latest[t] = max(earliest[t], lo), min(latest[t], hi)
+        why[t].append(f"{node}: {reason}")
+    for t in range(len(groups)):
+        if earliest[t] > latest[t]:
+            raise PlannerError("no wave fits move group {0}: {1}".format(groups[t],
+                                                                          "; ".join(why[t])))
+    return earliest, latest
+
+
+def _group_pins(graph: DependencyGraph, config: PlanConfig, planning: PlanningProblem,
+                index: dict[str, int], pins: dict[str, int] | None,
+                previous: dict[str, int] | None,
+                freeze_through: int) -> dict[int, tuple[int, str]]:
+    """Pins (handed back and from plan.toml) and executed waves, per move group."""
+    snapshot, groups, m = graph.snapshot, planning.groups, len(planning.windows)
+    all_pins = {**(pins or {}), **{k: v for k, v in config.pins.items()}}
+    resolved_pins: dict[int, tuple[int, str]] = {}
+    for text, wave in sorted(all_pins.items()):
+        resolved = snapshot.resolve(text)
+        if resolved is None:
+            raise PlannerError(f"pins: {text!r} names no item (write municipality/kind/name)")
+        if resolved not in graph.planned:
+            raise PlannerError(f"pins: {resolved} is not planned "
+                               "(retained applications and sites get no wave)")
+        if wave > m:
+            raise PlannerError(f"pins: {resolved} is pinned to wave {wave}, "
+                               f"but the calendar has {m} waves")
+        planning.pins[resolved] = wave
+        _pin(resolved_pins, index[graph.group_of[resolved]], wave, resolved, groups)
+    if previous and freeze_through:
+        for node, wave in previous.items():
+            if wave <= freeze_through and node in graph.group_of:
+                planning.frozen[node] = wave
+                _pin(resolved_pins, index[graph.group_of[node]], wave,
+                     f"{node} (executed in wave {wave})", groups)
+    return resolved_pins
+
+
+def _blackout_waves(graph: DependencyGraph, planning: PlanningProblem,
+                    index: dict[str, int]) -> dict[int, set[int]]:
+    """The waves whose dates overlap an application's blackout, per move group."""
+    forbidden: dict[int, set[int]] = defaultdict(set)
+    for node in graph.planned:
+        item = graph.snapshot.items[node]
+        if item.kind != "application" or not item.get("blackout"):
+            continue
+        ranges = parse_ranges(item.get("blackout"))
+        blocked = [w for w, (start, end) in enumerate(planning.windows, start=1)
+                   if any(b_start <= end and start <= b_end for b_start, b_end in ranges)]
+        if blocked:
+            planning.blackouts[node] = blocked
+            forbidden[index[graph.group_of[node]]].update(blocked)
+    return forbidden
+
+
+def _precedence(graph: DependencyGraph, config: PlanConfig, index: dict[str, int],
+                ) -> tuple[list[tuple[int, int]], list[tuple[int, int]],
+                           list[tuple[int, int, int]]]:
+    """Before-or-same and strictly-before pairs of groups, and weighted soft pairs."""
+    before, strict = [], []
+    for (a, b), rule in sorted(group_edges(graph).items()):
+        if rule == BEFORE_OR_SAME:
+            before.append((index[a], index[b]))
+        elif rule == STRICTLY_BEFORE:
+            strict.append((index[a], index[b]))
+    soft = [(index[a], index[b], w * config.weights.soft_split)
+            for (a, b), w in sorted(soft_pairs(graph).items()) if config.weights.soft_split > 0]
+    return before, strict, soft
+
+
+def _downtime_weights(graph: DependencyGraph, config: PlanConfig,
+                      index: dict[str, int]) -> list[int]:
+    """Downtime weighted by criticality and users: what the downtime phase spreads out."""
+    defaults = config.effort_defaults()
+    weights = [0] * len(index)
+    for g in graph.groups:
+        for node in g.members:
+            item = graph.snapshot.items[node]
+            users = item.get("users") or 0
+            weights[index[g.id]] += int(round(downtime_hours(item, defaults)
+                                              * criticality_weight(item, config)
+                                              * (1 + users / 1000)))
+    return weights
+
+
+def _previous_waves(graph: DependencyGraph, index: dict[str, int],
+                    previous: dict[str, int] | None, m: int) -> list[int]:
+    """Each group's wave in the previous plan (its members' most common one; 0: none)."""
+    prev = [0] * len(index)
+    for g in graph.groups:
+        waves = Counter(previous[n] for n in g.members
+                        if previous and n in previous and previous[n] <= m)
+        if waves:
+            prev[index[g.id]] = waves.most_common(1)[0][0]
+    return prev
 
 
 def _label(members: list[str]) -> str:

@@ -54,10 +54,9 @@ from sqlalchemy.engine import Engine
 from exports.model import ExportRunbook, ExportRunbookStep
 from planner.config import TEAMS, Cutover, PlanConfig
 from exports.errors import PlannerError
-from planner.graph import BEFORE_OR_SAME, SAME_WAVE, STRICTLY_BEFORE, Constraint, build
+from planner.graph import BEFORE_OR_SAME, SAME_WAVE, STRICTLY_BEFORE, Constraint
 from planner.models import PlanItem
-from planner.planning import latest_plan, plan_config, plan_items
-from planner.snapshot import load
+from planner.stored import StoredPlan, open_plan
 from solvers.limits import TimeBudget
 from solvers.rcpsp.greedy import priority_rules, serial_sgs
 from solvers.rcpsp.problem import ScheduleProblem
@@ -191,38 +190,24 @@ def build_runbook(engine: Engine, wave: int, *, plan_id: int | None = None,
     re-planning) and `window` replaces the window it implies.
     """
     budget = budget or TimeBudget.start(time_limit)
-    return _build(_Stored.read(engine, plan_id), wave, window=window, budget=budget,
+    return _build(open_plan(engine, plan_id), wave, window=window, budget=budget,
                   cutover=cutover, workers=workers, seed=seed)
 
 
 def runbooks_for_plan(engine: Engine, plan_id: int | None = None, *, time_limit: float = 10.0) -> list[Runbook]:
     """The runbook of every wave of a plan that has items (a solve per wave of at most
     `time_limit` seconds: slow-ish)."""
-    stored = _Stored.read(engine, plan_id)
+    return stored_runbooks(open_plan(engine, plan_id), time_limit=time_limit)
+
+
+def stored_runbooks(stored: StoredPlan, *, time_limit: float = 10.0) -> list[Runbook]:
+    """`runbooks_for_plan` for a plan already opened (e.g. by the export that adds them)."""
     waves = sorted({row.wave for row in stored.rows})
     return [_build(stored, wave, window=None, budget=TimeBudget.start(time_limit))
             for wave in waves]
 
 
-@dataclass(frozen=True)
-class _Stored:
-    """What every runbook of one plan reads from the database, read once."""
-
-    plan_id: int
-    config: PlanConfig
-    rows: tuple[PlanItem, ...]
-    constraints: tuple[Constraint, ...]
-
-    @classmethod
-    def read(cls, engine: Engine, plan_id: int | None) -> _Stored:
-        plan = latest_plan(engine, plan_id)
-        config = plan_config(plan)
-        rows = plan_items(engine, plan.id or 0)
-        graph = build(load(engine), config.effort_defaults())
-        return cls(plan.id or 0, config, tuple(rows), tuple(graph.constraints))
-
-
-def _build(stored: _Stored, wave: int, *, window: tuple[datetime, datetime] | None,
+def _build(stored: StoredPlan, wave: int, *, window: tuple[datetime, datetime] | None,
            budget: TimeBudget, cutover: Cutover | None = None, workers: int = 2,
            seed: int = 0) -> Runbook:
     started = clock.perf_counter()
@@ -232,7 +217,7 @@ def _build(stored: _Stored, wave: int, *, window: tuple[datetime, datetime] | No
     if not members:
         used = sorted({row.wave for row in stored.rows})
         span = f"waves {used[0]}-{used[-1]}" if used else "no waves"
-        raise PlannerError(f"plan {stored.plan_id} has no items in wave {wave} (it uses {span})")
+        raise PlannerError(f"plan {stored.id} has no items in wave {wave} (it uses {span})")
     notes: list[str] = []
     if window is None:
         window = default_window(config, wave, cutover)
@@ -242,7 +227,7 @@ def _build(stored: _Stored, wave: int, *, window: tuple[datetime, datetime] | No
     deadline = _minutes(end - start)
 
     staff = _staff(cutover, members, wave)
-    precedence, loops = _precedence(stored.constraints, members)
+    precedence, loops = _precedence(stored.graph.constraints, members)
     notes += loops
     problem = _problem(members, staff, precedence)
     result = solve(problem, budget=budget.part(SOLVE_SHARE), workers=workers, seed=seed)
@@ -271,7 +256,7 @@ def _build(stored: _Stored, wave: int, *, window: tuple[datetime, datetime] | No
         notes.append(CAPPED_NOTE)
     steps = _steps(problem, members, starts, start, moved)
     return Runbook(
-        plan_id=stored.plan_id, wave=wave, window_start=start, window_end=end, steps=steps, makespan=makespan,
+        plan_id=stored.id, wave=wave, window_start=start, window_end=end, steps=steps, makespan=makespan,
         fits=fits, status=status, bound=bound, items_to_move=tuple(sorted(problem.names[t] for t in moved)),
         end_after_move=None if end_after is None else start + timedelta(minutes=end_after),
         runtime=clock.perf_counter() - started, staff=staff, notes=tuple(notes))

@@ -198,3 +198,12 @@ def run_cli(tmp_path: Path, db_url: str) -> Callable[..., subprocess.CompletedPr
 
     return run
 
+
+@pytest.fixture
+def samples() -> Path:
+    """The shared sample folder; tests that need it are skipped when it is absent."""
+    from tests.importer_files import SAMPLES
+
+    if not SAMPLES.is_dir():
+        pytest.skip(f"sample files not found at {SAMPLES}")
+    return SAMPLES

@@ -17,8 +17,9 @@ from sqlalchemy.engine import Engine
 from planner.effort import Defaults
 from planner.graph import (
     BEFORE_OR_SAME, NONE, RULES, SAME_WAVE, SOFT, STRICTLY_BEFORE, DependencyGraph, group_edges, neighbourhood,
-    rule_for, soft_pairs,
+    item_tree, rule_for, soft_pairs,
 )
+from exports.errors import PlannerError
 from planner.graph_files import dot_text, write_graph
 from tests.tiny_inventory import app, dep, graph_of, net, server
 
@@ -431,3 +432,47 @@ def test_cli_graph_show_and_export(engine: Engine, tmp_path: Path, run_cli) -> N
     assert exported.returncode == 0, exported.stderr
     back = nx.read_graphml(tmp_path / "deps.graphml")
     assert sorted(back.edges) == [(nid("application", "ESDH"), nid("server", "SRV1"))]  # depth 1: not ADM
+
+
+def test_item_tree_walks_paths_up_and_down_to_the_depth(engine: Engine, tmp_path: Path) -> None:
+    # ESDH runs on SRV1, which is connected via ADM; Løn uses ESDH. From SRV1, depth 1 sees
+    # ADM above and ESDH below; depth 2 also sees Løn below ESDH (and nothing above ADM).
+    graph = graph_of(engine, tmp_path, {N: {
+        "Networks": [net("ADM")],
+        "Servers": [server("SRV1", network="ADM")],
+        "Applications": [app("ESDH", servers="SRV1"), app("Løn")],
+        "Dependencies": [dep("application", "Løn", "application", "ESDH", "uses")],
+    }})
+    shallow = item_tree(graph, "nordby/server/srv1", depth=1)
+    assert shallow.item == nid("server", "SRV1")
+    assert shallow.move_group == graph.group_of[nid("server", "SRV1")]
+    assert [(b.item, b.kind, b.rule, b.children) for b in shallow.upstream] == [
+        (nid("network", "ADM"), "connected_via", BEFORE_OR_SAME, ())]
+    assert [(b.item, b.kind, b.rule) for b in shallow.downstream] == [
+        (nid("application", "ESDH"), "runs_on", SAME_WAVE)]
+    assert shallow.downstream[0].children == ()  # depth 1 stops there
+
+    deep = item_tree(graph, nid("server", "SRV1"), depth=2)
+    esdh = deep.downstream[0]
+    assert [(b.item, b.kind) for b in esdh.children] == [(nid("application", "Løn"), "uses")]
+    assert deep.upstream[0].children == ()  # ADM needs nothing
+
+
+def test_item_tree_stops_a_path_at_a_loop(engine: Engine, tmp_path: Path) -> None:
+    # A uses B and B uses A: the path A -> B -> A is shown once, and not walked again.
+    graph = graph_of(engine, tmp_path, {N: {
+        "Applications": [app("A"), app("B")],
+        "Dependencies": [dep("application", "A", "application", "B", "uses"),
+                         dep("application", "B", "application", "A", "uses")],
+    }})
+    tree = item_tree(graph, nid("application", "A"), depth=5)
+    (b,) = tree.upstream
+    assert b.item == nid("application", "B")
+    (back,) = b.children
+    assert back.item == nid("application", "A") and back.children == ()
+
+
+def test_item_tree_names_a_missing_item(engine: Engine, tmp_path: Path) -> None:
+    graph = graph_of(engine, tmp_path, {N: {"Applications": [app("A")]}})
+    with pytest.raises(PlannerError, match="'Nordby/application/B' names no item"):
+        item_tree(graph, "Nordby/application/B")
