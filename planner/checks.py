@@ -47,7 +47,10 @@ class Finding:
 def run_checks(graph: DependencyGraph, config: PlanConfig | None = None) -> list[Finding]:
     """All findings, errors first, in a stable order."""
     findings: list[Finding] = []
-    for check in (_cycles, _dangling, _ip_overlaps, _orphans, _end_of_support, _harmonisation):
+    from planner.connection_checks import observed_findings
+
+    for check in (_cycles, _dangling, _ip_overlaps, _orphans, _end_of_support, _harmonisation,
+                  observed_findings):
         findings.extend(check(graph))
     if config is not None:
         findings.extend(_oversized(graph, config))

@@ -69,6 +69,7 @@ class Edge:
     strength: str
     rule: str
     origin: str  # "Dependencies row 12" or "column servers"
+    observed: str | None = None  # seen in network traffic: ports, count, first/last seen
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,7 @@ def build(snapshot: Snapshot, defaults: Defaults | None = None) -> DependencyGra
                 dangling.append(edge_or_dangling)
     for edge in edges:
         graph.add_edge(edge.source, edge.target, kind=edge.kind, strength=edge.strength, rule=edge.rule,
-                       origin=edge.origin)
+                       origin=edge.origin, observed=edge.observed)
     result = DependencyGraph(snapshot, graph, edges, dangling)
     result.planned = {item.id for item in snapshot.items.values() if is_planned(item)}
     result.constraints = _constraints(snapshot, edges, result.planned)
@@ -188,6 +189,8 @@ def _explicit(snapshot: Snapshot) -> Iterable[Edge | Dangling]:
     """Edges from the Dependencies sheets."""
     for dep in snapshot.dependencies:
         origin = f"Dependencies row {dep.row}" if dep.row else "Dependencies"
+        if dep.observed:
+            origin = dep.note or "observed"
         source = snapshot.find(dep.municipality, dep.from_kind, dep.from_name)
         if source is None:
             yield Dangling(f"{dep.municipality}/{dep.from_kind}/{dep.from_name}",
@@ -199,7 +202,7 @@ def _explicit(snapshot: Snapshot) -> Iterable[Edge | Dangling]:
             yield Dangling(source, f"{muni}/{dep.to_kind}/{dep.to_name}", origin)
             continue
         yield Edge(source, target, dep.kind, dep.strength,
-                   rule_for(dep.kind, dep.strength, dep.from_kind, dep.to_kind), origin)
+                   rule_for(dep.kind, dep.strength, dep.from_kind, dep.to_kind), origin, dep.observed)
 
 
 def _constraints(snapshot: Snapshot, edges: list[Edge], planned: set[str]) -> list[Constraint]:

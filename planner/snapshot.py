@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col
 
 from planner.db import read_snapshot
-from planner.models import ITEM_TABLES, Dependency, Municipality
+from planner.models import ITEM_TABLES, ConnectionCapture, Dependency, Municipality
 
 _SKIP = {"id", "municipality_id", "name", "name_key"}
 _PROVENANCE = {"source_row"}  # where a value came from, not what it is
@@ -54,6 +54,8 @@ class DependencyRow:
     strength: str
     note: str | None
     row: int | None
+    #: Seen in network traffic (migration 0006): "1433/tcp; 1,234 observations; …", else None.
+    observed: str | None = None
 
 
 @dataclass
@@ -63,6 +65,8 @@ class Snapshot:
     municipalities: dict[str, dict[str, Any]] = field(default_factory=dict)
     items: dict[str, Item] = field(default_factory=dict)
     dependencies: list[DependencyRow] = field(default_factory=list)
+    #: municipality -> summary of its last connection capture (unknown endpoints, hubs, …)
+    captures: dict[str, dict[str, Any]] = field(default_factory=dict)
     _index: dict[tuple[str, str, str], str] = field(default_factory=dict)
     _municipality_keys: dict[str, str] = field(default_factory=dict)
 
@@ -128,5 +132,20 @@ def load(engine: Engine) -> Snapshot:
             snap.dependencies.append(DependencyRow(
                 municipalities[dep.municipality_id].name, dep.from_kind, dep.from_name, dep.to_kind,
                 dep.to_name, dep.to_municipality, dep.kind, dep.strength, dep.note, dep.source_row,
+                observed_text(dep) if dep.observed else None,
             ))
+        for capture in session.execute(select(ConnectionCapture)).scalars():
+            summary = json.loads(capture.summary_json or "{}")
+            summary["source"] = capture.source
+            snap.captures[municipalities[capture.municipality_id].name] = summary
     return snap
+
+
+def observed_text(dep: Dependency) -> str:
+    """What was seen, as `graph show` and plan.xlsx print it: ports, count, first/last seen."""
+    parts = [f"ports {dep.ports}" if dep.ports else "", f"{dep.observations or 0:,} observations"]
+    if dep.first_seen or dep.last_seen:
+        parts.append(f"seen {dep.first_seen or '?'} – {dep.last_seen or '?'}")
+    if dep.processes:
+        parts.append(f"processes {dep.processes}")
+    return "; ".join(part for part in parts if part)
