@@ -156,14 +156,18 @@ def _read_workbook(path: Path, label: str, limits: Limits) -> Capture:
     book = open_workbook(path, label, limits)
     try:
         for title in book.sheetnames:
-            prefix = f"{label}:{title}!A"
-            capture = _read(label, _skip_blank(book.rows(title)), lambda row, p=prefix: f"{p}{row}",
+            capture = _read(label, _skip_blank(book.rows(title)), _cell_at(f"{label}:{title}!A"),
                             required=False)
             if capture is not None:
                 return capture
     finally:
         book.close()
     raise PlannerError(f"{label}: not a connection capture: no tab has the headers; {EXPECTED}")
+
+
+def _cell_at(prefix: str) -> Callable[[int], str]:
+    """`FILE:SHEET!A12` for row 12: a capture's problems point at the row's first cell."""
+    return lambda row: f"{prefix}{row}"
 
 
 def _skip_blank(rows: Iterator[tuple[int, tuple[Any, ...]]]) -> Iterator[tuple[int, list[str]]]:
@@ -388,6 +392,8 @@ class _RowParser:
 
 def _name_or_ip(text: str) -> tuple[str, str]:
     """A generic endpoint is a name, an FQDN or an address: split it into (name, ip)."""
+    if text.startswith("[") and text.endswith("]"):  # an IPv6 address as URLs write it
+        text = text[1:-1]
     if _IPV4ISH.match(text) and "." in text or (":" in text and _IPV6ISH.match(text)):
         return "", text
     return text, ""

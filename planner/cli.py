@@ -506,7 +506,7 @@ def graph_show(
         edges = graph.graph.out_edges(current, data=True) if upstream else graph.graph.in_edges(current, data=True)
         for a, b, data in sorted(edges, key=lambda e: (e[0], e[1])):
             other = b if upstream else a
-            traffic = f", observed: {data['observed']}" if data.get("observed") else ""
+            traffic = f", observed: {data['observed']}" if data.get("observed") is not None else ""
             label = escape(f"{data['kind']}, {data['rule']}{traffic}")
             branch = tree.add(f"{'needs' if upstream else 'needed by'} {escape(other)}  ({label})")
             if other not in seen:

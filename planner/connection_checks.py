@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from planner.checks import INFO, WARNING, Finding
 from planner.graph import DependencyGraph
 from planner.snapshot import item_id
 
+WARNING, INFO = "warning", "info"
+#: (code, severity, message, items): `planner.checks` makes a Finding of each.
+Found = tuple[str, str, str, list[str]]
 
-def observed_findings(graph: DependencyGraph) -> list[Finding]:
+
+def observed_findings(graph: DependencyGraph) -> list[Found]:
     """`unknown-endpoint` per network or address outside the inventory; `hub-server` per hub."""
     findings = []
     for municipality, summary in sorted(graph.snapshot.captures.items()):
@@ -25,7 +28,7 @@ def observed_findings(graph: DependencyGraph) -> list[Finding]:
     return findings
 
 
-def _unknown(municipality: str, source: str, entry: dict[str, Any]) -> Finding:
+def _unknown(municipality: str, source: str, entry: dict[str, Any]) -> Found:
     """An endpoint in a known network is an inventory gap (warning); outside, a fact (info)."""
     ports = ", ".join(str(port) for port in entry["ports"][:10])
     if len(entry["ports"]) > 10:
@@ -46,10 +49,10 @@ def _unknown(municipality: str, source: str, entry: dict[str, Any]) -> Finding:
                    "service must stay reachable from the new platform")
         items, severity = [], INFO
     items += [item_id(municipality, "server", name) for name in servers]
-    return Finding("unknown-endpoint", severity, message, items)
+    return ("unknown-endpoint", severity, message, items)
 
 
-def _hub(municipality: str, source: str, hub: dict[str, Any]) -> Finding:
+def _hub(municipality: str, source: str, hub: dict[str, Any]) -> Found:
     what = ("its traffic was left out of the dependencies" if hub.get("excluded")
             else "its traffic is kept as dependencies and may glue the estate into one move group")
     ports = ", ".join(str(port) for port in hub.get("ports", []))
@@ -57,4 +60,4 @@ def _hub(municipality: str, source: str, hub: dict[str, Any]) -> Finding:
                f"{hub['servers']} servers ({hub['share']:.0%}; ports {ports}), a hub: {what}. "
                "Exclude it ([connections] exclude_servers) or treat it as platform, moved "
                "before or beside everything else")
-    return Finding("hub-server", WARNING, message, [item_id(municipality, "server", hub["server"])])
+    return ("hub-server", WARNING, message, [item_id(municipality, "server", hub["server"])])

@@ -63,10 +63,12 @@ _KEYS = ("hard_ports", "noise_ports", "noise_processes", "exclude_servers", "min
 
 
 def parse_settings(section: Any, label: str = "plan.toml") -> ConnectionSettings:
-    """Validate a `[connections]` table; every problem is `FILE: connections.KEY: message`."""
+    """Validate a `[connections]` table; every problem is `FILE: connections.KEY: message`
+    (without a label, `KEY: message`, for plan.toml's own validation to prefix)."""
     if not isinstance(section, dict):
         raise PlannerError(f"{label}: connections: must be a table ([connections])")
-    problems = [f"{label}: connections.{key}: unknown key (known: {', '.join(_KEYS)})"
+    at = f"{label}: connections." if label else ""
+    problems = [f"{at}{key}: unknown key (known: {', '.join(_KEYS)})"
                 for key in section if key not in _KEYS]
     values: dict[str, Any] = {}
     for key in ("hard_ports", "noise_ports"):
@@ -74,7 +76,7 @@ def parse_settings(section: Any, label: str = "plan.toml") -> ConnectionSettings
             ports = section[key]
             if not isinstance(ports, list) or not all(
                     type(p) is int and 1 <= p <= 65535 for p in ports):
-                problems.append(f"{label}: connections.{key}: must be a list of port numbers "
+                problems.append(f"{at}{key}: must be a list of port numbers "
                                 f"(1-65535), got {ports!r}")
             else:
                 values[key] = frozenset(ports)
@@ -83,16 +85,16 @@ def parse_settings(section: Any, label: str = "plan.toml") -> ConnectionSettings
             names = section[key]
             if not isinstance(names, list) or not all(isinstance(n, str) and n.strip()
                                                      for n in names):
-                problems.append(f"{label}: connections.{key}: must be a list of names, "
+                problems.append(f"{at}{key}: must be a list of names, "
                                 f"got {names!r}")
             else:
                 values[key] = frozenset(_fold(n, key == "noise_processes") for n in names)
-    _number(section, "min_count", 1, None, values, problems, label, whole=True)
-    _number(section, "hub_min_partners", 1, None, values, problems, label, whole=True)
-    _number(section, "hub_share", 0.0, 1.0, values, problems, label, whole=False)
+    _number(section, "min_count", 1, None, values, problems, at, whole=True)
+    _number(section, "hub_min_partners", 1, None, values, problems, at, whole=True)
+    _number(section, "hub_share", 0.0, 1.0, values, problems, at, whole=False)
     if "hubs" in section:
         if section["hubs"] not in ("exclude", "keep"):
-            problems.append(f"{label}: connections.hubs: must be \"exclude\" or \"keep\", got "
+            problems.append(f"{at}hubs: must be \"exclude\" or \"keep\", got "
                             f"{section['hubs']!r}")
         else:
             values["hubs"] = section["hubs"]
@@ -109,7 +111,7 @@ def _fold(name: str, process: bool) -> str:
 
 
 def _number(section: dict[str, Any], key: str, low: float, high: float | None,
-            values: dict[str, Any], problems: list[str], label: str, *, whole: bool) -> None:
+            values: dict[str, Any], problems: list[str], at: str, *, whole: bool) -> None:
     if key not in section:
         return
     value = section[key]
@@ -117,7 +119,7 @@ def _number(section: dict[str, Any], key: str, low: float, high: float | None,
     if not ok or value < low or (high is not None and value > high):
         kind = "a whole number" if whole else "a number"
         upper = f" and at most {high}" if high is not None else ""
-        problems.append(f"{label}: connections.{key}: must be {kind} of at least {low}{upper}, "
+        problems.append(f"{at}{key}: must be {kind} of at least {low}{upper}, "
                         f"got {value!r}")
     else:
         values[key] = value

@@ -27,7 +27,13 @@ from inventories.records import Inventory
 from planner.connection_settings import ConnectionSettings
 from planner.errors import PlannerError
 from planner.models import (
-    Application, ConnectionCapture, Dependency, Municipality, Network, Server, name_key,
+    Application,
+    ConnectionCapture,
+    Dependency,
+    Municipality,
+    Network,
+    Server,
+    name_key,
 )
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -179,12 +185,10 @@ def _flow(result: Analysis, matcher: Matcher, settings: ConnectionSettings, key:
           count: int, first: datetime | None, last: datetime | None) -> None:
     """One flow: set aside as noise, unknown, same server or internal; else a link."""
     s_name, s_ip, s_app, s_proc, d_name, d_ip, d_app, d_proc, port, protocol = key
-    reason = _noise(settings, port, (s_proc, d_proc), (s_name, d_name))
+    reason = _noise(settings, port, (s_proc, d_proc))
     source, target = matcher.resolve(s_name, s_ip), matcher.resolve(d_name, d_ip)
     if reason is None:
-        for end in (source, target):
-            if end[0] == "server" and end[1].casefold() in settings.exclude_servers:
-                reason = f"server {end[1]} (exclude_servers)"
+        reason = _excluded(settings, (source, s_name, s_ip), (target, d_name, d_ip))
     if reason is not None:
         result.set_aside[reason] += count
         return
@@ -209,18 +213,26 @@ def _flow(result: Analysis, matcher: Matcher, settings: ConnectionSettings, key:
     link.add(port, protocol, (s_proc, d_proc), count, first, last)
 
 
-def _noise(settings: ConnectionSettings, port: int, processes: tuple[str, str],
-           names: tuple[str, str]) -> str | None:
+def _noise(settings: ConnectionSettings, port: int, processes: tuple[str, str]) -> str | None:
     if port in settings.noise_ports:
         label = settings.labels.get(port)
         return f"port {port}" + (f" ({label})" if label else "")
     for process in processes:
         if process and process in settings.noise_processes:
             return f"process {process}"
-    for name in names:
-        if name and (name in settings.exclude_servers
-                     or name.split(".", 1)[0] in settings.exclude_servers):
-            return f"server {name} (exclude_servers)"
+    return None
+
+
+def _excluded(settings: ConnectionSettings, *ends: tuple[End, str, str]) -> str | None:
+    """An end listed in `exclude_servers`: by its inventory name (full or short), raw name or IP."""
+    if not settings.exclude_servers:
+        return None
+    for (kind, resolved), name, ip in ends:
+        names = {name, name.split(".", 1)[0], ip}
+        if kind == "server":
+            names |= {resolved.casefold(), resolved.casefold().split(".", 1)[0]}
+        if names & settings.exclude_servers:
+            return f"server {resolved if kind == 'server' else name or ip} (exclude_servers)"
     return None
 
 
@@ -265,7 +277,7 @@ def _hubs(result: Analysis, settings: ConnectionSettings, server_count: int) -> 
         result.hubs.append({
             "server": hub, "partners": len(partners[hub]), "servers": server_count,
             "share": round(len(partners[hub]) / max(server_count, 1), 3),
-            "ports": [port for port, _ in ports.most_common(10)],
+            "ports": sorted(port for port, _ in ports.most_common(10)),
             "excluded": settings.hubs == "exclude",
             "observations": sum(result.links[k].count for k in links),
         })
@@ -276,13 +288,11 @@ def _hubs(result: Analysis, settings: ConnectionSettings, server_count: int) -> 
         result.set_aside[f"hub {hub}"] += result.links.pop(key).count
 
 
-def store_observed(session: Session, inventory: Inventory) -> Any:
-    """Replace the municipality's observed dependencies with this capture's (one transaction)."""
-    from planner.inventory import ImportReport
-
+def store_observed(session: Session, inventory: Inventory, report: Any) -> None:
+    """Replace the municipality's observed dependencies with this capture's, in the caller's
+    transaction; `report` (an ImportReport) hears what was created, removed and set aside."""
     capture: Capture = inventory.capture
     settings: ConnectionSettings = capture.settings or ConnectionSettings()
-    report = ImportReport(inventory.municipality, inventory.source, warnings=list(inventory.warnings))
     municipality = session.execute(select(Municipality).where(
         col(Municipality.name_key) == name_key(inventory.municipality))).scalars().first()
     if municipality is None or municipality.id is None:
@@ -299,7 +309,6 @@ def store_observed(session: Session, inventory: Inventory) -> Any:
                                                           ensure_ascii=False)))
     report.warnings.extend(_notes(inventory.source, capture, analysis))
     session.flush()
-    return report
 
 
 def _matcher(session: Session, mid: int) -> Matcher:
@@ -321,14 +330,16 @@ def _replace_dependencies(session: Session, mid: int, source: str, analysis: Ana
               for d in old}
     session.execute(delete(Dependency).where(col(Dependency.municipality_id) == mid,
                                              col(Dependency.observed).is_(True)))
-    rows = []
+    rows: list[dict[str, Any]] = []
     for (fk, fn, tk, tn), link in sorted(analysis.pairs.items()):
         hard = any(port in settings.hard_ports for port, _ in link.ports)
-        rows.append(dict(
-            municipality_id=mid, from_kind=fk, from_name=fn, to_kind=tk, to_name=tn, kind="uses",
-            strength="hard" if hard else "soft", note=f"observed in {source}", observed=True,
-            ports=format_ports(link.ports), processes=", ".join(sorted(link.processes)[:20]) or None,
-            observations=link.count, first_seen=_when(link.first), last_seen=_when(link.last)))
+        rows.append({
+            "municipality_id": mid, "from_kind": fk, "from_name": fn, "to_kind": tk, "to_name": tn,
+            "kind": "uses", "strength": "hard" if hard else "soft",
+            "note": f"observed in {source}", "observed": True, "ports": format_ports(link.ports),
+            "processes": ", ".join(sorted(link.processes)[:20]) or None,
+            "observations": link.count, "first_seen": _when(link.first),
+            "last_seen": _when(link.last)})
     after = {(r["from_kind"], r["from_name"].casefold(), r["to_kind"], r["to_name"].casefold(),
               r["strength"]) for r in rows}
     report.created["dependency"] += len(after - before)
@@ -368,8 +379,8 @@ def _summary(capture: Capture, analysis: Analysis, settings: ConnectionSettings)
 def _notes(source: str, capture: Capture, analysis: Analysis) -> list[str]:
     """What the import set aside, one line each, so that no observation vanishes unseen."""
     observed = sum(link.count for link in analysis.pairs.values())
-    lines = [f"{source}: {capture.rows:,} row(s), {len(capture.flows):,} flow(s): "
-             f"{observed:,} observation(s) became {len(analysis.pairs):,} observed dependencies"]
+    lines = [(f"{source}: {capture.rows:,} row(s), {len(capture.flows):,} flow(s): "
+              f"{observed:,} observation(s) became {len(analysis.pairs):,} observed dependencies")]
     if analysis.set_aside:
         reasons = ", ".join(f"{reason} {count:,}" for reason, count in
                             analysis.set_aside.most_common(12))
@@ -380,7 +391,8 @@ def _notes(source: str, capture: Capture, analysis: Analysis) -> list[str]:
         lines.append(f"{source}: {len(analysis.unknown):,} endpoint(s) outside the inventory; "
                      "see `planner check` (unknown-endpoint)")
     for hub in analysis.hubs:
-        what = "its traffic was left out" if hub["excluded"] else "its traffic was kept (hubs = \"keep\")"
+        what = ("its traffic was left out" if hub["excluded"]
+                else 'its traffic was kept (hubs = "keep")')
         lines.append(f"{source}: {hub['server']} talks to {hub['partners']} of {hub['servers']} "
                      f"servers, a hub: {what}; see `planner check` (hub-server)")
     return lines

@@ -16,7 +16,7 @@ import networkx as nx
 
 from inventories.values import split_list
 from planner.effort import Defaults, downtime_hours, effort_hours
-from planner.snapshot import Item, Snapshot
+from planner.snapshot import Item, Snapshot, Traffic
 
 SAME_WAVE = "same_wave"
 BEFORE_OR_SAME = "before_or_same"  # wave(needed) <= wave(dependent)
@@ -69,7 +69,7 @@ class Edge:
     strength: str
     rule: str
     origin: str  # "Dependencies row 12" or "column servers"
-    observed: str | None = None  # seen in network traffic: ports, count, first/last seen
+    observed: Traffic | None = None  # seen in network traffic: ports, count, first/last seen
 
 
 @dataclass(frozen=True)
@@ -141,7 +141,7 @@ def build(snapshot: Snapshot, defaults: Defaults | None = None) -> DependencyGra
                 dangling.append(edge_or_dangling)
     for edge in edges:
         graph.add_edge(edge.source, edge.target, kind=edge.kind, strength=edge.strength, rule=edge.rule,
-                       origin=edge.origin, observed=edge.observed)
+                       origin=edge.origin, **({"observed": edge.observed} if edge.observed else {}))
     result = DependencyGraph(snapshot, graph, edges, dangling)
     result.planned = {item.id for item in snapshot.items.values() if is_planned(item)}
     result.constraints = _constraints(snapshot, edges, result.planned)

@@ -20,7 +20,7 @@ def _simple(graph: nx.MultiDiGraph) -> nx.DiGraph:
     for node, data in graph.nodes(data=True):
         simple.add_node(node, **{k: str(v) for k, v in data.items()})
     for a, b, data in graph.edges(data=True):
-        seen = data.get("observed") or ""
+        seen = str(data.get("observed") or "")
         if simple.has_edge(a, b):
             old = simple.edges[a, b]
             old["kind"] = ", ".join(sorted(set(old["kind"].split(", ")) | {data["kind"]}))

@@ -19,6 +19,7 @@ from sqlmodel import Session, col
 from inventories.mapping import reconcile
 from inventories.records import DependencyRecord, Inventory
 from inventories.schema import Kind
+from planner.connections import store_observed
 from planner.db import lock_keys, read_snapshot, transaction
 from planner.models import ITEM_TABLES, ConnectionCapture, Dependency, ItemBase, Municipality, WorkplaceGroup, name_key
 from planner.testhooks import pause
@@ -47,9 +48,9 @@ class ImportReport:
 def store(session: Session, inventory: Inventory) -> ImportReport:
     """Write one inventory into an open transaction (the caller commits or rolls back)."""
     if inventory.mode == "observed":  # a connection capture: matched to what is stored
-        from planner.connections import store_observed
-
-        return store_observed(session, inventory)  # type: ignore[no-any-return]
+        report = ImportReport(inventory.municipality, inventory.source, warnings=list(inventory.warnings))
+        store_observed(session, inventory, report)
+        return report
     report = ImportReport(inventory.municipality, inventory.source, warnings=list(inventory.warnings))
     municipality = session.execute(
         select(Municipality).where(col(Municipality.name_key) == name_key(inventory.municipality))

@@ -43,6 +43,26 @@ class Item:
 
 
 @dataclass(frozen=True)
+class Traffic:
+    """What a connection capture saw of an observed dependency (migration 0006)."""
+
+    ports: str
+    observations: int
+    first_seen: str | None = None
+    last_seen: str | None = None
+    processes: str | None = None
+
+    def __str__(self) -> str:
+        """As `graph show` and plan.xlsx print it: ports, count, first/last seen, processes."""
+        parts = [f"ports {self.ports}" if self.ports else "", f"{self.observations:,} observations"]
+        if self.first_seen or self.last_seen:
+            parts.append(f"seen {self.first_seen or '?'} – {self.last_seen or '?'}")
+        if self.processes:
+            parts.append(f"processes {self.processes}")
+        return "; ".join(part for part in parts if part)
+
+
+@dataclass(frozen=True)
 class DependencyRow:
     municipality: str
     from_kind: str
@@ -54,8 +74,8 @@ class DependencyRow:
     strength: str
     note: str | None
     row: int | None
-    #: Seen in network traffic (migration 0006): "1433/tcp; 1,234 observations; …", else None.
-    observed: str | None = None
+    #: Seen in network traffic (a connection capture), else None.
+    observed: Traffic | None = None
 
 
 @dataclass
@@ -132,7 +152,8 @@ def load(engine: Engine) -> Snapshot:
             snap.dependencies.append(DependencyRow(
                 municipalities[dep.municipality_id].name, dep.from_kind, dep.from_name, dep.to_kind,
                 dep.to_name, dep.to_municipality, dep.kind, dep.strength, dep.note, dep.source_row,
-                observed_text(dep) if dep.observed else None,
+                Traffic(dep.ports or "", dep.observations or 0, dep.first_seen, dep.last_seen,
+                        dep.processes) if dep.observed else None,
             ))
         for capture in session.execute(select(ConnectionCapture)).scalars():
             summary = json.loads(capture.summary_json or "{}")
@@ -140,12 +161,3 @@ def load(engine: Engine) -> Snapshot:
             snap.captures[municipalities[capture.municipality_id].name] = summary
     return snap
 
-
-def observed_text(dep: Dependency) -> str:
-    """What was seen, as `graph show` and plan.xlsx print it: ports, count, first/last seen."""
-    parts = [f"ports {dep.ports}" if dep.ports else "", f"{dep.observations or 0:,} observations"]
-    if dep.first_seen or dep.last_seen:
-        parts.append(f"seen {dep.first_seen or '?'} – {dep.last_seen or '?'}")
-    if dep.processes:
-        parts.append(f"processes {dep.processes}")
-    return "; ".join(part for part in parts if part)
