@@ -18,6 +18,7 @@ import argparse
 import os
 import platform
 import resource
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -27,9 +28,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from inventories.template import write_workbook  # noqa: E402
-from tests import connection_capture as gen  # noqa: E402
-from tests.conftest import row  # noqa: E402
+from inventories.template import write_workbook
+from tests import connection_capture as gen
+from tests.conftest import row
 
 
 def inventory(path: Path, world: gen.Estate) -> Path:
@@ -56,6 +57,13 @@ def run(folder: Path, *args: str | Path) -> tuple[float, int, str]:
     return seconds, max(peak, before) // 1024, done.stderr + done.stdout
 
 
+def stored_pairs(db: Path) -> set[tuple[str, str]]:
+    """The observed dependencies the import stored, as (client, server) names."""
+    with sqlite3.connect(db) as connection:
+        return set(connection.execute(
+            "SELECT from_name, to_name FROM dependency WHERE observed"))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -79,12 +87,18 @@ def main(argv: list[str] | None = None) -> int:
             written = time.perf_counter() - start
             seconds, peak, output = run(folder, "import", capture, "--municipality", "Nordby")
             summary = [line for line in output.splitlines() if "flow(s)" in line]
+            found = stored_pairs(folder / "bench.db")
             print(f"{layout:<8} {args.rows:>9,} rows {capture.stat().st_size / 2**20:7.1f} MB "
                   f"(written in {written:.1f} s)  import {seconds:6.1f} s  peak {peak:,} MB  "
                   f"load {os.getloadavg()[0]:.1f}")
             print("         " + (summary[0].split(": ", 1)[1] if summary else output.strip()))
-            ok = ok and seconds <= 60 and peak <= 1024
-    print("within 60 s and 1 GB: " + ("yes" if ok else "NO"))
+            recall = len(found & world.pairs) / len(world.pairs)
+            hub = sum(1 for pair in found if world.hub in pair)
+            print(f"         business pairs found {recall:.1%}, other pairs "
+                  f"{len(found - world.pairs)}, hub pairs {hub}")
+            ok = ok and seconds <= 60 and peak <= 1024 and recall >= 0.99 and hub == 0
+    print("within 60 s and 1 GB, >= 99 % of business pairs, none of the hub's: "
+          + ("yes" if ok else "NO"))
     return 0 if ok else 1
 
 

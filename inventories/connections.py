@@ -277,17 +277,10 @@ class _RowParser:
         self.problems: list[str] = []
         self.bad_rows = 0
         self.undated = 0
-        self._endpoints: dict[tuple[str, str], tuple[str, str, bool] | str] = {}
+        self._endpoints: dict[tuple[str, str, str], tuple[str, str, bool] | str] = {}
         self._times: dict[str, datetime | str | None] = {}
         self._numbers: dict[tuple[str, str], int | str] = {}
-        self._texts: dict[str, tuple[str, str]] = {}
-
-    def cells(self, cells: list[str]) -> tuple[str, ...]:
-        """The layout's cells in `AZURE_COLUMNS` or generic order, stripped, "" if absent."""
-        if len(cells) != self.width:
-            cells = (cells + [""] * self.width)[:self.width]
-        cells.append("")
-        return tuple(cell.strip() for cell in self.pick(cells))
+        self._keys: dict[tuple[str, ...], Any] = {}
 
     def problem(self, number: int, message: str) -> None:
         self.bad_rows += 1
@@ -301,56 +294,77 @@ class _RowParser:
                                                 if more > 0 else []))
 
     def parse(self, number: int, cells: list[str]) -> tuple[Any, int, Any, Any] | None:
-        if self.layout == "azure-migrate":
-            return self._azure(number, self.cells(cells))
-        return self._generic(number, self.cells(cells))
-
-    def _azure(self, number: int, cells: tuple[str, ...]) -> tuple[Any, int, Any, Any] | None:
-        slot, s_name, s_ip, s_app, s_proc, d_name, d_ip, d_app, d_proc, port_text = cells
-        source = self.endpoint(number, "source", s_name, s_ip)
-        target = self.endpoint(number, "destination", d_name, d_ip)
-        port = self.number(number, "port", port_text)
-        if source is None or target is None or port is None:
+        """The row's flow. The endpoint, process and port cells repeat across rows, so their
+        raw text maps to the validated flow key (or its problems) once, in `_keys`."""
+        if len(cells) != self.width:
+            cells = (cells + [""] * self.width)[:self.width]
+        cells.append("")  # what an absent column reads
+        picked = self.pick(cells)
+        azure = self.layout == "azure-migrate"
+        raw = picked[1:] if azure else picked[:5]
+        key = self._keys.get(raw)
+        if key is None:
+            if len(self._keys) > 1_000_000:  # a capture of mostly distinct rows: bound the cache
+                self._keys.clear()
+            stripped = tuple(cell.strip() for cell in raw)
+            key = self._keys[raw] = self._azure(stripped) if azure else self._generic(stripped)
+        if isinstance(key, list):
+            for message in key:
+                self.problem(number, message)
+        first: Any
+        last: Any
+        if azure:
+            count, first = 1, self.slot(picked[0].strip())
+            last = first
+        else:
+            count_text = picked[5].strip()
+            counted = self.number(number, "count", count_text) if count_text else 1
+            first = self.time(number, "first_seen", picked[6].strip())
+            last = self.time(number, "last_seen", picked[7].strip())
+            if counted is None or first == "bad" or last == "bad":
+                return None
+            count, first, last = counted, first or last, last or first
+        if isinstance(key, list):
             return None
-        when = self.slot(slot)
-        if source[2] or target[2]:
-            return _LOOPBACK, 1, None, None
-        key = (source[0], source[1], s_app.casefold(), _process(s_proc), target[0], target[1],
-               d_app.casefold(), _process(d_proc), port, "tcp")
-        return key, 1, when, when
-
-    def _generic(self, number: int, cells: tuple[str, ...]) -> tuple[Any, int, Any, Any] | None:
-        src, dst, port_text, protocol, process, count_text, first_text, last_text = cells
-        source = self.endpoint(number, "source", *self._split(src))
-        target = self.endpoint(number, "destination", *self._split(dst))
-        port = self.number(number, "port", port_text)
-        count = self.number(number, "count", count_text) if count_text else 1
-        first = self.time(number, "first_seen", first_text)
-        last = self.time(number, "last_seen", last_text)
-        if source is None or target is None or port is None or count is None \
-                or first == "bad" or last == "bad":
-            return None
-        if source[2] or target[2]:
+        if key is _LOOPBACK:
             return _LOOPBACK, count, None, None
-        key = (source[0], source[1], "", "", target[0], target[1], "", _process(process), port,
-               protocol.casefold() or "tcp")
-        return key, count, first or last, last or first
+        return key, count, first, last
 
-    def _split(self, text: str) -> tuple[str, str]:
-        found = self._texts.get(text)
-        if found is None:
-            found = self._texts[text] = _name_or_ip(text)
-        return found
+    def _azure(self, cells: tuple[str, ...]) -> Any:
+        """The flow key, _LOOPBACK, or the list of the row's problems."""
+        s_name, s_ip, s_app, s_proc, d_name, d_ip, d_app, d_proc, port_text = cells
+        source = self._end("source", s_name, s_ip)
+        target = self._end("destination", d_name, d_ip)
+        port = _whole(port_text, "port")
+        problems = [value for value in (source, target, port) if isinstance(value, str)]
+        if problems:
+            return problems
+        assert not isinstance(source, str) and not isinstance(target, str)
+        if source[2] or target[2]:
+            return _LOOPBACK
+        return (source[0], source[1], s_app.casefold(), _process(s_proc), target[0], target[1],
+                d_app.casefold(), _process(d_proc), port, "tcp")
 
-    def endpoint(self, number: int, side: str, name: str, ip: str) -> tuple[str, str, bool] | None:
-        """(folded name, canonical IP, loopback?) of one end; a bad IP or blank end is a problem."""
-        cached = self._endpoints.get((name, ip))
+    def _generic(self, cells: tuple[str, ...]) -> Any:
+        """The flow key, _LOOPBACK, or the list of the row's problems."""
+        src, dst, port_text, protocol, process = cells
+        source = self._end("source", *_name_or_ip(src))
+        target = self._end("destination", *_name_or_ip(dst))
+        port = _whole(port_text, "port")
+        problems = [value for value in (source, target, port) if isinstance(value, str)]
+        if problems:
+            return problems
+        assert not isinstance(source, str) and not isinstance(target, str)
+        if source[2] or target[2]:
+            return _LOOPBACK
+        return (source[0], source[1], "", "", target[0], target[1], "", _process(process), port,
+                protocol.casefold() or "tcp")
+
+    def _end(self, side: str, name: str, ip: str) -> tuple[str, str, bool] | str:
+        """(folded name, canonical IP, loopback?) of one end, or the problem's message."""
+        cached = self._endpoints.get((side, name, ip))
         if cached is None:
-            cached = _endpoint(side, name, ip)
-            self._endpoints[(name, ip)] = cached
-        if isinstance(cached, str):
-            self.problem(number, cached)
-            return None
+            cached = self._endpoints[(side, name, ip)] = _endpoint(side, name, ip)
         return cached
 
     def number(self, number: int, column: str, text: str) -> int | None:

@@ -259,6 +259,12 @@ def test_reader_streams_excel_csv_conventions(tmp_path: Path) -> None:
         read_connections(write_csv(tmp_path / "b.csv", ["source", "destination", "port"],
                                    [["", "web", 80]]), municipality=N)
     assert failed.value.problems == [f"{tmp_path / 'b.csv'}:2: source is blank"]
+    # The same bad row 60 times: 50 listed, the rest counted (the row text is validated once).
+    many = write_csv(tmp_path / "m.csv", ["source", "destination", "port"], [["web", "db", 0]] * 60)
+    with pytest.raises(ImportFailed) as failed:
+        read_connections(many, municipality=N)
+    assert len(failed.value.problems) == 51 and failed.value.problems[49].startswith(f"{many}:51: port")
+    assert failed.value.problems[-1] == f"{many}: … and 10 more bad row(s); nothing was imported"
 
 
 def test_observed_dependencies_in_plan_verify_graph_and_plan_xlsx(engine: Engine, tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
