@@ -384,6 +384,8 @@ class _RowParser:
             return None
         value = self._times.get(text)
         if value is None:
+            if len(self._times) > 200_000:  # every row its own second: bound the cache
+                self._times.clear()
             value = _iso(text) or "bad"
             self._times[text] = value
         if value == "bad":
@@ -394,6 +396,8 @@ class _RowParser:
         """The start of an Azure Migrate time slot; its text varies with the portal's locale."""
         value = self._times.get(text)
         if value is None:
+            if len(self._times) > 200_000:
+                self._times.clear()
             value = _slot(text) or "none"
             self._times[text] = value
         if value == "none":
