@@ -11,12 +11,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import openpyxl
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
+from exports.json_export import schema
 from inventories.connections import EXPECTED, read_connections
 from planner.checks import run_checks
 from planner.errors import ImportFailed, PlannerError
@@ -295,6 +297,12 @@ def test_observed_dependencies_in_plan_verify_graph_and_plan_xlsx(engine: Engine
     split = dict(zip(header, [c.value for c in sheet[2]]))
     assert (split["from"], split["to"], split["observed"], split["ports"], split["observations"]) == (
         f"{N}/server/FIL", f"{N}/server/WEB", "yes", "8080/tcp", 7)
+    assert run_cli("export", "plan.json").returncode == 0
+    document = json.loads((tmp_path / "plan.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(schema()).validate(document)
+    deps = document["dependencies"]
+    assert [(d["from"], d["ports"], d["observations"]) for d in deps if d["observed"]] == [
+        (f"{N}/server/FIL", "8080/tcp", 7), (f"{N}/server/WEB", "1433/tcp", 120)]
     exported = run_cli("graph", "export", "deps.graphml")
     assert exported.returncode == 0
     text = (tmp_path / "deps.graphml").read_text(encoding="utf-8")
