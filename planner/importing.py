@@ -37,6 +37,8 @@ def import_files(engine: Engine | Callable[[], Engine], files: Sequence[Path], *
             problems.append(str(exc))
     seen: dict[str, str] = {}
     for inventory in inventories:
+        if inventory.mode == "observed":
+            continue  # a capture goes with its municipality's workbook
         key = inventory.municipality.casefold()
         if key in seen and inventory.mode == "replace":
             problems.append(f"{inventory.source}: municipality {inventory.municipality!r} is also in {seen[key]}; "

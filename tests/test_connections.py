@@ -332,3 +332,22 @@ def test_held_out_like_capture(engine: Engine, tmp_path: Path, layout: str) -> N
     assert hub.items == [f"{N}/server/{world.hub}"]
     reported = {f.message.split(": ", 2)[2].split(" is outside")[0] for f in findings(engine, "unknown-endpoint")}
     assert set(capture_gen.EXTERNAL) <= reported
+
+
+def test_a_workbook_and_two_captures_in_one_command(engine: Engine, tmp_path: Path) -> None:
+    """Captures are stored after the workbooks given with them, and two captures of one
+    municipality (two collectors) fold into one instead of the second replacing the first."""
+    from inventories.template import write_workbook
+    from tests.conftest import row
+
+    workbook = write_workbook(tmp_path / "nordby.xlsx", {
+        "Municipality": [row("Municipality", name=N)],
+        "Servers": [row("Servers", name="WEB"), row("Servers", name="SQL"), row("Servers", name="FIL")]})
+    one = write_csv(tmp_path / "one.csv", GENERIC, [["web", "sql", 1433, "tcp", None, 2, None, None]])
+    two = write_csv(tmp_path / "two.csv", GENERIC, [["web", "sql", 1433, "tcp", None, 3, None, None],
+                                                    ["web", "fil", 445, "tcp", None, 1, None, None]])
+    reports = import_files(engine, [one, workbook, two], municipality=N)
+    assert [r.source for r in reports] == [str(workbook), f"{one}, {two}"]
+    deps = observed(engine)
+    assert {pair: d.observations for pair, d in deps.items()} == {
+        ("server/WEB", "server/SQL"): 5, ("server/WEB", "server/FIL"): 1}
