@@ -55,7 +55,9 @@ def _end(rnd: random.Random, name: str, ip: str) -> tuple[str, str]:
     return "", ip
 
 
-def rows(world: Estate, total: int, seed: int = 11) -> Iterator[tuple[str, str, str, str, int, str]]:
+def rows(
+    world: Estate, total: int, seed: int = 11
+) -> Iterator[tuple[str, str, str, str, int, str]]:
     """(source name, source IP, destination name, destination IP, port, process) rows;
     about 70 % business traffic."""
     rnd = random.Random(seed)
@@ -65,8 +67,9 @@ def rows(world: Estate, total: int, seed: int = 11) -> Iterator[tuple[str, str, 
     for number in range(total):
         kind = number % 10
         if kind < 7:  # business: every pair at least once in the first rows
-            client, server = pairs[number // 10 % len(pairs)] if number < len(pairs) * 10 \
-                else rnd.choice(pairs)
+            client, server = (
+                pairs[number // 10 % len(pairs)] if number < len(pairs) * 10 else rnd.choice(pairs)
+            )
             port, process = ports[(client, server)], "app"
         elif kind == 7:  # the monitoring hub polls everything, partly on non-noise ports
             client, server = world.hub, rnd.choice(servers)
@@ -102,18 +105,46 @@ def write_generic(path: Path, world: Estate, total: int, seed: int = 11) -> Path
     """The generic layout: an end is its name if it has one, else its IP."""
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["source", "destination", "port", "protocol", "process", "count",
-                         "first_seen", "last_seen"])
+        writer.writerow(
+            [
+                "source",
+                "destination",
+                "port",
+                "protocol",
+                "process",
+                "count",
+                "first_seen",
+                "last_seen",
+            ]
+        )
         for s_name, s_ip, d_name, d_ip, port, process in rows(world, total, seed):
-            writer.writerow([s_name or s_ip, d_name or d_ip, port,
-                             "udp" if port in (53, 123, 161) else "tcp", process, 1 + port % 3,
-                             "2026-11-02T08:00", "2026-11-27T17:30"])
+            writer.writerow(
+                [
+                    s_name or s_ip,
+                    d_name or d_ip,
+                    port,
+                    "udp" if port in (53, 123, 161) else "tcp",
+                    process,
+                    1 + port % 3,
+                    "2026-11-02T08:00",
+                    "2026-11-27T17:30",
+                ]
+            )
     return path
 
 
-AZURE_HEADER = ["Time slot", "Source server name", "Source IP", "Source application",
-                "Source process", "Destination server name", "Destination IP",
-                "Destination application", "Destination process", "Destination port"]
+AZURE_HEADER = [
+    "Time slot",
+    "Source server name",
+    "Source IP",
+    "Source application",
+    "Source process",
+    "Destination server name",
+    "Destination IP",
+    "Destination application",
+    "Destination process",
+    "Destination port",
+]
 
 
 def write_azure(path: Path, world: Estate, total: int, seed: int = 11) -> Path:
@@ -122,7 +153,8 @@ def write_azure(path: Path, world: Estate, total: int, seed: int = 11) -> Path:
         writer = csv.writer(handle)
         writer.writerow(AZURE_HEADER)
         for number, (s_name, s_ip, d_name, d_ip, port, process) in enumerate(
-                rows(world, total, seed)):
+            rows(world, total, seed)
+        ):
             slot = f"{2 + number % 20:02d}-11-2026 {number % 24:02d}:00 - {number % 24:02d}:59"
             writer.writerow([slot, s_name, s_ip, "", process, d_name, d_ip, "", process, port])
     return path

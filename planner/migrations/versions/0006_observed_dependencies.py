@@ -9,41 +9,46 @@ Revision ID: 0006
 Revises: 0003 (re-chained after 0004/0005 when those land)
 Create Date: 2026-12-06
 """
+
 import sqlalchemy as sa
 from alembic import op
 
 
-revision = '0006'
-down_revision = '0003'
+revision = "0006"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('dependency') as batch:
-        batch.add_column(sa.Column('observed', sa.Boolean(), nullable=False,
-                                   server_default=sa.false()))
-        batch.add_column(sa.Column('ports', sa.Text(), nullable=True))
-        batch.add_column(sa.Column('processes', sa.Text(), nullable=True))
-        batch.add_column(sa.Column('observations', sa.Integer(), nullable=True))
-        batch.add_column(sa.Column('first_seen', sa.String(), nullable=True))
-        batch.add_column(sa.Column('last_seen', sa.String(), nullable=True))
+    with op.batch_alter_table("dependency") as batch:
+        batch.add_column(
+            sa.Column("observed", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+        batch.add_column(sa.Column("ports", sa.Text(), nullable=True))
+        batch.add_column(sa.Column("processes", sa.Text(), nullable=True))
+        batch.add_column(sa.Column("observations", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("first_seen", sa.String(), nullable=True))
+        batch.add_column(sa.Column("last_seen", sa.String(), nullable=True))
     op.create_table(
-        'connection_capture',
-        sa.Column('id', sa.Integer(), primary_key=True),
-        sa.Column('municipality_id', sa.Integer(), sa.ForeignKey('municipality.id'), nullable=False),
-        sa.Column('source', sa.Text(), nullable=False),
-        sa.Column('imported_at', sa.DateTime(), nullable=False),
-        sa.Column('rows', sa.Integer(), nullable=False),
-        sa.Column('summary_json', sa.Text(), nullable=False),
-        sa.UniqueConstraint('municipality_id'),
+        "connection_capture",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column(
+            "municipality_id", sa.Integer(), sa.ForeignKey("municipality.id"), nullable=False
+        ),
+        sa.Column("source", sa.Text(), nullable=False),
+        sa.Column("imported_at", sa.DateTime(), nullable=False),
+        sa.Column("rows", sa.Integer(), nullable=False),
+        sa.Column("summary_json", sa.Text(), nullable=False),
+        sa.UniqueConstraint("municipality_id"),
     )
-    op.create_index('ix_connection_capture_municipality_id', 'connection_capture',
-                    ['municipality_id'])
+    op.create_index(
+        "ix_connection_capture_municipality_id", "connection_capture", ["municipality_id"]
+    )
 
 
 def downgrade() -> None:
-    op.drop_index('ix_connection_capture_municipality_id', table_name='connection_capture')
-    op.drop_table('connection_capture')
-    for column in ('last_seen', 'first_seen', 'observations', 'processes', 'ports', 'observed'):
-        op.drop_column('dependency', column)
+    op.drop_index("ix_connection_capture_municipality_id", table_name="connection_capture")
+    op.drop_table("connection_capture")
+    for column in ("last_seen", "first_seen", "observations", "processes", "ports", "observed"):
+        op.drop_column("dependency", column)
