@@ -84,6 +84,9 @@ def plan_document(plan: ExportPlan) -> dict[str, Any]:
             "origin": d.origin,
             "first": d.first,
             "second": d.second,
+            "observed": d.observed,
+            "ports": d.ports or None,
+            "observations": d.observations,
         } for d in plan.dependencies],
     }
 

@@ -82,6 +82,10 @@ class ExportDependency:
     second: str
     source_wave: int | None = None
     target_wave: int | None = None
+    #: Seen in network traffic (a connection capture): its ports and observation count.
+    observed: bool = False
+    ports: str = ""
+    observations: int | None = None
 
     @property
     def waves_apart(self) -> int:

@@ -321,11 +321,13 @@ def _gantt(ws: Worksheet, plan: ExportPlan) -> None:
 
 def _splits(ws: Worksheet, plan: ExportPlan) -> None:
     """Soft dependencies crossing waves, longest temporary link first."""
-    headers = ["from", "from_wave", "to", "to_wave", "kind", "waves_apart", "origin"]
+    headers = ["from", "from_wave", "to", "to_wave", "kind", "waves_apart", "origin",
+               "observed", "ports", "observations"]
     splits = sorted(plan.split_dependencies, key=lambda d: (-d.waves_apart, d.source, d.target))
-    rows = [[d.source, d.source_wave, d.target, d.target_wave, d.kind, d.waves_apart, d.origin] for d in splits]
-    _table(ws, headers, rows, [None, "0", None, "0", None, "0", None])
-    ws.auto_filter.ref = f"A1:G{len(rows) + 1}"
+    rows = [[d.source, d.source_wave, d.target, d.target_wave, d.kind, d.waves_apart, d.origin,
+             "yes" if d.observed else None, d.ports or None, d.observations] for d in splits]
+    _table(ws, headers, rows, [None, "0", None, "0", None, "0", None, None, None, "#,##0"])
+    ws.auto_filter.ref = f"A1:J{len(rows) + 1}"
 
 
 def _checks(ws: Worksheet, plan: ExportPlan) -> None:

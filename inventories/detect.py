@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from inventories import ad, cloud_intake, kitos, rvtools
+from inventories import ad, cloud_intake, connections, kitos, rvtools
 from inventories.csvfile import Table, read_csv
 from inventories.mapping import Mapping
 from inventories.records import Inventory
@@ -21,7 +21,8 @@ from inventories.template_reader import read_template
 from inventories.workbook import Limits, open_workbook
 from exports.errors import PlannerError
 
-FORMATS = ("template", "rvtools", "ad", "kitos", "aws-cmf", "azure-migrate", "spreadsheet")
+FORMATS = ("template", "rvtools", "ad", "kitos", "aws-cmf", "azure-migrate", "spreadsheet",
+           "connections")
 
 #: What detection looks for, as the error message tells the user.
 LOOKED_FOR = (
@@ -30,6 +31,8 @@ LOOKED_FOR = (
     "OS2kitos (IT System + Leverandør/Antal brugere/Systemejer/…, or Snitflade + Udstillersystem); "
     "AWS CMF (server_name + wave_name/app_name/server_os_family); "
     "Azure Migrate (*Server name + *Cores + *Memory (In MB) + *OS name); "
+    "connection captures (Azure Migrate's Source/Destination server name + IP + Destination "
+    "port, or source + destination + port); "
     "the inventory template (sheets such as Municipality, Servers, Applications)"
 )
 
@@ -48,6 +51,8 @@ def detect_format(path: str | Path, *, label: str | None = None, limits: Limits 
         raise PlannerError(f"{label}: a folder, but it holds no RVTools_tab*.csv files; "
                            "give a workbook or CSV file, or the folder of an RVTools 'Export all to csv'")
     if path.suffix.lower() in (".csv", ".txt", ".tsv"):
+        if connections.sniff_csv(path):  # before read_csv: a capture may be gigabytes
+            return "connections"
         table = read_csv(path, label, limits)
         found = _by_headers([table])
         if found:
@@ -94,6 +99,8 @@ def _by_headers(tables: list[Table]) -> str | None:
             return "aws-cmf"
         if cloud_intake.is_azure_migrate(table):
             return "azure-migrate"
+        if connections.layout_of(table.header):
+            return "connections"
     return None
 
 
@@ -115,6 +122,7 @@ READERS: dict[str, Reader] = {
     "kitos": kitos.read_kitos,
     "aws-cmf": cloud_intake.read_aws_cmf,
     "azure-migrate": cloud_intake.read_azure_migrate,
+    "connections": connections.read_connections,
 }
 
 

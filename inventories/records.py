@@ -55,7 +55,8 @@ class Inventory:
     dependencies: list[DependencyRecord] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     #: "replace": the file is the whole truth for the municipality (template);
-    #: "merge": it enriches what is there (RVTools, AD, KITOS, …).
+    #: "merge": it enriches what is there (RVTools, AD, KITOS, …);
+    #: "observed": a connection capture that replaces the municipality's observed dependencies.
     mode: str = "replace"
     #: The format the file was read as ("workbook" for the inventory template, else one of
     #: the tool formats such as "rvtools"): with the file's stem it names the default source.
@@ -63,6 +64,9 @@ class Inventory:
     #: Waves another tool already chose (e.g. an AWS CMF `wave_name`): item id -> wave name.
     #: Suggestions only; the user decides whether they become `[pins]` in plan.toml.
     pin_suggestions: dict[str, str] = field(default_factory=dict)
+    #: mode "observed": a connection capture (`inventories.connections.Capture`), whose
+    #: endpoints are matched to the stored inventory when it is stored.
+    capture: Any = None
 
     def count(self, kind: Kind) -> int:
         return sum(1 for item in self.items if item.kind == kind)

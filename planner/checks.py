@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 
 from planner.config import PlanConfig
+from planner.connection_checks import observed_findings
 from planner.graph import DependencyGraph, team_effort
 from planner.problem import SCALE, scaled, scaled_capacity
 from planner.snapshot import Item
@@ -49,6 +50,7 @@ def run_checks(graph: DependencyGraph, config: PlanConfig | None = None) -> list
     findings: list[Finding] = []
     for check in (_cycles, _dangling, _ip_overlaps, _orphans, _end_of_support, _harmonisation):
         findings.extend(check(graph))
+    findings.extend(Finding(*found) for found in observed_findings(graph))  # connection captures
     if config is not None:
         findings.extend(_oversized(graph, config))
     return sorted(findings, key=lambda f: (SEVERITY_ORDER[f.severity], f.code, f.items, f.message))

@@ -98,8 +98,9 @@ def import_(
         "--municipality", "-m", help="Municipality the file describes (required for formats other than the "
                                      "template; overrides the template's Municipality sheet).")] = None,
     format: Annotated[str, typer.Option(
-        "--format", "-f", help="auto, template, rvtools, ad, kitos, aws-cmf, azure-migrate or "
-                               "spreadsheet (your own spreadsheet, read through --mapping)."
+        "--format", "-f", help="auto, template, rvtools, ad, kitos, aws-cmf, azure-migrate, "
+                               "spreadsheet (your own spreadsheet, read through --mapping) or "
+                               "connections (observed network traffic)."
                                )] = "auto",
     mapping: Annotated[Optional[Path], typer.Option(
         "--mapping", help="TOML mapping file: [[sheets]] for your own spreadsheets (write one "
@@ -123,6 +124,11 @@ def import_(
     Example: planner import nordby.xlsx sydby.xlsx
     Example: planner import RVTools_export.xlsx --municipality Nordby
     Example: planner import Serveroversigt.xlsx --municipality Nordby --mapping map.toml
+
+    Connection captures (Azure Migrate's dependency export, or a CSV of source, destination,
+    port) become observed `uses` dependencies, replacing the municipality's previous capture;
+    noise rules come from [connections] in ./plan.toml.
+    Example: planner import connections.csv --format connections --municipality Nordby
     """
     from inventories.detect import FORMATS
     from inventories.mapping import load_mapping
@@ -489,7 +495,8 @@ def graph_show(
 
     def grow(tree: Tree, branches: tuple[Branch, ...], upstream: bool) -> None:
         for branch in branches:
-            label = escape(f"{branch.kind}, {branch.rule}")
+            traffic = f", observed: {branch.observed}" if branch.observed is not None else ""
+            label = escape(f"{branch.kind}, {branch.rule}{traffic}")
             verb = "needs" if upstream else "needed by"
             grow(tree.add(f"{verb} {escape(branch.item)}  ({label})"), branch.children, upstream)
 

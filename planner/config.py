@@ -9,12 +9,15 @@ from __future__ import annotations
 import tomllib
 from datetime import date, time, timedelta
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
 
 from inventories.values import BadValue, date_ranges, parse_ranges
 from inventories.schema import Column
+from planner.connection_settings import EXAMPLE as CONNECTIONS_EXAMPLE
+from planner.connection_settings import parse_settings
 from planner.effort import Defaults
 from exports.errors import PlannerError
 
@@ -148,6 +151,17 @@ class PlanConfig(_Strict):
     cutover: Cutover = Cutover()
     weights: Weights = Weights()
     solver: Solver = Solver()
+    #: `[connections]`: rules of the connection import, validated by its own module.
+    connections: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("connections")
+    @classmethod
+    def _connections(cls, value: dict[str, Any]) -> dict[str, Any]:
+        try:
+            parse_settings(value, label="")
+        except PlannerError as exc:
+            raise ValueError(str(exc).replace("\n", "; ")) from None
+        return value
 
     @model_validator(mode="after")
     def _check(self) -> PlanConfig:
@@ -309,3 +323,4 @@ time_limit = 60                    # seconds; --time-limit overrides
 workers = 2
 seed = 0
 '''
+EXAMPLE += CONNECTIONS_EXAMPLE

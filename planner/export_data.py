@@ -44,7 +44,9 @@ def load_export(engine: Engine, plan_id: int | None = None, *, runbooks: bool = 
         dependencies.append(ExportDependency(
             source=edge.source, target=edge.target, kind=edge.kind, strength=edge.strength, rule=c.rule,
             origin=edge.origin, first=c.first, second=c.second, source_wave=wave_of.get(edge.source),
-            target_wave=wave_of.get(edge.target)))
+            target_wave=wave_of.get(edge.target), observed=edge.observed is not None,
+            ports=edge.observed.ports if edge.observed else "",
+            observations=edge.observed.observations if edge.observed else None))
 
     items = []
     for row in rows:

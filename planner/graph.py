@@ -17,7 +17,7 @@ import networkx as nx
 from exports.errors import PlannerError
 from inventories.values import split_list
 from planner.effort import Defaults, downtime_hours, effort_hours
-from planner.snapshot import Item, Snapshot
+from planner.snapshot import Item, Snapshot, Traffic
 
 SAME_WAVE = "same_wave"
 BEFORE_OR_SAME = "before_or_same"  # wave(needed) <= wave(dependent)
@@ -70,6 +70,7 @@ class Edge:
     strength: str
     rule: str
     origin: str  # "Dependencies row 12" or "column servers"
+    observed: Traffic | None = None  # seen in network traffic: ports, count, first/last seen
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,7 @@ def build(snapshot: Snapshot, defaults: Defaults | None = None) -> DependencyGra
                 dangling.append(edge_or_dangling)
     for edge in edges:
         graph.add_edge(edge.source, edge.target, kind=edge.kind, strength=edge.strength, rule=edge.rule,
-                       origin=edge.origin)
+                       origin=edge.origin, **({"observed": edge.observed} if edge.observed else {}))
     result = DependencyGraph(snapshot, graph, edges, dangling)
     result.planned = {item.id for item in snapshot.items.values() if is_planned(item)}
     result.constraints = _constraints(snapshot, edges, result.planned)
@@ -189,6 +190,8 @@ def _explicit(snapshot: Snapshot) -> Iterable[Edge | Dangling]:
     """Edges from the Dependencies sheets."""
     for dep in snapshot.dependencies:
         origin = f"Dependencies row {dep.row}" if dep.row else "Dependencies"
+        if dep.observed:
+            origin = dep.note or "observed"
         source = snapshot.find(dep.municipality, dep.from_kind, dep.from_name)
         if source is None:
             yield Dangling(f"{dep.municipality}/{dep.from_kind}/{dep.from_name}",
@@ -200,7 +203,7 @@ def _explicit(snapshot: Snapshot) -> Iterable[Edge | Dangling]:
             yield Dangling(source, f"{muni}/{dep.to_kind}/{dep.to_name}", origin)
             continue
         yield Edge(source, target, dep.kind, dep.strength,
-                   rule_for(dep.kind, dep.strength, dep.from_kind, dep.to_kind), origin)
+                   rule_for(dep.kind, dep.strength, dep.from_kind, dep.to_kind), origin, dep.observed)
 
 
 def _constraints(snapshot: Snapshot, edges: list[Edge], planned: set[str]) -> list[Constraint]:
@@ -321,6 +324,7 @@ class Branch:
     kind: str  # the dependency's kind
     rule: str  # the rule it imposes on the waves
     children: tuple[Branch, ...]
+    observed: Traffic | None = None  # what a connection capture saw (ports, count), if observed
 
 
 @dataclass(frozen=True)
@@ -358,5 +362,5 @@ def _branches(dgraph: DependencyGraph, current: str, level: int, depth: int, ups
         other = b if upstream else a
         children = () if other in seen else _branches(dgraph, other, level + 1, depth, upstream,
                                                       seen | {other})
-        result.append(Branch(other, data["kind"], data["rule"], children))
+        result.append(Branch(other, data["kind"], data["rule"], children, data.get("observed")))
     return tuple(result)

@@ -20,11 +20,16 @@ def _simple(graph: nx.MultiDiGraph) -> nx.DiGraph:
     for node, data in graph.nodes(data=True):
         simple.add_node(node, **{k: str(v) for k, v in data.items()})
     for a, b, data in graph.edges(data=True):
+        seen = str(data.get("observed") or "")
         if simple.has_edge(a, b):
             old = simple.edges[a, b]
             old["kind"] = ", ".join(sorted(set(old["kind"].split(", ")) | {data["kind"]}))
+            old["observed"] = old["observed"] or bool(seen)
+            old["traffic"] = old["traffic"] or seen
         else:
-            simple.add_edge(a, b, kind=data["kind"], strength=data["strength"], rule=data["rule"])
+            # `observed`: seen in network traffic (a connection capture); `traffic`: what was seen
+            simple.add_edge(a, b, kind=data["kind"], strength=data["strength"], rule=data["rule"],
+                            observed=bool(seen), traffic=seen)
     return simple
 
 
@@ -39,7 +44,9 @@ def dot_text(graph: nx.MultiDiGraph) -> str:
                      f"fillcolor={q(COLOURS.get(data.get('kind', ''), '#ffffff'))}];")
     for a, b, data in simple.edges(data=True):
         style = "dashed" if data.get("rule") == "soft" else "solid"
-        lines.append(f"  {q(a)} -> {q(b)} [label={q(data['kind'])}, style={style}];")
+        label, colour = (f"{data['kind']} (observed)", ", color=\"#b07aa1\"") \
+            if data.get("observed") else (data["kind"], "")
+        lines.append(f"  {q(a)} -> {q(b)} [label={q(label)}, style={style}{colour}];")
     lines.append("}")
     return "\n".join(lines) + "\n"
 

@@ -37,6 +37,8 @@ def import_files(engine: Engine | Callable[[], Engine], files: Sequence[Path], *
             problems.append(str(exc))
     seen: dict[str, str] = {}
     for inventory in inventories:
+        if inventory.mode == "observed":
+            continue  # a capture goes with its municipality's workbook
         key = inventory.municipality.casefold()
         if key in seen and inventory.mode == "replace":
             problems.append(f"{inventory.source}: municipality {inventory.municipality!r} is also in {seen[key]}; "
@@ -44,6 +46,30 @@ def import_files(engine: Engine | Callable[[], Engine], files: Sequence[Path], *
         seen.setdefault(key, inventory.source)
     if problems:
         raise ImportFailed(problems)
+    inventories = _captures(inventories)
     if callable(engine) and not isinstance(engine, Engine):
         engine = engine()
     return import_inventories(engine, inventories, dry_run=dry_run)
+
+
+def _captures(inventories: list[Inventory]) -> list[Inventory]:
+    """Attach `[connections]` (./plan.toml) to captures; fold captures of one municipality
+    given together into one (several collectors), since each capture replaces the last."""
+    captures = [i for i in inventories if i.mode == "observed"]
+    if not captures:
+        return inventories
+    from planner.connection_settings import load_settings
+
+    settings = load_settings()
+    first: dict[str, Inventory] = {}
+    for inventory in captures:
+        inventory.capture.settings = settings
+        key = inventory.municipality.casefold()
+        if key in first:
+            first[key].capture.merge(inventory.capture)
+            first[key].source = f"{first[key].source}, {inventory.source}"
+            first[key].warnings.extend(inventory.warnings)
+        else:
+            first[key] = inventory
+    kept = {id(i) for i in first.values()}
+    return [i for i in inventories if i.mode != "observed" or id(i) in kept]

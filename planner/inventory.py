@@ -19,8 +19,17 @@ from sqlmodel import Session, col
 from inventories.mapping import reconcile
 from inventories.records import DependencyRecord, Inventory
 from inventories.schema import Kind
+from planner.connections import store_observed
 from planner.db import lock_keys, read_snapshot, transaction
-from planner.models import ITEM_TABLES, Dependency, ItemBase, Municipality, WorkplaceGroup, name_key
+from planner.models import (
+    ITEM_TABLES,
+    ConnectionCapture,
+    Dependency,
+    ItemBase,
+    Municipality,
+    WorkplaceGroup,
+    name_key,
+)
 from exports.testhooks import pause
 
 
@@ -46,6 +55,10 @@ class ImportReport:
 
 def store(session: Session, inventory: Inventory) -> ImportReport:
     """Write one inventory into an open transaction (the caller commits or rolls back)."""
+    if inventory.mode == "observed":  # a connection capture: matched to what is stored
+        report = ImportReport(inventory.municipality, inventory.source, warnings=list(inventory.warnings))
+        store_observed(session, inventory, report)
+        return report
     report = ImportReport(inventory.municipality, inventory.source, warnings=list(inventory.warnings))
     municipality = session.execute(
         select(Municipality).where(col(Municipality.name_key) == name_key(inventory.municipality))
@@ -145,7 +158,8 @@ def _assign(row: Any, fields: dict[str, Any], keep_blank: bool = False) -> bool:
 
 
 def _store_dependencies(session: Session, municipality_id: int, inventory: Inventory, report: ImportReport) -> None:
-    rows = session.execute(select(Dependency).where(col(Dependency.municipality_id) == municipality_id)).scalars().all()
+    rows = session.execute(select(Dependency).where(col(Dependency.municipality_id) == municipality_id,
+                                                    col(Dependency.observed).is_(False))).scalars().all()
     existing: dict[tuple[str, ...], Dependency] = {}
     for row in rows:
         key = _dep_key(row)
@@ -187,7 +201,8 @@ def import_inventories(engine: Engine, inventories: list[Inventory], *, dry_run:
     reports: list[ImportReport] = []
     with transaction(engine) as session:
         lock_keys(session, (f"municipality:{name_key(i.municipality)}" for i in inventories))
-        for inventory in inventories:
+        # Captures last: their endpoints match the workbooks imported with them.
+        for inventory in sorted(inventories, key=lambda i: i.mode == "observed"):
             reports.append(store(session, inventory))
         if dry_run:
             session.rollback()
@@ -200,7 +215,8 @@ def remove_municipality(engine: Engine, name: str) -> bool:
         row = session.execute(select(Municipality).where(col(Municipality.name_key) == name_key(name))).scalars().first()
         if row is None:
             return False
-        tables: tuple[type[ItemBase | Dependency], ...] = (*ITEM_TABLES.values(), Dependency)
+        tables: tuple[type[ItemBase | Dependency | ConnectionCapture], ...] = (
+            *ITEM_TABLES.values(), Dependency, ConnectionCapture)
         for table in tables:
             session.execute(delete(table).where(col(table.municipality_id) == row.id))
         session.delete(row)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from sqlalchemy import Column, Text, UniqueConstraint
+from sqlalchemy import Boolean, Column, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 
@@ -143,6 +143,33 @@ class Dependency(SQLModel, table=True):
     strength: str = "hard"
     note: str | None = Field(default=None, sa_column=Column(Text))
     source_row: int | None = None
+    #: Migration 0005: a dependency seen in network traffic (`planner import --format
+    #: connections`), with what was seen. A workbook import never touches observed rows; a
+    #: connection import replaces them.
+    observed: bool = Field(default=False, sa_column=Column(Boolean, nullable=False,
+                                                           server_default=false()))
+    ports: str | None = Field(default=None, sa_column=Column(Text))
+    processes: str | None = Field(default=None, sa_column=Column(Text))
+    observations: int | None = None
+    first_seen: str | None = None
+    last_seen: str | None = None
+
+
+class ConnectionCapture(SQLModel, table=True):
+    """The last connection capture of a municipality: what was read, set aside and not matched.
+
+    `summary_json` holds the unknown endpoints and hub servers `planner check` reports, the
+    noise excluded per rule and the settings used, so the findings outlive the file.
+    """
+
+    __tablename__ = "connection_capture"
+    __table_args__ = (UniqueConstraint("municipality_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    municipality_id: int = Field(foreign_key="municipality.id", index=True)
+    source: str = Field(sa_column=Column(Text, nullable=False))
+    imported_at: datetime = Field(default_factory=utcnow)
+    rows: int = 0
+    summary_json: str = Field(default="{}", sa_column=Column(Text, nullable=False))
 
 
 class Plan(SQLModel, table=True):

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col
 
 from planner.db import read_snapshot
-from planner.models import ITEM_TABLES, Dependency, Municipality
+from planner.models import ITEM_TABLES, ConnectionCapture, Dependency, Municipality
 
 _SKIP = {"id", "municipality_id", "name", "name_key"}
 _PROVENANCE = {"source_row"}  # where a value came from, not what it is
@@ -43,6 +43,26 @@ class Item:
 
 
 @dataclass(frozen=True)
+class Traffic:
+    """What a connection capture saw of an observed dependency (migration 0005)."""
+
+    ports: str
+    observations: int
+    first_seen: str | None = None
+    last_seen: str | None = None
+    processes: str | None = None
+
+    def __str__(self) -> str:
+        """As `graph show` and plan.xlsx print it: ports, count, first/last seen, processes."""
+        parts = [f"ports {self.ports}" if self.ports else "", f"{self.observations:,} observations"]
+        if self.first_seen or self.last_seen:
+            parts.append(f"seen {self.first_seen or '?'} – {self.last_seen or '?'}")
+        if self.processes:
+            parts.append(f"processes {self.processes}")
+        return "; ".join(part for part in parts if part)
+
+
+@dataclass(frozen=True)
 class DependencyRow:
     municipality: str
     from_kind: str
@@ -54,6 +74,8 @@ class DependencyRow:
     strength: str
     note: str | None
     row: int | None
+    #: Seen in network traffic (a connection capture), else None.
+    observed: Traffic | None = None
 
 
 @dataclass
@@ -63,6 +85,8 @@ class Snapshot:
     municipalities: dict[str, dict[str, Any]] = field(default_factory=dict)
     items: dict[str, Item] = field(default_factory=dict)
     dependencies: list[DependencyRow] = field(default_factory=list)
+    #: municipality -> summary of its last connection capture (unknown endpoints, hubs, …)
+    captures: dict[str, dict[str, Any]] = field(default_factory=dict)
     _index: dict[tuple[str, str, str], str] = field(default_factory=dict)
     _municipality_keys: dict[str, str] = field(default_factory=dict)
 
@@ -128,5 +152,12 @@ def load(engine: Engine) -> Snapshot:
             snap.dependencies.append(DependencyRow(
                 municipalities[dep.municipality_id].name, dep.from_kind, dep.from_name, dep.to_kind,
                 dep.to_name, dep.to_municipality, dep.kind, dep.strength, dep.note, dep.source_row,
+                Traffic(dep.ports or "", dep.observations or 0, dep.first_seen, dep.last_seen,
+                        dep.processes) if dep.observed else None,
             ))
+        for capture in session.execute(select(ConnectionCapture)).scalars():
+            summary = json.loads(capture.summary_json or "{}")
+            summary["source"] = capture.source
+            snap.captures[municipalities[capture.municipality_id].name] = summary
     return snap
+

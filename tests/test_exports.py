@@ -207,7 +207,8 @@ def test_checks_and_overview(workbook: openpyxl.Workbook, plan: ExportPlan) -> N
     assert values["First day"] == datetime(2027, 1, 9)
     assert "wave_length_days = 14" in [overview.cell(r, 1).value for r in range(1, overview.max_row + 1)]
     split = workbook["Split dependencies"]
-    assert [c.value for c in split[1]] == ["from", "from_wave", "to", "to_wave", "kind", "waves_apart", "origin"]
+    assert [c.value for c in split[1]] == ["from", "from_wave", "to", "to_wave", "kind", "waves_apart", "origin",
+                                           "observed", "ports", "observations"]
     assert split.max_row == 1 + len(plan.split_dependencies)
 
 
