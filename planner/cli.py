@@ -21,6 +21,7 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from planner.errors import ImportFailed, PlannerError
 from solvers.limits import StopRequest
@@ -38,8 +39,12 @@ db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
 # Wide output when piped, so tables are not squeezed to 80 columns in logs and files.
-out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 240)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# Markup and emoji codes are off: names are data (a municipality called `Kommune [/]` or
+# `:bomb:` is printed as written, and can never make a command fail after it committed);
+# the few styled words are `rich.text.Text` objects.
+out = Console(highlight=False, markup=False, emoji=False, soft_wrap=True,
+              width=None if sys.stdout.isatty() else 240)
+err = Console(stderr=True, highlight=False, markup=False, emoji=False, soft_wrap=True)
 
 
 class State:
@@ -401,8 +406,8 @@ def check(
     else:
         styles = {"error": "bold red", "warning": "yellow", "info": "cyan"}
         for f in findings:
-            out.print(f"[{styles[f.severity]}]{f.severity:<7}[/] {f.code:<28} ", end="")
-            out.print(f.message, markup=False)
+            out.print(Text.assemble((f"{f.severity:<7}", styles[f.severity]), f" {f.code:<28} ",
+                                    f.message))
         counts = summary_counts(findings)
         out.print(f"{counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} info; "
                   f"{len(graph.groups):,} move groups from {len(graph.planned):,} items to move")
@@ -482,7 +487,6 @@ def graph_show(
 
     Example: planner graph show Nordby/server/NB-APP-007 --depth 2
     """
-    from rich.markup import escape
     from rich.tree import Tree
 
     from planner.graph import build
@@ -492,7 +496,7 @@ def graph_show(
     node = graph.snapshot.resolve(item)
     if node is None:
         raise PlannerError(f"{item!r} names no item (write municipality/kind/name)")
-    root = Tree(f"[bold]{escape(node)}[/] (move group {graph.group_of.get(node, '—')})")
+    root = Tree(Text.assemble((node, "bold"), f" (move group {graph.group_of.get(node, '—')})"))
 
     def grow(tree: Tree, current: str, level: int, upstream: bool, seen: set[str]) -> None:
         if level > depth:
@@ -500,13 +504,13 @@ def graph_show(
         edges = graph.graph.out_edges(current, data=True) if upstream else graph.graph.in_edges(current, data=True)
         for a, b, data in sorted(edges, key=lambda e: (e[0], e[1])):
             other = b if upstream else a
-            label = escape(f"{data['kind']}, {data['rule']}")
-            branch = tree.add(f"{'needs' if upstream else 'needed by'} {escape(other)}  ({label})")
+            label = f"{data['kind']}, {data['rule']}"
+            branch = tree.add(Text(f"{'needs' if upstream else 'needed by'} {other}  ({label})"))
             if other not in seen:
                 grow(branch, other, level + 1, upstream, seen | {other})
 
-    grow(root.add("[bold]upstream[/]"), node, 1, True, {node})
-    grow(root.add("[bold]downstream[/]"), node, 1, False, {node})
+    grow(root.add(Text("upstream", "bold")), node, 1, True, {node})
+    grow(root.add(Text("downstream", "bold")), node, 1, False, {node})
     out.print(root)
 
 
