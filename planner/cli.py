@@ -22,6 +22,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+from sqlalchemy.exc import OperationalError
 
 from planner.errors import ImportFailed, PlannerError
 from solvers.limits import StopRequest
@@ -211,8 +212,11 @@ def _run_plan(config_path: Path | None, time_limit: float | None, workers: int |
     from planner.report import plan_summary
     from planner.verify import verify_plan
 
+    from planner.db import require_writable
+
     config, text = _config(config_path)
     engine = _engine()
+    require_writable(engine)
     parent = latest_plan(engine, parent_id) if replan else None
     with _progress() as progress, _ctrl_c_keeps_the_best() as stop:
         outcome = make_plan(engine, config, text, time_limit=time_limit, workers=workers, seed=seed,
@@ -615,8 +619,31 @@ def _interrupt(signum: int, frame: object) -> None:
     raise _Interrupted(signum)
 
 
+def _environment_problem(exc: BaseException) -> str:
+    """One sentence for a failure of the machine around the program: a full or read-only
+    disk, a lost database server, memory. Transactions roll back and files are written to
+    a temporary name first, so nothing half-done is left; SQL and paths of the program's
+    own files are not shown."""
+    if isinstance(exc, MemoryError):
+        return "out of memory; nothing was written"
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"{where}{exc.strerror or type(exc).__name__}; nothing half-written was kept"
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return f"the database failed: {reason[0] if reason else type(exc).__name__}; nothing was written"
+
+
+def _quiet_unraisable(unraisable: sys.UnraisableHookArgs) -> None:
+    """Errors raised where Python cannot propagate them (a writer generator closed during
+    garbage collection after a full disk, say) follow an error that is already reported;
+    Python would print their traceback. Shown with PLANNER_DEBUG=1 only."""
+    if os.environ.get("PLANNER_DEBUG"):
+        sys.__unraisablehook__(unraisable)
+
+
 def main() -> None:
     """Console-script entry point: run the app, turning errors into one sentence."""
+    sys.unraisablehook = _quiet_unraisable
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)  # a stopped service cleans up like Ctrl-C
     try:
@@ -632,6 +659,9 @@ def main() -> None:
     except (_Interrupted, KeyboardInterrupt):
         err.print("Interrupted; nothing half-written was kept.", markup=False)
         sys.exit(130)
+    except (OSError, MemoryError, OperationalError) as exc:  # the machine, not the program
+        err.print(f"error: {_environment_problem(exc)}", markup=False)
+        sys.exit(1)
     except Exception as exc:  # a genuine bug: one line, not a traceback
         if os.environ.get("PLANNER_DEBUG"):
             traceback.print_exc()

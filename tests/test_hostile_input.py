@@ -7,10 +7,22 @@ one sentence and exit code 1 with the old state kept, never an internal error.
 
 from __future__ import annotations
 
+import csv
+import ctypes
+import io
+import os
+import resource
+import signal
 import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
-from tests.conftest import InventoryBook
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from tests.conftest import ROOT, InventoryBook
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -46,3 +58,200 @@ def test_markup_in_municipality_name_is_printed_literally(book: InventoryBook, r
     planned = run_cli("plan", "--time-limit", "5", "--workers", "1")
     assert planned.returncode == 0, planned.stderr
     assert "Verified" in planned.stdout and MARKUP_MUNICIPALITY in planned.stdout
+
+
+def cli(db: str, *args: str | Path, cwd: Path,
+        preexec: Callable[[], None] | None = None) -> subprocess.CompletedProcess[str]:
+    """`planner --db DB ARGS…` as a real process; `preexec` runs in the child before exec."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("PLANNER_")}
+    environment.update({"PYTHONIOENCODING": "utf-8", "PYTHONPATH": str(ROOT), "COLUMNS": "200"})
+    return subprocess.run([sys.executable, "-m", "planner.cli", "--db", db, *map(str, args)], cwd=cwd, check=False,
+                          env=environment, capture_output=True, text=True, encoding="utf-8", timeout=180,
+                          preexec_fn=preexec)
+
+
+def without_root_powers() -> None:
+    """In the child: give up root's right to ignore file permissions (CAP_DAC_OVERRIDE and
+    CAP_DAC_READ_SEARCH leave the bounding set, so the exec'd program lacks them), so that a
+    read-only file is read-only for the test even when the suite runs as root."""
+    if os.geteuid() != 0:
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    for capability in (1, 2):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
+        if libc.prctl(24, capability, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+
+
+PASSWORD = "p@ss:w/rd%"
+ENCODED_PASSWORD = "p%40ss%3Aw%2Frd%25"
+
+
+def test_password_needing_percent_encoding_is_never_echoed(book: InventoryBook, db_url: str,
+                                                           tmp_path: Path) -> None:
+    """`p%40ss%3Aw%2Frd` ended in `internal error: ValueError: invalid interpolation syntax`
+    quoting the whole URL (Alembic's ConfigParser). On PostgreSQL (trust authentication) the
+    same database is used with such a password and must work; on SQLite an unreachable
+    server is named with its password masked."""
+    if db_url.startswith("postgresql"):
+        url = make_url(db_url).set(password=PASSWORD).render_as_string(hide_password=False)
+    else:
+        url = f"postgresql+psycopg://u2:{ENCODED_PASSWORD}@127.0.0.1:1/nowhere"
+    result = cli(url, "import", book.write(), cwd=tmp_path)
+    assert ENCODED_PASSWORD not in result.stdout + result.stderr
+    assert "p@ss" not in result.stdout + result.stderr and "ss:w" not in result.stderr
+    if db_url.startswith("postgresql"):
+        assert result.returncode == 0, result.stderr
+        assert "Østerå Kommune" in cli(url, "inventory", cwd=tmp_path).stdout
+    else:
+        assert_one_sentence(result)
+        assert result.stderr.startswith("error: cannot open database postgresql+psycopg://u2:***@127.0.0.1:1/")
+
+
+def test_percent_in_sqlite_path_works(book: InventoryBook, tmp_path: Path) -> None:
+    """Any SQLite path with `%` was unusable (the same interpolation)."""
+    for name in ("a%b.db", "50%25 off.db", "100%.db"):
+        result = cli(str(tmp_path / name), "import", book.write(), cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert (tmp_path / name).is_file()
+        assert "Østerå Kommune" in cli(str(tmp_path / name), "inventory", cwd=tmp_path).stdout
+
+
+MALFORMED_URLS = {
+    "mysql://root:hunter2@db.example/planner": "is for 'mysql', which planner does not support",
+    "foo://u:hunter2@x": "is for 'foo', which planner does not support",
+    "postgresql://u:hunter2@127.0.0.1:port/db": "is malformed (is the port a number",
+    "postgresql://u:hun@ter2@127.0.0.1/db": "is malformed (percent-encode @",
+    "postgresql+psycopg2://u:hunter2@127.0.0.1/db": "planner uses psycopg 3",
+    ":memory:": "is not a file path",
+    "sqlite:///:memory:": "names an in-memory database",
+    "sqlite://": "names an in-memory database",
+}
+
+
+@pytest.mark.parametrize("url", list(MALFORMED_URLS))
+def test_malformed_database_url_is_one_sentence(url: str, tmp_path: Path) -> None:
+    """`mysql://`, `foo://`, a non-numeric port and `:memory:` were internal errors (and
+    `:memory:` created a file of that name)."""
+    result = cli(url, "inventory", cwd=tmp_path)
+    stderr = assert_one_sentence(result)
+    assert MALFORMED_URLS[url] in stderr and len(stderr.strip().splitlines()) == 1, stderr
+    assert "hunter2" not in stderr and "ter2" not in stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_postgres_scheme_is_accepted_as_postgresql(book: InventoryBook, db_url: str, tmp_path: Path) -> None:
+    """`postgres://` is a common spelling (Heroku, many tools): it means PostgreSQL."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("needs PLANNER_TEST_DB_URL (PostgreSQL)")
+    url = "postgres://" + db_url.split("://", 1)[1]
+    assert cli(url, "import", book.write(), cwd=tmp_path).returncode == 0
+    assert "Østerå Kommune" in cli(db_url, "inventory", cwd=tmp_path).stdout
+
+
+def test_database_with_tables_but_no_schema_version_is_refused(book: InventoryBook, db_url: str,
+                                                                tmp_path: Path) -> None:
+    """Somebody else's database (or one whose alembic_version was dropped) was an internal
+    error half-way through creating the schema; it is refused and left as it was."""
+    engine = create_engine(db_url)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE site (id INTEGER PRIMARY KEY, note TEXT)"))
+        connection.execute(text("INSERT INTO site (id, note) VALUES (1, 'theirs')"))
+    result = cli(db_url, "import", book.write(), cwd=tmp_path)
+    stderr = assert_one_sentence(result)
+    assert "has tables (site) but no planner schema version" in stderr
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT note FROM site")).all() == [("theirs",)]
+        assert "alembic_version" not in {r[0] for r in connection.execute(text(
+            "SELECT name FROM sqlite_master" if db_url.startswith("sqlite") else
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))}
+    engine.dispose()
+
+
+def test_read_only_sqlite_database_is_refused_before_solving(book: InventoryBook, tmp_path: Path) -> None:
+    """A read-only SQLite file: the plan was computed, then storing it failed with SQL in
+    the message. Now: one sentence before any work, and reading commands still work."""
+    database = tmp_path / "planner.db"
+    assert cli(str(database), "import", book.write(), cwd=tmp_path).returncode == 0
+    database.chmod(0o444)
+    planned = cli(str(database), "plan", "--time-limit", "5", "--workers", "1", cwd=tmp_path,
+                  preexec=without_root_powers)
+    stderr = assert_one_sentence(planned)
+    assert "is read-only for this user" in stderr and "SQL" not in stderr
+    assert "Plan 1" not in planned.stdout
+    again = cli(str(database), "import", book.write("other.xlsx"), cwd=tmp_path, preexec=without_root_powers)
+    assert again.returncode in (0, 1) and "internal error" not in again.stderr, again.stderr
+
+
+def _plan(db_url: str, book: InventoryBook, tmp_path: Path) -> None:
+    assert cli(db_url, "import", book.write(), cwd=tmp_path).returncode == 0
+    planned = cli(db_url, "plan", "--time-limit", "5", "--workers", "1", cwd=tmp_path)
+    assert planned.returncode == 0, planned.stderr
+
+
+def test_export_to_a_read_only_folder_is_one_sentence(book: InventoryBook, db_url: str, tmp_path: Path) -> None:
+    """A read-only folder for exports was an internal error."""
+    _plan(db_url, book, tmp_path)
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o555)
+    for name in ("plan.xlsx", "plan.csv", "plan.json"):
+        result = cli(db_url, "export", folder / name, cwd=tmp_path, preexec=without_root_powers)
+        stderr = assert_one_sentence(result)
+        assert stderr.startswith(f"error: cannot write {folder / name}: Permission denied"), stderr
+    assert list(folder.iterdir()) == []
+
+
+def _small_disk() -> None:
+    """In the child: files may not grow past 64 KiB (the exceeding write fails with EFBIG
+    instead of killing the process), as on a disk that fills up during the export."""
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
+
+
+def test_export_to_a_full_disk_is_one_sentence_and_leaves_no_file(db_url: str, tmp_path: Path) -> None:
+    """A full disk printed a Python traceback and an internal error. A generated
+    municipality's plan is far larger (over 100 KiB as .xlsx and .csv) than the limit."""
+    assert cli(db_url, "demo-data", tmp_path / "in", "--municipalities", "1", cwd=tmp_path).returncode == 0
+    assert cli(db_url, "import", tmp_path / "in" / "nordby.xlsx", cwd=tmp_path).returncode == 0
+    assert cli(db_url, "plan", "--time-limit", "5", "--workers", "1", cwd=tmp_path).returncode == 0
+    folder = tmp_path / "out"
+    folder.mkdir()
+    for name in ("plan.xlsx", "plan.csv"):
+        result = cli(db_url, "export", folder / name, cwd=tmp_path, preexec=_small_disk)
+        stderr = assert_one_sentence(result)
+        assert stderr == f"error: cannot write {folder / name}: File too large; nothing was written\n"
+        assert list(folder.iterdir()) == []
+
+
+FORMULA_NAMES = {"server": "Løn;=2*21;x", "application": "Sag,@SUM(1;2),y", "owner": "Ann\t+1+1"}
+
+
+def _fields(path: Path) -> list[str]:
+    """Every field of the file as Danish/Swedish Excel (`;`), English Excel (`,`) and a
+    tab-separated reader would split it, with surrounding spaces trimmed (LibreOffice can)."""
+    raw = path.read_bytes().decode("utf-8-sig")
+    return [field.strip(" ") for delimiter in ",;\t"
+            for row in csv.reader(io.StringIO(raw, newline=""), delimiter=delimiter) for field in row]
+
+
+def test_formula_after_semicolon_in_csv_is_neutralised(book: InventoryBook, db_url: str, tmp_path: Path) -> None:
+    """A server named `Løn;=2*21;x` was written unquoted into plan.csv (and the runbook
+    CSV); opened with `;` as separator LibreOffice evaluated `=2*21`."""
+    book.sheets["Servers"][0]["name"] = FORMULA_NAMES["server"]
+    book.sheets["Applications"][0]["servers"] = None  # a list separated by , or ;
+    book.sheets["Applications"][1]["owner"] = FORMULA_NAMES["application"]
+    book.sheets["Applications"][0]["owner"] = FORMULA_NAMES["owner"]
+    _plan(db_url, book, tmp_path)
+    plan_csv = tmp_path / "plan.csv"
+    assert cli(db_url, "export", plan_csv, cwd=tmp_path).returncode == 0
+    text = plan_csv.read_text(encoding="utf-8-sig")
+    assert "Løn;'=2*21;x" in text and "Sag,'@SUM(1;2),y" in text and "Ann\t'+1+1" in text
+    wave = next(r["wave"] for r in csv.DictReader(io.StringIO(text)) if r["name"] == "Løn;'=2*21;x")
+    runbook = tmp_path / "runbook.csv"
+    made = cli(db_url, "runbook", "--wave", wave, "--csv", runbook, cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    assert "Løn;'=2*21;x" in runbook.read_text(encoding="utf-8-sig")
+    for path in (plan_csv, runbook):
+        risky = [f for f in _fields(path) if f.startswith(("=", "+", "@", "\t", "\r"))
+                 or (f.startswith("-") and not f[1:].replace(".", "").isdigit())]
+        assert risky == [], (path.name, risky)
