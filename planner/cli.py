@@ -193,7 +193,7 @@ ConfigOption = Annotated[Optional[Path], typer.Option(
     "--config", "-c", help="Planning configuration (default: plan.toml in the working directory, if any).")]
 TimeLimit = Annotated[Optional[float], typer.Option("--time-limit", min=0.1, help="Seconds for the optimiser (default: plan.toml [solver] time_limit, else 60); the best plan found by then is stored. Ctrl-C ends the search early and stores the best plan found so far; a second Ctrl-C aborts and stores nothing.")]
 Workers = Annotated[Optional[int], typer.Option("--workers", min=1, max=64, help="CP-SAT worker threads.")]
-Seed = Annotated[Optional[int], typer.Option("--seed", help="Random seed; same seed and workers give the same plan.")]
+Seed = Annotated[Optional[int], typer.Option("--seed", min=0, max=2**31 - 1, help="Random seed; same seed and workers give the same plan.")]
 
 
 def _config(path: Path | None):  # type: ignore[no-untyped-def]

@@ -255,3 +255,52 @@ def test_formula_after_semicolon_in_csv_is_neutralised(book: InventoryBook, db_u
         risky = [f for f in _fields(path) if f.startswith(("=", "+", "@", "\t", "\r"))
                  or (f.startswith("-") and not f[1:].replace(".", "").isdigit())]
         assert risky == [], (path.name, risky)
+
+
+BAD_CONFIGS = {
+    "[capacity]\nserver = -400": "capacity.server: hours are numbers from 0",
+    "[downtime]\nmax_hours_per_municipality_per_wave = -1": "downtime.max_hours_per_municipality_per_wave:",
+    "[defaults.effort_hours]\nserver = -4": "defaults.effort_hours.server:",
+    "[capacity]\nnetwork = nan": "capacity.network: hours are numbers from 0",
+    "[capacity]\nworkplace = [100, inf]": "capacity.workplace: hours are numbers from 0",
+    "[target]\nvcpu = inf": "target.vcpu: Input should be a finite number",
+    "[calendar]\nstart = 9999-06-01": "calendar.start: the date 9999-06-01 is outside",
+    "[calendar]\nno_wave_dates = ['9999-12-31']": "calendar.no_wave_dates: the date 9999-12-31 is outside",
+    "[solver]\nseed = 12345678901234567890": "solver.seed: Input should be less than or equal to",
+    "[cutover]\nhours = 1e308": "cutover.hours: Input should be less than or equal to",
+    "[weights]\nsoft_split = -1": "weights.soft_split: Input should be greater than or equal to 0",
+    "[weights]\ncriticality = { low = -1 }": "weights.criticality.low:",
+    "[calendar]\nwaves = [{ start = 2027-01-09, end = 2027-01-22 }, { start = 2027-01-20, end = 2027-02-01 }]":
+        "calendar.waves: wave 2 (2027-01-20..2027-02-01) starts before wave 1",
+    "[windows]\n'x' = { earliest = 5, latest = 2 }": "windows.x: latest (2) is before earliest (5)",
+}
+
+
+def test_plan_toml_values_that_crashed_name_their_key(book: InventoryBook, db_url: str, tmp_path: Path) -> None:
+    """Negative capacities and limits, nan/inf, year 9999, a 20-digit seed, hours = 1e308
+    were internal errors; overlapping waves and negative weights were accepted silently."""
+    assert cli(db_url, "import", book.write(), cwd=tmp_path).returncode == 0
+    config = tmp_path / "plan.toml"
+    for content, expected in BAD_CONFIGS.items():
+        config.write_text(content + "\n", encoding="utf-8")
+        result = cli(db_url, "plan", "--config", config, "--time-limit", "5", cwd=tmp_path)
+        stderr = assert_one_sentence(result)
+        assert stderr.startswith(f"error: {config}: {expected}") and len(stderr.splitlines()) == 1, (content, stderr)
+    assert "Plan 1" not in cli(db_url, "plans", cwd=tmp_path).stdout
+
+
+def test_plan_toml_files_that_are_not_text_are_refused_before_reading(db_url: str, tmp_path: Path) -> None:
+    """A UTF-16 or binary file, a folder, and `/dev/zero` (which exhausted the machine's
+    memory) are one sentence each; so is a file over the 1 MiB limit."""
+    utf16 = tmp_path / "utf16.toml"
+    utf16.write_text("[solver]\nseed = 1\n", encoding="utf-16")
+    binary = tmp_path / "binary.toml"
+    binary.write_bytes(bytes(range(256)) * 4)
+    huge = tmp_path / "huge.toml"
+    huge.write_text("# padding\n" * 120_000, encoding="utf-8")
+    cases = {utf16: "the file is UTF-16; save it as UTF-8", binary: "not UTF-8 text",
+             huge: "is over the 1 MiB limit", tmp_path: "not a regular file", Path("/dev/zero"): "not a regular file"}
+    for path, expected in cases.items():
+        result = cli(db_url, "plan", "--config", path, cwd=tmp_path)
+        stderr = assert_one_sentence(result)
+        assert expected in stderr and len(stderr.splitlines()) == 1, (path, stderr)
