@@ -304,3 +304,35 @@ def test_plan_toml_files_that_are_not_text_are_refused_before_reading(db_url: st
         result = cli(db_url, "plan", "--config", path, cwd=tmp_path)
         stderr = assert_one_sentence(result)
         assert expected in stderr and len(stderr.splitlines()) == 1, (path, stderr)
+
+
+def test_slash_in_municipality_name_cannot_make_ids_collide(book: InventoryBook, db_url: str,
+                                                             tmp_path: Path) -> None:
+    """Municipality `A` with application `x/server/y` and municipality `A/application/x`
+    with server `y` got one id; the plan silently had one item fewer and said "Verified".
+    Item names may hold `/`; a municipality name may not, so ids split unambiguously."""
+    book.sheets["Municipality"][0]["name"] = "A"
+    book.sheets["Applications"][0]["name"] = "x/server/y"
+    book.sheets["Dependencies"] = [d for d in book.sheets["Dependencies"]
+                                   if "Økonomistyring" not in (d["from_name"], d["to_name"])]
+    first = cli(db_url, "import", book.write("a.xlsx"), cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    before = cli(db_url, "inventory", "--json", cwd=tmp_path).stdout
+    other = InventoryBook(tmp_path)
+    other.sheets["Municipality"][0]["name"] = "A/application/x"
+    other.sheets["Servers"][0]["name"] = "y"
+    other.sheets["Applications"][0]["servers"] = "y"
+    path = other.write("b.xlsx")
+    refused = cli(db_url, "import", path, cwd=tmp_path)
+    stderr = assert_one_sentence(refused)
+    assert f"{path}:Municipality!A2: name 'A/application/x' contains '/'" in stderr, stderr
+    named = cli(db_url, "import", path, "--municipality", "B/application/x", cwd=tmp_path)
+    assert assert_one_sentence(named).startswith("--municipality: the name 'B/application/x' contains '/'")
+    other.sheets["Municipality"][0]["name"] = "B"
+    other.sheets["Dependencies"][3]["to_municipality"] = "A/application/x"
+    pointing = other.write("c.xlsx")
+    stderr = assert_one_sentence(cli(db_url, "import", pointing, cwd=tmp_path))
+    assert f"{pointing}:Dependencies!E5: to_municipality 'A/application/x' contains '/'" in stderr, stderr
+    assert cli(db_url, "inventory", "--json", cwd=tmp_path).stdout == before
+    shown = cli(db_url, "graph", "show", "A/application/x/server/y", cwd=tmp_path)
+    assert shown.returncode == 0 and "A/application/x/server/y" in shown.stdout, shown.stderr
