@@ -191,7 +191,7 @@ def demo_data(
 
 ConfigOption = Annotated[Optional[Path], typer.Option(
     "--config", "-c", help="Planning configuration (default: plan.toml in the working directory, if any).")]
-TimeLimit = Annotated[Optional[float], typer.Option("--time-limit", min=0.1, help="Seconds for the optimiser (default: plan.toml [solver] time_limit, else 60); the best plan found by then is stored. Ctrl-C ends the search early and stores the best plan found so far; a second Ctrl-C aborts and stores nothing.")]
+TimeLimit = Annotated[Optional[float], typer.Option("--time-limit", min=0.1, max=1_000_000, help="Seconds for the optimiser (default: plan.toml [solver] time_limit, else 60); the best plan found by then is stored. Ctrl-C ends the search early and stores the best plan found so far; a second Ctrl-C aborts and stores nothing.")]
 Workers = Annotated[Optional[int], typer.Option("--workers", min=1, max=64, help="CP-SAT worker threads.")]
 Seed = Annotated[Optional[int], typer.Option("--seed", min=0, max=2**31 - 1, help="Random seed; same seed and workers give the same plan.")]
 
@@ -304,10 +304,10 @@ def plan(
 
 @app.command()
 def replan(
-    freeze_through: Annotated[int, typer.Option("--freeze-through", min=0,
+    freeze_through: Annotated[int, typer.Option("--freeze-through", min=0, max=520,
                                                 help="Waves 1..W were executed: keep them as they are.")],
     config: ConfigOption = None,
-    plan_id: Annotated[Optional[int], typer.Option("--plan", help="The plan to revise (default: the latest).")] = None,
+    plan_id: Annotated[Optional[int], typer.Option("--plan", min=1, max=2**31 - 1, help="The plan to revise (default: the latest).")] = None,
     time_limit: TimeLimit = None,
     workers: Workers = None,
     seed: Seed = None,
@@ -324,7 +324,7 @@ def replan(
 
 @app.command()
 def verify(
-    plan_id: Annotated[Optional[int], typer.Argument(help="Plan id (default: the latest).")] = None,
+    plan_id: Annotated[Optional[int], typer.Argument(min=1, max=2**31 - 1, help="Plan id (default: the latest).")] = None,
 ) -> None:
     """Re-check a stored plan against the inventory with the independent verifier.
 
@@ -521,7 +521,7 @@ def graph_show(
 @app.command()
 def export(
     file: Annotated[Path, typer.Argument(help="Output: .xlsx, .json, .csv, .ics, .png or .svg (chosen by extension).")],
-    plan_id: Annotated[Optional[int], typer.Option("--plan", help="Plan id (default: the latest).")] = None,
+    plan_id: Annotated[Optional[int], typer.Option("--plan", min=1, max=2**31 - 1, help="Plan id (default: the latest).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
     runbooks: Annotated[bool, typer.Option(
         "--runbooks", help="Add a 'Runbook N' sheet per wave (one cutover schedule per wave: slower).")] = False,
@@ -561,7 +561,7 @@ def import_pins_command(
 @app.command()
 def demo(
     folder: Annotated[Path, typer.Argument(help="Folder for the demo's files and database.")] = Path("demo"),
-    time_limit: Annotated[float, typer.Option("--time-limit", min=1, help="Seconds for the optimiser.")] = 30,
+    time_limit: Annotated[float, typer.Option("--time-limit", min=1, max=1_000_000, help="Seconds for the optimiser.")] = 30,
     seed: Annotated[int, typer.Option(help="Seed of the generated data and the optimiser.")] = 0,
 ) -> None:
     """The whole workflow on three fictional municipalities, in one command.

@@ -361,3 +361,20 @@ def test_three_concurrent_first_imports_into_an_empty_database_are_all_stored(db
         assert [code for code, _, _ in results] == [0, 0, 0], [err for _, _, err in results]
         stored = cli(url, "inventory", "--json", cwd=tmp_path).stdout
         assert all(f'"{name}"' in stored for name in names), stored
+
+
+def test_numbers_a_user_can_type_are_bounded(book: InventoryBook, db_url: str, tmp_path: Path) -> None:
+    """A 20-digit plan id was `internal error: OverflowError` (SQLite) or out of int4 range
+    (PostgreSQL); `--time-limit inf` never ended; a runbook window in year 9999 overflowed
+    the calendar. Usage errors are click's (exit 2, "Invalid value"); the window one sentence."""
+    _plan(db_url, book, tmp_path)
+    for args in (["verify", "99999999999999999999"], ["export", "--plan", "99999999999999999999", "x.csv"],
+                 ["plan", "--time-limit", "inf"], ["plan", "--seed", "99999999999999999999"],
+                 ["runbook", "--wave", "99999999999999999999"]):
+        result = cli(db_url, *args, cwd=tmp_path)
+        assert result.returncode == 2 and "Invalid value" in result.stderr, (args, result.stderr)
+        assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+    window = cli(db_url, "runbook", "--wave", "1", "--window", "9999-12-31T00:00..9999-12-31T23:59",
+                 cwd=tmp_path)
+    assert assert_one_sentence(window) == ("error: --window: '9999-12-31T00:00..9999-12-31T23:59' is "
+                                           "outside the years 2000-2200\n")
