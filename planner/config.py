@@ -188,7 +188,7 @@ class Cutover(_Strict):
     start_time: time = time(8, 0)
     day_offset: int = Field(0, ge=0, le=366)  # days after the wave's start date
     hours: float = Field(36, gt=0, le=24 * 366)
-    staff: dict[str, Annotated[int, Field(ge=0, le=100_000)]] = Field(
+    staff: dict[str, Annotated[int, Field(le=100_000)]] = Field(  # < 0: the runbook says so
         default_factory=lambda: {t: 2 for t in TEAMS})
 
 
