@@ -7,6 +7,7 @@ headers: case, spaces, `*`, `(unit)`), never at the data, so it is cheap and pre
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -98,7 +99,9 @@ def _by_headers(tables: list[Table]) -> str | None:
 
 
 def _unknown(label: str, tables: list[Table]) -> PlannerError:
-    headers = [h for table in tables for h in table.header if h][:12]
+    # one line whatever the file holds: line breaks and control characters out, long ones cut
+    headers = [re.sub(r"[\x00-\x1f\x7f]", "", " ".join(h.split()))[:40]
+               for table in tables for h in table.header if h][:12]
     shown = ", ".join(headers) + (", …" if len(headers) == 12 else "") if headers else "none"
     return PlannerError(f"{label}: unsupported format: cannot tell what kind of file this is; "
                         f"looked for {LOOKED_FOR}; found headers: {shown}. For your own "
@@ -142,7 +145,7 @@ def _refuse_slashes(inventory: Inventory, label: str) -> None:
     the template reader already names the cell, other readers are caught here by row."""
     problems = [f"{label}: municipality {slash_problem('name', inventory.municipality)}"] \
         if "/" in inventory.municipality else []
-    problems += [f"{label}:Dependencies row {d.row}: {slash_problem('to_municipality', d.to_municipality)}"
+    problems += [f"{label}:{d.row}: {slash_problem('to_municipality', d.to_municipality)}"
                  for d in inventory.dependencies if d.to_municipality and "/" in d.to_municipality]
     if problems:
         raise ImportFailed(problems)

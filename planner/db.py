@@ -56,28 +56,30 @@ def database_url(db: str | None = None) -> str:
     with its password masked, and the accepted forms are stated.
     """
     value = (db or os.environ.get("PLANNER_DB") or DEFAULT_DB).strip()
+    if "\x00" in value:
+        raise PlannerError(f"the database path or URL contains a NUL character; {HOW_TO_NAME}")
     if "://" not in value:
         return _sqlite_file(value)
     try:
         url = make_url(value)
     except (ArgumentError, ValueError):
-        raise PlannerError(f"the database URL {mask_url(value)} is malformed (is the port a number, "
+        raise PlannerError(f"the database URL {_scheme_only(value)} is malformed (is the port a number, "
                            f"and are @ : / % in the password percent-encoded?); {HOW_TO_NAME}") from None
     if url.drivername in _POSTGRES:
-        if "@" in (url.host or "") or "@" in (url.database or ""):
-            raise PlannerError(f"the database URL {mask_url(value)} is malformed (percent-encode @ in the "
+        if "@" in (url.host or "") or "@" in (url.database or "") or "@" in (url.username or ""):
+            raise PlannerError(f"the database URL {_scheme_only(value)} is malformed (percent-encode @ in the "
                                f"password as %40); {HOW_TO_NAME}")
         return url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     if url.drivername in _SQLITE:
         if not url.database or url.database == ":memory:" or "memory" in str(url.query.get("mode")):
-            raise PlannerError(f"the database URL {mask_url(value)} names an in-memory database, which keeps "
+            raise PlannerError(f"the database URL {_scheme_only(value)} names an in-memory database, which keeps "
                                "nothing between commands; give a file path")
         return _sqlite_file(url.database)
     backend = url.get_backend_name()
     if backend in {"postgresql", "postgres"}:
-        raise PlannerError(f"the database URL {mask_url(value)} asks for the driver {url.get_driver_name()!r}; "
+        raise PlannerError(f"the database URL {_scheme_only(value)} asks for the driver {url.get_driver_name()!r}; "
                            f"planner uses psycopg 3: write postgresql://… or postgresql+psycopg://…")
-    raise PlannerError(f"the database URL {mask_url(value)} is for {backend!r}, which planner does not "
+    raise PlannerError(f"the database URL {_scheme_only(value)} is for {backend!r}, which planner does not "
                        f"support; {HOW_TO_NAME}")
 
 
@@ -90,19 +92,28 @@ def _sqlite_file(value: str) -> str:
     return URL.create("sqlite", database=str(path)).render_as_string(hide_password=False)
 
 
-def mask_url(value: str) -> str:
-    """`value` with its password replaced by ***, whether or not it parses as a URL.
+def _scheme_only(value: str) -> str:
+    """A URL that is refused, as shown in the refusal: which part of a malformed URL is the
+    password cannot be known, so only the scheme is repeated (the sentence says the rest)."""
+    return f"{value.partition('://')[0][:40]}://…"
 
-    Conservative on purpose: everything between the user name and the last `@` is the
-    password (an unencoded `@` in it must not leave a tail visible), and so is any
-    `password=` query parameter, which libpq accepts too.
+
+def mask_url(value: str) -> str:
+    """`value` as it may be shown: without its password, whatever the user typed.
+
+    A URL that parses is rendered with `***` for the password and for any `password=` query
+    parameter (libpq accepts one). One that does not parse, or parses into a host or
+    database holding `@` (an unencoded `@` in the password shifts the split), is shown as its
+    scheme only: which part is the password cannot be known then.
     """
-    scheme, separator, rest = value.partition("://")
-    if separator and "@" in rest:
-        userinfo, _, host = rest.rpartition("@")
-        if ":" in userinfo:
-            rest = f"{userinfo.split(':', 1)[0]}:***@{host}"
-    return re.sub(r"(?i)(password=)[^&]*", r"\1***", f"{scheme}{separator}{rest}")
+    try:
+        url = make_url(value)
+    except (ArgumentError, ValueError):
+        return f"{value.partition('://')[0]}://…"
+    if "@" in (url.host or "") or "@" in (url.database or "") or "@" in (url.username or ""):
+        return f"{url.drivername}://…"
+    shown = url.render_as_string(hide_password=True)
+    return re.sub(r"(?i)(password=)[^&]*", r"\1***", shown)
 
 
 def make_engine(url: str) -> Engine:
