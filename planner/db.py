@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import atexit
 import hashlib
+import math
 import os
 import re
 import shutil
@@ -153,11 +154,14 @@ def _lock_wait() -> float:
     """Seconds a command waits for another command's lock before giving up with a message
     (`PLANNER_LOCK_WAIT`, default 60): long enough to queue behind an import, short enough
     that a command stuck behind a forgotten session does not hang a scheduled job."""
+    text = os.environ.get("PLANNER_LOCK_WAIT", "60")
     try:
-        return max(0.1, float(os.environ.get("PLANNER_LOCK_WAIT", "60")))
+        seconds = float(text)
     except ValueError:
-        raise PlannerError(f"PLANNER_LOCK_WAIT must be a number of seconds, got "
-                           f"{os.environ['PLANNER_LOCK_WAIT']!r}") from None
+        seconds = math.nan
+    if not 0 <= seconds <= 86_400:  # nan and inf too: no lock wait is endless
+        raise PlannerError(f"PLANNER_LOCK_WAIT must be a number of seconds from 0 to 86400, got {text!r}")
+    return max(0.1, seconds)
 
 
 def alembic_config(engine: Engine) -> Config:
