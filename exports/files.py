@@ -18,19 +18,26 @@ from exports.testhooks import pause
 def writable(path: Path, force: bool = False) -> Iterator[Path]:
     """Yield a temporary path beside `path`; rename it into place only when the body succeeds."""
     path = Path(path)
+    if path.is_dir():
+        raise PlannerError(f"{path} is a folder; give a file name")
     if path.exists() and not force:
         raise PlannerError(f"{path} already exists; use --force to overwrite it")
     if not path.parent.exists():
         raise PlannerError(f"{path.parent} does not exist")
-    _remove_stale(path)
-    handle, name = tempfile.mkstemp(prefix=f".{path.stem}.{_OWNER}-", suffix=path.suffix, dir=path.parent)
-    os.close(handle)
+    try:
+        _remove_stale(path)
+        handle, name = tempfile.mkstemp(prefix=f".{path.stem}.{_OWNER}-", suffix=path.suffix, dir=path.parent)
+        os.close(handle)
+    except OSError as exc:
+        raise PlannerError(f"cannot write {path}: {exc.strerror or exc}; nothing was written") from None
     tmp = Path(name)
     os.chmod(tmp, _normal_mode())  # mkstemp makes 0600; the file is for the project's readers
     try:
         yield tmp
         pause("IN_WRITE")  # the new file is complete but not in place: crash tests kill here
         os.replace(tmp, path)
+    except OSError as exc:  # a full or read-only disk, a quota: the old file stays as it was
+        raise PlannerError(f"cannot write {path}: {exc.strerror or exc}; nothing was written") from None
     finally:
         if tmp.exists():
             tmp.unlink()

@@ -9,12 +9,17 @@ Names, owners and notes come from 30 municipalities' workbooks; a cell that read
   flag Excel and LibreOffice set when a user types `'=…`: the text stays exactly what the
   inventory said (so ids round-trip through `import-pins`) and stays text even when a user
   edits the cell.
-* **csv**: a CSV cell has no type, so risky text gets a leading `'` (OWASP's advice);
-  Excel hides nothing then, but evaluates nothing either.
+* **csv**: a CSV cell has no type, so risky text gets a `'` before it (OWASP's advice);
+  Excel hides nothing then, but evaluates nothing either. Not only at the start: the
+  reader may split on another separator than the writer used — `;` is the list
+  separator of Danish and Swedish Excel, and LibreOffice evaluated `=2*21` in a server
+  named `Løn;=2*21;x` — so a risky character after any plausible separator (`,` `;` tab,
+  line breaks, `|`, optionally followed by spaces) gets its `'` too: `Løn;'=2*21;x`.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
@@ -45,8 +50,12 @@ def text_cell(cell: Cell, value: Any) -> Cell:
     return cell
 
 
+#: A formula prefix at the start of the text or of any field a reader might split it into.
+_FIELD_START_FORMULA = re.compile(r"(^|[,;\t\r\n|])([ \u00a0]*)(?=[=+\-@\t\r])")
+
+
 def csv_text(value: Any) -> Any:
-    """A CSV field that no spreadsheet evaluates."""
-    if isinstance(value, str) and is_risky(value):
-        return "'" + value
+    """A CSV field that no spreadsheet evaluates, whichever separator it is opened with."""
+    if isinstance(value, str):
+        return _FIELD_START_FORMULA.sub(r"\1\2'", value)
     return value

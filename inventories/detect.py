@@ -7,6 +7,7 @@ headers: case, spaces, `*`, `(unit)`), never at the data, so it is cheap and pre
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,12 +15,12 @@ from typing import Any
 from inventories import ad, cloud_intake, connections, kitos, rvtools
 from inventories.csvfile import Table, read_csv
 from inventories.mapping import Mapping
-from inventories.records import Inventory
+from inventories.records import Inventory, slash_problem
 from inventories.schema import normalise_header, sheet_for
 from inventories.spreadsheet import read_spreadsheet
 from inventories.template_reader import read_template
 from inventories.workbook import Limits, open_workbook
-from exports.errors import PlannerError
+from exports.errors import ImportFailed, PlannerError
 
 FORMATS = ("template", "rvtools", "ad", "kitos", "aws-cmf", "azure-migrate", "spreadsheet",
            "connections")
@@ -105,7 +106,9 @@ def _by_headers(tables: list[Table]) -> str | None:
 
 
 def _unknown(label: str, tables: list[Table]) -> PlannerError:
-    headers = [h for table in tables for h in table.header if h][:12]
+    # one line whatever the file holds: line breaks and control characters out, long ones cut
+    headers = [re.sub(r"[\x00-\x1f\x7f]", "", " ".join(h.split()))[:40]
+               for table in tables for h in table.header if h][:12]
     shown = ", ".join(headers) + (", …" if len(headers) == 12 else "") if headers else "none"
     return PlannerError(f"{label}: unsupported format: cannot tell what kind of file this is; "
                         f"looked for {LOOKED_FOR}; found headers: {shown}. For your own "
@@ -138,6 +141,27 @@ def read_any(path: str | Path, *, municipality: str | None, format: str = "auto"
     """
     path = Path(path)
     label = label or str(path)
+    if municipality and "/" in municipality:
+        raise PlannerError(f"--municipality: {slash_problem('the name', municipality.strip())}")
+    inventory = _read(path, municipality, format, mapping, label, limits)
+    _refuse_slashes(inventory, label)
+    return inventory
+
+
+def _refuse_slashes(inventory: Inventory, label: str) -> None:
+    """Whatever the format, no municipality name with `/` gets through (see `slash_problem`);
+    the template reader already names the cell, other readers are caught here by row."""
+    problems = [f"{label}: municipality {slash_problem('name', inventory.municipality)}"] \
+        if "/" in inventory.municipality else []
+    problems += [f"{label}:{d.row}: {slash_problem('to_municipality', d.to_municipality)}"
+                 for d in inventory.dependencies if d.to_municipality and "/" in d.to_municipality]
+    if problems:
+        raise ImportFailed(problems)
+
+
+def _read(path: Path, municipality: str | None, format: str, mapping: dict[str, str] | None,
+          label: str, limits: Limits | None) -> Inventory:
+    """`read_any` without the checks common to every format."""
     chosen = (format or "auto").strip().lower()
     if chosen not in ("auto", *FORMATS):
         raise PlannerError(f"unknown format {chosen!r}; use auto, {', '.join(FORMATS)}")

@@ -70,3 +70,12 @@ class Inventory:
 
     def count(self, kind: Kind) -> int:
         return sum(1 for item in self.items if item.kind == kind)
+
+
+def slash_problem(what: str, name: str) -> str:
+    """Why a municipality name may not contain `/`: item ids are `municipality/kind/name`, so
+    municipality `A/application/x` with server `y` and municipality `A` with application
+    `x/server/y` would share one id and one item would silently vanish from the plan.
+    Item names may contain `/`: the municipality and the kind come first and hold none."""
+    return (f"{what} {name!r} contains '/', which separates the parts of item ids "
+            "(municipality/kind/name); write the municipality's name without it")

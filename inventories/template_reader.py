@@ -13,7 +13,7 @@ from typing import Any
 
 from inventories import values
 from inventories.grid import Grid, find_header, total_row
-from inventories.records import DependencyRecord, Inventory, ItemRecord
+from inventories.records import DependencyRecord, Inventory, ItemRecord, slash_problem
 from inventories.schema import SHEETS, Kind, Sheet, normalise_header, sheet_for
 from inventories.workbook import UNSAVED, Limits, Workbook, open_workbook, where
 from exports.errors import ImportFailed
@@ -231,6 +231,9 @@ def _municipality(reader: Reader, parsed: ParsedSheet | None, override: str | No
         name = override
     if name is _INVALID or not name:
         return None, {}
+    if "/" in str(name) and not override:
+        reader.error(parsed.title, row, parsed.columns.get("name", 1), slash_problem("name", str(name)))
+        return None, {}
     return str(name), {k: v for k, v in fields.items() if v is not _INVALID}
 
 
@@ -290,8 +293,12 @@ def _dependencies(reader: Reader, parsed: ParsedSheet, inventory: Inventory,
         if fields["from_name"].casefold() not in names[from_kind]:
             reader.error(parsed.title, row, cols["from_name"],
                          f"from_name {values.show(fields['from_name'])} names no {from_kind.value} in this workbook")
-        other = fields.get("to_municipality")
-        same = not other or other is _INVALID or other.casefold() == municipality.casefold()
+        raw = fields.get("to_municipality")
+        other: str | None = None if raw is _INVALID else raw
+        if other and "/" in other:
+            reader.error(parsed.title, row, cols["to_municipality"], slash_problem("to_municipality", other))
+            continue
+        same = not other or other.casefold() == municipality.casefold()
         if same and fields["to_name"].casefold() not in names[to_kind]:
             reader.error(parsed.title, row, cols["to_name"],
                          f"to_name {values.show(fields['to_name'])} names no {to_kind.value} in this workbook")

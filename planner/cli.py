@@ -21,6 +21,8 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
+from sqlalchemy.exc import OperationalError
 
 from exports.errors import ImportFailed, PlannerError
 from solvers.limits import StopRequest
@@ -38,8 +40,12 @@ db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
 # Wide output when piped, so tables are not squeezed to 80 columns in logs and files.
-out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 240)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# Markup and emoji codes are off: names are data (a municipality called `Kommune [/]` or
+# `:bomb:` is printed as written, and can never make a command fail after it committed);
+# the few styled words are `rich.text.Text` objects.
+out = Console(highlight=False, markup=False, emoji=False, soft_wrap=True,
+              width=None if sys.stdout.isatty() else 240)
+err = Console(stderr=True, highlight=False, markup=False, emoji=False, soft_wrap=True)
 
 
 class State:
@@ -191,9 +197,9 @@ def demo_data(
 
 ConfigOption = Annotated[Optional[Path], typer.Option(
     "--config", "-c", help="Planning configuration (default: plan.toml in the working directory, if any).")]
-TimeLimit = Annotated[Optional[float], typer.Option("--time-limit", min=0.1, help="Seconds for the optimiser (default: plan.toml [solver] time_limit, else 60); the best plan found by then is stored. Ctrl-C ends the search early and stores the best plan found so far; a second Ctrl-C aborts and stores nothing.")]
+TimeLimit = Annotated[Optional[float], typer.Option("--time-limit", min=0.1, max=1_000_000, help="Seconds for the optimiser (default: plan.toml [solver] time_limit, else 60); the best plan found by then is stored. Ctrl-C ends the search early and stores the best plan found so far; a second Ctrl-C aborts and stores nothing.")]
 Workers = Annotated[Optional[int], typer.Option("--workers", min=1, max=64, help="CP-SAT worker threads.")]
-Seed = Annotated[Optional[int], typer.Option("--seed", help="Random seed; same seed and workers give the same plan.")]
+Seed = Annotated[Optional[int], typer.Option("--seed", min=0, max=2**31 - 1, help="Random seed; same seed and workers give the same plan.")]
 
 
 def _config(path: Path | None):  # type: ignore[no-untyped-def]
@@ -211,8 +217,11 @@ def _run_plan(config_path: Path | None, time_limit: float | None, workers: int |
     from planner.report import plan_summary
     from planner.workflow import plan_and_verify
 
+    from planner.db import require_writable
+
     config, text = _config(config_path)
     engine = _engine()
+    require_writable(engine)
     with _progress() as progress, _ctrl_c_keeps_the_best() as stop:
         verified = plan_and_verify(engine, config, text, time_limit=time_limit, workers=workers,
                                    seed=seed, progress=progress, stop=stop, replan=replan,
@@ -299,10 +308,10 @@ def plan(
 
 @app.command()
 def replan(
-    freeze_through: Annotated[int, typer.Option("--freeze-through", min=0,
+    freeze_through: Annotated[int, typer.Option("--freeze-through", min=0, max=520,
                                                 help="Waves 1..W were executed: keep them as they are.")],
     config: ConfigOption = None,
-    plan_id: Annotated[Optional[int], typer.Option("--plan", help="The plan to revise (default: the latest).")] = None,
+    plan_id: Annotated[Optional[int], typer.Option("--plan", min=1, max=2**31 - 1, help="The plan to revise (default: the latest).")] = None,
     time_limit: TimeLimit = None,
     workers: Workers = None,
     seed: Seed = None,
@@ -319,7 +328,7 @@ def replan(
 
 @app.command()
 def verify(
-    plan_id: Annotated[Optional[int], typer.Argument(help="Plan id (default: the latest).")] = None,
+    plan_id: Annotated[Optional[int], typer.Argument(min=1, max=2**31 - 1, help="Plan id (default: the latest).")] = None,
 ) -> None:
     """Re-check a stored plan against the inventory with the independent verifier.
 
@@ -403,8 +412,8 @@ def check(
     else:
         styles = {"error": "bold red", "warning": "yellow", "info": "cyan"}
         for f in findings:
-            out.print(f"[{styles[f.severity]}]{f.severity:<7}[/] {f.code:<28} ", end="")
-            out.print(f.message, markup=False)
+            out.print(Text.assemble((f"{f.severity:<7}", styles[f.severity]), f" {f.code:<28} ",
+                                    f.message))
         counts = summary_counts(findings)
         out.print(f"{counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} info; "
                   f"{len(graph.groups):,} move groups from {len(graph.planned):,} items to move")
@@ -484,31 +493,30 @@ def graph_show(
 
     Example: planner graph show Nordby/server/NB-APP-007 --depth 2
     """
-    from rich.markup import escape
     from rich.tree import Tree
 
     from planner.graph import Branch, build, item_tree
     from planner.snapshot import load
 
     shown = item_tree(build(load(_engine())), item, depth)
-    root = Tree(f"[bold]{escape(shown.item)}[/] (move group {shown.move_group or '—'})")
+    root = Tree(Text.assemble((shown.item, "bold"), f" (move group {shown.move_group or '—'})"))
 
     def grow(tree: Tree, branches: tuple[Branch, ...], upstream: bool) -> None:
         for branch in branches:
             traffic = f", observed: {branch.observed}" if branch.observed is not None else ""
-            label = escape(f"{branch.kind}, {branch.rule}{traffic}")
             verb = "needs" if upstream else "needed by"
-            grow(tree.add(f"{verb} {escape(branch.item)}  ({label})"), branch.children, upstream)
+            label = Text(f"{verb} {branch.item}  ({branch.kind}, {branch.rule}{traffic})")
+            grow(tree.add(label), branch.children, upstream)
 
-    grow(root.add("[bold]upstream[/]"), shown.upstream, True)
-    grow(root.add("[bold]downstream[/]"), shown.downstream, False)
+    grow(root.add(Text("upstream", "bold")), shown.upstream, True)
+    grow(root.add(Text("downstream", "bold")), shown.downstream, False)
     out.print(root)
 
 
 @app.command()
 def export(
     file: Annotated[Path, typer.Argument(help="Output: .xlsx, .json, .csv, .ics, .png or .svg (chosen by extension).")],
-    plan_id: Annotated[Optional[int], typer.Option("--plan", help="Plan id (default: the latest).")] = None,
+    plan_id: Annotated[Optional[int], typer.Option("--plan", min=1, max=2**31 - 1, help="Plan id (default: the latest).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
     runbooks: Annotated[bool, typer.Option(
         "--runbooks", help="Add a 'Runbook N' sheet per wave (one cutover schedule per wave: slower).")] = False,
@@ -548,7 +556,7 @@ def import_pins_command(
 @app.command()
 def demo(
     folder: Annotated[Path, typer.Argument(help="Folder for the demo's files and database.")] = Path("demo"),
-    time_limit: Annotated[float, typer.Option("--time-limit", min=1, help="Seconds for the optimiser.")] = 30,
+    time_limit: Annotated[float, typer.Option("--time-limit", min=1, max=1_000_000, help="Seconds for the optimiser.")] = 30,
     seed: Annotated[int, typer.Option(help="Seed of the generated data and the optimiser.")] = 0,
 ) -> None:
     """The whole workflow on three fictional municipalities, in one command.
@@ -606,8 +614,31 @@ def _interrupt(signum: int, frame: object) -> None:
     raise _Interrupted(signum)
 
 
+def _environment_problem(exc: BaseException) -> str:
+    """One sentence for a failure of the machine around the program: a full or read-only
+    disk, a lost database server, memory. Transactions roll back and files are written to
+    a temporary name first, so nothing half-done is left; SQL and paths of the program's
+    own files are not shown."""
+    if isinstance(exc, MemoryError):
+        return "out of memory; nothing was written"
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"{where}{exc.strerror or type(exc).__name__}; nothing half-written was kept"
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return f"the database failed: {reason[0] if reason else type(exc).__name__}; nothing was written"
+
+
+def _quiet_unraisable(unraisable: sys.UnraisableHookArgs) -> None:
+    """Errors raised where Python cannot propagate them (a writer generator closed during
+    garbage collection after a full disk, say) follow an error that is already reported;
+    Python would print their traceback. Shown with PLANNER_DEBUG=1 only."""
+    if os.environ.get("PLANNER_DEBUG"):
+        sys.__unraisablehook__(unraisable)
+
+
 def main() -> None:
     """Console-script entry point: run the app, turning errors into one sentence."""
+    sys.unraisablehook = _quiet_unraisable
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)  # a stopped service cleans up like Ctrl-C
     try:
@@ -623,6 +654,9 @@ def main() -> None:
     except (_Interrupted, KeyboardInterrupt):
         err.print("Interrupted; nothing half-written was kept.", markup=False)
         sys.exit(130)
+    except (OSError, MemoryError, OperationalError) as exc:  # the machine, not the program
+        err.print(f"error: {_environment_problem(exc)}", markup=False)
+        sys.exit(1)
     except Exception as exc:  # a genuine bug: one line, not a traceback
         if os.environ.get("PLANNER_DEBUG"):
             traceback.print_exc()

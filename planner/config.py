@@ -6,16 +6,18 @@ is an error naming the key, not a silently ignored line.
 
 from __future__ import annotations
 
+import math
+import stat
 import tomllib
 from datetime import date, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
 
-from inventories.values import BadValue, date_ranges, parse_ranges
 from inventories.schema import Column
+from inventories.values import BadValue, date_ranges, parse_ranges
 from planner.connection_settings import EXAMPLE as CONNECTIONS_EXAMPLE
 from planner.connection_settings import parse_settings
 from planner.effort import Defaults
@@ -30,54 +32,114 @@ def _next_saturday(today: date) -> date:
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # nan and inf are refused everywhere: no capacity, limit or weight means "infinite".
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+#: Bounds of every value, so that a typo (an extra zero, a minus) is an error naming the key
+#: instead of an overflow deep in the solver. Generous: 10 years of fortnightly waves.
+MAX_WAVES = 520
+MAX_CONFIG_BYTES = 1024 * 1024
+EARLIEST, LATEST = date(2000, 1, 1), date(2200, 12, 31)
+Hours = Annotated[float, Field(ge=0, le=10_000_000)]
+Amount = Annotated[float, Field(ge=0, le=1e12)]
+WaveNumber = Annotated[int, Field(ge=1, le=MAX_WAVES)]
+Weight = Annotated[int, Field(ge=0, le=1_000_000)]
 
 
 class WaveWindow(_Strict):
     start: date
     end: date
 
+    @model_validator(mode="after")
+    def _order(self) -> WaveWindow:
+        _in_range(self.start, "start")
+        _in_range(self.end, "end")
+        if self.end < self.start:
+            raise ValueError(f"the wave ends ({self.end}) before it starts ({self.start})")
+        return self
+
+
+def _in_range(day: date, key: str) -> None:
+    if not EARLIEST <= day <= LATEST:
+        raise ValueError(f"{key} {day} is outside {EARLIEST.year}-{LATEST.year}")
+
 
 class Calendar(_Strict):
     start: date = Field(default_factory=lambda: _next_saturday(date.today()))
     wave_length_days: int = Field(14, ge=1, le=366)
-    max_waves: int = Field(40, ge=1, le=520)
-    no_wave_dates: list[str] = Field(default_factory=list)
-    waves: list[WaveWindow] | None = None  # explicit windows instead of start + length
+    max_waves: int = Field(40, ge=1, le=MAX_WAVES)
+    no_wave_dates: list[str] = Field(default_factory=list, max_length=10_000)
+    waves: list[WaveWindow] | None = Field(None, max_length=MAX_WAVES)  # explicit windows instead
+
+    @field_validator("start")
+    @classmethod
+    def _start(cls, value: date) -> date:
+        _in_range(value, "the date")
+        return value
 
     @field_validator("no_wave_dates")
     @classmethod
     def _ranges(cls, value: list[str]) -> list[str]:
         column = Column("no_wave_dates", "")
         try:
-            return [date_ranges(str(v), column) for v in value]
+            ranges = [date_ranges(str(v), column) for v in value]
         except BadValue as exc:
             raise ValueError(str(exc)) from None
+        for start, end in (r for text in ranges for r in parse_ranges(text)):
+            _in_range(start, "the date")
+            _in_range(end, "the date")
+        return ranges
+
+    @field_validator("waves")
+    @classmethod
+    def _apart(cls, value: list[WaveWindow] | None) -> list[WaveWindow] | None:
+        """Explicit waves follow each other: overlapping windows would put one weekend's
+        cutover work in two waves and double-count its capacity."""
+        for number, (before, after) in enumerate(zip(value or [], (value or [])[1:]), start=2):
+            if after.start <= before.end:
+                raise ValueError(f"wave {number} ({after.start}..{after.end}) starts before wave "
+                                 f"{number - 1} ({before.start}..{before.end}) ends; list the waves in "
+                                 "order, without overlaps")
+        return value
 
 
-Hours = float | list[float]
+TeamHours = float | list[float]  # checked by PlanConfig._check (a union's errors read badly)
 
 
 class Capacity(_Strict):
-    network: Hours = 80
-    directory: Hours = 120
-    server: Hours = 400
-    application: Hours = 600
-    workplace: Hours = 1500
+    network: TeamHours = 80
+    directory: TeamHours = 120
+    server: TeamHours = 400
+    application: TeamHours = 600
+    workplace: TeamHours = 1500
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _hours(cls, value: object) -> object:
+        """One clear error per key (a union type would report one per alternative)."""
+        values = value if isinstance(value, list) else [value]
+        if not values or len(values) > MAX_WAVES:
+            raise ValueError(f"give one number, or a list of 1 to {MAX_WAVES} numbers (one per wave)")
+        for hours in values:
+            if (isinstance(hours, bool) or not isinstance(hours, (int, float))
+                    or not math.isfinite(hours) or not 0 <= hours <= 10_000_000):
+                raise ValueError(f"hours are numbers from 0 to 10,000,000, got {hours!r}")
+        return value
 
 
 class Target(_Strict):
-    vcpu: float | None = None
-    ram_gb: float | None = None
-    storage_gb: float | None = None
-    onboard_vcpu_per_wave: float | None = None
-    onboard_ram_gb_per_wave: float | None = None
-    onboard_storage_gb_per_wave: float | None = None
+    vcpu: Amount | None = None
+    ram_gb: Amount | None = None
+    storage_gb: Amount | None = None
+    onboard_vcpu_per_wave: Amount | None = None
+    onboard_ram_gb_per_wave: Amount | None = None
+    onboard_storage_gb_per_wave: Amount | None = None
 
 
 class Downtime(_Strict):
-    max_hours_per_municipality_per_wave: float | None = None
-    max_critical_hours_per_wave: float | None = None
+    max_hours_per_municipality_per_wave: Hours | None = None
+    max_critical_hours_per_wave: Hours | None = None
 
 
 class Order(_Strict):
@@ -86,26 +148,26 @@ class Order(_Strict):
 
 
 class Rules(_Strict):
-    ramp_up_waves: int = Field(0, ge=0)
+    ramp_up_waves: int = Field(0, ge=0, le=MAX_WAVES)
     ramp_up_start: float = Field(1.0, gt=0, le=1)
-    critical_not_before: int = Field(1, ge=1)
+    critical_not_before: WaveNumber = 1
 
 
 class EffortDefaults(_Strict):
-    network: float = 16
-    directory: float = 40
-    server: float = 4
-    application: float = 16
-    workplace_per_pc: float = 1.5
-    by_strategy: dict[str, float] = Field(default_factory=dict)
+    network: Hours = 16
+    directory: Hours = 40
+    server: Hours = 4
+    application: Hours = 16
+    workplace_per_pc: Hours = 1.5
+    by_strategy: dict[str, Hours] = Field(default_factory=dict)
 
 
 class DowntimeDefaults(_Strict):
-    network: float = 1
-    directory: float = 1
-    server: float = 2
-    application: float = 4
-    workplace: float = 0
+    network: Hours = 1
+    directory: Hours = 1
+    server: Hours = 2
+    application: Hours = 4
+    workplace: Hours = 0
 
 
 class DefaultsSection(_Strict):
@@ -114,28 +176,36 @@ class DefaultsSection(_Strict):
 
 
 class ItemWindow(_Strict):
-    earliest: int | None = Field(None, ge=1)
-    latest: int | None = Field(None, ge=1)
+    earliest: WaveNumber | None = None
+    latest: WaveNumber | None = None
+
+    @model_validator(mode="after")
+    def _order(self) -> ItemWindow:
+        if self.earliest is not None and self.latest is not None and self.latest < self.earliest:
+            raise ValueError(f"latest ({self.latest}) is before earliest ({self.earliest})")
+        return self
 
 
 class Cutover(_Strict):
     start_time: time = time(8, 0)
-    day_offset: int = Field(0, ge=0)  # days after the wave's start date
-    hours: float = Field(36, gt=0)
-    staff: dict[str, int] = Field(default_factory=lambda: {t: 2 for t in TEAMS})
+    day_offset: int = Field(0, ge=0, le=366)  # days after the wave's start date
+    hours: float = Field(36, gt=0, le=24 * 366)
+    staff: dict[str, Annotated[int, Field(le=100_000)]] = Field(  # < 0: the runbook says so
+        default_factory=lambda: {t: 2 for t in TEAMS})
 
 
 class Weights(_Strict):
     """Objective weights: soft split per dependency; downtime by criticality."""
 
-    soft_split: int = Field(1, ge=0)
-    criticality: dict[str, int] = Field(default_factory=lambda: {"low": 1, "medium": 2, "high": 4, "critical": 8})
+    soft_split: Weight = 1
+    criticality: dict[str, Weight] = Field(
+        default_factory=lambda: {"low": 1, "medium": 2, "high": 4, "critical": 8})
 
 
 class Solver(_Strict):
-    time_limit: float = Field(60, gt=0)
+    time_limit: float = Field(60, gt=0, le=1_000_000)
     workers: int = Field(2, ge=1, le=64)
-    seed: int = 0
+    seed: int = Field(0, ge=0, le=2**31 - 1)  # CP-SAT's random_seed is a 32-bit integer
 
 
 class PlanConfig(_Strict):
@@ -146,7 +216,7 @@ class PlanConfig(_Strict):
     order: Order = Order()
     rules: Rules = Rules()
     defaults: DefaultsSection = DefaultsSection()
-    pins: dict[str, int] = Field(default_factory=dict)
+    pins: dict[str, int] = Field(default_factory=dict)  # checked in _check, naming the item
     windows: dict[str, ItemWindow] = Field(default_factory=dict)
     cutover: Cutover = Cutover()
     weights: Weights = Weights()
@@ -166,8 +236,8 @@ class PlanConfig(_Strict):
     @model_validator(mode="after")
     def _check(self) -> PlanConfig:
         for key, wave in self.pins.items():
-            if wave < 1:
-                raise ValueError(f"pins.{key!r}: a wave number is 1 or more, got {wave}")
+            if not 1 <= wave <= MAX_WAVES:
+                raise ValueError(f"pins.{key!r}: a wave number is 1 to {MAX_WAVES}, got {wave}")
         for team in TEAMS:
             value = getattr(self.capacity, team)
             if isinstance(value, list) and not value:
@@ -227,8 +297,32 @@ def load_config(path: str | Path | None) -> tuple[PlanConfig, str]:
     path = Path(path)
     if not path.exists():
         raise PlannerError(f"{path}: no such file (write an example with `planner plan --init {path}`)")
-    text = path.read_text(encoding="utf-8-sig")
+    text = _read_text(path)
     return parse_config(text, str(path)), text
+
+
+def _read_text(path: Path) -> str:
+    """The file's text, refusing what cannot be a plan.toml before reading it: a folder, a
+    device or FIFO (`/dev/zero` would never end), more than 1 MiB, or text not in UTF-8."""
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise PlannerError(f"{path}: not a regular file (a folder, device or pipe); give a plan.toml")
+        if info.st_size > MAX_CONFIG_BYTES:
+            raise PlannerError(f"{path}: {info.st_size:,} bytes is over the 1 MiB limit of a plan.toml")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise PlannerError(f"{path}: cannot read it: {exc.strerror or exc}") from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise PlannerError(f"{path}: over the 1 MiB limit of a plan.toml")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise PlannerError(f"{path}: the file is UTF-16; save it as UTF-8")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise PlannerError(f"{path}: not UTF-8 text (byte {exc.start + 1} is {data[exc.start]:#04x}); "
+                           "save it as UTF-8") from None
 
 
 def parse_config(text: str, label: str = "plan.toml") -> PlanConfig:
@@ -243,13 +337,18 @@ def parse_config(text: str, label: str = "plan.toml") -> PlanConfig:
 
 
 def _describe(error: ErrorDetails) -> str:
-    key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    key = ".".join(str(part) for part in error["loc"])
     if error["type"] == "extra_forbidden":
         return f"{key}: unknown key"
     message = error["msg"].removeprefix("Value error, ")
+    if not key:  # a check across keys names them itself
+        return message
     value = error.get("input")
-    shown = f" (got {value!r})" if value is not None and not isinstance(value, dict) else ""
-    return f"{key}: {message}{shown}"
+    text = value.isoformat() if isinstance(value, (date, time)) else repr(value)
+    text = text if len(text) <= 60 else text[:57] + "…"
+    scalar = (value is not None and not isinstance(value, (dict, list)) and "got" not in message
+              and text not in message)
+    return f"{key}: {message}" + (f" (got {text})" if scalar else "")
 
 
 EXAMPLE = '''\

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import atexit
 import hashlib
+import math
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -24,9 +26,9 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import event, text
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import event, inspect, text
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlmodel import Session, create_engine
 
 from planner import models  # noqa: F401  (registers the tables)
@@ -38,14 +40,81 @@ DEFAULT_DB = "planner.db"
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+#: What `--db` accepts, for every message about a value it cannot use.
+HOW_TO_NAME = ("give a SQLite file path (e.g. planner.db), sqlite:///PATH, or "
+               "postgresql://USER:PASSWORD@HOST:PORT/DATABASE (percent-encode @ : / % in the password)")
+
+#: Spellings of PostgreSQL that mean planner's driver, psycopg 3.
+_POSTGRES = {"postgresql", "postgres", "postgresql+psycopg", "postgres+psycopg"}
+_SQLITE = {"sqlite", "sqlite+pysqlite"}
+
+
 def database_url(db: str | None = None) -> str:
-    """Turn `--db` / `PLANNER_DB` / the default into an SQLAlchemy URL."""
-    value = db or os.environ.get("PLANNER_DB") or DEFAULT_DB
-    if "://" in value:
-        if value.startswith("postgresql://"):
-            value = "postgresql+psycopg://" + value[len("postgresql://"):]
-        return value
-    return f"sqlite:///{Path(value).expanduser().resolve()}"
+    """Turn `--db` / `PLANNER_DB` / the default into an SQLAlchemy URL, or one sentence.
+
+    Why so strict: a URL reaches SQLAlchemy, Alembic and the drivers, whose own errors for a
+    bad one are tracebacks that may quote the password. Here every unusable value is named
+    with its password masked, and the accepted forms are stated.
+    """
+    value = (db or os.environ.get("PLANNER_DB") or DEFAULT_DB).strip()
+    if "\x00" in value:
+        raise PlannerError(f"the database path or URL contains a NUL character; {HOW_TO_NAME}")
+    if "://" not in value:
+        return _sqlite_file(value)
+    try:
+        url = make_url(value)
+    except (ArgumentError, ValueError):
+        raise PlannerError(f"the database URL {_scheme_only(value)} is malformed (is the port a number, "
+                           f"and are @ : / % in the password percent-encoded?); {HOW_TO_NAME}") from None
+    if url.drivername in _POSTGRES:
+        if "@" in (url.host or "") or "@" in (url.database or "") or "@" in (url.username or ""):
+            raise PlannerError(f"the database URL {_scheme_only(value)} is malformed (percent-encode @ in the "
+                               f"password as %40); {HOW_TO_NAME}")
+        return url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    if url.drivername in _SQLITE:
+        if not url.database or url.database == ":memory:" or "memory" in str(url.query.get("mode")):
+            raise PlannerError(f"the database URL {_scheme_only(value)} names an in-memory database, which keeps "
+                               "nothing between commands; give a file path")
+        return _sqlite_file(url.database)
+    backend = url.get_backend_name()
+    if backend in {"postgresql", "postgres"}:
+        raise PlannerError(f"the database URL {_scheme_only(value)} asks for the driver {url.get_driver_name()!r}; "
+                           f"planner uses psycopg 3: write postgresql://… or postgresql+psycopg://…")
+    raise PlannerError(f"the database URL {_scheme_only(value)} is for {backend!r}, which planner does not "
+                       f"support; {HOW_TO_NAME}")
+
+
+def _sqlite_file(value: str) -> str:
+    """A SQLite file path as a URL that round-trips any character (`%`, `?`, `#`, spaces)."""
+    if value in {"", ":memory:"} or value.startswith("file:"):
+        raise PlannerError(f"the database {value!r} is not a file path (an in-memory database keeps nothing "
+                           f"between commands); {HOW_TO_NAME}")
+    path = Path(value).expanduser().resolve()
+    return URL.create("sqlite", database=str(path)).render_as_string(hide_password=False)
+
+
+def _scheme_only(value: str) -> str:
+    """A URL that is refused, as shown in the refusal: which part of a malformed URL is the
+    password cannot be known, so only the scheme is repeated (the sentence says the rest)."""
+    return f"{value.partition('://')[0][:40]}://…"
+
+
+def mask_url(value: str) -> str:
+    """`value` as it may be shown: without its password, whatever the user typed.
+
+    A URL that parses is rendered with `***` for the password and for any `password=` query
+    parameter (libpq accepts one). One that does not parse, or parses into a host or
+    database holding `@` (an unencoded `@` in the password shifts the split), is shown as its
+    scheme only: which part is the password cannot be known then.
+    """
+    try:
+        url = make_url(value)
+    except (ArgumentError, ValueError):
+        return f"{value.partition('://')[0]}://…"
+    if "@" in (url.host or "") or "@" in (url.database or "") or "@" in (url.username or ""):
+        return f"{url.drivername}://…"
+    shown = url.render_as_string(hide_password=True)
+    return re.sub(r"(?i)(password=)[^&]*", r"\1***", shown)
 
 
 def make_engine(url: str) -> Engine:
@@ -85,17 +154,25 @@ def _lock_wait() -> float:
     """Seconds a command waits for another command's lock before giving up with a message
     (`PLANNER_LOCK_WAIT`, default 60): long enough to queue behind an import, short enough
     that a command stuck behind a forgotten session does not hang a scheduled job."""
+    text = os.environ.get("PLANNER_LOCK_WAIT", "60")
     try:
-        return max(0.1, float(os.environ.get("PLANNER_LOCK_WAIT", "60")))
+        seconds = float(text)
     except ValueError:
-        raise PlannerError(f"PLANNER_LOCK_WAIT must be a number of seconds, got "
-                           f"{os.environ['PLANNER_LOCK_WAIT']!r}") from None
+        seconds = math.nan
+    if not 0 <= seconds <= 86_400:  # nan and inf too: no lock wait is endless
+        raise PlannerError(f"PLANNER_LOCK_WAIT must be a number of seconds from 0 to 86400, got {text!r}")
+    return max(0.1, seconds)
 
 
 def alembic_config(engine: Engine) -> Config:
+    """Alembic's configuration, with the engine handed over in `attributes`.
+
+    Why not `sqlalchemy.url`: Alembic's options go through ConfigParser interpolation, so a
+    `%` (a percent-encoded password, a SQLite path) broke it with a message that quoted the
+    whole URL, password included. The script location is escaped for the same reason.
+    """
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    config.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
     config.attributes["engine"] = engine
     return config
 
@@ -121,28 +198,81 @@ def open_database(db: str | None = None, *, create: bool = True,
     An older schema is upgraded in place (migrations are transactional); `notify` hears one
     sentence about it, so that a user sees their shared database change version.
     """
-    url = database_url(db)
-    engine = make_engine(url)
-    try:
-        current = _retry_locked(lambda: current_revision(engine), engine)
-    except Exception as exc:  # driver errors: unreachable server, not a database, …
-        raise PlannerError(f"cannot open database {engine.url.render_as_string()}: {_first_line(exc)}"
-                           f"{_sqlite_hint(engine)}") from exc
+    engine = make_engine(database_url(db))
+    current = _read_revision(engine)
     script = ScriptDirectory.from_config(alembic_config(engine))
     known = {rev.revision for rev in script.walk_revisions()}
+    head = script.get_current_head()
     if current is not None and current not in known:
         raise PlannerError(
-            f"the database {engine.url.render_as_string()} was written by a newer version of planner "
+            f"the database {shown_url(engine)} was written by a newer version of planner "
             f"(schema {current}); upgrade planner before using it"
         )
-    if current != script.get_current_head():
+    if current != head:
         if current is None and not create:
-            raise NoDatabase(f"no planner database at {engine.url.render_as_string()}")
-        head = script.get_current_head()
-        if current is not None and notify:
-            notify(f"the database schema {current} is older than this program's {head}; upgrading it")
-        _retry_locked(lambda: upgrade(engine), engine)
+            raise NoDatabase(f"no planner database at {shown_url(engine)}")
+        with _schema_lock(engine):
+            current = _read_revision(engine)  # another process may have migrated meanwhile
+            if current is None:
+                _refuse_foreign_tables(engine)
+            if current != head:
+                if current is not None and notify:
+                    notify(f"the database schema {current} is older than this program's {head}; upgrading it")
+                _retry_locked(lambda: upgrade(engine), engine)
     return engine
+
+
+def shown_url(engine: Engine) -> str:
+    """The engine's URL for messages: never with its password."""
+    return mask_url(engine.url.render_as_string(hide_password=False))
+
+
+def _read_revision(engine: Engine) -> str | None:
+    """The schema version, or one sentence for a database that cannot be read."""
+    try:
+        return _retry_locked(lambda: current_revision(engine), engine)
+    except Exception as exc:  # driver errors: unreachable server, not a database, …
+        raise PlannerError(f"cannot open database {shown_url(engine)}: {_first_line(exc)}"
+                           f"{_sqlite_hint(engine)}") from exc
+
+
+def _refuse_foreign_tables(engine: Engine) -> None:
+    """A database with tables but no schema version was not made by planner (or lost its
+    `alembic_version`): creating the schema there would fail half-way or mix data."""
+    tables = sorted(inspect(engine).get_table_names())
+    if tables:
+        listed = ", ".join(tables[:5]) + (", …" if len(tables) > 5 else "")
+        raise PlannerError(f"the database {shown_url(engine)} has tables ({listed}) but no planner schema "
+                           "version, so planner will not write to it; use an empty database or a new file")
+
+
+#: Session-level advisory lock key that serialises schema creation and upgrades on PostgreSQL.
+_SCHEMA_LOCK = int.from_bytes(hashlib.sha256(b"planner schema migrations").digest()[:8], "big", signed=True)
+
+
+@contextmanager
+def _schema_lock(engine: Engine) -> Iterator[None]:
+    """Hold PostgreSQL's advisory lock for migrations, so that several first commands on an
+    empty database take turns: the first creates the schema, the others find it done.
+    Without it, two of three concurrent first imports died on `CREATE TABLE alembic_version`.
+    SQLite needs nothing: its migrations already run under BEGIN IMMEDIATE."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as connection:
+        try:
+            connection.execute(text(f"SET lock_timeout = {int(_lock_wait() * 1000)}"))
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _SCHEMA_LOCK})
+            connection.commit()
+        except OperationalError as exc:
+            raise PlannerError(f"the database {shown_url(engine)} is busy: another planner command has been "
+                               f"upgrading its schema for over {_lock_wait():g} s; try again when it is "
+                               "done") from exc
+        try:
+            yield
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _SCHEMA_LOCK})
+            connection.commit()
 
 
 def _sqlite_hint(engine: Engine) -> str:
@@ -163,9 +293,9 @@ def open_database_or_scratch(db: str | None = None, *,
     the schema). Against an empty scratch database the dry run still reports what a real
     import would create. The scratch directory is removed when the process exits.
     """
-    url = database_url(db)
-    if url.startswith("sqlite:///"):
-        path = Path(url[len("sqlite:///"):])
+    url = make_url(database_url(db))
+    if url.get_backend_name() == "sqlite" and url.database:
+        path = Path(url.database)
         if not path.exists() or path.stat().st_size == 0:  # SQLite takes an empty file as a new database
             return _scratch()
     try:
@@ -222,6 +352,9 @@ def transaction(engine: Engine) -> Iterator[Session]:
             session.commit()
         except OperationalError as exc:
             session.rollback()
+            if _is_read_only(exc):
+                raise PlannerError(f"the database {shown_url(engine)} is read-only for this user; nothing "
+                                   "was written") from exc
             if "database is locked" in str(exc) or getattr(exc.orig, "sqlstate", None) == _LOCK_NOT_AVAILABLE:
                 raise PlannerError(f"the database is busy: another planner command has been writing to it for "
                                    f"over {_lock_wait():g} s; nothing was written, try again when it is done "
@@ -230,6 +363,25 @@ def transaction(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def _is_read_only(exc: OperationalError) -> bool:
+    """SQLite's "attempt to write a readonly database", PostgreSQL's read-only transaction."""
+    return "readonly database" in str(exc) or getattr(exc.orig, "sqlstate", None) == "25006"
+
+
+def require_writable(engine: Engine) -> None:
+    """Refuse, before any work, a SQLite database this user cannot write (the file or its
+    folder, where SQLite keeps its write-ahead log): a plan computed for minutes should not
+    then fail to be stored. Other servers say so when the transaction writes."""
+    path = engine.url.database
+    if engine.dialect.name != "sqlite" or not path:
+        return
+    file = Path(path)
+    for target in (file, file.parent):
+        if target.exists() and not os.access(target, os.W_OK):
+            raise PlannerError(f"the database {file} is read-only for this user ({target} cannot be "
+                               "written); nothing was computed or written")
 
 
 @contextmanager

@@ -144,6 +144,8 @@ def parse_window(text: str) -> tuple[datetime, datetime]:
     start, end = (_datetime(part.strip()) for part in parts)
     if (start.tzinfo is None) != (end.tzinfo is None):
         raise PlannerError(f"--window: give a UTC offset on both ends or on neither; got {text!r}")
+    if not (start.year >= 2000 and end.year <= 2200):  # the calendar's range (planner.config)
+        raise PlannerError(f"--window: {text!r} is outside the years 2000-2200")
     if end <= start:
         raise PlannerError(f"--window ends at {end.isoformat(timespec='minutes')}, which is not after its start "
                            f"{start.isoformat(timespec='minutes')}")

@@ -35,12 +35,12 @@ def register(app: typer.Typer, engine_factory: Callable[[], Any], out_console: C
 
     @app.command("runbook")
     def runbook(
-        wave: Annotated[int, typer.Option("--wave", "-w", min=1, help="The wave whose cutover to schedule.")],
+        wave: Annotated[int, typer.Option("--wave", "-w", min=1, max=520, help="The wave whose cutover to schedule.")],
         window: Annotated[Optional[str], typer.Option(
             "--window", metavar="START..END",
             help=f"Cutover window in ISO 8601, e.g. {WINDOW_EXAMPLE} (default: from [cutover] in the plan's "
                  "plan.toml: the wave's first day + day_offset at start_time, for hours).")] = None,
-        plan_id: Annotated[Optional[int], typer.Option("--plan", help="Plan id (default: the latest).")] = None,
+        plan_id: Annotated[Optional[int], typer.Option("--plan", min=1, max=2**31 - 1, help="Plan id (default: the latest).")] = None,
         config: Annotated[Optional[Path], typer.Option(
             "--config", "-c", help="Take [cutover] (staff, start_time, day_offset, hours) from this plan.toml "
                                    "instead of the one stored with the plan; no re-plan needed.")] = None,
@@ -48,7 +48,7 @@ def register(app: typer.Typer, engine_factory: Callable[[], Any], out_console: C
             "--csv", help="Also write the runbook to this CSV file (UTF-8 with BOM), e.g. runbook-w3.csv.")] = None,
         force: Annotated[bool, typer.Option("--force", help="Overwrite an existing CSV file.")] = False,
         time_limit: Annotated[float, typer.Option(
-            "--time-limit", min=0.1,
+            "--time-limit", min=0.1, max=1_000_000,
             help="Seconds you wait (wall clock), the search for items to move when the wave does "
                  "not fit included. The same inputs give the same runbook on any machine, unless "
                  "the limit cuts the search short on a slow or busy one; the output then says so.")

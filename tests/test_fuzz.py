@@ -219,3 +219,66 @@ def test_sheet_without_a_name_header_is_one_message(engine: Engine, raw_workbook
     with pytest.raises(ImportFailed) as caught:
         import_files(engine, [path])
     assert caught.value.problems == [f"{path}:Servers!A1: required column 'name' is missing from the header row"]
+
+
+# --- issue 20: everything else a user types or hands the tool ----------------------------
+# The invariant of every case: accepted with the expected state, or rejected with one
+# sentence per problem and the old state (tests/fuzz_targets.py); the long run is
+# benchmarks/fuzz_inputs.py (100,000 cases, docs/reliability.md).
+from tests import fuzz_targets  # this section's own helper
+
+INPUTS = settings(max_examples=300, deadline=None, derandomize=True,
+                  suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+
+@INPUTS
+@given(seed=st.integers(0, 2**32 - 1))
+def test_fuzzed_database_urls_are_accepted_or_one_sentence_without_the_password(seed: int) -> None:
+    outcome, detail = fuzz_targets.check_url(fuzz_targets.random_url(random.Random(seed)))
+    assert outcome != "bug", detail
+
+
+@INPUTS
+@given(text=st.text(max_size=80).map(lambda s: f"postgresql://u:{fuzz_targets.SECRET}{s}@h/db{s}"))
+def test_any_text_around_a_password_never_shows_it(text: str) -> None:
+    outcome, detail = fuzz_targets.check_url(text)
+    assert outcome != "bug", detail
+
+
+@INPUTS
+@given(seed=st.integers(0, 2**32 - 1))
+def test_fuzzed_plan_toml_values_are_accepted_within_bounds_or_name_their_key(seed: int) -> None:
+    outcome, detail = fuzz_targets.check_toml(fuzz_targets.random_toml(random.Random(seed)))
+    assert outcome != "bug", detail
+
+
+@INPUTS
+@given(text=st.text(max_size=200))
+def test_any_plan_toml_text_is_a_config_or_one_line_per_problem(text: str) -> None:
+    outcome, detail = fuzz_targets.check_toml(text)
+    assert outcome != "bug", detail
+
+
+@INPUTS
+@given(text=st.text(alphabet=st.sampled_from("=+-@\t\r\n,;| 'ab\u00e6\u00a0"), max_size=30) | st.text(max_size=30))
+def test_csv_export_text_never_starts_a_field_with_a_formula(text: str) -> None:
+    outcome, detail = fuzz_targets.check_csv_text(text)
+    assert outcome != "bug", detail
+
+
+@settings(max_examples=40, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), municipality=st.sampled_from(["Fuzzby", "Åby", None]))
+def test_fuzzed_csv_files_import_or_are_rejected_with_nothing_written(engine: Engine, tmp_path: Path, seed: int,
+                                                                      municipality: str | None) -> None:
+    path = tmp_path / "fuzz.csv"
+    path.write_bytes(fuzz_targets.random_csv(random.Random(seed)))
+    outcome, detail = fuzz_targets.check_import(engine, path, municipality)
+    assert outcome != "bug", detail
+
+
+def test_the_inputs_fuzz_script_runs() -> None:
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "fuzz_inputs.py"), "--cases", "300"],
+                            capture_output=True, text=True, timeout=600, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "| **total** | **300** |" in result.stdout
