@@ -310,3 +310,15 @@ def soft_pairs(dgraph: DependencyGraph) -> dict[tuple[str, str], int]:
         if a != b:
             weights[(a, b)] += 1
     return dict(weights)
+
+
+def without_rules_of(dgraph: DependencyGraph, settled: set[str], defaults: Defaults | None = None
+                     ) -> DependencyGraph:
+    """A copy in which wave constraints touching `settled` items are dropped and move groups
+    recomputed: an item done during the programme is a fact, not a decision, so what it
+    needed is no longer a rule and what needs it may move without it (`replan --from-progress`)."""
+    result = DependencyGraph(dgraph.snapshot, dgraph.graph, dgraph.edges, dgraph.dangling)
+    result.planned = set(dgraph.planned)
+    result.constraints = [c for c in dgraph.constraints if c.first not in settled and c.second not in settled]
+    _move_groups(result, defaults or Defaults())
+    return result

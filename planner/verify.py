@@ -61,9 +61,13 @@ def verify_plan(engine: Engine, plan: Plan, snapshot: Snapshot | None = None) ->
         if not 1 <= w <= m:
             bad("calendar", f"{node} is in wave {w}, outside the calendar's waves 1..{m}")
 
-    # Dependencies, item by item.
+    # Dependencies, item by item; a re-plan from progress takes done items as facts.
+    from planner.progress_replan import progress_checks
+
+    settled, progress_rules = progress_checks(engine, plan, wave, graph.planned)
+    found += [Violation(rule, message) for rule, message in progress_rules]
     for c in graph.constraints:
-        if c.first not in wave or c.second not in wave:
+        if c.first not in wave or c.second not in wave or c.first in settled or c.second in settled:
             continue
         a, b = wave[c.first], wave[c.second]
         ok = {SAME_WAVE: a == b, BEFORE_OR_SAME: a <= b, STRICTLY_BEFORE: a < b}.get(c.rule, True)
