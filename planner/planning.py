@@ -87,9 +87,11 @@ def make_plan(engine: Engine, config: PlanConfig, config_text: str = "", *, time
     limit = time_limit if time_limit is not None else config.solver.time_limit
     workers = workers if workers is not None else config.solver.workers
     seed = seed if seed is not None else config.solver.seed
-    phases = {"phases": basis.phases} if basis is not None else {}  # from progress: fewest moves
+    extra: dict[str, Any] = {}
+    if basis is not None:  # from progress: the fewest moves, starting from the repaired old plan
+        extra = {"phases": basis.phases, "start": basis.start(planning.problem)}
     result = solve(planning.problem, time_limit=limit, workers=workers, seed=seed,
-                   progress=progress, stop=stop, **phases)
+                   progress=progress, stop=stop, **extra)
     if not result.waves:
         if stop is not None and stop.requested and result.status != "infeasible":
             raise PlannerError("the search was stopped before it found any plan; nothing was stored")

@@ -16,6 +16,8 @@ warning instead (they run against the old platform's copy). The plan stores its 
 
 from __future__ import annotations
 
+import heapq
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -40,6 +42,7 @@ from planner.progress import (
     current,
     done_on_failed,
 )
+from solvers.waves.problem import WaveProblem, violations
 
 KEPT = (DONE, IN_PROGRESS)
 #: The solver's phases for a re-plan from progress: the fewest waves, then the fewest moves of
@@ -209,6 +212,10 @@ class ProgressBasis:
             f"{len(moved)} not-started item(s) moved{against}."
         )
 
+    def start(self, problem: WaveProblem) -> list[int] | None:
+        """The solver's first plan (`warm_start`)."""
+        return warm_start(problem)
+
     def moved(self, item_waves: dict[str, int]) -> list[str]:
         """Not-started items whose wave changed."""
         return sorted(
@@ -273,3 +280,73 @@ def progress_checks(
                 )
             )
     return {n for n, s in states.items() if s == DONE}, found
+
+
+def warm_start(problem: WaveProblem) -> list[int] | None:
+    """The agreed plan, repaired: every task keeps its previous wave (its capacity reserved
+    first) unless what it needs now lies later; the rest (failed, postponed and new items, and
+    what must follow them) go, in dependency order, to the first wave that fits. Handed to the
+    solver as its first plan, so the search for the fewest moves starts from few moves, not
+    from a greedy plan that ignores the old one. None when the repair breaks a rule."""
+    n = problem.n_tasks
+    preds: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    succs: dict[int, list[int]] = defaultdict(list)
+    for pairs, gap in ((problem.before_or_same, 0), (problem.strictly_before, 1)):
+        for a, b in pairs:
+            preds[b].append((a, gap))
+            succs[a].append(b)
+    order = _topological(n, preds, succs)
+    if order is None or problem.same_wave:
+        return None
+    pins, forbidden = dict(problem.pins), problem.forbidden_sets()
+    load = [[0] * len(problem.resources) for _ in range(problem.max_waves + 1)]
+    kept = {t: pins.get(t) or (problem.previous[t] if problem.previous else 0) for t in range(n)}
+    kept = {t: w for t, w in kept.items() if w > 0}
+    for t, w in kept.items():
+        _take(load, problem.demand[t], w, +1)
+    waves = [0] * n
+    for t in order:
+        lo, hi = problem.window(t)
+        lo = max([lo, *(waves[a] + gap for a, gap in preds[t])])
+        if t in kept and (lo <= kept[t] or t in pins):
+            waves[t] = kept[t]
+            continue
+        if t in kept:
+            _take(load, problem.demand[t], kept[t], -1)
+        fits = [
+            w
+            for w in range(lo, hi + 1)
+            if w not in forbidden[t]
+            and all(
+                load[w][r] + d <= problem.capacity[w - 1][r]
+                for r, d in enumerate(problem.demand[t])
+            )
+        ]
+        if not fits:
+            return None
+        waves[t] = fits[0]
+        _take(load, problem.demand[t], fits[0], +1)
+    return waves if not violations(problem, waves) else None
+
+
+def _take(load: list[list[int]], demand: tuple[int, ...], wave: int, sign: int) -> None:
+    for r, d in enumerate(demand):
+        load[wave][r] += sign * d
+
+
+def _topological(
+    n: int, preds: dict[int, list[tuple[int, int]]], succs: dict[int, list[int]]
+) -> list[int] | None:
+    """Tasks in dependency order (Kahn, smallest index first); None if the rules loop."""
+    count = [len(preds[t]) for t in range(n)]
+    ready = [t for t in range(n) if count[t] == 0]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        t = heapq.heappop(ready)
+        order.append(t)
+        for b in succs[t]:
+            count[b] -= 1
+            if count[b] == 0:
+                heapq.heappush(ready, b)
+    return order if len(order) == n else None

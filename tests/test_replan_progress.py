@@ -23,7 +23,9 @@ from planner.importing import import_files
 from planner.models import PlanItem
 from planner.planning import latest_plan, plan_waves
 from planner.progress import current, import_progress
+from planner.progress_replan import warm_start
 from planner.verify import verify_plan
+from solvers.waves.problem import WaveProblem
 from tests.conftest import InventoryBook
 from tests.test_progress import (
     ADM_NET,
@@ -97,6 +99,10 @@ def test_replan_from_progress_keeps_done_items_and_replans_failed_ones(
     # diff names the failed network's move and why
     diff = json.loads(run_cli("diff", "--json").stdout)
     moved = {m["item"]: m for m in diff["moved"]}
+    # nothing new recorded: re-planning again moves nothing, and the bound proves it
+    again = run_cli("replan", "--from-progress")
+    assert again.returncode == 0, again.stderr
+    assert "0 not-started item(s) moved (0 move group(s); bound 0)." in again.stdout
     assert moved[PAED_NET]["from"] == 1 and moved[PAED_NET]["why"].startswith(
         "failed on 2026-11-02 in wave 1"
     )
@@ -205,3 +211,32 @@ def test_replan_from_progress_needs_recorded_progress(
         plain.returncode == 1
         and "--freeze-through W, or re-plan from recorded progress" in plain.stderr
     )
+
+
+def test_warm_start_keeps_the_old_waves_and_puts_the_failed_task_where_room_is() -> None:
+    """Three tasks of demand 1 in waves of capacity 1: A (wave 1) failed, so it has no previous
+    wave and may not go before wave 2; B (2) and C (3, after B) keep theirs. Waves 2 and 3 are
+    full, so A lands in wave 4: [4, 2, 3], and nothing that was not started moves."""
+    problem = WaveProblem(
+        names=("A", "B", "C"),
+        resources=("team",),
+        demand=((1,), (1,), (1,)),
+        capacity=((1,),) * 5,
+        max_waves=5,
+        before_or_same=((1, 2),),
+        earliest=(2, 2, 2),
+        latest=(5, 5, 5),
+        previous=(0, 2, 3),
+    )
+    assert warm_start(problem) == [4, 2, 3]
+    tight = WaveProblem(
+        names=("A", "B"),
+        resources=("team",),
+        demand=((1,), (1,)),
+        capacity=((1,),) * 2,
+        max_waves=2,
+        earliest=(2, 2),
+        latest=(2, 2),
+        previous=(0, 2),
+    )
+    assert warm_start(tight) is None  # no room for A: the solver starts from its own plan
