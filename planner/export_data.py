@@ -123,8 +123,12 @@ def _progress(engine: Engine, plan_id: int, states: dict[str, Any]) -> tuple[Any
     report = progress_report(engine, plan_id)
     waves = tuple(ExportProgressWave(w["wave"], date.fromisoformat(w["start"]), date.fromisoformat(w["end"]),
                                      w["items"], w["hours"]) for w in report["waves"] if w["start"])
-    done = tuple((date.fromisoformat(p["date"]), p["done_hours"], p["done_items"]) for p in report["burn_up"])
-    return waves, report["end"], done
+    done, last = [], 0  # the done line ends at the last actual date, not at the plan's end
+    for point in report["burn_up"]:
+        if point["done_items"] > last:
+            done.append((date.fromisoformat(point["date"]), point["done_hours"], point["done_items"]))
+            last = point["done_items"]
+    return waves, report["end"], tuple(done)
 
 
 def _lineage(engine: Engine, plan: Any) -> tuple[int, tuple[Any, ...]]:
