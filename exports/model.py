@@ -181,7 +181,8 @@ class ExportPlan:
     progress: tuple[ExportProgressWave, ...] = ()  # only once progress was recorded
     progress_end: dict[str, Any] = field(default_factory=dict)  # planned / forecast end dates
     done_by_date: tuple[tuple[date, float, int], ...] = ()  # (actual date, cum. hours, cum. items)
-    #: The first plan of this plan's re-plan lineage (None: this plan): calendar UIDs derive from it.
+    #: The first plan of this plan's re-plan lineage (None: this plan); calendar UIDs derive
+    #: from it.
     lineage_root: int | None = None
     #: Per earlier plan of the lineage, root first: its calendar events (wave, municipality, start,
     #: end), so plan.ics can raise SEQUENCE for moved waves and cancel waves no longer used.

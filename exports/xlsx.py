@@ -83,7 +83,8 @@ def item_rows(plan: ExportPlan) -> list[list[Any]]:
         rows.append([item.id, item.wave, start, end, item.municipality, item.kind, item.name, item.function,
                      item.criticality, item.move_group, item.effort_hours, item.downtime_hours, item.owner,
                      ", ".join(item.depends_on) or None, ", ".join(item.needed_by) or None, item.pinned,
-                     item.blackout, item.pin, item.status or "planned", item.actual_date, item.comment])
+                     item.blackout, item.pin, item.status or "planned", item.actual_date,
+                     item.comment])
     return rows
 
 
@@ -281,7 +282,8 @@ def _progress_columns(ws: Worksheet, headers: list[str], last: int) -> None:
         for r in range(2, last + 1):
             ws.cell(r, column).fill = PIN_FILL
     letter = get_column_letter(status_col)
-    choices = DataValidation(type="list", formula1='"' + ",".join(STATUS_CHOICES) + '"', allow_blank=True,
+    choices = DataValidation(type="list", formula1='"' + ",".join(STATUS_CHOICES) + '"',
+                             allow_blank=True,
                              showErrorMessage=True, errorTitle="Status",
                              error="Pick a status from the list: " + ", ".join(STATUS_CHOICES))
     choices.add(f"{letter}2:{letter}{last}")
@@ -289,11 +291,13 @@ def _progress_columns(ws: Worksheet, headers: list[str], last: int) -> None:
     date_letter = get_column_letter(headers.index("actual_date") + 1)
     dates = DataValidation(type="date", operator="greaterThan", formula1="36526", allow_blank=True,
                            showErrorMessage=True, errorTitle="Actual date",
-                           error="The day the item was done (or failed, or was postponed), YYYY-MM-DD")
+                           error="The day the item was done (or failed, or was postponed), "
+                                 "YYYY-MM-DD")
     dates.add(f"{date_letter}2:{date_letter}{last}")
     ws.add_data_validation(dates)
     ws.cell(1, status_col).comment = Comment(
-        "Record what happened: done needs an actual date; failed and postponed items are re-planned. "
+        "Record what happened: done needs an actual date; failed and postponed items are "
+        "re-planned. "
         "Then run `planner import-progress FILE` and `planner replan --from-progress`.", "planner")
 
 
@@ -425,7 +429,8 @@ def _progress(ws: Worksheet, plan: ExportPlan) -> None:
     for w in plan.progress:
         share = w.hours["done"] / w.hours["planned"] if w.hours.get("planned") else None
         rows.append([w.wave, w.start, w.end,
-                     *(w.items.get(k, 0) for k in PROGRESS_KEYS), *(w.hours.get(k, 0.0) for k in PROGRESS_KEYS),
+                     *(w.items.get(k, 0) for k in PROGRESS_KEYS),
+                     *(w.hours.get(k, 0.0) for k in PROGRESS_KEYS),
                      share])
     _table(ws, headers, rows, formats)
     row = len(rows) + 3
@@ -433,16 +438,16 @@ def _progress(ws: Worksheet, plan: ExportPlan) -> None:
     for label, value in (("Planned end", end.get("planned")), ("Forecast end", end.get("forecast")),
                          ("Forecast basis", end.get("basis"))):
         text_cell(ws.cell(row, 1), label).font = BOLD
-        cell = text_cell(ws.cell(row, 2), date.fromisoformat(value) if value and label != "Forecast basis"
-                         else value)
+        shown = date.fromisoformat(value) if value and label != "Forecast basis" else value
+        cell = text_cell(ws.cell(row, 2), shown)
         cell.number_format = DATE
         row += 1
 
 
 def _changes(ws: Worksheet, plan: ExportPlan) -> None:
     """A re-plan's changes against its parent plan (`planner diff`)."""
-    headers = ["change", "item", "from_wave", "to_wave", "wave", "from_start", "from_end", "to_start", "to_end",
-               "why"]
+    headers = ["change", "item", "from_wave", "to_wave", "wave", "from_start", "from_end",
+               "to_start", "to_end", "why"]
     rows = []
     for c in plan.changes:
         old, new = c.from_dates or (None, None), c.to_dates or (None, None)

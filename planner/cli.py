@@ -309,9 +309,10 @@ def replan(
     freeze_through: Annotated[Optional[int], typer.Option(
         "--freeze-through", min=0, help="Waves 1..W were executed: keep them as they are.")] = None,
     from_progress: Annotated[bool, typer.Option(
-        "--from-progress", help="Re-plan from the progress recorded with `planner import-progress`: done "
-                                "items stay, failed, postponed and not-started items are re-planned from "
-                                "the first open wave, moving as few as possible.")] = False,
+        "--from-progress",
+        help="Re-plan from the progress recorded with `planner import-progress`: done items stay, "
+             "failed, postponed and not-started items are re-planned from the first open wave, "
+             "moving as few as possible.")] = False,
     config: ConfigOption = None,
     plan_id: Annotated[Optional[int], typer.Option("--plan", help="The plan to revise (default: the latest).")] = None,
     time_limit: TimeLimit = None,
@@ -329,10 +330,10 @@ def replan(
     Example: planner import-progress edited.xlsx && planner replan --from-progress
     """
     if freeze_through is None and not from_progress:
-        raise PlannerError("name the executed waves with --freeze-through W, or re-plan from recorded "
-                           "progress with --from-progress")
-    _run_plan(config, time_limit, workers, seed, parent_id=plan_id, freeze_through=freeze_through or 0,
-              replan=True, from_progress=from_progress)
+        raise PlannerError("name the executed waves with --freeze-through W, or re-plan from "
+                           "recorded progress with --from-progress")
+    _run_plan(config, time_limit, workers, seed, parent_id=plan_id,
+              freeze_through=freeze_through or 0, replan=True, from_progress=from_progress)
 
 
 @app.command()

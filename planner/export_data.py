@@ -18,6 +18,7 @@ from exports.model import TEAMS, ExportDependency, ExportItem, ExportPlan, Expor
 from planner.config import PlanConfig, parse_config
 from planner.graph import build
 from planner.planning import latest_plan, plan_items, stored_pins
+from planner.progress import current
 from planner.snapshot import load
 
 
@@ -35,8 +36,6 @@ def load_export(engine: Engine, plan_id: int | None = None, *, runbooks: bool = 
     snapshot = load(engine)
     graph = build(snapshot, config.effort_defaults())
     pins = stored_pins(engine)
-    from planner.progress import current
-
     states = current(engine, plan.id or 0)
     wave_of = {row.item_id: row.wave for row in rows}
 
@@ -111,7 +110,8 @@ def _state(state: Any) -> dict[str, Any]:
     return {"status": state.status, "actual_date": state.actual_date, "comment": state.comment}
 
 
-def _progress(engine: Engine, plan_id: int, states: dict[str, Any]) -> tuple[Any, dict[str, Any], Any]:
+def _progress(engine: Engine, plan_id: int,
+              states: dict[str, Any]) -> tuple[Any, dict[str, Any], Any]:
     """Per-wave progress, end dates and the done series, once any progress was recorded."""
     if not states:
         return (), {}, ()
@@ -121,12 +121,14 @@ def _progress(engine: Engine, plan_id: int, states: dict[str, Any]) -> tuple[Any
     from planner.progress import progress_report
 
     report = progress_report(engine, plan_id)
-    waves = tuple(ExportProgressWave(w["wave"], date.fromisoformat(w["start"]), date.fromisoformat(w["end"]),
-                                     w["items"], w["hours"]) for w in report["waves"] if w["start"])
+    waves = tuple(ExportProgressWave(w["wave"], date.fromisoformat(w["start"]),
+                                     date.fromisoformat(w["end"]), w["items"], w["hours"])
+                  for w in report["waves"] if w["start"])
     done, last = [], 0  # the done line ends at the last actual date, not at the plan's end
     for point in report["burn_up"]:
         if point["done_items"] > last:
-            done.append((date.fromisoformat(point["date"]), point["done_hours"], point["done_items"]))
+            day = date.fromisoformat(point["date"])
+            done.append((day, point["done_hours"], point["done_items"]))
             last = point["done_items"]
     return waves, report["end"], tuple(done)
 

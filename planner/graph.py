@@ -319,6 +319,7 @@ def without_rules_of(dgraph: DependencyGraph, settled: set[str], defaults: Defau
     needed is no longer a rule and what needs it may move without it (`replan --from-progress`)."""
     result = DependencyGraph(dgraph.snapshot, dgraph.graph, dgraph.edges, dgraph.dangling)
     result.planned = set(dgraph.planned)
-    result.constraints = [c for c in dgraph.constraints if c.first not in settled and c.second not in settled]
+    result.constraints = [c for c in dgraph.constraints
+                          if c.first not in settled and c.second not in settled]
     _move_groups(result, defaults or Defaults())
     return result

@@ -24,6 +24,15 @@ COLUMNS = ("planned", "done", "failed", "postponed", "in_progress", "remaining")
 def register(app: typer.Typer, engine_factory: Callable[[], Any], out: Console) -> None:
     """Add `import-progress`, `progress` and `diff` to `app`."""
     err = Console(stderr=True, highlight=False, soft_wrap=True)
+    _register_import(app, engine_factory, out, err)
+    _register_progress(app, engine_factory, out, err)
+    _register_diff(app, engine_factory, out)
+
+
+def _register_import(
+    app: typer.Typer, engine_factory: Callable[[], Any], out: Console, err: Console
+) -> None:
+    """`planner import-progress`."""
 
     @app.command("import-progress")
     def import_progress_command(
@@ -53,6 +62,12 @@ def register(app: typer.Typer, engine_factory: Callable[[], Any], out: Console) 
         for warning in summary.warnings:
             err.print(f"warning: {warning}", markup=False)
         out.print(summary.line(str(file)), markup=False)
+
+
+def _register_progress(
+    app: typer.Typer, engine_factory: Callable[[], Any], out: Console, err: Console
+) -> None:
+    """`planner progress`."""
 
     @app.command("progress")
     def progress_command(
@@ -101,6 +116,10 @@ def register(app: typer.Typer, engine_factory: Callable[[], Any], out: Console) 
             _print_report(out, report)
         if chart is not None:  # on stderr with --json, so stdout stays one JSON document
             (err if as_json else out).print(f"Wrote {chart}", markup=False)
+
+
+def _register_diff(app: typer.Typer, engine_factory: Callable[[], Any], out: Console) -> None:
+    """`planner diff`."""
 
     @app.command("diff")
     def diff_command(
