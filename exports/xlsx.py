@@ -213,9 +213,9 @@ def _moved_line(plan: ExportPlan) -> list[tuple[str, Any, str | None]]:
     moved_items = sum(1 for c in plan.changes if c.kind == "moved")
     groups, bound = plan.objective.get("moved"), plan.bound.get("moved")
     text = f"{moved_items} items"
-    if groups is not None:
-        text += f" in {groups:g} move groups; bound {bound:g} move groups" if bound is not None \
-            else f" in {groups:g} move groups"
+    if groups is not None:  # the moved objective counts move groups the optimiser chose to move
+        text += f"; the optimiser moved {groups:g} move groups"
+        text += f" against a bound of {bound:g}" if bound is not None else ""
     return [(f"Moved against plan {plan.parent_id}", text, None)]
 
 

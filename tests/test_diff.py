@@ -132,6 +132,8 @@ def test_the_replan_workbook_has_a_changes_sheet_and_the_moves_against_the_bound
         ("wave_dates", None, None, None),
     ]
     overview = {r[0].value: r[1].value for r in book["Overview"].iter_rows() if r[0].value}
-    assert overview["Moved against plan 1"] == "1 items in 1 move groups; bound 1 move groups"
+    assert overview["Moved against plan 1"] == (
+        "1 items; the optimiser moved 1 move groups against a bound of 1"
+    )
     assert run_cli("export", "plan1.xlsx", "--plan", "1").returncode == 0
     assert "Changes" not in openpyxl.load_workbook(tmp_path / "plan1.xlsx").sheetnames
