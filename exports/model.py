@@ -40,6 +40,9 @@ class ExportItem:
     needed_by: tuple[str, ...] = ()  # ids of planned items that need this one
     pinned: int | None = None  # the pin (or frozen wave) in force when the plan was made
     pin: int | None = None  # the pin stored now (`planner import-pins`): pre-fills the editable column
+    status: str | None = None  # recorded progress (`planner import-progress`): planned, done, …
+    actual_date: date | None = None
+    comment: str | None = None
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,32 @@ class ExportRunbook:
 
 
 @dataclass(frozen=True)
+class ExportChange:
+    """One difference between two plans (`planner diff`): an item moved, added or removed, or a
+    wave whose dates changed; `why` names the cause where it is known."""
+
+    kind: str  # moved | added | removed | wave_dates
+    item: str | None  # item id (None for wave_dates)
+    wave: int | None = None  # the wave (for wave_dates, its number)
+    from_wave: int | None = None
+    to_wave: int | None = None
+    from_dates: tuple[date, date] | None = None
+    to_dates: tuple[date, date] | None = None
+    why: str = ""
+
+
+@dataclass(frozen=True)
+class ExportProgressWave:
+    """One wave's progress: item counts and effort hours per status (`planner progress`)."""
+
+    wave: int
+    start: date
+    end: date
+    items: dict[str, int]  # planned (all), done, failed, postponed, in progress, remaining
+    hours: dict[str, float]
+
+
+@dataclass(frozen=True)
 class ExportPlan:
     """Everything an exporter needs; `findings` are dicts with code/severity/message/items."""
 
@@ -152,6 +181,16 @@ class ExportPlan:
     dependencies: tuple[ExportDependency, ...] = ()
     findings: tuple[dict[str, Any], ...] = ()
     runbooks: tuple[ExportRunbook, ...] = ()  # only when asked for: a solve per wave
+    changes: tuple[ExportChange, ...] = ()  # against the parent plan (re-plans only)
+    progress: tuple[ExportProgressWave, ...] = ()  # only once progress was recorded
+    progress_end: dict[str, Any] = field(default_factory=dict)  # planned / forecast end dates
+    done_by_date: tuple[tuple[date, float, int], ...] = ()  # (actual date, cum. hours, cum. items)
+    #: The first plan of this plan's re-plan lineage (None: this plan); calendar UIDs derive
+    #: from it.
+    lineage_root: int | None = None
+    #: Per earlier plan of the lineage, root first: its calendar events (wave, municipality, start,
+    #: end), so plan.ics can raise SEQUENCE for moved waves and cancel waves no longer used.
+    calendar_past: tuple[tuple[tuple[int, str, date, date], ...], ...] = ()
 
     @property
     def split_dependencies(self) -> list[ExportDependency]:

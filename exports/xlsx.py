@@ -47,7 +47,10 @@ ITEM_COLUMNS: list[tuple[str, str | None]] = [
     ("kind", None), ("name", None), ("function", None), ("criticality", None), ("move_group", None),
     ("effort_hours", HOURS), ("downtime_hours", HOURS), ("owner", None), ("depends_on", None),
     ("needed_by", None), ("pinned", "0"), ("blackout", None), ("pin", "0"),
+    ("status", None), ("actual_date", DATE), ("comment", None),
 ]
+#: The status column's drop-down (`planner.progress.STATUSES`; exports cannot import planner).
+STATUS_CHOICES = ("planned", "in progress", "done", "failed", "postponed")
 ITEMS_SHEET = "Items"
 SHEETS_BEFORE_MUNICIPALITIES = ("Overview", "Waves", "Items")
 SHEETS_AFTER_MUNICIPALITIES = ("Gantt", "Split dependencies", "Checks", "Capacity")
@@ -80,7 +83,8 @@ def item_rows(plan: ExportPlan) -> list[list[Any]]:
         rows.append([item.id, item.wave, start, end, item.municipality, item.kind, item.name, item.function,
                      item.criticality, item.move_group, item.effort_hours, item.downtime_hours, item.owner,
                      ", ".join(item.depends_on) or None, ", ".join(item.needed_by) or None, item.pinned,
-                     item.blackout, item.pin])
+                     item.blackout, item.pin, item.status or "planned", item.actual_date,
+                     item.comment])
     return rows
 
 
@@ -94,6 +98,7 @@ def write_xlsx(plan: ExportPlan, path: Path) -> Path:
     _items(book.create_sheet(ITEMS_SHEET), plan)
     used = {name.casefold() for name in (*SHEETS_BEFORE_MUNICIPALITIES, *SHEETS_AFTER_MUNICIPALITIES)}
     used.add("history")  # reserved by Excel
+    used |= {"progress", "changes"}
     used |= {runbook_title(r.wave).casefold() for r in plan.runbooks}
     for municipality in plan.municipalities:
         title = sheet_title(municipality, used)
@@ -103,6 +108,10 @@ def write_xlsx(plan: ExportPlan, path: Path) -> Path:
     _splits(book.create_sheet("Split dependencies"), plan)
     _checks(book.create_sheet("Checks"), plan)
     _capacity_chart(book.create_sheet("Capacity"), waves_sheet, plan)
+    if plan.progress:
+        _progress(book.create_sheet("Progress"), plan)
+    if plan.parent_id is not None:
+        _changes(book.create_sheet("Changes"), plan)
     for runbook in plan.runbooks:
         _runbook(book.create_sheet(runbook_title(runbook.wave)), runbook)
     book.active = 0
@@ -149,6 +158,8 @@ def _overview(ws: Worksheet, plan: ExportPlan) -> None:
         ("Re-plan of plan", plan.parent_id, None),
         ("Frozen through wave", plan.frozen_through or None, None),
         ("Inventory fingerprint", plan.inventory_fingerprint, None),
+        ("Plan id", plan.id, None),
+        *_moved_line(plan),
     ]
     row = 3
     for label, value, fmt in rows:
@@ -193,6 +204,19 @@ def _overview(ws: Worksheet, plan: ExportPlan) -> None:
     for letter in "BCDEF":
         ws.column_dimensions[letter].width = 18
     _print_setup(ws, header_row=None)
+
+
+def _moved_line(plan: ExportPlan) -> list[tuple[str, Any, str | None]]:
+    """A re-plan says how much it moved against its parent and the optimiser's bound on that."""
+    if plan.parent_id is None:
+        return []
+    moved_items = sum(1 for c in plan.changes if c.kind == "moved")
+    groups, bound = plan.objective.get("moved"), plan.bound.get("moved")
+    text = f"{moved_items} items"
+    if groups is not None:  # the moved objective counts move groups the optimiser chose to move
+        text += f"; the optimiser moved {groups:g} move groups"
+        text += f" against a bound of {bound:g}" if bound is not None else ""
+    return [(f"Moved against plan {plan.parent_id}", text, None)]
 
 
 def _waves(ws: Worksheet, plan: ExportPlan) -> None:
@@ -247,6 +271,34 @@ def _items(ws: Worksheet, plan: ExportPlan) -> None:
     ws.add_data_validation(validation)
     ws.cell(1, pin_col).comment = Comment("Type a wave number to pin the item there, clear it to unpin; then run "
                              "`planner import-pins FILE` and `planner replan`.", "planner")
+    _progress_columns(ws, headers, last)
+
+
+def _progress_columns(ws: Worksheet, headers: list[str], last: int) -> None:
+    """status (a drop-down), actual_date and comment: what project managers record per item."""
+    status_col = headers.index("status") + 1
+    for name in ("status", "actual_date", "comment"):
+        column = headers.index(name) + 1
+        for r in range(2, last + 1):
+            ws.cell(r, column).fill = PIN_FILL
+    letter = get_column_letter(status_col)
+    choices = DataValidation(type="list", formula1='"' + ",".join(STATUS_CHOICES) + '"',
+                             allow_blank=True,
+                             showErrorMessage=True, errorTitle="Status",
+                             error="Pick a status from the list: " + ", ".join(STATUS_CHOICES))
+    choices.add(f"{letter}2:{letter}{last}")
+    ws.add_data_validation(choices)
+    date_letter = get_column_letter(headers.index("actual_date") + 1)
+    dates = DataValidation(type="date", operator="greaterThan", formula1="36526", allow_blank=True,
+                           showErrorMessage=True, errorTitle="Actual date",
+                           error="The day the item was done (or failed, or was postponed), "
+                                 "YYYY-MM-DD")
+    dates.add(f"{date_letter}2:{date_letter}{last}")
+    ws.add_data_validation(dates)
+    ws.cell(1, status_col).comment = Comment(
+        "Record what happened: done needs an actual date; failed and postponed items are "
+        "re-planned. "
+        "Then run `planner import-progress FILE` and `planner replan --from-progress`.", "planner")
 
 
 def _municipality(ws: Worksheet, plan: ExportPlan, municipality: str) -> None:
@@ -364,6 +416,50 @@ def _capacity_chart(ws: Worksheet, waves: Worksheet, plan: ExportPlan) -> None:
     chart.height = 12.0
     ws.add_chart(chart, "A3")
     _print_setup(ws, header_row=None)
+
+
+PROGRESS_KEYS = ("planned", "done", "failed", "postponed", "in_progress", "remaining")
+
+
+def _progress(ws: Worksheet, plan: ExportPlan) -> None:
+    """Per wave: items and hours per status (`planner progress`), then the end dates."""
+    headers = ["wave", "start", "end", *(f"{k}_items" for k in PROGRESS_KEYS),
+               *(f"{k}_hours" for k in PROGRESS_KEYS), "done_share"]
+    formats: list[str | None] = ["0", DATE, DATE, *([WHOLE] * len(PROGRESS_KEYS)),
+                                 *([HOURS] * len(PROGRESS_KEYS)), PERCENT]
+    rows = []
+    for w in plan.progress:
+        share = w.hours["done"] / w.hours["planned"] if w.hours.get("planned") else None
+        rows.append([w.wave, w.start, w.end,
+                     *(w.items.get(k, 0) for k in PROGRESS_KEYS),
+                     *(w.hours.get(k, 0.0) for k in PROGRESS_KEYS),
+                     share])
+    _table(ws, headers, rows, formats)
+    row = len(rows) + 3
+    end = plan.progress_end
+    for label, value in (("Planned end", end.get("planned")), ("Forecast end", end.get("forecast")),
+                         ("Forecast basis", end.get("basis"))):
+        text_cell(ws.cell(row, 1), label).font = BOLD
+        shown = date.fromisoformat(value) if value and label != "Forecast basis" else value
+        cell = text_cell(ws.cell(row, 2), shown)
+        cell.number_format = DATE
+        row += 1
+
+
+def _changes(ws: Worksheet, plan: ExportPlan) -> None:
+    """A re-plan's changes against its parent plan (`planner diff`)."""
+    headers = ["change", "item", "from_wave", "to_wave", "wave", "from_start", "from_end",
+               "to_start", "to_end", "why"]
+    rows = []
+    for c in plan.changes:
+        old, new = c.from_dates or (None, None), c.to_dates or (None, None)
+        rows.append([c.kind, c.item, c.from_wave, c.to_wave, c.wave, old[0], old[1], new[0], new[1],
+                     c.why or None])
+    if not rows:
+        rows = [["none", None, None, None, None, None, None, None, None,
+                 f"nothing changed against plan {plan.parent_id}"]]
+    _table(ws, headers, rows, [None, None, "0", "0", "0", DATE, DATE, DATE, DATE, None])
+    ws.auto_filter.ref = f"A1:J{len(rows) + 1}"
 
 
 def _runbook(ws: Worksheet, runbook: ExportRunbook) -> None:

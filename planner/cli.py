@@ -213,7 +213,8 @@ def _config(path: Path | None):  # type: ignore[no-untyped-def]
 
 
 def _run_plan(config_path: Path | None, time_limit: float | None, workers: int | None, seed: int | None,
-              parent_id: int | None = None, freeze_through: int = 0, replan: bool = False) -> None:
+              parent_id: int | None = None, freeze_through: int = 0, replan: bool = False,
+              from_progress: bool = False) -> None:
     from planner.report import plan_summary
     from planner.workflow import plan_and_verify
 
@@ -225,9 +226,14 @@ def _run_plan(config_path: Path | None, time_limit: float | None, workers: int |
     with _progress() as progress, _ctrl_c_keeps_the_best() as stop:
         verified = plan_and_verify(engine, config, text, time_limit=time_limit, workers=workers,
                                    seed=seed, progress=progress, stop=stop, replan=replan,
-                                   parent_id=parent_id, freeze_through=freeze_through)
-    outcome, problems = verified.outcome, verified.violations
+                                   parent_id=parent_id, freeze_through=freeze_through,
+                                   from_progress=from_progress)
+    outcome, problems, basis = verified.outcome, verified.violations, verified.basis
     out.print(plan_summary(outcome))
+    if basis is not None:
+        for warning in basis.warnings:
+            err.print(f"warning: {warning}")
+        out.print(basis.summary(outcome.item_waves, outcome.result.objective, outcome.result.bound))
     if problems:
         for v in problems:
             err.print(f"verify: {v.message}", markup=False)
@@ -308,8 +314,14 @@ def plan(
 
 @app.command()
 def replan(
-    freeze_through: Annotated[int, typer.Option("--freeze-through", min=0, max=520,
-                                                help="Waves 1..W were executed: keep them as they are.")],
+    freeze_through: Annotated[Optional[int], typer.Option(
+        "--freeze-through", min=0, max=520,
+        help="Waves 1..W were executed: keep them as they are.")] = None,
+    from_progress: Annotated[bool, typer.Option(
+        "--from-progress",
+        help="Re-plan from the progress recorded with `planner import-progress`: done items stay, "
+             "failed, postponed and not-started items are re-planned from the first open wave, "
+             "moving as few as possible.")] = False,
     config: ConfigOption = None,
     plan_id: Annotated[Optional[int], typer.Option("--plan", min=1, max=2**31 - 1, help="The plan to revise (default: the latest).")] = None,
     time_limit: TimeLimit = None,
@@ -319,11 +331,18 @@ def replan(
     """Re-plan after inventory or configuration changes, keeping executed waves.
 
     Moves as few items as possible away from their wave in the previous plan, and
-    honours pins handed back with `planner import-pins`.
+    honours pins handed back with `planner import-pins`. With --from-progress the recorded
+    statuses say what stays (done, in progress) and what is re-planned (failed, postponed,
+    not started); --freeze-through W then closes waves 1..W as well.
 
     Example: planner replan --freeze-through 4
+    Example: planner import-progress edited.xlsx && planner replan --from-progress
     """
-    _run_plan(config, time_limit, workers, seed, parent_id=plan_id, freeze_through=freeze_through, replan=True)
+    if freeze_through is None and not from_progress:
+        raise PlannerError("name the executed waves with --freeze-through W, or re-plan from "
+                           "recorded progress with --from-progress")
+    _run_plan(config, time_limit, workers, seed, parent_id=plan_id,
+              freeze_through=freeze_through or 0, replan=True, from_progress=from_progress)
 
 
 @app.command()
@@ -596,10 +615,12 @@ def db_upgrade() -> None:
 def _register_plugins() -> None:
     """Commands that live in their own modules."""
     from planner.mapping_cli import register as register_mapping
+    from planner.progress_cli import register as register_progress
     from planner.runbook_cli import register as register_runbook
 
     register_runbook(app, _engine, out)
     register_mapping(app, out)
+    register_progress(app, _engine, out)
 
 
 _register_plugins()

@@ -16,7 +16,8 @@ from sqlalchemy.engine import Engine
 
 from exports.model import TEAMS, ExportDependency, ExportItem, ExportPlan, ExportWave
 from planner.config import PlanConfig
-from planner.planning import stored_pins
+from planner.planning import latest_plan, plan_config, plan_items, stored_pins
+from planner.progress import current
 from planner.stored import StoredPlan, open_plan
 
 
@@ -32,6 +33,7 @@ def load_export(engine: Engine, plan_id: int | None = None, *, runbooks: bool = 
     plan, rows, config = stored.plan, stored.rows, stored.config
     snapshot, graph = stored.snapshot, stored.graph
     pins = stored_pins(engine)
+    states = current(engine, plan.id or 0)
     wave_of = stored.waves
 
     depends_on: dict[str, set[str]] = defaultdict(set)
@@ -60,7 +62,7 @@ def load_export(engine: Engine, plan_id: int | None = None, *, runbooks: bool = 
             vcpu=fields.get("vcpu"), ram_gb=fields.get("ram_gb"), storage_gb=fields.get("storage_gb"),
             depends_on=tuple(sorted(depends_on.get(row.item_id, ()))),
             needed_by=tuple(sorted(needed_by.get(row.item_id, ()))),
-            pinned=row.pinned, pin=pins.get(row.item_id)))
+            pinned=row.pinned, pin=pins.get(row.item_id), **_state(states.get(row.item_id))))
     items.sort(key=lambda i: (i.wave, i.municipality.casefold(), i.kind, i.name.casefold()))
 
     windows = config.wave_windows()
@@ -81,6 +83,8 @@ def load_export(engine: Engine, plan_id: int | None = None, *, runbooks: bool = 
             vcpu=sum(i.vcpu or 0 for i in servers), ram_gb=sum(i.ram_gb or 0 for i in servers),
             storage_gb=sum(i.storage_gb or 0 for i in servers)))
 
+    progress, progress_end, done_by_date = _progress(engine, plan.id or 0, states)
+    root, calendar_past = _lineage(engine, plan)
     return ExportPlan(
         id=plan.id or 0, status=plan.status, created=plan.created,
         objective=json.loads(plan.objective_json or "{}"), bound=json.loads(plan.bound_json or "{}"),
@@ -93,7 +97,68 @@ def load_export(engine: Engine, plan_id: int | None = None, *, runbooks: bool = 
         municipalities=tuple(sorted({row.municipality for row in rows}, key=str.casefold)),
         waves=tuple(waves), items=tuple(items), dependencies=tuple(dependencies),
         findings=tuple(_findings(graph, config)),
-        runbooks=tuple(_runbooks(stored, runbooks, runbook_time_limit)))
+        runbooks=tuple(_runbooks(stored, runbooks, runbook_time_limit)),
+        changes=tuple(_changes(engine, plan)), progress=progress, progress_end=progress_end,
+        done_by_date=done_by_date, lineage_root=root, calendar_past=calendar_past)
+
+
+def _state(state: Any) -> dict[str, Any]:
+    """An item's recorded progress as ExportItem fields (planned when nothing was recorded)."""
+    if state is None:
+        return {"status": "planned"}
+    return {"status": state.status, "actual_date": state.actual_date, "comment": state.comment}
+
+
+def _progress(engine: Engine, plan_id: int,
+              states: dict[str, Any]) -> tuple[Any, dict[str, Any], Any]:
+    """Per-wave progress, end dates and the done series, once any progress was recorded."""
+    if not states:
+        return (), {}, ()
+    from datetime import date
+
+    from exports.model import ExportProgressWave
+    from planner.progress import progress_report
+
+    report = progress_report(engine, plan_id)
+    waves = tuple(ExportProgressWave(w["wave"], date.fromisoformat(w["start"]),
+                                     date.fromisoformat(w["end"]), w["items"], w["hours"])
+                  for w in report["waves"] if w["start"])
+    done, last = [], 0  # the done line ends at the last actual date, not at the plan's end
+    for point in report["burn_up"]:
+        if point["done_items"] > last:
+            day = date.fromisoformat(point["date"])
+            done.append((day, point["done_hours"], point["done_items"]))
+            last = point["done_items"]
+    return waves, report["end"], tuple(done)
+
+
+def _lineage(engine: Engine, plan: Any) -> tuple[int, tuple[Any, ...]]:
+    """The lineage's first plan and each earlier plan's calendar events (wave, municipality, start,
+    end), root first: calendar UIDs stay the same across re-plans and SEQUENCE counts changes."""
+    ancestors = []
+    seen = {plan.id}
+    current = plan
+    while current.parent_id is not None and current.parent_id not in seen and len(seen) < 10_000:
+        current = latest_plan(engine, current.parent_id)
+        seen.add(current.id)
+        ancestors.append(current)
+    past = []
+    for ancestor in reversed(ancestors):
+        config = plan_config(ancestor)
+        windows = config.wave_windows()
+        used = sorted({(row.wave, row.municipality) for row in plan_items(engine, ancestor.id or 0)
+                       if row.wave <= len(windows)})
+        past.append(tuple((w, m, *windows[w - 1]) for w, m in used))
+    return (ancestors[-1].id if ancestors else plan.id) or 0, tuple(past)
+
+
+def _changes(engine: Engine, plan: Any) -> list[Any]:
+    """A re-plan's changes against its parent (the Changes sheet)."""
+    if plan.parent_id is None:
+        return []
+    from planner.diff import diff_plans
+
+    return diff_plans(engine, plan.parent_id, plan.id).changes
 
 
 def _runbooks(stored: StoredPlan, wanted: bool, time_limit: float) -> list[Any]:

@@ -364,3 +364,16 @@ def _branches(dgraph: DependencyGraph, current: str, level: int, depth: int, ups
                                                       seen | {other})
         result.append(Branch(other, data["kind"], data["rule"], children, data.get("observed")))
     return tuple(result)
+
+
+def without_rules_of(dgraph: DependencyGraph, settled: set[str], defaults: Defaults | None = None
+                     ) -> DependencyGraph:
+    """A copy in which wave constraints touching `settled` items are dropped and move groups
+    recomputed: an item done during the programme is a fact, not a decision, so what it
+    needed is no longer a rule and what needs it may move without it (`replan --from-progress`)."""
+    result = DependencyGraph(dgraph.snapshot, dgraph.graph, dgraph.edges, dgraph.dangling)
+    result.planned = set(dgraph.planned)
+    result.constraints = [c for c in dgraph.constraints
+                          if c.first not in settled and c.second not in settled]
+    _move_groups(result, defaults or Defaults())
+    return result

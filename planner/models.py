@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from sqlalchemy import Boolean, Column, Text, UniqueConstraint, false
+from sqlalchemy import Boolean, Column, Index, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 
@@ -240,3 +240,32 @@ ITEM_TABLES: dict[str, type[ItemBase]] = {
     "application": Application,
     "workplace": WorkplaceGroup,
 }
+
+
+class Progress(SQLModel, table=True):
+    """One recorded state of a planned item (`planner import-progress`, migration 0006).
+
+    Rows are only appended: the newest row of a (plan, item) is its state, the older ones
+    its history. `source` names the workbook (or the re-plan that carried the state over)."""
+
+    __tablename__ = "progress"
+    __table_args__ = (Index("ix_progress_plan_item", "plan_id", "item_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id")
+    item_id: str = Field(index=True)
+    status: str = Field(max_length=16)
+    actual_date: date | None = None
+    comment: str | None = Field(default=None, sa_column=Column(Text))
+    source: str
+    recorded: datetime = Field(default_factory=utcnow)
+
+
+class ProgressBasis(SQLModel, table=True):
+    """A plan made by `replan --from-progress`: the plan whose recorded progress it started
+    from and the first wave that was still open (migration 0006). The verifier reads it to
+    check that done items stayed and that nothing new went into a closed wave."""
+
+    __tablename__ = "progress_basis"
+    plan_id: int = Field(foreign_key="plan.id", primary_key=True)
+    parent_id: int = Field(foreign_key="plan.id")
+    first_open_wave: int

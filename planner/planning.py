@@ -63,7 +63,7 @@ def make_plan(engine: Engine, config: PlanConfig, config_text: str = "", *, time
               workers: int | None = None, seed: int | None = None,
               progress: Callable[[ProgressEvent], None] | None = None,
               parent: Plan | None = None, freeze_through: int = 0,
-              stop: StopRequest | None = None) -> PlanOutcome:
+              stop: StopRequest | None = None, basis: Any = None) -> PlanOutcome:
     """Plan (or re-plan after `parent`) and store the result in one transaction.
 
     `stop.request()` (the CLI's first Ctrl-C) ends the search early; the best plan found by
@@ -77,13 +77,21 @@ def make_plan(engine: Engine, config: PlanConfig, config_text: str = "", *, time
         raise NoPlan("infeasible", [
             "dependency loop with a strictly-before rule: " + " -> ".join(path) for path in strict_cycles[:5]])
     previous = plan_waves(engine, parent.id) if parent and parent.id else None
-    planning = build_problem(graph, config, pins=stored_pins(engine), previous=previous,
-                             freeze_through=freeze_through)
+    pins = stored_pins(engine)
+    problem_freeze = freeze_through
+    if basis is not None:  # done items fixed, the rest from the first open wave
+        graph, config, pins, previous, problem_freeze = basis.prepare(graph, config, pins)
+        freeze_through = 0  # the basis, not a frozen prefix, says what stays
+    planning = build_problem(graph, config, pins=pins, previous=previous,
+                             freeze_through=problem_freeze)
     limit = time_limit if time_limit is not None else config.solver.time_limit
     workers = workers if workers is not None else config.solver.workers
     seed = seed if seed is not None else config.solver.seed
+    extra: dict[str, Any] = {}
+    if basis is not None:  # from progress: the fewest moves, starting from the repaired old plan
+        extra = {"phases": basis.phases, "start": basis.start(planning.problem)}
     result = solve(planning.problem, time_limit=limit, workers=workers, seed=seed,
-                   progress=progress, stop=stop)
+                   progress=progress, stop=stop, **extra)
     if not result.waves:
         if stop is not None and stop.requested and result.status != "infeasible":
             raise PlannerError("the search was stopped before it found any plan; nothing was stored")
@@ -92,8 +100,9 @@ def make_plan(engine: Engine, config: PlanConfig, config_text: str = "", *, time
         causes = explain(planning, graph) if result.status == "infeasible" else []
         raise NoPlan(result.status, causes)
     item_waves = {node: result.waves[i] for i, g in enumerate(planning.groups) for node in planning.members[g]}
-    plan = _store(engine, config, config_text, result, planning, graph, item_waves, workers=workers, seed=seed,
-                  time_limit=limit, parent=parent, freeze_through=freeze_through)
+    plan = _store(engine, config, config_text, result, planning, graph, item_waves, workers=workers,
+                  seed=seed, time_limit=limit, parent=parent, freeze_through=freeze_through,
+                  basis=basis)
     return PlanOutcome(plan, result, planning, graph, item_waves)
 
 
@@ -105,6 +114,7 @@ def _store(engine: Engine, config: PlanConfig, config_text: str, result: WaveRes
            planning: PlanningProblem, graph: DependencyGraph, item_waves: dict[str, int],
            **meta: Any) -> Plan:
     parent: Plan | None = meta.pop("parent")
+    basis = meta.pop("basis", None)
     phases = [{"name": p.name, "status": p.status, "objective": _finite({"v": p.objective})["v"],
                "bound": _finite({"v": p.bound})["v"], "gap": p.gap, "runtime": round(p.runtime, 3)}
               for p in result.phases]
@@ -135,6 +145,8 @@ def _store(engine: Engine, config: PlanConfig, config_text: str, result: WaveRes
                 downtime_hours=downtime_hours(item, defaults),
                 pinned=planning.pins.get(node) or planning.frozen.get(node),
             ))
+        if basis is not None:
+            basis.store(session, plan)
     return plan
 
 

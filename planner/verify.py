@@ -19,6 +19,7 @@ from planner.effort import downtime_hours, effort_hours
 from planner.graph import BEFORE_OR_SAME, SAME_WAVE, STRICTLY_BEFORE, DependencyGraph
 from planner.models import Plan, PlanItem
 from planner.snapshot import Snapshot
+from planner.progress_replan import progress_checks
 from planner.stored import StoredPlan
 
 EPS = 1e-6
@@ -44,9 +45,12 @@ def verify_stored(stored: StoredPlan) -> list[Violation]:
     config, snapshot, graph = stored.config, stored.snapshot, stored.graph
     wave = stored.waves
     m = len(config.wave_windows())
+    # A re-plan from progress takes done items as facts: their rules are not checked.
+    settled, progress_rules = progress_checks(stored.engine, stored.plan, wave, graph.planned)
     return [
         *_coverage(graph, wave, m),
-        *_dependencies(graph, wave),
+        *(Violation(rule, message) for rule, message in progress_rules),
+        *_dependencies(graph, wave, settled),
         *_capacities(config, snapshot, wave, m),
         *_target_totals(config, snapshot, wave),
         *_blackouts_and_rules(config, snapshot, wave),
@@ -73,11 +77,12 @@ def _coverage(graph: DependencyGraph, wave: dict[str, int], m: int) -> list[Viol
     return found
 
 
-def _dependencies(graph: DependencyGraph, wave: dict[str, int]) -> list[Violation]:
+def _dependencies(graph: DependencyGraph, wave: dict[str, int],
+                  settled: set[str]) -> list[Violation]:
     """Dependencies, item by item (not group by group, as the solver sees them)."""
     found = []
     for c in graph.constraints:
-        if c.first not in wave or c.second not in wave:
+        if c.first not in wave or c.second not in wave or c.first in settled or c.second in settled:
             continue
         a, b = wave[c.first], wave[c.second]
         ok = {SAME_WAVE: a == b, BEFORE_OR_SAME: a <= b, STRICTLY_BEFORE: a < b}.get(c.rule, True)

@@ -117,11 +117,11 @@ def test_items_sheet_is_a_table_with_an_editable_pin_column(workbook: openpyxl.W
     ws = workbook["Items"]
     headers = [c.value for c in ws[1]]
     assert headers == [name for name, _ in ITEM_COLUMNS]
-    assert headers[-1] == "pin" and headers[0] == "id"
+    assert headers[-4:] == ["pin", "status", "actual_date", "comment"] and headers[0] == "id"  # issue 22
     assert ws.max_row == 1 + len(plan.items)
     assert ws.freeze_panes == "B2"
     table = ws.tables["Items"]
-    assert table.ref == f"A1:R{1 + len(plan.items)}"
+    assert table.ref == f"A1:U{1 + len(plan.items)}"
     assert [c.name for c in table.tableColumns] == headers
     col = {name: index for index, name in enumerate(headers, start=1)}
     ids = {ws.cell(r, 1).value for r in range(2, ws.max_row + 1)}
@@ -131,7 +131,8 @@ def test_items_sheet_is_a_table_with_an_editable_pin_column(workbook: openpyxl.W
     assert ws.cell(2, col["effort_hours"]).number_format == "#,##0.0"
     assert ws.cell(2, col["wave"]).number_format == "0"
     assert ws.cell(2, col["pin"]).fill.fgColor.rgb.endswith("FFF2CC")
-    assert [str(v.sqref) for v in ws.data_validations.dataValidation] == [f"R2:R{1 + len(plan.items)}"]
+    assert [str(v.sqref) for v in ws.data_validations.dataValidation] == [
+        f"{c}2:{c}{1 + len(plan.items)}" for c in "RST"]  # pin, the status drop-down, actual_date
     by_id = {ws.cell(r, 1).value: r for r in range(2, ws.max_row + 1)}
     admin = "Østerå Kommune/workplace/Rådhus administration"
     assert "Østerå Kommune/directory/østerå.local" in ws.cell(by_id[admin], col["depends_on"]).value

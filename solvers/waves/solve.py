@@ -78,6 +78,7 @@ def solve(
     progress: Callable[[ProgressEvent], None] | None = None,
     deterministic: bool = True,
     stop: StopRequest | None = None,
+    start: Sequence[int] | None = None,
 ) -> WaveResult:
     """Solve the phases in lexicographic order within `time_limit` wall seconds and return
     an honest result.
@@ -93,9 +94,12 @@ def solve(
     After `stop.request()` (the first Ctrl-C of `planner plan`) the running solve ends as if
     its time were up and later phases are not searched: the result is the best plan found
     by then, as honest as any other (a note says when it was stopped).
+    `start` is a plan to begin from (a re-plan's repaired previous plan): used instead of the
+    greedy plan when it breaks no rule and needs no more waves.
     """
     active = _active_phases(problem, phases)
     run = _Run(problem, workers, seed, progress, stop)
+    run.start = list(start) if start is not None and not violations(problem, start) else None
     return _solve(run, active, TimeBudget.start(time_limit, deterministic=deterministic))
 
 
@@ -154,6 +158,7 @@ class _Run:
     incumbent: list[int] | None = None
     first: float = math.inf  # seconds to the first plan
     greedy: GreedyResult | None = None
+    start: list[int] | None = None  # the caller's plan to begin from, checked
     results: list[PhaseResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     bounds: WaveBounds = field(init=False)
@@ -278,6 +283,8 @@ def _solve(run: _Run, active: list[str], budget: TimeBudget) -> WaveResult:
     run.greedy = greedy(problem, seed=run.seed, bounds=run.bounds)
     if run.greedy.waves:
         run.found(run.greedy.waves)
+    if run.start and (run.incumbent is None or max(run.start) <= max(run.incumbent)):
+        run.found(run.start)
     shares = {p: _PHASE_SHARE[p] for p in active}
     if problem.n_tasks >= _LNS_TASKS and run.incumbent and max(run.incumbent) <= run.lb + 1:
         shares = {p: _BIG_SHARE[p] for p in shares}
