@@ -252,7 +252,7 @@ def _chart(engine: Any, plan_id: int, path: Path, force: bool) -> None:
 
         raise PlannerError(f"{path.name}: the burn-up chart is a .png or .svg file")
     from exports.burnup import write_burn_up
-    from planner.files import writable
+    from exports.files import writable
 
     plan = load_export(engine, plan_id)
     with writable(path, force) as tmp:
