@@ -67,7 +67,7 @@ def database_url(db: str | None = None) -> str:
         raise PlannerError(f"the database URL {_scheme_only(value)} is malformed (is the port a number, "
                            f"and are @ : / % in the password percent-encoded?); {HOW_TO_NAME}") from None
     if url.drivername in _POSTGRES:
-        if "@" in (url.host or "") or "@" in (url.database or "") or "@" in (url.username or ""):
+        if value.count("@") > 1 or "@" in (url.host or "") or "@" in (url.database or ""):
             raise PlannerError(f"the database URL {_scheme_only(value)} is malformed (percent-encode @ in the "
                                f"password as %40); {HOW_TO_NAME}")
         return url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
@@ -111,7 +111,7 @@ def mask_url(value: str) -> str:
         url = make_url(value)
     except (ArgumentError, ValueError):
         return f"{value.partition('://')[0]}://…"
-    if "@" in (url.host or "") or "@" in (url.database or "") or "@" in (url.username or ""):
+    if value.count("@") > 1:  # an unencoded @ in the password: where it ends is unknown
         return f"{url.drivername}://…"
     shown = url.render_as_string(hide_password=True)
     return re.sub(r"(?i)(password=)[^&]*", r"\1***", shown)

@@ -393,3 +393,13 @@ def test_read_only_postgresql_is_one_sentence(book: InventoryBook, db_url: str, 
     stderr = assert_one_sentence(cli(read_only, "import", book.write(), cwd=tmp_path))
     assert "is read-only for this user; nothing was written" in stderr
     assert "The inventory is empty" in cli(db_url, "inventory", cwd=tmp_path).stdout
+
+
+def test_whole_number_too_large_for_the_database_names_its_cell(book: InventoryBook, db_url: str,
+                                                                 tmp_path: Path) -> None:
+    """Found by benchmarks/fuzz_inputs.py: a whole number past 2**31 - 1 passed validation and
+    ended in `OverflowError: Python int too large to convert to SQLite INTEGER`."""
+    book.sheets["Workplaces"][0]["users"] = 10**12
+    stderr = assert_one_sentence(cli(db_url, "import", book.write(), cwd=tmp_path))
+    assert "Workplaces!" in stderr and "users must be between -2,147,483,647 and 2,147,483,647" in stderr
+    assert "The inventory is empty" in cli(db_url, "inventory", cwd=tmp_path).stdout
