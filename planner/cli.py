@@ -661,10 +661,10 @@ def main() -> None:
         err.print("Interrupted; nothing half-written was kept.", markup=False)
         sys.exit(130)
     except (OSError, MemoryError, DBAPIError) as exc:
-        problem = _environment_problem(exc)
-        if problem is None:
+        sentence = _environment_problem(exc)
+        if sentence is None:
             _internal_error(exc)
-        err.print(f"error: {problem}", markup=False)
+        err.print(f"error: {sentence}", markup=False)
         sys.exit(1)
     except Exception as exc:  # a genuine bug: one line, not a traceback
         _internal_error(exc)
