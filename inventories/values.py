@@ -173,7 +173,14 @@ def number(value: Any, column: Column, whole: bool, reading: Reading = STRICT,
         raise BadValue(f"{column.name} must be at least {column.minimum:g}, got {show(value)}")
     if column.maximum is not None and result > column.maximum:
         raise BadValue(f"{column.name} must be at most {column.maximum:g}, got {show(value)}")
+    if whole and abs(result) > MAX_WHOLE:  # the databases' integer columns hold no more
+        raise BadValue(f"{column.name} must be between -{MAX_WHOLE:,} and {MAX_WHOLE:,}, got {show(value)}")
     return result
+
+
+#: The largest whole number a database column holds (PostgreSQL's INTEGER): a larger one
+#: was an internal error (OverflowError) after validation had passed.
+MAX_WHOLE = 2**31 - 1
 
 
 def _number_text(text: str, column: Column, kind: str, reading: Reading,

@@ -16,13 +16,13 @@ import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, NoReturn, Optional
 
 import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from exports.errors import ImportFailed, PlannerError
 from solvers.limits import StopRequest
@@ -635,7 +635,7 @@ def _interrupt(signum: int, frame: object) -> None:
     raise _Interrupted(signum)
 
 
-def _environment_problem(exc: BaseException) -> str:
+def _environment_problem(exc: BaseException) -> str | None:
     """One sentence for a failure of the machine around the program: a full or read-only
     disk, a lost database server, memory. Transactions roll back and files are written to
     a temporary name first, so nothing half-done is left; SQL and paths of the program's
@@ -645,8 +645,9 @@ def _environment_problem(exc: BaseException) -> str:
     if isinstance(exc, OSError):
         where = f"{exc.filename}: " if exc.filename else ""
         return f"{where}{exc.strerror or type(exc).__name__}; nothing half-written was kept"
-    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-    return f"the database failed: {reason[0] if reason else type(exc).__name__}; nothing was written"
+    from planner.db import environment_failure
+
+    return environment_failure(exc)
 
 
 def _quiet_unraisable(unraisable: sys.UnraisableHookArgs) -> None:
@@ -675,15 +676,23 @@ def main() -> None:
     except (_Interrupted, KeyboardInterrupt):
         err.print("Interrupted; nothing half-written was kept.", markup=False)
         sys.exit(130)
-    except (OSError, MemoryError, OperationalError) as exc:  # the machine, not the program
-        err.print(f"error: {_environment_problem(exc)}", markup=False)
+    except (OSError, MemoryError, DBAPIError) as exc:
+        sentence = _environment_problem(exc)
+        if sentence is None:
+            _internal_error(exc)
+        err.print(f"error: {sentence}", markup=False)
         sys.exit(1)
     except Exception as exc:  # a genuine bug: one line, not a traceback
-        if os.environ.get("PLANNER_DEBUG"):
-            traceback.print_exc()
-        err.print(f"internal error: {type(exc).__name__}: {exc} (set PLANNER_DEBUG=1 for details, "
-                  "and please report it)", markup=False)
-        sys.exit(2)
+        _internal_error(exc)
+
+
+def _internal_error(exc: BaseException) -> NoReturn:
+    """A genuine bug: one line (the traceback with PLANNER_DEBUG=1), exit code 2."""
+    if os.environ.get("PLANNER_DEBUG"):
+        traceback.print_exception(exc)
+    err.print(f"internal error: {type(exc).__name__}: {exc} (set PLANNER_DEBUG=1 for details, "
+              "and please report it)", markup=False)
+    sys.exit(2)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlmodel import Session, create_engine
 
 from planner import models  # noqa: F401  (registers the tables)
@@ -67,7 +67,7 @@ def database_url(db: str | None = None) -> str:
         raise PlannerError(f"the database URL {_scheme_only(value)} is malformed (is the port a number, "
                            f"and are @ : / % in the password percent-encoded?); {HOW_TO_NAME}") from None
     if url.drivername in _POSTGRES:
-        if "@" in (url.host or "") or "@" in (url.database or "") or "@" in (url.username or ""):
+        if value.count("@") > 1 or "@" in (url.host or "") or "@" in (url.database or ""):
             raise PlannerError(f"the database URL {_scheme_only(value)} is malformed (percent-encode @ in the "
                                f"password as %40); {HOW_TO_NAME}")
         return url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
@@ -111,7 +111,7 @@ def mask_url(value: str) -> str:
         url = make_url(value)
     except (ArgumentError, ValueError):
         return f"{value.partition('://')[0]}://…"
-    if "@" in (url.host or "") or "@" in (url.database or "") or "@" in (url.username or ""):
+    if value.count("@") > 1:  # an unencoded @ in the password: where it ends is unknown
         return f"{url.drivername}://…"
     shown = url.render_as_string(hide_password=True)
     return re.sub(r"(?i)(password=)[^&]*", r"\1***", shown)
@@ -350,11 +350,13 @@ def transaction(engine: Engine) -> Iterator[Session]:
         try:
             yield session
             session.commit()
-        except OperationalError as exc:
+        except DBAPIError as exc:
             session.rollback()
             if _is_read_only(exc):
                 raise PlannerError(f"the database {shown_url(engine)} is read-only for this user; nothing "
                                    "was written") from exc
+            if not isinstance(exc, OperationalError):
+                raise
             if "database is locked" in str(exc) or getattr(exc.orig, "sqlstate", None) == _LOCK_NOT_AVAILABLE:
                 raise PlannerError(f"the database is busy: another planner command has been writing to it for "
                                    f"over {_lock_wait():g} s; nothing was written, try again when it is done "
@@ -365,9 +367,27 @@ def transaction(engine: Engine) -> Iterator[Session]:
             raise
 
 
-def _is_read_only(exc: OperationalError) -> bool:
-    """SQLite's "attempt to write a readonly database", PostgreSQL's read-only transaction."""
-    return "readonly database" in str(exc) or getattr(exc.orig, "sqlstate", None) == "25006"
+def _is_read_only(exc: DBAPIError) -> bool:
+    """SQLite's "attempt to write a readonly database"; PostgreSQL's read-only transaction
+    (25006, e.g. a standby or `default_transaction_read_only`) or missing privilege (42501)."""
+    return "readonly database" in str(exc) or getattr(exc.orig, "sqlstate", None) in {"25006", "42501"}
+
+
+#: SQLSTATE classes of PostgreSQL that describe the server or its machine, not the program:
+#: connection (08), insufficient resources such as a full disk (53), operator intervention
+#: (57), system errors (58), read-only transaction (25006), missing privilege (42501).
+_ENVIRONMENT_STATES = ("08", "53", "57", "58", "25006", "42501")
+
+
+def environment_failure(exc: BaseException) -> str | None:
+    """One sentence for a database error the user's environment caused, else None (a bug)."""
+    if not isinstance(exc, DBAPIError):
+        return None
+    state = getattr(exc.orig, "sqlstate", None) or ""
+    if not isinstance(exc, OperationalError) and not state.startswith(_ENVIRONMENT_STATES):
+        return None
+    reason = str(exc.orig or exc).strip().splitlines()
+    return f"the database failed: {reason[0] if reason else type(exc).__name__}; nothing was written"
 
 
 def require_writable(engine: Engine) -> None:

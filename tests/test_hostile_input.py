@@ -378,3 +378,28 @@ def test_numbers_a_user_can_type_are_bounded(book: InventoryBook, db_url: str, t
                  cwd=tmp_path)
     assert assert_one_sentence(window) == ("error: --window: '9999-12-31T00:00..9999-12-31T23:59' is "
                                            "outside the years 2000-2200\n")
+
+
+def test_read_only_postgresql_is_one_sentence(book: InventoryBook, db_url: str, tmp_path: Path) -> None:
+    """A read-only PostgreSQL session (a standby, `default_transaction_read_only`, a role
+    without write rights) raised SQLSTATE 25006 as `InternalError`: an internal error."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("needs PLANNER_TEST_DB_URL (PostgreSQL)")
+    read_only = f"{db_url}?options=-c%20default_transaction_read_only%3Don"
+    first = assert_one_sentence(cli(read_only, "import", book.write(), cwd=tmp_path))
+    assert first == ("error: the database failed: cannot execute CREATE TABLE in a read-only transaction; "
+                     "nothing was written\n")
+    assert cli(db_url, "db", "upgrade", cwd=tmp_path).returncode == 0
+    stderr = assert_one_sentence(cli(read_only, "import", book.write(), cwd=tmp_path))
+    assert "is read-only for this user; nothing was written" in stderr
+    assert "The inventory is empty" in cli(db_url, "inventory", cwd=tmp_path).stdout
+
+
+def test_whole_number_too_large_for_the_database_names_its_cell(book: InventoryBook, db_url: str,
+                                                                 tmp_path: Path) -> None:
+    """Found by benchmarks/fuzz_inputs.py: a whole number past 2**31 - 1 passed validation and
+    ended in `OverflowError: Python int too large to convert to SQLite INTEGER`."""
+    book.sheets["Workplaces"][0]["users"] = 10**12
+    stderr = assert_one_sentence(cli(db_url, "import", book.write(), cwd=tmp_path))
+    assert "Workplaces!" in stderr and "users must be between -2,147,483,647 and 2,147,483,647" in stderr
+    assert "The inventory is empty" in cli(db_url, "inventory", cwd=tmp_path).stdout
