@@ -178,7 +178,11 @@ def _check_per_task(p: WaveProblem) -> None:
 
 @dataclass(frozen=True)
 class ProgressEvent:
-    """One line of live progress: emitted on every improving solution and at each phase end."""
+    """One line of live progress: emitted on every improving solution and at each phase end.
+
+    The first event of a solve that has a greedy plan has phase "greedy" (objective: its
+    wave count, bound: the wave lower bound): the plan is verified and kept from then on.
+    """
 
     phase: str
     objective: float
@@ -297,9 +301,17 @@ def violations(problem: WaveProblem, waves: Sequence[int]) -> list[str]:
     for a, b in problem.same_wave:
         if waves[a] != waves[b]:
             out.append(f"{names[a]} and {names[b]} must share a wave")
+    # One pass over the tasks (not one per wave): the check runs on every greedy candidate.
+    k = len(problem.resources)
+    load = [[0] * k for _ in range(problem.max_waves + 1)]
+    for t, w in enumerate(waves):
+        if 1 <= w <= problem.max_waves:
+            row = load[w]
+            for r, d in enumerate(problem.demand[t]):
+                row[r] += d
     for w in range(1, problem.max_waves + 1):
         for r, res in enumerate(problem.resources):
-            used = sum(problem.demand[t][r] for t in range(n) if waves[t] == w)
+            used = load[w][r]
             if used > problem.capacity[w - 1][r]:
                 out.append(f"wave {w} uses {used} {res} of {problem.capacity[w - 1][r]}")
     return out

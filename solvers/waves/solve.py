@@ -277,7 +277,10 @@ def _solve(run: _Run, active: list[str], budget: TimeBudget) -> WaveResult:
         return run.finish("infeasible")
     run.greedy = greedy(problem, seed=run.seed, bounds=run.bounds)
     if run.greedy.waves:
+        # The greedy only returns plans that `violations` passes: a verified plan exists now,
+        # before any CP-SAT search, and is what a stop from here on keeps at the least.
         run.found(run.greedy.waves)
+        run.emit("greedy", run.greedy.objective["waves"], float(run.lb))
     shares = {p: _PHASE_SHARE[p] for p in active}
     if problem.n_tasks >= _LNS_TASKS and run.incumbent and max(run.incumbent) <= run.lb + 1:
         shares = {p: _BIG_SHARE[p] for p in shares}
