@@ -28,7 +28,7 @@ from planner.problem import PlanningProblem, build_problem
 from planner.snapshot import Snapshot, load
 from planner.testhooks import pause
 from solvers.limits import StopRequest
-from solvers.waves.problem import ProgressEvent, WaveResult
+from solvers.waves.problem import PhaseResult, ProgressEvent, WaveResult
 from solvers.waves.solve import solve
 
 
@@ -101,11 +101,20 @@ def _finite(values: dict[str, float]) -> dict[str, float | None]:
     return {k: (None if v is None or (isinstance(v, float) and not math.isfinite(v)) else v) for k, v in values.items()}
 
 
+def _parts(phase: PhaseResult) -> list[dict[str, Any]]:
+    """A decomposed phase's parts as stored: size, status, objective and bound of each (their
+    bounds add up to the phase's)."""
+    return [{"tasks": part.tasks, "status": part.status,
+             "objective": _finite({"v": part.objective})["v"], "bound": part.bound}
+            for part in phase.parts]
+
+
 def _store(engine: Engine, config_text: str, result: WaveResult, planning: PlanningProblem, graph: DependencyGraph,
            item_waves: dict[str, int], **meta: Any) -> Plan:
     parent: Plan | None = meta.pop("parent")
     phases = [{"name": p.name, "status": p.status, "objective": _finite({"v": p.objective})["v"],
-               "bound": _finite({"v": p.bound})["v"], "gap": p.gap, "runtime": round(p.runtime, 3)}
+               "bound": _finite({"v": p.bound})["v"], "gap": p.gap, "runtime": round(p.runtime, 3),
+               **({"parts": _parts(p)} if p.parts else {})}
               for p in result.phases]
     greedy = {"objective": _finite(result.greedy.objective), "runtime": result.greedy.runtime} \
         if result.greedy and result.greedy.waves else {}

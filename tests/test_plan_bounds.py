@@ -62,3 +62,18 @@ def test_a_search_stopped_at_the_greedy_plan_stores_that_plan_verified(engine: E
     assert all(by_group[outcome.graph.group_of[node]] == wave
                for node, wave in outcome.item_waves.items())
     assert json.loads(outcome.plan.greedy_json)["objective"]["waves"] == max(result.waves)
+
+
+def test_the_splits_bound_and_its_parts_are_stored(engine: Engine, tmp_path: Path) -> None:
+    # One generated municipality with tight teams (the big-instance path): whatever bound the
+    # parts prove is stored with the plan, never above its splits, and the stored parts' bounds
+    # add up to the stored phase bound.
+    import_files(engine, write_demo_data(tmp_path / "demo", 1, 1))
+    config = parse_config(CONFIG)
+    outcome = make_plan(engine, config, CONFIG, time_limit=20, workers=1, seed=1)
+    assert verify_plan(engine, outcome.plan) == []
+    phases = {p["name"]: p for p in json.loads(outcome.plan.phases_json)}
+    splits = phases["splits"]
+    assert splits["parts"] and sum(part["bound"] for part in splits["parts"]) == splits["bound"]
+    assert 0 <= splits["bound"] <= splits["objective"]
+    assert json.loads(outcome.plan.bound_json)["splits"] == splits["bound"]

@@ -334,10 +334,12 @@ def improve(
     stop: StopRequest | None = None,
     seed: int = 0,
     on_improve: Callable[[float], None] | None = None,
+    floor: float = 0.0,
 ) -> LnsOutcome:
     """Improve a feasible plan within waves 1..horizon (windows lo/hi, banned waves) for one phase.
 
-    "splits": lower the split weight. "downtime": lower the peak downtime without splitting
+    "splits": lower the split weight; stops early at `floor` (a proven lower bound).
+    "downtime": lower the peak downtime without splitting
     more; stops early at `downtime_bound`. "moved": return tasks of a re-plan to their
     previous waves, never splitting more or raising the peak; stops early at `moved_bound`.
     Each sub-solve is limited by deterministic time, also in wall-clock mode; the search
@@ -346,7 +348,7 @@ def improve(
     search = _Search(problem, waves, lo, hi, banned, horizon, stop)
     loop = _Loop(search, phase, budget, seed, on_improve)
     if phase == "splits":
-        return loop.run(search.neighbourhood, search.resolve, done=0.0)
+        return loop.run(search.neighbourhood, search.resolve, done=floor)
     if phase == "downtime":
         return loop.run(search.downtime_neighbourhood, search.resolve_downtime,
                         done=float(downtime_bound(problem, horizon)), stall=_DOWNTIME_STALL)

@@ -30,9 +30,11 @@ from solvers.waves.bounds import WaveBounds, phase_bound
 from solvers.waves.greedy import greedy
 from solvers.waves.lns import improve
 from solvers.waves.model import OBJECTIVES, WaveVars, build, hint, waves_objective
+from solvers.waves.parts import Setting, clusters, combine, forced_splits, solve_parts
 from solvers.waves.problem import (
     PHASES,
     GreedyResult,
+    PartResult,
     PhaseResult,
     ProgressEvent,
     WaveProblem,
@@ -56,6 +58,10 @@ _LNS_TASKS = 150
 # the wave phase gets this share (closing the last wave is rarely possible there) and
 # the splits phase this one, so the soft dependencies (the higher objective) get the time.
 _BIG_SHARE: dict[str, float] = {"waves": 0.15, "splits": 0.65, "downtime": 0.1, "moved": 0.1}
+
+# Share of a big instance's splits phase the parts (clusters of soft-connected tasks, solved
+# on their own for a bound and a combined plan) may use; the rest goes to the LNS.
+_PARTS_SHARE = 0.35
 
 # Share of the remaining wave-phase budget a feasibility check at one m may use; the rest
 # goes to the hinted optimisation model if the check is undecided.
@@ -151,6 +157,7 @@ class _Run:
     progress: Callable[[ProgressEvent], None] | None
     stop: StopRequest | None
     started: float = field(default_factory=time.monotonic)
+    parts: tuple[PartResult, ...] = ()  # the splits phase's parts, when it was decomposed
     incumbent: list[int] | None = None
     first: float = math.inf  # seconds to the first plan
     greedy: GreedyResult | None = None
@@ -199,10 +206,11 @@ class _Run:
         if self.progress is not None:
             self.progress(ProgressEvent(phase, objective, bound, self.elapsed()))
 
-    def record(self, name: str, status: str, objective: float, bound: float, t0: float) -> None:
+    def record(self, name: str, status: str, objective: float, bound: float, t0: float,
+               parts: tuple[PartResult, ...] = ()) -> None:
         """A phase's result, with an honest gap and its runtime since `t0`."""
         self.results.append(PhaseResult(name, status, objective, bound, _gap(objective, bound),
-                                        self.elapsed() - t0))
+                                        self.elapsed() - t0, parts))
 
     def cp(self, model: cp_model.CpModel, v: WaveVars, budget: TimeBudget, phase: str,
            label: float | None = None) -> tuple[_Outcome, float]:
@@ -468,6 +476,10 @@ def _objective_phase(run: _Run, name: str, phase: TimeBudget, win: tuple[list[in
     if out.waves is not None:
         run.found(out.waves)
         value, bound, status = out.objective, out.bound, out.status
+        if name == "splits":  # pairs no plan can join: a bound whatever the search proved
+            cl = run.bounds.cl
+            bound = max(bound, float(forced_splits(problem, win[0], win[1],
+                                                   run.bounds.forbidden, cl.sdesc)))
     elif run.incumbent is not None:
         value, bound, status = evaluate(problem, run.incumbent)[name], -math.inf, "feasible"
     else:
@@ -476,7 +488,8 @@ def _objective_phase(run: _Run, name: str, phase: TimeBudget, win: tuple[list[in
                                        run.elapsed() - t0))
         return left, None
     bound = max(bound, 0.0)
-    run.record(name, "optimal" if value <= bound else status, value, bound, t0)
+    run.record(name, "optimal" if value <= bound else status, value, bound, t0,
+               run.parts if name == "splits" else ())
     run.emit(name, value, bound)
     return left, value
 
@@ -506,9 +519,14 @@ def _lns_phase(run: _Run, name: str, phase: TimeBudget, win: tuple[list[int], li
     problem = run.problem
     assert run.incumbent is not None
     bound = phase_bound(name, problem, win, run.bounds.forbidden, horizon)
+    if name == "splits":
+        bound, phase = _split_parts(run, phase, win, horizon)
+        value = evaluate(problem, run.incumbent)[name]
+        if value <= bound:  # the parts' plans combined meet their summed bound: proven
+            return _Outcome("optimal", list(run.incumbent), value, bound), phase
     out = improve(name, problem, run.incumbent, win[0], win[1], run.bounds.forbidden,
                   horizon=horizon, budget=phase, stop=run.stop, seed=run.seed,
-                  on_improve=lambda value: run.emit(name, value, bound))
+                  on_improve=lambda value: run.emit(name, value, bound), floor=bound)
     if out.capped and phase.deterministic:
         run.notes.append(_CAPPED.format(name))
     run.notes.append(f"{name}: large-neighbourhood search, {out.iterations} sub-models, "
@@ -516,6 +534,31 @@ def _lns_phase(run: _Run, name: str, phase: TimeBudget, win: tuple[list[int], li
     value = out.objective[name]
     status = "optimal" if value <= bound else "feasible"
     return _Outcome(status, list(out.waves), value, bound), phase.charge(out.units)
+
+
+def _split_parts(run: _Run, phase: TimeBudget, win: tuple[list[int], list[int]],
+                 horizon: int) -> tuple[float, TimeBudget]:
+    """The splits phase's decomposition (`solvers.waves.parts`): every cluster of
+    soft-connected tasks solved on its own for up to `_PARTS_SHARE` of the phase, their plans
+    written over the incumbent where every hard rule still holds, and their bounds summed
+    into the phase's bound. Returns the bound and what is left of the phase's budget."""
+    problem, cl = run.problem, run.bounds.cl
+    assert run.incumbent is not None
+    setting = Setting(problem, win[0], win[1], run.bounds.forbidden, cl.desc, cl.sdesc,
+                      horizon, run.incumbent, run.stop, run.workers, run.seed)
+    solved, used = solve_parts(setting, clusters(problem), phase.part(_PARTS_SHARE))
+    bound = float(math.ceil(sum(part.bound for part in solved) - 1e-9))
+    before = evaluate(problem, run.incumbent)["splits"]
+    plan, taken = combine(problem, run.incumbent, solved, cl.arcs)
+    value = evaluate(problem, plan)["splits"]
+    if value < before and not violations(problem, plan):
+        run.found(plan)
+        run.emit("splits", value, bound)
+    run.parts = tuple(PartResult(len(p.tasks), p.status, p.objective, p.bound) for p in solved)
+    run.notes.append(f"splits: {len(solved)} parts solved on their own, {taken} of their plans "
+                     f"combined into the plan ({before:g} -> {min(value, before):g} splits); "
+                     f"bound {bound:g}")
+    return bound, phase.charge(used)
 
 
 def _feasibility(run: _Run, budget: TimeBudget, horizon: int) -> WaveResult:
