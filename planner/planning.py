@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,7 +68,9 @@ def make_plan(engine: Engine, config: PlanConfig, config_text: str = "", *, time
     """Plan (or re-plan after `parent`) and store the result in one transaction.
 
     `stop.request()` (the CLI's first Ctrl-C) ends the search early; the best plan found by
-    then is stored like any other, with a note saying when it was stopped."""
+    then is stored like any other, with a note saying when it was stopped. The time limit
+    counts from here: reading the inventory and building the problem are part of it."""
+    started = time.monotonic()
     snapshot = load(engine)
     if not snapshot.items:
         raise PlannerError("the inventory is empty: import workbooks first (planner import FILE.xlsx)")
@@ -83,7 +86,7 @@ def make_plan(engine: Engine, config: PlanConfig, config_text: str = "", *, time
     workers = workers if workers is not None else config.solver.workers
     seed = seed if seed is not None else config.solver.seed
     result = solve(planning.problem, time_limit=limit, workers=workers, seed=seed,
-                   progress=progress, stop=stop)
+                   progress=progress, stop=stop, since=started)
     if not result.waves:
         if stop is not None and stop.requested and result.status != "infeasible":
             raise PlannerError("the search was stopped before it found any plan; nothing was stored")
