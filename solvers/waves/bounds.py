@@ -161,6 +161,7 @@ class WaveBounds:
                 if any(d > c for d, c in zip(row, cap)):
                     self.forbidden[t].add(w)
         self.pins = problem.pin_of()
+        self._windows_cache: dict[int, tuple[list[int], list[int]] | None] = {}
         # Waves needed to hold a set of tasks, counted from the first wave (head) or
         # as a pure count with uniform capacity (bin packing); both only depend on the set.
         self._count_cache: dict[frozenset[int], int] = (
@@ -213,6 +214,15 @@ class WaveBounds:
 
     # --- public ------------------------------------------------------------------
     def windows(self, m: int) -> tuple[list[int], list[int]] | None:
+        """`_windows(m)`, computed once per m (the lower bound, the greedy and every phase ask
+        for the same horizons; at national scale one computation takes seconds); copies, so
+        a caller may change them."""
+        if m not in self._windows_cache:
+            self._windows_cache[m] = self._windows(m)
+        win = self._windows_cache[m]
+        return None if win is None else (list(win[0]), list(win[1]))
+
+    def _windows(self, m: int) -> tuple[list[int], list[int]] | None:
         """Per-task [lo, hi] wave windows valid for any plan using waves 1..m, or None if some
         window is empty.
 

@@ -41,7 +41,7 @@ COST = 2.0
 
 #: Clusters with more tasks than this get the forced-split bound only: their model is as hard
 #: as the whole problem's (the national instance has one cluster of 15,000 tasks).
-MAX_PART_TASKS = 300
+MAX_PART_TASKS = 120
 
 
 @dataclass(frozen=True)

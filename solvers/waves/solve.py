@@ -59,6 +59,10 @@ _LNS_TASKS = 150
 # the splits phase this one, so the soft dependencies (the higher objective) get the time.
 _BIG_SHARE: dict[str, float] = {"waves": 0.15, "splits": 0.65, "downtime": 0.1, "moved": 0.1}
 
+# Tasks x waves above which the waves phase builds no full model (at 98 generated
+# municipalities, 22,476 x 22: building it took a minute and 3 GB; the limit is 2 GB).
+_MODEL_CELLS = 200_000
+
 # Share of a big instance's splits phase the parts (clusters of soft-connected tasks, solved
 # on their own for a bound and a combined plan) may use; the rest goes to the LNS.
 _PARTS_SHARE = 0.35
@@ -342,8 +346,15 @@ def _waves_phase(run: _Run, phase: TimeBudget) -> tuple[TimeBudget, int | None]:
     pure = _pure_salbp(problem)
     # CP-SAT gets its share of the budget and of the wall time; station_bb the rest (below).
     search = phase.split(_BB_CP_SHARE) if pure else phase
-    left = _ladder(run, search, w)
-    if w.proven < w.ub and run.has_time(left, "waves"):
+    if run.incumbent and _too_big(problem, w):
+        # Building the full model alone would take minutes and gigabytes: the greedy's wave
+        # count stands against the combinatorial bound, and the time goes to the later phases.
+        run.notes.append(f"waves: {problem.n_tasks:,} move groups x {w.ub} waves is too big for "
+                         "the full model; the greedy plan's wave count stands")
+        left = search
+    else:
+        left = _ladder(run, search, w)
+    if w.proven < w.ub and run.has_time(left, "waves") and not _too_big(problem, w):
         if run.incumbent and len(problem.resources) == 1 and w.ub - 1 >= w.proven:
             left = _squeeze(run, left, w)
         else:
@@ -364,6 +375,11 @@ def _waves_phase(run: _Run, phase: TimeBudget) -> tuple[TimeBudget, int | None]:
                float(w.proven), t0)
     run.emit("waves", float(w.ub), float(w.proven))
     return left, w.ub
+
+
+def _too_big(problem: WaveProblem, w: _Waves) -> bool:
+    """Whether the full model at the incumbent's wave count exceeds `_MODEL_CELLS`."""
+    return w.ub <= problem.max_waves and problem.n_tasks * w.ub > _MODEL_CELLS
 
 
 def _ladder(run: _Run, budget: TimeBudget, w: _Waves) -> TimeBudget:
