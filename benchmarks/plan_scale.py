@@ -96,17 +96,20 @@ def config_text(capacity: dict[str, float], max_waves: int, seed: int, workers: 
 def run_size(size: int, args: argparse.Namespace, folder: Path) -> list[dict[str, object]]:
     """Import `size` municipalities once, then plan them once per time limit, each plan in a
     fresh process (spawned, so its peak memory is its own)."""
-    url = f"sqlite:///{folder / f'scale{size}.db'}"
+    db = folder / f"scale{size}-seed{args.seed}.db"
+    imported = db.exists()  # with --keep, a database imported by an earlier run is reused
+    url = f"sqlite:///{db}"
     engine = open_database(url)
     t0 = time.perf_counter()
-    import_files(engine, write_demo_data(folder / f"demo{size}", size, args.seed))
+    if not imported:
+        import_files(engine, write_demo_data(folder / f"demo{size}", size, args.seed))
     import_seconds = time.perf_counter() - t0
     capacity, total, largest = capacities(engine, args.target_waves, args.small_team_waves)
     trivial = max(math.ceil(total.get(t, 0) / capacity[t]) for t in TEAMS)
     text = config_text(capacity, args.max_waves, args.seed, args.workers)
     chain = chain_bound(engine, parse_config(text))
     engine.dispose()
-    print(f"\n== {size} municipalities (import {import_seconds:.1f} s)")
+    print(f"\n== {size} municipalities ({'reused ' + str(db) if imported else f'import {import_seconds:.1f} s'})")
     print("   capacity h/wave: " + ", ".join(
         f"{t} {capacity[t]:g} (total {total.get(t, 0):,.0f}, largest group {largest.get(t, 0):,.0f})" for t in TEAMS))
     rows = []
@@ -198,6 +201,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="Waves the network and directory teams need for all their items.")
     ap.add_argument("--max-waves", type=int, default=40, help="Calendar length.")
     ap.add_argument("--json", type=Path, help="Also write the rows as JSON here.")
+    ap.add_argument("--keep", type=Path,
+                    help="Keep the imported databases in this folder and reuse them in later runs "
+                         "(plans are added to them; the inventory is the same).")
     args = ap.parse_args(argv)
     args.limits = [float(v) for v in str(args.time_limit).split(",")]
     from importlib.metadata import version
@@ -206,8 +212,10 @@ def main(argv: list[str] | None = None) -> int:
           f"workers {args.workers}, seed {args.seed}, target {args.target_waves} waves")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) if args.keep is None else args.keep
+        folder.mkdir(parents=True, exist_ok=True)
         for size in (int(s) for s in args.sizes.split(",")):
-            rows.extend(run_size(size, args, Path(tmp)))
+            rows.extend(run_size(size, args, folder))
     print("\nmunicipalities | limit s | items | move groups | waves (bound) | splits (bound) | greedy splits | "
           "downtime (bound) | first s | total s | memory MB | load | verified")
     for r in rows:
