@@ -33,7 +33,7 @@ from solvers.limits import StopRequest, TimeBudget
 from solvers.waves.model import build_part, hint, split_literal
 from solvers.waves.problem import WaveProblem
 
-__all__ = ["Part", "clusters", "combine", "forced_splits", "solve_parts"]
+__all__ = ["Part", "Setting", "clusters", "combine", "evaluate_part", "forced_splits", "solve_parts"]
 
 #: Budget units per CP-SAT deterministic second of a part's model (as the LNS sub-models:
 #: many small models whose load and presolve the deterministic clock does not count).
@@ -190,6 +190,12 @@ def combine(problem: WaveProblem, incumbent: Sequence[int], parts: Sequence[Part
             _apply(problem, plan, load, part.waves)
             taken += 1
     return plan, taken
+
+
+def evaluate_part(problem: WaveProblem, tasks: Sequence[int], plan: Sequence[int]) -> float:
+    """The split weight of the soft pairs among `tasks` in `plan`."""
+    ts = set(tasks)
+    return float(sum(w for a, b, w in problem.soft if a in ts and b in ts and plan[a] != plan[b]))
 
 
 def _split_weight(soft_of: dict[int, list[tuple[int, int]]], tasks: Sequence[int],

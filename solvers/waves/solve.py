@@ -30,7 +30,14 @@ from solvers.waves.bounds import WaveBounds, phase_bound
 from solvers.waves.greedy import greedy
 from solvers.waves.lns import improve
 from solvers.waves.model import OBJECTIVES, WaveVars, build, hint, waves_objective
-from solvers.waves.parts import Setting, clusters, combine, forced_splits, solve_parts
+from solvers.waves.parts import (
+    Setting,
+    clusters,
+    combine,
+    evaluate_part,
+    forced_splits,
+    solve_parts,
+)
 from solvers.waves.problem import (
     PHASES,
     GreedyResult,
@@ -541,14 +548,16 @@ def _lns_phase(run: _Run, name: str, phase: TimeBudget, win: tuple[list[int], li
     problem = run.problem
     assert run.incumbent is not None
     bound = phase_bound(name, problem, win, run.bounds.forbidden, horizon)
+    first: list[list[int]] = []
     if name == "splits":
-        bound, phase = _split_parts(run, phase, win, horizon)
+        bound, phase, first = _split_parts(run, phase, win, horizon)
         value = evaluate(problem, run.incumbent)[name]
         if value <= bound:  # the parts' plans combined meet their summed bound: proven
             return _Outcome("optimal", list(run.incumbent), value, bound), phase
     out = improve(name, problem, run.incumbent, win[0], win[1], run.bounds.forbidden,
                   horizon=horizon, budget=phase, stop=run.stop, seed=run.seed,
-                  on_improve=lambda value: run.emit(name, value, bound), floor=bound)
+                  on_improve=lambda value: run.emit(name, value, bound), floor=bound,
+                  first=first)
     if out.capped and phase.deterministic:
         run.notes.append(_CAPPED.format(name))
     run.notes.append(f"{name}: large-neighbourhood search, {out.iterations} sub-models, "
@@ -559,11 +568,13 @@ def _lns_phase(run: _Run, name: str, phase: TimeBudget, win: tuple[list[int], li
 
 
 def _split_parts(run: _Run, phase: TimeBudget, win: tuple[list[int], list[int]],
-                 horizon: int) -> tuple[float, TimeBudget]:
+                 horizon: int) -> tuple[float, TimeBudget, list[list[int]]]:
     """The splits phase's decomposition (`solvers.waves.parts`): every cluster of
     soft-connected tasks solved on its own for up to `_PARTS_SHARE` of the phase, their plans
     written over the incumbent where every hard rule still holds, and their bounds summed
-    into the phase's bound. Returns the bound and what is left of the phase's budget."""
+    into the phase's bound. Returns the bound, what is left of the phase's budget, and the
+    solved clusters still above their own optimum (the capacity the others use binds them):
+    the LNS re-solves each of them whole, against the rest of the plan, first."""
     problem, cl = run.problem, run.bounds.cl
     assert run.incumbent is not None
     setting = Setting(problem, win[0], win[1], run.bounds.forbidden, cl.desc, cl.sdesc,
@@ -580,7 +591,10 @@ def _split_parts(run: _Run, phase: TimeBudget, win: tuple[list[int], list[int]],
     run.notes.append(f"splits: {len(solved)} parts solved on their own, {taken} of their plans "
                      f"combined into the plan ({before:g} -> {min(value, before):g} splits); "
                      f"bound {bound:g}")
-    return bound, phase.charge(used)
+    current = list(run.incumbent)
+    open_parts = [list(p.tasks) for p in solved
+                  if p.waves and evaluate_part(problem, p.tasks, current) > p.objective]
+    return bound, phase.charge(used), open_parts
 
 
 def _feasibility(run: _Run, budget: TimeBudget, horizon: int) -> WaveResult:
