@@ -52,7 +52,6 @@ from planner.snapshot import load
 from planner.verify import verify_plan
 from solvers.waves.bounds import arcs_of
 
-
 BINDING_TEAMS = ("server", "application", "workplace")
 """Teams whose capacity is set to total / target waves; the others get total / small-team waves."""
 

@@ -141,7 +141,7 @@ def _store(engine: Engine, config_text: str, result: WaveResult, planning: Plann
         rows = []
         for node, wave in sorted(item_waves.items()):
             item = graph.snapshot.items[node]
-            rows.append(dict(
+            rows.append(dict(  # noqa: C408 (the keyword form reads like the model)
                 plan_id=plan.id, item_id=node, municipality=item.municipality, kind=item.kind, name=item.name,
                 wave=wave, move_group=graph.group_of[node], effort_hours=effort_hours(item, defaults),
                 downtime_hours=downtime_hours(item, defaults),

@@ -142,6 +142,7 @@ class WaveBounds:
         rule reversed, same demand): its closure, turned around, and its set counts are
         reused, since at national scale computing them again costs seconds."""
         self.problem = problem
+        self.cl: _Closure
         if mirror_of is not None:
             cl = mirror_of.cl
             self.cl = _Closure(cl.desc, cl.sdesc, cl.anc, cl.sanc,
