@@ -131,6 +131,11 @@ def solve_parts(s: Setting, parts: list[list[int]], budget: TimeBudget
     for k, tasks in enumerate(parts):
         ts = set(tasks)
         forced = float(forced_splits(s.problem, s.lo, s.hi, s.banned, s.sdesc, ts))
+        now = evaluate_part(s.problem, tasks, s.incumbent)
+        if now <= forced:  # the incumbent already meets the forced bound here: no model needed
+            out.append(Part(tuple(tasks), "optimal", now, forced,
+                            {t: s.incumbent[t] for t in tasks}))
+            continue
         if len(tasks) > MAX_PART_TASKS or budget.left() <= 0 or (s.stop and s.stop.requested):
             out.append(Part(tuple(tasks), "skipped", float("inf"), forced, {}))
             continue

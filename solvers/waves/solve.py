@@ -492,8 +492,9 @@ def _objective_phase(run: _Run, name: str, phase: TimeBudget, win: tuple[list[in
     the phase's value (None when there is no plan)."""
     t0 = run.elapsed()
     problem, incumbent = run.problem, run.incumbent
-    if run.stopped() and incumbent is not None:
-        # Stopped by the user: the incumbent's value against a bound that needs no search.
+    if incumbent is not None and (run.stopped() or not run.has_time(phase, name)):
+        # Stopped by the user, or no wall time left (a busy machine ate it before this phase):
+        # the incumbent's value against a bound that needs no search.
         bound = phase_bound(name, problem, win, run.bounds.forbidden, horizon)
         value = evaluate(problem, incumbent)[name]
         out, left = _Outcome("feasible", incumbent, value, bound), phase
