@@ -32,7 +32,10 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import multiprocessing
+import os
 import platform
+import resource
 import tempfile
 import time
 from collections import defaultdict
@@ -48,7 +51,6 @@ from planner.problem import build_problem
 from planner.snapshot import load
 from planner.verify import verify_plan
 from solvers.waves.bounds import arcs_of
-
 
 BINDING_TEAMS = ("server", "application", "workplace")
 """Teams whose capacity is set to total / target waves; the others get total / small-team waves."""
@@ -90,34 +92,63 @@ def config_text(capacity: dict[str, float], max_waves: int, seed: int, workers: 
             f"[capacity]\n{caps}\n[solver]\nseed = {seed}\nworkers = {workers}\n")
 
 
-def run_size(size: int, args: argparse.Namespace, folder: Path) -> dict[str, object]:
-    engine = open_database(f"sqlite:///{folder / f'scale{size}.db'}")
+def run_size(size: int, args: argparse.Namespace, folder: Path) -> list[dict[str, object]]:
+    """Import `size` municipalities once, then plan them once per time limit, each plan in a
+    fresh process (spawned, so its peak memory is its own)."""
+    db = folder / f"scale{size}-seed{args.seed}.db"
+    imported = db.exists()  # with --keep, a database imported by an earlier run is reused
+    url = f"sqlite:///{db}"
+    engine = open_database(url)
     t0 = time.perf_counter()
-    import_files(engine, write_demo_data(folder / f"demo{size}", size, args.seed))
+    if not imported:
+        import_files(engine, write_demo_data(folder / f"demo{size}", size, args.seed))
     import_seconds = time.perf_counter() - t0
     capacity, total, largest = capacities(engine, args.target_waves, args.small_team_waves)
     trivial = max(math.ceil(total.get(t, 0) / capacity[t]) for t in TEAMS)
     text = config_text(capacity, args.max_waves, args.seed, args.workers)
     chain = chain_bound(engine, parse_config(text))
-    print(f"\n== {size} municipalities (import {import_seconds:.1f} s)")
+    engine.dispose()
+    print(f"\n== {size} municipalities ({'reused ' + str(db) if imported else f'import {import_seconds:.1f} s'})")
     print("   capacity h/wave: " + ", ".join(
         f"{t} {capacity[t]:g} (total {total.get(t, 0):,.0f}, largest group {largest.get(t, 0):,.0f})" for t in TEAMS))
+    rows = []
+    for limit in args.limits:
+        with multiprocessing.get_context("spawn").Pool(1) as pool:
+            row = pool.apply(plan_once, (url, text, size, limit, args.workers, args.seed, trivial, chain))
+        rows.append(row)
+    return rows
+
+
+def plan_once(url: str, text: str, size: int, limit: float, workers: int, seed: int, trivial: int,
+              chain: int) -> dict[str, object]:
+    """One timed `make_plan` on an imported database, verified; prints and returns its row."""
+    engine = open_database(url)
+    load_before = os.getloadavg()[0]
     t0 = time.perf_counter()
-    outcome = make_plan(engine, parse_config(text), text, time_limit=args.time_limit, workers=args.workers,
-                        seed=args.seed)
+    outcome = make_plan(engine, parse_config(text), text, time_limit=limit, workers=workers, seed=seed)
     wall = time.perf_counter() - t0
+    memory_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\n-- {size} municipalities, time limit {limit:g} s (load {load_before:.1f} before, "
+          f"{os.getloadavg()[0]:.1f} after)")
     t0 = time.perf_counter()
     violations = verify_plan(engine, outcome.plan)
     verify_seconds = time.perf_counter() - t0
     result = outcome.result
     greedy = result.greedy.objective if result.greedy else {}
+    phases = {p.name: p for p in result.phases}
     row = {
         "municipalities": size,
+        "time_limit": limit,
+        "load": round(load_before, 1),
+        "memory_mb": round(memory_mb),
+        "downtime": result.objective.get("downtime"),
+        "downtime_bound": phases["downtime"].bound if "downtime" in phases else None,
+        "splits_bound": phases["splits"].bound if "splits" in phases else None,
         "items": len(outcome.item_waves),
         "move_groups": len(outcome.planning.groups),
         "trivial_bound": trivial,
         "chain_bound": chain,
-        "capacity": capacity,
+        "config": text,
         "waves": int(result.objective.get("waves", 0)),
         "lower_bound_waves": result.lower_bound_waves,
         "phase_bounds": {p.name: p.bound for p in result.phases},
@@ -140,7 +171,8 @@ def run_size(size: int, args: argparse.Namespace, folder: Path) -> dict[str, obj
         print(f"     phase {p.name:<9} {p.status:<9} objective {p.objective:g}, bound {p.bound:g}, "
               f"gap {p.gap:.1%}, {p.runtime:.1f} s")
     print(f"   splits {row['splits']:g} vs greedy {row['greedy_splits']} (greedy waves {row['greedy_waves']})")
-    print(f"   first solution {row['first_solution_s']} s, solve {row['solve_s']} s, make_plan {row['make_plan_s']} s")
+    print(f"   first solution {row['first_solution_s']} s, solve {row['solve_s']} s, make_plan {row['make_plan_s']} s, "
+          f"peak memory {row['memory_mb']} MB")
     print(f"   verification: {'clean' if not violations else f'{len(violations)} violations'} "
           f"({verify_seconds:.1f} s)")
     for v in violations[:5]:
@@ -151,10 +183,16 @@ def run_size(size: int, args: argparse.Namespace, folder: Path) -> dict[str, obj
     return row
 
 
+def _g(value: object) -> str:
+    """A number for the table ("-" when the phase did not run)."""
+    return "-" if value is None else f"{value:g}"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="1,3,5,10", help="Comma-separated numbers of municipalities.")
-    ap.add_argument("--time-limit", type=float, default=60.0, help="Seconds for make_plan per size.")
+    ap.add_argument("--time-limit", default="60",
+                    help="Seconds for make_plan per size; several, comma-separated, plan each size once per limit.")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1, help="Seed of the generated data and the solver.")
     ap.add_argument("--target-waves", type=int, default=20, help="Trivial lower bound the capacities aim at.")
@@ -162,21 +200,28 @@ def main(argv: list[str] | None = None) -> int:
                     help="Waves the network and directory teams need for all their items.")
     ap.add_argument("--max-waves", type=int, default=40, help="Calendar length.")
     ap.add_argument("--json", type=Path, help="Also write the rows as JSON here.")
+    ap.add_argument("--keep", type=Path,
+                    help="Keep the imported databases in this folder and reuse them in later runs "
+                         "(plans are added to them; the inventory is the same).")
     args = ap.parse_args(argv)
+    args.limits = [float(v) for v in str(args.time_limit).split(",")]
     from importlib.metadata import version
 
-    print(f"python {platform.python_version()}, ortools {version('ortools')}, time limit {args.time_limit:g} s, "
+    print(f"python {platform.python_version()}, ortools {version('ortools')}, time limits {args.time_limit} s, "
           f"workers {args.workers}, seed {args.seed}, target {args.target_waves} waves")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) if args.keep is None else args.keep
+        folder.mkdir(parents=True, exist_ok=True)
         for size in (int(s) for s in args.sizes.split(",")):
-            rows.append(run_size(size, args, Path(tmp)))
-    print("\nmunicipalities | items | move groups | waves | bound | trivial | chain | splits | greedy splits | "
-          "first s | total s | verified")
+            rows.extend(run_size(size, args, folder))
+    print("\nmunicipalities | limit s | items | move groups | waves (bound) | splits (bound) | greedy splits | "
+          "downtime (bound) | first s | total s | memory MB | load | verified")
     for r in rows:
-        print(f"{r['municipalities']} | {r['items']} | {r['move_groups']} | {r['waves']} | {r['lower_bound_waves']} | "
-              f"{r['trivial_bound']} | {r['chain_bound']} | {r['splits']:g} | {r['greedy_splits']} | {r['first_solution_s']} | "
-              f"{r['make_plan_s']} | {'yes' if not r['violations'] else 'NO'}")
+        print(f"{r['municipalities']} | {r['time_limit']:g} | {r['items']} | {r['move_groups']} | "
+              f"{r['waves']} ({r['lower_bound_waves']}) | {r['splits']:g} ({_g(r['splits_bound'])}) | "
+              f"{r['greedy_splits']} | {_g(r['downtime'])} ({_g(r['downtime_bound'])}) | {r['first_solution_s']} | "
+              f"{r['make_plan_s']} | {r['memory_mb']} | {r['load']} | {'yes' if not r['violations'] else 'NO'}")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2), encoding="utf-8")
     return 0 if all(not r["violations"] for r in rows) else 1

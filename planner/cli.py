@@ -275,6 +275,9 @@ def _progress():  # type: ignore[no-untyped-def]
         status.start()
 
         def update(event) -> None:  # type: ignore[no-untyped-def]
+            if event.phase == "greedy":  # a verified plan exists from here on: say so for good
+                err.print(f"greedy plan (verified): {event.objective:g} waves, lower bound "
+                          f"{event.bound:g}, after {event.elapsed:.1f} s", markup=False)
             status.update(f"phase {event.phase}: best {event.objective:g}, bound {event.bound:g}, "
                           f"{event.elapsed:.1f} s")
 

@@ -137,9 +137,18 @@ class WaveBounds:
     the iterative wave search visits.
     """
 
-    def __init__(self, problem: WaveProblem) -> None:
+    def __init__(self, problem: WaveProblem, mirror_of: WaveBounds | None = None) -> None:
+        """`mirror_of`: the bounds of the problem that `problem` mirrors (every precedence
+        rule reversed, same demand): its closure, turned around, and its set counts are
+        reused, since at national scale computing them again costs seconds."""
         self.problem = problem
-        self.cl = closure(problem)
+        self.cl: _Closure
+        if mirror_of is not None:
+            cl = mirror_of.cl
+            self.cl = _Closure(cl.desc, cl.sdesc, cl.anc, cl.sanc,
+                               tuple(sorted((b, a, lag) for a, b, lag in cl.arcs)))
+        else:
+            self.cl = closure(problem)
         n, k = problem.n_tasks, len(problem.resources)
         caps = problem.capacity
         # A resource with the same capacity in every wave admits bin-packing bounds.
@@ -153,9 +162,12 @@ class WaveBounds:
                 if any(d > c for d, c in zip(row, cap)):
                     self.forbidden[t].add(w)
         self.pins = problem.pin_of()
+        self._windows_cache: dict[int, tuple[list[int], list[int]] | None] = {}
         # Waves needed to hold a set of tasks, counted from the first wave (head) or
         # as a pure count with uniform capacity (bin packing); both only depend on the set.
-        self._count_cache: dict[frozenset[int], int] = {}
+        self._count_cache: dict[frozenset[int], int] = (
+            mirror_of._count_cache if mirror_of is not None and mirror_of.uniform == self.uniform
+            else {})
         self.head = [
             max(self._head_need(self.cl.anc[t] | {t}),
                 self._head_need(self.cl.sanc[t]) + 1 if self.cl.sanc[t] else 1)
@@ -203,6 +215,15 @@ class WaveBounds:
 
     # --- public ------------------------------------------------------------------
     def windows(self, m: int) -> tuple[list[int], list[int]] | None:
+        """`_windows(m)`, computed once per m (the lower bound, the greedy and every phase ask
+        for the same horizons; at national scale one computation takes seconds); copies, so
+        a caller may change them."""
+        if m not in self._windows_cache:
+            self._windows_cache[m] = self._windows(m)
+        win = self._windows_cache[m]
+        return None if win is None else (list(win[0]), list(win[1]))
+
+    def _windows(self, m: int) -> tuple[list[int], list[int]] | None:
         """Per-task [lo, hi] wave windows valid for any plan using waves 1..m, or None if some
         window is empty.
 

@@ -14,9 +14,13 @@ import heapq
 import random
 import time
 from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
 
 from solvers.waves.bounds import WaveBounds
 from solvers.waves.problem import GreedyResult, WaveProblem, evaluate, violations
+
+# From this many tasks on, the greedy tries fewer rules (see `greedy`).
+_NATIONAL = 5000
 
 
 class _Groups:
@@ -53,6 +57,7 @@ class _Groups:
         self.hi = [min(hi[t] for t in ms) for ms in self.members]
         self.banned = [set().union(*(bounds.forbidden[t] for t in ms)) for ms in self.members]
         self.preds: list[list[tuple[int, int]]] = [[] for _ in range(g)]
+        self.strict: list[list[int]] = [[] for _ in range(g)]  # predecessors with lag 1
         self.succs: list[list[int]] = [[] for _ in range(g)]
         for a, b, lag in bounds.cl.arcs:
             ga, gb = self.of[a], self.of[b]
@@ -62,11 +67,17 @@ class _Groups:
                 continue
             self.preds[gb].append((ga, lag))
             self.succs[ga].append(gb)
+            if lag:
+                self.strict[gb].append(ga)
         # Sizes normalised by mean capacity, so several resources add up to one priority.
         mean_cap = [sum(row[r] for row in problem.capacity) / problem.max_waves for r in range(k)]
         self.mean_cap = mean_cap
         self.size = [sum(d[r] / mean_cap[r] for r in range(k) if mean_cap[r] > 0)
                      for d in self.demand]
+        self.desc: Sequence[AbstractSet[int]]
+        if g == n:  # no same-wave group: the closure's sets are the groups' (built once)
+            self.desc = bounds.cl.desc
+            return
         desc: list[set[int]] = [set() for _ in range(g)]
         for t in range(n):
             desc[self.of[t]].update(self.of[u] for u in bounds.cl.desc[t])
@@ -88,7 +99,13 @@ def _schedule(problem: WaveProblem, gr: _Groups, key: Callable[[int], float]) ->
     left = ng
     waiting = [len(gr.preds[i]) for i in range(ng)]
     available = [i for i in range(ng) if waiting[i] == 0]
+    # Unplaced groups per last allowed wave, so a missed deadline is found without a scan.
+    due = [0] * (problem.max_waves + 2)
+    for i in range(ng):
+        due[min(max(gr.hi[i], 0), problem.max_waves + 1)] += 1
+    overdue = 0
     for w in range(1, problem.max_waves + 1):
+        overdue += due[w] + (due[0] if w == 1 else 0)
         room = list(problem.capacity[w - 1])
         # Groups whose window closes now go first, then the rule's priority; index breaks ties.
         heap = [(0 if gr.hi[i] <= w else 1, -prio[i], i) for i in available]
@@ -97,13 +114,16 @@ def _schedule(problem: WaveProblem, gr: _Groups, key: Callable[[int], float]) ->
         while heap:
             _, _, i = heapq.heappop(heap)
             if (not gr.lo[i] <= w <= gr.hi[i] or w in gr.banned[i]
-                    or any(lag and wave_of[p] == w for p, lag in gr.preds[i])
-                    or any(d > c for d, c in zip(gr.demand[i], room))):
+                    or any(d > c for d, c in zip(gr.demand[i], room))
+                    or any(wave_of[p] == w for p in gr.strict[i])):
                 later.append(i)
                 continue
             wave_of[i] = w
             room = [c - d for c, d in zip(room, gr.demand[i])]
             left -= 1
+            if gr.hi[i] <= w:
+                overdue -= 1
+            due[min(max(gr.hi[i], 0), problem.max_waves + 1)] -= 1
             for s in gr.succs[i]:
                 waiting[s] -= 1
                 if waiting[s] == 0:
@@ -111,8 +131,7 @@ def _schedule(problem: WaveProblem, gr: _Groups, key: Callable[[int], float]) ->
         available = later
         if left == 0:
             return [wave_of[gr.of[t]] for t in range(problem.n_tasks)]
-        if (any(gr.hi[i] <= w for i in available)
-                or any(gr.hi[i] <= w and wave_of[i] == 0 for i in range(ng))):
+        if overdue > 0:
             return None  # a deadline was missed; later waves cannot repair it
     return None
 
@@ -153,6 +172,7 @@ def _closure_order(gr: _Groups) -> list[float]:
                 ready.append(s)
     queued = [False] * ng
     order: list[int] = []
+    heap: list[tuple[bool, float, int]] = []
 
     def queue(i: int) -> None:
         if not queued[i]:
@@ -160,13 +180,20 @@ def _closure_order(gr: _Groups) -> list[float]:
             order.append(i)
             for u in users[i]:
                 cost[u] -= gr.size[i]
+                heapq.heappush(heap, (cost[u] <= 1e-9, cost[u], u))
 
-    open_sinks = set(sinks)
-    while open_sinks:
-        best = min(open_sinks, key=lambda i: (cost[i] <= 1e-9, cost[i], i))
+    # Every change of a cost pushes a fresh entry, and stale ones are dropped when popped: the
+    # heap picks the same dependant as a scan for the least cost would (ties by index).
+    heap.extend((cost[i] <= 1e-9, cost[i], i) for i in sinks)
+    heapq.heapify(heap)
+    done: set[int] = set()
+    while heap:
+        _, c, best = heapq.heappop(heap)
+        if best in done or c != cost[best]:
+            continue
         if cost[best] <= 1e-9:
             break  # every remaining dependant is ready whenever its own team has room
-        open_sinks.discard(best)
+        done.add(best)
         for a in sorted((a for a in anc[best] if not queued[a]), key=topo.__getitem__):
             queue(a)
         queue(best)
@@ -369,7 +396,7 @@ def _mirror(problem: WaveProblem, h: int) -> WaveProblem | None:
 
 def _justify(
     problem: WaveProblem, gr: _Groups, plan: Sequence[int], rounds: int,
-    mirrors: dict[int, tuple[WaveProblem, _Groups] | None],
+    mirrors: dict[int, tuple[WaveProblem, _Groups] | None], bounds: WaveBounds,
 ) -> list[list[int]]:
     """Forward-backward improvement ("double justification", Valls et al. 2005) of a plan.
 
@@ -385,7 +412,8 @@ def _justify(
         for h in (max(fw) - 1, max(fw)):  # first try to lose a wave on the way back
             if h not in mirrors:
                 back = _mirror(problem, h)
-                bgr = _Groups(back, WaveBounds(back)) if back is not None else None
+                bgr = (_Groups(back, WaveBounds(back, mirror_of=bounds))
+                       if back is not None else None)
                 mirrors[h] = ((back, bgr) if back is not None and bgr is not None and bgr.ok
                               else None)
             entry = mirrors[h]
@@ -426,6 +454,11 @@ def greedy(
         fill_rules = min(fill_rules, 3 if problem.n_tasks <= 600 else 0)
     elif problem.n_tasks > 2000:
         fill_rules = min(fill_rules, 2)  # single resource (SALBP-like): filling is what packs waves
+    if problem.n_tasks > _NATIONAL:
+        # One list-scheduling pass costs seconds at national scale and each mirrored problem
+        # needs its own bounds: a few rules and one forward-backward round on the best plan
+        # keep the first plan within seconds; the CP-SAT phases do the rest.
+        tries, justify_rounds = min(tries, 1), min(justify_rounds, 1)
     bounds = bounds or WaveBounds(problem)
     gr = _Groups(problem, bounds)
     scored: list[tuple[tuple[float, ...], list[int]]] = []
@@ -438,6 +471,8 @@ def greedy(
 
     if gr.ok:
         rules = _rules(gr, seed, tries)
+        if problem.n_tasks > _NATIONAL:  # the closure order and the positional weight only:
+            rules = rules[5:6] + rules[:1]  # the others were 8-12 waves worse at 98 municipalities
         consider([_schedule(problem, gr, rule) for rule in rules])
         if fill_nodes > 0 and _unwindowed(problem) and not problem.pins:
             consider([_schedule_fill(problem, gr, rule, fill_nodes) for rule in rules[:fill_rules]])
@@ -445,7 +480,7 @@ def greedy(
         # Plans built from the last wave backwards (reversed precedence) often pack tight instances
         # better; only valid when no unary rule or capacity profile ties tasks to wave numbers.
         back = _reverse(problem)
-        bgr = _Groups(back, WaveBounds(back))
+        bgr = _Groups(back, WaveBounds(back, mirror_of=bounds))
         if bgr.ok:
             for rule in _rules(bgr, seed, tries)[:fill_rules]:
                 plan = _schedule_fill(back, bgr, rule, fill_nodes)
@@ -455,8 +490,8 @@ def greedy(
     if justify_rounds > 0 and scored and gr.ok:
         scored.sort(key=lambda item: item[0])
         mirrors: dict[int, tuple[WaveProblem, _Groups] | None] = {}
-        for _, plan in scored[:3]:
-            consider(_justify(problem, gr, plan, justify_rounds, mirrors))
+        for _, plan in scored[:1 if problem.n_tasks > _NATIONAL else 3]:
+            consider(_justify(problem, gr, plan, justify_rounds, mirrors, bounds))
     best = min(scored, key=lambda item: item[0])[1] if scored else None
     if best is None and problem.max_waves < problem.n_tasks:
         # A tight horizon turns the head/tail windows into hard deadlines that list scheduling

@@ -334,10 +334,15 @@ def improve(
     stop: StopRequest | None = None,
     seed: int = 0,
     on_improve: Callable[[float], None] | None = None,
+    floor: float = 0.0,
+    first: Sequence[list[int]] = (),
 ) -> LnsOutcome:
     """Improve a feasible plan within waves 1..horizon (windows lo/hi, banned waves) for one phase.
 
-    "splits": lower the split weight. "downtime": lower the peak downtime without splitting
+    "splits": lower the split weight; stops early at `floor` (a proven lower bound); the
+    neighbourhoods `first` (whole clusters of soft-connected tasks) are re-solved before the
+    random ones.
+    "downtime": lower the peak downtime without splitting
     more; stops early at `downtime_bound`. "moved": return tasks of a re-plan to their
     previous waves, never splitting more or raising the peak; stops early at `moved_bound`.
     Each sub-solve is limited by deterministic time, also in wall-clock mode; the search
@@ -346,7 +351,12 @@ def improve(
     search = _Search(problem, waves, lo, hi, banned, horizon, stop)
     loop = _Loop(search, phase, budget, seed, on_improve)
     if phase == "splits":
-        return loop.run(search.neighbourhood, search.resolve, done=0.0)
+        queue = [list(ts) for ts in first]
+
+        def neighbourhood(rng: random.Random, size: int) -> list[int]:
+            return queue.pop(0) if queue else search.neighbourhood(rng, size)
+
+        return loop.run(neighbourhood, search.resolve, done=floor)
     if phase == "downtime":
         return loop.run(search.downtime_neighbourhood, search.resolve_downtime,
                         done=float(downtime_bound(problem, horizon)), stall=_DOWNTIME_STALL)

@@ -20,11 +20,13 @@ from dataclasses import dataclass, field
 __all__ = [
     "PHASES",
     "GreedyResult",
+    "PartResult",
     "PhaseResult",
     "ProgressEvent",
     "WaveProblem",
     "WaveResult",
     "evaluate",
+    "parts_line",
     "violations",
 ]
 
@@ -178,7 +180,11 @@ def _check_per_task(p: WaveProblem) -> None:
 
 @dataclass(frozen=True)
 class ProgressEvent:
-    """One line of live progress: emitted on every improving solution and at each phase end."""
+    """One line of live progress: emitted on every improving solution and at each phase end.
+
+    The first event of a solve that has a greedy plan has phase "greedy" (objective: its
+    wave count, bound: the wave lower bound): the plan is verified and kept from then on.
+    """
 
     phase: str
     objective: float
@@ -187,8 +193,22 @@ class ProgressEvent:
 
 
 @dataclass(frozen=True)
+class PartResult:
+    """One part of a decomposed phase (a cluster of soft-connected tasks solved on its own):
+    its size, status, objective and proven bound; the phase's bound is the parts' sum."""
+
+    tasks: int
+    status: str
+    objective: float
+    bound: float
+
+
+@dataclass(frozen=True)
 class PhaseResult:
-    """Outcome of one lexicographic phase, with the proven bound so gaps are honest."""
+    """Outcome of one lexicographic phase, with the proven bound so gaps are honest.
+
+    `parts`: when the phase was decomposed (the splits phase of a big instance), every
+    part's own result, smallest first."""
 
     name: str
     status: str
@@ -196,6 +216,7 @@ class PhaseResult:
     bound: float
     gap: float
     runtime: float
+    parts: tuple[PartResult, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -239,11 +260,25 @@ class WaveResult:
             gap = f", gap {p.gap:.1%}" if p.status == "feasible" else ""
             lines.append(f"  {p.name:<8} {p.status:<10} objective {p.objective:g} "
                          f"bound {p.bound:g}{gap} ({p.runtime:.2f} s)")
+            if p.parts:
+                lines.append(f"  {'':<8} {parts_line(p.parts)}")
         if self.greedy is not None and self.greedy.waves:
             obj = ", ".join(f"{k} {v:g}" for k, v in self.greedy.objective.items())
             lines.append(f"  greedy   {obj} ({self.greedy.runtime:.3f} s)")
         lines.extend(f"  note: {note}" for note in self.notes)
         return "\n".join(lines)
+
+
+def parts_line(parts: Sequence[PartResult]) -> str:
+    """One line about a decomposed phase: how many parts, their statuses, the summed bound."""
+    counts: dict[str, int] = {}
+    for part in parts:
+        counts[part.status] = counts.get(part.status, 0) + 1
+    statuses = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    big = max(parts, key=lambda part: part.tasks)
+    return (f"{len(parts)} parts solved on their own ({statuses}); their bounds add up to "
+            f"{sum(part.bound for part in parts):g}; largest part {big.tasks} tasks, "
+            f"{big.status}, objective {big.objective:g}, bound {big.bound:g}")
 
 
 def evaluate(problem: WaveProblem, waves: Sequence[int]) -> dict[str, float]:
@@ -297,9 +332,17 @@ def violations(problem: WaveProblem, waves: Sequence[int]) -> list[str]:
     for a, b in problem.same_wave:
         if waves[a] != waves[b]:
             out.append(f"{names[a]} and {names[b]} must share a wave")
+    # One pass over the tasks (not one per wave): the check runs on every greedy candidate.
+    k = len(problem.resources)
+    load = [[0] * k for _ in range(problem.max_waves + 1)]
+    for t, w in enumerate(waves):
+        if 1 <= w <= problem.max_waves:
+            row = load[w]
+            for r, d in enumerate(problem.demand[t]):
+                row[r] += d
     for w in range(1, problem.max_waves + 1):
         for r, res in enumerate(problem.resources):
-            used = sum(problem.demand[t][r] for t in range(n) if waves[t] == w)
+            used = load[w][r]
             if used > problem.capacity[w - 1][r]:
                 out.append(f"wave {w} uses {used} {res} of {problem.capacity[w - 1][r]}")
     return out

@@ -30,9 +30,18 @@ from solvers.waves.bounds import WaveBounds, phase_bound
 from solvers.waves.greedy import greedy
 from solvers.waves.lns import improve
 from solvers.waves.model import OBJECTIVES, WaveVars, build, hint, waves_objective
+from solvers.waves.parts import (
+    Setting,
+    clusters,
+    combine,
+    evaluate_part,
+    forced_splits,
+    solve_parts,
+)
 from solvers.waves.problem import (
     PHASES,
     GreedyResult,
+    PartResult,
     PhaseResult,
     ProgressEvent,
     WaveProblem,
@@ -57,6 +66,14 @@ _LNS_TASKS = 150
 # the splits phase this one, so the soft dependencies (the higher objective) get the time.
 _BIG_SHARE: dict[str, float] = {"waves": 0.15, "splits": 0.65, "downtime": 0.1, "moved": 0.1}
 
+# Tasks x waves above which the waves phase builds no full model (at 98 generated
+# municipalities, 22,476 x 22: building it took a minute and 3 GB; the limit is 2 GB).
+_MODEL_CELLS = 200_000
+
+# Share of a big instance's splits phase the parts (clusters of soft-connected tasks, solved
+# on their own for a bound and a combined plan) may use; the rest goes to the LNS.
+_PARTS_SHARE = 0.35
+
 # Share of the remaining wave-phase budget a feasibility check at one m may use; the rest
 # goes to the hinted optimisation model if the check is undecided.
 _CHECK_SHARE = 0.4
@@ -79,6 +96,7 @@ def solve(
     deterministic: bool = True,
     stop: StopRequest | None = None,
     start: Sequence[int] | None = None,
+    since: float | None = None,
 ) -> WaveResult:
     """Solve the phases in lexicographic order within `time_limit` wall seconds and return
     an honest result.
@@ -96,11 +114,16 @@ def solve(
     by then, as honest as any other (a note says when it was stopped).
     `start` is a plan to begin from (a re-plan's repaired previous plan): used instead of the
     greedy plan when it breaks no rule and needs no more waves.
+    `since` (a `time.monotonic()` instant, e.g. when the user's command started) is when the
+    wall-clock limit began: reading the inventory and building the problem count against it
+    (at national scale they take a quarter of a minute), the work units do not.
     """
     active = _active_phases(problem, phases)
-    run = _Run(problem, workers, seed, progress, stop)
+    started = time.monotonic() if since is None else since
+    run = _Run(problem, workers, seed, progress, stop, started=started)
     run.start = list(start) if start is not None and not violations(problem, start) else None
-    return _solve(run, active, TimeBudget.start(time_limit, deterministic=deterministic))
+    return _solve(run, active, TimeBudget.start(time_limit, deterministic=deterministic,
+                                                since=started))
 
 
 def _active_phases(problem: WaveProblem, phases: Sequence[str]) -> list[str]:
@@ -155,6 +178,7 @@ class _Run:
     progress: Callable[[ProgressEvent], None] | None
     stop: StopRequest | None
     started: float = field(default_factory=time.monotonic)
+    parts: tuple[PartResult, ...] = ()  # the splits phase's parts, when it was decomposed
     incumbent: list[int] | None = None
     first: float = math.inf  # seconds to the first plan
     greedy: GreedyResult | None = None
@@ -204,10 +228,11 @@ class _Run:
         if self.progress is not None:
             self.progress(ProgressEvent(phase, objective, bound, self.elapsed()))
 
-    def record(self, name: str, status: str, objective: float, bound: float, t0: float) -> None:
+    def record(self, name: str, status: str, objective: float, bound: float, t0: float,
+               parts: tuple[PartResult, ...] = ()) -> None:
         """A phase's result, with an honest gap and its runtime since `t0`."""
         self.results.append(PhaseResult(name, status, objective, bound, _gap(objective, bound),
-                                        self.elapsed() - t0))
+                                        self.elapsed() - t0, parts))
 
     def cp(self, model: cp_model.CpModel, v: WaveVars, budget: TimeBudget, phase: str,
            label: float | None = None) -> tuple[_Outcome, float]:
@@ -282,7 +307,10 @@ def _solve(run: _Run, active: list[str], budget: TimeBudget) -> WaveResult:
         return run.finish("infeasible")
     run.greedy = greedy(problem, seed=run.seed, bounds=run.bounds)
     if run.greedy.waves:
+        # The greedy only returns plans that `violations` passes: a verified plan exists now,
+        # before any CP-SAT search, and is what a stop from here on keeps at the least.
         run.found(run.greedy.waves)
+        run.emit("greedy", run.greedy.objective["waves"], float(run.lb))
     if run.start and (run.incumbent is None or max(run.start) <= max(run.incumbent)):
         run.found(run.start)
     shares = {p: _PHASE_SHARE[p] for p in active}
@@ -332,8 +360,15 @@ def _waves_phase(run: _Run, phase: TimeBudget) -> tuple[TimeBudget, int | None]:
     pure = _pure_salbp(problem)
     # CP-SAT gets its share of the budget and of the wall time; station_bb the rest (below).
     search = phase.split(_BB_CP_SHARE) if pure else phase
-    left = _ladder(run, search, w)
-    if w.proven < w.ub and run.has_time(left, "waves"):
+    if run.incumbent and _too_big(problem, w):
+        # Building the full model alone would take minutes and gigabytes: the greedy's wave
+        # count stands against the combinatorial bound, and the time goes to the later phases.
+        run.notes.append(f"waves: {problem.n_tasks:,} move groups x {w.ub} waves is too big for "
+                         "the full model; the greedy plan's wave count stands")
+        left = search
+    else:
+        left = _ladder(run, search, w)
+    if w.proven < w.ub and run.has_time(left, "waves") and not _too_big(problem, w):
         if run.incumbent and len(problem.resources) == 1 and w.ub - 1 >= w.proven:
             left = _squeeze(run, left, w)
         else:
@@ -354,6 +389,11 @@ def _waves_phase(run: _Run, phase: TimeBudget) -> tuple[TimeBudget, int | None]:
                float(w.proven), t0)
     run.emit("waves", float(w.ub), float(w.proven))
     return left, w.ub
+
+
+def _too_big(problem: WaveProblem, w: _Waves) -> bool:
+    """Whether the full model at the incumbent's wave count exceeds `_MODEL_CELLS`."""
+    return w.ub <= problem.max_waves and problem.n_tasks * w.ub > _MODEL_CELLS
 
 
 def _ladder(run: _Run, budget: TimeBudget, w: _Waves) -> TimeBudget:
@@ -459,8 +499,9 @@ def _objective_phase(run: _Run, name: str, phase: TimeBudget, win: tuple[list[in
     the phase's value (None when there is no plan)."""
     t0 = run.elapsed()
     problem, incumbent = run.problem, run.incumbent
-    if run.stopped() and incumbent is not None:
-        # Stopped by the user: the incumbent's value against a bound that needs no search.
+    if incumbent is not None and (run.stopped() or not run.has_time(phase, name)):
+        # Stopped by the user, or no wall time left (a busy machine ate it before this phase):
+        # the incumbent's value against a bound that needs no search.
         bound = phase_bound(name, problem, win, run.bounds.forbidden, horizon)
         value = evaluate(problem, incumbent)[name]
         out, left = _Outcome("feasible", incumbent, value, bound), phase
@@ -472,6 +513,10 @@ def _objective_phase(run: _Run, name: str, phase: TimeBudget, win: tuple[list[in
     if out.waves is not None:
         run.found(out.waves)
         value, bound, status = out.objective, out.bound, out.status
+        if name == "splits":  # pairs no plan can join: a bound whatever the search proved
+            cl = run.bounds.cl
+            bound = max(bound, float(forced_splits(problem, win[0], win[1],
+                                                   run.bounds.forbidden, cl.sdesc)))
     elif run.incumbent is not None:
         value, bound, status = evaluate(problem, run.incumbent)[name], -math.inf, "feasible"
     else:
@@ -480,7 +525,8 @@ def _objective_phase(run: _Run, name: str, phase: TimeBudget, win: tuple[list[in
                                        run.elapsed() - t0))
         return left, None
     bound = max(bound, 0.0)
-    run.record(name, "optimal" if value <= bound else status, value, bound, t0)
+    run.record(name, "optimal" if value <= bound else status, value, bound, t0,
+               run.parts if name == "splits" else ())
     run.emit(name, value, bound)
     return left, value
 
@@ -510,9 +556,16 @@ def _lns_phase(run: _Run, name: str, phase: TimeBudget, win: tuple[list[int], li
     problem = run.problem
     assert run.incumbent is not None
     bound = phase_bound(name, problem, win, run.bounds.forbidden, horizon)
+    first: list[list[int]] = []
+    if name == "splits":
+        bound, phase, first = _split_parts(run, phase, win, horizon)
+        value = evaluate(problem, run.incumbent)[name]
+        if value <= bound:  # the parts' plans combined meet their summed bound: proven
+            return _Outcome("optimal", list(run.incumbent), value, bound), phase
     out = improve(name, problem, run.incumbent, win[0], win[1], run.bounds.forbidden,
                   horizon=horizon, budget=phase, stop=run.stop, seed=run.seed,
-                  on_improve=lambda value: run.emit(name, value, bound))
+                  on_improve=lambda value: run.emit(name, value, bound), floor=bound,
+                  first=first)
     if out.capped and phase.deterministic:
         run.notes.append(_CAPPED.format(name))
     run.notes.append(f"{name}: large-neighbourhood search, {out.iterations} sub-models, "
@@ -520,6 +573,36 @@ def _lns_phase(run: _Run, name: str, phase: TimeBudget, win: tuple[list[int], li
     value = out.objective[name]
     status = "optimal" if value <= bound else "feasible"
     return _Outcome(status, list(out.waves), value, bound), phase.charge(out.units)
+
+
+def _split_parts(run: _Run, phase: TimeBudget, win: tuple[list[int], list[int]],
+                 horizon: int) -> tuple[float, TimeBudget, list[list[int]]]:
+    """The splits phase's decomposition (`solvers.waves.parts`): every cluster of
+    soft-connected tasks solved on its own for up to `_PARTS_SHARE` of the phase, their plans
+    written over the incumbent where every hard rule still holds, and their bounds summed
+    into the phase's bound. Returns the bound, what is left of the phase's budget, and the
+    solved clusters still above their own optimum (the capacity the others use binds them):
+    the LNS re-solves each of them whole, against the rest of the plan, first."""
+    problem, cl = run.problem, run.bounds.cl
+    assert run.incumbent is not None
+    setting = Setting(problem, win[0], win[1], run.bounds.forbidden, cl.desc, cl.sdesc,
+                      horizon, run.incumbent, run.stop, run.workers, run.seed)
+    solved, used = solve_parts(setting, clusters(problem), phase.part(_PARTS_SHARE))
+    bound = float(math.ceil(sum(part.bound for part in solved) - 1e-9))
+    before = evaluate(problem, run.incumbent)["splits"]
+    plan, taken = combine(problem, run.incumbent, solved, cl.arcs)
+    value = evaluate(problem, plan)["splits"]
+    if value < before and not violations(problem, plan):
+        run.found(plan)
+        run.emit("splits", value, bound)
+    run.parts = tuple(PartResult(len(p.tasks), p.status, p.objective, p.bound) for p in solved)
+    run.notes.append(f"splits: {len(solved)} parts solved on their own, {taken} of their plans "
+                     f"combined into the plan ({before:g} -> {min(value, before):g} splits); "
+                     f"bound {bound:g}")
+    current = list(run.incumbent)
+    open_parts = [list(p.tasks) for p in solved
+                  if p.waves and evaluate_part(problem, p.tasks, current) > p.objective]
+    return bound, phase.charge(used), open_parts
 
 
 def _feasibility(run: _Run, budget: TimeBudget, horizon: int) -> WaveResult:
