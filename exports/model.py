@@ -40,6 +40,7 @@ class ExportItem:
     needed_by: tuple[str, ...] = ()  # ids of planned items that need this one
     pinned: int | None = None  # the pin (or frozen wave) in force when the plan was made
     pin: int | None = None  # the pin stored now (`planner import-pins`): pre-fills the editable column
+    sources: tuple[str, ...] = ()  # the sources that list the item, best first (issue 17)
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,7 @@ ITEM_COLUMNS: list[tuple[str, str | None]] = [
     ("kind", None), ("name", None), ("function", None), ("criticality", None), ("move_group", None),
     ("effort_hours", HOURS), ("downtime_hours", HOURS), ("owner", None), ("depends_on", None),
     ("needed_by", None), ("pinned", "0"), ("blackout", None), ("pin", "0"),
+    ("sources", None),  # issue 17: after `pin`, so the pin column keeps its place (R)
 ]
 ITEMS_SHEET = "Items"
 SHEETS_BEFORE_MUNICIPALITIES = ("Overview", "Waves", "Items")
@@ -80,7 +81,7 @@ def item_rows(plan: ExportPlan) -> list[list[Any]]:
         rows.append([item.id, item.wave, start, end, item.municipality, item.kind, item.name, item.function,
                      item.criticality, item.move_group, item.effort_hours, item.downtime_hours, item.owner,
                      ", ".join(item.depends_on) or None, ", ".join(item.needed_by) or None, item.pinned,
-                     item.blackout, item.pin])
+                     item.blackout, item.pin, "; ".join(item.sources) or None])
     return rows
 
 

@@ -63,6 +63,12 @@ class Inventory:
     #: Waves another tool already chose (e.g. an AWS CMF `wave_name`): item id -> wave name.
     #: Suggestions only; the user decides whether they become `[pins]` in plan.toml.
     pin_suggestions: dict[str, str] = field(default_factory=dict)
+    #: The named source this file is stored as (`--source`); None: the format and the
+    #: file's stem, e.g. `workbook:nordby` (`planner.inventory.default_source_name`).
+    source_name: str | None = None
+    #: References to items the file does not hold, as (message, kind, name): the import
+    #: resolves them against the municipality's other sources, or fails with the message.
+    unresolved: list[tuple[str, str, str]] = field(default_factory=list)
 
     def count(self, kind: Kind) -> int:
         return sum(1 for item in self.items if item.kind == kind)

@@ -35,6 +35,9 @@ def load_export(engine: Engine, plan_id: int | None = None, *, runbooks: bool = 
     snapshot = load(engine)
     graph = build(snapshot, config.effort_defaults())
     pins = stored_pins(engine)
+    from planner.items import item_sources  # issue 17: where each item comes from
+
+    sources = item_sources(engine)
     wave_of = {row.item_id: row.wave for row in rows}
 
     depends_on: dict[str, set[str]] = defaultdict(set)
@@ -58,6 +61,7 @@ def load_export(engine: Engine, plan_id: int | None = None, *, runbooks: bool = 
             move_group=row.move_group, effort_hours=row.effort_hours, downtime_hours=row.downtime_hours,
             team=row.kind, function=fields.get("function"), criticality=fields.get("criticality"),
             owner=fields.get("owner"), blackout=fields.get("blackout"), strategy=fields.get("strategy"),
+            sources=tuple(sources.get(row.item_id, ())),
             vcpu=fields.get("vcpu"), ram_gb=fields.get("ram_gb"), storage_gb=fields.get("storage_gb"),
             depends_on=tuple(sorted(depends_on.get(row.item_id, ()))),
             needed_by=tuple(sorted(needed_by.get(row.item_id, ()))),

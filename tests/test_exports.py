@@ -116,11 +116,11 @@ def test_items_sheet_is_a_table_with_an_editable_pin_column(workbook: openpyxl.W
     ws = workbook["Items"]
     headers = [c.value for c in ws[1]]
     assert headers == [name for name, _ in ITEM_COLUMNS]
-    assert headers[-1] == "pin" and headers[0] == "id"
+    assert headers[-2:] == ["pin", "sources"] and headers[0] == "id"
     assert ws.max_row == 1 + len(plan.items)
     assert ws.freeze_panes == "B2"
     table = ws.tables["Items"]
-    assert table.ref == f"A1:R{1 + len(plan.items)}"
+    assert table.ref == f"A1:S{1 + len(plan.items)}"  # issue 17 added `sources` after `pin`
     assert [c.name for c in table.tableColumns] == headers
     col = {name: index for index, name in enumerate(headers, start=1)}
     ids = {ws.cell(r, 1).value for r in range(2, ws.max_row + 1)}

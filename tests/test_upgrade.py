@@ -24,6 +24,7 @@ from planner.inventory import counts
 from planner.planning import inventory_state, latest_plan
 from planner.snapshot import load
 from tests.conftest import VALID_COUNTS, InventoryBook
+from tests.old_release import fill_like_previous_release
 
 FIRST = "0001"
 MUNICIPALITY = "Østerå Kommune"
@@ -37,7 +38,7 @@ def first_release_database(db_url: str, book: InventoryBook) -> Engine:
     """
     engine = make_engine(db_url)
     upgrade(engine, FIRST)
-    import_files(engine, [book.write()])
+    fill_like_previous_release(engine, book.write())
     tables = MetaData()
     tables.reflect(engine)
     with engine.begin() as connection:

@@ -1,0 +1,154 @@
+"""`planner items`: the effective items with where each value came from.
+
+A data steward asks "why does this server have 32 GB?" more often than "what does it have";
+each listed value therefore names the source in force for it, and one item's view shows
+every source's value side by side.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col
+
+from inventories.identity import item_key, source_key
+from planner.db import read_snapshot
+from planner.errors import PlannerError
+from planner.models import ITEM_TABLES, ItemClaim, Municipality, Source, name_key
+from planner.sources import best, data_columns, load_claims, load_precedence
+
+
+def list_items(engine: Engine, municipality: str | None = None, kind: str | None = None,
+               source: str | None = None) -> list[dict[str, Any]]:
+    """Every effective item (optionally of one municipality, kind or source), sorted by id."""
+    if kind is not None and kind not in ITEM_TABLES:
+        raise PlannerError(f"unknown kind {kind!r}; kinds: {', '.join(ITEM_TABLES)}")
+    result: list[dict[str, Any]] = []
+    with read_snapshot(engine) as session:
+        for muni in _municipalities(session, municipality):
+            result.extend(_items_of(session, muni, kind, source))
+    return result
+
+
+def _municipalities(session: Session, name: str | None) -> list[Municipality]:
+    query = select(Municipality)
+    if name is not None:
+        query = query.where(col(Municipality.name_key) == name_key(name))
+    found = sorted(session.execute(query).scalars(), key=lambda m: m.name.casefold())
+    if name is not None and not found:
+        raise PlannerError(f"no municipality {name!r} is stored")
+    return found
+
+
+def _items_of(session: Session, muni: Municipality, kind: str | None,
+              source: str | None) -> list[dict[str, Any]]:
+    assert muni.id is not None
+    precedence = load_precedence(session, muni.id)
+    names = {s.id: s.name for s in precedence.sources}
+    wanted_source = None
+    if source is not None:
+        wanted_source = next((s.id for s in precedence.sources if s.key == source_key(source)), None)
+        if wanted_source is None:
+            return []
+    kinds = [kind] if kind else list(ITEM_TABLES)
+    claims = load_claims(session, muni.id, kinds)
+    result = []
+    for kind_name in kinds:
+        table = ITEM_TABLES[kind_name]
+        columns = data_columns(table)
+        rows = session.execute(select(table.__table__).where(  # type: ignore[attr-defined]
+            table.__table__.c.municipality_id == muni.id)).mappings().all()  # type: ignore[attr-defined]
+        for row in sorted(rows, key=lambda r: r["name_key"]):
+            found = claims.get((kind_name, item_key(kind_name, row["name"])), [])
+            if wanted_source is not None and all(c.source_id != wanted_source for c in found):
+                continue
+            ranks = precedence.rank("name")
+            listed = sorted({c.source_id for c in found}, key=lambda i: ranks.get(i, 1 << 30))
+            origin = {}
+            for column in columns:
+                chosen = best(found, precedence.rank(column), column)
+                if chosen is not None and row[column] is not None:
+                    origin[column] = names[chosen.source_id]
+            result.append({
+                "id": f"{muni.name}/{kind_name}/{row['name']}", "municipality": muni.name,
+                "kind": kind_name, "name": row["name"], "sources": [names[i] for i in listed],
+                "fields": {c: row[c] for c in columns if row[c] is not None}, "from": origin})
+    return result
+
+
+def item_detail(engine: Engine, item_id: str) -> dict[str, Any]:
+    """One item with every source's word on it: each field's value in force and the others."""
+    parts = item_id.split("/", 2)
+    if len(parts) != 3 or parts[1] not in ITEM_TABLES:
+        raise PlannerError(f"{item_id!r} is no item id (write municipality/kind/name)")
+    muni_name, kind, name = parts
+    with read_snapshot(engine) as session:
+        [muni] = _municipalities(session, muni_name)
+        assert muni.id is not None
+        key = item_key(kind, name)
+        listed = [i for i in _items_of(session, muni, kind, None)
+                  if item_key(kind, i["name"]) == key]
+        if not listed:
+            raise PlannerError(f"{item_id!r} names no item")
+        item = listed[0]
+        sources = {s.id: s for s in session.execute(select(Source).where(
+            col(Source.municipality_id) == muni.id)).scalars()}
+        claims = session.execute(select(ItemClaim).where(
+            col(ItemClaim.municipality_id) == muni.id, col(ItemClaim.kind) == kind,
+            col(ItemClaim.item_key) == key)).scalars().all()
+        item["claims"] = [{
+            "source": sources[c.source_id].name, "format": sources[c.source_id].format,
+            "file": sources[c.source_id].file, "row": c.source_row, "name": c.name,
+            "seen_at": c.seen_at.isoformat(timespec="seconds"), "fields": _fields(c.fields_json),
+        } for c in sorted(claims, key=lambda c: item["sources"].index(sources[c.source_id].name))]
+    return item
+
+
+def _fields(text: str | None) -> dict[str, Any]:
+    import json
+
+    return dict(json.loads(text or "{}"))
+
+
+def write_csv(items: list[dict[str, Any]], path: Path, force: bool = False) -> int:
+    """One row per item and field (id, municipality, kind, name, sources, field, value,
+    source); the long shape, since kinds have different fields. Text is neutralised
+    against formula injection like every CSV the tool writes."""
+    from exports.safe_text import csv_text
+    from planner.files import writable
+
+    rows = 0
+    with writable(path, force) as tmp, open(tmp, "w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "municipality", "kind", "name", "sources", "field", "value", "source"])
+        for item in items:
+            head = [item["id"], item["municipality"], item["kind"], item["name"],
+                    "; ".join(item["sources"])]
+            for field, value in item["fields"].items():
+                writer.writerow([csv_text(v) for v in (*head, field, value,
+                                                        item["from"].get(field, ""))])
+                rows += 1
+    return rows
+
+
+def item_sources(engine: Engine) -> dict[str, list[str]]:
+    """item id -> the names of the sources that list it, highest precedence first."""
+    result: dict[str, list[str]] = {}
+    with read_snapshot(engine) as session:
+        for muni in _municipalities(session, None):
+            assert muni.id is not None
+            precedence = load_precedence(session, muni.id)
+            ranks = precedence.rank("name")
+            names = {s.id: s.name for s in precedence.sources}
+            claims = load_claims(session, muni.id, list(ITEM_TABLES))
+            for kind, table in ITEM_TABLES.items():
+                for name in session.execute(select(col(table.name)).where(
+                        col(table.municipality_id) == muni.id)).scalars():
+                    found = claims.get((kind, item_key(kind, name)), [])
+                    ordered = sorted({c.source_id for c in found}, key=lambda i: ranks.get(i, 1 << 30))
+                    result[f"{muni.name}/{kind}/{name}"] = [names[i] for i in ordered]
+    return result
