@@ -31,11 +31,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from inventories.demo_data import write_demo_data  # noqa: E402
-from inventories.detect import read_any  # noqa: E402
-from planner.db import open_database  # noqa: E402
-from planner.importing import import_files  # noqa: E402
-from planner.inventory import counts  # noqa: E402
+from inventories.demo_data import write_demo_data
+from inventories.detect import read_any
+from planner.db import open_database
+from planner.importing import import_files
+from planner.inventory import counts
 
 BASELINE = """
 import sys, time

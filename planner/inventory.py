@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
@@ -41,6 +41,7 @@ from planner.sources import (
     MUNICIPALITY_KIND,
     Change,
     Conflict,
+    bulk_insert,
     dependency_key,
     effective_dependencies,
     find_conflicts,
@@ -228,7 +229,7 @@ def _replace_claims(session: Session, municipality_id: int, source_id: int, inve
         rows.append({"source_id": source_id, "municipality_id": municipality_id, "kind": kind,
                          "item_key": key, "name": name, "fields_json": text, "source_row": row, "seen_at": seen})
     if rows:
-        session.execute(insert(ItemClaim), rows)
+        bulk_insert(session, ItemClaim, rows)
     return set(merged)
 
 
@@ -243,13 +244,13 @@ def _replace_dependencies(session: Session, municipality_id: int, source_id: int
                  "to_municipality": dep.to_municipality, "kind": dep.kind, "strength": dep.strength,
                  "note": dep.note, "source_row": dep.row} for dep in wanted.values()]
     if rows:
-        session.execute(insert(Dependency), rows)
+        bulk_insert(session, Dependency, rows)
     return set(wanted)
 
 
 def _dependency_keys(session: Session, municipality_id: int) -> set[tuple[str, ...]]:
-    return {dependency_key(row) for row in session.execute(
-        select(Dependency).where(col(Dependency.municipality_id) == municipality_id)).scalars()}
+    return {dependency_key(row) for row in session.connection().execute(
+        select(*DEPENDENCY_COLUMNS).where(col(Dependency.municipality_id) == municipality_id))}
 
 
 def _tally(report: ImportReport, changes: list[Change], listed: set[tuple[str, str]],

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, select
 from sqlmodel import Session, col
 
 from inventories.identity import item_key, normalise
@@ -132,8 +132,8 @@ def load_claims(session: Session, municipality_id: int,
     if kinds is not None:
         query = query.where(col(ItemClaim.kind).in_(list(kinds)))
     claims: dict[tuple[str, str], list[Claim]] = defaultdict(list)
-    for kind, key, source_id, name, fields_json, row in session.execute(query.order_by(
-            col(ItemClaim.id))):
+    for kind, key, source_id, name, fields_json, row in session.connection().execute(
+            query.order_by(col(ItemClaim.id))):
         claims[(kind, key)].append(Claim(source_id, name, json.loads(fields_json or "{}"), row))
     return claims
 
@@ -235,15 +235,23 @@ def _write_kind(session: Session, table: type[ItemBase], kind: str, municipality
                             "source_row": source_row, **values})
     for chunk in _chunks(stale):
         session.execute(delete(table).where(col(table.id).in_(chunk)))
-    if updates:
-        session.execute(update(table), updates)
+    if updates:  # Core executemany: the ORM's bulk paths cost more than the writes themselves
+        t = table.__table__  # type: ignore[attr-defined]
+        session.connection().execute(t.update().where(t.c.id == bindparam("b_id")), [
+            {"b_id": row.pop("id"), **row} for row in updates])
     new_rows = [{"municipality_id": municipality_id, "name": name,
                  "name_key": name.strip().casefold(), "source_row": source_row, **values}
                 for key, (name, values, source_row) in wanted.items() if key not in seen]
     changes.extend(Change(kind, row["name"], "created") for row in new_rows)
     if new_rows:
-        session.execute(insert(table), new_rows)
+        bulk_insert(session, table, new_rows)
     return changes
+
+
+def bulk_insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    """One Core executemany INSERT (every row has the same keys): the ORM's bulk insert
+    splits heterogeneous batches and builds per-row state, which dominated an import."""
+    session.connection().execute(table.__table__.insert(), rows)
 
 
 def _chunks(ids: list[int], size: int = 2000) -> Iterable[list[int]]:

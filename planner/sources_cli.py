@@ -160,7 +160,9 @@ def _items(app: typer.Typer, engine_factory: Callable[[], Any], out: Console) ->
             return
         found = list_items(engine_factory(), municipality, kind, source)
         if as_json:
-            print(json.dumps({"items": found}, ensure_ascii=False, indent=2, default=str))
+            # one item per line, compact: fast for 50,000 items, and still diffable
+            print('{"items": [' + ",\n".join(json.dumps(i, ensure_ascii=False, default=str)
+                                            for i in found) + "]}")
         elif csv_file is not None:
             rows = write_csv(found, csv_file, force)
             out.print(f"Wrote {len(found)} item(s), {rows} value(s) to {csv_file}", markup=False)

@@ -259,9 +259,12 @@ def test_cli_import_then_dry_run(book: InventoryBook, run_cli, engine: Engine) -
     book.write()
     dry = run_cli("import", "--dry-run", "nordby.xlsx")
     assert dry.returncode == 0, dry.stderr
-    assert dry.stdout.splitlines() == [
+    lines = dry.stdout.splitlines()
+    assert [lines[0], lines[-1]] == [
         f"would import nordby.xlsx: {MUNICIPALITY}: 16 created, 0 updated, 0 removed, 0 unchanged",
         "Dry run: nothing was written."]
+    # issue 17: the change set, one line per item, between them
+    assert len(lines) == 2 + 11 and "  workbook:nordby: created server SRV-ØKO-01" in lines
     assert counts(engine) == {}
     real = run_cli("import", "nordby.xlsx")
     assert real.returncode == 0, real.stderr
@@ -360,4 +363,5 @@ def test_cli_demo_data_import_inventory_json(tmp_path: Path, run_cli, engine: En
         assert row["graph_dependencies"] == row["explicit_dependencies"] + row["implicit_dependencies"]
         assert all(isinstance(n, int) for n in row.values())
         assert row["networks"] >= 2 and 150 <= row["applications"] <= 200 and row["servers"] >= 100
-    assert data["municipalities"] == counts(engine)
+    stored = counts(engine)
+    assert {name: {k: row[k] for k in stored[name]} for name, row in data["municipalities"].items()} == stored

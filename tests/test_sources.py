@@ -298,3 +298,26 @@ def test_plan_exports_name_each_items_sources(run_cli: Run, workbook: Path, tmp_
     column = values[0].index("sources")
     cells = {row[0]: row[column] for row in values[1:]}
     assert cells[f"{MUNI}/server/vm-ny-01"] == RV_SOURCE
+
+
+def test_dry_run_prints_the_change_set_per_source_and_writes_nothing(
+        run_cli: Run, workbook: Path, tmp_path: Path) -> None:
+    ok(run_cli("import", workbook))
+    before = items(run_cli)
+    rv = rvtools(tmp_path / "rv")
+    document = json.loads(ok(run_cli("import", rv, "-m", MUNI, "--dry-run", "--json")))
+    assert document["dry_run"] is True
+    [change_set] = document["imports"]
+    assert (change_set["source"], change_set["municipality"]) == (RV_SOURCE, MUNI)
+    assert (change_set["created"], change_set["updated"], change_set["removed"]) == (
+        {"server": 2}, {"server": 1}, {})
+    assert {c["name"]: (c["action"], c["fields"]) for c in change_set["changes"]} == {
+        "SRV-ØKO-01": ("updated", {"ram_gb": {"old": 16, "new": 32}}),
+        "vm-ny-01": ("created", {}), "vm-ny-02.østerå.local": ("created", {})}
+    assert [(c["item"], c["field"]) for c in change_set["conflicts"]] == [(SERVER, "ram_gb")]
+    text = ok(run_cli("import", rv, "-m", MUNI, "--dry-run"))
+    assert f"  {RV_SOURCE}: updated server SRV-ØKO-01 (ram_gb: 16.0 → 32.0)" in text
+    assert text.rstrip().endswith("Dry run: nothing was written.")
+    assert items(run_cli) == before
+    listed = json.loads(ok(run_cli("sources", "--json")))["municipalities"][0]["sources"]
+    assert [s["name"] for s in listed] == ["workbook:nordby"]
