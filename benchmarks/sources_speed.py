@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -123,13 +124,17 @@ def main() -> None:
         print(f"ratio two sources / one source (this checkout): {(first + second) / one:.2f}")
 
         env = {**os.environ, "PLANNER_DB": str(folder / "two.db"), "PYTHONPATH": str(ROOT)}
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         with open(folder / "items.json", "w", encoding="utf-8") as handle:
             elapsed = timed(lambda: subprocess.run(
                 [sys.executable, "-m", "planner.cli", "items", "--json"], env=env, stdout=handle,
                 check=True))
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         size = (folder / "items.json").stat().st_size
-        print(f"`planner items --json`, all municipalities:   {elapsed:7.1f} s "
+        print(f"`planner items --json`, all municipalities:   {elapsed:7.1f} s wall, {cpu:.1f} s CPU "
               f"({size / 1e6:.1f} MB, a fresh process)")
+        print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":
