@@ -74,6 +74,7 @@ def plan_document(plan: ExportPlan) -> dict[str, Any]:
             "downtime_hours": i.downtime_hours,
             "team": i.team,
             "pinned": i.pinned,
+            "sources": list(i.sources),
         } for i in plan.items],
         "dependencies": [{
             "from": d.source,

@@ -43,6 +43,7 @@ class ExportItem:
     status: str | None = None  # recorded progress (`planner import-progress`): planned, done, …
     actual_date: date | None = None
     comment: str | None = None
+    sources: tuple[str, ...] = ()  # the sources that list the item, best first (issue 17)
 
 
 @dataclass(frozen=True)

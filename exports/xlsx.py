@@ -48,6 +48,7 @@ ITEM_COLUMNS: list[tuple[str, str | None]] = [
     ("effort_hours", HOURS), ("downtime_hours", HOURS), ("owner", None), ("depends_on", None),
     ("needed_by", None), ("pinned", "0"), ("blackout", None), ("pin", "0"),
     ("status", None), ("actual_date", DATE), ("comment", None),
+    ("sources", None),  # issue 17: last, so the pin and progress columns keep their places
 ]
 #: The status column's drop-down (`planner.progress.STATUSES`; exports cannot import planner).
 STATUS_CHOICES = ("planned", "in progress", "done", "failed", "postponed")
@@ -84,7 +85,7 @@ def item_rows(plan: ExportPlan) -> list[list[Any]]:
                      item.criticality, item.move_group, item.effort_hours, item.downtime_hours, item.owner,
                      ", ".join(item.depends_on) or None, ", ".join(item.needed_by) or None, item.pinned,
                      item.blackout, item.pin, item.status or "planned", item.actual_date,
-                     item.comment])
+                     item.comment, "; ".join(item.sources) or None])
     return rows
 
 

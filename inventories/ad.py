@@ -83,10 +83,10 @@ def read_ad(path: str | Path, *, municipality: str, label: str | None = None,
             clients += 1
             continue
         key = name.casefold()
-        if key in seen:
-            collector.error(table, row, col["name"], f"computer {show(name)} is already listed on row {seen[key]}")
-            continue
-        seen[key] = row
+        if key in seen:  # one computer listed twice: merged into one server when stored
+            collector.warn(table, row, col["name"], f"computer {show(name)} is listed again (first "
+                           f"on row {seen[key]}); the rows are merged into one server")
+        seen.setdefault(key, row)
         fields: dict[str, Any] = {}
         if domain:
             fields["directory"] = domain

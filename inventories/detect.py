@@ -176,7 +176,8 @@ def _read(path: Path, municipality: str | None, format: str, mapping: dict[str, 
     if chosen == "auto":
         chosen = detect_format(path, label=label, limits=limits)
     if chosen == "template":
-        inventory = read_template(path, label=label, municipality=municipality, limits=limits)
+        inventory = read_template(path, label=label, municipality=municipality, limits=limits,
+                                  defer_references=True)
         if mapping:
             inventory.warnings.append(f"{label}: --mapping is not used for the inventory template "
                                       "(its headers are the canonical ones)")

@@ -67,6 +67,12 @@ class Inventory:
     #: mode "observed": a connection capture (`inventories.connections.Capture`), whose
     #: endpoints are matched to the stored inventory when it is stored.
     capture: Any = None
+    #: The named source this file is stored as (`--source`); None: the format and the
+    #: file's stem, e.g. `workbook:nordby` (`planner.inventory.default_source_name`).
+    source_name: str | None = None
+    #: References to items the file does not hold, as (message, kind, name): the import
+    #: resolves them against the municipality's other sources, or fails with the message.
+    unresolved: list[tuple[str, str, str]] = field(default_factory=list)
 
     def count(self, kind: Kind) -> int:
         return sum(1 for item in self.items if item.kind == kind)

@@ -206,10 +206,10 @@ class _Reader(Collector):
                 self.warn(table, row, col["Template"], f"template {show(name)} skipped")
                 continue
             key = name.casefold()
-            if key in seen:
-                self.error(table, row, col["VM"], f"VM {show(name)} is already listed on row {seen[key]}")
-                continue
-            seen[key] = row
+            if key in seen:  # exports often list a VM twice: one server, merged when stored
+                self.warn(table, row, col["VM"], f"VM {show(name)} is listed again (first on row "
+                          f"{seen[key]}); the rows are merged into one server")
+            seen.setdefault(key, row)
             power = get("Powerstate")
             if power is not None and str(power).strip().lower() != "poweredon":
                 powered_off.setdefault(str(power).strip(), []).append((row, name))

@@ -13,6 +13,7 @@ from typing import Any
 
 from inventories import values
 from inventories.grid import Grid, find_header, total_row
+from inventories.identity import item_key
 from inventories.records import DependencyRecord, Inventory, ItemRecord, slash_problem
 from inventories.schema import SHEETS, Kind, Sheet, normalise_header, sheet_for
 from inventories.workbook import UNSAVED, Limits, Workbook, open_workbook, where
@@ -37,10 +38,18 @@ class Reader:
     def __init__(self, workbook: Workbook) -> None:
         self.book = workbook
         self.problems: list[str] = []
+        self.unresolved: list[tuple[str, str, str]] = []
         self.warnings: list[str] = []
 
     def error(self, title: str, row: int, column: int, message: str) -> None:
         self.problems.append(f"{where(self.book.label, title, row, column)}: {message}")
+
+    def missing(self, title: str, row: int, column: int, message: str, kind: Kind, name: str) -> None:
+        """A reference to an item this workbook does not hold: another source of the
+        municipality may (an application list naming servers only RVTools lists), so the
+        import decides once every source is known (`Inventory.unresolved`)."""
+        self.unresolved.append((f"{where(self.book.label, title, row, column)}: {message}",
+                                kind.value, name))
 
     def warn(self, title: str, row: int, column: int, message: str) -> None:
         self.warnings.append(f"{where(self.book.label, title, row, column)}: {message}")
@@ -169,13 +178,21 @@ def _letter(index: int) -> str:
 
 
 def read_template(path: str | Path, *, label: str | None = None, municipality: str | None = None,
-                  limits: Limits | None = None) -> Inventory:
-    """Validate a template workbook completely; raise ImportFailed listing every problem."""
+                  limits: Limits | None = None, defer_references: bool = False) -> Inventory:
+    """Validate a template workbook completely; raise ImportFailed listing every problem.
+
+    With `defer_references`, references to items the workbook does not hold are left in
+    `Inventory.unresolved` for the import to resolve against the municipality's other
+    sources; without it (a workbook on its own) they are problems.
+    """
     book = open_workbook(path, label, limits)
     try:
-        return _read(book, municipality)
+        inventory = _read(book, municipality)
     finally:
         book.close()
+    if inventory.unresolved and not defer_references:
+        raise ImportFailed([message for message, _, _ in inventory.unresolved])
+    return inventory
 
 
 def _read(book: Workbook, municipality: str | None) -> Inventory:
@@ -202,7 +219,7 @@ def _read(book: Workbook, municipality: str | None) -> Inventory:
                             "map.toml` and import with --mapping map.toml"])
     name, muni_fields = _municipality(reader, parsed.get("Municipality"), municipality)
     inventory = Inventory(municipality=name or "", source=book.label, municipality_fields=muni_fields)
-    names: dict[Kind, dict[str, str]] = {kind: {} for kind in Kind}
+    names: dict[Kind, dict[str, tuple[str, str]]] = {kind: {} for kind in Kind}
     for sheet in SHEETS:
         if sheet.kind is None or sheet.name not in parsed:
             continue
@@ -211,6 +228,9 @@ def _read(book: Workbook, municipality: str | None) -> Inventory:
     if "Dependencies" in parsed:
         _dependencies(reader, parsed["Dependencies"], inventory, names, name or "")
     inventory.warnings = reader.warnings
+    if reader.problems:
+        reader.problems.extend(message for message, _, _ in reader.unresolved)
+    inventory.unresolved = reader.unresolved
     if reader.problems:
         raise ImportFailed(reader.problems)
     return inventory
@@ -237,18 +257,25 @@ def _municipality(reader: Reader, parsed: ParsedSheet | None, override: str | No
     return str(name), {k: v for k, v in fields.items() if v is not _INVALID}
 
 
-def _items(reader: Reader, parsed: ParsedSheet, inventory: Inventory, seen: dict[str, str]) -> None:
+def _items(reader: Reader, parsed: ParsedSheet, inventory: Inventory, seen: dict[str, tuple[str, str]]) -> None:
     assert parsed.sheet.kind is not None
     name_column = parsed.columns.get("name", 1)  # absent only when the sheet had no usable header
     for row, fields in parsed.rows:
         name = fields.pop("name")
         if name is _INVALID:
             continue
-        key = name.casefold()
+        key = item_key(parsed.sheet.kind.value, name)
         if key in seen:
-            reader.error(parsed.title, row, name_column, f"name {values.show(name)} is already used on row {seen[key]}")
+            first_row, first_name = seen[key]
+            if first_name.casefold() == name.casefold():
+                reader.error(parsed.title, row, name_column,
+                             f"name {values.show(name)} is already used on row {first_row}")
+            else:  # FQDN and short name, case, spaces: one item, two cells
+                reader.error(parsed.title, row, name_column,
+                             f"name {values.show(name)} is the same item as {values.show(first_name)} "
+                             f"in cell {_letter(name_column)}{first_row}")
             continue
-        seen[key] = str(row)
+        seen[key] = (str(row), name)
         clean = {k: v for k, v in fields.items() if v is not _INVALID}
         inventory.items.append(ItemRecord(parsed.sheet.kind, name, clean, row))
 
@@ -262,7 +289,7 @@ REFERENCES: dict[str, Kind] = {
 }
 
 
-def _check_references(reader: Reader, parsed: dict[str, ParsedSheet], names: dict[Kind, dict[str, str]]) -> None:
+def _check_references(reader: Reader, parsed: dict[str, ParsedSheet], names: dict[Kind, dict[str, tuple[str, str]]]) -> None:
     for sheet_name, sheet in parsed.items():
         if sheet.sheet.kind is None:
             continue
@@ -274,9 +301,10 @@ def _check_references(reader: Reader, parsed: dict[str, ParsedSheet], names: dic
                 if not value or value is _INVALID:
                     continue
                 for ref in values.split_list(value) if column_name == "servers" else [value]:
-                    if ref.casefold() not in names[kind]:
-                        reader.error(sheet.title, row, sheet.columns[column_name],
-                                     f"{column_name} {values.show(ref)} names no {kind.value} on the {_sheet_of(kind)} sheet")
+                    if item_key(kind.value, ref) not in names[kind]:
+                        reader.missing(sheet.title, row, sheet.columns[column_name],
+                                       f"{column_name} {values.show(ref)} names no {kind.value} on the "
+                                       f"{_sheet_of(kind)} sheet", kind, ref)
 
 
 def _sheet_of(kind: Kind) -> str:
@@ -284,24 +312,27 @@ def _sheet_of(kind: Kind) -> str:
 
 
 def _dependencies(reader: Reader, parsed: ParsedSheet, inventory: Inventory,
-                  names: dict[Kind, dict[str, str]], municipality: str) -> None:
+                  names: dict[Kind, dict[str, tuple[str, str]]], municipality: str) -> None:
     cols = parsed.columns
     for row, fields in parsed.rows:
         if any(fields.get(c) is _INVALID for c in ("from_kind", "from_name", "to_kind", "to_name", "kind")):
             continue
         from_kind, to_kind = Kind(fields["from_kind"]), Kind(fields["to_kind"])
-        if fields["from_name"].casefold() not in names[from_kind]:
-            reader.error(parsed.title, row, cols["from_name"],
-                         f"from_name {values.show(fields['from_name'])} names no {from_kind.value} in this workbook")
+        if item_key(from_kind.value, fields["from_name"]) not in names[from_kind]:
+            reader.missing(parsed.title, row, cols["from_name"],
+                           f"from_name {values.show(fields['from_name'])} names no {from_kind.value} "
+                           "in this workbook", from_kind, fields["from_name"])
         raw = fields.get("to_municipality")
         other: str | None = None if raw is _INVALID else raw
         if other and "/" in other:
-            reader.error(parsed.title, row, cols["to_municipality"], slash_problem("to_municipality", other))
+            reader.error(parsed.title, row, cols["to_municipality"],
+                         slash_problem("to_municipality", other))
             continue
         same = not other or other.casefold() == municipality.casefold()
-        if same and fields["to_name"].casefold() not in names[to_kind]:
-            reader.error(parsed.title, row, cols["to_name"],
-                         f"to_name {values.show(fields['to_name'])} names no {to_kind.value} in this workbook")
+        if same and item_key(to_kind.value, fields["to_name"]) not in names[to_kind]:
+            reader.missing(parsed.title, row, cols["to_name"],
+                           f"to_name {values.show(fields['to_name'])} names no {to_kind.value} "
+                           "in this workbook", to_kind, fields["to_name"])
         if fields.get("strength") is _INVALID or fields.get("note") is _INVALID:
             continue
         inventory.dependencies.append(DependencyRecord(

@@ -112,6 +112,11 @@ def import_(
         "--mapping", help="TOML mapping file: [[sheets]] for your own spreadsheets (write one "
                           "with `planner mapping suggest FILE`), [columns] for custom columns of "
                           "tool exports.")] = None,
+    source: Annotated[Optional[str], typer.Option(
+        "--source", help="The source the file is stored as (default: format:file stem, e.g. "
+                         "workbook:nordby); importing it again replaces that source only.")] = None,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Print the change set per source as JSON (with --dry-run: what would change).")] = False,
 ) -> None:
     """Validate and import inventory workbooks, all or nothing.
 
@@ -144,11 +149,18 @@ def import_(
         raise PlannerError(f"--format must be auto or one of {', '.join(FORMATS)}, got {format!r}")
     columns = load_mapping(mapping) if mapping else None
     reports = import_files(_engine_or_scratch if dry_run else _engine, files, dry_run=dry_run, municipality=municipality, format=format,
-                           mapping=columns)
+                           mapping=columns, source=source)
+    if as_json:
+        print(json.dumps({"dry_run": dry_run, "imports": [r.as_dict() for r in reports]},
+                         ensure_ascii=False, indent=2, default=str))
+        return
     for report in reports:
         for warning in report.warnings:
-            err.print(f"warning: {warning}")
-        out.print(("would import " if dry_run else "") + report.line())
+            err.print(f"warning: {warning}", markup=False)
+        out.print(("would import " if dry_run else "") + report.line(), markup=False)
+        if dry_run:
+            for line in report.change_lines():
+                out.print(f"  {line}", markup=False)
     if dry_run:
         out.print("Dry run: nothing was written.")
 
@@ -165,6 +177,10 @@ def inventory(
 
     result = counts(_engine())
     if as_json:
+        from planner.inventory import graph_counts  # issue 17: as `graph export` counts them
+
+        for name, extra in graph_counts(_engine()).items():
+            result.setdefault(name, {}).update(extra)
         print(json.dumps({"municipalities": result}, ensure_ascii=False, indent=2))
         return
     if not result:
@@ -418,6 +434,7 @@ def check(
 
     Example: planner check --json
     """
+    from planner.checks import SEVERITY_ORDER as SEVERITY
     from planner.checks import run_checks, summary_counts
     from planner.config import load_config
     from planner.graph import build
@@ -429,6 +446,10 @@ def check(
     snapshot = load(_engine())
     graph = build(snapshot, plan_config.effort_defaults() if plan_config else None)
     findings = run_checks(graph, plan_config)
+    from planner.source_checks import source_findings  # issue 17: what the sources disagree on
+
+    findings = sorted(findings + source_findings(_engine()),
+                      key=lambda f: (SEVERITY[f.severity], f.code, f.items, f.message))
     if as_json:
         print(json.dumps({"findings": [f.as_dict() for f in findings]}, ensure_ascii=False, indent=2))
     else:
@@ -620,8 +641,10 @@ def _register_plugins() -> None:
     from planner.mapping_cli import register as register_mapping
     from planner.progress_cli import register as register_progress
     from planner.runbook_cli import register as register_runbook
+    from planner.sources_cli import register as register_sources
 
     register_runbook(app, _engine, out)
+    register_sources(app, _engine, out)
     register_mapping(app, out)
     register_progress(app, _engine, out)
 

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 
 from exports.model import TEAMS, ExportDependency, ExportItem, ExportPlan, ExportWave
 from planner.config import PlanConfig
+from planner.items import item_sources
 from planner.planning import latest_plan, plan_config, plan_items, stored_pins
 from planner.progress import current
 from planner.stored import StoredPlan, open_plan
@@ -35,6 +36,7 @@ def load_export(engine: Engine, plan_id: int | None = None, *, runbooks: bool = 
     pins = stored_pins(engine)
     states = current(engine, plan.id or 0)
     wave_of = stored.waves
+    sources = item_sources(engine)  # issue 17: the sources that list each item
 
     depends_on: dict[str, set[str]] = defaultdict(set)
     needed_by: dict[str, set[str]] = defaultdict(set)
@@ -59,30 +61,14 @@ def load_export(engine: Engine, plan_id: int | None = None, *, runbooks: bool = 
             move_group=row.move_group, effort_hours=row.effort_hours, downtime_hours=row.downtime_hours,
             team=row.kind, function=fields.get("function"), criticality=fields.get("criticality"),
             owner=fields.get("owner"), blackout=fields.get("blackout"), strategy=fields.get("strategy"),
+            sources=tuple(sources.get(row.item_id, ())),
             vcpu=fields.get("vcpu"), ram_gb=fields.get("ram_gb"), storage_gb=fields.get("storage_gb"),
             depends_on=tuple(sorted(depends_on.get(row.item_id, ()))),
             needed_by=tuple(sorted(needed_by.get(row.item_id, ()))),
             pinned=row.pinned, pin=pins.get(row.item_id), **_state(states.get(row.item_id))))
     items.sort(key=lambda i: (i.wave, i.municipality.casefold(), i.kind, i.name.casefold()))
 
-    windows = config.wave_windows()
-    last = max([plan.waves_used, *wave_of.values()], default=0)
-    waves = []
-    for number in range(1, min(last, len(windows)) + 1):
-        members = [i for i in items if i.wave == number]
-        used = {team: 0.0 for team in TEAMS}
-        downtime: dict[str, float] = defaultdict(float)
-        for item in members:
-            used[item.team] = used.get(item.team, 0.0) + item.effort_hours
-            downtime[item.municipality] += item.downtime_hours
-        servers = [i for i in members if i.kind == "server"]
-        waves.append(ExportWave(
-            number=number, start=windows[number - 1][0], end=windows[number - 1][1], items=len(members),
-            capacity={team: config.team_capacity(team, number) for team in TEAMS}, used=used,
-            downtime=dict(sorted(downtime.items())),
-            vcpu=sum(i.vcpu or 0 for i in servers), ram_gb=sum(i.ram_gb or 0 for i in servers),
-            storage_gb=sum(i.storage_gb or 0 for i in servers)))
-
+    waves = _waves(config, max([plan.waves_used, *wave_of.values()], default=0), items)
     progress, progress_end, done_by_date = _progress(engine, plan.id or 0, states)
     root, calendar_past = _lineage(engine, plan)
     return ExportPlan(
@@ -100,6 +86,27 @@ def load_export(engine: Engine, plan_id: int | None = None, *, runbooks: bool = 
         runbooks=tuple(_runbooks(stored, runbooks, runbook_time_limit)),
         changes=tuple(_changes(engine, plan)), progress=progress, progress_end=progress_end,
         done_by_date=done_by_date, lineage_root=root, calendar_past=calendar_past)
+
+
+def _waves(config: PlanConfig, last: int, items: list[ExportItem]) -> list[ExportWave]:
+    """Waves 1..`last` with their dates, capacity, effort used, downtime and server sizes."""
+    windows = config.wave_windows()
+    waves = []
+    for number in range(1, min(last, len(windows)) + 1):
+        members = [i for i in items if i.wave == number]
+        used = {team: 0.0 for team in TEAMS}
+        downtime: dict[str, float] = defaultdict(float)
+        for item in members:
+            used[item.team] = used.get(item.team, 0.0) + item.effort_hours
+            downtime[item.municipality] += item.downtime_hours
+        servers = [i for i in members if i.kind == "server"]
+        waves.append(ExportWave(
+            number=number, start=windows[number - 1][0], end=windows[number - 1][1], items=len(members),
+            capacity={team: config.team_capacity(team, number) for team in TEAMS}, used=used,
+            downtime=dict(sorted(downtime.items())),
+            vcpu=sum(i.vcpu or 0 for i in servers), ram_gb=sum(i.ram_gb or 0 for i in servers),
+            storage_gb=sum(i.storage_gb or 0 for i in servers)))
+    return waves
 
 
 def _state(state: Any) -> dict[str, Any]:

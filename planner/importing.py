@@ -22,8 +22,14 @@ def read_file(path: Path, municipality: str | None = None, format: str = "auto",
 
 def import_files(engine: Engine | Callable[[], Engine], files: Sequence[Path], *, dry_run: bool = False,
                  municipality: str | None = None, format: str = "auto",
-                 mapping: dict[str, str] | None = None) -> list[ImportReport]:
-    """Validate all files first; write all of them in one transaction only if all are valid."""
+                 mapping: dict[str, str] | None = None,
+                 source: str | None = None) -> list[ImportReport]:
+    """Validate all files first; write all of them in one transaction only if all are valid.
+
+    Each file is one source of its municipality (`source` names it; default: the format
+    and the file's stem). Two files of one command that would be the same source of the
+    same municipality are refused: the second would silently replace the first.
+    """
     if not files:
         raise PlannerError("no files given")
     inventories: list[Inventory] = []
@@ -35,15 +41,7 @@ def import_files(engine: Engine | Callable[[], Engine], files: Sequence[Path], *
             problems.extend(exc.problems)
         except PlannerError as exc:
             problems.append(str(exc))
-    seen: dict[str, str] = {}
-    for inventory in inventories:
-        if inventory.mode == "observed":
-            continue  # a capture goes with its municipality's workbook
-        key = inventory.municipality.casefold()
-        if key in seen and inventory.mode == "replace":
-            problems.append(f"{inventory.source}: municipality {inventory.municipality!r} is also in {seen[key]}; "
-                            "import one workbook per municipality")
-        seen.setdefault(key, inventory.source)
+    problems.extend(_name_sources(inventories, source))
     if problems:
         raise ImportFailed(problems)
     inventories = _captures(inventories)
@@ -73,3 +71,26 @@ def _captures(inventories: list[Inventory]) -> list[Inventory]:
             first[key] = inventory
     kept = {id(i) for i in first.values()}
     return [i for i in inventories if i.mode != "observed" or id(i) in kept]
+
+
+def _name_sources(inventories: list[Inventory], source: str | None) -> list[str]:
+    """Give every inventory its source name; the problems if a name is bad or taken twice."""
+    from inventories.identity import source_key
+    from planner.inventory import default_source_name
+    from planner.models import name_key
+
+    problems: list[str] = []
+    if source is not None and (not source.strip() or len(source) > 200
+                               or any(ord(ch) < 32 for ch in source)):
+        return [("--source must be a name of 1 to 200 characters without control characters, "
+                 f"got {source!r}")]
+    seen: dict[tuple[str, str], str] = {}
+    for inventory in inventories:
+        inventory.source_name = source.strip() if source else default_source_name(inventory)
+        key = (name_key(inventory.municipality), source_key(inventory.source_name))
+        if key in seen:
+            problems.append(f"{inventory.source}: would be source {inventory.source_name!r} of "
+                            f"{inventory.municipality} like {seen[key]}; give each file its own "
+                            "source (--source NAME) or import them one at a time")
+        seen.setdefault(key, inventory.source)
+    return problems

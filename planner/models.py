@@ -9,6 +9,7 @@ that name nothing, which keeps an import of one municipality independent of the 
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime, timezone
 
 from sqlalchemy import Boolean, Column, Index, Text, UniqueConstraint, false
@@ -20,8 +21,9 @@ def utcnow() -> datetime:
 
 
 def name_key(name: str) -> str:
-    """The case-insensitive identity of a name (casefold handles ß, æøå/åäö alike)."""
-    return name.strip().casefold()
+    """The case-insensitive identity of a name (casefold handles ß, æøå/åäö alike; NFC makes
+    a decomposed å, as some exports write it, the same letter)."""
+    return unicodedata.normalize("NFC", name).strip().casefold()
 
 
 class Municipality(SQLModel, table=True):
@@ -153,6 +155,9 @@ class Dependency(SQLModel, table=True):
     observations: int | None = None
     first_seen: str | None = None
     last_seen: str | None = None
+    #: The source that lists this dependency (migration 0007). Several sources may list
+    #: the same one; readers count it once (`planner.sources.effective_dependencies`).
+    source_id: int | None = Field(default=None, index=True)
 
 
 class ConnectionCapture(SQLModel, table=True):
@@ -170,6 +175,55 @@ class ConnectionCapture(SQLModel, table=True):
     imported_at: datetime = Field(default_factory=utcnow)
     rows: int = 0
     summary_json: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+
+
+class Source(SQLModel, table=True):
+    """One named source of one municipality (a workbook, an RVTools export, …), migration 0007.
+
+    Why a table of its own: a re-import replaces exactly one source's contribution, and
+    `planner sources` shows when each was last imported and from which file.
+    """
+
+    __tablename__ = "source"
+    __table_args__ = (UniqueConstraint("municipality_id", "name_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    municipality_id: int = Field(foreign_key="municipality.id", index=True)
+    name: str
+    name_key: str
+    format: str
+    file: str | None = Field(default=None, sa_column=Column(Text))
+    imported_at: datetime = Field(default_factory=utcnow)
+
+
+class ItemClaim(SQLModel, table=True):
+    """What one source says about one item: its spelling of the name and its non-blank
+    fields (JSON), and since when it has said exactly that (provenance, migration 0007).
+
+    The item tables hold the effective values, recomputed from the claims by precedence
+    whenever a source changes (`planner.sources.materialise`).
+    """
+
+    __tablename__ = "item_claim"
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int = Field(foreign_key="source.id", index=True)
+    municipality_id: int = Field(index=True)
+    kind: str  # an item kind, or "municipality" for the Municipality sheet's fields
+    item_key: str
+    name: str
+    fields_json: str = Field(default="{}", sa_column=Column(Text))
+    source_row: int | None = None
+    seen_at: datetime = Field(default_factory=utcnow)
+
+
+class SourceOrder(SQLModel, table=True):
+    """A municipality's own precedence of its sources, for all fields ("*") or one field."""
+
+    __tablename__ = "source_order"
+    __table_args__ = (UniqueConstraint("municipality_id", "field"),)
+    id: int | None = Field(default=None, primary_key=True)
+    municipality_id: int = Field(foreign_key="municipality.id", index=True)
+    field: str
+    sources_json: str = Field(default="[]", sa_column=Column(Text))
 
 
 class Plan(SQLModel, table=True):
@@ -197,7 +251,7 @@ class Plan(SQLModel, table=True):
     #: `Snapshot.fingerprint()` of the inventory the plan was made from (migration 0003;
     #: None for older plans): tells a stale plan from a broken one.
     inventory_fingerprint: str | None = Field(default=None, max_length=64)
-    #: The first wave's date the plan was made with (migration 0004). Why: without `[calendar]
+    #: The first wave's date the plan was made with (migration 0007). Why: without `[calendar]
     #: start` the default is "the coming Saturday", which moves with the day a stored plan is
     #: read; recording it keeps a plan's wave dates the same in every later verify and export.
     calendar_start: date | None = None

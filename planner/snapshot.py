@@ -17,6 +17,7 @@ from sqlmodel import col
 
 from planner.db import read_snapshot
 from planner.models import ITEM_TABLES, ConnectionCapture, Dependency, Municipality
+from planner.sources import DEPENDENCY_COLUMNS, effective_dependencies
 
 _SKIP = {"id", "municipality_id", "name", "name_key"}
 _PROVENANCE = {"source_row"}  # where a value came from, not what it is
@@ -148,7 +149,8 @@ def load(engine: Engine) -> Snapshot:
                 muni = municipalities[row.municipality_id].name
                 fields = {k: v for k, v in row.model_dump().items() if k not in _SKIP}
                 snap.add(Item(item_id(muni, kind, row.name), muni, kind, row.name, fields))
-        for dep in session.execute(select(Dependency).order_by(col(Dependency.id))).scalars():
+        deps = session.execute(select(*DEPENDENCY_COLUMNS).order_by(col(Dependency.id))).all()
+        for dep in effective_dependencies(deps):  # once, however many sources list it
             snap.dependencies.append(DependencyRow(
                 municipalities[dep.municipality_id].name, dep.from_kind, dep.from_name, dep.to_kind,
                 dep.to_name, dep.to_municipality, dep.kind, dep.strength, dep.note, dep.source_row,

@@ -15,7 +15,6 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from inventories.mapping import reconcile
 from inventories.records import Inventory
 from inventories.schema import Kind
 from planner.inventory import import_inventories
@@ -57,10 +56,9 @@ def stored(engine: Engine, municipality: str) -> dict[str, dict[str, dict[str, A
 
 
 def merge(engine: Engine, inventory: Inventory) -> list[str]:
-    """A merge import as the CLI does it: line names up with the stored ones, then store."""
-    conflicts = reconcile(inventory, stored(engine, inventory.municipality))
-    import_inventories(engine, [inventory])
-    return conflicts
+    """Import one tool export as the CLI does; the conflict lines it reports."""
+    [report] = import_inventories(engine, [inventory])
+    return [line for line in report.warnings if ": conflict: " in line]
 
 
 def write_text(path: Path, text: str, encoding: str = "utf-8") -> Path:

@@ -117,11 +117,13 @@ def test_items_sheet_is_a_table_with_an_editable_pin_column(workbook: openpyxl.W
     ws = workbook["Items"]
     headers = [c.value for c in ws[1]]
     assert headers == [name for name, _ in ITEM_COLUMNS]
-    assert headers[-4:] == ["pin", "status", "actual_date", "comment"] and headers[0] == "id"  # issue 22
+    # issue 22 added the progress columns after `pin`, issue 17 `sources` last
+    assert headers[-5:] == ["pin", "status", "actual_date", "comment", "sources"]
+    assert headers[0] == "id"
     assert ws.max_row == 1 + len(plan.items)
     assert ws.freeze_panes == "B2"
     table = ws.tables["Items"]
-    assert table.ref == f"A1:U{1 + len(plan.items)}"
+    assert table.ref == f"A1:V{1 + len(plan.items)}"
     assert [c.name for c in table.tableColumns] == headers
     col = {name: index for index, name in enumerate(headers, start=1)}
     ids = {ws.cell(r, 1).value for r in range(2, ws.max_row + 1)}

@@ -209,10 +209,16 @@ def test_a_cleared_cell_clears_the_stored_value(book: InventoryBook, engine: Eng
 
 
 def test_two_files_for_one_municipality(book: InventoryBook, engine: Engine) -> None:
+    """Issue 17: two files of one municipality are two sources; only two files that would be
+    the same source in one command are refused (the second would replace the first)."""
     first, second = book.write("a.xlsx"), book.write("b.xlsx")
-    assert fail(engine, first, second) == [
-        f"{second}: municipality '{MUNICIPALITY}' is also in {first}; import one workbook per municipality"]
+    assert fail(engine, first, second, source="inventory") == [
+        f"{second}: would be source 'inventory' of {MUNICIPALITY} like {first}; give each file its "
+        "own source (--source NAME) or import them one at a time"]
     assert counts(engine) == {}
+    reports = import_files(engine, [first, second])
+    assert [r.source_name for r in reports] == ["workbook:a", "workbook:b"]
+    assert counts(engine)[MUNICIPALITY] == VALID_COUNTS
 
 
 def test_dry_run_writes_nothing(book: InventoryBook, engine: Engine) -> None:
@@ -227,8 +233,7 @@ def test_dry_run_writes_nothing(book: InventoryBook, engine: Engine) -> None:
     [report] = import_files(engine, [path], dry_run=True)
     assert report.removed["server"] == 1 and report.updated["application"] == 1
     assert report.warnings == [
-        f"{path}: {MUNICIPALITY}: removes 1 server(s) the file does not list ({gone}); a workbook replaces "
-        "the municipality's items, so import tool exports (RVTools, AD, …) after it to merge theirs again"]
+        f"{path}: {MUNICIPALITY}: removes 1 server(s) that no source lists any more ({gone})"]
     assert ids(engine) == before
 
 
@@ -254,9 +259,12 @@ def test_cli_import_then_dry_run(book: InventoryBook, run_cli, engine: Engine) -
     book.write()
     dry = run_cli("import", "--dry-run", "nordby.xlsx")
     assert dry.returncode == 0, dry.stderr
-    assert dry.stdout.splitlines() == [
+    lines = dry.stdout.splitlines()
+    assert [lines[0], lines[-1]] == [
         f"would import nordby.xlsx: {MUNICIPALITY}: 16 created, 0 updated, 0 removed, 0 unchanged",
         "Dry run: nothing was written."]
+    # issue 17: the change set, one line per item, between them
+    assert len(lines) == 2 + 11 and "  workbook:nordby: created server SRV-ØKO-01" in lines
     assert counts(engine) == {}
     real = run_cli("import", "nordby.xlsx")
     assert real.returncode == 0, real.stderr
@@ -350,7 +358,10 @@ def test_cli_demo_data_import_inventory_json(tmp_path: Path, run_cli, engine: En
     assert set(data["municipalities"]) == {"Nordby", "Sydby", "Østerå"}
     for name, row in data["municipalities"].items():
         assert list(row) == ["sites", "networks", "directories", "servers", "applications", "workplaces", "pcs",
-                             "dependencies"]
+                             "dependencies", "explicit_dependencies", "implicit_dependencies",
+                             "graph_dependencies"]  # issue 17: counted as `graph export` counts
+        assert row["graph_dependencies"] == row["explicit_dependencies"] + row["implicit_dependencies"]
         assert all(isinstance(n, int) for n in row.values())
         assert row["networks"] >= 2 and 150 <= row["applications"] <= 200 and row["servers"] >= 100
-    assert data["municipalities"] == counts(engine)
+    stored = counts(engine)
+    assert {name: {k: row[k] for k in stored[name]} for name, row in data["municipalities"].items()} == stored

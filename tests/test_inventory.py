@@ -36,15 +36,17 @@ def test_rvtools_then_ad_enrich_the_same_servers(samples: Path, engine: Engine, 
         '"True","Windows Server 2022 Datacenter","10.0 (20348)","2026-03-01 08:00:00","192.0.2.11"\n'))
     inventory = read_any(ad, municipality="Nordby")
     conflicts = merge(engine, inventory)
-    assert conflicts == [f"{ad} row 3: conflict: server 'sql-pay-01' os was 'Red Hat Enterprise Linux 9 (64-bit)', "
-                         "this import sets 'Windows Server 2022 Datacenter'"]
+    rv = "rvtools:csv-4x-fixture"
+    assert conflicts == [f"{ad}: conflict: server 'sql-pay-01' os: {rv} says 'Red Hat Enterprise Linux 9 "
+                         "(64-bit)'; ad:ad says 'Windows Server 2022 Datacenter'; 'Red Hat Enterprise Linux 9 "
+                         f"(64-bit)' is used ({rv} ranks first for os; `planner sources order` changes that)"]
     assert counts(engine)["Nordby"]["servers"] == 8
     assert counts(engine)["Nordby"]["directories"] == 1
     with Session(engine) as session:
         pay = session.execute(select(Server).where(Server.name == "app-pay-01")).scalars().one()
         assert (pay.directory, pay.os_version, pay.vcpu) == ("corp.example.test", "10.0 (20348)", 4)
-    # RVTools again: still 8 servers, and it says that it sets the OS back
-    assert merge(engine, read_any(RV / "csv-4x-fixture", municipality="Nordby")) != []  # RVTools sets the OS back
+    # RVTools again: still 8 servers, and the disagreement with AD is still listed
+    assert len(merge(engine, read_any(RV / "csv-4x-fixture", municipality="Nordby"))) == 1
     assert counts(engine)["Nordby"]["servers"] == 8
 
 
@@ -61,12 +63,15 @@ def test_template_then_rvtools_and_kitos_enrich_without_duplicates(book: Any, en
                "srv-øko-01.østerå.local,poweredOn,8,16384,204800\nsrv-ny-01,poweredOn,2,4096,40960\n")
     municipality = "Østerå Kommune"
     rv_conflicts = merge(engine, read_any(folder, municipality=municipality))
-    assert rv_conflicts == [f"{folder} row 2: conflict: server 'SRV-ØKO-01' vcpu was '4', this import sets '8'"]
+    assert rv_conflicts == [f"{folder}: conflict: server 'SRV-ØKO-01' vcpu: rvtools:rv says '8'; workbook:nordby "
+                            "says '4'; '8' is used (rvtools:rv ranks first for vcpu; `planner sources order` "
+                            "changes that)"]
     kitos = raw_workbook("kitos.xlsx", {"IT Systemer Overblik": [
         ["IT System", "Leverandør", "Systemejer"], ["økonomistyring", "KMD", "Økonomichefen"], ["Aula", "Netcompany", None]]})
     kitos_conflicts = merge(engine, read_any(kitos, municipality=municipality))
-    assert kitos_conflicts == [f"{kitos} row 2: conflict: application 'Økonomistyring' owner was 'Søren Ågård', "
-                               "this import sets 'Økonomichefen'"]
+    assert kitos_conflicts == [f"{kitos}: conflict: application 'Økonomistyring' owner: workbook:nordby says "
+                               "'Søren Ågård'; kitos:kitos says 'Økonomichefen'; 'Søren Ågård' is used "
+                               "(workbook:nordby ranks first for owner; `planner sources order` changes that)"]
     totals = counts(engine)[municipality]
     assert (totals["servers"], totals["applications"]) == (3, 3)
     with Session(engine) as session:

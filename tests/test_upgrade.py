@@ -25,6 +25,7 @@ from planner.models import ITEM_TABLES
 from planner.planning import inventory_state, latest_plan, plan_config
 from planner.snapshot import load
 from tests.conftest import VALID_COUNTS, InventoryBook
+from tests.old_release import fill_like_previous_release
 
 FIRST = "0001"
 MUNICIPALITY = "Østerå Kommune"
@@ -37,11 +38,8 @@ def first_release_database(db_url: str, book: InventoryBook) -> Engine:
     fill uses exactly the columns the first release had.
     """
     engine = make_engine(db_url)
-    # Today's importer reads and writes today's columns (observed dependencies, 0005), so
-    # the inventory is imported at head and the schema taken back to the first release.
-    upgrade(engine, "head")
-    import_files(engine, [book.write()])
-    command.downgrade(alembic_config(engine), FIRST)
+    upgrade(engine, FIRST)
+    fill_like_previous_release(engine, book.write())
     tables = MetaData()
     tables.reflect(engine)
     with engine.begin() as connection:
