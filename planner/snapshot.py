@@ -11,13 +11,13 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.engine import Engine
 from sqlmodel import col
 
 from planner.db import read_snapshot
 from planner.models import ITEM_TABLES, ConnectionCapture, Dependency, Municipality
-from planner.sources import DEPENDENCY_COLUMNS, effective_dependencies
+from planner.sources import DEPENDENCY_COLUMNS, OBSERVED_COLUMNS, effective_dependencies
 
 _SKIP = {"id", "municipality_id", "name", "name_key"}
 _PROVENANCE = {"source_row"}  # where a value came from, not what it is
@@ -149,15 +149,21 @@ def load(engine: Engine) -> Snapshot:
                 muni = municipalities[row.municipality_id].name
                 fields = {k: v for k, v in row.model_dump().items() if k not in _SKIP}
                 snap.add(Item(item_id(muni, kind, row.name), muni, kind, row.name, fields))
-        deps = session.execute(select(*DEPENDENCY_COLUMNS).order_by(col(Dependency.id))).all()
+        # An upgrade reads the old database with this reader first (to compare): the
+        # observed columns and captures of migration 0005 are read where they exist.
+        observed = "observed" in {c["name"] for c in inspect(session.connection())
+                                  .get_columns("dependency")}
+        columns = (*DEPENDENCY_COLUMNS, *(OBSERVED_COLUMNS if observed else ()))
+        deps = session.execute(select(*columns).order_by(col(Dependency.id))).all()
         for dep in effective_dependencies(deps):  # once, however many sources list it
             snap.dependencies.append(DependencyRow(
                 municipalities[dep.municipality_id].name, dep.from_kind, dep.from_name, dep.to_kind,
                 dep.to_name, dep.to_municipality, dep.kind, dep.strength, dep.note, dep.source_row,
                 Traffic(dep.ports or "", dep.observations or 0, dep.first_seen, dep.last_seen,
-                        dep.processes) if dep.observed else None,
+                        dep.processes) if observed and dep.observed else None,
             ))
-        for capture in session.execute(select(ConnectionCapture)).scalars():
+        captures = session.execute(select(ConnectionCapture)).scalars() if observed else ()
+        for capture in captures:
             summary = json.loads(capture.summary_json or "{}")
             summary["source"] = capture.source
             snap.captures[municipalities[capture.municipality_id].name] = summary

@@ -279,13 +279,14 @@ def dependency_key(row: Any) -> tuple[str, ...]:
             normalise(row.to_municipality or ""), row.kind, row.strength, row.note or "")
 
 
-#: The columns readers select: every one but `source_id` (the observed ones came with
-#: migration 0005, before the sources of 0007), so that they also read a database upgraded
-#: only to 0006 (the upgrade tests compare before and after).
+#: The columns readers select: those of the first release, so that they also read a
+#: database of an older schema (the upgrade tests compare before and after);
+#: `OBSERVED_COLUMNS` (migration 0005) are added where the schema has them.
 DEPENDENCY_COLUMNS = tuple(col(getattr(Dependency, name)) for name in (
     "id", "municipality_id", "from_kind", "from_name", "to_kind", "to_name", "to_municipality",
-    "kind", "strength", "note", "source_row", "observed", "ports", "processes", "observations",
-    "first_seen", "last_seen"))
+    "kind", "strength", "note", "source_row"))
+OBSERVED_COLUMNS = tuple(col(getattr(Dependency, name)) for name in (
+    "observed", "ports", "processes", "observations", "first_seen", "last_seen"))
 
 
 def effective_dependencies(rows: Iterable[Any]) -> list[Any]:
