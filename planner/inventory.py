@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
@@ -44,6 +44,7 @@ from planner.sources import (
     Change,
     Conflict,
     bulk_insert,
+    chunks,
     dependency_key,
     effective_dependencies,
     find_conflicts,
@@ -244,14 +245,33 @@ def _replace_claims(session: Session, municipality_id: int, source_id: int, inve
 
 def _replace_dependencies(session: Session, municipality_id: int, source_id: int,
                           inventory: Inventory) -> set[tuple[str, ...]]:
-    session.execute(delete(Dependency).where(col(Dependency.source_id) == source_id))
+    """Make the source's dependency rows equal to the file's; rows that stay keep their ids
+    (on PostgreSQL a delete-and-insert would renumber them on every re-import)."""
     wanted: dict[tuple[str, ...], DependencyRecord] = {}
     for dep in inventory.dependencies:
         wanted.setdefault(dependency_key(dep), dep)
+    connection = session.connection()
+    kept: dict[tuple[str, ...], tuple[int, int | None]] = {}
+    stale: list[int] = []
+    for row in connection.execute(select(*DEPENDENCY_COLUMNS).where(
+            col(Dependency.source_id) == source_id)):
+        key = dependency_key(row)
+        if key in wanted and key not in kept:
+            kept[key] = (row.id, row.source_row)
+        else:
+            stale.append(row.id)
+    for chunk in chunks(stale):
+        session.execute(delete(Dependency).where(col(Dependency.id).in_(chunk)))
+    moved = [{"b_id": kept[key][0], "source_row": dep.row} for key, dep in wanted.items()
+             if key in kept and kept[key][1] != dep.row]
+    if moved:
+        table = Dependency.__table__  # type: ignore[attr-defined]
+        connection.execute(table.update().where(table.c.id == bindparam("b_id")), moved)
     rows = [{"municipality_id": municipality_id, "source_id": source_id, "from_kind": dep.from_kind,
-                 "from_name": dep.from_name, "to_kind": dep.to_kind, "to_name": dep.to_name,
-                 "to_municipality": dep.to_municipality, "kind": dep.kind, "strength": dep.strength,
-                 "note": dep.note, "source_row": dep.row} for dep in wanted.values()]
+             "from_name": dep.from_name, "to_kind": dep.to_kind, "to_name": dep.to_name,
+             "to_municipality": dep.to_municipality, "kind": dep.kind, "strength": dep.strength,
+             "note": dep.note, "source_row": dep.row}
+            for key, dep in wanted.items() if key not in kept]
     if rows:
         bulk_insert(session, Dependency, rows)
     return set(wanted)

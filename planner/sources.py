@@ -233,7 +233,7 @@ def _write_kind(session: Session, table: type[ItemBase], kind: str, municipality
         if diff or source_row != row["source_row"]:
             updates.append({"id": row["id"], "name": name, "name_key": name.strip().casefold(),
                             "source_row": source_row, **values})
-    for chunk in _chunks(stale):
+    for chunk in chunks(stale):
         session.execute(delete(table).where(col(table.id).in_(chunk)))
     if updates:  # Core executemany: the ORM's bulk paths cost more than the writes themselves
         t = table.__table__  # type: ignore[attr-defined]
@@ -254,7 +254,7 @@ def bulk_insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> Non
     session.connection().execute(table.__table__.insert(), rows)
 
 
-def _chunks(ids: list[int], size: int = 2000) -> Iterable[list[int]]:
+def chunks(ids: list[int], size: int = 2000) -> Iterable[list[int]]:
     for start in range(0, len(ids), size):
         yield ids[start:start + size]
 
