@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from planner.errors import PlannerError
+from exports.errors import PlannerError
 
 #: Ports whose traffic is infrastructure, not business: every server talks to them.
 NOISE_PORTS: dict[int, str] = {

@@ -25,7 +25,7 @@ from sqlmodel import Session, col
 from inventories.connections import Capture
 from inventories.records import Inventory
 from planner.connection_settings import ConnectionSettings
-from planner.errors import PlannerError
+from exports.errors import PlannerError
 from planner.models import (
     Application,
     ConnectionCapture,

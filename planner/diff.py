@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 
 from exports.model import ExportChange
 from planner.config import PlanConfig, parse_config
-from planner.errors import PlannerError
+from exports.errors import PlannerError
 from planner.models import Plan, PlanItem
 from planner.planning import latest_plan, plan_items
 from planner.progress import DONE, State, current

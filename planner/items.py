@@ -18,7 +18,7 @@ from sqlmodel import Session, col
 
 from inventories.identity import item_key, source_key
 from planner.db import read_snapshot
-from planner.errors import PlannerError
+from exports.errors import PlannerError
 from planner.models import ITEM_TABLES, ItemClaim, Municipality, Source, name_key
 from planner.sources import Claim, Precedence, best, data_columns, load_claims, load_precedence
 

@@ -26,7 +26,7 @@ from sqlmodel import Session, col
 
 from inventories.workbook import open_workbook, where
 from planner.db import transaction
-from planner.errors import ImportFailed, PlannerError
+from exports.errors import ImportFailed, PlannerError
 from planner.models import Plan, PlanItem, Progress
 from planner.planning import latest_plan, plan_items
 

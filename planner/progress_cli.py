@@ -248,7 +248,7 @@ def _chart(engine: Any, plan_id: int, path: Path, force: bool) -> None:
     from planner.export_data import load_export
 
     if path.suffix.lower() not in (".png", ".svg"):
-        from planner.errors import PlannerError
+        from exports.errors import PlannerError
 
         raise PlannerError(f"{path.name}: the burn-up chart is a .png or .svg file")
     from exports.burnup import write_burn_up

@@ -27,7 +27,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
 from planner.config import PlanConfig
-from planner.errors import PlannerError
+from exports.errors import PlannerError
 from planner.graph import DependencyGraph, without_rules_of
 from planner.models import Plan, Progress
 from planner.models import ProgressBasis as BasisRow

@@ -13,7 +13,7 @@ from sqlmodel import Session, col
 
 from inventories.identity import source_key
 from planner.db import lock_keys, read_snapshot, transaction
-from planner.errors import PlannerError
+from exports.errors import PlannerError
 from planner.models import (
     ITEM_TABLES,
     Dependency,

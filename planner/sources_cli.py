@@ -96,7 +96,7 @@ def _order_and_conflicts(sources_app: typer.Typer, engine_factory: Callable[[], 
 
         Example: planner sources order --municipality Nordby --field owner kitos:systems workbook:nordby
         """
-        from planner.errors import PlannerError
+        from exports.errors import PlannerError
         from planner.source_admin import set_order
 
         if not municipality.strip():

@@ -29,7 +29,7 @@ from sqlalchemy.engine import Engine
 from exports.safe_text import csv_text
 from planner.config import TEAMS, PlanConfig, parse_config
 from planner.db import database_url, make_engine, mask_url, shown_url
-from planner.errors import ImportFailed, PlannerError
+from exports.errors import ImportFailed, PlannerError
 from planner.importing import import_files
 from planner.inventory import counts
 from tests.hostile import problem_shape

@@ -21,7 +21,7 @@ from sqlmodel import Session, col
 from exports.json_export import schema
 from inventories.connections import EXPECTED, read_connections
 from planner.checks import run_checks
-from planner.errors import ImportFailed, PlannerError
+from exports.errors import ImportFailed, PlannerError
 from planner.graph import SOFT, build
 from planner.importing import import_files
 from planner.models import Dependency, PlanItem

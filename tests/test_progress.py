@@ -23,7 +23,7 @@ from sqlmodel import Session
 
 import exports
 from planner.config import parse_config
-from planner.errors import ImportFailed
+from exports.errors import ImportFailed
 from planner.export_data import load_export
 from planner.importing import import_files
 from planner.models import Progress
