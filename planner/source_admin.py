@@ -21,6 +21,7 @@ from planner.models import (
     Municipality,
     Pin,
     PlanItem,
+    Progress,
     Source,
     SourceOrder,
     name_key,
@@ -201,7 +202,7 @@ def rename_municipality(engine: Engine, old: str, new: str) -> dict[str, int]:
 
 def _follow_rename(session: Session, old: str, new: str) -> dict[str, int]:
     """Everything that names a municipality by its text follows its new name."""
-    moved = {"plan items": 0, "pins": 0, "dependencies": 0, "targets": 0}
+    moved = {"plan items": 0, "pins": 0, "progress": 0, "dependencies": 0, "targets": 0}
     prefix = f"{old}/"
     for row in session.execute(select(PlanItem).where(
             col(PlanItem.item_id).startswith(prefix, autoescape=True))).scalars():
@@ -211,6 +212,10 @@ def _follow_rename(session: Session, old: str, new: str) -> dict[str, int]:
         if pin.item_id.casefold().startswith(prefix.casefold()):
             pin.item_id = new + "/" + pin.item_id[len(prefix):]
             moved["pins"] += 1
+    for state in session.execute(select(Progress).where(  # issue 22: the progress history
+            col(Progress.item_id).startswith(prefix, autoescape=True))).scalars():
+        state.item_id = new + "/" + state.item_id[len(prefix):]
+        moved["progress"] += 1
     result = session.execute(update(Dependency).where(
         func.lower(col(Dependency.to_municipality)) == old.lower()).values(to_municipality=new))
     moved["dependencies"] = result.rowcount or 0  # type: ignore[attr-defined]

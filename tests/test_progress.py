@@ -372,3 +372,20 @@ def test_an_old_workbook_without_the_columns_names_them(exported: tuple[Engine, 
         "plan again to get it)"
         for n in ("status", "actual_date", "comment")
     ]
+
+
+def test_a_municipality_renamed_on_purpose_keeps_its_progress_history(
+    exported: tuple[Engine, Path], run_cli: Callable[..., Any]
+) -> None:
+    """`planner municipality rename` carries item ids in plans and pins along (issue 17); the
+    recorded progress is keyed by the same ids, so it follows too, or the history is lost."""
+    engine, path = exported
+    edit(path, WAVE_1_DONE)
+    assert run_cli("import-progress", path).returncode == 0
+    renamed = run_cli("municipality", "rename", M, "Østerå Kommune Syd")
+    assert renamed.returncode == 0, renamed.stderr
+    new_id = DIRECTORY.replace(M, "Østerå Kommune Syd", 1)
+    assert current(engine, 1)[new_id].same(State("done", DONE_DAY, "Søren: ingen fejl"))
+    history = run_cli("progress", "--history", new_id, "--json")
+    assert history.returncode == 0, history.stderr
+    assert [h["status"] for h in json.loads(history.stdout)["history"]] == ["done"]
