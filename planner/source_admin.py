@@ -5,6 +5,7 @@ municipality's lock, like an import."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -17,6 +18,7 @@ from exports.errors import PlannerError
 from planner.models import (
     ITEM_TABLES,
     Dependency,
+    ConnectionCapture,
     ItemClaim,
     Municipality,
     Pin,
@@ -73,10 +75,53 @@ def list_sources(engine: Engine, municipality: str | None = None) -> list[dict[s
                 "precedence": {"descriptive": descriptive.index(s.name) + 1,
                                "technical": technical.index(s.name) + 1},
             } for s in sorted(rows, key=lambda s: descriptive.index(s.name))]
+            capture = _capture_entry(session, muni.id)
+            if capture is not None:
+                sources.append(capture)
             result.append({"municipality": muni.name, "sources": sources,
                            "order": {"descriptive": descriptive, "technical": technical,
                                      "overrides": precedence.orders_by_name()}})
     return result
+
+
+def capture_name(files: str) -> str:
+    """A connection capture's source name: `connections:` and its (first) file's stem."""
+    return f"connections:{Path(files.split(', ')[0]).stem}"
+
+
+def _capture(session: Session, municipality_id: int) -> ConnectionCapture | None:
+    return session.execute(select(ConnectionCapture).where(
+        col(ConnectionCapture.municipality_id) == municipality_id)).scalars().first()
+
+
+def _capture_entry(session: Session, municipality_id: int) -> dict[str, Any] | None:
+    """The municipality's connection capture (issue 19) as `planner sources` lists it.
+
+    Why apart from the `source` table: a capture gives observed dependencies only, never an
+    item field, so it has no place in the precedence; a newer capture replaces it whole.
+    """
+    capture = _capture(session, municipality_id)
+    if capture is None:
+        return None
+    observed = session.execute(select(func.count()).select_from(Dependency).where(
+        col(Dependency.municipality_id) == municipality_id,
+        col(Dependency.observed).is_(True))).scalar_one()
+    return {"name": capture_name(capture.source), "format": "connections", "file": capture.source,
+            "imported_at": capture.imported_at.isoformat(timespec="seconds"), "items": 0,
+            "fields": 0, "dependencies": observed, "precedence": None}
+
+
+def _remove_capture(session: Session, muni: Municipality, name: str) -> str | None:
+    """Withdraw the connection capture if `name` names it (its name, or `connections`)."""
+    assert muni.id is not None
+    capture = _capture(session, muni.id)
+    if capture is None or source_key(name) not in {source_key(capture_name(capture.source)),
+                                                   source_key("connections")}:
+        return None
+    session.execute(delete(Dependency).where(col(Dependency.municipality_id) == muni.id,
+                                             col(Dependency.observed).is_(True)))
+    session.delete(capture)
+    return capture_name(capture.source)
 
 
 def _given(session: Session, municipality_id: int) -> dict[int, tuple[int, int]]:
@@ -103,6 +148,9 @@ def remove_source(engine: Engine, name: str, municipality: str, *,
         lock_keys(session, [f"municipality:{name_key(municipality)}"])
         muni = _municipality(session, municipality)
         assert muni.id is not None
+        withdrawn = _remove_capture(session, muni, name)
+        if withdrawn is not None:  # observed dependencies only: no item changes
+            return withdrawn, []
         source = _source(session, muni, name)
         others = session.execute(select(func.count()).select_from(Source).where(
             col(Source.municipality_id) == muni.id, col(Source.id) != source.id)).scalar_one()

@@ -215,9 +215,10 @@ def _print_sources(out: Console, entry: dict[str, Any]) -> None:
     table = Table("source", "format", "file", "imported at", "items", "fields", "descriptive",
                   "technical", title=entry["municipality"])
     for s in entry["sources"]:
-        table.add_row(s["name"], s["format"], _show(s["file"]), s["imported_at"], str(s["items"]),
-                      str(s["fields"]), str(s["precedence"]["descriptive"]),
-                      str(s["precedence"]["technical"]))
+        place = s["precedence"] or {"descriptive": "—", "technical": "—"}  # a capture has none
+        items = str(s["items"]) if "dependencies" not in s else f"{s['dependencies']} observed"
+        table.add_row(s["name"], s["format"], _show(s["file"]), s["imported_at"], items,
+                      str(s["fields"]), str(place["descriptive"]), str(place["technical"]))
     out.print(table)
     order = entry["order"]
     out.print(f"  descriptive fields: {' > '.join(order['descriptive'])}", markup=False)

@@ -544,3 +544,35 @@ def test_a_workbook_and_two_captures_in_one_command(engine: Engine, tmp_path: Pa
         ("server/WEB", "server/SQL"): 5,
         ("server/WEB", "server/FIL"): 1,
     }
+
+
+def test_a_capture_is_listed_as_a_source_and_can_be_withdrawn(
+    engine: Engine, tmp_path: Path, run_cli: Any
+) -> None:
+    """Issue 19 item 5: a capture is a source like any other — `planner sources` lists it
+    (observed dependencies, no place in the precedence of item fields), and withdrawing it
+    removes its observed dependencies and nothing of the workbook's."""
+    estate = {**ESTATE, "Dependencies": [dep("application", "Løn", "server", "NB-FIL-01", "uses")]}
+    import_inventory(engine, tmp_path, {N: estate})
+    capture = write_csv(tmp_path / "capture-nov.csv", GENERIC, [
+        ["NB-WEB-01", "NB-SQL-01", 1433, "tcp", None, 3, None, None],
+        ["NB-WEB-01", "10.1.0.30", 445, "tcp", None, 5, None, None]])
+    import_files(engine, [capture], municipality=N)
+    listed = run_cli("sources", "--municipality", N, "--json")
+    assert listed.returncode == 0, listed.stderr
+    [entry] = json.loads(listed.stdout)["municipalities"]
+    [found] = [s for s in entry["sources"] if s["format"] == "connections"]
+    assert (found["name"], found["file"], found["dependencies"], found["precedence"]) == (
+        "connections:capture-nov", str(capture), 2, None)
+    shown = run_cli("sources", "--municipality", N)
+    assert shown.returncode == 0 and "connections:capture-nov" in shown.stdout
+    removed = run_cli("sources", "remove", "connections:capture-nov", "--municipality", N)
+    assert removed.returncode == 0, removed.stderr
+    assert observed(engine) == {}
+    with Session(engine) as session:
+        rows = session.execute(select(Dependency)).scalars().all()
+    assert [(d.from_name, d.to_name, d.observed) for d in rows] == [("Løn", "NB-FIL-01", False)]
+    assert N not in load(engine).captures
+    again = run_cli("sources", "--municipality", N, "--json")
+    [entry] = json.loads(again.stdout)["municipalities"]
+    assert all(s["format"] != "connections" for s in entry["sources"])
