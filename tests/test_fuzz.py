@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 
+from inventories.grid import is_total_name
 from inventories.template import write_workbook
 from exports.errors import ImportFailed
 from planner.importing import import_files
@@ -54,7 +55,10 @@ def test_mutated_workbooks_end_in_an_import_or_a_clean_rejection(engine: Engine,
 #: other cells refer to, no leading '=' (openpyxl would store a formula).
 TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc", "Cn")), min_size=1, max_size=40).filter(
     lambda s: bool(s.strip()) and not s.lstrip().startswith("="))
-NAME = TEXT.filter(lambda s: not set(s) & set(",;\n\r\u2028\u2029\u0085"))
+NAME = TEXT.filter(lambda s: not set(s) & set(",;\n\r\u2028\u2029\u0085") and not is_total_name(s))
+#: A municipality's name may not contain '/', the separator of item ids: refused with one
+#: sentence (issue 20 case 10, tests/test_hostile_input.py), so not generated here.
+MUNICIPALITY = NAME.filter(lambda s: "/" not in s)
 
 
 def stored(text: str) -> str:
@@ -62,7 +66,7 @@ def stored(text: str) -> str:
 
 
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(municipality=NAME, site=NAME, network=NAME, directory=NAME, server=NAME, application=NAME,
+@given(municipality=MUNICIPALITY, site=NAME, network=NAME, directory=NAME, server=NAME, application=NAME,
        workplace=NAME, free=st.lists(TEXT.map(lambda s: s + "æøåÄÖ🚀"), min_size=15, max_size=15))
 def test_any_text_in_every_text_field_imports_exactly(engine: Engine, tmp_path: Path, municipality: str,
                                                       site: str, network: str, directory: str, server: str,
