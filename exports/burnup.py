@@ -17,6 +17,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from exports.model import ExportPlan
+from exports.pictures import save_figure
 
 
 def burn_up_figure(plan: ExportPlan, today: date | None = None) -> Figure:
@@ -84,8 +85,4 @@ def burn_up_figure(plan: ExportPlan, today: date | None = None) -> Figure:
 
 def write_burn_up(plan: ExportPlan, path: Path, fmt: str) -> Path:
     """Write the burn-up chart as `fmt` ('png' or 'svg'); SVGs are reproducible."""
-    figure = burn_up_figure(plan)
-    with matplotlib.rc_context({"svg.hashsalt": f"progress-{plan.id}", "svg.fonttype": "none"}):
-        metadata = {"Date": None} if fmt == "svg" else {}
-        figure.savefig(path, format=fmt, dpi=120, metadata=metadata)
-    return path
+    return save_figure(burn_up_figure(plan), path, fmt, salt=f"progress-{plan.id}", dpi=120)

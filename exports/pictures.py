@@ -81,8 +81,13 @@ def gantt_figure(plan: ExportPlan) -> Figure:
 
 def write_picture(plan: ExportPlan, path: Path, fmt: str) -> Path:
     """Write the Gantt picture as `fmt` ('png' or 'svg'); SVGs are byte-for-byte reproducible."""
-    figure = gantt_figure(plan)
-    with matplotlib.rc_context({"svg.hashsalt": f"plan-{plan.id}", "svg.fonttype": "none"}):
+    return save_figure(gantt_figure(plan), path, fmt, salt=f"plan-{plan.id}", dpi=150)
+
+
+def save_figure(figure: Figure, path: Path, fmt: str, *, salt: str, dpi: int) -> Path:
+    """Save as `fmt` ('png' or 'svg'); an SVG gets fixed ids (`salt`) and no date, so the
+    same plan gives the same bytes every time (the pictures are compared in reviews)."""
+    with matplotlib.rc_context({"svg.hashsalt": salt, "svg.fonttype": "none"}):
         metadata = {"Date": None} if fmt == "svg" else {}
-        figure.savefig(path, format=fmt, dpi=150, metadata=metadata)
+        figure.savefig(path, format=fmt, dpi=dpi, metadata=metadata)
     return path

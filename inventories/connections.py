@@ -336,12 +336,10 @@ class _RowParser:
         source = self._end("source", s_name, s_ip)
         target = self._end("destination", d_name, d_ip)
         port = _whole(port_text, "port")
-        problems = [value for value in (source, target, port) if isinstance(value, str)]
-        if problems:
-            return problems
+        refused = _refused(source, target, port)
+        if refused is not None:
+            return refused
         assert not isinstance(source, str) and not isinstance(target, str)
-        if source[2] or target[2]:
-            return _LOOPBACK
         return (source[0], source[1], s_app.casefold(), _process(s_proc), target[0], target[1],
                 d_app.casefold(), _process(d_proc), port, "tcp")
 
@@ -351,12 +349,10 @@ class _RowParser:
         source = self._end("source", *_name_or_ip(src))
         target = self._end("destination", *_name_or_ip(dst))
         port = _whole(port_text, "port")
-        problems = [value for value in (source, target, port) if isinstance(value, str)]
-        if problems:
-            return problems
+        refused = _refused(source, target, port)
+        if refused is not None:
+            return refused
         assert not isinstance(source, str) and not isinstance(target, str)
-        if source[2] or target[2]:
-            return _LOOPBACK
         return (source[0], source[1], "", "", target[0], target[1], "", _process(process), port,
                 protocol.casefold() or "tcp")
 
@@ -404,6 +400,17 @@ class _RowParser:
             self.undated += 1
             return None
         return value  # type: ignore[return-value]
+
+
+def _refused(source: Any, target: Any, port: int | str) -> Any:
+    """The row's problems (the ends' and port's messages), _LOOPBACK when an end is the
+    machine itself, or None when the row is a flow (both layouts check it the same way)."""
+    problems = [value for value in (source, target, port) if isinstance(value, str)]
+    if problems:
+        return problems
+    if source[2] or target[2]:
+        return _LOOPBACK
+    return None
 
 
 def _whole(text: str, column: str) -> int | str:

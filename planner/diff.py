@@ -15,10 +15,10 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from exports.model import ExportChange
-from planner.config import PlanConfig, parse_config
+from planner.config import PlanConfig
 from exports.errors import PlannerError
 from planner.models import Plan, PlanItem
-from planner.planning import latest_plan, plan_items
+from planner.planning import latest_plan, plan_config, plan_items
 from planner.progress import DONE, State, current
 
 
@@ -94,7 +94,7 @@ def _plans(engine: Engine, a: int | None, b: int | None) -> tuple[Plan, Plan]:
 
 
 def _config(plan: Plan) -> PlanConfig:
-    return parse_config(plan.config_toml) if plan.config_toml else PlanConfig()
+    return plan_config(plan)  # with the first wave recorded when it was made
 
 
 def diff_plans(engine: Engine, a: int | None = None, b: int | None = None) -> PlanDiff:

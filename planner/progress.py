@@ -28,7 +28,7 @@ from inventories.workbook import open_workbook, where
 from planner.db import transaction
 from exports.errors import ImportFailed, PlannerError
 from planner.models import Plan, PlanItem, Progress
-from planner.planning import latest_plan, plan_items
+from planner.planning import latest_plan, plan_config, plan_items
 
 PLANNED, IN_PROGRESS, DONE, FAILED, POSTPONED = (
     "planned",
@@ -403,11 +403,10 @@ def _check_order(reading: _Reading, engine: Engine, plan: Plan, waves: dict[str,
 def _needs(engine: Engine, plan: Plan, waves: dict[str, int]) -> list[tuple[str, str]]:
     """(item, an item it needs), once per pair, for the hard ordering rules between the plan's
     items (two dependencies between the same items are one need)."""
-    from planner.config import PlanConfig, parse_config
     from planner.graph import BEFORE_OR_SAME, SAME_WAVE, STRICTLY_BEFORE, build
     from planner.snapshot import load
 
-    config = parse_config(plan.config_toml) if plan.config_toml else PlanConfig()
+    config = plan_config(plan)
     graph = build(load(engine), config.effort_defaults())
     return sorted(
         {
@@ -466,10 +465,8 @@ def _count(items: list[tuple[PlanItem, State]]) -> tuple[dict[str, int], dict[st
 def progress_report(engine: Engine, plan_id: int | None = None) -> dict[str, Any]:
     """Per wave and municipality: planned / done / failed / postponed / remaining items and
     hours, the programme's end as planned and as forecast, and the burn-up series."""
-    from planner.config import PlanConfig, parse_config
-
     plan = latest_plan(engine, plan_id)
-    config = parse_config(plan.config_toml) if plan.config_toml else PlanConfig()
+    config = plan_config(plan)  # the first wave recorded with the plan, not today's Saturday
     windows = config.wave_windows()
     states = current(engine, plan.id or 0)
     rows = [(row, states.get(row.item_id, State())) for row in plan_items(engine, plan.id or 0)]
