@@ -16,7 +16,7 @@ import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn, Optional
+from typing import TYPE_CHECKING, Annotated, NoReturn, Optional
 
 import typer
 from rich.console import Console
@@ -26,6 +26,9 @@ from sqlalchemy.exc import DBAPIError
 
 from exports.errors import ImportFailed, PlannerError
 from solvers.limits import StopRequest
+
+if TYPE_CHECKING:
+    from planner.importing import ImportReport
 
 app = typer.Typer(
     help="Inventory and migration-wave planner for municipal IT consolidations.\n\n"
@@ -141,6 +144,14 @@ def import_(
     noise rules come from [connections] in ./plan.toml.
     Example: planner import connections.csv --format connections --municipality Nordby
     """
+    reports = _import(files, dry_run, municipality, format, mapping, source)
+    _print_imports(reports, dry_run, as_json)
+
+
+def _import(files: list[Path], dry_run: bool, municipality: str | None, format: str,
+            mapping: Path | None, source: str | None) -> list[ImportReport]:
+    """The one library call of `planner import`, after checking --format (typer cannot list
+    the formats as choices without importing every reader at start-up)."""
     from inventories.detect import FORMATS
     from inventories.mapping import load_mapping
     from planner.importing import import_files
@@ -148,8 +159,13 @@ def import_(
     if format != "auto" and format not in FORMATS:
         raise PlannerError(f"--format must be auto or one of {', '.join(FORMATS)}, got {format!r}")
     columns = load_mapping(mapping) if mapping else None
-    reports = import_files(_engine_or_scratch if dry_run else _engine, files, dry_run=dry_run, municipality=municipality, format=format,
-                           mapping=columns, source=source)
+    return import_files(_engine_or_scratch if dry_run else _engine, files, dry_run=dry_run,
+                        municipality=municipality, format=format, mapping=columns, source=source)
+
+
+def _print_imports(reports: list[ImportReport], dry_run: bool, as_json: bool) -> None:
+    """Print the import reports: JSON for scripts, else warnings on stderr and one line per
+    source on stdout (with --dry-run, also what would change)."""
     if as_json:
         print(json.dumps({"dry_run": dry_run, "imports": [r.as_dict() for r in reports]},
                          ensure_ascii=False, indent=2, default=str))
