@@ -65,31 +65,44 @@ def register(app: typer.Typer, engine_factory: Callable[[], Any], out_console: C
 
         Example: planner runbook --wave 3 --window 2027-03-06T08:00..2027-03-07T20:00 --csv runbook-w3.csv
         """
-        from planner.runbook import build_runbook, parse_window
-
         budget = TimeBudget.start(time_limit, since=_started())  # the user waits from then
-        span = parse_window(window) if window else None
-        cutover = None
-        if config is not None:
-            from planner.config import load_config
-
-            cutover = load_config(config)[0].cutover
-        result = build_runbook(engine_factory(), wave, plan_id=plan_id, window=span, budget=budget,
-                               cutover=cutover)
-        out_console.print(runbook_table(result))
-        for note in result.notes:
-            out_console.print(f"note: {note}", markup=False)
-        for line in verdict(result):
-            out_console.print(line, markup=False)
-        if csv is not None:
-            from exports.csv_export import write_runbook_csv
-            from exports.files import writable
-
-            with writable(csv, force) as tmp:
-                write_runbook_csv(result.to_export(), tmp)
-            out_console.print(f"Wrote {csv}", markup=False)
+        result = _build(engine_factory, wave, window, plan_id, config, budget)
+        _report(result, out_console, csv, force)
         if strict and not result.fits:
             raise typer.Exit(1)
+
+
+def _build(engine_factory: Callable[[], Any], wave: int, window: str | None, plan_id: int | None,
+           config: Path | None, budget: TimeBudget) -> Runbook:
+    """The one library call, with the window and [cutover] taken from the options when given
+    (a --config cutover replaces the stored one, so no re-plan is needed)."""
+    from planner.runbook import build_runbook, parse_window
+
+    span = parse_window(window) if window else None
+    cutover = None
+    if config is not None:
+        from planner.config import load_config
+
+        cutover = load_config(config)[0].cutover
+    return build_runbook(engine_factory(), wave, plan_id=plan_id, window=span, budget=budget,
+                         cutover=cutover)
+
+
+def _report(result: Runbook, out_console: Console, csv: Path | None, force: bool) -> None:
+    """Print the table, notes and verdict, and write the CSV only when --csv asks for it (an
+    existing file only with --force)."""
+    out_console.print(runbook_table(result))
+    for note in result.notes:
+        out_console.print(f"note: {note}", markup=False)
+    for line in verdict(result):
+        out_console.print(line, markup=False)
+    if csv is not None:
+        from exports.csv_export import write_runbook_csv
+        from exports.files import writable
+
+        with writable(csv, force) as tmp:
+            write_runbook_csv(result.to_export(), tmp)
+        out_console.print(f"Wrote {csv}", markup=False)
 
 
 def _started() -> float:
