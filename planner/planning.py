@@ -71,14 +71,7 @@ def make_plan(engine: Engine, config: PlanConfig, config_text: str = "", *, time
     then is stored like any other, with a note saying when it was stopped. The time limit
     counts from here: reading the inventory and building the problem are part of it."""
     started = time.monotonic()
-    snapshot = load(engine)
-    if not snapshot.items:
-        raise PlannerError("the inventory is empty: import workbooks first (planner import FILE.xlsx)")
-    graph = build(snapshot, config.effort_defaults())
-    strict_cycles = [path for path, strict in graph.cycles if strict]
-    if strict_cycles:
-        raise NoPlan("infeasible", [
-            "dependency loop with a strictly-before rule: " + " -> ".join(path) for path in strict_cycles[:5]])
+    graph = _plannable_graph(engine, config)
     previous = plan_waves(engine, parent.id) if parent and parent.id else None
     pins = stored_pins(engine)
     problem_freeze = freeze_through
@@ -96,17 +89,38 @@ def make_plan(engine: Engine, config: PlanConfig, config_text: str = "", *, time
     result = solve(planning.problem, time_limit=limit, workers=workers, seed=seed,
                    progress=progress, stop=stop, since=started, **extra)
     if not result.waves:
-        if stop is not None and stop.requested and result.status != "infeasible":
-            raise PlannerError("the search was stopped before it found any plan; nothing was stored")
-        from planner.explain import explain
-
-        causes = explain(planning, graph) if result.status == "infeasible" else []
-        raise NoPlan(result.status, causes)
+        _raise_no_plan(result, planning, graph, stop)
     item_waves = {node: result.waves[i] for i, g in enumerate(planning.groups) for node in planning.members[g]}
     plan = _store(engine, config, config_text, result, planning, graph, item_waves, workers=workers,
                   seed=seed, time_limit=limit, parent=parent, freeze_through=freeze_through,
                   basis=basis)
     return PlanOutcome(plan, result, planning, graph, item_waves)
+
+
+def _plannable_graph(engine: Engine, config: PlanConfig) -> DependencyGraph:
+    """The dependency graph of the current inventory, refused before any solving when it cannot
+    give a plan (empty inventory, a strict dependency loop), so the user hears why at once."""
+    snapshot = load(engine)
+    if not snapshot.items:
+        raise PlannerError("the inventory is empty: import workbooks first (planner import FILE.xlsx)")
+    graph = build(snapshot, config.effort_defaults())
+    strict_cycles = [path for path, strict in graph.cycles if strict]
+    if strict_cycles:
+        raise NoPlan("infeasible", [
+            "dependency loop with a strictly-before rule: " + " -> ".join(path) for path in strict_cycles[:5]])
+    return graph
+
+
+def _raise_no_plan(result: WaveResult, planning: PlanningProblem, graph: DependencyGraph,
+                   stop: StopRequest | None) -> None:
+    """Raise why a solve ended without waves: stopped by the user (nothing stored), or no plan
+    (infeasible ones explained in the planner's words, so the user can fix the inputs)."""
+    if stop is not None and stop.requested and result.status != "infeasible":
+        raise PlannerError("the search was stopped before it found any plan; nothing was stored")
+    from planner.explain import explain
+
+    causes = explain(planning, graph) if result.status == "infeasible" else []
+    raise NoPlan(result.status, causes)
 
 
 def _finite(values: dict[str, float]) -> dict[str, float | None]:
@@ -124,8 +138,32 @@ def _parts(phase: PhaseResult) -> list[dict[str, Any]]:
 def _store(engine: Engine, config: PlanConfig, config_text: str, result: WaveResult,
            planning: PlanningProblem, graph: DependencyGraph, item_waves: dict[str, int],
            **meta: Any) -> Plan:
-    parent: Plan | None = meta.pop("parent")
+    """Store the plan row and its items in one transaction (a crash leaves no half plan)."""
     basis = meta.pop("basis", None)
+    plan = _plan_row(config, config_text, result, graph, **meta)
+    with transaction(engine) as session:
+        session.add(plan)
+        session.flush()
+        assert plan.id is not None  # assigned by the flush
+        rows = _item_rows(plan.id, config, planning, graph, item_waves)
+        # Bulk inserts (one object per row took 17 s for 50,000 items, past the time limit);
+        # half first, so crash tests can kill the writer with half of the plan written.
+        half = len(rows) // 2
+        if half:
+            session.execute(insert(PlanItem), rows[:half])
+        pause("IN_PLAN_STORE")
+        if rows[half:]:
+            session.execute(insert(PlanItem), rows[half:])
+        if basis is not None:
+            basis.store(session, plan)
+    return plan
+
+
+def _plan_row(config: PlanConfig, config_text: str, result: WaveResult, graph: DependencyGraph,
+              **meta: Any) -> Plan:
+    """The Plan row with the solver's honest figures (status, per-phase objectives, bounds, gaps,
+    times, greedy baseline) as JSON, infinities stored as null."""
+    parent: Plan | None = meta.pop("parent")
     phases = [{"name": p.name, "status": p.status, "objective": _finite({"v": p.objective})["v"],
                "bound": _finite({"v": p.bound})["v"], "gap": p.gap, "runtime": round(p.runtime, 3),
                **({"parts": _parts(p)} if p.parts else {})}
@@ -141,31 +179,23 @@ def _store(engine: Engine, config: PlanConfig, config_text: str, result: WaveRes
         seed=meta["seed"], workers=meta["workers"], time_limit=meta["time_limit"],
         inventory_fingerprint=graph.snapshot.fingerprint(), calendar_start=config.calendar.start,
     )
-    defaults = config.effort_defaults()
-    with transaction(engine) as session:
-        session.add(plan)
-        session.flush()
-        assert plan.id is not None  # assigned by the flush
-        rows = []
-        for node, wave in sorted(item_waves.items()):
-            item = graph.snapshot.items[node]
-            rows.append(dict(  # noqa: C408 (the keyword form reads like the model)
-                plan_id=plan.id, item_id=node, municipality=item.municipality, kind=item.kind, name=item.name,
-                wave=wave, move_group=graph.group_of[node], effort_hours=effort_hours(item, defaults),
-                downtime_hours=downtime_hours(item, defaults),
-                pinned=planning.pins.get(node) or planning.frozen.get(node),
-            ))
-        # Bulk inserts (one object per row took 17 s for 50,000 items, past the time limit);
-        # half first, so crash tests can kill the writer with half of the plan written.
-        half = len(rows) // 2
-        if half:
-            session.execute(insert(PlanItem), rows[:half])
-        pause("IN_PLAN_STORE")
-        if rows[half:]:
-            session.execute(insert(PlanItem), rows[half:])
-        if basis is not None:
-            basis.store(session, plan)
     return plan
+
+
+def _item_rows(plan_id: int, config: PlanConfig, planning: PlanningProblem, graph: DependencyGraph,
+               item_waves: dict[str, int]) -> list[dict[str, Any]]:
+    """One PlanItem row per item as plain dicts, for the bulk insert (objects were too slow)."""
+    defaults = config.effort_defaults()
+    rows = []
+    for node, wave in sorted(item_waves.items()):
+        item = graph.snapshot.items[node]
+        rows.append(dict(  # noqa: C408 (the keyword form reads like the model)
+            plan_id=plan_id, item_id=node, municipality=item.municipality, kind=item.kind, name=item.name,
+            wave=wave, move_group=graph.group_of[node], effort_hours=effort_hours(item, defaults),
+            downtime_hours=downtime_hours(item, defaults),
+            pinned=planning.pins.get(node) or planning.frozen.get(node),
+        ))
+    return rows
 
 
 def latest_plan(engine: Engine, plan_id: int | None = None) -> Plan:
