@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 
 from exports.model import TEAMS, ExportDependency, ExportItem, ExportPlan, ExportWave
 from planner.config import PlanConfig
+from planner.graph import DependencyGraph
 from planner.items import item_sources
 from planner.planning import latest_plan, plan_config, plan_items, stored_pins
 from planner.progress import current
@@ -31,27 +32,14 @@ def load_export(engine: Engine, plan_id: int | None = None, *, runbooks: bool = 
     so that a plain export stays fast.
     """
     stored = open_plan(engine, plan_id)
-    plan, rows, config = stored.plan, stored.rows, stored.config
+    plan, rows = stored.plan, stored.rows
     snapshot, graph = stored.snapshot, stored.graph
     pins = stored_pins(engine)
     states = current(engine, plan.id or 0)
     wave_of = stored.waves
     sources = item_sources(engine)  # issue 17: the sources that list each item
 
-    depends_on: dict[str, set[str]] = defaultdict(set)
-    needed_by: dict[str, set[str]] = defaultdict(set)
-    dependencies = []
-    for c in graph.constraints:
-        edge = c.edge
-        depends_on[edge.source].add(edge.target)
-        needed_by[edge.target].add(edge.source)
-        dependencies.append(ExportDependency(
-            source=edge.source, target=edge.target, kind=edge.kind, strength=edge.strength, rule=c.rule,
-            origin=edge.origin, first=c.first, second=c.second, source_wave=wave_of.get(edge.source),
-            target_wave=wave_of.get(edge.target), observed=edge.observed is not None,
-            ports=edge.observed.ports if edge.observed else "",
-            observations=edge.observed.observations if edge.observed else None))
-
+    dependencies, depends_on, needed_by = _dependencies(graph, wave_of)
     items = []
     for row in rows:
         inv = snapshot.items.get(row.item_id)
@@ -68,6 +56,36 @@ def load_export(engine: Engine, plan_id: int | None = None, *, runbooks: bool = 
             pinned=row.pinned, pin=pins.get(row.item_id), **_state(states.get(row.item_id))))
     items.sort(key=lambda i: (i.wave, i.municipality.casefold(), i.kind, i.name.casefold()))
 
+    return _export_plan(engine, stored, items, dependencies, runbooks, runbook_time_limit, states)
+
+
+def _dependencies(graph: DependencyGraph, wave_of: dict[str, int]) -> tuple[
+        list[ExportDependency], dict[str, set[str]], dict[str, set[str]]]:
+    """The exported dependencies with both ends' waves, and each item's depends-on and
+    needed-by sets (read from the same constraints, so the sheets agree)."""
+    depends_on: dict[str, set[str]] = defaultdict(set)
+    needed_by: dict[str, set[str]] = defaultdict(set)
+    dependencies = []
+    for c in graph.constraints:
+        edge = c.edge
+        depends_on[edge.source].add(edge.target)
+        needed_by[edge.target].add(edge.source)
+        dependencies.append(ExportDependency(
+            source=edge.source, target=edge.target, kind=edge.kind, strength=edge.strength, rule=c.rule,
+            origin=edge.origin, first=c.first, second=c.second, source_wave=wave_of.get(edge.source),
+            target_wave=wave_of.get(edge.target), observed=edge.observed is not None,
+            ports=edge.observed.ports if edge.observed else "",
+            observations=edge.observed.observations if edge.observed else None))
+    return dependencies, depends_on, needed_by
+
+
+def _export_plan(engine: Engine, stored: StoredPlan, items: list[ExportItem],
+                 dependencies: list[ExportDependency], runbooks: bool, runbook_time_limit: float,
+                 states: dict[str, Any]) -> ExportPlan:
+    """The ExportPlan: the stored plan's figures as recorded, plus waves, findings, runbooks,
+    changes, progress and lineage derived from it (the exporters never open a session)."""
+    plan, rows, config, graph = stored.plan, stored.rows, stored.config, stored.graph
+    wave_of = stored.waves
     waves = _waves(config, max([plan.waves_used, *wave_of.values()], default=0), items)
     progress, progress_end, done_by_date = _progress(engine, plan.id or 0, states)
     root, calendar_past = _lineage(engine, plan)
