@@ -91,6 +91,28 @@ class ScheduleProblem:
         return self.deadline[task] if self.deadline else None
 
     def _validate(self) -> None:
+        """Check every field (first problem raised, in field order, so messages are stable)
+        and compute successors, predecessors and a topological order once."""
+        n = len(self.names)
+        self._check_names()
+        self._check_amounts()
+        self._check_order_and_times()
+        succ: list[list[int]] = [[] for _ in range(n)]
+        pred: list[list[int]] = [[] for _ in range(n)]
+        for a, b in dict.fromkeys(self.precedence):  # duplicates are harmless; drop them
+            succ[a].append(b)
+            pred[b].append(a)
+        order = _topological_order(succ, pred)
+        if order is None:
+            cycle = _find_cycle(succ)
+            path = " -> ".join(self.names[t] for t in cycle)
+            raise ValueError(f"precedence has a cycle: {path}.")
+        object.__setattr__(self, "_succ", tuple(tuple(s) for s in succ))
+        object.__setattr__(self, "_pred", tuple(tuple(p) for p in pred))
+        object.__setattr__(self, "_order", tuple(order))
+
+    def _check_names(self) -> None:
+        """Task and resource names are unique: results and messages refer to them by name."""
         n, k = len(self.names), len(self.resources)
         if len(set(self.names)) != n:
             dup = next(x for x in self.names if self.names.count(x) > 1)
@@ -98,6 +120,11 @@ class ScheduleProblem:
         if len(set(self.resources)) != k:
             dup = next(x for x in self.resources if self.resources.count(x) > 1)
             raise ValueError(f"resource name {dup!r} appears more than once.")
+
+    def _check_amounts(self) -> None:
+        """Durations, capacities and demands: one per task or resource, integers >= 0, and no
+        demand above its capacity (such a task could never be scheduled)."""
+        n, k = len(self.names), len(self.resources)
         if len(self.durations) != n:
             raise ValueError(f"durations has {len(self.durations)} entries for {n} tasks.")
         for t, d in enumerate(self.durations):
@@ -124,6 +151,11 @@ class ScheduleProblem:
                     raise ValueError(f"task {self.names[t]!r} demands {q} of resource "
                                      f"{self.resources[r]!r} but its capacity is "
                                      f"{self.capacities[r]}.")
+
+    def _check_order_and_times(self) -> None:
+        """Precedence pairs are valid task indices, and releases, deadlines and the horizon are
+        integers >= 0 (deadlines may be None)."""
+        n = len(self.names)
         for pair in self.precedence:
             if len(pair) != 2 or not all(_is_int(x) for x in pair):
                 raise ValueError(f"precedence {pair!r} is not a pair of task indices.")
@@ -148,20 +180,6 @@ class ScheduleProblem:
                                      "deadlines must be integers >= 0 or None.")
         if self.horizon is not None and (not _is_int(self.horizon) or self.horizon < 0):
             raise ValueError(f"horizon is {self.horizon!r}; it must be an integer >= 0 or None.")
-
-        succ: list[list[int]] = [[] for _ in range(n)]
-        pred: list[list[int]] = [[] for _ in range(n)]
-        for a, b in dict.fromkeys(self.precedence):  # duplicates are harmless; drop them
-            succ[a].append(b)
-            pred[b].append(a)
-        order = _topological_order(succ, pred)
-        if order is None:
-            cycle = _find_cycle(succ)
-            path = " -> ".join(self.names[t] for t in cycle)
-            raise ValueError(f"precedence has a cycle: {path}.")
-        object.__setattr__(self, "_succ", tuple(tuple(s) for s in succ))
-        object.__setattr__(self, "_pred", tuple(tuple(p) for p in pred))
-        object.__setattr__(self, "_order", tuple(order))
 
 
 
