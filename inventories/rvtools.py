@@ -9,6 +9,7 @@ not available, never errors.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -214,30 +215,10 @@ class _Reader(Collector):
             if power is not None and str(power).strip().lower() != "poweredon":
                 powered_off.setdefault(str(power).strip(), []).append((row, name))
             fields: dict[str, Any] = {"virtual": True}
-            self.put(fields, Kind.SERVER, "vcpu", get("CPUs"), table, row, col["CPUs"])
-            for header, field in (("Memory", "ram_gb"), ("Provisioned MiB", "storage_gb")):
-                mib = self.number(get(header), table, row, col[header], header)
-                if mib is not None:
-                    fields[field] = round(mib / MIB_PER_GB, 2)
-            if "storage_gb" not in fields:
-                used = self.number(get("In Use MiB"), table, row, col["In Use MiB"], "In Use MiB")
-                if used is not None:
-                    fields["storage_gb"] = round(used / MIB_PER_GB, 2)
-            os_name = get("OS according to the configuration file") or get("OS according to the VMware Tools")
-            os_col = col["OS according to the configuration file"] if get("OS according to the configuration file") \
-                else col["OS according to the VMware Tools"]
-            self.put(fields, Kind.SERVER, "os", os_name, table, row, os_col)
-            self.put(fields, Kind.SERVER, "ip", get("Primary IP Address"), table, row, col["Primary IP Address"])
-            host = self.text(get("Host"), table, row, col["Host"], "Host")
-            if host:
-                fields["host"] = host
-            known = _host(hosts, host) if host else None
-            if host and hosts and known is None:
+            self._vm_figures(fields, get, table, row, col)
+            host, unknown = self._vm_host(fields, get, table, row, col, hosts)
+            if host and hosts and unknown:
                 missing_hosts.setdefault(host, []).append((row, name))
-            known = known or {}
-            cluster = self.text(get("Cluster"), table, row, col["Cluster"], "Cluster") or known.get("cluster")
-            if cluster:
-                fields["cluster"] = cluster
             nets = networks.get(key) or []
             first = self.text(get("Network #1"), table, row, col["Network #1"], "Network #1")
             if first and first.casefold() not in (n.casefold() for n in nets):
@@ -257,6 +238,39 @@ class _Reader(Collector):
             self.warn(table, vms[0][0], col["Host"], f"host {show(host)} of {_some(vms)} is not on the vHost tab")
         self.inventory.items.extend(servers)
         return servers
+
+    def _vm_figures(self, fields: dict[str, Any], get: Callable[[str], Any], table: Table, row: int,
+                    col: dict[str, int | None]) -> None:
+        """A VM's vCPUs, memory and storage in GB (provisioned, else in use: exports of
+        powered-off VMs often leave one empty), OS (the configured one first) and IP."""
+        self.put(fields, Kind.SERVER, "vcpu", get("CPUs"), table, row, col["CPUs"])
+        for header, field in (("Memory", "ram_gb"), ("Provisioned MiB", "storage_gb")):
+            mib = self.number(get(header), table, row, col[header], header)
+            if mib is not None:
+                fields[field] = round(mib / MIB_PER_GB, 2)
+        if "storage_gb" not in fields:
+            used = self.number(get("In Use MiB"), table, row, col["In Use MiB"], "In Use MiB")
+            if used is not None:
+                fields["storage_gb"] = round(used / MIB_PER_GB, 2)
+        os_name = get("OS according to the configuration file") or get("OS according to the VMware Tools")
+        os_col = col["OS according to the configuration file"] if get("OS according to the configuration file") \
+            else col["OS according to the VMware Tools"]
+        self.put(fields, Kind.SERVER, "os", os_name, table, row, os_col)
+        self.put(fields, Kind.SERVER, "ip", get("Primary IP Address"), table, row, col["Primary IP Address"])
+
+    def _vm_host(self, fields: dict[str, Any], get: Callable[[str], Any], table: Table, row: int,
+                 col: dict[str, int | None],
+                 hosts: dict[str, dict[str, str | None]]) -> tuple[str | None, bool]:
+        """A VM's host and cluster (from the vHost tab when the row leaves it empty); returns
+        the host and whether vHost lacks it, so the caller can list such hosts once."""
+        host = self.text(get("Host"), table, row, col["Host"], "Host")
+        if host:
+            fields["host"] = host
+        known = _host(hosts, host) if host else None
+        cluster = self.text(get("Cluster"), table, row, col["Cluster"], "Cluster") or (known or {}).get("cluster")
+        if cluster:
+            fields["cluster"] = cluster
+        return host, known is None
 
     def _networks(self, servers: list[ItemRecord], networks: dict[str, list[str]], vlans: dict[str, int]) -> None:
         """One network item per port group the servers use (kind 'other': RVTools cannot tell)."""
