@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from inventories.csvfile import read_csv
+from inventories.csvfile import Collector, Table, read_csv
 from inventories.mapping import apply_mapping, begin, complete, mapped_columns, report_unread
 from inventories.records import Inventory, ItemRecord
 from inventories.schema import Kind
@@ -42,22 +42,7 @@ def read_ad(path: str | Path, *, municipality: str, label: str | None = None,
     """Read an AD computer export completely; raise ImportFailed listing every problem."""
     path, label, limits, collector, inventory = begin(path, municipality, label, limits)
     table = read_csv(path, label, limits)
-    col = {
-        "name": table.column("Name", "cn", "sAMAccountName"),
-        "sam": table.column("sAMAccountName", "SamAccountName"),
-        "dn": table.column("DistinguishedName", "DN"),
-        "dns": table.column("DNSHostName"),
-        "os": table.column("OperatingSystem"),
-        "os_version": table.column("OperatingSystemVersion"),
-        "enabled": table.column("Enabled"),
-        "uac": table.column("userAccountControl"),
-        "logon": table.column("LastLogonDate", "lastLogonTimestamp", "LastLogon"),
-        "ip": table.column("IPv4Address"),
-        "owner": table.column("ManagedBy"),
-    }
-    if col["name"] is None and col["dns"] is None:
-        collector.error(table, table.header_row, 0, "no Name, cn or DNSHostName column; it names the computers")
-        collector.finish()
+    col = _columns(collector, table)
     mapped = mapped_columns(table, mapping, Kind.SERVER)
     report_unread(collector, table, [*col.values(), *mapped], skip=_NOT_INVENTORY)
     domains: dict[str, dict[str, Any]] = {}
@@ -67,10 +52,7 @@ def read_ad(path: str | Path, *, municipality: str, label: str | None = None,
     for row, cells in table.rows:
         get = lambda key: table.cell(cells, col[key])  # noqa: E731
         dns = collector.text(get("dns"), table, row, col["dns"], "DNSHostName")
-        name = collector.text(get("name"), table, row, col["name"], "Name")
-        if name and col["name"] == col["sam"]:
-            name = name.rstrip("$")
-        name = name or (dns.split(".", 1)[0] if dns else None)
+        name = _computer_name(collector.text(get("name"), table, row, col["name"], "Name"), dns, col)
         if not name:
             collector.warn(table, row, col["name"], "row skipped: it names no computer")
             continue
@@ -101,13 +83,7 @@ def read_ad(path: str | Path, *, municipality: str, label: str | None = None,
         if logon is not None:
             logons.append((row, name, logon))
         inventory.items.append(ItemRecord(Kind.SERVER, name, fields, row))
-    if logons:  # stale relative to the newest logon in the file, so the same file says the same thing
-        newest = max(when for _, _, when in logons)
-        for row, name, when in logons:
-            if newest - when > timedelta(days=STALE_DAYS):
-                collector.warn(table, row, col["logon"],
-                               f"{show(name)} last logged on {when.date().isoformat()}, more than {STALE_DAYS} days "
-                               f"before the newest logon in the file ({newest.date().isoformat()})")
+    _warn_stale(collector, table, col["logon"], logons)
     for entry in domains.values():
         inventory.items.append(ItemRecord(Kind.DIRECTORY, entry["name"], {
             "type": "active_directory", "computer_accounts": entry["computers"]}))
@@ -115,6 +91,50 @@ def read_ad(path: str | Path, *, municipality: str, label: str | None = None,
         collector.warnings.append(f"{label}: {clients} workstation computer accounts counted in their directory, "
                                   "not imported as servers")
     return complete(inventory, collector, mapping, [table], label)
+
+
+def _columns(collector: Collector, table: Table) -> dict[str, int | None]:
+    """The AD export columns this reader uses, under the names Export-Csv and csvde give them;
+    a file that names no computers stops here with that one error."""
+    col = {
+        "name": table.column("Name", "cn", "sAMAccountName"),
+        "sam": table.column("sAMAccountName", "SamAccountName"),
+        "dn": table.column("DistinguishedName", "DN"),
+        "dns": table.column("DNSHostName"),
+        "os": table.column("OperatingSystem"),
+        "os_version": table.column("OperatingSystemVersion"),
+        "enabled": table.column("Enabled"),
+        "uac": table.column("userAccountControl"),
+        "logon": table.column("LastLogonDate", "lastLogonTimestamp", "LastLogon"),
+        "ip": table.column("IPv4Address"),
+        "owner": table.column("ManagedBy"),
+    }
+    if col["name"] is None and col["dns"] is None:
+        collector.error(table, table.header_row, 0, "no Name, cn or DNSHostName column; it names the computers")
+        collector.finish()
+    return col
+
+
+def _computer_name(name: str | None, dns: str | None, col: dict[str, int | None]) -> str | None:
+    """The computer's name: sAMAccountName without its trailing `$` (machine accounts end in
+    one), else the first label of DNSHostName."""
+    if name and col["name"] == col["sam"]:
+        name = name.rstrip("$")
+    return name or (dns.split(".", 1)[0] if dns else None)
+
+
+def _warn_stale(collector: Collector, table: Table, column: int | None,
+                logons: list[tuple[int, str, datetime]]) -> None:
+    """Warn about computers whose last logon is long before the newest one in the file
+    (relative to the file, not to today, so the same file always says the same thing)."""
+    if not logons:
+        return
+    newest = max(when for _, _, when in logons)
+    for row, name, when in logons:
+        if newest - when > timedelta(days=STALE_DAYS):
+            collector.warn(table, row, column,
+                           f"{show(name)} last logged on {when.date().isoformat()}, more than {STALE_DAYS} days "
+                           f"before the newest logon in the file ({newest.date().isoformat()})")
 
 
 def _domain(dn: str, dns: str | None) -> str | None:
