@@ -171,7 +171,24 @@ def _overview(ws: Worksheet, plan: ExportPlan) -> None:
         cell.alignment = Alignment(horizontal="left")
         row += 1
 
-    row += 1
+    row = _phase_rows(ws, row + 1, plan)
+    row = _greedy_rows(ws, row, plan)
+
+    row += 2
+    text_cell(ws.cell(row, 1), "Configuration (plan.toml)").font = BOLD
+    for line in (plan.config_toml or "(defaults)").splitlines():
+        row += 1
+        text_cell(ws.cell(row, 1), line).font = Font(name="Consolas")
+    ws.column_dimensions["A"].width = 34
+    for letter in "BCDEF":
+        ws.column_dimensions[letter].width = 18
+    _print_setup(ws, header_row=None)
+
+
+def _phase_rows(ws: Worksheet, row: int, plan: ExportPlan) -> int:
+    """The solver's honesty table from `row` on: status, objective, best bound and gap per
+    phase (plans stored before phases were recorded show one row per objective); returns the
+    last row written."""
     _header(ws, row, ["Objective phase", "Status", "Objective", "Best bound", "Gap", "Runtime (s)"])
     phases = plan.phases or [{"name": k, "objective": v, "bound": plan.bound.get(k), "gap": plan.gap.get(k)}
                              for k, v in plan.objective.items()]
@@ -182,7 +199,12 @@ def _overview(ws: Worksheet, plan: ExportPlan) -> None:
         for col, value in enumerate(values, start=1):
             text_cell(ws.cell(row, col), value)
         ws.cell(row, 5).number_format = "0.0%"
+    return row
 
+
+def _greedy_rows(ws: Worksheet, row: int, plan: ExportPlan) -> int:
+    """The greedy baseline against this plan, after a blank row, when the plan has one, so the
+    reader sees what the optimiser gained; returns the last row written (`row` when none)."""
     greedy = (plan.greedy or {}).get("objective") or {}
     if greedy:
         row += 2
@@ -195,16 +217,7 @@ def _overview(ws: Worksheet, plan: ExportPlan) -> None:
             ws.cell(row, 3, ours)
             if value not in (None, 0) and ours is not None:
                 ws.cell(row, 4, (value - ours) / value).number_format = "0.0%"
-
-    row += 2
-    text_cell(ws.cell(row, 1), "Configuration (plan.toml)").font = BOLD
-    for line in (plan.config_toml or "(defaults)").splitlines():
-        row += 1
-        text_cell(ws.cell(row, 1), line).font = Font(name="Consolas")
-    ws.column_dimensions["A"].width = 34
-    for letter in "BCDEF":
-        ws.column_dimensions[letter].width = 18
-    _print_setup(ws, header_row=None)
+    return row
 
 
 def _moved_line(plan: ExportPlan) -> list[tuple[str, Any, str | None]]:
