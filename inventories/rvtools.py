@@ -219,25 +219,27 @@ class _Reader(Collector):
             host, unknown = self._vm_host(fields, get, table, row, col, hosts)
             if host and hosts and unknown:
                 missing_hosts.setdefault(host, []).append((row, name))
-            nets = networks.get(key) or []
-            first = self.text(get("Network #1"), table, row, col["Network #1"], "Network #1")
-            if first and first.casefold() not in (n.casefold() for n in nets):
-                nets = [first, *nets]
-            if nets:
-                fields["network"] = nets[0]
+            nets = self._vm_nets(fields, get, table, row, col, networks.get(key) or [])
             apply_mapping(self, table, mapped, Kind.SERVER, row, cells, fields)
             item = ItemRecord(Kind.SERVER, name, fields, row)
             servers.append(item)
             for other in nets[1:]:
                 self.inventory.dependencies.append(DependencyRecord(
                     "server", name, "network", other, "connected_via", "hard", note="further NIC (RVTools)", row=row))
+        self._warn_grouped(table, col, powered_off, missing_hosts)
+        self.inventory.items.extend(servers)
+        return servers
+
+    def _warn_grouped(self, table: Table, col: dict[str, int | None],
+                      powered_off: dict[str, list[tuple[int, str]]],
+                      missing_hosts: dict[str, list[tuple[int, str]]]) -> None:
+        """One warning per power state and per missing host, naming some of their VMs, rather
+        than one per VM (an export of thousands of VMs would bury the rest)."""
         for state, vms in powered_off.items():
             self.warn(table, vms[0][0], col["Powerstate"],
                       f"{_some(vms)} {'is' if len(vms) == 1 else 'are'} {state}; imported all the same")
         for host, vms in missing_hosts.items():
             self.warn(table, vms[0][0], col["Host"], f"host {show(host)} of {_some(vms)} is not on the vHost tab")
-        self.inventory.items.extend(servers)
-        return servers
 
     def _vm_figures(self, fields: dict[str, Any], get: Callable[[str], Any], table: Table, row: int,
                     col: dict[str, int | None]) -> None:
@@ -257,6 +259,17 @@ class _Reader(Collector):
             else col["OS according to the VMware Tools"]
         self.put(fields, Kind.SERVER, "os", os_name, table, row, os_col)
         self.put(fields, Kind.SERVER, "ip", get("Primary IP Address"), table, row, col["Primary IP Address"])
+
+    def _vm_nets(self, fields: dict[str, Any], get: Callable[[str], Any], table: Table, row: int,
+                 col: dict[str, int | None], nets: list[str]) -> list[str]:
+        """A VM's networks, vInfo's Network #1 first, then the vNetwork tab's; the first is the
+        server's network field, the others become connected_via dependencies."""
+        first = self.text(get("Network #1"), table, row, col["Network #1"], "Network #1")
+        if first and first.casefold() not in (n.casefold() for n in nets):
+            nets = [first, *nets]
+        if nets:
+            fields["network"] = nets[0]
+        return nets
 
     def _vm_host(self, fields: dict[str, Any], get: Callable[[str], Any], table: Table, row: int,
                  col: dict[str, int | None],
