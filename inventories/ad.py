@@ -69,13 +69,7 @@ def read_ad(path: str | Path, *, municipality: str, label: str | None = None,
             collector.warn(table, row, col["name"], f"computer {show(name)} is listed again (first "
                            f"on row {seen[key]}); the rows are merged into one server")
         seen.setdefault(key, row)
-        fields: dict[str, Any] = {}
-        if domain:
-            fields["directory"] = domain
-        collector.put(fields, Kind.SERVER, "os", os_name, table, row, col["os"])
-        collector.put(fields, Kind.SERVER, "os_version", get("os_version"), table, row, col["os_version"])
-        collector.put(fields, Kind.SERVER, "ip", get("ip"), table, row, col["ip"])
-        apply_mapping(collector, table, mapped, Kind.SERVER, row, cells, fields)
+        fields = _server_fields(collector, table, row, cells, col, mapped, domain)
         if _disabled(get("enabled"), get("uac")):
             target = col["enabled"] if col["enabled"] is not None else col["uac"]
             collector.warn(table, row, target, f"computer account {show(name)} is disabled; imported all the same")
@@ -113,6 +107,21 @@ def _columns(collector: Collector, table: Table) -> dict[str, int | None]:
         collector.error(table, table.header_row, 0, "no Name, cn or DNSHostName column; it names the computers")
         collector.finish()
     return col
+
+
+def _server_fields(collector: Collector, table: Table, row: int, cells: Any,
+                   col: dict[str, int | None], mapped: Any, domain: str | None) -> dict[str, Any]:
+    """A server computer's fields: its directory (so it is linked to its domain), OS, OS
+    version and IP, then the mapping's custom columns."""
+    get = lambda key: table.cell(cells, col[key])  # noqa: E731
+    fields: dict[str, Any] = {}
+    if domain:
+        fields["directory"] = domain
+    collector.put(fields, Kind.SERVER, "os", get("os"), table, row, col["os"])
+    collector.put(fields, Kind.SERVER, "os_version", get("os_version"), table, row, col["os_version"])
+    collector.put(fields, Kind.SERVER, "ip", get("ip"), table, row, col["ip"])
+    apply_mapping(collector, table, mapped, Kind.SERVER, row, cells, fields)
+    return fields
 
 
 def _computer_name(name: str | None, dns: str | None, col: dict[str, int | None]) -> str | None:
