@@ -22,8 +22,12 @@ def write_csv(plan: ExportPlan, path: Path) -> Path:
         writer = csv.writer(handle)
         writer.writerow([name for name, _ in ITEM_COLUMNS])
         for row in item_rows(plan):
-            writer.writerow(["" if v is None else v.isoformat() if isinstance(v, date) else csv_text(v)
-                             for v in row])
+            writer.writerow(
+                [
+                    "" if v is None else v.isoformat() if isinstance(v, date) else csv_text(v)
+                    for v in row
+                ]
+            )
     return path
 
 
@@ -33,6 +37,14 @@ def write_runbook_csv(runbook: ExportRunbook, path: Path) -> Path:
         writer = csv.writer(handle)
         writer.writerow([name for name, _ in RUNBOOK_COLUMNS])
         for row in runbook_rows(runbook):
-            writer.writerow(["" if v is None else v.isoformat(sep=" ", timespec="minutes")
-                             if isinstance(v, datetime) else csv_text(v) for v in row])
+            writer.writerow(
+                [
+                    ""
+                    if v is None
+                    else v.isoformat(sep=" ", timespec="minutes")
+                    if isinstance(v, datetime)
+                    else csv_text(v)
+                    for v in row
+                ]
+            )
     return path

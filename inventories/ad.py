@@ -24,10 +24,26 @@ from inventories.values import show
 from inventories.workbook import Limits
 
 #: AD attributes that say nothing about a server's inventory (identity and bookkeeping).
-_NOT_INVENTORY = ("ObjectGUID", "SID", "objectSid", "ObjectClass", "PropertyNames",
-                  "AddedProperties", "RemovedProperties", "ModifiedProperties", "PropertyCount",
-                  "SamAccountName", "UserPrincipalName", "whenCreated", "whenChanged", "DN",
-                  "objectCategory", "instanceType", "uSNCreated", "uSNChanged")
+_NOT_INVENTORY = (
+    "ObjectGUID",
+    "SID",
+    "objectSid",
+    "ObjectClass",
+    "PropertyNames",
+    "AddedProperties",
+    "RemovedProperties",
+    "ModifiedProperties",
+    "PropertyCount",
+    "SamAccountName",
+    "UserPrincipalName",
+    "whenCreated",
+    "whenChanged",
+    "DN",
+    "objectCategory",
+    "instanceType",
+    "uSNCreated",
+    "uSNChanged",
+)
 
 #: Days without a logon after which an account is reported as possibly gone.
 STALE_DAYS = 90
@@ -37,8 +53,14 @@ _UAC_DISABLED = 0x2
 _FILETIME_EPOCH = datetime(1601, 1, 1)
 
 
-def read_ad(path: str | Path, *, municipality: str, label: str | None = None,
-            mapping: dict[str, str] | None = None, limits: Limits | None = None) -> Inventory:
+def read_ad(
+    path: str | Path,
+    *,
+    municipality: str,
+    label: str | None = None,
+    mapping: dict[str, str] | None = None,
+    limits: Limits | None = None,
+) -> Inventory:
     """Read an AD computer export completely; raise ImportFailed listing every problem."""
     path, label, limits, collector, inventory = begin(path, municipality, label, limits)
     table = read_csv(path, label, limits)
@@ -52,7 +74,9 @@ def read_ad(path: str | Path, *, municipality: str, label: str | None = None,
     for row, cells in table.rows:
         get = lambda key: table.cell(cells, col[key])  # noqa: E731
         dns = collector.text(get("dns"), table, row, col["dns"], "DNSHostName")
-        name = _computer_name(collector.text(get("name"), table, row, col["name"], "Name"), dns, col)
+        name = _computer_name(
+            collector.text(get("name"), table, row, col["name"], "Name"), dns, col
+        )
         if not name:
             collector.warn(table, row, col["name"], "row skipped: it names no computer")
             continue
@@ -66,24 +90,41 @@ def read_ad(path: str | Path, *, municipality: str, label: str | None = None,
             continue
         key = name.casefold()
         if key in seen:  # one computer listed twice: merged into one server when stored
-            collector.warn(table, row, col["name"], f"computer {show(name)} is listed again (first "
-                           f"on row {seen[key]}); the rows are merged into one server")
+            collector.warn(
+                table,
+                row,
+                col["name"],
+                f"computer {show(name)} is listed again (first "
+                f"on row {seen[key]}); the rows are merged into one server",
+            )
         seen.setdefault(key, row)
         fields = _server_fields(collector, table, row, cells, col, mapped, domain)
         if _disabled(get("enabled"), get("uac")):
             target = col["enabled"] if col["enabled"] is not None else col["uac"]
-            collector.warn(table, row, target, f"computer account {show(name)} is disabled; imported all the same")
+            collector.warn(
+                table,
+                row,
+                target,
+                f"computer account {show(name)} is disabled; imported all the same",
+            )
         logon = _logon(get("logon"))
         if logon is not None:
             logons.append((row, name, logon))
         inventory.items.append(ItemRecord(Kind.SERVER, name, fields, row))
     _warn_stale(collector, table, col["logon"], logons)
     for entry in domains.values():
-        inventory.items.append(ItemRecord(Kind.DIRECTORY, entry["name"], {
-            "type": "active_directory", "computer_accounts": entry["computers"]}))
+        inventory.items.append(
+            ItemRecord(
+                Kind.DIRECTORY,
+                entry["name"],
+                {"type": "active_directory", "computer_accounts": entry["computers"]},
+            )
+        )
     if clients:
-        collector.warnings.append(f"{label}: {clients} workstation computer accounts counted in their directory, "
-                                  "not imported as servers")
+        collector.warnings.append(
+            f"{label}: {clients} workstation computer accounts counted in their directory, "
+            "not imported as servers"
+        )
     return complete(inventory, collector, mapping, [table], label)
 
 
@@ -104,13 +145,22 @@ def _columns(collector: Collector, table: Table) -> dict[str, int | None]:
         "owner": table.column("ManagedBy"),
     }
     if col["name"] is None and col["dns"] is None:
-        collector.error(table, table.header_row, 0, "no Name, cn or DNSHostName column; it names the computers")
+        collector.error(
+            table, table.header_row, 0, "no Name, cn or DNSHostName column; it names the computers"
+        )
         collector.finish()
     return col
 
 
-def _server_fields(collector: Collector, table: Table, row: int, cells: Any,
-                   col: dict[str, int | None], mapped: Any, domain: str | None) -> dict[str, Any]:
+def _server_fields(
+    collector: Collector,
+    table: Table,
+    row: int,
+    cells: Any,
+    col: dict[str, int | None],
+    mapped: Any,
+    domain: str | None,
+) -> dict[str, Any]:
     """A server computer's fields: its directory (so it is linked to its domain), OS, OS
     version and IP, then the mapping's custom columns."""
     get = lambda key: table.cell(cells, col[key])  # noqa: E731
@@ -118,7 +168,9 @@ def _server_fields(collector: Collector, table: Table, row: int, cells: Any,
     if domain:
         fields["directory"] = domain
     collector.put(fields, Kind.SERVER, "os", get("os"), table, row, col["os"])
-    collector.put(fields, Kind.SERVER, "os_version", get("os_version"), table, row, col["os_version"])
+    collector.put(
+        fields, Kind.SERVER, "os_version", get("os_version"), table, row, col["os_version"]
+    )
     collector.put(fields, Kind.SERVER, "ip", get("ip"), table, row, col["ip"])
     apply_mapping(collector, table, mapped, Kind.SERVER, row, cells, fields)
     return fields
@@ -132,8 +184,9 @@ def _computer_name(name: str | None, dns: str | None, col: dict[str, int | None]
     return name or (dns.split(".", 1)[0] if dns else None)
 
 
-def _warn_stale(collector: Collector, table: Table, column: int | None,
-                logons: list[tuple[int, str, datetime]]) -> None:
+def _warn_stale(
+    collector: Collector, table: Table, column: int | None, logons: list[tuple[int, str, datetime]]
+) -> None:
     """Warn about computers whose last logon is long before the newest one in the file
     (relative to the file, not to today, so the same file always says the same thing)."""
     if not logons:
@@ -141,9 +194,13 @@ def _warn_stale(collector: Collector, table: Table, column: int | None,
     newest = max(when for _, _, when in logons)
     for row, name, when in logons:
         if newest - when > timedelta(days=STALE_DAYS):
-            collector.warn(table, row, column,
-                           f"{show(name)} last logged on {when.date().isoformat()}, more than {STALE_DAYS} days "
-                           f"before the newest logon in the file ({newest.date().isoformat()})")
+            collector.warn(
+                table,
+                row,
+                column,
+                f"{show(name)} last logged on {when.date().isoformat()}, more than {STALE_DAYS} days "
+                f"before the newest logon in the file ({newest.date().isoformat()})",
+            )
 
 
 def _domain(dn: str, dns: str | None) -> str | None:
@@ -167,8 +224,16 @@ def _disabled(enabled: Any, uac: Any) -> bool:
     return False
 
 
-_DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %H:%M:%S",
-                 "%d-%m-%Y %H:%M:%S", "%d.%m.%Y %H:%M:%S", "%d/%m/%Y %H:%M:%S", "%Y-%m-%d")
+_DATE_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%m/%d/%Y %I:%M:%S %p",
+    "%m/%d/%Y %H:%M:%S",
+    "%d-%m-%Y %H:%M:%S",
+    "%d.%m.%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M:%S",
+    "%Y-%m-%d",
+)
 
 
 def _logon(value: Any) -> datetime | None:

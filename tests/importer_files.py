@@ -23,8 +23,11 @@ from planner.models import ITEM_TABLES, Municipality, name_key
 
 def _shared_folder() -> Path:
     """../shared beside the checkout; PLANNER_SHARED or /work/shared when the clone lives elsewhere (CI)."""
-    for candidate in (os.environ.get("PLANNER_SHARED"), Path(__file__).resolve().parents[2] / "shared",
-                      "/work/shared"):
+    for candidate in (
+        os.environ.get("PLANNER_SHARED"),
+        Path(__file__).resolve().parents[2] / "shared",
+        "/work/shared",
+    ):
         if candidate and Path(candidate, "samples").is_dir():
             return Path(candidate)
     return Path(__file__).resolve().parents[2] / "shared"
@@ -45,7 +48,13 @@ def kinds(inventory: Inventory) -> Counter[str]:
 def stored(engine: Engine, municipality: str) -> dict[str, dict[str, dict[str, Any]]]:
     """What the database holds for one municipality, in the shape `reconcile` takes."""
     with Session(engine) as session:
-        muni = session.execute(select(Municipality).where(Municipality.name_key == name_key(municipality))).scalars().first()
+        muni = (
+            session.execute(
+                select(Municipality).where(Municipality.name_key == name_key(municipality))
+            )
+            .scalars()
+            .first()
+        )
         if muni is None:
             return {}
         result: dict[str, dict[str, dict[str, Any]]] = {}

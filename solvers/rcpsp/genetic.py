@@ -76,9 +76,16 @@ class GaResult:
     stopped: str  # "bound", "budget", "time", "stalled" or "stop"
 
 
-def evolve(problem: ScheduleProblem, *, schedules: int | None = None, seconds: float = math.inf,
-           seed: int = 0, lower_bound: int = 0, priorities: Sequence[Sequence[float]] = (),
-           stop: StopRequest | None = None) -> GaResult | None:
+def evolve(
+    problem: ScheduleProblem,
+    *,
+    schedules: int | None = None,
+    seconds: float = math.inf,
+    seed: int = 0,
+    lower_bound: int = 0,
+    priorities: Sequence[Sequence[float]] = (),
+    stop: StopRequest | None = None,
+) -> GaResult | None:
     """Search activity lists for a short schedule; None when the GA does not apply.
 
     Stops at `lower_bound` (nothing shorter exists), after `schedules` schedules when given
@@ -97,7 +104,8 @@ def evolve(problem: ScheduleProblem, *, schedules: int | None = None, seconds: f
         return None
     rng = np.random.default_rng(seed)
     base = [np.asarray(p, dtype=float) for p in priorities] or [
-        np.asarray(problem.topological_order, dtype=float).argsort().astype(float)]
+        np.asarray(problem.topological_order, dtype=float).argsort().astype(float)
+    ]
     size = min(POPULATION_MAX, max(POPULATION_MIN, POPULATION_PER_TASK * n))
     pop, fit = _sample(problem, data, base, rng, size)
     best_i = int(fit.argmin())
@@ -113,8 +121,9 @@ def evolve(problem: ScheduleProblem, *, schedules: int | None = None, seconds: f
         count = GENERATIONS_PER_CALL  # fewer when the budget ends sooner
         if schedules is not None:
             count = max(1, min(count, -(-(schedules - done) // size)))
-        starts, ms = kernels.generations(pop, fit, count, MUTATION, data.direct,
-                                         int(rng.integers(2**31)), *data.both)
+        starts, ms = kernels.generations(
+            pop, fit, count, MUTATION, data.direct, int(rng.integers(2**31)), *data.both
+        )
         generations += count
         done += count * size
         if ms < best_ms:
@@ -128,12 +137,19 @@ def evolve(problem: ScheduleProblem, *, schedules: int | None = None, seconds: f
                 break
             done += _refresh(problem, data, base, rng, pop, fit)
             stalled = 0
-    return GaResult(tuple(int(s) for s in best), best_ms, done, generations,
-                    time.perf_counter() - clock, stopped)
+    return GaResult(
+        tuple(int(s) for s in best),
+        best_ms,
+        done,
+        generations,
+        time.perf_counter() - clock,
+        stopped,
+    )
 
 
-def _stop_reason(schedules: int | None, done: int, elapsed: float, seconds: float,
-                 stop: StopRequest | None) -> str:
+def _stop_reason(
+    schedules: int | None, done: int, elapsed: float, seconds: float, stop: StopRequest | None
+) -> str:
     """Why the GA must stop before its next generations ("budget", "time", "stop"), or ""
     to go on; checked in this order so a reproducible budget wins over the clock."""
     if schedules is not None and done >= schedules:
@@ -145,8 +161,13 @@ def _stop_reason(schedules: int | None, done: int, elapsed: float, seconds: floa
     return ""
 
 
-def _sample(problem: ScheduleProblem, data: _Arrays, base: list[np.ndarray],
-            rng: np.random.Generator, count: int) -> tuple[np.ndarray, np.ndarray]:
+def _sample(
+    problem: ScheduleProblem,
+    data: _Arrays,
+    base: list[np.ndarray],
+    rng: np.random.Generator,
+    count: int,
+) -> tuple[np.ndarray, np.ndarray]:
     """`count` new population members and their makespans: the priority keys as given
     first, then the same keys with random noise, each list decoded, justified and stored in
     its schedule's start order (so crossover works on what was scheduled)."""
@@ -167,8 +188,14 @@ def _sample(problem: ScheduleProblem, data: _Arrays, base: list[np.ndarray],
     return pop, fit
 
 
-def _refresh(problem: ScheduleProblem, data: _Arrays, base: list[np.ndarray],
-             rng: np.random.Generator, pop: np.ndarray, fit: np.ndarray) -> int:
+def _refresh(
+    problem: ScheduleProblem,
+    data: _Arrays,
+    base: list[np.ndarray],
+    rng: np.random.Generator,
+    pop: np.ndarray,
+    fit: np.ndarray,
+) -> int:
     """Keep the best `KEEP_ON_REFRESH` of a stalled population and replace the rest with
     fresh samples, in place; returns the schedules that cost."""
     size = pop.shape[0]
@@ -219,5 +246,4 @@ class _Arrays:
             self.direct[a, b] = True
         zero = np.zeros(n, np.int64)
         self.forward = (dur, dem, cap, pptr, pidx, release, self.usage)
-        self.both = (dur, dem, cap, pptr, pidx, sptr, sidx, release, zero, self.usage,
-                     self.topo)
+        self.both = (dur, dem, cap, pptr, pidx, sptr, sidx, release, zero, self.usage, self.topo)

@@ -72,8 +72,7 @@ def order_of(starts, topo):  # noqa: ANN001, ANN201
 
 
 @nb.njit(cache=True)
-def justify(starts, dur, dem, cap, pptr, pidx, sptr, sidx, release, zero, usage,
-            topo):  # noqa: ANN001, ANN201
+def justify(starts, dur, dem, cap, pptr, pidx, sptr, sidx, release, zero, usage, topo):  # noqa: ANN001, ANN201
     """Double justification: right-justify (backward SGS by latest end), then left-justify
     (forward SGS by the right-justified starts); repeated while the makespan shrinks."""
     n = dur.shape[0]
@@ -95,8 +94,25 @@ def justify(starts, dur, dem, cap, pptr, pidx, sptr, sidx, release, zero, usage,
 
 
 @nb.njit(cache=True)
-def generations(pop, fit, count, mutation, direct, seed, dur, dem, cap, pptr, pidx, sptr,
-                sidx, release, zero, usage, topo):  # noqa: ANN001, ANN201
+def generations(
+    pop,
+    fit,
+    count,
+    mutation,
+    direct,
+    seed,
+    dur,
+    dem,
+    cap,
+    pptr,
+    pidx,
+    sptr,
+    sidx,
+    release,
+    zero,
+    usage,
+    topo,
+):  # noqa: ANN001, ANN201
     """Run `count` generations in place on `pop` (activity lists) and `fit` (makespans).
 
     Returns the best schedule produced by these generations and its makespan.
@@ -114,8 +130,9 @@ def generations(pop, fit, count, mutation, direct, seed, dur, dem, cap, pptr, pi
             _crossover(pop[pairing[c]], pop[pairing[(c + 1) % size]], child[c], taken)
             _mutate(child[c], mutation, direct)
             starts = sgs(child[c], dur, dem, cap, pptr, pidx, release, usage)
-            starts, ms = justify(starts, dur, dem, cap, pptr, pidx, sptr, sidx, release, zero,
-                                 usage, topo)
+            starts, ms = justify(
+                starts, dur, dem, cap, pptr, pidx, sptr, sidx, release, zero, usage, topo
+            )
             child[c] = order_of(starts, topo)
             child_fit[c] = ms
             if ms < best_ms:
@@ -183,4 +200,3 @@ def _select(pop, fit, child, child_fit):  # noqa: ANN001, ANN202
         survivor_fit[i] = merged[j]
     pop[:] = survivors
     fit[:] = survivor_fit
-

@@ -72,8 +72,9 @@ _NLOADS, _CUR, _END, _R, _LW2, _LW3, _INCOMPLETE = 0, 1, 2, 3, 4, 5, 6
 
 
 @njit(cache=True)
-def _enumerate(k: int, m: int, cap: int, max_loads: int, g: tuple, memo: tuple,
-               space: tuple) -> tuple[int, int, bool]:
+def _enumerate(
+    k: int, m: int, cap: int, max_loads: int, g: tuple, memo: tuple, space: tuple
+) -> tuple[int, int, bool]:
     """Maximal loads of station k + 1 (0-based k stations placed) that pass every bound,
     written to `buf` after level k - 1's, and per load (`loads[field, k, i]`) its offset,
     task count, time and LB2/LB3 weights. Returns (number of loads, end offset in buf,
@@ -151,8 +152,17 @@ def _start_lists(k: int, m: int, cap: int, g: tuple, space: tuple) -> int:
 
 
 @njit(cache=True, inline="always")
-def _passes_rules(depth: int, na: int, rem: int, rest: int, nmust: int, k: int, g: tuple,
-                  memo: tuple, space: tuple) -> bool:
+def _passes_rules(
+    depth: int,
+    na: int,
+    rem: int,
+    rest: int,
+    nmust: int,
+    k: int,
+    g: tuple,
+    memo: tuple,
+    space: tuple,
+) -> bool:
     """The rules a maximal load that passed the bounds must also pass, cheapest first: it
     takes the musts, no Jackson dominance, and the memory does not know it as failed."""
     t, dom = g[0], g[9]
@@ -184,8 +194,14 @@ def _push(depth: int, na: int, nxt: int, k: int, g: tuple, space: tuple) -> None
 
 
 @njit(cache=True, inline="always")
-def _undo(depth: int, pick: np.ndarray, inl: np.ndarray, sptr: np.ndarray, sidx: np.ndarray,
-          npl: np.ndarray) -> None:
+def _undo(
+    depth: int,
+    pick: np.ndarray,
+    inl: np.ndarray,
+    sptr: np.ndarray,
+    sidx: np.ndarray,
+    npl: np.ndarray,
+) -> None:
     """Undo a truncated enumeration's partial picks, so the caller's counts stay right."""
     for d in range(depth - 1, -1, -1):
         inl[pick[d]] = 0
@@ -193,9 +209,18 @@ def _undo(depth: int, pick: np.ndarray, inl: np.ndarray, sptr: np.ndarray, sidx:
 
 
 @njit(cache=True, inline="always")
-def _suffix(k: int, cap: int, t: np.ndarray, head: np.ndarray, pptr: np.ndarray,
-            pidx: np.ndarray, assigned: np.ndarray, dist: np.ndarray, suf: np.ndarray,
-            inl: np.ndarray) -> None:
+def _suffix(
+    k: int,
+    cap: int,
+    t: np.ndarray,
+    head: np.ndarray,
+    pptr: np.ndarray,
+    pidx: np.ndarray,
+    assigned: np.ndarray,
+    dist: np.ndarray,
+    suf: np.ndarray,
+    inl: np.ndarray,
+) -> None:
     """suf[j]: time of tasks with index >= j that could still join this station (allowed
     here, and a chain of unassigned predecessors that fits): the `need` cut of the search.
     Also clears `inl` (the tasks in the load)."""
@@ -218,8 +243,16 @@ def _suffix(k: int, cap: int, t: np.ndarray, head: np.ndarray, pptr: np.ndarray,
 
 
 @njit(cache=True, inline="always")
-def _first_lists(k: int, m: int, head: np.ndarray, tail: np.ndarray, assigned: np.ndarray,
-                 npl: np.ndarray, mustl: np.ndarray, avl: np.ndarray) -> tuple[int, int]:
+def _first_lists(
+    k: int,
+    m: int,
+    head: np.ndarray,
+    tail: np.ndarray,
+    assigned: np.ndarray,
+    npl: np.ndarray,
+    mustl: np.ndarray,
+    avl: np.ndarray,
+) -> tuple[int, int]:
     """The tasks this load must take (their tails leave no later station), and the candidates
     at depth 0; returns both counts."""
     lim_tail = m - k - 1
@@ -255,8 +288,9 @@ def _takes_the_musts(nmust: int, mustl: np.ndarray, inl: np.ndarray) -> bool:
 
 
 @njit(cache=True, inline="always")
-def _dominated(depth: int, na: int, rem: int, pick: np.ndarray, avl: np.ndarray, t: np.ndarray,
-               dom: np.ndarray) -> bool:
+def _dominated(
+    depth: int, na: int, rem: int, pick: np.ndarray, avl: np.ndarray, t: np.ndarray, dom: np.ndarray
+) -> bool:
     """Jackson: an available unrelated task dominating one of the load's tasks would fit in
     its place."""
     for a in range(depth):
@@ -270,8 +304,16 @@ def _dominated(depth: int, na: int, rem: int, pick: np.ndarray, avl: np.ndarray,
 
 
 @njit(cache=True, inline="always")
-def _remembered(depth: int, rest: int, pick: np.ndarray, bits: np.ndarray, h: np.uint64,
-                zob: np.ndarray, keys: np.ndarray, vals: np.ndarray) -> bool:
+def _remembered(
+    depth: int,
+    rest: int,
+    pick: np.ndarray,
+    bits: np.ndarray,
+    h: np.uint64,
+    zob: np.ndarray,
+    keys: np.ndarray,
+    vals: np.ndarray,
+) -> bool:
     """Memory: the assigned tasks and this load already failed with this many stations left."""
     nb = bits.copy()
     hh = h
@@ -283,8 +325,17 @@ def _remembered(depth: int, rest: int, pick: np.ndarray, bits: np.ndarray, h: np
 
 
 @njit(cache=True, inline="always")
-def _record(level: np.ndarray, count: int, out: int, depth: int, load: int, lw2: int, lw3: int,
-            pick: np.ndarray, buf: np.ndarray) -> None:
+def _record(
+    level: np.ndarray,
+    count: int,
+    out: int,
+    depth: int,
+    load: int,
+    lw2: int,
+    lw3: int,
+    pick: np.ndarray,
+    buf: np.ndarray,
+) -> None:
     """Store load number `count`: its tasks at buf[out:out + depth] and its figures."""
     level[_START, count] = out
     level[_COUNT, count] = depth
@@ -296,8 +347,17 @@ def _record(level: np.ndarray, count: int, out: int, depth: int, load: int, lw2:
 
 
 @njit(cache=True, inline="always")
-def _next_candidate(depth: int, na: int, rem: int, load: int, need: int, pos: np.ndarray,
-                    avl: np.ndarray, t: np.ndarray, suf: np.ndarray) -> tuple[int, int]:
+def _next_candidate(
+    depth: int,
+    na: int,
+    rem: int,
+    load: int,
+    need: int,
+    pos: np.ndarray,
+    avl: np.ndarray,
+    t: np.ndarray,
+    suf: np.ndarray,
+) -> tuple[int, int]:
     """The next task at this depth that fits (its list position), or -1 when none can, or
     when even all later tasks could not bring the load up to `need`."""
     p = pos[depth]
@@ -312,8 +372,18 @@ def _next_candidate(depth: int, na: int, rem: int, load: int, need: int, pos: np
 
 
 @njit(cache=True, inline="always")
-def _descend(depth: int, na: int, nxt: int, k: int, sptr: np.ndarray, sidx: np.ndarray,
-             npl: np.ndarray, assigned: np.ndarray, head: np.ndarray, avl: np.ndarray) -> int:
+def _descend(
+    depth: int,
+    na: int,
+    nxt: int,
+    k: int,
+    sptr: np.ndarray,
+    sidx: np.ndarray,
+    npl: np.ndarray,
+    assigned: np.ndarray,
+    head: np.ndarray,
+    avl: np.ndarray,
+) -> int:
     """The candidate list for depth + 1: this one without `nxt`, plus the successors that
     `nxt` makes available (kept sorted; successors have larger indices). Returns its length."""
     c = 0
@@ -344,10 +414,24 @@ def _release(j: int, sptr: np.ndarray, sidx: np.ndarray, npl: np.ndarray) -> Non
 
 @njit(cache=True)
 def search(
-    m: int, t: np.ndarray, cap: int, head: np.ndarray, tail: np.ndarray,
-    w2: np.ndarray, w3: np.ndarray, pptr: np.ndarray, pidx: np.ndarray,
-    sptr: np.ndarray, sidx: np.ndarray, dom: np.ndarray, zob: np.ndarray,
-    keys: np.ndarray, vals: np.ndarray, node_limit: int, seed: int, max_loads: int,
+    m: int,
+    t: np.ndarray,
+    cap: int,
+    head: np.ndarray,
+    tail: np.ndarray,
+    w2: np.ndarray,
+    w3: np.ndarray,
+    pptr: np.ndarray,
+    pidx: np.ndarray,
+    sptr: np.ndarray,
+    sidx: np.ndarray,
+    dom: np.ndarray,
+    zob: np.ndarray,
+    keys: np.ndarray,
+    vals: np.ndarray,
+    node_limit: int,
+    seed: int,
+    max_loads: int,
 ) -> tuple[np.ndarray, int, int]:
     """Depth-first search for an assignment to m stations.
 
@@ -398,8 +482,16 @@ def search(
 
 
 @njit(cache=True, inline="always")
-def _workspace(n: int, m: int, max_loads: int, words: int, t: np.ndarray, w2: np.ndarray,
-               w3: np.ndarray, pptr: np.ndarray) -> tuple:
+def _workspace(
+    n: int,
+    m: int,
+    max_loads: int,
+    words: int,
+    t: np.ndarray,
+    w2: np.ndarray,
+    w3: np.ndarray,
+    pptr: np.ndarray,
+) -> tuple:
     """The search's arrays, allocated once per call: assigned flags, waiting-predecessor
     counts, per-level task sets and hashes, the load buffer, loads and levels (level 0 holds
     all the time and LB2/LB3 weights), and the enumeration's scratch rows."""
@@ -421,8 +513,9 @@ def _workspace(n: int, m: int, max_loads: int, words: int, t: np.ndarray, w2: np
 
 
 @njit(cache=True, inline="always")
-def _open_level(k: int, m: int, cap: int, max_loads: int, g: tuple, memo: tuple,
-                space: tuple) -> None:
+def _open_level(
+    k: int, m: int, cap: int, max_loads: int, g: tuple, memo: tuple, space: tuple
+) -> None:
     """Enumerate and sort the loads of station k + 1; none of them is applied yet."""
     loads, levels = space[5], space[6]
     cnt, e, tr = _enumerate(k, m, cap, max_loads, g, memo, space)
@@ -434,8 +527,17 @@ def _open_level(k: int, m: int, cap: int, max_loads: int, g: tuple, memo: tuple,
 
 
 @njit(cache=True, inline="always")
-def _place(k: int, loads: np.ndarray, levels: np.ndarray, buf: np.ndarray, assigned: np.ndarray,
-           sptr: np.ndarray, sidx: np.ndarray, npl: np.ndarray, value: int) -> None:
+def _place(
+    k: int,
+    loads: np.ndarray,
+    levels: np.ndarray,
+    buf: np.ndarray,
+    assigned: np.ndarray,
+    sptr: np.ndarray,
+    sidx: np.ndarray,
+    npl: np.ndarray,
+    value: int,
+) -> None:
     """Mark the tasks of level k's current load assigned (`value` 1) or not (0), and count
     their successors' waiting predecessors down or up."""
     li = loads[_ORDER, k, levels[_CUR, k]]
@@ -448,9 +550,19 @@ def _place(k: int, loads: np.ndarray, levels: np.ndarray, buf: np.ndarray, assig
 
 
 @njit(cache=True, inline="always")
-def _apply(k: int, loads: np.ndarray, levels: np.ndarray, buf: np.ndarray, assigned: np.ndarray,
-           sptr: np.ndarray, sidx: np.ndarray, npl: np.ndarray, bk: np.ndarray, hk: np.ndarray,
-           zob: np.ndarray) -> None:
+def _apply(
+    k: int,
+    loads: np.ndarray,
+    levels: np.ndarray,
+    buf: np.ndarray,
+    assigned: np.ndarray,
+    sptr: np.ndarray,
+    sidx: np.ndarray,
+    npl: np.ndarray,
+    bk: np.ndarray,
+    hk: np.ndarray,
+    zob: np.ndarray,
+) -> None:
     """Apply level k's current load: its tasks assigned, and level k + 1's task set, hash,
     remaining time and LB2/LB3 weights."""
     _place(k, loads, levels, buf, assigned, sptr, sidx, npl, 1)
@@ -469,8 +581,9 @@ def _apply(k: int, loads: np.ndarray, levels: np.ndarray, buf: np.ndarray, assig
 
 
 @njit(cache=True, inline="always")
-def _stations(k: int, loads: np.ndarray, levels: np.ndarray, buf: np.ndarray,
-              station: np.ndarray) -> None:
+def _stations(
+    k: int, loads: np.ndarray, levels: np.ndarray, buf: np.ndarray, station: np.ndarray
+) -> None:
     """The plan: the current loads of levels 0..k are stations 1..k + 1."""
     for kk in range(k + 1):
         lj = loads[_ORDER, kk, levels[_CUR, kk]]
