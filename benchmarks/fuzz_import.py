@@ -104,7 +104,8 @@ def main() -> int:
             ok = code == 1 and hostile.problem_shape(str(path)).match(first) and rss < 1024 * 1024
             outcomes[name]["rejected" if ok else "bug"] += 1
             print(
-                f"{name}: {path.stat().st_size:,} bytes on disk, exit {code}, peak RSS {rss / 1024:.0f} MB: {first}"
+                f"{name}: {path.stat().st_size:,} bytes on disk, exit {code}, peak RSS "
+                f"{rss / 1024:.0f} MB: {first}"
             )
             if not ok:
                 bugs[(name, "bug")].append(child.stderr[-300:])

@@ -117,12 +117,14 @@ def run_size(size: int, args: argparse.Namespace, folder: Path) -> list[dict[str
     chain = chain_bound(engine, parse_config(text))
     engine.dispose()
     print(
-        f"\n== {size} municipalities ({'reused ' + str(db) if imported else f'import {import_seconds:.1f} s'})"
+        f"\n== {size} municipalities "
+        f"({'reused ' + str(db) if imported else f'import {import_seconds:.1f} s'})"
     )
     print(
         "   capacity h/wave: "
         + ", ".join(
-            f"{t} {capacity[t]:g} (total {total.get(t, 0):,.0f}, largest group {largest.get(t, 0):,.0f})"
+            f"{t} {capacity[t]:g} (total {total.get(t, 0):,.0f}, largest group "
+            f"{largest.get(t, 0):,.0f})"
             for t in TEAMS
         )
     )
@@ -188,7 +190,8 @@ def plan_once(
     }
     print(f"   items {row['items']:,}, move groups {row['move_groups']:,}")
     print(
-        f"   waves {row['waves']} vs bound {row['lower_bound_waves']} (trivial {trivial}, chain {chain}); "
+        f"   waves {row['waves']} vs bound {row['lower_bound_waves']} (trivial {trivial}, chain "
+        f"{chain}); "
         f"status {result.status}"
     )
     for p in result.phases:
@@ -197,10 +200,12 @@ def plan_once(
             f"gap {p.gap:.1%}, {p.runtime:.1f} s"
         )
     print(
-        f"   splits {row['splits']:g} vs greedy {row['greedy_splits']} (greedy waves {row['greedy_waves']})"
+        f"   splits {row['splits']:g} vs greedy {row['greedy_splits']} (greedy waves "
+        f"{row['greedy_waves']})"
     )
     print(
-        f"   first solution {row['first_solution_s']} s, solve {row['solve_s']} s, make_plan {row['make_plan_s']} s, "
+        f"   first solution {row['first_solution_s']} s, solve {row['solve_s']} s, make_plan "
+        f"{row['make_plan_s']} s, "
         f"peak memory {row['memory_mb']} MB"
     )
     print(
@@ -258,7 +263,8 @@ def main(argv: list[str] | None = None) -> int:
     from importlib.metadata import version
 
     print(
-        f"python {platform.python_version()}, ortools {version('ortools')}, time limits {args.time_limit} s, "
+        f"python {platform.python_version()}, ortools {version('ortools')}, time limits "
+        f"{args.time_limit} s, "
         f"workers {args.workers}, seed {args.seed}, target {args.target_waves} waves"
     )
     rows = []
@@ -268,15 +274,19 @@ def main(argv: list[str] | None = None) -> int:
         for size in (int(s) for s in args.sizes.split(",")):
             rows.extend(run_size(size, args, folder))
     print(
-        "\nmunicipalities | limit s | items | move groups | waves (bound) | splits (bound) | greedy splits | "
+        "\nmunicipalities | limit s | items | move groups | waves (bound) | splits (bound) | "
+        "greedy splits | "
         "downtime (bound) | first s | total s | memory MB | load | verified"
     )
     for r in rows:
         print(
             f"{r['municipalities']} | {r['time_limit']:g} | {r['items']} | {r['move_groups']} | "
-            f"{r['waves']} ({r['lower_bound_waves']}) | {r['splits']:g} ({_g(r['splits_bound'])}) | "
-            f"{r['greedy_splits']} | {_g(r['downtime'])} ({_g(r['downtime_bound'])}) | {r['first_solution_s']} | "
-            f"{r['make_plan_s']} | {r['memory_mb']} | {r['load']} | {'yes' if not r['violations'] else 'NO'}"
+            f"{r['waves']} ({r['lower_bound_waves']}) | {r['splits']:g} ({_g(r['splits_bound'])}) "
+            "| "
+            f"{r['greedy_splits']} | {_g(r['downtime'])} ({_g(r['downtime_bound'])}) | "
+            f"{r['first_solution_s']} | "
+            f"{r['make_plan_s']} | {r['memory_mb']} | {r['load']} | "
+            f"{'yes' if not r['violations'] else 'NO'}"
         )
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2), encoding="utf-8")

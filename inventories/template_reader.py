@@ -184,7 +184,8 @@ class Reader:
                     parsed.title,
                     row,
                     index,
-                    f"column {values.show(cell)} repeats '{column.name}' (already in column {_letter(first)})",
+                    f"column {values.show(cell)} repeats '{column.name}' (already in column "
+                    f"{_letter(first)})",
                 )
             else:
                 parsed.columns[column.name] = index

@@ -323,7 +323,8 @@ def _config(path: Path | None):  # type: ignore[no-untyped-def]
         path = Path("plan.toml")
     if path is None:
         err.print(
-            "note: no plan.toml; using the defaults (write one with `planner plan --init plan.toml`)"
+            "note: no plan.toml; using the defaults (write one with `planner plan --init "
+            "plan.toml`)"
         )
     return load_config(path)
 
@@ -717,7 +718,8 @@ def graph_export(
     with writable(file, force) as tmp:
         write_graph(nx_graph, tmp)
     out.print(
-        f"Wrote {nx_graph.number_of_nodes():,} items and {nx_graph.number_of_edges():,} dependencies to {file}"
+        f"Wrote {nx_graph.number_of_nodes():,} items and {nx_graph.number_of_edges():,} "
+        f"dependencies to {file}"
     )
 
 
@@ -838,7 +840,8 @@ def demo(
             progress=progress,
         )
     out.print(
-        f"Explore further with: planner --db {result.database} summary | check | plans | graph show ITEM"
+        f"Explore further with: planner --db {result.database} summary | check | plans | graph "
+        "show ITEM"
     )
 
 

@@ -87,7 +87,8 @@ def database_url(db: str | None = None) -> str:
     backend = url.get_backend_name()
     if backend in {"postgresql", "postgres"}:
         raise PlannerError(
-            f"the database URL {_scheme_only(value)} asks for the driver {url.get_driver_name()!r}; "
+            f"the database URL {_scheme_only(value)} asks for the driver "
+            f"{url.get_driver_name()!r}; "
             f"planner uses psycopg 3: write postgresql://… or postgresql+psycopg://…"
         )
     raise PlannerError(
@@ -235,7 +236,8 @@ def open_database(
             if current != head:
                 if current is not None and notify:
                     notify(
-                        f"the database schema {current} is older than this program's {head}; upgrading it"
+                        f"the database schema {current} is older than this program's {head}; "
+                        "upgrading it"
                     )
                 _retry_locked(lambda: upgrade(engine), engine)
     return engine

@@ -91,7 +91,8 @@ def describe(cause: Cause, planning: PlanningProblem, graph: DependencyGraph) ->
         most = max(row[r] for row in planning.problem.capacity)
         label = planning.resource_labels.get(cause.resource or "", cause.resource)
         return (
-            f"{_label(planning, cause.task)} needs {_amount(cause.resource, need)} of {label}, more than any "
+            f"{_label(planning, cause.task)} needs {_amount(cause.resource, need)} of {label}, "
+            "more than any "
             f"wave has ({_amount(cause.resource, most)}); its members must move together: "
             + ", ".join(members[:8])
             + (" …" if len(members) > 8 else "")

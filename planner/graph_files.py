@@ -58,7 +58,8 @@ def dot_text(graph: nx.MultiDiGraph) -> str:
     simple = _simple(graph)
     for node, data in simple.nodes(data=True):
         lines.append(
-            f"  {q(node)} [label={q(data.get('municipality', '') + chr(10) + data.get('name', node))}, "
+            f"  {q(node)} "
+            f"[label={q(data.get('municipality', '') + chr(10) + data.get('name', node))}, "
             f"fillcolor={q(COLOURS.get(data.get('kind', ''), '#ffffff'))}];"
         )
     for a, b, data in simple.edges(data=True):

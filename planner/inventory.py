@@ -74,7 +74,8 @@ class ImportReport:
             return str(sum(counter.values()))
 
         return (
-            f"{self.source}: {self.municipality}: {fmt(self.created)} created, {fmt(self.updated)} updated, "
+            f"{self.source}: {self.municipality}: {fmt(self.created)} created, {fmt(self.updated)} "
+            "updated, "
             f"{fmt(self.removed)} removed, {fmt(self.unchanged)} unchanged"
         )
 
@@ -180,7 +181,8 @@ def _municipality(session: Session, inventory: Inventory, report: ImportReport) 
         report.created["municipality"] += 1
     elif found.name != inventory.municipality.strip():
         report.warnings.append(
-            f"{inventory.source}: the municipality is written {show(inventory.municipality)} here and "
+            f"{inventory.source}: the municipality is written {show(inventory.municipality)} here "
+            "and "
             f"stored as {show(found.name)}; it keeps the stored name, so plans and pins stay valid "
             f"(`planner municipality rename` renames it on purpose)"
         )
@@ -253,7 +255,8 @@ def _merged_items(inventory: Inventory, report: ImportReport) -> dict[tuple[str,
             continue  # the reader already warned, naming the cell
         where = f"row {item.row}" if item.row else "a later row"
         report.warnings.append(
-            f"{inventory.source}: {item.kind.value} {show(item.name)} ({where}) is the same item as "
+            f"{inventory.source}: {item.kind.value} {show(item.name)} ({where}) is the same item "
+            "as "
             f"{show(first.name)}"
             + (f" (row {first.row})" if first.row else "")
             + "; merged into one (the first non-blank value of each field is kept)"

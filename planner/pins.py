@@ -67,7 +67,8 @@ def _read(book: Any, label: str, engine: Engine) -> dict[str, int | None]:
     if missing:
         raise ImportFailed(
             [
-                f"{where(label, title, header_row or 1, 1)}: no column named '{name}' in the header row"
+                f"{where(label, title, header_row or 1, 1)}: no column named '{name}' in the "
+                "header row"
                 for name in missing
             ]
         )

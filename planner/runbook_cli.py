@@ -202,7 +202,8 @@ def verdict(result: Runbook) -> list[str]:
         )
     else:
         lines.append(
-            f"warning: does not fit the window {window}: the last step ends {result.end.strftime(TIME)} "
+            f"warning: does not fit the window {window}: the last step ends "
+            f"{result.end.strftime(TIME)} "
             f"({used})."
         )
         if result.items_to_move:
@@ -214,7 +215,8 @@ def verdict(result: Runbook) -> list[str]:
             lines.append(f"Move {len(result.items_to_move)} item(s) to a later wave{rest}:")
             lines += [f"  {item}" for item in result.items_to_move]
             lines.append(
-                "Pin them (plan.toml [pins] or the pin column of plan.xlsx, then planner import-pins) and "
+                "Pin them (plan.toml [pins] or the pin column of plan.xlsx, then planner "
+                "import-pins) and "
                 "run planner replan; or widen the window (--window) or add staff ([cutover].staff)."
             )
     lines.append(

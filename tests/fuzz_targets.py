@@ -285,7 +285,8 @@ def check_toml(text: str) -> Outcome:
     if not all(math.isfinite(n) and n >= 0 for n in numbers):
         return (
             "bug",
-            f"accepted a value out of bounds: {[n for n in numbers if not math.isfinite(n) or n < 0]}",
+            "accepted a value out of bounds: "
+            f"{[n for n in numbers if not math.isfinite(n) or n < 0]}",
         )
     if any(b[0] <= a[1] for a, b in itertools.pairwise(windows)):
         return "bug", "accepted overlapping waves"

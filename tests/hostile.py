@@ -207,7 +207,8 @@ def billion_laughs(rng: random.Random, data: bytes) -> bytes:
         doctype = LAUGHS
     if where == "strings":
         contents["xl/sharedStrings.xml"] = doctype + (
-            b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1">'
+            b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" '
+            b'uniqueCount="1">'
             b"<si><t>&lol9;</t></si></sst>"
         )
         member = sheet_member(contents, "Servers")

@@ -40,8 +40,8 @@ def check_ad(inventory: Inventory, path: Path, first_row: int) -> None:
         "days before the newest logon in the file (2026-03-01)" in inventory.warnings
     )
     assert (
-        f"{path}: 1 workstation computer accounts counted in their directory, not imported as servers"
-        in inventory.warnings
+        f"{path}: 1 workstation computer accounts counted in their directory, not imported as "
+        "servers" in inventory.warnings
     )
 
 
@@ -79,9 +79,11 @@ def test_ad_csvde_export(tmp_path: Path) -> None:
         tmp_path / "csvde.csv",
         (
             "DN,objectClass,cn,dNSHostName,operatingSystem,operatingSystemVersion,userAccountControl,lastLogonTimestamp\n"
-            '"CN=SRV01,OU=Servere,DC=nordby,DC=local",computer,SRV01,srv01.nordby.local,Windows Server 2019 Standard,'
+            '"CN=SRV01,OU=Servere,DC=nordby,DC=local",computer,SRV01,srv01.nordby.local,Windows '
+            "Server 2019 Standard,"
             "10.0 (17763),4096,134166528000000000\n"
-            '"CN=SRV02,OU=Servere,DC=nordby,DC=local",computer,SRV02,srv02.nordby.local,Windows Server 2016 Standard,'
+            '"CN=SRV02,OU=Servere,DC=nordby,DC=local",computer,SRV02,srv02.nordby.local,Windows '
+            "Server 2016 Standard,"
             "10.0 (14393),4098,134166528000000000\n"
         ),
     )

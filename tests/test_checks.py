@@ -221,8 +221,8 @@ def test_overlapping_prefixes_of_two_municipalities(a: str, b: str) -> None:
     assert f.severity == WARNING
     assert f.items == [nid("network", "ADM"), nid("network", "PÆD", S)]
     assert (
-        "of another municipality: this blocks a direct interconnect; renumber one of them or plan NAT"
-        in f.message
+        "of another municipality: this blocks a direct interconnect; renumber one of them or plan "
+        "NAT" in f.message
     )
     assert f.message.startswith("Nordby/network/ADM (")
 

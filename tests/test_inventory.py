@@ -36,9 +36,11 @@ def test_rvtools_then_ad_enrich_the_same_servers(
         AD_HEADER
         + (
             '"APP-PAY-01","app-pay-01.corp.example.test","CN=APP-PAY-01,DC=corp,DC=example,DC=test","True",'
-            '"Microsoft Windows Server 2022 (64-bit)","10.0 (20348)","2026-03-01 08:00:00","192.0.2.10"\n'
+            '"Microsoft Windows Server 2022 (64-bit)","10.0 (20348)","2026-03-01 '
+            '08:00:00","192.0.2.10"\n'
             '"sql-pay-01.corp.example.test","sql-pay-01.corp.example.test","CN=SQL-PAY-01,DC=corp,DC=example,DC=test",'
-            '"True","Windows Server 2022 Datacenter","10.0 (20348)","2026-03-01 08:00:00","192.0.2.11"\n'
+            '"True","Windows Server 2022 Datacenter","10.0 (20348)","2026-03-01 '
+            '08:00:00","192.0.2.11"\n'
         ),
     )
     inventory = read_any(ad, municipality="Nordby")

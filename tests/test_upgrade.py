@@ -98,7 +98,8 @@ def plan_rows(engine: Engine) -> list[tuple[object, ...]]:
             tuple(r)
             for r in connection.execute(
                 text(
-                    "SELECT item_id, wave, move_group, effort_hours, downtime_hours, pinned FROM plan_item ORDER BY item_id"
+                    "SELECT item_id, wave, move_group, effort_hours, downtime_hours, pinned FROM "
+                    "plan_item ORDER BY item_id"
                 )
             )
         ]
