@@ -235,7 +235,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--time-limit",
         default="60",
-        help="Seconds for make_plan per size; several, comma-separated, plan each size once per limit.",
+        help="Seconds for make_plan per size; several, comma-separated, plan each size once per "
+        "limit.",
     )
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument(

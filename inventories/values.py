@@ -422,7 +422,8 @@ def cidrs(value: Any, column: Column, notes: list[str] | None = None) -> str:
             hint = (
                 f"{part}/{width}"
                 if network.network_address == address
-                else f"{part}/{address.max_prefixlen} for the one address or {network} for its network"
+                else f"{part}/{address.max_prefixlen} for the one address or {network} for its "
+                "network"
             )
             raise BadValue(f"{column.name} {show(part)} has no prefix length; write e.g. {hint}")
         try:

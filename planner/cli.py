@@ -299,7 +299,9 @@ TimeLimit = Annotated[
         "--time-limit",
         min=0.1,
         max=1_000_000,
-        help="Seconds for the optimiser (default: plan.toml [solver] time_limit, else 60); the best plan found by then is stored. Ctrl-C ends the search early and stores the best plan found so far; a second Ctrl-C aborts and stores nothing.",
+        help="Seconds for the optimiser (default: plan.toml [solver] time_limit, else 60); the "
+        "best plan found by then is stored. Ctrl-C ends the search early and stores the best "
+        "plan found so far; a second Ctrl-C aborts and stores nothing.",
     ),
 ]
 Workers = Annotated[
@@ -478,9 +480,9 @@ def replan(
         bool,
         typer.Option(
             "--from-progress",
-            help="Re-plan from the progress recorded with `planner import-progress`: done items stay, "
-            "failed, postponed and not-started items are re-planned from the first open wave, "
-            "moving as few as possible.",
+            help="Re-plan from the progress recorded with `planner import-progress`: done items "
+            "stay, failed, postponed and not-started items are re-planned from the first open "
+            "wave, moving as few as possible.",
         ),
     ] = False,
     config: ConfigOption = None,

@@ -84,7 +84,10 @@ def describe(cause: Cause, planning: PlanningProblem, graph: DependencyGraph) ->
     if cause.kind == "precedence":
         return _precedence(cause, planning, graph)
     if cause.kind == "horizon":
-        return f"the calendar has only {planning.problem.max_waves} waves (calendar.max_waves, no_wave_dates)"
+        return (
+            f"the calendar has only {planning.problem.max_waves} waves (calendar.max_waves, "
+            "no_wave_dates)"
+        )
     if cause.kind == "oversized":
         r = planning.problem.resources.index(cause.resource or "")
         need = planning.problem.demand[cause.task or 0][r]
@@ -126,8 +129,14 @@ def _precedence(cause: Cause, planning: PlanningProblem, graph: DependencyGraph)
     edge = found.edge
     verb = VERBS.get(edge.kind, edge.kind.replace("_", " "))
     if found.first == edge.source:  # a retired application: its users come first
-        return f"{edge.source} {verb} {edge.target}, which is retired no earlier than it ({edge.origin})"
-    return f"{edge.source} {verb} {edge.target}, {RULE_WORDS.get(found.rule, found.rule)} ({edge.origin})"
+        return (
+            f"{edge.source} {verb} {edge.target}, which is retired no earlier than it "
+            f"({edge.origin})"
+        )
+    return (
+        f"{edge.source} {verb} {edge.target}, {RULE_WORDS.get(found.rule, found.rule)} "
+        f"({edge.origin})"
+    )
 
 
 def _amount(resource: str | None, value: int) -> str:

@@ -46,8 +46,9 @@ def register(app: typer.Typer, engine_factory: Callable[[], Any], out_console: C
             typer.Option(
                 "--window",
                 metavar="START..END",
-                help=f"Cutover window in ISO 8601, e.g. {WINDOW_EXAMPLE} (default: from [cutover] in the plan's "
-                "plan.toml: the wave's first day + day_offset at start_time, for hours).",
+                help=f"Cutover window in ISO 8601, e.g. {WINDOW_EXAMPLE} (default: from [cutover] "
+                "in the plan's plan.toml: the wave's first day + day_offset at start_time, for "
+                "hours).",
             ),
         ] = None,
         plan_id: Annotated[
@@ -67,7 +68,8 @@ def register(app: typer.Typer, engine_factory: Callable[[], Any], out_console: C
             Optional[Path],
             typer.Option(
                 "--csv",
-                help="Also write the runbook to this CSV file (UTF-8 with BOM), e.g. runbook-w3.csv.",
+                help="Also write the runbook to this CSV file (UTF-8 with BOM), e.g. "
+                "runbook-w3.csv.",
             ),
         ] = None,
         force: Annotated[
@@ -79,9 +81,10 @@ def register(app: typer.Typer, engine_factory: Callable[[], Any], out_console: C
                 "--time-limit",
                 min=0.1,
                 max=1_000_000,
-                help="Seconds you wait (wall clock), the search for items to move when the wave does "
-                "not fit included. The same inputs give the same runbook on any machine, unless "
-                "the limit cuts the search short on a slow or busy one; the output then says so.",
+                help="Seconds you wait (wall clock), the search for items to move when the wave "
+                "does not fit included. The same inputs give the same runbook on any machine, "
+                "unless the limit cuts the search short on a slow or busy one; the output then "
+                "says so.",
             ),
         ] = 10.0,
         strict: Annotated[
