@@ -52,7 +52,8 @@ OTTO_DIRS = {
 
 @dataclass(frozen=True)
 class Instance:
-    """One SALBP-1 instance: task times, direct precedence pairs (0-based), cycle time, optimum if known."""
+    """One SALBP-1 instance: task times, direct precedence pairs (0-based), cycle time, optimum if
+    known."""
 
     name: str
     times: tuple[int, ...]
@@ -63,7 +64,8 @@ class Instance:
 
 
 def read_in2(path: Path) -> tuple[list[int], list[tuple[int, int]]]:
-    """Parse an .IN2 file: n, n task times, pairs i,j up to -1,-1; a trailing ^Z or blank line is ignored."""
+    """Parse an .IN2 file: n, n task times, pairs i,j up to -1,-1; a trailing ^Z or blank line is
+    ignored."""
     text = path.read_bytes().replace(b"\x1a", b"").decode("ascii")
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     n = int(lines[0])
@@ -139,7 +141,8 @@ def otto(data: Path, which: str) -> Iterator[Instance]:
 
 
 def to_problem(inst: Instance, horizon: int | None = None) -> WaveProblem:
-    """SALBP-1 as a WaveProblem: one resource, capacity = cycle time in every wave, precedence = before_or_same."""
+    """SALBP-1 as a WaveProblem: one resource, capacity = cycle time in every wave, precedence =
+    before_or_same."""
     n = len(inst.times)
     horizon = max(horizon or n, 1)
     return WaveProblem(
@@ -153,7 +156,8 @@ def to_problem(inst: Instance, horizon: int | None = None) -> WaveProblem:
 
 
 def horizon_of(inst: Instance) -> int:
-    """max_waves = the greedy's wave count (run on a one-task-per-wave horizon), or the csv ub if larger."""
+    """max_waves = the greedy's wave count (run on a one-task-per-wave horizon), or the csv ub if
+    larger."""
     plan = greedy(to_problem(inst), tries=0, fill_nodes=0).waves
     return max(max(plan) if plan else len(inst.times), inst.ub or 0)
 
@@ -161,7 +165,8 @@ def horizon_of(inst: Instance) -> int:
 def run_with_bb(
     inst: Instance, problem: WaveProblem, args: argparse.Namespace
 ) -> tuple[int | None, int | None, int, str, str]:
-    """EXPERIMENT: the wave core and station_bb one after the other; (found, greedy, lb, status, note).
+    """EXPERIMENT: the wave core and station_bb one after the other; (found, greedy, lb, status,
+    note).
 
     The best plan and the best proof of either count; a plan from station_bb is verified
     again here with the wave problem's own checker before it is believed.

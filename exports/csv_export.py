@@ -32,7 +32,8 @@ def write_csv(plan: ExportPlan, path: Path) -> Path:
 
 
 def write_runbook_csv(runbook: ExportRunbook, path: Path) -> Path:
-    """`runbook-wN.csv`: a Runbook sheet's columns; times as `2027-03-06 08:00` (local, as planned)."""
+    """`runbook-wN.csv`: a Runbook sheet's columns; times as `2027-03-06 08:00` (local, as
+    planned)."""
     with open(path, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow([name for name, _ in RUNBOOK_COLUMNS])

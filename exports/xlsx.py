@@ -46,7 +46,8 @@ KIND_COLOURS = {
 }
 KIND_FILLS = {kind: PatternFill("solid", fgColor=colour) for kind, colour in KIND_COLOURS.items()}
 
-#: The Items sheet (and the CSV): (header, number format). `id` and `pin` are read back by import-pins.
+#: The Items sheet (and the CSV): (header, number format). `id` and `pin` are read back by
+#: import-pins.
 ITEM_COLUMNS: list[tuple[str, str | None]] = [
     ("id", None),
     ("wave", "0"),
@@ -192,7 +193,8 @@ def sheet_title(name: str, used: set[str]) -> str:
 
 # ---------------------------------------------------------------------- sheets
 def _overview(ws: Worksheet, plan: ExportPlan) -> None:
-    """Programme KPIs, solver honesty (status, objectives, bounds, gaps), greedy baseline, config."""
+    """Programme KPIs, solver honesty (status, objectives, bounds, gaps), greedy baseline,
+    config."""
     items = plan.items
     starts = [w.start for w in plan.waves]
     ends = [w.end for w in plan.waves]
@@ -301,7 +303,8 @@ def _moved_line(plan: ExportPlan) -> list[tuple[str, Any, str | None]]:
 
 
 def _waves(ws: Worksheet, plan: ExportPlan) -> None:
-    """One row per wave: window, items, effort vs capacity per team (with % data bars), onboarding, downtime."""
+    """One row per wave: window, items, effort vs capacity per team (with % data bars), onboarding,
+    downtime."""
     headers = ["wave", "start", "end", "items"]
     formats: list[str | None] = ["0", DATE, DATE, WHOLE]
     for team in TEAMS:
@@ -748,7 +751,8 @@ def _table(
     formats: Sequence[str | None],
     freeze: str = "A2",
 ) -> None:
-    """Header row 1, data from row 2, number formats per column, widths, frozen header, print setup."""
+    """Header row 1, data from row 2, number formats per column, widths, frozen header, print
+    setup."""
     _header(ws, 1, headers)
     widths = [len(h) + 2 for h in headers]
     for r, values in enumerate(rows, start=2):
@@ -769,7 +773,8 @@ def _table(
 
 
 def _print_setup(ws: Worksheet, header_row: int | None) -> None:
-    """Landscape, fitted to the page width (any number of pages down), header repeated on each page."""
+    """Landscape, fitted to the page width (any number of pages down), header repeated on each
+    page."""
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1

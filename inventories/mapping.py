@@ -611,7 +611,8 @@ def complete(
     tables: list[Table],
     label: str,
 ) -> Inventory:
-    """The common end of every tool importer: report unused mappings, fail on any problem, keep warnings."""
+    """The common end of every tool importer: report unused mappings, fail on any problem, keep
+    warnings."""
     collector.warnings.extend(unused_mapping(mapping, tables, label))
     collector.finish()
     inventory.warnings = collector.warnings + inventory.warnings

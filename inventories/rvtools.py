@@ -95,7 +95,8 @@ def _tab_of(path: Path) -> str | None:
 
 
 def load_tables(path: Path, label: str, limits: Limits | None = None) -> dict[str, Table]:
-    """The RVTools tabs of a workbook, a folder of CSV files, or a single vInfo CSV, by folded name."""
+    """The RVTools tabs of a workbook, a folder of CSV files, or a single vInfo CSV, by folded
+    name."""
     tables: dict[str, Table] = {}
     if path.is_dir():
         for file in sorted(path.iterdir()):
@@ -493,7 +494,8 @@ def _true(value: Any) -> bool:
 
 
 def _vlan(value: Any) -> int | None:
-    """A single VLAN id 1-4094; trunks ('0-4094'), 0 (none) and 4095 (all) are not one network's VLAN."""
+    """A single VLAN id 1-4094; trunks ('0-4094'), 0 (none) and 4095 (all) are not one network's
+    VLAN."""
     try:
         number = int(float(str(value).strip()))
     except ValueError:

@@ -580,7 +580,8 @@ def _unescape(text: str) -> str:
 
 
 def _megabytes(size: int) -> str:
-    """Bytes as MB (MiB, as PLANNER_MAX_UNCOMPRESSED_MB counts them), precise enough for small limits."""
+    """Bytes as MB (MiB, as PLANNER_MAX_UNCOMPRESSED_MB counts them), precise enough for small
+    limits."""
     return f"{size / (1024 * 1024):,.2f}".rstrip("0").rstrip(".") + " MB"
 
 

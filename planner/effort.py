@@ -9,7 +9,8 @@ from planner.snapshot import Item
 
 @dataclass(frozen=True)
 class Defaults:
-    """Hours used where the inventory leaves effort_hours/downtime_hours blank (`[defaults]` in plan.toml)."""
+    """Hours used where the inventory leaves effort_hours/downtime_hours blank (`[defaults]` in
+    plan.toml)."""
 
     effort_hours: dict[str, float] = field(
         default_factory=lambda: {

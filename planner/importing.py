@@ -18,7 +18,8 @@ def read_file(
     format: str = "auto",
     mapping: dict[str, str] | None = None,
 ) -> Inventory:
-    """Read one inventory file of any supported format (template, RVTools, AD, KITOS, AWS CMF, Azure Migrate)."""
+    """Read one inventory file of any supported format (template, RVTools, AD, KITOS, AWS CMF,
+    Azure Migrate)."""
     from inventories.detect import read_any
 
     return read_any(

@@ -259,7 +259,8 @@ class Plan(SQLModel, table=True):
 
 
 class PlanItem(SQLModel, table=True):
-    """The wave of one item in one plan; items are named by id text so a plan outlives re-imports."""
+    """The wave of one item in one plan; items are named by id text so a plan outlives
+    re-imports."""
 
     __tablename__ = "plan_item"
     __table_args__ = (UniqueConstraint("plan_id", "item_id"),)

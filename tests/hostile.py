@@ -73,7 +73,8 @@ def pack(contents: dict[str, bytes]) -> bytes:
 
 
 def sheet_member(contents: dict[str, bytes], title: str) -> str:
-    """The XML member of a sheet title (the template writes them in SHEETS order after Instructions)."""
+    """The XML member of a sheet title (the template writes them in SHEETS order after
+    Instructions)."""
     from inventories.workbook import _sheet_files
 
     buffer = io.BytesIO(pack(contents))
@@ -197,8 +198,8 @@ LAUGHS = (
 
 
 def billion_laughs(rng: random.Random, data: bytes) -> bytes:
-    """Entity expansion in sharedStrings.xml or a worksheet (openpyxl's template uses inline strings,
-    so a sharedStrings part is added when missing)."""
+    """Entity expansion in sharedStrings.xml or a worksheet (openpyxl's template uses inline
+    strings, so a sharedStrings part is added when missing)."""
     contents = members(data)
     where = rng.choice(["sheet", "strings", "workbook", "external"])
     if where == "external":  # an external entity (XXE) pointing at a local file

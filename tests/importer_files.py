@@ -22,7 +22,8 @@ from planner.models import ITEM_TABLES, Municipality, name_key
 
 
 def _shared_folder() -> Path:
-    """../shared beside the checkout; PLANNER_SHARED or /work/shared when the clone lives elsewhere (CI)."""
+    """../shared beside the checkout; PLANNER_SHARED or /work/shared when the clone lives elsewhere
+    (CI)."""
     for candidate in (
         os.environ.get("PLANNER_SHARED"),
         Path(__file__).resolve().parents[2] / "shared",

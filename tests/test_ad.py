@@ -18,7 +18,8 @@ from tests.importer_files import (
 
 
 def check_ad(inventory: Inventory, path: Path, first_row: int) -> None:
-    """Four servers (the Windows 10 PC is only counted), two domains; SRV02 disabled, OLDSRV stale."""
+    """Four servers (the Windows 10 PC is only counted), two domains; SRV02 disabled, OLDSRV
+    stale."""
     assert kinds(inventory) == {"server": 4, "directory": 2}
     assert by_name(inventory, Kind.SERVER)["SRV01"] == {
         "directory": "nordby.local",

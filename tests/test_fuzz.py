@@ -209,7 +209,8 @@ def test_control_characters_name_their_cell(
 
 
 def test_zip_member_flagged_as_encrypted_is_one_sentence(engine: Engine, tmp_path: Path) -> None:
-    """Regression: the fuzz run's seed 919 flipped the 'encrypted' bit, and zipfile raised RuntimeError."""
+    """Regression: the fuzz run's seed 919 flipped the 'encrypted' bit, and zipfile raised
+    RuntimeError."""
     data = bytearray(base_workbook(tmp_path))
     at = data.find(b"PK\x03\x04")
     while at != -1:  # every local header's general-purpose flag, bit 0

@@ -137,7 +137,8 @@ def test_consolidation_target_exists_strictly_before(columns_graph: DependencyGr
 
 
 # ----------------------------------------------------------------------------- explicit edges, RULES
-#: Each row of RULES, exercised by one explicit dependency: (kind, from kind, to kind, strength) -> rule.
+#: Each row of RULES, exercised by one explicit dependency: (kind, from kind, to kind, strength) ->
+#: rule.
 RULE_CASES = [
     ("uses", "server", "site", "hard", NONE),
     ("connected_via", "server", "network", "hard", BEFORE_OR_SAME),

@@ -228,7 +228,8 @@ def test_item_window(engine: Engine, tmp_path: Path) -> None:
 
 
 def test_latest_window_binds(engine: Engine, tmp_path: Path) -> None:
-    # 5 servers, 2 per wave (3 waves), but S5 must be done by wave 1: it takes one of wave 1's slots.
+    # 5 servers, 2 per wave (3 waves), but S5 must be done by wave 1: it takes one of wave 1's
+    # slots.
     outcome = solve(
         engine,
         tmp_path,

@@ -436,7 +436,8 @@ def test_dependency_kind_must_match_the_named_item(book: InventoryBook) -> None:
 
 
 def test_dependency_to_another_municipality_is_not_checked_here(book: InventoryBook) -> None:
-    # row 5 names SBSYS in Nordby, which this workbook cannot know; naming this municipality checks again
+    # row 5 names SBSYS in Nordby, which this workbook cannot know; naming this municipality checks
+    # again
     book.sheets["Dependencies"][3]["to_municipality"] = "østerå kommune"
     assert problems(book.write()) == [
         "nordby.xlsx:Dependencies!D5: to_name 'SBSYS' names no application in this workbook"
