@@ -703,7 +703,8 @@ def graph_export(
 ) -> None:
     """Write the dependency graph for yEd/Gephi (GraphML), Graphviz (DOT) or as a picture.
 
-    Pictures need Graphviz's `dot` program. Example: planner graph export deps.svg --around Nordby/application/SBSYS --depth 2
+    Pictures need Graphviz's `dot` program.
+    Example: planner graph export deps.svg --around Nordby/application/SBSYS --depth 2
     """
     from exports.files import writable
     from planner.graph import build, neighbourhood

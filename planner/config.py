@@ -453,5 +453,5 @@ criticality = { low = 1, medium = 2, high = 4, critical = 8 }
 time_limit = 60                    # seconds; --time-limit overrides
 workers = 2
 seed = 0
-"""
+"""  # noqa: E501 (the sample plan.toml that `planner plan --init` writes, kept as written)
 EXAMPLE += CONNECTIONS_EXAMPLE

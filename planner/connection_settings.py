@@ -207,4 +207,4 @@ EXAMPLE = """
 # hub_share = 0.5                  # a server talking to more than this share of all servers …
 # hub_min_partners = 10            # … and to at least this many is a hub (`planner check`)
 # hubs = "exclude"                 # a hub's pairs become no dependencies; "keep" keeps them
-"""
+"""  # noqa: E501 (part of the sample plan.toml that `planner plan --init` writes)

@@ -102,7 +102,7 @@ def register(app: typer.Typer, engine_factory: Callable[[], Any], out_console: C
         named (each with its move group and what depends on it in the wave).
 
         Example: planner runbook --wave 3 --window 2027-03-06T08:00..2027-03-07T20:00 --csv runbook-w3.csv
-        """
+        """  # noqa: E501 (a command example stays one line)
         budget = TimeBudget.start(time_limit, since=_started())  # the user waits from then
         result = _build(engine_factory, wave, window, plan_id, config, budget)
         _report(result, out_console, csv, force)

@@ -119,7 +119,7 @@ def _order_and_conflicts(
         """Set a municipality's own precedence of its sources, for every field or one.
 
         Example: planner sources order --municipality Nordby --field owner kitos:systems workbook:nordby
-        """
+        """  # noqa: E501 (a command example stays one line)
         from exports.errors import PlannerError
         from planner.source_admin import set_order
 

@@ -232,7 +232,7 @@ def billion_laughs(rng: random.Random, data: bytes) -> bytes:
     return pack(contents)
 
 
-# ----------------------------------------------------------------------------- workbook-level mutations
+# ------------------------------------------------------------------------- workbook-level mutations
 
 
 def _edit(folder: Path, data: bytes, change: Callable[[openpyxl.Workbook], None]) -> bytes:

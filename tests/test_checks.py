@@ -609,7 +609,8 @@ def test_cli_check_json_exit_0_without_errors(engine: Engine, tmp_path: Path, ru
             {
                 "code": "eol-os",
                 "severity": "warning",
-                "message": "Nordby/server/SRV1 runs CentOS 7: CentOS Linux (support ended 2024-06-30)",
+                "message": "Nordby/server/SRV1 runs CentOS 7: CentOS Linux "
+                "(support ended 2024-06-30)",
                 "items": ["Nordby/server/SRV1"],
             }
         ]

@@ -136,7 +136,8 @@ kinds = {}
 for item in snapshot.items.values():
     kinds[item.kind] = kinds.get(item.kind, 0) + 1
 pcs = sum(item.get("pcs", 0) for item in snapshot.of_kind("workplace"))
-print(json.dumps({"kinds": kinds, "pcs": pcs, "dependencies": len(snapshot.dependencies)}, sort_keys=True))
+counts = {"kinds": kinds, "pcs": pcs, "dependencies": len(snapshot.dependencies)}
+print(json.dumps(counts, sort_keys=True))
 """
 
 

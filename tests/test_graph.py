@@ -136,7 +136,7 @@ def test_consolidation_target_exists_strictly_before(columns_graph: DependencyGr
     assert strict and path[0] == path[-1]
 
 
-# ----------------------------------------------------------------------------- explicit edges, RULES
+# ---------------------------------------------------------------------------- explicit edges, RULES
 #: Each row of RULES, exercised by one explicit dependency: (kind, from kind, to kind, strength) ->
 #: rule.
 RULE_CASES = [

@@ -314,18 +314,25 @@ def test_formula_after_semicolon_in_csv_is_neutralised(
 
 BAD_CONFIGS = {
     "[capacity]\nserver = -400": "capacity.server: hours are numbers from 0",
-    "[downtime]\nmax_hours_per_municipality_per_wave = -1": "downtime.max_hours_per_municipality_per_wave:",
+    "[downtime]\nmax_hours_per_municipality_per_wave = -1": (
+        "downtime.max_hours_per_municipality_per_wave:"
+    ),
     "[defaults.effort_hours]\nserver = -4": "defaults.effort_hours.server:",
     "[capacity]\nnetwork = nan": "capacity.network: hours are numbers from 0",
     "[capacity]\nworkplace = [100, inf]": "capacity.workplace: hours are numbers from 0",
     "[target]\nvcpu = inf": "target.vcpu: Input should be a finite number",
     "[calendar]\nstart = 9999-06-01": "calendar.start: the date 9999-06-01 is outside",
-    "[calendar]\nno_wave_dates = ['9999-12-31']": "calendar.no_wave_dates: the date 9999-12-31 is outside",
+    "[calendar]\nno_wave_dates = ['9999-12-31']": (
+        "calendar.no_wave_dates: the date 9999-12-31 is outside"
+    ),
     "[solver]\nseed = 12345678901234567890": "solver.seed: Input should be less than or equal to",
     "[cutover]\nhours = 1e308": "cutover.hours: Input should be less than or equal to",
     "[weights]\nsoft_split = -1": "weights.soft_split: Input should be greater than or equal to 0",
     "[weights]\ncriticality = { low = -1 }": "weights.criticality.low:",
-    "[calendar]\nwaves = [{ start = 2027-01-09, end = 2027-01-22 }, { start = 2027-01-20, end = 2027-02-01 }]": "calendar.waves: wave 2 (2027-01-20..2027-02-01) starts before wave 1",
+    (
+        "[calendar]\nwaves = [{ start = 2027-01-09, end = 2027-01-22 }, "
+        "{ start = 2027-01-20, end = 2027-02-01 }]"
+    ): "calendar.waves: wave 2 (2027-01-20..2027-02-01) starts before wave 1",
     "[windows]\n'x' = { earliest = 5, latest = 2 }": "windows.x: latest (2) is before earliest (5)",
 }
 

@@ -339,7 +339,7 @@ def test_soft_splits_are_minimised(engine: Engine, tmp_path: Path) -> None:
     assert greedy is not None and greedy.objective["splits"] >= 2
 
 
-# ----------------------------------------------------------------------------- no plan: explanations
+# ---------------------------------------------------------------------------- no plan: explanations
 def test_infeasible_pin_vs_blackout(engine: Engine, tmp_path: Path) -> None:
     inventory = {
         N: {

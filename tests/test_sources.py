@@ -288,8 +288,8 @@ def test_check_reports_source_conflicts_and_possible_duplicates(
         {
             "code": "possible-duplicate",
             "severity": "warning",
-            "message": f"{SERVER}, {MUNI}/server/srv-oeko-1 share the IP address 10.1.0.5: the same "
-            "server under two names? (SRV-ØKO-01 from rvtools:rv, workbook:nordby; srv-oeko-1 "
+            "message": f"{SERVER}, {MUNI}/server/srv-oeko-1 share the IP address 10.1.0.5: the "
+            "same server under two names? (SRV-ØKO-01 from rvtools:rv, workbook:nordby; srv-oeko-1 "
             "from rvtools:rv); if so, correct the name in one source",
             "items": [SERVER, f"{MUNI}/server/srv-oeko-1"],
         }

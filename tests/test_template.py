@@ -52,10 +52,10 @@ ISSUE_HEADERS = {  # the columns issue 2 lists, at least
     "Sites": "name type network users",
     "Networks": "name kind cidr vlan site bandwidth_mbps",
     "Directories": "name type forest user_accounts computer_accounts",
-    "Servers": "name os os_version virtual host cluster vcpu ram_gb storage_gb network directory environment "
-    "criticality site ip effort_hours downtime_hours",
-    "Applications": "name function vendor version criticality users strategy target servers directory owner "
-    "effort_hours downtime_hours blackout",
+    "Servers": "name os os_version virtual host cluster vcpu ram_gb storage_gb network directory "
+    "environment criticality site ip effort_hours downtime_hours",
+    "Applications": "name function vendor version criticality users strategy target servers "
+    "directory owner effort_hours downtime_hours blackout",
     "Workplaces": "name site pcs users os directory network effort_hours",
     "Dependencies": "from_kind from_name to_kind to_name to_municipality kind strength note",
 }
