@@ -26,11 +26,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT))  # run as a script from any folder: the checkout first
 
-from inventories.template import write_workbook
-from tests import connection_capture as gen
-from tests.conftest import row
+from inventories.template import write_workbook  # noqa: E402 (after the sys.path line above)
+from tests import connection_capture as gen  # noqa: E402 (after the sys.path line above)
+from tests.conftest import row  # noqa: E402 (after the sys.path line above)
 
 
 def inventory(path: Path, world: gen.Estate) -> Path:

@@ -30,13 +30,13 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT))  # run as a script from any folder: the checkout first
 
-from inventories.demo_data import write_demo_data
-from inventories.detect import read_any
-from planner.db import open_database
-from planner.importing import import_files
-from planner.inventory import counts
+from inventories.demo_data import write_demo_data  # noqa: E402 (after the sys.path line above)
+from inventories.detect import read_any  # noqa: E402 (after the sys.path line above)
+from planner.db import open_database  # noqa: E402 (after the sys.path line above)
+from planner.importing import import_files  # noqa: E402 (after the sys.path line above)
+from planner.inventory import counts  # noqa: E402 (after the sys.path line above)
 
 BASELINE = """
 import sys, time

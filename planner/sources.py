@@ -257,12 +257,12 @@ def _write_kind(
     existing = (
         session.execute(
             select(table.__table__).where(  # type: ignore[attr-defined]
-                table.__table__.c.municipality_id == municipality_id
+                table.__table__.c.municipality_id == municipality_id  # type: ignore[attr-defined]
             )
         )
         .mappings()
         .all()
-    )  # type: ignore[attr-defined]
+    )
     changes: list[Change] = []
     stale: list[int] = []
     updates: list[dict[str, Any]] = []

@@ -23,6 +23,7 @@ from exports.errors import ImportFailed
 from planner.importing import import_files
 from planner.inventory import counts
 from planner.snapshot import load
+from tests import fuzz_targets  # issue 20's section below: its own helper
 from tests import hostile
 from tests.conftest import ROOT, row
 
@@ -334,7 +335,6 @@ def test_sheet_without_a_name_header_is_one_message(engine: Engine, raw_workbook
 # The invariant of every case: accepted with the expected state, or rejected with one
 # sentence per problem and the old state (tests/fuzz_targets.py); the long run is
 # benchmarks/fuzz_inputs.py (100,000 cases, docs/reliability.md).
-from tests import fuzz_targets  # this section's own helper
 
 INPUTS = settings(
     max_examples=300,
