@@ -88,8 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     load_seconds = time.perf_counter() - started
     print(
         f"plan {plan.id}: {len(plan.municipalities)} municipalities, {len(plan.items):,} items, "
-        f"{len(plan.waves)} waves, {len(plan.dependencies):,} dependencies, {len(plan.findings)} "
-        "findings"
+        f"{len(plan.waves)} waves, {len(plan.dependencies):,} dependencies, "
+        f"{len(plan.findings)} findings"
     )
     print(f"{'step':<12} {'seconds':>8} {'bytes':>12}")
     print(f"{'load_export':<12} {load_seconds:8.2f} {'':>12}")

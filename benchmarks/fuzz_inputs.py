@@ -99,8 +99,8 @@ def main() -> int:
     for name in SHARES:
         c = outcomes[name]
         print(
-            f"| {name} | {sum(c.values()):,} | {c['accepted']:,} | {c['rejected']:,} | "
-            f"{c['bug']:,} | "
+            f"| {name} | {sum(c.values()):,} | {c['accepted']:,} "
+            f"| {c['rejected']:,} | {c['bug']:,} | "
             f"{seconds[name]:.0f} |"
         )
     all_cases = sum(sum(c.values()) for c in outcomes.values())

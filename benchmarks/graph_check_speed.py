@@ -44,8 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     config = parse_config(EXAMPLE)
     print(
-        f"python {platform.python_version()}, {args.municipalities} municipalities, seed "
-        f"{args.seed}"
+        f"python {platform.python_version()}, "
+        f"{args.municipalities} municipalities, seed {args.seed}"
     )
     with tempfile.TemporaryDirectory() as tmp:
         engine = open_database(f"sqlite:///{Path(tmp) / 'speed.db'}")
@@ -63,17 +63,17 @@ def main(argv: list[str] | None = None) -> int:
             t3 = time.perf_counter()
             totals.append(t3 - t0)
             print(
-                f"run {run}: snapshot {t1 - t0:.2f} s, graph {t2 - t1:.2f} s, checks {t3 - t2:.2f} "
-                "s, "
+                f"run {run}: snapshot {t1 - t0:.2f} s, "
+                f"graph {t2 - t1:.2f} s, checks {t3 - t2:.2f} s, "
                 f"total {t3 - t0:.2f} s"
             )
         engine.dispose()
     counts = collections.Counter(f.code for f in findings)
     print(
-        f"items {len(snapshot.items):,}, planned {len(graph.planned):,}, edges "
-        f"{len(graph.edges):,}, "
-        f"constraints {len(graph.constraints):,}, move groups {len(graph.groups):,}, cycles "
-        f"{len(graph.cycles)}"
+        f"items {len(snapshot.items):,}, "
+        f"planned {len(graph.planned):,}, edges {len(graph.edges):,}, "
+        f"constraints {len(graph.constraints):,}, "
+        f"move groups {len(graph.groups):,}, cycles {len(graph.cycles)}"
     )
     print("findings: " + ", ".join(f"{code} {n}" for code, n in sorted(counts.items())))
     best, worst = min(totals), max(totals)

@@ -191,8 +191,8 @@ def main() -> None:
         implicit = sum(implicit_references(inventory) for inventory in inventories)
         pcs = sum(row["pcs"] for row in result.values())
         print(
-            f"size: {len(inventories)} municipalities, {items:,} items, {pcs:,} PCs, {cells:,} "
-            "cells read; "
+            f"size: {len(inventories)} municipalities, "
+            f"{items:,} items, {pcs:,} PCs, {cells:,} cells read; "
             f"dependencies {explicit:,} explicit + {implicit:,} implicit = {explicit + implicit:,}"
         )
         for name, row in result.items():
@@ -203,8 +203,8 @@ def main() -> None:
         print(f"  store (one transaction, SQLite)  {best(stores)}")
         print(f"  library import_files, total      {best(library)}")
         print(
-            f"  CLI `planner import`, total      {best(cli, cpu=False)}  (a fresh process and "
-            "database: "
+            "  CLI `planner import`, "
+            f"total      {best(cli, cpu=False)}  (a fresh process and database: "
             "start-up and schema creation included)"
         )
         verdict = "meets" if min(t.wall for t in cli) < 10 else "MISSES"

@@ -190,8 +190,8 @@ def plan_once(
     }
     print(f"   items {row['items']:,}, move groups {row['move_groups']:,}")
     print(
-        f"   waves {row['waves']} vs bound {row['lower_bound_waves']} (trivial {trivial}, chain "
-        f"{chain}); "
+        f"   waves {row['waves']} vs bound {row['lower_bound_waves']} (trivial {trivial}, "
+        f"chain {chain}); "
         f"status {result.status}"
     )
     for p in result.phases:
@@ -200,17 +200,17 @@ def plan_once(
             f"gap {p.gap:.1%}, {p.runtime:.1f} s"
         )
     print(
-        f"   splits {row['splits']:g} vs greedy {row['greedy_splits']} (greedy waves "
-        f"{row['greedy_waves']})"
+        f"   splits {row['splits']:g} vs greedy "
+        f"{row['greedy_splits']} (greedy waves {row['greedy_waves']})"
     )
     print(
-        f"   first solution {row['first_solution_s']} s, solve {row['solve_s']} s, make_plan "
-        f"{row['make_plan_s']} s, "
+        f"   first solution {row['first_solution_s']} s, "
+        f"solve {row['solve_s']} s, make_plan {row['make_plan_s']} s, "
         f"peak memory {row['memory_mb']} MB"
     )
     print(
-        f"   verification: {'clean' if not violations else f'{len(violations)} violations'} "
-        f"({verify_seconds:.1f} s)"
+        "   verification: "
+        f"{'clean' if not violations else f'{len(violations)} violations'} ({verify_seconds:.1f} s)"
     )
     for v in violations[:5]:
         print(f"     {v.rule}: {v.message}")
@@ -235,8 +235,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--time-limit",
         default="60",
-        help="Seconds for make_plan per size; several, comma-separated, plan each size once per "
-        "limit.",
+        help="Seconds for make_plan per size; several, "
+        "comma-separated, plan each size once per limit.",
     )
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument(
@@ -264,8 +264,8 @@ def main(argv: list[str] | None = None) -> int:
     from importlib.metadata import version
 
     print(
-        f"python {platform.python_version()}, ortools {version('ortools')}, time limits "
-        f"{args.time_limit} s, "
+        f"python {platform.python_version()}, "
+        f"ortools {version('ortools')}, time limits {args.time_limit} s, "
         f"workers {args.workers}, seed {args.seed}, target {args.target_waves} waves"
     )
     rows = []
@@ -275,15 +275,15 @@ def main(argv: list[str] | None = None) -> int:
         for size in (int(s) for s in args.sizes.split(",")):
             rows.extend(run_size(size, args, folder))
     print(
-        "\nmunicipalities | limit s | items | move groups | waves (bound) | splits (bound) | "
-        "greedy splits | "
+        "\nmunicipalities | limit s | items | move groups | waves (bound) "
+        "| splits (bound) | greedy splits | "
         "downtime (bound) | first s | total s | memory MB | load | verified"
     )
     for r in rows:
         print(
             f"{r['municipalities']} | {r['time_limit']:g} | {r['items']} | {r['move_groups']} | "
-            f"{r['waves']} ({r['lower_bound_waves']}) | {r['splits']:g} ({_g(r['splits_bound'])}) "
-            "| "
+            f"{r['waves']} ({r['lower_bound_waves']}) "
+            f"| {r['splits']:g} ({_g(r['splits_bound'])}) | "
             f"{r['greedy_splits']} | {_g(r['downtime'])} ({_g(r['downtime_bound'])}) | "
             f"{r['first_solution_s']} | "
             f"{r['make_plan_s']} | {r['memory_mb']} | {r['load']} | "

@@ -91,8 +91,8 @@ def main(argv: list[str] | None = None) -> int:
         f"# {args.which}: {len(files)} instances, time limit {args.time_limit:g} s, "
         f"workers {args.workers}, seed {args.seed}, "
         f"{'wall-clock only' if args.nondeterministic else 'a deterministic budget in'} "
-        "a wall-clock limit; "
-        f"python {platform.python_version()}, ortools {ortools.__version__}, "
+        f"a wall-clock limit; python {platform.python_version()}, "
+        f"ortools {ortools.__version__}, "
         f"{os.cpu_count()} cpus, load average {os.getloadavg()[0]:.2f}"
     )
     ref_name = "opt" if args.which == "j30" else "best"
@@ -179,8 +179,8 @@ def main(argv: list[str] | None = None) -> int:
             f"/{len(open_rows)} listed rows with LB<UB"
         )
     print(
-        f"time                 total {total:.1f} s, mean {statistics.mean(times):.2f} s, "
-        f"max {max(times):.2f} s"
+        f"time                 total {total:.1f} s, "
+        f"mean {statistics.mean(times):.2f} s, max {max(times):.2f} s"
     )
     allowed = args.time_limit * 1.1 + 1
     print(

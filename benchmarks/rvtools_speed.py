@@ -131,8 +131,8 @@ def measure(path: Path, folder: Path, label: str) -> float:
     servers = sum(1 for item in inventory.items if item.kind.value == "server")
     networks = sum(1 for item in inventory.items if item.kind.value == "network")
     print(
-        f"{label:<34} {path.stat().st_size / 1024:>8,.0f} KB  {servers:>6} servers {networks:>3} "
-        "networks  "
+        f"{label:<34} {path.stat().st_size / 1024:>8,.0f} "
+        f"KB  {servers:>6} servers {networks:>3} networks  "
         f"{len(inventory.warnings):>3} warnings  detect {detected - start:5.2f} s  read "
         f"{read - detected:5.2f} s  "
         f"store {stored - read:5.2f} s  total {stored - start:5.2f} s  "

@@ -331,8 +331,8 @@ def main(argv: list[str] | None = None) -> int:
     allowed = args.time_limit * 1.1 + 1
     print(
         f"over the limit: {sum(r[4] > allowed for r in rows)}/{len(rows)} above {allowed:.1f} s "
-        f"(limit + 10 % + 1 s); ended by the wall clock, not the deterministic budget: "
-        f"{capped}/{len(rows)}"
+        "(limit + 10 % + 1 s); ended by the wall clock, "
+        f"not the deterministic budget: {capped}/{len(rows)}"
     )
     return 0
 

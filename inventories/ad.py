@@ -198,8 +198,8 @@ def _warn_stale(
                 table,
                 row,
                 column,
-                f"{show(name)} last logged on {when.date().isoformat()}, more than {STALE_DAYS} "
-                "days "
+                f"{show(name)} last logged on {when.date().isoformat()}, "
+                f"more than {STALE_DAYS} days "
                 f"before the newest logon in the file ({newest.date().isoformat()})",
             )
 

@@ -188,8 +188,8 @@ def csv_rows(
             if cells > limits.max_cells:
                 raise PlannerError(
                     f"{csv_where(label, number)}: the file has more than "
-                    f"{limits.max_cells:,} cells (limit PLANNER_MAX_CELLS); split "
-                    "it or raise the limit"
+                    f"{limits.max_cells:,} cells (limit PLANNER_MAX_CELLS); "
+                    "split it or raise the limit"
                 )
             if any(cell.strip() for cell in row):
                 rows.append((number, tuple(cell if cell.strip() else None for cell in row)))

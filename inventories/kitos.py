@@ -182,8 +182,8 @@ def _systems(
                 table,
                 row,
                 col["criticality"],
-                f"criticality {show(get('criticality'))} is not low, medium, high or critical; "
-                "left blank",
+                f"criticality {show(get('criticality'))} is not low, "
+                "medium, high or critical; left blank",
             )
         for role in roles:
             owner = collector.text(table.cell(cells, role), table, row, role, table.header[role])

@@ -256,8 +256,8 @@ def _sheet(label: str, number: int, entry: Any, problems: list[str]) -> SheetMap
     )
     if sheet_name is not None and not named_well and not numbered_well:
         problems.append(
-            f"{prefix}{probe.key(' sheet')}: must be a sheet name or a 1-based number, "
-            f"got {show(sheet_name)}"
+            f"{prefix}{probe.key(' sheet')}: "
+            f"must be a sheet name or a 1-based number, got {show(sheet_name)}"
         )
     kind_name = entry.get("kind")
     if not isinstance(kind_name, str) or kind_name.strip().lower() not in SHEET_KINDS:
@@ -387,8 +387,8 @@ def _sheet_values(prefix: str, sheet: SheetMapping, values: Any, problems: list[
         if column is None:
             problems.append(
                 f"{prefix}{key}: names no field of {sheet.kind_name} and no column "
-                "mapped in [sheets.columns]; use a field such as "
-                f"{_example_enum(sheet)}"
+                "mapped in [sheets.columns]; "
+                f"use a field such as {_example_enum(sheet)}"
             )
             continue
         if not isinstance(table, dict):

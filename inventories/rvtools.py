@@ -464,8 +464,8 @@ class _Reader(Collector):
         if custom:
             example = custom[0]
             self.warnings.append(
-                f"{table.where(table.header_row, annotation + 1)}: custom attribute columns not "
-                "imported: "
+                f"{table.where(table.header_row, annotation + 1)}: "
+                "custom attribute columns not imported: "
                 f'{", ".join(custom)} (map them with --mapping, e.g. {example} = "owner")'
             )
 

@@ -363,8 +363,8 @@ SHEETS: tuple[Sheet, ...] = (
     Sheet(
         "Networks",
         Kind.NETWORK,
-        "Physical or logical networks; each municipality usually has an administrative and a "
-        "pedagogical one.",
+        "Physical or logical networks; "
+        "each municipality usually has an administrative and a pedagogical one.",
         (
             _c(
                 "name",
@@ -726,8 +726,8 @@ SHEETS: tuple[Sheet, ...] = (
         (
             _c(
                 "from_kind",
-                "Kind of the dependent item: site, network, directory, server, application, "
-                "workplace.",
+                "Kind of the dependent item: site, network, "
+                "directory, server, application, workplace.",
                 "enum",
                 required=True,
                 choices=tuple(k.value for k in Kind),
@@ -760,8 +760,8 @@ SHEETS: tuple[Sheet, ...] = (
             ),
             _c(
                 "kind",
-                "runs_on, joined_to, authenticates_with, integrates_with, uses, connected_via or "
-                "hosted_by.",
+                "runs_on, joined_to, authenticates_with, "
+                "integrates_with, uses, connected_via or hosted_by.",
                 "enum",
                 required=True,
                 choices=DEPENDENCY_KINDS,

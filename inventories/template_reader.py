@@ -184,8 +184,8 @@ class Reader:
                     parsed.title,
                     row,
                     index,
-                    f"column {values.show(cell)} repeats '{column.name}' (already in column "
-                    f"{_letter(first)})",
+                    f"column {values.show(cell)} repeats '{column.name}' "
+                    f"(already in column {_letter(first)})",
                 )
             else:
                 parsed.columns[column.name] = index
@@ -377,8 +377,8 @@ def _check_references(
                             sheet.title,
                             row,
                             sheet.columns[column_name],
-                            f"{column_name} {values.show(ref)} names no {kind.value} on the "
-                            f"{_sheet_of(kind)} sheet",
+                            f"{column_name} {values.show(ref)} names no "
+                            f"{kind.value} on the {_sheet_of(kind)} sheet",
                             kind,
                             ref,
                         )
@@ -408,8 +408,8 @@ def _dependencies(
                 parsed.title,
                 row,
                 cols["from_name"],
-                f"from_name {values.show(fields['from_name'])} names no {from_kind.value} "
-                "in this workbook",
+                f"from_name {values.show(fields['from_name'])} "
+                f"names no {from_kind.value} in this workbook",
                 from_kind,
                 fields["from_name"],
             )
@@ -426,8 +426,8 @@ def _dependencies(
                 parsed.title,
                 row,
                 cols["to_name"],
-                f"to_name {values.show(fields['to_name'])} names no {to_kind.value} "
-                "in this workbook",
+                f"to_name {values.show(fields['to_name'])} "
+                f"names no {to_kind.value} in this workbook",
                 to_kind,
                 fields["to_name"],
             )

@@ -297,8 +297,8 @@ def _unit_factor(unit: str, column: Column, value: Any) -> float:
     if not units:
         raise BadValue(f"{column.name} must be a number without a unit, got {show(value)}")
     raise BadValue(
-        f"{column.name} {show(value)} has a unit that is not understood; use one of "
-        f"{accepted}" + (f", e.g. {example}" if example else "")
+        f"{column.name} {show(value)} has a unit that is not understood; "
+        f"use one of {accepted}" + (f", e.g. {example}" if example else "")
     )
 
 
@@ -422,8 +422,8 @@ def cidrs(value: Any, column: Column, notes: list[str] | None = None) -> str:
             hint = (
                 f"{part}/{width}"
                 if network.network_address == address
-                else f"{part}/{address.max_prefixlen} for the one address or {network} for its "
-                "network"
+                else f"{part}/{address.max_prefixlen} for "
+                f"the one address or {network} for its network"
             )
             raise BadValue(f"{column.name} {show(part)} has no prefix length; write e.g. {hint}")
         try:

@@ -67,8 +67,8 @@ def _cycles(graph: DependencyGraph) -> list[Finding]:
                 Finding(
                     "cycle",
                     ERROR,
-                    "dependency loop with a strictly-before rule, which no plan "
-                    "can satisfy: " + " -> ".join(path),
+                    "dependency loop with a strictly-before rule, "
+                    "which no plan can satisfy: " + " -> ".join(path),
                     sorted(set(path)),
                 )
             )
@@ -121,8 +121,8 @@ def _ip_overlaps(graph: DependencyGraph) -> list[Finding]:
                 continue
             if a.municipality != b.municipality:
                 message = (
-                    f"{a.id} ({pa}) overlaps {b.id} ({pb}) of another municipality: this blocks a "
-                    "direct "
+                    f"{a.id} ({pa}) overlaps {b.id} ({pb}) "
+                    "of another municipality: this blocks a direct "
                     "interconnect; renumber one of them or plan NAT"
                 )
             else:
@@ -245,8 +245,8 @@ def _oversized(graph: DependencyGraph, config: PlanConfig) -> list[Finding]:
                     Finding(
                         "oversized-move-group",
                         ERROR,
-                        f"move group {group.id} needs {hours:,.1f} h of the {team} team, more than "
-                        "any wave has "
+                        f"move group {group.id} needs {hours:,.1f} h of the {team} team, "
+                        "more than any wave has "
                         f"({best / SCALE:,.1f} h); it must move together: "
                         + ", ".join(group.members[:6])
                         + (" …" if len(group.members) > 6 else ""),

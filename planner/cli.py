@@ -139,8 +139,8 @@ def import_(
         typer.Option(
             "--mapping",
             help="TOML mapping file: [[sheets]] for your own spreadsheets (write one "
-            "with `planner mapping suggest FILE`), [columns] for custom columns of "
-            "tool exports.",
+            "with `planner mapping suggest FILE`), "
+            "[columns] for custom columns of tool exports.",
         ),
     ] = None,
     source: Annotated[
@@ -325,8 +325,8 @@ def _config(path: Path | None):  # type: ignore[no-untyped-def]
         path = Path("plan.toml")
     if path is None:
         err.print(
-            "note: no plan.toml; using the defaults (write one with `planner plan --init "
-            "plan.toml`)"
+            "note: no plan.toml; "
+            "using the defaults (write one with `planner plan --init plan.toml`)"
         )
     return load_config(path)
 
@@ -424,8 +424,8 @@ def _progress():  # type: ignore[no-untyped-def]
                     markup=False,
                 )
             status.update(
-                f"phase {event.phase}: best {event.objective:g}, bound {event.bound:g}, "
-                f"{event.elapsed:.1f} s"
+                f"phase {event.phase}: best {event.objective:g}, "
+                f"bound {event.bound:g}, {event.elapsed:.1f} s"
             )
 
         try:
@@ -544,8 +544,8 @@ def verify(
     if stored.inventory_state == "changed":
         err.print(
             f"note: the inventory has changed since plan {stored.id} was made "
-            f"({stored.plan.created:%Y-%m-%d %H:%M} UTC); what follows is checked against "
-            "today's inventory. "
+            f"({stored.plan.created:%Y-%m-%d %H:%M} UTC); "
+            "what follows is checked against today's inventory. "
             "`planner replan` revises the plan for it.",
             markup=False,
         )
@@ -721,8 +721,8 @@ def graph_export(
     with writable(file, force) as tmp:
         write_graph(nx_graph, tmp)
     out.print(
-        f"Wrote {nx_graph.number_of_nodes():,} items and {nx_graph.number_of_edges():,} "
-        f"dependencies to {file}"
+        f"Wrote {nx_graph.number_of_nodes():,} items and "
+        f"{nx_graph.number_of_edges():,} dependencies to {file}"
     )
 
 
@@ -843,8 +843,8 @@ def demo(
             progress=progress,
         )
     out.print(
-        f"Explore further with: planner --db {result.database} summary | check | plans | graph "
-        "show ITEM"
+        "Explore further with: "
+        f"planner --db {result.database} summary | check | plans | graph show ITEM"
     )
 
 
@@ -948,8 +948,8 @@ def _internal_error(exc: BaseException) -> NoReturn:
     if os.environ.get("PLANNER_DEBUG"):
         traceback.print_exception(exc)
     err.print(
-        f"internal error: {type(exc).__name__}: {exc} (set PLANNER_DEBUG=1 for details, "
-        "and please report it)",
+        f"internal error: {type(exc).__name__}: "
+        f"{exc} (set PLANNER_DEBUG=1 for details, and please report it)",
         markup=False,
     )
     sys.exit(2)

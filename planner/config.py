@@ -100,8 +100,8 @@ class Calendar(_Strict):
             if after.start <= before.end:
                 raise ValueError(
                     f"wave {number} ({after.start}..{after.end}) starts before wave "
-                    f"{number - 1} ({before.start}..{before.end}) ends; list the waves in "
-                    "order, without overlaps"
+                    f"{number - 1} ({before.start}..{before.end}) "
+                    "ends; list the waves in order, without overlaps"
                 )
         return value
 

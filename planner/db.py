@@ -92,8 +92,8 @@ def database_url(db: str | None = None) -> str:
             f"planner uses psycopg 3: write postgresql://… or postgresql+psycopg://…"
         )
     raise PlannerError(
-        f"the database URL {_scheme_only(value)} is for {backend!r}, which planner does not "
-        f"support; {HOW_TO_NAME}"
+        f"the database URL {_scheme_only(value)} is for {backend!r}, "
+        f"which planner does not support; {HOW_TO_NAME}"
     )
 
 
@@ -293,8 +293,8 @@ def _schema_lock(engine: Engine) -> Iterator[None]:
         except OperationalError as exc:
             raise PlannerError(
                 f"the database {shown_url(engine)} is busy: another planner command has been "
-                f"upgrading its schema for over {_lock_wait():g} s; try again when it is "
-                "done"
+                f"upgrading its schema for over {_lock_wait():g} s; "
+                "try again when it is done"
             ) from exc
         try:
             yield
@@ -388,8 +388,8 @@ def transaction(engine: Engine) -> Iterator[Session]:
             session.rollback()
             if _is_read_only(exc):
                 raise PlannerError(
-                    f"the database {shown_url(engine)} is read-only for this user; nothing "
-                    "was written"
+                    f"the database {shown_url(engine)} is read-only for this user; "
+                    "nothing was written"
                 ) from exc
             if not isinstance(exc, OperationalError):
                 raise

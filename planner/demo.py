@@ -94,8 +94,8 @@ def run_demo(
     graph = build(load(engine), config.effort_defaults())
     counts = summary_counts(run_checks(graph, config))
     say(
-        f"3/5 Checked: {counts['error']} errors, {counts['warning']} warnings, {counts['info']} "
-        "info "
+        f"3/5 Checked: {counts['error']} errors, "
+        f"{counts['warning']} warnings, {counts['info']} info "
         f"(details: planner --db {database} check)"
     )
     verified = plan_and_verify(

@@ -95,8 +95,8 @@ def describe(cause: Cause, planning: PlanningProblem, graph: DependencyGraph) ->
         label = planning.resource_labels.get(cause.resource or "", cause.resource)
         return (
             f"{_label(planning, cause.task)} needs {_amount(cause.resource, need)} of {label}, "
-            "more than any "
-            f"wave has ({_amount(cause.resource, most)}); its members must move together: "
+            f"more than any wave has ({_amount(cause.resource, most)}); "
+            "its members must move together: "
             + ", ".join(members[:8])
             + (" …" if len(members) > 8 else "")
         )
@@ -130,12 +130,12 @@ def _precedence(cause: Cause, planning: PlanningProblem, graph: DependencyGraph)
     verb = VERBS.get(edge.kind, edge.kind.replace("_", " "))
     if found.first == edge.source:  # a retired application: its users come first
         return (
-            f"{edge.source} {verb} {edge.target}, which is retired no earlier than it "
-            f"({edge.origin})"
+            f"{edge.source} {verb} {edge.target}, "
+            f"which is retired no earlier than it ({edge.origin})"
         )
     return (
-        f"{edge.source} {verb} {edge.target}, {RULE_WORDS.get(found.rule, found.rule)} "
-        f"({edge.origin})"
+        f"{edge.source} {verb} {edge.target}, "
+        f"{RULE_WORDS.get(found.rule, found.rule)} ({edge.origin})"
     )
 
 

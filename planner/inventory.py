@@ -74,8 +74,8 @@ class ImportReport:
             return str(sum(counter.values()))
 
         return (
-            f"{self.source}: {self.municipality}: {fmt(self.created)} created, {fmt(self.updated)} "
-            "updated, "
+            f"{self.source}: {self.municipality}: "
+            f"{fmt(self.created)} created, {fmt(self.updated)} updated, "
             f"{fmt(self.removed)} removed, {fmt(self.unchanged)} unchanged"
         )
 
@@ -155,8 +155,8 @@ def store(session: Session, inventory: Inventory) -> ImportReport:
     if len(report.conflicts) > _SHOWN_CONFLICTS:
         report.warnings.append(
             f"{report.source}: and {len(report.conflicts) - _SHOWN_CONFLICTS} more "
-            f"conflict(s); `planner sources conflicts -m {report.municipality}` "
-            "lists them all"
+            "conflict(s); "
+            f"`planner sources conflicts -m {report.municipality}` lists them all"
         )
     session.flush()
     return report
@@ -181,8 +181,8 @@ def _municipality(session: Session, inventory: Inventory, report: ImportReport) 
         report.created["municipality"] += 1
     elif found.name != inventory.municipality.strip():
         report.warnings.append(
-            f"{inventory.source}: the municipality is written {show(inventory.municipality)} here "
-            "and "
+            f"{inventory.source}: "
+            f"the municipality is written {show(inventory.municipality)} here and "
             f"stored as {show(found.name)}; it keeps the stored name, so plans and pins stay valid "
             f"(`planner municipality rename` renames it on purpose)"
         )
@@ -255,8 +255,8 @@ def _merged_items(inventory: Inventory, report: ImportReport) -> dict[tuple[str,
             continue  # the reader already warned, naming the cell
         where = f"row {item.row}" if item.row else "a later row"
         report.warnings.append(
-            f"{inventory.source}: {item.kind.value} {show(item.name)} ({where}) is the same item "
-            "as "
+            f"{inventory.source}: "
+            f"{item.kind.value} {show(item.name)} ({where}) is the same item as "
             f"{show(first.name)}"
             + (f" (row {first.row})" if first.row else "")
             + "; merged into one (the first non-blank value of each field is kept)"
@@ -426,8 +426,8 @@ def _conflict_line(report: ImportReport, conflict: Conflict) -> str:
     return (
         f"{report.source}: conflict: {conflict.kind} {show(conflict.name)} {conflict.field}: "
         f"{conflict.source} says {show(conflict.value)}; {others}; {show(conflict.value)} is "
-        f"used ({conflict.source} ranks first for {conflict.field}; `planner sources order` "
-        "changes that)"
+        f"used ({conflict.source} ranks first for {conflict.field}; "
+        "`planner sources order` changes that)"
     )
 
 
@@ -435,8 +435,8 @@ def _removal_warning(report: ImportReport, kind: str, names: list[str]) -> str:
     """Why: the count in the report line is easy to miss; names are not."""
     shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
     return (
-        f"{report.source}: {report.municipality}: removes {len(names)} {kind}(s) that no source "
-        f"lists any more ({shown})"
+        f"{report.source}: {report.municipality}: "
+        f"removes {len(names)} {kind}(s) that no source lists any more ({shown})"
     )
 
 

@@ -67,8 +67,8 @@ def _read(book: Any, label: str, engine: Engine) -> dict[str, int | None]:
     if missing:
         raise ImportFailed(
             [
-                f"{where(label, title, header_row or 1, 1)}: no column named '{name}' in the "
-                "header row"
+                f"{where(label, title, header_row or 1, 1)}: "
+                f"no column named '{name}' in the header row"
                 for name in missing
             ]
         )
@@ -93,8 +93,8 @@ def _read(book: Any, label: str, engine: Engine) -> dict[str, int | None]:
         if not text:
             if _text(raw_pin):
                 problems.append(
-                    f"{id_cell}: the id is blank, so the pin in {pin_cell.rpartition('!')[2]} "
-                    "names no item"
+                    f"{id_cell}: the id is blank, "
+                    f"so the pin in {pin_cell.rpartition('!')[2]} names no item"
                 )
             continue
         node = snapshot.resolve(text)

@@ -22,8 +22,8 @@ def plan_summary(outcome: PlanOutcome) -> str:
     for phase in result.phases:
         gap = "" if phase.status == "optimal" else f", gap {phase.gap:.1%}"
         lines.append(
-            f"  {phase.name:<9} {phase.status:<10} objective {phase.objective:g}, bound "
-            f"{phase.bound:g}{gap}"
+            f"  {phase.name:<9} {phase.status:<10} objective {phase.objective:g}, "
+            f"bound {phase.bound:g}{gap}"
         )
     greedy = json.loads(plan.greedy_json or "{}").get("objective") or {}
     if greedy:

@@ -47,8 +47,8 @@ def register(app: typer.Typer, engine_factory: Callable[[], Any], out_console: C
                 "--window",
                 metavar="START..END",
                 help=f"Cutover window in ISO 8601, e.g. {WINDOW_EXAMPLE} (default: from [cutover] "
-                "in the plan's plan.toml: the wave's first day + day_offset at start_time, for "
-                "hours).",
+                "in the plan's plan.toml: "
+                "the wave's first day + day_offset at start_time, for hours).",
             ),
         ] = None,
         plan_id: Annotated[
@@ -68,8 +68,8 @@ def register(app: typer.Typer, engine_factory: Callable[[], Any], out_console: C
             Optional[Path],
             typer.Option(
                 "--csv",
-                help="Also write the runbook to this CSV file (UTF-8 with BOM), e.g. "
-                "runbook-w3.csv.",
+                help="Also write the runbook to this CSV file (UTF-8 with BOM), "
+                "e.g. runbook-w3.csv.",
             ),
         ] = None,
         force: Annotated[
@@ -83,8 +83,8 @@ def register(app: typer.Typer, engine_factory: Callable[[], Any], out_console: C
                 max=1_000_000,
                 help="Seconds you wait (wall clock), the search for items to move when the wave "
                 "does not fit included. The same inputs give the same runbook on any machine, "
-                "unless the limit cuts the search short on a slow or busy one; the output then "
-                "says so.",
+                "unless the limit cuts the search short on a slow or busy one; "
+                "the output then says so.",
             ),
         ] = 10.0,
         strict: Annotated[
@@ -218,8 +218,8 @@ def verdict(result: Runbook) -> list[str]:
             lines.append(f"Move {len(result.items_to_move)} item(s) to a later wave{rest}:")
             lines += [f"  {item}" for item in result.items_to_move]
             lines.append(
-                "Pin them (plan.toml [pins] or the pin column of plan.xlsx, then planner "
-                "import-pins) and "
+                "Pin them (plan.toml [pins] or the pin column of plan.xlsx, "
+                "then planner import-pins) and "
                 "run planner replan; or widen the window (--window) or add staff ([cutover].staff)."
             )
     lines.append(

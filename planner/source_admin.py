@@ -260,8 +260,8 @@ def _last_source(session: Session, muni: Municipality, source: Source, force: bo
     if plans and not force:
         shown = ", ".join(str(p) for p in plans[:5])
         raise PlannerError(
-            f"{source.name} is the last source of {muni.name}: removing it removes the "
-            "municipality, "
+            f"{source.name} is the last source of {muni.name}: "
+            "removing it removes the municipality, "
             f"and stored plan(s) {shown} would keep waves for its items that no longer exist "
             f"(verify would fail, replan would drop them); add --force to remove it all the same"
         )

@@ -75,8 +75,8 @@ def _duplicates(session, muni: Municipality) -> list[Finding]:  # type: ignore[n
             Finding(
                 "possible-duplicate",
                 WARNING,
-                f"{', '.join(ids)} share the IP address {address}: the same server under two "
-                "names? "
+                f"{', '.join(ids)} share the IP address {address}: "
+                "the same server under two names? "
                 f"({listed}); if so, correct the name in one source",
                 ids,
             )

@@ -102,8 +102,8 @@ def _order_and_conflicts(
         names: Annotated[
             list[str] | None,
             typer.Argument(
-                help="Source names, best first; the others follow in the default order. None: "
-                "back to the default."
+                help="Source names, best first; "
+                "the others follow in the default order. None: back to the default."
             ),
         ] = None,
         municipality: Annotated[

@@ -149,8 +149,8 @@ def _capacities(
                 found.append(
                     Violation(
                         "onboarding",
-                        f"wave {w}: onboards "
-                        f"{load_by[(f'onboard:{name}', w)]:.0f} {name} > {cap:.0f}",
+                        f"wave {w}: "
+                        f"onboards {load_by[(f'onboard:{name}', w)]:.0f} {name} > {cap:.0f}",
                     )
                 )
         found += _downtime_and_users(config, snapshot, load_by, w)

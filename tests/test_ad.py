@@ -41,8 +41,8 @@ def check_ad(inventory: Inventory, path: Path, first_row: int) -> None:
         "days before the newest logon in the file (2026-03-01)" in inventory.warnings
     )
     assert (
-        f"{path}: 1 workstation computer accounts counted in their directory, not imported as "
-        "servers" in inventory.warnings
+        f"{path}: 1 workstation computer accounts counted in their directory, "
+        "not imported as servers" in inventory.warnings
     )
 
 
@@ -81,11 +81,11 @@ def test_ad_csvde_export(tmp_path: Path) -> None:
         (
             "DN,objectClass,cn,dNSHostName,operatingSystem,operatingSystemVersion,userAccountControl,lastLogonTimestamp\n"
             '"CN=SRV01,OU=Servere,DC=nordby,DC=local",computer,SRV01,srv01.nordby.local,Windows '
-            "Server 2019 Standard,"
-            "10.0 (17763),4096,134166528000000000\n"
+            "Server 2019 Standard,10.0 "
+            "(17763),4096,134166528000000000\n"
             '"CN=SRV02,OU=Servere,DC=nordby,DC=local",computer,SRV02,srv02.nordby.local,Windows '
-            "Server 2016 Standard,"
-            "10.0 (14393),4098,134166528000000000\n"
+            "Server 2016 Standard,10.0 "
+            "(14393),4098,134166528000000000\n"
         ),
     )
     assert detect_format(path) == "ad"

@@ -221,8 +221,8 @@ def test_overlapping_prefixes_of_two_municipalities(a: str, b: str) -> None:
     assert f.severity == WARNING
     assert f.items == [nid("network", "ADM"), nid("network", "PÆD", S)]
     assert (
-        "of another municipality: this blocks a direct interconnect; renumber one of them or plan "
-        "NAT" in f.message
+        "of another municipality: this blocks a direct interconnect; "
+        "renumber one of them or plan NAT" in f.message
     )
     assert f.message.startswith("Nordby/network/ADM (")
 
@@ -549,8 +549,8 @@ def test_missing_target(engine: Engine, tmp_path: Path) -> None:
             "missing-target",
             WARNING,
             "Nordby/application/Gone is to be consolidated into "
-            "'Sydby/Nothing', which is no application in the inventory; the plan ignores that "
-            "order",
+            "'Sydby/Nothing', which is no application in the inventory; "
+            "the plan ignores that order",
             [nid("application", "Gone")],
         )
     ]

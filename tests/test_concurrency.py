@@ -162,8 +162,8 @@ def test_readers_and_a_plan_see_one_side_of_an_import_in_progress(
     plan = start(db_url, "plan", "--time-limit", "5", "--workers", "1", cwd=tmp_path)
     inventory = python(
         db_url,
-        "from planner.cli import main; import sys; sys.argv = ['planner', 'inventory', "
-        "'--json']; main()",
+        "from planner.cli import main; import sys; "
+        "sys.argv = ['planner', 'inventory', '--json']; main()",
         cwd=tmp_path,
     )
     assert inventory.returncode == 0, inventory.stderr
@@ -257,8 +257,8 @@ def test_a_writer_gives_up_after_the_lock_wait_with_a_message(
     assert code == 1, (out, err)
     assert err.strip() == (
         "error: the database is busy: another planner command has been writing to it for "
-        "over 1 s; nothing was written, try again when it is done (PLANNER_LOCK_WAIT sets "
-        "how long to wait)"
+        "over 1 s; nothing was written, "
+        "try again when it is done (PLANNER_LOCK_WAIT sets how long to wait)"
     )
     assert time.monotonic() - began < 60
     release(tmp_path, "a")

@@ -489,8 +489,8 @@ def test_read_only_postgresql_is_one_sentence(
     read_only = f"{db_url}?options=-c%20default_transaction_read_only%3Don"
     first = assert_one_sentence(cli(read_only, "import", book.write(), cwd=tmp_path))
     assert first == (
-        "error: the database failed: cannot execute CREATE TABLE in a read-only transaction; "
-        "nothing was written\n"
+        "error: the database failed: "
+        "cannot execute CREATE TABLE in a read-only transaction; nothing was written\n"
     )
     assert cli(db_url, "db", "upgrade", cwd=tmp_path).returncode == 0
     stderr = assert_one_sentence(cli(read_only, "import", book.write(), cwd=tmp_path))

@@ -343,8 +343,8 @@ def test_cli_dry_run_creates_no_database(book: InventoryBook, run_cli, tmp_path:
         dry = run_cli("import", "--dry-run", "nordby.xlsx", env={"PLANNER_DB": str(target)})
         assert dry.returncode == 0, dry.stderr
         assert dry.stdout.splitlines()[0] == (
-            f"would import nordby.xlsx: {MUNICIPALITY}: 16 created, 0 updated, 0 removed, 0 "
-            "unchanged"
+            f"would import nordby.xlsx: {MUNICIPALITY}: "
+            "16 created, 0 updated, 0 removed, 0 unchanged"
         )
     assert not (tmp_path / "new.db").exists()
     assert empty.read_bytes() == b""
@@ -367,8 +367,8 @@ def test_cli_corrupt_files_one_line_each_no_traceback(
     )
     not_zip = "not a workbook (expected .xlsx, .xlsm, .ods or .xls)"
     text = (
-        "not a workbook but text, perhaps CSV; give it a .csv name (workbooks are .xlsx, "
-        ".xlsm, .ods or .xls)"
+        "not a workbook but text, perhaps CSV; "
+        "give it a .csv name (workbooks are .xlsx, .xlsm, .ods or .xls)"
     )
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
@@ -399,8 +399,8 @@ def test_cli_oversized_file_by_environment_limits(
     with zipfile.ZipFile(book.folder / "nordby.xlsx") as archive:
         total = sum(member.file_size for member in archive.infolist())
     assert size.stderr.splitlines()[0] == (
-        f"nordby.xlsx: the workbook unpacks to {f'{total / 1048576:.2f}'.rstrip('0')} MB, more "
-        "than the limit of 0 MB "
+        f"nordby.xlsx: the workbook unpacks to {f'{total / 1048576:.2f}'.rstrip('0')} MB, "
+        "more than the limit of 0 MB "
         "(PLANNER_MAX_UNCOMPRESSED_MB)"
     )
     assert "Traceback" not in cells.stderr + size.stderr

@@ -79,8 +79,8 @@ def test_template_then_rvtools_and_kitos_enrich_without_duplicates(
     rv_conflicts = merge(engine, read_any(folder, municipality=municipality))
     assert rv_conflicts == [
         f"{folder}: conflict: server 'SRV-ØKO-01' vcpu: rvtools:rv says '8'; workbook:nordby "
-        "says '4'; '8' is used (rvtools:rv ranks first for vcpu; `planner sources order` "
-        "changes that)"
+        "says '4'; '8' is used (rvtools:rv ranks first for vcpu; "
+        "`planner sources order` changes that)"
     ]
     kitos = raw_workbook(
         "kitos.xlsx",

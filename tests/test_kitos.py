@@ -118,8 +118,8 @@ def test_kitos_bad_user_count_points_at_the_cell(raw_workbook: Any) -> None:
     with pytest.raises(ImportFailed) as caught:
         read_any(path, municipality="Nordby")
     assert caught.value.problems == [
-        f"{path}:IT Systemer Overblik!D4: users must be a number or a range such as 10-50, got "
-        "'mange'"
+        f"{path}:IT Systemer Overblik!D4: "
+        "users must be a number or a range such as 10-50, got 'mange'"
     ]
 
 

@@ -119,10 +119,10 @@ def test_removing_the_last_source_of_a_planned_municipality_says_what_happens_to
     result = run_cli("sources", "remove", "workbook:testby", "--municipality", "Testby")
     assert result.returncode == 1
     assert result.stderr.strip() == (
-        "error: workbook:testby is the last source of Testby: removing it removes the "
-        "municipality, "
-        "and stored plan(s) 1 would keep waves for its items that no longer exist (verify would "
-        "fail, "
+        "error: workbook:testby is the last source of Testby: "
+        "removing it removes the municipality, "
+        "and stored plan(s) "
+        "1 would keep waves for its items that no longer exist (verify would fail, "
         "replan would drop them); add --force to remove it all the same"
     )
     assert (

@@ -148,13 +148,13 @@ IdChange = Callable[[openpyxl.worksheet.worksheet.Worksheet, int], None]
     [
         (
             lambda ws, r: setattr(ws.cell(r, 1), "value", "Østerå Kommune/server/NO-SUCH"),
-            "A{r}: no item 'Østerå Kommune/server/NO-SUCH' in the inventory (write "
-            "municipality/kind/name)",
+            "A{r}: no item 'Østerå Kommune/server/NO-SUCH' "
+            "in the inventory (write municipality/kind/name)",
         ),
         (
             lambda ws, r: setattr(ws.cell(r, 1), "value", "Østerå Kommune/site/Rådhuset"),
-            "A{r}: Østerå Kommune/site/Rådhuset is not moved (retained applications and sites get "
-            "no wave)",
+            "A{r}: Østerå Kommune/site/Rådhuset is not moved "
+            "(retained applications and sites get no wave)",
         ),
         (
             lambda ws, r: setattr(

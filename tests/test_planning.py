@@ -151,8 +151,8 @@ def test_target_total_vcpu(engine: Engine, tmp_path: Path) -> None:
     with pytest.raises(PlannerError) as caught:
         make_plan(engine, parse_config(toml(extra="[target]\nvcpu = 31\n")), **FAST)
     assert str(caught.value) == (
-        "the servers to move need 32 vCPU, but the target platform has 31 (target.vcpu); "
-        "no plan can fit them"
+        "the servers to move need 32 vCPU, "
+        "but the target platform has 31 (target.vcpu); no plan can fit them"
     )
 
 
@@ -372,10 +372,10 @@ def test_infeasible_oversized_move_group(engine: Engine, tmp_path: Path) -> None
     inventory = {N: {"Servers": servers(1, hours=12), "Applications": [app("ESDH", servers="S1")]}}
     causes = no_plan(engine, tmp_path, inventory, toml(capacity={"server": 8}))
     assert causes == [
-        "Nordby/application/ESDH (+1 moving with it) needs 12.0 h of server team capacity, more "
-        "than "
-        "any wave has (8.0 h); its members must move together: Nordby/application/ESDH, "
-        "Nordby/server/S1"
+        "Nordby/application/ESDH (+1 moving with it) "
+        "needs 12.0 h of server team capacity, more than "
+        "any wave has (8.0 h); its members must move together: "
+        "Nordby/application/ESDH, Nordby/server/S1"
     ]
 
 
@@ -402,11 +402,11 @@ def test_infeasible_precedence_chain_longer_than_calendar(engine: Engine, tmp_pa
     }
     causes = no_plan(engine, tmp_path, inventory, toml(max_waves=2))
     assert causes == [
-        "Nordby/application/B is consolidated into Nordby/application/A, which must move in an "
-        "earlier wave "
+        "Nordby/application/B is consolidated into Nordby/application/A, "
+        "which must move in an earlier wave "
         "(column target)",
-        "Nordby/application/C is consolidated into Nordby/application/B, which must move in an "
-        "earlier wave "
+        "Nordby/application/C is consolidated into Nordby/application/B, "
+        "which must move in an earlier wave "
         "(column target)",
         "the calendar has only 2 waves (calendar.max_waves, no_wave_dates)",
     ]
@@ -436,8 +436,8 @@ def test_strict_cycle_is_no_plan(engine: Engine, tmp_path: Path) -> None:
         }
     }
     assert no_plan(engine, tmp_path, inventory, toml()) == [
-        "dependency loop with a strictly-before rule: Nordby/directory/nb.local -> "
-        "Nordby/workplace/Adm -> "
+        "dependency loop with a strictly-before rule: "
+        "Nordby/directory/nb.local -> Nordby/workplace/Adm -> "
         "Nordby/directory/nb.local"
     ]
 

@@ -335,8 +335,8 @@ def test_window_with_utc_offsets() -> None:
     [
         (
             "2027-03-06T08:00",
-            "--window must be START..END in ISO 8601, e.g. 2027-03-06T08:00..2027-03-07T20:00; "
-            "got '2027-03-06T08:00'",
+            "--window must be START..END in ISO 8601, e.g. "
+            "2027-03-06T08:00..2027-03-07T20:00; got '2027-03-06T08:00'",
         ),
         ("2027-03-06T08:00..2027-03-07T20:00..2027-03-08T08:00", "--window must be START..END"),
         (

@@ -219,8 +219,8 @@ def test_duplicates_inside_a_workbook_name_both_cells(run_cli: Run, book: Invent
     book.sheets["Servers"][1]["name"] = "srv-øko-01.østerå.local"
     path = book.write()
     assert refused(run_cli("import", path)).splitlines()[0] == (
-        f"{path}:Servers!A3: name 'srv-øko-01.østerå.local' is the same item as 'SRV-ØKO-01' in "
-        "cell A2"
+        f"{path}:Servers!A3: "
+        "name 'srv-øko-01.østerå.local' is the same item as 'SRV-ØKO-01' in cell A2"
     )
     book.sheets["Servers"][1]["name"] = "srv-ØKO-01"
     assert refused(run_cli("import", book.write())).splitlines()[0] == (

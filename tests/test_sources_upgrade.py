@@ -94,10 +94,10 @@ def state(engine: Engine) -> dict[str, Any]:
         rows = {
             table: [tuple(r) for r in connection.execute(text(query))]
             for table, query in {
-                "plan": "SELECT id, status, frozen_through, waves_used, inventory_fingerprint "
-                "FROM plan",
-                "plan_item": "SELECT item_id, wave, move_group, pinned FROM plan_item "
-                "ORDER BY item_id",
+                "plan": "SELECT id, status, frozen_through, "
+                "waves_used, inventory_fingerprint FROM plan",
+                "plan_item": "SELECT item_id, wave, move_group, "
+                "pinned FROM plan_item ORDER BY item_id",
                 "pin": "SELECT item_id, wave, source FROM pin ORDER BY item_id",
             }.items()
         }

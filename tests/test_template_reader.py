@@ -125,8 +125,8 @@ CELL_CASES = [
         1,
         "type",
         "kindergarten",
-        "Sites!B3: type must be one of town_hall, school, institution, jobcentre, other, got "
-        "'kindergarten'",
+        "Sites!B3: type must be one of town_hall, school, "
+        "institution, jobcentre, other, got 'kindergarten'",
         "Skola",
         "school",
     ),
@@ -135,8 +135,8 @@ CELL_CASES = [
         0,
         "strategy",
         "lift",
-        "Applications!G2: strategy must be one of rehost, replatform, replace, consolidate, "
-        "retire, retain, saas, "
+        "Applications!G2: strategy must be one of rehost, "
+        "replatform, replace, consolidate, retire, retain, saas, "
         "got 'lift'",
         "Retire",
         "retire",
@@ -487,8 +487,8 @@ def test_municipality_name_required(book: InventoryBook) -> None:
 def test_empty_template_names_no_municipality(book: InventoryBook) -> None:
     book.sheets = {}
     assert problems(book.write()) == [
-        "nordby.xlsx:Municipality!A2: the Municipality sheet must name the municipality in its "
-        "first row"
+        "nordby.xlsx:Municipality!A2: "
+        "the Municipality sheet must name the municipality in its first row"
     ]
     # … unless the caller names it (planner import --municipality)
     inventory = read_template(book.write(), label="nordby.xlsx", municipality="Nordby")

@@ -60,8 +60,8 @@ def test_number_accepts_decimal_point_comma_and_thousand_spaces(
         ("sixteen", "ram_gb must be a number, got 'sixteen'"),
         (
             "16 GX",
-            "ram_gb '16 GX' has a unit that is not understood; use one of kb, kib, mb, mib, gb, "
-            "gib, tb, tib, e.g. 16 GB",
+            "ram_gb '16 GX' has a unit that is not understood; "
+            "use one of kb, kib, mb, mib, gb, gib, tb, tib, e.g. 16 GB",
         ),
         ("1.024.5", "ram_gb must be a number, got '1.024.5'"),
         (

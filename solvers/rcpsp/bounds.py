@@ -86,8 +86,8 @@ def deadline_conflict(problem: ScheduleProblem, w: Windows) -> str:
         if end > latest_end[t]:
             return (
                 f"task {problem.names[t]!r} cannot end before {end} (releases and "
-                f"predecessors) but must end by {latest_end[t]:g} (deadlines, horizon "
-                "and successors)."
+                f"predecessors) but must end by {latest_end[t]:g} (deadlines, "
+                "horizon and successors)."
             )
     return ""
 

@@ -164,8 +164,8 @@ class ScheduleProblem:
                 if q > self.capacities[r]:
                     raise ValueError(
                         f"task {self.names[t]!r} demands {q} of resource "
-                        f"{self.resources[r]!r} but its capacity is "
-                        f"{self.capacities[r]}."
+                        f"{self.resources[r]!r} but its "
+                        f"capacity is {self.capacities[r]}."
                     )
 
     def _check_order_and_times(self) -> None:
@@ -281,8 +281,8 @@ class ScheduleResult:
     def summary(self) -> str:
         return (
             f"{self.status}: makespan {self.makespan:g}, bound {self.bound:g}, "
-            f"gap {self.gap:.1%}, greedy {self.greedy_makespan:g}, "
-            f"{self.runtime:.2f} s"
+            f"gap {self.gap:.1%}, "
+            f"greedy {self.greedy_makespan:g}, {self.runtime:.2f} s"
         )
 
 

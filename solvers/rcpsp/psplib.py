@@ -94,8 +94,8 @@ class _SmFile:
             job, _modes, count, *succ = numbers
             if len(succ) != count:
                 raise ValueError(
-                    f"{self.source}:{lineno}: job {job} lists {len(succ)} successors "
-                    f"but says {count}."
+                    f"{self.source}:{lineno}: "
+                    f"job {job} lists {len(succ)} successors but says {count}."
                 )
             self.successors[job] = succ
             return section
@@ -116,8 +116,8 @@ class _SmFile:
             raise ValueError(f"{source}: no RESOURCEAVAILABILITIES section.")
         if self.num_resources is not None and len(capacities) != self.num_resources:
             raise ValueError(
-                f"{source}: {len(capacities)} capacities for {self.num_resources} "
-                "renewable resources."
+                f"{source}: "
+                f"{len(capacities)} capacities for {self.num_resources} renewable resources."
             )
         expected = list(range(1, jobs + 1))
         for what, table in (
