@@ -69,6 +69,12 @@ def _memo_put(keys: np.ndarray, vals: np.ndarray, bits: np.ndarray, h: np.uint64
 _START, _COUNT, _LOAD, _W2, _W3, _ORDER = 0, 1, 2, 3, 4, 5
 # and per level in `levels[field, level]`:
 _NLOADS, _CUR, _END, _R, _LW2, _LW3, _INCOMPLETE = 0, 1, 2, 3, 4, 5, 6
+# The arrays travel in three tuples, so that the helpers' signatures stay short (numba passes
+# a tuple of arrays like its arrays; the benchmark's node counts and times did not change):
+#   g = (t, head, tail, w2, w3, pptr, pidx, sptr, sidx, dom)         the problem, read only
+#   memo = (zob, keys, vals)                                         the failure memory
+#   space = (assigned, npl, bk, hk, buf, loads, levels, work, avl)   the search state
+# with `work`'s rows 0 dist, 1 suf, 2 inl (in the load), 3 pick, 4 navl, 5 pos, 6 mustl.
 
 
 @njit(cache=True)
