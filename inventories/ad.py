@@ -163,7 +163,10 @@ def _server_fields(
 ) -> dict[str, Any]:
     """A server computer's fields: its directory (so it is linked to its domain), OS, OS
     version and IP, then the mapping's custom columns."""
-    get = lambda key: table.cell(cells, col[key])  # noqa: E731
+
+    def get(key: str) -> Any:
+        return table.cell(cells, col[key])
+
     fields: dict[str, Any] = {}
     if domain:
         fields["directory"] = domain

@@ -168,7 +168,10 @@ def _aws_server_fields(
 ) -> dict[str, Any]:
     """A server's fields from its first row (later rows only add applications); an FQDN that
     does not start with the server name is a warning, since it may be a typo."""
-    get = lambda key: table.cell(cells, col[key])  # noqa: E731
+
+    def get(key: str) -> Any:
+        return table.cell(cells, col[key])
+
     fields: dict[str, Any] = {}
     collector.put(
         fields, Kind.SERVER, "os", get("server_os_family"), table, row, col["server_os_family"]
@@ -324,7 +327,10 @@ def _azure_server_fields(
 ) -> dict[str, Any]:
     """A server's fields in the template's units: memory MB -> GB, the first of its IP
     addresses, the disks summed into storage_gb, and virtual unless the type says physical."""
-    get = lambda key: table.cell(cells, col[key])  # noqa: E731
+
+    def get(key: str) -> Any:
+        return table.cell(cells, col[key])
+
     fields: dict[str, Any] = {}
     collector.put(fields, Kind.SERVER, "vcpu", get("cores"), table, row, col["cores"])
     memory = collector.number(get("memory"), table, row, col["memory"], "Memory (In MB)")
