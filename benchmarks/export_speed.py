@@ -39,14 +39,22 @@ max_waves = 40
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--municipalities", type=int, default=5)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--time-limit", type=float, default=10.0, help="solver seconds (not timed)")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--db", type=Path, default=None, help="database file (default: a temporary one)")
-    parser.add_argument("--reuse", action="store_true", help="export the newest plan already in --db")
-    parser.add_argument("--out", type=Path, default=None, help="folder for the files (default: temporary)")
+    parser.add_argument(
+        "--db", type=Path, default=None, help="database file (default: a temporary one)"
+    )
+    parser.add_argument(
+        "--reuse", action="store_true", help="export the newest plan already in --db"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=None, help="folder for the files (default: temporary)"
+    )
     args = parser.parse_args(argv)
 
     work = Path(tempfile.mkdtemp(prefix="export-bench-"))
@@ -58,17 +66,31 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         paths = write_demo_data(work / "inventories", args.municipalities, args.seed)
         import_files(engine, paths)
-        outcome = make_plan(engine, parse_config(TOML), TOML, time_limit=args.time_limit, workers=args.workers,
-                            seed=0)
-        print(f"setup (generate, import, plan; not timed): {time.perf_counter() - started:.1f} s, "
-              f"plan {outcome.plan.id} {outcome.plan.status}")
+        outcome = make_plan(
+            engine,
+            parse_config(TOML),
+            TOML,
+            time_limit=args.time_limit,
+            workers=args.workers,
+            seed=0,
+        )
+        print(
+            f"setup (generate, import, plan; not timed): {time.perf_counter() - started:.1f} s, "
+            f"plan {outcome.plan.id} {outcome.plan.status}"
+        )
 
-    print(f"machine: {platform.platform()}, Python {platform.python_version()}, {platform.processor() or '?'}")
+    print(
+        f"machine: {platform.platform()}, Python {platform.python_version()}, "
+        f"{platform.processor() or '?'}"
+    )
     started = time.perf_counter()
     plan = load_export(engine)
     load_seconds = time.perf_counter() - started
-    print(f"plan {plan.id}: {len(plan.municipalities)} municipalities, {len(plan.items):,} items, "
-          f"{len(plan.waves)} waves, {len(plan.dependencies):,} dependencies, {len(plan.findings)} findings")
+    print(
+        f"plan {plan.id}: {len(plan.municipalities)} municipalities, {len(plan.items):,} items, "
+        f"{len(plan.waves)} waves, {len(plan.dependencies):,} dependencies, "
+        f"{len(plan.findings)} findings"
+    )
     print(f"{'step':<12} {'seconds':>8} {'bytes':>12}")
     print(f"{'load_export':<12} {load_seconds:8.2f} {'':>12}")
     total = load_seconds

@@ -44,7 +44,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--no-bombs", action="store_true", help="skip the zip bombs (slow, memory-hungry)")
+    parser.add_argument(
+        "--no-bombs", action="store_true", help="skip the zip bombs (slow, memory-hungry)"
+    )
     args = parser.parse_args()
     os.environ["PLANNER_MAX_CELLS"] = "2000"  # the "enormous sheet" mutation crosses it cheaply
 
@@ -71,32 +73,57 @@ def main() -> int:
         slowest = max(slowest, (elapsed, f"{name} seed {seed}"))
         outcomes[name][kind] += 1
         if kind not in hostile.GOOD:
-            bugs[(name, kind)].append(f"seed {seed}: {detail.strip().splitlines()[-1] if detail.strip() else ''}")
+            bugs[(name, kind)].append(
+                f"seed {seed}: {detail.strip().splitlines()[-1] if detail.strip() else ''}"
+            )
         path.unlink()
     if not args.no_bombs:
         for name, bomb in hostile.BOMBS.items():
             path = folder / "bomb.xlsx"
             path.write_bytes(bomb(random.Random(args.seed), base))
-            child = subprocess.run([sys.executable, "-c", RSS_CHILD, sys.executable, "-m", "planner.cli", "--db",
-                                    str(folder / "bomb.db"), "import", str(path)], capture_output=True, text=True,
-                                   cwd=ROOT, timeout=600)
+            child = subprocess.run(
+                [
+                    sys.executable,
+                    "-c",
+                    RSS_CHILD,
+                    sys.executable,
+                    "-m",
+                    "planner.cli",
+                    "--db",
+                    str(folder / "bomb.db"),
+                    "import",
+                    str(path),
+                ],
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+                timeout=600,
+            )
             code, rss = map(int, child.stdout.split())
             first = child.stderr.strip().splitlines()[0] if child.stderr.strip() else ""
             ok = code == 1 and hostile.problem_shape(str(path)).match(first) and rss < 1024 * 1024
             outcomes[name]["rejected" if ok else "bug"] += 1
-            print(f"{name}: {path.stat().st_size:,} bytes on disk, exit {code}, peak RSS {rss / 1024:.0f} MB: {first}")
+            print(
+                f"{name}: {path.stat().st_size:,} bytes on disk, exit {code}, peak RSS "
+                f"{rss / 1024:.0f} MB: {first}"
+            )
             if not ok:
                 bugs[(name, "bug")].append(child.stderr[-300:])
     total = sum(sum(c.values()) for c in outcomes.values())
     kinds = sorted({k for c in outcomes.values() for k in c})
-    print(f"\n{total:,} cases in {time.monotonic() - started:.0f} s on {platform.node()} "
-          f"({platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}); "
-          f"slowest case {slowest[0]:.1f} s ({slowest[1]})")
+    print(
+        f"\n{total:,} cases in {time.monotonic() - started:.0f} s on {platform.node()} "
+        f"({platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}); "
+        f"slowest case {slowest[0]:.1f} s ({slowest[1]})"
+    )
     width = max(len(n) for n in outcomes)
     print(f"{'mutation':{width}}  " + "  ".join(f"{k:>9}" for k in kinds))
     for name in sorted(outcomes):
         print(f"{name:{width}}  " + "  ".join(f"{outcomes[name][k]:>9,}" for k in kinds))
-    print(f"{'total':{width}}  " + "  ".join(f"{sum(c[k] for c in outcomes.values()):>9,}" for k in kinds))
+    print(
+        f"{'total':{width}}  "
+        + "  ".join(f"{sum(c[k] for c in outcomes.values()):>9,}" for k in kinds)
+    )
     count = sum(len(v) for v in bugs.values())
     print(f"bugs: {count}")
     for (name, kind), details in bugs.items():

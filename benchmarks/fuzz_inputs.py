@@ -27,8 +27,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-SHARES = {"database URL": 0.42, "plan.toml": 0.42, "CSV export text": 0.12, "CSV file": 0.03,
-          "workbook cells": 0.01}
+SHARES = {
+    "database URL": 0.42,
+    "plan.toml": 0.42,
+    "CSV export text": 0.12,
+    "CSV file": 0.03,
+    "workbook cells": 0.01,
+}
 
 
 def targets(folder: Path) -> dict[str, Callable[[random.Random, int], tuple[str, str]]]:
@@ -68,7 +73,9 @@ def main() -> int:
     folder = Path(tempfile.mkdtemp(prefix="planner-fuzz-inputs-"))
     checks = targets(folder)
     rng = random.Random(args.seed)
-    plan = [name for name, share in SHARES.items() for _ in range(max(1, round(share * args.cases)))]
+    plan = [
+        name for name, share in SHARES.items() for _ in range(max(1, round(share * args.cases)))
+    ]
     rng.shuffle(plan)
     outcomes: dict[str, Counter[str]] = defaultdict(Counter)
     seconds: dict[str, float] = defaultdict(float)
@@ -83,14 +90,19 @@ def main() -> int:
         if outcome == "bug":
             bugs.append(f"{name} (case seed {case_seed}): {detail}")
     total = time.perf_counter() - started
-    print(f"# fuzz_inputs.py --cases {args.cases} --seed {args.seed}: {platform.python_version()}, "
-          f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
+    print(
+        f"# fuzz_inputs.py --cases {args.cases} --seed {args.seed}: {platform.python_version()}, "
+        f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}"
+    )
     print("| input | cases | accepted | rejected | bugs | seconds |")
     print("|---|---:|---:|---:|---:|---:|")
     for name in SHARES:
         c = outcomes[name]
-        print(f"| {name} | {sum(c.values()):,} | {c['accepted']:,} | {c['rejected']:,} | {c['bug']:,} | "
-              f"{seconds[name]:.0f} |")
+        print(
+            f"| {name} | {sum(c.values()):,} | {c['accepted']:,} "
+            f"| {c['rejected']:,} | {c['bug']:,} | "
+            f"{seconds[name]:.0f} |"
+        )
     all_cases = sum(sum(c.values()) for c in outcomes.values())
     print(f"| **total** | **{all_cases:,}** | | | **{len(bugs)}** | {total:.0f} |")
     for bug in bugs[:50]:

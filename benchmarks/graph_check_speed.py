@@ -27,14 +27,26 @@ from planner.snapshot import load
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--municipalities", "-n", type=int, default=5)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--repeat", type=int, default=3, help="Timed runs; the best and the worst are printed.")
-    ap.add_argument("--target", type=float, default=5.0, help="Seconds that snapshot + graph + checks must stay under.")
+    ap.add_argument(
+        "--repeat", type=int, default=3, help="Timed runs; the best and the worst are printed."
+    )
+    ap.add_argument(
+        "--target",
+        type=float,
+        default=5.0,
+        help="Seconds that snapshot + graph + checks must stay under.",
+    )
     args = ap.parse_args(argv)
     config = parse_config(EXAMPLE)
-    print(f"python {platform.python_version()}, {args.municipalities} municipalities, seed {args.seed}")
+    print(
+        f"python {platform.python_version()}, "
+        f"{args.municipalities} municipalities, seed {args.seed}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         engine = open_database(f"sqlite:///{Path(tmp) / 'speed.db'}")
         t0 = time.perf_counter()
@@ -50,16 +62,26 @@ def main(argv: list[str] | None = None) -> int:
             findings = run_checks(graph, config)
             t3 = time.perf_counter()
             totals.append(t3 - t0)
-            print(f"run {run}: snapshot {t1 - t0:.2f} s, graph {t2 - t1:.2f} s, checks {t3 - t2:.2f} s, "
-                  f"total {t3 - t0:.2f} s")
+            print(
+                f"run {run}: snapshot {t1 - t0:.2f} s, "
+                f"graph {t2 - t1:.2f} s, checks {t3 - t2:.2f} s, "
+                f"total {t3 - t0:.2f} s"
+            )
         engine.dispose()
     counts = collections.Counter(f.code for f in findings)
-    print(f"items {len(snapshot.items):,}, planned {len(graph.planned):,}, edges {len(graph.edges):,}, "
-          f"constraints {len(graph.constraints):,}, move groups {len(graph.groups):,}, cycles {len(graph.cycles)}")
+    print(
+        f"items {len(snapshot.items):,}, "
+        f"planned {len(graph.planned):,}, edges {len(graph.edges):,}, "
+        f"constraints {len(graph.constraints):,}, "
+        f"move groups {len(graph.groups):,}, cycles {len(graph.cycles)}"
+    )
     print("findings: " + ", ".join(f"{code} {n}" for code, n in sorted(counts.items())))
     best, worst = min(totals), max(totals)
     verdict = "OK" if worst < args.target else "TOO SLOW"
-    print(f"snapshot + graph + checks: best {best:.2f} s, worst {worst:.2f} s (target < {args.target:g} s): {verdict}")
+    print(
+        f"snapshot + graph + checks: best {best:.2f} s, worst {worst:.2f} s (target < "
+        f"{args.target:g} s): {verdict}"
+    )
     return 0 if worst < args.target else 1
 
 

@@ -50,7 +50,10 @@ def implicit_references(inventory: Inventory) -> int:
                 total += 1
         if item.kind == "application":
             total += len(split_list(item.fields.get("servers") or ""))
-            if item.fields.get("target") and item.fields.get("strategy") in ("consolidate", "replace"):
+            if item.fields.get("target") and item.fields.get("strategy") in (
+                "consolidate",
+                "replace",
+            ):
                 total += 1
     return total
 
@@ -74,8 +77,14 @@ def read(path: Path) -> CachedBook:
         cached = {title: list(book.rows(title)) for title in book.book.sheetnames}
     finally:
         book.close()
-    result = CachedBook(book.path, book.label, type("Names", (), {"sheetnames": list(cached)})(),
-                        book.formula_sheets, book.hidden_sheets, book.limits)
+    result = CachedBook(
+        book.path,
+        book.label,
+        type("Names", (), {"sheetnames": list(cached)})(),
+        book.formula_sheets,
+        book.hidden_sheets,
+        book.limits,
+    )
     result.cached = cached
     return result
 
@@ -94,7 +103,11 @@ class Timer:
 def best(runs: list[Timer], cpu: bool = True) -> str:
     top = min(runs, key=lambda t: t.wall)
     text = f"{top.wall:6.2f} s wall" + (f", {top.cpu:5.2f} s CPU" if cpu else "")
-    return text + (f"   (wall of each run: {', '.join(f'{t.wall:.2f}' for t in runs)})" if len(runs) > 1 else "")
+    return text + (
+        f"   (wall of each run: {', '.join(f'{t.wall:.2f}' for t in runs)})"
+        if len(runs) > 1
+        else ""
+    )
 
 
 def cpu_model() -> str:
@@ -114,8 +127,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
 
-    print(f"machine: {os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), {cpu_model()}, "
-          f"Python {platform.python_version()} on {platform.system()} {platform.release()}")
+    print(
+        f"machine: {os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), {cpu_model()}, "
+        f"Python {platform.python_version()} on {platform.system()} {platform.release()}"
+    )
     with tempfile.TemporaryDirectory(prefix="import-speed-") as tmp:
         folder = Path(tmp)
         started = time.perf_counter()
@@ -134,7 +149,9 @@ def main() -> None:
             with Timer() as timer:
                 books = [read(path) for path in files]
             reads.append(timer)
-            cells = sum(len(values) for book in books for rows in book.cached.values() for _, values in rows)
+            cells = sum(
+                len(values) for book in books for rows in book.cached.values() for _, values in rows
+            )
 
             with Timer() as timer:
                 inventories = [template_reader._read(book, None) for book in books]
@@ -153,10 +170,18 @@ def main() -> None:
             result = counts(engine)
             engine.dispose()
 
-            env = {**os.environ, "PLANNER_DB": str(folder / f"cli-{run}.db"), "PYTHONPATH": str(ROOT)}
+            env = {
+                **os.environ,
+                "PLANNER_DB": str(folder / f"cli-{run}.db"),
+                "PYTHONPATH": str(ROOT),
+            }
             with Timer() as timer:
-                done = subprocess.run([sys.executable, "-m", "planner.cli", "import", *map(str, files)],
-                                      env=env, capture_output=True, text=True)
+                done = subprocess.run(
+                    [sys.executable, "-m", "planner.cli", "import", *map(str, files)],
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                )
             cli.append(timer)
             if done.returncode != 0:
                 sys.exit(f"planner import failed:\n{done.stderr}")
@@ -165,8 +190,11 @@ def main() -> None:
         explicit = sum(len(inventory.dependencies) for inventory in inventories)
         implicit = sum(implicit_references(inventory) for inventory in inventories)
         pcs = sum(row["pcs"] for row in result.values())
-        print(f"size: {len(inventories)} municipalities, {items:,} items, {pcs:,} PCs, {cells:,} cells read; "
-              f"dependencies {explicit:,} explicit + {implicit:,} implicit = {explicit + implicit:,}")
+        print(
+            f"size: {len(inventories)} municipalities, "
+            f"{items:,} items, {pcs:,} PCs, {cells:,} cells read; "
+            f"dependencies {explicit:,} explicit + {implicit:,} implicit = {explicit + implicit:,}"
+        )
         for name, row in result.items():
             print(f"  {name}: " + ", ".join(f"{key} {value:,}" for key, value in row.items()))
         print(f"best of {args.repeat}:")
@@ -174,8 +202,11 @@ def main() -> None:
         print(f"  validate (template reader)       {best(validates)}")
         print(f"  store (one transaction, SQLite)  {best(stores)}")
         print(f"  library import_files, total      {best(library)}")
-        print(f"  CLI `planner import`, total      {best(cli, cpu=False)}  (a fresh process and database: "
-              "start-up and schema creation included)")
+        print(
+            "  CLI `planner import`, "
+            f"total      {best(cli, cpu=False)}  (a fresh process and database: "
+            "start-up and schema creation included)"
+        )
         verdict = "meets" if min(t.wall for t in cli) < 10 else "MISSES"
         print(f"target < 10 s for the whole import: {verdict} it")
 

@@ -56,7 +56,9 @@ BINDING_TEAMS = ("server", "application", "workplace")
 """Teams whose capacity is set to total / target waves; the others get total / small-team waves."""
 
 
-def capacities(engine, target_waves: int, small_team_waves: int = 4) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:  # type: ignore[no-untyped-def]
+def capacities(
+    engine, target_waves: int, small_team_waves: int = 4
+) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:  # type: ignore[no-untyped-def]
     """Per team: capacity, total effort and largest move group's effort (default effort hours)."""
     config = parse_config("")
     defaults = config.effort_defaults()
@@ -68,7 +70,9 @@ def capacities(engine, target_waves: int, small_team_waves: int = 4) -> tuple[di
             total[team] += hours
             largest[team] = max(largest[team], hours)
     waves = {team: target_waves if team in BINDING_TEAMS else small_team_waves for team in TEAMS}
-    capacity = {team: math.ceil(max(total[team] / waves[team], largest[team], 1.0)) for team in TEAMS}
+    capacity = {
+        team: math.ceil(max(total[team] / waves[team], largest[team], 1.0)) for team in TEAMS
+    }
     return capacity, dict(total), dict(largest)
 
 
@@ -77,7 +81,9 @@ def chain_bound(engine, config) -> int:  # type: ignore[no-untyped-def]
     problem = build_problem(build(load(engine), config.effort_defaults()), config).problem
     depth = [1] * problem.n_tasks
     changed = True
-    while changed:  # longest path by relaxation; a cycle of hard rules has lag 0 (strict ones are rejected)
+    while (
+        changed
+    ):  # longest path by relaxation; a cycle of hard rules has lag 0 (strict ones are rejected)
         changed = False
         for a, b, lag in arcs_of(problem):
             if depth[a] + lag > depth[b]:
@@ -88,8 +94,10 @@ def chain_bound(engine, config) -> int:  # type: ignore[no-untyped-def]
 
 def config_text(capacity: dict[str, float], max_waves: int, seed: int, workers: int) -> str:
     caps = "\n".join(f"{team} = {capacity[team]}" for team in TEAMS)
-    return (f"[calendar]\nstart = 2027-01-09\nwave_length_days = 14\nmax_waves = {max_waves}\n"
-            f"[capacity]\n{caps}\n[solver]\nseed = {seed}\nworkers = {workers}\n")
+    return (
+        f"[calendar]\nstart = 2027-01-09\nwave_length_days = 14\nmax_waves = {max_waves}\n"
+        f"[capacity]\n{caps}\n[solver]\nseed = {seed}\nworkers = {workers}\n"
+    )
 
 
 def run_size(size: int, args: argparse.Namespace, folder: Path) -> list[dict[str, object]]:
@@ -108,28 +116,44 @@ def run_size(size: int, args: argparse.Namespace, folder: Path) -> list[dict[str
     text = config_text(capacity, args.max_waves, args.seed, args.workers)
     chain = chain_bound(engine, parse_config(text))
     engine.dispose()
-    print(f"\n== {size} municipalities ({'reused ' + str(db) if imported else f'import {import_seconds:.1f} s'})")
-    print("   capacity h/wave: " + ", ".join(
-        f"{t} {capacity[t]:g} (total {total.get(t, 0):,.0f}, largest group {largest.get(t, 0):,.0f})" for t in TEAMS))
+    print(
+        f"\n== {size} municipalities "
+        f"({'reused ' + str(db) if imported else f'import {import_seconds:.1f} s'})"
+    )
+    print(
+        "   capacity h/wave: "
+        + ", ".join(
+            f"{t} {capacity[t]:g} (total {total.get(t, 0):,.0f}, largest group "
+            f"{largest.get(t, 0):,.0f})"
+            for t in TEAMS
+        )
+    )
     rows = []
     for limit in args.limits:
         with multiprocessing.get_context("spawn").Pool(1) as pool:
-            row = pool.apply(plan_once, (url, text, size, limit, args.workers, args.seed, trivial, chain))
+            row = pool.apply(
+                plan_once, (url, text, size, limit, args.workers, args.seed, trivial, chain)
+            )
         rows.append(row)
     return rows
 
 
-def plan_once(url: str, text: str, size: int, limit: float, workers: int, seed: int, trivial: int,
-              chain: int) -> dict[str, object]:
+def plan_once(
+    url: str, text: str, size: int, limit: float, workers: int, seed: int, trivial: int, chain: int
+) -> dict[str, object]:
     """One timed `make_plan` on an imported database, verified; prints and returns its row."""
     engine = open_database(url)
     load_before = os.getloadavg()[0]
     t0 = time.perf_counter()
-    outcome = make_plan(engine, parse_config(text), text, time_limit=limit, workers=workers, seed=seed)
+    outcome = make_plan(
+        engine, parse_config(text), text, time_limit=limit, workers=workers, seed=seed
+    )
     wall = time.perf_counter() - t0
     memory_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\n-- {size} municipalities, time limit {limit:g} s (load {load_before:.1f} before, "
-          f"{os.getloadavg()[0]:.1f} after)")
+    print(
+        f"\n-- {size} municipalities, time limit {limit:g} s (load {load_before:.1f} before, "
+        f"{os.getloadavg()[0]:.1f} after)"
+    )
     t0 = time.perf_counter()
     violations = verify_plan(engine, outcome.plan)
     verify_seconds = time.perf_counter() - t0
@@ -165,16 +189,29 @@ def plan_once(url: str, text: str, size: int, limit: float, workers: int, seed: 
         "notes": list(result.notes),
     }
     print(f"   items {row['items']:,}, move groups {row['move_groups']:,}")
-    print(f"   waves {row['waves']} vs bound {row['lower_bound_waves']} (trivial {trivial}, chain {chain}); "
-          f"status {result.status}")
+    print(
+        f"   waves {row['waves']} vs bound {row['lower_bound_waves']} (trivial {trivial}, "
+        f"chain {chain}); "
+        f"status {result.status}"
+    )
     for p in result.phases:
-        print(f"     phase {p.name:<9} {p.status:<9} objective {p.objective:g}, bound {p.bound:g}, "
-              f"gap {p.gap:.1%}, {p.runtime:.1f} s")
-    print(f"   splits {row['splits']:g} vs greedy {row['greedy_splits']} (greedy waves {row['greedy_waves']})")
-    print(f"   first solution {row['first_solution_s']} s, solve {row['solve_s']} s, make_plan {row['make_plan_s']} s, "
-          f"peak memory {row['memory_mb']} MB")
-    print(f"   verification: {'clean' if not violations else f'{len(violations)} violations'} "
-          f"({verify_seconds:.1f} s)")
+        print(
+            f"     phase {p.name:<9} {p.status:<9} objective {p.objective:g}, bound {p.bound:g}, "
+            f"gap {p.gap:.1%}, {p.runtime:.1f} s"
+        )
+    print(
+        f"   splits {row['splits']:g} vs greedy "
+        f"{row['greedy_splits']} (greedy waves {row['greedy_waves']})"
+    )
+    print(
+        f"   first solution {row['first_solution_s']} s, "
+        f"solve {row['solve_s']} s, make_plan {row['make_plan_s']} s, "
+        f"peak memory {row['memory_mb']} MB"
+    )
+    print(
+        "   verification: "
+        f"{'clean' if not violations else f'{len(violations)} violations'} ({verify_seconds:.1f} s)"
+    )
     for v in violations[:5]:
         print(f"     {v.rule}: {v.message}")
     for note in result.notes:
@@ -189,39 +226,69 @@ def _g(value: object) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sizes", default="1,3,5,10", help="Comma-separated numbers of municipalities.")
-    ap.add_argument("--time-limit", default="60",
-                    help="Seconds for make_plan per size; several, comma-separated, plan each size once per limit.")
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--sizes", default="1,3,5,10", help="Comma-separated numbers of municipalities."
+    )
+    ap.add_argument(
+        "--time-limit",
+        default="60",
+        help="Seconds for make_plan per size; several, "
+        "comma-separated, plan each size once per limit.",
+    )
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--seed", type=int, default=1, help="Seed of the generated data and the solver.")
-    ap.add_argument("--target-waves", type=int, default=20, help="Trivial lower bound the capacities aim at.")
-    ap.add_argument("--small-team-waves", type=int, default=4,
-                    help="Waves the network and directory teams need for all their items.")
+    ap.add_argument(
+        "--seed", type=int, default=1, help="Seed of the generated data and the solver."
+    )
+    ap.add_argument(
+        "--target-waves", type=int, default=20, help="Trivial lower bound the capacities aim at."
+    )
+    ap.add_argument(
+        "--small-team-waves",
+        type=int,
+        default=4,
+        help="Waves the network and directory teams need for all their items.",
+    )
     ap.add_argument("--max-waves", type=int, default=40, help="Calendar length.")
     ap.add_argument("--json", type=Path, help="Also write the rows as JSON here.")
-    ap.add_argument("--keep", type=Path,
-                    help="Keep the imported databases in this folder and reuse them in later runs "
-                         "(plans are added to them; the inventory is the same).")
+    ap.add_argument(
+        "--keep",
+        type=Path,
+        help="Keep the imported databases in this folder and reuse them in later runs "
+        "(plans are added to them; the inventory is the same).",
+    )
     args = ap.parse_args(argv)
     args.limits = [float(v) for v in str(args.time_limit).split(",")]
     from importlib.metadata import version
 
-    print(f"python {platform.python_version()}, ortools {version('ortools')}, time limits {args.time_limit} s, "
-          f"workers {args.workers}, seed {args.seed}, target {args.target_waves} waves")
+    print(
+        f"python {platform.python_version()}, "
+        f"ortools {version('ortools')}, time limits {args.time_limit} s, "
+        f"workers {args.workers}, seed {args.seed}, target {args.target_waves} waves"
+    )
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) if args.keep is None else args.keep
         folder.mkdir(parents=True, exist_ok=True)
         for size in (int(s) for s in args.sizes.split(",")):
             rows.extend(run_size(size, args, folder))
-    print("\nmunicipalities | limit s | items | move groups | waves (bound) | splits (bound) | greedy splits | "
-          "downtime (bound) | first s | total s | memory MB | load | verified")
+    print(
+        "\nmunicipalities | limit s | items | move groups | waves (bound) "
+        "| splits (bound) | greedy splits | "
+        "downtime (bound) | first s | total s | memory MB | load | verified"
+    )
     for r in rows:
-        print(f"{r['municipalities']} | {r['time_limit']:g} | {r['items']} | {r['move_groups']} | "
-              f"{r['waves']} ({r['lower_bound_waves']}) | {r['splits']:g} ({_g(r['splits_bound'])}) | "
-              f"{r['greedy_splits']} | {_g(r['downtime'])} ({_g(r['downtime_bound'])}) | {r['first_solution_s']} | "
-              f"{r['make_plan_s']} | {r['memory_mb']} | {r['load']} | {'yes' if not r['violations'] else 'NO'}")
+        print(
+            f"{r['municipalities']} | {r['time_limit']:g} | {r['items']} | {r['move_groups']} | "
+            f"{r['waves']} ({r['lower_bound_waves']}) "
+            f"| {r['splits']:g} ({_g(r['splits_bound'])}) | "
+            f"{r['greedy_splits']} | {_g(r['downtime'])} ({_g(r['downtime_bound'])}) | "
+            f"{r['first_solution_s']} | "
+            f"{r['make_plan_s']} | {r['memory_mb']} | {r['load']} | "
+            f"{'yes' if not r['violations'] else 'NO'}"
+        )
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2), encoding="utf-8")
     return 0 if all(not r["violations"] for r in rows) else 1

@@ -26,11 +26,32 @@ from inventories.detect import detect_format, read_any
 from planner.db import open_database
 from planner.inventory import import_inventories
 
-SAMPLE = Path(__file__).resolve().parents[1].parent / "shared" / "samples" / "rvtools" / "SizingWorkshop-RVTools.xlsx"
+SAMPLE = (
+    Path(__file__).resolve().parents[1].parent
+    / "shared"
+    / "samples"
+    / "rvtools"
+    / "SizingWorkshop-RVTools.xlsx"
+)
 
-VINFO = ["VM", "Powerstate", "Template", "CPUs", "Memory", "Provisioned MiB", "In Use MiB", "Primary IP Address",
-         "DNS Name", "Network #1", "Annotation", "Datacenter", "Cluster", "Host",
-         "OS according to the configuration file", "OS according to the VMware Tools"]
+VINFO = [
+    "VM",
+    "Powerstate",
+    "Template",
+    "CPUs",
+    "Memory",
+    "Provisioned MiB",
+    "In Use MiB",
+    "Primary IP Address",
+    "DNS Name",
+    "Network #1",
+    "Annotation",
+    "Datacenter",
+    "Cluster",
+    "Host",
+    "OS according to the configuration file",
+    "OS according to the VMware Tools",
+]
 
 
 def write_synthetic(path: Path, vms: int) -> Path:
@@ -45,14 +66,44 @@ def write_synthetic(path: Path, vms: int) -> Path:
     info.append(VINFO)
     for n in range(vms):
         host, net = f"esx{n % 40:02d}.nordby.local", f"pg-{n % 20:02d}"
-        os_name = "Microsoft Windows Server 2019 (64-bit)" if n % 3 else "Red Hat Enterprise Linux 8 (64-bit)"
-        info.append([f"vm{n:05d}", "poweredOff" if n % 29 == 0 else "poweredOn", "True" if n % 50 == 7 else "False",
-                     2 + n % 7, 4096 * (1 + n % 8), 40960 + 1024 * (n % 300), 20480, f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}",
-                     f"vm{n:05d}.nordby.local", net, "", "DC-Nordby", f"CL-{n % 4}", host, os_name, os_name])
+        os_name = (
+            "Microsoft Windows Server 2019 (64-bit)"
+            if n % 3
+            else "Red Hat Enterprise Linux 8 (64-bit)"
+        )
+        info.append(
+            [
+                f"vm{n:05d}",
+                "poweredOff" if n % 29 == 0 else "poweredOn",
+                "True" if n % 50 == 7 else "False",
+                2 + n % 7,
+                4096 * (1 + n % 8),
+                40960 + 1024 * (n % 300),
+                20480,
+                f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}",
+                f"vm{n:05d}.nordby.local",
+                net,
+                "",
+                "DC-Nordby",
+                f"CL-{n % 4}",
+                host,
+                os_name,
+                os_name,
+            ]
+        )
     hosts = book.create_sheet("vHost")
     hosts.append(["Host", "Datacenter", "Cluster", "# Cores", "# Memory", "ESX Version"])
     for h in range(40):
-        hosts.append([f"esx{h:02d}.nordby.local", "DC-Nordby", f"CL-{h % 4}", 32, 524288, "VMware ESXi 7.0.3"])
+        hosts.append(
+            [
+                f"esx{h:02d}.nordby.local",
+                "DC-Nordby",
+                f"CL-{h % 4}",
+                32,
+                524288,
+                "VMware ESXi 7.0.3",
+            ]
+        )
     network = book.create_sheet("vNetwork")
     network.append(["VM", "NIC label", "Network", "IPv4 Address"])
     for n in range(vms):
@@ -79,20 +130,31 @@ def measure(path: Path, folder: Path, label: str) -> float:
     engine.dispose()
     servers = sum(1 for item in inventory.items if item.kind.value == "server")
     networks = sum(1 for item in inventory.items if item.kind.value == "network")
-    print(f"{label:<34} {path.stat().st_size / 1024:>8,.0f} KB  {servers:>6} servers {networks:>3} networks  "
-          f"{len(inventory.warnings):>3} warnings  detect {detected - start:5.2f} s  read {read - detected:5.2f} s  "
-          f"store {stored - read:5.2f} s  total {stored - start:5.2f} s  ({sum(report.created.values())} created)")
+    print(
+        f"{label:<34} {path.stat().st_size / 1024:>8,.0f} "
+        f"KB  {servers:>6} servers {networks:>3} networks  "
+        f"{len(inventory.warnings):>3} warnings  detect {detected - start:5.2f} s  read "
+        f"{read - detected:5.2f} s  "
+        f"store {stored - read:5.2f} s  total {stored - start:5.2f} s  "
+        f"({sum(report.created.values())} created)"
+    )
     return stored - start
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--vms", type=int, default=3503, help="VMs in the synthetic workbook (default 3503)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--vms", type=int, default=3503, help="VMs in the synthetic workbook (default 3503)"
+    )
     parser.add_argument("--repeat", type=int, default=1, help="runs per file; the best is reported")
     parser.add_argument("--limit", type=float, default=5.0, help="seconds allowed (default 5)")
     args = parser.parse_args(argv)
-    print(f"python {platform.python_version()} on {platform.machine()} {platform.processor() or ''}, "
-          f"openpyxl {openpyxl.__version__}")
+    print(
+        f"python {platform.python_version()} on {platform.machine()} {platform.processor() or ''}, "
+        f"openpyxl {openpyxl.__version__}"
+    )
     worst = 0.0
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

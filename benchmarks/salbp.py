@@ -52,7 +52,8 @@ OTTO_DIRS = {
 
 @dataclass(frozen=True)
 class Instance:
-    """One SALBP-1 instance: task times, direct precedence pairs (0-based), cycle time, optimum if known."""
+    """One SALBP-1 instance: task times, direct precedence pairs (0-based), cycle time, optimum if
+    known."""
 
     name: str
     times: tuple[int, ...]
@@ -63,7 +64,8 @@ class Instance:
 
 
 def read_in2(path: Path) -> tuple[list[int], list[tuple[int, int]]]:
-    """Parse an .IN2 file: n, n task times, pairs i,j up to -1,-1; a trailing ^Z or blank line is ignored."""
+    """Parse an .IN2 file: n, n task times, pairs i,j up to -1,-1; a trailing ^Z or blank line is
+    ignored."""
     text = path.read_bytes().replace(b"\x1a", b"").decode("ascii")
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     n = int(lines[0])
@@ -115,13 +117,23 @@ def scholl(data: Path) -> Iterator[Instance]:
             times, pairs = graphs[file]
             m_star = int(row["m_star"]) if row["m_star"].strip() else None
             ub = int(row["ub"]) if row["ub"].strip() else None
-            yield Instance(f"{row['graph']}-c{row['cycle_time']}", tuple(times), tuple(pairs), int(row["cycle_time"]), m_star, ub)
+            yield Instance(
+                f"{row['graph']}-c{row['cycle_time']}",
+                tuple(times),
+                tuple(pairs),
+                int(row["cycle_time"]),
+                m_star,
+                ub,
+            )
 
 
 def otto(data: Path, which: str) -> Iterator[Instance]:
     """Every .alb file of one Otto 2013 size class, in name order (skipping macOS ._ files)."""
     folder = data / "salbp" / "otto2013" / OTTO_DIRS[which]
-    for path in sorted(folder.glob("*.alb"), key=lambda p: [int(s) if s.isdigit() else s for s in re.split(r"(\d+)", p.name)]):
+    for path in sorted(
+        folder.glob("*.alb"),
+        key=lambda p: [int(s) if s.isdigit() else s for s in re.split(r"(\d+)", p.name)],
+    ):
         if path.name.startswith("._"):
             continue
         times, pairs, cycle = read_alb(path)
@@ -129,7 +141,8 @@ def otto(data: Path, which: str) -> Iterator[Instance]:
 
 
 def to_problem(inst: Instance, horizon: int | None = None) -> WaveProblem:
-    """SALBP-1 as a WaveProblem: one resource, capacity = cycle time in every wave, precedence = before_or_same."""
+    """SALBP-1 as a WaveProblem: one resource, capacity = cycle time in every wave, precedence =
+    before_or_same."""
     n = len(inst.times)
     horizon = max(horizon or n, 1)
     return WaveProblem(
@@ -143,13 +156,17 @@ def to_problem(inst: Instance, horizon: int | None = None) -> WaveProblem:
 
 
 def horizon_of(inst: Instance) -> int:
-    """max_waves = the greedy's wave count (run on a one-task-per-wave horizon), or the csv ub if larger."""
+    """max_waves = the greedy's wave count (run on a one-task-per-wave horizon), or the csv ub if
+    larger."""
     plan = greedy(to_problem(inst), tries=0, fill_nodes=0).waves
     return max(max(plan) if plan else len(inst.times), inst.ub or 0)
 
 
-def run_with_bb(inst: Instance, problem: WaveProblem, args: argparse.Namespace) -> tuple[int | None, int | None, int, str, str]:
-    """EXPERIMENT: the wave core and station_bb one after the other; (found, greedy, lb, status, note).
+def run_with_bb(
+    inst: Instance, problem: WaveProblem, args: argparse.Namespace
+) -> tuple[int | None, int | None, int, str, str]:
+    """EXPERIMENT: the wave core and station_bb one after the other; (found, greedy, lb, status,
+    note).
 
     The best plan and the best proof of either count; a plan from station_bb is verified
     again here with the wave problem's own checker before it is believed.
@@ -166,8 +183,14 @@ def run_with_bb(inst: Instance, problem: WaveProblem, args: argparse.Namespace) 
 
     def run_solve(limit: float) -> None:
         nonlocal found, greedy_m, lb
-        res = solve(problem, time_limit=max(limit, 0.1), workers=args.workers, seed=args.seed,
-                    phases=("waves",), deterministic=not args.wall)
+        res = solve(
+            problem,
+            time_limit=max(limit, 0.1),
+            workers=args.workers,
+            seed=args.seed,
+            phases=("waves",),
+            deterministic=not args.wall,
+        )
         if res.waves:
             m = int(res.objective["waves"])
             found = m if found is None else min(found, m)
@@ -178,9 +201,13 @@ def run_with_bb(inst: Instance, problem: WaveProblem, args: argparse.Namespace) 
     def run_bb(limit: float) -> None:
         nonlocal found, lb
         upper = found if found is not None else problem.max_waves + 1
-        bb = station_bb(inst.times, inst.cycle, preds, lower=lb, upper=upper, time_limit=max(limit, 0.1))
+        bb = station_bb(
+            inst.times, inst.cycle, preds, lower=lb, upper=upper, time_limit=max(limit, 0.1)
+        )
         if bb.stations is not None:
-            assert not violations(to_problem(inst, max(bb.stations)), bb.stations), "station_bb returned a bad plan"
+            assert not violations(to_problem(inst, max(bb.stations)), bb.stations), (
+                "station_bb returned a bad plan"
+            )
             found = bb.best if found is None else min(found, bb.best)
         lb = max(lb, bb.bound)
         notes.append(f" bb[{bb.best}/{bb.bound} {bb.nodes}n {bb.runtime:.1f}s]")
@@ -194,26 +221,45 @@ def run_with_bb(inst: Instance, problem: WaveProblem, args: argparse.Namespace) 
         run_bb(first)
         if found is None or lb < found:
             run_solve(args.time_limit - (time.perf_counter() - start))
-    status = "optimal" if found is not None and lb >= found else ("feasible" if found is not None else "unknown")
+    status = (
+        "optimal"
+        if found is not None and lb >= found
+        else ("feasible" if found is not None else "unknown")
+    )
     return found, greedy_m, lb, status, "".join(notes)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run one set and print a line per instance plus a summary."""
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the shared benchmarks folder")
     ap.add_argument("--set", default="scholl", choices=["scholl", *OTTO_DIRS])
-    ap.add_argument("--time-limit", type=float, default=10.0,
-                    help="wall-clock seconds per instance (a deterministic budget inside them, "
-                         "unless --wall)")
+    ap.add_argument(
+        "--time-limit",
+        type=float,
+        default=10.0,
+        help="wall-clock seconds per instance (a deterministic budget inside them, unless --wall)",
+    )
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--limit", type=int, default=0, help="only the first N instances")
     ap.add_argument("--filter", default="", help="only instances whose name contains this text")
-    ap.add_argument("--wall", action="store_true",
-                    help="wall-clock limits only, instead of a deterministic budget inside them")
-    ap.add_argument("--bb", action="store_true", help="EXPERIMENT: add the station branch and bound (see above)")
-    ap.add_argument("--bb-share", type=float, default=0.3, help="with --bb: share of the time for the first solver")
+    ap.add_argument(
+        "--wall",
+        action="store_true",
+        help="wall-clock limits only, instead of a deterministic budget inside them",
+    )
+    ap.add_argument(
+        "--bb", action="store_true", help="EXPERIMENT: add the station branch and bound (see above)"
+    )
+    ap.add_argument(
+        "--bb-share",
+        type=float,
+        default=0.3,
+        help="with --bb: share of the time for the first solver",
+    )
     ap.add_argument("--bb-order", default="solve-first", choices=["solve-first", "bb-first"])
     args = ap.parse_args(argv)
 
@@ -231,10 +277,18 @@ def main(argv: list[str] | None = None) -> int:
         if args.bb:
             found, greedy_m, lb, status, extra = run_with_bb(inst, problem, args)
         else:
-            res = solve(problem, time_limit=args.time_limit, workers=args.workers, seed=args.seed,
-                        phases=("waves",), deterministic=not args.wall)
+            res = solve(
+                problem,
+                time_limit=args.time_limit,
+                workers=args.workers,
+                seed=args.seed,
+                phases=("waves",),
+                deterministic=not args.wall,
+            )
             found = int(res.objective["waves"]) if res.waves else None
-            greedy_m = int(res.greedy.objective["waves"]) if res.greedy and res.greedy.waves else None
+            greedy_m = (
+                int(res.greedy.objective["waves"]) if res.greedy and res.greedy.waves else None
+            )
             lb, status, extra = res.lower_bound_waves, res.status, ""
             if any("wall-clock" in note for note in res.notes):
                 capped += 1
@@ -245,28 +299,41 @@ def main(argv: list[str] | None = None) -> int:
         flag = ""
         if inst.m_star is not None and found is not None and found > inst.m_star:
             flag = "  ABOVE m*"
-        print(f"{inst.name:<24} n={len(inst.times):<4} lb={lb:<4} found={found} greedy={greedy_m}"
-              f"{star} {status:<9} {runtime:6.2f}s{extra}{flag}", flush=True)
+        print(
+            f"{inst.name:<24} n={len(inst.times):<4} lb={lb:<4} found={found} greedy={greedy_m}"
+            f"{star} {status:<9} {runtime:6.2f}s{extra}{flag}",
+            flush=True,
+        )
         rows.append((inst, found, greedy_m, proven, runtime, lb))
     total = time.perf_counter() - start
     known = [r for r in rows if r[0].m_star is not None]
-    print(f"\ninstances {len(rows)}, time limit {args.time_limit:g} s, workers {args.workers}, "
-          f"{'wall' if args.wall else 'deterministic'} limits"
-          + (f", with station_bb ({args.bb_order}, first share {args.bb_share:g})" if args.bb else ""))
+    print(
+        f"\ninstances {len(rows)}, time limit {args.time_limit:g} s, workers {args.workers}, "
+        f"{'wall' if args.wall else 'deterministic'} limits"
+        + (f", with station_bb ({args.bb_order}, first share {args.bb_share:g})" if args.bb else "")
+    )
     print(f"proven optimal {sum(r[3] for r in rows)}/{len(rows)}")
     if known:
         excess = [(r[1] - r[0].m_star) if r[1] is not None else 99 for r in known]
-        print(f"with known m*: {len(known)}; reach m* {sum(e == 0 for e in excess)}; "
-              f"mean excess {statistics.mean(excess):.3f}; max excess {max(excess)}; "
-              f"greedy at m* {sum(r[2] == r[0].m_star for r in known)}")
+        print(
+            f"with known m*: {len(known)}; reach m* {sum(e == 0 for e in excess)}; "
+            f"mean excess {statistics.mean(excess):.3f}; max excess {max(excess)}; "
+            f"greedy at m* {sum(r[2] == r[0].m_star for r in known)}"
+        )
     elif rows:
-        print(f"found == lower bound {sum(r[1] == r[5] for r in rows)}/{len(rows)}; "
-              f"mean found-lb {statistics.mean((r[1] or 0) - r[5] for r in rows):.3f}")
-    print(f"total time {total:.1f} s, max per instance {max((r[4] for r in rows), default=0):.2f} s")
+        print(
+            f"found == lower bound {sum(r[1] == r[5] for r in rows)}/{len(rows)}; "
+            f"mean found-lb {statistics.mean((r[1] or 0) - r[5] for r in rows):.3f}"
+        )
+    print(
+        f"total time {total:.1f} s, max per instance {max((r[4] for r in rows), default=0):.2f} s"
+    )
     allowed = args.time_limit * 1.1 + 1
-    print(f"over the limit: {sum(r[4] > allowed for r in rows)}/{len(rows)} above {allowed:.1f} s "
-          f"(limit + 10 % + 1 s); ended by the wall clock, not the deterministic budget: "
-          f"{capped}/{len(rows)}")
+    print(
+        f"over the limit: {sum(r[4] > allowed for r in rows)}/{len(rows)} above {allowed:.1f} s "
+        "(limit + 10 % + 1 s); ended by the wall clock, "
+        f"not the deterministic budget: {capped}/{len(rows)}"
+    )
     return 0
 
 

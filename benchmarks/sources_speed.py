@@ -30,13 +30,13 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT))  # run as a script from any folder: the checkout first
 
-from inventories.demo_data import write_demo_data
-from inventories.detect import read_any
-from planner.db import open_database
-from planner.importing import import_files
-from planner.inventory import counts
+from inventories.demo_data import write_demo_data  # noqa: E402 (after the sys.path line above)
+from inventories.detect import read_any  # noqa: E402 (after the sys.path line above)
+from planner.db import open_database  # noqa: E402 (after the sys.path line above)
+from planner.importing import import_files  # noqa: E402 (after the sys.path line above)
+from planner.inventory import counts  # noqa: E402 (after the sys.path line above)
 
 BASELINE = """
 import sys, time
@@ -60,10 +60,19 @@ def write_rvtools(workbook: Path, folder: Path) -> tuple[str, Path, int]:
     servers = [item for item in inventory.items if item.kind.value == "server"]
     for item in servers:
         f = item.fields
-        lines.append(",".join(str(v) for v in (
-            f"{item.name.lower()}.{domain}", "poweredOn", f.get("vcpu") or 2,
-            int((f.get("ram_gb") or 8) * 2 * 1024), int((f.get("storage_gb") or 100) * 1024),
-            (f.get("ip") or "").split(",")[0])))
+        lines.append(
+            ",".join(
+                str(v)
+                for v in (
+                    f"{item.name.lower()}.{domain}",
+                    "poweredOn",
+                    f.get("vcpu") or 2,
+                    int((f.get("ram_gb") or 8) * 2 * 1024),
+                    int((f.get("storage_gb") or 100) * 1024),
+                    (f.get("ip") or "").split(",")[0],
+                )
+            )
+        )
     (folder / "RVTools_tabvInfo.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return inventory.municipality, folder, len(servers)
 
@@ -78,28 +87,48 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--municipalities", type=int, default=98)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--baseline-root", type=Path, default=None,
-                        help="another checkout whose single-source import is the baseline")
+    parser.add_argument(
+        "--baseline-root",
+        type=Path,
+        default=None,
+        help="another checkout whose single-source import is the baseline",
+    )
     args = parser.parse_args()
-    print(f"machine: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-          f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(
+        f"machine: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}"
+    )
     with tempfile.TemporaryDirectory(prefix="sources-speed-") as tmp:
         folder = Path(tmp)
         files = sorted(write_demo_data(folder / "out", args.municipalities, args.seed))
         exports = [write_rvtools(path, folder / "rv" / path.stem) for path in files]
-        print(f"generated {len(files)} workbooks and {len(exports)} RVTools exports "
-              f"({sum(n for _, _, n in exports):,} VMs)")
+        print(
+            f"generated {len(files)} workbooks and {len(exports)} RVTools exports "
+            f"({sum(n for _, _, n in exports):,} VMs)"
+        )
 
         if args.baseline_root is not None:
-            done = subprocess.run([sys.executable, "-c", BASELINE, str(args.baseline_root),
-                                   str(folder / "baseline.db"), *map(str, files)],
-                                  capture_output=True, text=True, check=True)
+            done = subprocess.run(
+                [
+                    sys.executable,
+                    "-c",
+                    BASELINE,
+                    str(args.baseline_root),
+                    str(folder / "baseline.db"),
+                    *map(str, files),
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             print(f"baseline ({args.baseline_root}): one source  {float(done.stdout):7.1f} s")
 
         engine = open_database(str(folder / "one.db"))
         one = timed(lambda: import_files(engine, files))
-        items = sum(sum(v for k, v in row.items() if k not in ("pcs", "dependencies"))
-                    for row in counts(engine).values())
+        items = sum(
+            sum(v for k, v in row.items() if k not in ("pcs", "dependencies"))
+            for row in counts(engine).values()
+        )
         engine.dispose()
         print(f"this checkout: one source (workbooks)        {one:7.1f} s, {items:,} items")
 
@@ -119,21 +148,30 @@ def main() -> None:
         servers = sum(row["servers"] for row in both.values())
         print(f"this checkout: two sources: workbooks        {first:7.1f} s")
         print(f"                            + RVTools        {second:7.1f} s")
-        print(f"                            = total          {first + second:7.1f} s, "
-              f"{servers:,} servers (no duplicates: FQDN = short name)")
+        print(
+            f"                            = total          {first + second:7.1f} s, "
+            f"{servers:,} servers (no duplicates: FQDN = short name)"
+        )
         print(f"ratio two sources / one source (this checkout): {(first + second) / one:.2f}")
 
         env = {**os.environ, "PLANNER_DB": str(folder / "two.db"), "PYTHONPATH": str(ROOT)}
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         with open(folder / "items.json", "w", encoding="utf-8") as handle:
-            elapsed = timed(lambda: subprocess.run(
-                [sys.executable, "-m", "planner.cli", "items", "--json"], env=env, stdout=handle,
-                check=True))
+            elapsed = timed(
+                lambda: subprocess.run(
+                    [sys.executable, "-m", "planner.cli", "items", "--json"],
+                    env=env,
+                    stdout=handle,
+                    check=True,
+                )
+            )
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         size = (folder / "items.json").stat().st_size
-        print(f"`planner items --json`, all municipalities:   {elapsed:7.1f} s wall, {cpu:.1f} s CPU "
-              f"({size / 1e6:.1f} MB, a fresh process)")
+        print(
+            f"`planner items --json`, all municipalities:   {elapsed:7.1f} s wall, {cpu:.1f} s CPU "
+            f"({size / 1e6:.1f} MB, a fresh process)"
+        )
         print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 

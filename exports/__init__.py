@@ -54,7 +54,12 @@ def _svg(plan: ExportPlan, path: Path) -> Path:
 
 #: extension -> writer; imports are lazy so `planner export plan.json` never loads matplotlib.
 WRITERS: dict[str, Callable[[ExportPlan, Path], Path]] = {
-    ".xlsx": _xlsx, ".json": _json, ".csv": _csv, ".ics": _ics, ".png": _png, ".svg": _svg,
+    ".xlsx": _xlsx,
+    ".json": _json,
+    ".csv": _csv,
+    ".ics": _ics,
+    ".png": _png,
+    ".svg": _svg,
 }
 
 
@@ -63,8 +68,10 @@ def write(path: Path, plan: ExportPlan, *, force: bool = False) -> Path:
     path = Path(path)
     writer = WRITERS.get(path.suffix.lower())
     if writer is None:
-        raise PlannerError(f"{path.name}: cannot export to {path.suffix or 'a file without an extension'}; "
-                           f"use one of {', '.join(WRITERS)}")
+        raise PlannerError(
+            f"{path.name}: cannot export to {path.suffix or 'a file without an extension'}; "
+            f"use one of {', '.join(WRITERS)}"
+        )
     with writable(path, force) as tmp:
         writer(plan, tmp)
     return path

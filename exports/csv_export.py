@@ -22,17 +22,30 @@ def write_csv(plan: ExportPlan, path: Path) -> Path:
         writer = csv.writer(handle)
         writer.writerow([name for name, _ in ITEM_COLUMNS])
         for row in item_rows(plan):
-            writer.writerow(["" if v is None else v.isoformat() if isinstance(v, date) else csv_text(v)
-                             for v in row])
+            writer.writerow(
+                [
+                    "" if v is None else v.isoformat() if isinstance(v, date) else csv_text(v)
+                    for v in row
+                ]
+            )
     return path
 
 
 def write_runbook_csv(runbook: ExportRunbook, path: Path) -> Path:
-    """`runbook-wN.csv`: a Runbook sheet's columns; times as `2027-03-06 08:00` (local, as planned)."""
+    """`runbook-wN.csv`: a Runbook sheet's columns; times as `2027-03-06 08:00` (local, as
+    planned)."""
     with open(path, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow([name for name, _ in RUNBOOK_COLUMNS])
         for row in runbook_rows(runbook):
-            writer.writerow(["" if v is None else v.isoformat(sep=" ", timespec="minutes")
-                             if isinstance(v, datetime) else csv_text(v) for v in row])
+            writer.writerow(
+                [
+                    ""
+                    if v is None
+                    else v.isoformat(sep=" ", timespec="minutes")
+                    if isinstance(v, datetime)
+                    else csv_text(v)
+                    for v in row
+                ]
+            )
     return path

@@ -26,10 +26,14 @@ def writable(path: Path, force: bool = False) -> Iterator[Path]:
         raise PlannerError(f"{path.parent} does not exist")
     try:
         _remove_stale(path)
-        handle, name = tempfile.mkstemp(prefix=f".{path.stem}.{_OWNER}-", suffix=path.suffix, dir=path.parent)
+        handle, name = tempfile.mkstemp(
+            prefix=f".{path.stem}.{_OWNER}-", suffix=path.suffix, dir=path.parent
+        )
         os.close(handle)
     except OSError as exc:
-        raise PlannerError(f"cannot write {path}: {exc.strerror or exc}; nothing was written") from None
+        raise PlannerError(
+            f"cannot write {path}: {exc.strerror or exc}; nothing was written"
+        ) from None
     tmp = Path(name)
     os.chmod(tmp, _normal_mode())  # mkstemp makes 0600; the file is for the project's readers
     try:
@@ -37,7 +41,9 @@ def writable(path: Path, force: bool = False) -> Iterator[Path]:
         pause("IN_WRITE")  # the new file is complete but not in place: crash tests kill here
         os.replace(tmp, path)
     except OSError as exc:  # a full or read-only disk, a quota: the old file stays as it was
-        raise PlannerError(f"cannot write {path}: {exc.strerror or exc}; nothing was written") from None
+        raise PlannerError(
+            f"cannot write {path}: {exc.strerror or exc}; nothing was written"
+        ) from None
     finally:
         if tmp.exists():
             tmp.unlink()
@@ -66,8 +72,10 @@ def _remove_stale(path: Path) -> None:
     stale when that host is this one and the process is gone. Files of other hosts (a
     shared folder) or of running processes are left alone.
     """
-    pattern = re.compile(rf"\.{re.escape(path.stem)}\.{re.escape(socket.gethostname())}-(\d+)-[^.]+"
-                         rf"{re.escape(path.suffix)}")
+    pattern = re.compile(
+        rf"\.{re.escape(path.stem)}\.{re.escape(socket.gethostname())}-(\d+)-[^.]+"
+        rf"{re.escape(path.suffix)}"
+    )
     for candidate in path.parent.glob(f".{path.stem}.*{path.suffix}"):
         match = pattern.fullmatch(candidate.name)
         if match and not _alive(int(match.group(1))):

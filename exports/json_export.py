@@ -53,45 +53,56 @@ def plan_document(plan: ExportPlan) -> dict[str, Any]:
             "municipalities": list(plan.municipalities),
             "inventory_fingerprint": plan.inventory_fingerprint,
         },
-        "waves": [{
-            "number": w.number,
-            "start": w.start.isoformat(),
-            "end": w.end.isoformat(),
-            "items": w.items,
-            "capacity": dict(w.capacity),
-            "used": dict(w.used),
-            "downtime": dict(w.downtime),
-            "onboard": {"vcpu": w.vcpu, "ram_gb": w.ram_gb, "storage_gb": w.storage_gb},
-        } for w in plan.waves],
-        "items": [{
-            "id": i.id,
-            "municipality": i.municipality,
-            "kind": i.kind,
-            "name": i.name,
-            "wave": i.wave,
-            "move_group": i.move_group,
-            "effort_hours": i.effort_hours,
-            "downtime_hours": i.downtime_hours,
-            "team": i.team,
-            "pinned": i.pinned,
-            "sources": list(i.sources),
-        } for i in plan.items],
-        "dependencies": [{
-            "from": d.source,
-            "to": d.target,
-            "kind": d.kind,
-            "strength": d.strength,
-            "rule": d.rule,
-            "origin": d.origin,
-            "first": d.first,
-            "second": d.second,
-            "observed": d.observed,
-            "ports": d.ports or None,
-            "observations": d.observations,
-        } for d in plan.dependencies],
+        "waves": [
+            {
+                "number": w.number,
+                "start": w.start.isoformat(),
+                "end": w.end.isoformat(),
+                "items": w.items,
+                "capacity": dict(w.capacity),
+                "used": dict(w.used),
+                "downtime": dict(w.downtime),
+                "onboard": {"vcpu": w.vcpu, "ram_gb": w.ram_gb, "storage_gb": w.storage_gb},
+            }
+            for w in plan.waves
+        ],
+        "items": [
+            {
+                "id": i.id,
+                "municipality": i.municipality,
+                "kind": i.kind,
+                "name": i.name,
+                "wave": i.wave,
+                "move_group": i.move_group,
+                "effort_hours": i.effort_hours,
+                "downtime_hours": i.downtime_hours,
+                "team": i.team,
+                "pinned": i.pinned,
+                "sources": list(i.sources),
+            }
+            for i in plan.items
+        ],
+        "dependencies": [
+            {
+                "from": d.source,
+                "to": d.target,
+                "kind": d.kind,
+                "strength": d.strength,
+                "rule": d.rule,
+                "origin": d.origin,
+                "first": d.first,
+                "second": d.second,
+                "observed": d.observed,
+                "ports": d.ports or None,
+                "observations": d.observations,
+            }
+            for d in plan.dependencies
+        ],
     }
 
 
 def write_json(plan: ExportPlan, path: Path) -> Path:
-    Path(path).write_text(json.dumps(plan_document(plan), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    Path(path).write_text(
+        json.dumps(plan_document(plan), ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+    )
     return path

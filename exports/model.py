@@ -39,7 +39,9 @@ class ExportItem:
     depends_on: tuple[str, ...] = ()  # ids of planned items this one needs
     needed_by: tuple[str, ...] = ()  # ids of planned items that need this one
     pinned: int | None = None  # the pin (or frozen wave) in force when the plan was made
-    pin: int | None = None  # the pin stored now (`planner import-pins`): pre-fills the editable column
+    pin: int | None = (
+        None  # the pin stored now (`planner import-pins`): pre-fills the editable column
+    )
     status: str | None = None  # recorded progress (`planner import-progress`): planned, done, …
     actual_date: date | None = None
     comment: str | None = None

@@ -19,8 +19,13 @@ from matplotlib.figure import Figure
 
 from exports.model import TEAMS, ExportPlan
 
-COLOURS = {"network": "#5B9BD5", "directory": "#7F7F7F", "server": "#ED7D31", "application": "#70AD47",
-           "workplace": "#FFC000"}
+COLOURS = {
+    "network": "#5B9BD5",
+    "directory": "#7F7F7F",
+    "server": "#ED7D31",
+    "application": "#70AD47",
+    "workplace": "#FFC000",
+}
 
 
 def gantt_figure(plan: ExportPlan) -> Figure:
@@ -30,9 +35,13 @@ def gantt_figure(plan: ExportPlan) -> Figure:
     rows = [(m, t) for m in plan.municipalities for t in TEAMS if (m, t) in hours]
     waves = {w.number: w for w in plan.waves}
     height = 2.5 + 0.28 * len(rows) + 3
-    figure = Figure(figsize=(14, height))  # fixed margins: a layout engine would measure every label
+    figure = Figure(
+        figsize=(14, height)
+    )  # fixed margins: a layout engine would measure every label
     FigureCanvasAgg(figure)
-    top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=[max(len(rows), 1) * 0.28 + 1, 3])
+    top, bottom = figure.subplots(
+        2, 1, sharex=True, height_ratios=[max(len(rows), 1) * 0.28 + 1, 3]
+    )
     peak = max((h for per in hours.values() for h in per.values()), default=1.0) or 1.0
     for y, (municipality, team) in enumerate(rows):
         spans, colours = [], []
@@ -43,20 +52,32 @@ def gantt_figure(plan: ExportPlan) -> Figure:
             start = matplotlib.dates.date2num(wave.start)
             width = (wave.end - wave.start).days + 1
             spans.append((start, width))
-            colours.append(matplotlib.colors.to_rgba(COLOURS[team], 0.35 + 0.65 * min(h / peak, 1.0)))
+            colours.append(
+                matplotlib.colors.to_rgba(COLOURS[team], 0.35 + 0.65 * min(h / peak, 1.0))
+            )
             if width >= 5 and len(rows) <= 60:
-                label = top.text(start + width / 2, y, f"{h:.0f}", ha="center", va="center", fontsize=6)
+                label = top.text(
+                    start + width / 2, y, f"{h:.0f}", ha="center", va="center", fontsize=6
+                )
                 label.set_in_layout(False)  # hundreds of labels would slow the layout down
         # one collection per row: far faster than a bar per wave
         top.broken_barh(spans, (y - 0.4, 0.8), facecolors=colours, edgecolor="white", linewidth=0.5)
     top.set_yticks(range(len(rows)), [f"{m} · {t}" for m, t in rows], fontsize=7)
     top.invert_yaxis()
-    top.set_title(f"Plan {plan.id}: {len(plan.items):,} items of {len(plan.municipalities)} municipalities "
-                  f"in {len(plan.waves)} waves ({plan.status}); bars = team hours per wave")
+    top.set_title(
+        f"Plan {plan.id}: {len(plan.items):,} items of {len(plan.municipalities)} municipalities "
+        f"in {len(plan.waves)} waves ({plan.status}); bars = team hours per wave"
+    )
     top.grid(axis="x", linestyle=":", linewidth=0.5)
     if plan.waves:  # one collection for all wave boundaries (axvline per wave is slow)
-        top.vlines([matplotlib.dates.date2num(w.start) for w in plan.waves], -0.5, max(len(rows), 1) - 0.5,
-                   colors="#DDDDDD", linewidth=0.5, zorder=0)
+        top.vlines(
+            [matplotlib.dates.date2num(w.start) for w in plan.waves],
+            -0.5,
+            max(len(rows), 1) - 0.5,
+            colors="#DDDDDD",
+            linewidth=0.5,
+            zorder=0,
+        )
 
     mids = [matplotlib.dates.date2num(w.start + (w.end - w.start) / 2) for w in plan.waves]
     highest = 100.0
@@ -72,10 +93,14 @@ def gantt_figure(plan: ExportPlan) -> Figure:
     bottom.grid(linestyle=":", linewidth=0.5)
     bottom.xaxis_date()
     if plan.waves:
-        bottom.set_xlim(matplotlib.dates.date2num(plan.waves[0].start - timedelta(days=2)),
-                        matplotlib.dates.date2num(plan.waves[-1].end + timedelta(days=3)))
+        bottom.set_xlim(
+            matplotlib.dates.date2num(plan.waves[0].start - timedelta(days=2)),
+            matplotlib.dates.date2num(plan.waves[-1].end + timedelta(days=3)),
+        )
     bottom.xaxis.set_major_formatter(matplotlib.dates.DateFormatter("%Y-%m-%d"))
-    figure.subplots_adjust(left=0.16, right=0.98, top=1 - 0.45 / height, bottom=0.6 / height, hspace=0.08)
+    figure.subplots_adjust(
+        left=0.16, right=0.98, top=1 - 0.45 / height, bottom=0.6 / height, hspace=0.08
+    )
     return figure
 
 

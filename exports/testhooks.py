@@ -8,7 +8,8 @@ from pathlib import Path
 
 
 def pause(name: str) -> None:
-    """Wait up to PLANNER_TEST_PAUSE_<NAME> seconds, if set, at a point inside a transaction or write.
+    """Wait up to PLANNER_TEST_PAUSE_<NAME> seconds, if set, at a point inside a transaction or
+    write.
 
     Only tests set it: they SIGKILL or race a real process while it holds half-written work
     (IN_IMPORT, IN_PLAN_STORE, IN_WRITE). PLANNER_TEST_PAUSE_MARKER names a file created when

@@ -22,18 +22,35 @@ from inventories.values import show
 from inventories.workbook import Limits, open_workbook
 from exports.errors import PlannerError
 
-_ENVIRONMENTS = {"production": "prod", "prd": "prod", "prod": "prod", "test": "test", "tst": "test",
-                 "uat": "test", "qa": "test", "staging": "test", "stage": "test", "preprod": "test",
-                 "dev": "dev", "development": "dev", "sandbox": "dev"}
+_ENVIRONMENTS = {
+    "production": "prod",
+    "prd": "prod",
+    "prod": "prod",
+    "test": "test",
+    "tst": "test",
+    "uat": "test",
+    "qa": "test",
+    "staging": "test",
+    "stage": "test",
+    "preprod": "test",
+    "dev": "dev",
+    "development": "dev",
+    "sandbox": "dev",
+}
 
 
 def is_aws_cmf(table: Table) -> bool:
-    return table.column("server_name") is not None and table.column(
-        "wave_name", "app_name", "server_os_family", "server_fqdn") is not None
+    return (
+        table.column("server_name") is not None
+        and table.column("wave_name", "app_name", "server_os_family", "server_fqdn") is not None
+    )
 
 
 def is_azure_migrate(table: Table) -> bool:
-    return table.has("Server name", "Cores", "OS name") and table.column("Memory (In MB)", "Memory") is not None
+    return (
+        table.has("Server name", "Cores", "OS name")
+        and table.column("Memory (In MB)", "Memory") is not None
+    )
 
 
 def load_table(path: Path, label: str, limits: Limits | None, accept: Any) -> Table:
@@ -51,17 +68,18 @@ def load_table(path: Path, label: str, limits: Limits | None, accept: Any) -> Ta
     return tables[0] if tables else Table(label, "Sheet1", [], 1)
 
 
-def read_aws_cmf(path: str | Path, *, municipality: str, label: str | None = None,
-                 mapping: dict[str, str] | None = None, limits: Limits | None = None) -> Inventory:
+def read_aws_cmf(
+    path: str | Path,
+    *,
+    municipality: str,
+    label: str | None = None,
+    mapping: dict[str, str] | None = None,
+    limits: Limits | None = None,
+) -> Inventory:
     """Read an AWS CMF intake completely; raise ImportFailed listing every problem."""
     path, label, limits, collector, inventory = begin(path, municipality, label, limits)
     table = load_table(path, label, limits, is_aws_cmf)
-    col = {name: table.column(name) for name in (
-        "server_name", "app_name", "wave_name", "server_os_family", "server_os_version", "server_fqdn",
-        "server_environment", "r_type", "server_tier")}
-    if col["server_name"] is None:
-        raise PlannerError(f"{table.where(table.header_row, None)}: no server_name column; it "
-                           "names the servers")
+    col = _aws_columns(table)
     mapped = mapped_columns(table, mapping, Kind.SERVER)
     app_mapped = mapped_columns(table, mapping, Kind.APPLICATION)
     report_unread(collector, table, [*col.values(), *mapped, *app_mapped])
@@ -77,23 +95,27 @@ def read_aws_cmf(path: str | Path, *, municipality: str, label: str | None = Non
         wave = collector.text(get("wave_name"), table, row, col["wave_name"], "wave_name")
         key = name.casefold()
         if key not in servers:
-            fields: dict[str, Any] = {}
-            collector.put(fields, Kind.SERVER, "os", get("server_os_family"), table, row, col["server_os_family"])
-            collector.put(fields, Kind.SERVER, "os_version", get("server_os_version"), table, row,
-                          col["server_os_version"])
-            _environment(collector, fields, get("server_environment"), table, row, col["server_environment"])
-            fqdn = collector.text(get("server_fqdn"), table, row, col["server_fqdn"], "server_fqdn")
-            if fqdn and "." in fqdn and fqdn.split(".", 1)[0].casefold() != key:
-                collector.warn(table, row, col["server_fqdn"],
-                               f"server_fqdn {show(fqdn)} does not start with the server name {show(name)}")
-            apply_mapping(collector, table, mapped, Kind.SERVER, row, cells, fields)
+            fields = _aws_server_fields(collector, table, row, cells, col, mapped, name)
             servers[key] = ItemRecord(Kind.SERVER, name, fields, row)
         elif not app:
-            collector.error(table, row, col["server_name"], f"server {show(name)} is already listed on row "
-                                                            f"{servers[key].row}")
+            collector.error(
+                table,
+                row,
+                col["server_name"],
+                f"server {show(name)} is already listed on row {servers[key].row}",
+            )
         if app:
-            entry = apps.setdefault(app.casefold(), {"name": app, "row": row, "servers": [], "waves": {},
-                                                      "strategies": set(), "fields": {}})
+            entry = apps.setdefault(
+                app.casefold(),
+                {
+                    "name": app,
+                    "row": row,
+                    "servers": [],
+                    "waves": {},
+                    "strategies": set(),
+                    "fields": {},
+                },
+            )
             if name not in entry["servers"]:
                 entry["servers"].append(name)
             if wave:
@@ -101,10 +123,86 @@ def read_aws_cmf(path: str | Path, *, municipality: str, label: str | None = Non
             strategy = get("r_type")
             if strategy is not None:
                 entry["strategies"].add(str(strategy).strip().lower())
-            apply_mapping(collector, table, app_mapped, Kind.APPLICATION, row, cells, entry["fields"])
+            apply_mapping(
+                collector, table, app_mapped, Kind.APPLICATION, row, cells, entry["fields"]
+            )
         elif wave:
             _suggest(inventory, "server", name, wave)
     inventory.items.extend(servers.values())
+    _aws_applications(inventory, apps, label)
+    return complete(inventory, collector, mapping, [table], label)
+
+
+def _aws_columns(table: Table) -> dict[str, int | None]:
+    """The CMF columns this reader uses; without server_name the file names no servers, so it
+    is refused in one sentence rather than as one error per row."""
+    col = {
+        name: table.column(name)
+        for name in (
+            "server_name",
+            "app_name",
+            "wave_name",
+            "server_os_family",
+            "server_os_version",
+            "server_fqdn",
+            "server_environment",
+            "r_type",
+            "server_tier",
+        )
+    }
+    if col["server_name"] is None:
+        raise PlannerError(
+            f"{table.where(table.header_row, None)}: no server_name column; it names the servers"
+        )
+    return col
+
+
+def _aws_server_fields(
+    collector: Collector,
+    table: Table,
+    row: int,
+    cells: Any,
+    col: dict[str, int | None],
+    mapped: Any,
+    name: str,
+) -> dict[str, Any]:
+    """A server's fields from its first row (later rows only add applications); an FQDN that
+    does not start with the server name is a warning, since it may be a typo."""
+
+    def get(key: str) -> Any:
+        return table.cell(cells, col[key])
+
+    fields: dict[str, Any] = {}
+    collector.put(
+        fields, Kind.SERVER, "os", get("server_os_family"), table, row, col["server_os_family"]
+    )
+    collector.put(
+        fields,
+        Kind.SERVER,
+        "os_version",
+        get("server_os_version"),
+        table,
+        row,
+        col["server_os_version"],
+    )
+    _environment(
+        collector, fields, get("server_environment"), table, row, col["server_environment"]
+    )
+    fqdn = collector.text(get("server_fqdn"), table, row, col["server_fqdn"], "server_fqdn")
+    if fqdn and "." in fqdn and fqdn.split(".", 1)[0].casefold() != name.casefold():
+        collector.warn(
+            table,
+            row,
+            col["server_fqdn"],
+            f"server_fqdn {show(fqdn)} does not start with the server name {show(name)}",
+        )
+    apply_mapping(collector, table, mapped, Kind.SERVER, row, cells, fields)
+    return fields
+
+
+def _aws_applications(inventory: Inventory, apps: dict[str, dict[str, Any]], label: str) -> None:
+    """The applications named by app_name, with their servers and one agreed strategy; a pin
+    suggestion for the application when its servers share one wave, else one per server."""
     for entry in apps.values():
         fields = {"servers": ", ".join(entry["servers"]), **entry["fields"]}
         strategies = entry["strategies"]
@@ -115,36 +213,32 @@ def read_aws_cmf(path: str | Path, *, municipality: str, label: str | None = Non
         if len(waves) == 1:
             _suggest(inventory, "application", entry["name"], next(iter(waves)))
         elif waves:
-            inventory.warnings.append(f"{label}: application {show(entry['name'])} has servers in several waves "
-                                      f"({', '.join(waves)}); suggesting pins per server")
+            inventory.warnings.append(
+                f"{label}: application {show(entry['name'])} has servers in several waves "
+                f"({', '.join(waves)}); suggesting pins per server"
+            )
             for wave, names in waves.items():
                 for server in names:
                     _suggest(inventory, "server", server, wave)
-    return complete(inventory, collector, mapping, [table], label)
 
 
-def read_azure_migrate(path: str | Path, *, municipality: str, label: str | None = None,
-                       mapping: dict[str, str] | None = None, limits: Limits | None = None) -> Inventory:
+def read_azure_migrate(
+    path: str | Path,
+    *,
+    municipality: str,
+    label: str | None = None,
+    mapping: dict[str, str] | None = None,
+    limits: Limits | None = None,
+) -> Inventory:
     """Read an Azure Migrate import CSV completely; raise ImportFailed listing every problem."""
     path, label, limits, collector, inventory = begin(path, municipality, label, limits)
     table = load_table(path, label, limits, is_azure_migrate)
-    col = {
-        "name": table.column("Server name"), "ip": table.column("IP addresses", "IP address"),
-        "cores": table.column("Cores"), "memory": table.column("Memory (In MB)", "Memory"),
-        "os": table.column("OS name"), "os_version": table.column("OS version"),
-        "type": table.column("Server type"), "hypervisor": table.column("Hypervisor"),
-        "app": table.column("Application", "App name", "Application name"),
-        "wave": table.column("Wave", "Wave name", "wave_name"),
-    }
-    required = {"*Server name": col["name"], "*Cores": col["cores"], "*Memory (In MB)": col["memory"],
-                "*OS name": col["os"]}
-    absent = [header for header, found in required.items() if found is None]
-    if absent:
-        plural = "s" if len(absent) > 1 else ""
-        raise PlannerError(f"{table.where(table.header_row, None)}: not an Azure Migrate import "
-                           f"file: no {', '.join(absent)} column{plural}")
-    disks = [index for index, header in enumerate(table.header)
-             if re.fullmatch(r"disk\s*\d+\s*size\s*\(in gb\)", header.strip().lower())]
+    col = _azure_columns(table)
+    disks = [
+        index
+        for index, header in enumerate(table.header)
+        if re.fullmatch(r"disk\s*\d+\s*size\s*\(in gb\)", header.strip().lower())
+    ]
     mapped = mapped_columns(table, mapping, Kind.SERVER)
     report_unread(collector, table, [*col.values(), *disks, *mapped])
     seen: dict[str, int] = {}
@@ -156,50 +250,124 @@ def read_azure_migrate(path: str | Path, *, municipality: str, label: str | None
             collector.warn(table, row, col["name"], "row skipped: it names no server")
             continue
         if name.casefold() in seen:
-            collector.error(table, row, col["name"], f"server {show(name)} is already listed on row "
-                                                     f"{seen[name.casefold()]}")
+            collector.error(
+                table,
+                row,
+                col["name"],
+                f"server {show(name)} is already listed on row {seen[name.casefold()]}",
+            )
             continue
         seen[name.casefold()] = row
-        fields: dict[str, Any] = {}
-        collector.put(fields, Kind.SERVER, "vcpu", get("cores"), table, row, col["cores"])
-        memory = collector.number(get("memory"), table, row, col["memory"], "Memory (In MB)")
-        if memory is not None:
-            fields["ram_gb"] = round(memory / 1024.0, 2)
-        collector.put(fields, Kind.SERVER, "os", get("os"), table, row, col["os"])
-        collector.put(fields, Kind.SERVER, "os_version", get("os_version"), table, row, col["os_version"])
-        ips = re.split(r"[,;\s]+", str(get("ip") or "").strip())
-        if ips and ips[0]:
-            collector.put(fields, Kind.SERVER, "ip", ips[0], table, row, col["ip"])
-        total = 0.0
-        for index in disks:
-            size = collector.number(table.cell(cells, index), table, row, index, table.header[index])
-            total += size or 0.0
-        if total:
-            fields["storage_gb"] = round(total, 2)
-        kind = str(get("type") or get("hypervisor") or "").strip().lower()
-        if kind:
-            fields["virtual"] = kind not in ("physical", "physicalserver", "physical server", "bare metal")
+        fields = _azure_server_fields(collector, table, row, cells, col, disks)
         apply_mapping(collector, table, mapped, Kind.SERVER, row, cells, fields)
         inventory.items.append(ItemRecord(Kind.SERVER, name, fields, row))
         app = collector.text(get("app"), table, row, col["app"], "Application")
         wave = collector.text(get("wave"), table, row, col["wave"], "Wave")
         if app:
-            entry = apps.setdefault(app.casefold(), {"name": app, "row": row, "servers": [], "waves": set()})
+            entry = apps.setdefault(
+                app.casefold(), {"name": app, "row": row, "servers": [], "waves": set()}
+            )
             entry["servers"].append(name)
             if wave:
                 entry["waves"].add(wave)
         elif wave:
             _suggest(inventory, "server", name, wave)
     for entry in apps.values():
-        inventory.items.append(ItemRecord(Kind.APPLICATION, entry["name"], {"servers": ", ".join(entry["servers"])},
-                                          entry["row"]))
+        inventory.items.append(
+            ItemRecord(
+                Kind.APPLICATION,
+                entry["name"],
+                {"servers": ", ".join(entry["servers"])},
+                entry["row"],
+            )
+        )
         if len(entry["waves"]) == 1:
             _suggest(inventory, "application", entry["name"], next(iter(entry["waves"])))
     return complete(inventory, collector, mapping, [table], label)
 
 
-def _environment(collector: Collector, fields: dict[str, Any], raw: Any, table: Table, row: int,
-                 column: int | None) -> None:
+def _azure_columns(table: Table) -> dict[str, int | None]:
+    """The Azure Migrate columns this reader uses (with the names other exports give them); a
+    file without the four required ones is refused in one sentence naming them."""
+    col = {
+        "name": table.column("Server name"),
+        "ip": table.column("IP addresses", "IP address"),
+        "cores": table.column("Cores"),
+        "memory": table.column("Memory (In MB)", "Memory"),
+        "os": table.column("OS name"),
+        "os_version": table.column("OS version"),
+        "type": table.column("Server type"),
+        "hypervisor": table.column("Hypervisor"),
+        "app": table.column("Application", "App name", "Application name"),
+        "wave": table.column("Wave", "Wave name", "wave_name"),
+    }
+    required = {
+        "*Server name": col["name"],
+        "*Cores": col["cores"],
+        "*Memory (In MB)": col["memory"],
+        "*OS name": col["os"],
+    }
+    absent = [header for header, found in required.items() if found is None]
+    if absent:
+        plural = "s" if len(absent) > 1 else ""
+        raise PlannerError(
+            f"{table.where(table.header_row, None)}: not an Azure Migrate import "
+            f"file: no {', '.join(absent)} column{plural}"
+        )
+    return col
+
+
+def _azure_server_fields(
+    collector: Collector,
+    table: Table,
+    row: int,
+    cells: Any,
+    col: dict[str, int | None],
+    disks: list[int],
+) -> dict[str, Any]:
+    """A server's fields in the template's units: memory MB -> GB, the first of its IP
+    addresses, the disks summed into storage_gb, and virtual unless the type says physical."""
+
+    def get(key: str) -> Any:
+        return table.cell(cells, col[key])
+
+    fields: dict[str, Any] = {}
+    collector.put(fields, Kind.SERVER, "vcpu", get("cores"), table, row, col["cores"])
+    memory = collector.number(get("memory"), table, row, col["memory"], "Memory (In MB)")
+    if memory is not None:
+        fields["ram_gb"] = round(memory / 1024.0, 2)
+    collector.put(fields, Kind.SERVER, "os", get("os"), table, row, col["os"])
+    collector.put(
+        fields, Kind.SERVER, "os_version", get("os_version"), table, row, col["os_version"]
+    )
+    ips = re.split(r"[,;\s]+", str(get("ip") or "").strip())
+    if ips and ips[0]:
+        collector.put(fields, Kind.SERVER, "ip", ips[0], table, row, col["ip"])
+    total = 0.0
+    for index in disks:
+        size = collector.number(table.cell(cells, index), table, row, index, table.header[index])
+        total += size or 0.0
+    if total:
+        fields["storage_gb"] = round(total, 2)
+    kind = str(get("type") or get("hypervisor") or "").strip().lower()
+    if kind:
+        fields["virtual"] = kind not in (
+            "physical",
+            "physicalserver",
+            "physical server",
+            "bare metal",
+        )
+    return fields
+
+
+def _environment(
+    collector: Collector,
+    fields: dict[str, Any],
+    raw: Any,
+    table: Table,
+    row: int,
+    column: int | None,
+) -> None:
     if raw is None:
         return
     value = _ENVIRONMENTS.get(str(raw).strip().lower())

@@ -27,25 +27,44 @@ from inventories.schema import normalise_header
 from inventories.workbook import Limits, csv_where, open_workbook
 from exports.errors import ImportFailed, PlannerError
 
-AZURE_COLUMNS = ("Time slot", "Source server name", "Source IP", "Source application",
-                 "Source process", "Destination server name", "Destination IP",
-                 "Destination application", "Destination process", "Destination port")
+AZURE_COLUMNS = (
+    "Time slot",
+    "Source server name",
+    "Source IP",
+    "Source application",
+    "Source process",
+    "Destination server name",
+    "Destination IP",
+    "Destination application",
+    "Destination process",
+    "Destination port",
+)
 #: Without these an Azure Migrate export cannot be read; the others may be absent.
-AZURE_REQUIRED = ("Source server name", "Source IP", "Destination server name", "Destination IP",
-                  "Destination port")
+AZURE_REQUIRED = (
+    "Source server name",
+    "Source IP",
+    "Destination server name",
+    "Destination IP",
+    "Destination port",
+)
 GENERIC_REQUIRED = ("source", "destination", "port")
 GENERIC_OPTIONAL = ("protocol", "process", "count", "first_seen", "last_seen")
 
-EXPECTED = ("expected Azure Migrate's dependency export (" + ", ".join(AZURE_COLUMNS) + ") or the "
-            "generic connections CSV (source, destination, port; optionally "
-            + ", ".join(GENERIC_OPTIONAL) + ")")
+EXPECTED = (
+    "expected Azure Migrate's dependency export (" + ", ".join(AZURE_COLUMNS) + ") or the "
+    "generic connections CSV (source, destination, port; optionally "
+    + ", ".join(GENERIC_OPTIONAL)
+    + ")"
+)
 
 MAX_PROBLEMS = 50  # bad rows listed before the rest are counted
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
 _IPV4ISH = re.compile(r"^[0-9.]+$")
 _IPV6ISH = re.compile(r"^[0-9a-fA-F:.]+$")
-_SLOT_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2}))?"
-                        r"|(\d{1,2})([./-])(\d{1,2})\7(\d{4})(?: (\d{1,2}):(\d{2}))?")
+_SLOT_DATE = re.compile(
+    r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2}))?"
+    r"|(\d{1,2})([./-])(\d{1,2})\7(\d{4})(?: (\d{1,2}):(\d{2}))?"
+)
 
 #: One flow: (source name, source IP, source application, source process, destination name,
 #: destination IP, destination application, destination process, port, protocol).
@@ -87,7 +106,7 @@ class Capture:
 
 
 def layout_of(header: list[str]) -> str | None:
-    """"azure-migrate", "generic" or None, from a header row (folded like every header)."""
+    """ "azure-migrate", "generic" or None, from a header row (folded like every header)."""
     folded = {normalise_header(name) for name in header if name}
     if all(normalise_header(name) in folded for name in AZURE_REQUIRED):
         return "azure-migrate"
@@ -118,15 +137,24 @@ def _data_lines(lines: list[str]) -> list[str]:
     start = 0
     while start < len(lines):
         line = lines[start].strip()
-        if not (not line or line.upper().startswith("#TYPE")
-                or (line.lower().startswith("sep=") and len(line) <= 6)):
+        if not (
+            not line
+            or line.upper().startswith("#TYPE")
+            or (line.lower().startswith("sep=") and len(line) <= 6)
+        ):
             break
         start += 1
     return lines[start:]
 
 
-def read_connections(path: str | Path, *, municipality: str, label: str | None = None,
-                     mapping: Any = None, limits: Limits | None = None) -> Inventory:
+def read_connections(
+    path: str | Path,
+    *,
+    municipality: str,
+    label: str | None = None,
+    mapping: Any = None,
+    limits: Limits | None = None,
+) -> Inventory:
     """Read a capture into an Inventory in "observed" mode that carries the `Capture`.
 
     Raises PlannerError (one sentence naming the expected headers) for an unknown layout,
@@ -142,13 +170,20 @@ def read_connections(path: str | Path, *, municipality: str, label: str | None =
     else:
         capture = _read_workbook(path, label, limits)
     assert capture is not None  # a CSV file is a capture or an error
-    inventory = Inventory(municipality=municipality, source=label, mode="observed",
-                          format="connections", capture=capture)
+    inventory = Inventory(
+        municipality=municipality,
+        source=label,
+        mode="observed",
+        format="connections",
+        capture=capture,
+    )
     if mapping:
         inventory.warnings.append(f"{label}: --mapping is not used for connection captures")
     if capture.undated:
-        inventory.warnings.append(f"{label}: {capture.undated:,} row(s) have a Time slot without a "
-                                  "date; they count as observations without first/last seen")
+        inventory.warnings.append(
+            f"{label}: {capture.undated:,} row(s) have a Time slot without a "
+            "date; they count as observations without first/last seen"
+        )
     return inventory
 
 
@@ -157,8 +192,9 @@ def _read_workbook(path: Path, label: str, limits: Limits) -> Capture:
     book = open_workbook(path, label, limits)
     try:
         for title in book.sheetnames:
-            capture = _read(label, _skip_blank(book.rows(title)), _cell_at(f"{label}:{title}!A"),
-                            required=False)
+            capture = _read(
+                label, _skip_blank(book.rows(title)), _cell_at(f"{label}:{title}!A"), required=False
+            )
             if capture is not None:
                 return capture
     finally:
@@ -203,15 +239,21 @@ def _csv_rows(path: Path, label: str, limits: Limits) -> Iterator[tuple[int, lis
                     if any(row):
                         yield preamble + reader.line_num, row
             except csv.Error as exc:
-                raise PlannerError(f"{csv_where(label, preamble + reader.line_num + 1)}: not "
-                                   f"readable as CSV ({exc}; a cell may be longer than "
-                                   f"{limits.max_text:,} characters, PLANNER_MAX_TEXT)") from None
+                raise PlannerError(
+                    f"{csv_where(label, preamble + reader.line_num + 1)}: not "
+                    f"readable as CSV ({exc}; a cell may be longer than "
+                    f"{limits.max_text:,} characters, PLANNER_MAX_TEXT)"
+                ) from None
     finally:
         csv.field_size_limit(old_limit)
 
 
-def _read(label: str, rows: Iterator[tuple[int, list[str]]], where: Callable[[int], str],
-          required: bool = True) -> Capture | None:
+def _read(
+    label: str,
+    rows: Iterator[tuple[int, list[str]]],
+    where: Callable[[int], str],
+    required: bool = True,
+) -> Capture | None:
     """Fold rows into flows; None when the first row is no capture header (workbook tabs)."""
     first = next(rows, None)
     if first is None:
@@ -222,8 +264,9 @@ def _read(label: str, rows: Iterator[tuple[int, list[str]]], where: Callable[[in
     if layout is None:
         if required:
             shown = ", ".join(cell for cell in first[1][:12] if cell) or "none"
-            raise PlannerError(f"{label}: not a connection capture: found headers {shown}; "
-                               f"{EXPECTED}")
+            raise PlannerError(
+                f"{label}: not a connection capture: found headers {shown}; {EXPECTED}"
+            )
         return None
     parser = _RowParser(label, layout, first[1], where)
     capture = Capture(label, layout)
@@ -239,8 +282,10 @@ def _read(label: str, rows: Iterator[tuple[int, list[str]]], where: Callable[[in
             continue
         capture.add(key, count, first_seen, last_seen)
         if len(capture.flows) > flows_limit:
-            raise PlannerError(f"{where(number)}: more than {flows_limit:,} distinct flows "
-                               "(PLANNER_MAX_FLOWS); split the capture or raise the limit")
+            raise PlannerError(
+                f"{where(number)}: more than {flows_limit:,} distinct flows "
+                "(PLANNER_MAX_FLOWS); split the capture or raise the limit"
+            )
     parser.finish()
     capture.undated = parser.undated
     return capture
@@ -264,8 +309,9 @@ class _RowParser:
     picking the cells with one `itemgetter`, is what keeps a million rows under a minute.
     """
 
-    def __init__(self, label: str, layout: str, header: list[str],
-                 where: Callable[[int], str]) -> None:
+    def __init__(
+        self, label: str, layout: str, header: list[str], where: Callable[[int], str]
+    ) -> None:
         self.label, self.layout, self.where = label, layout, where
         index: dict[str, int] = {}
         for number, name in enumerate(header):
@@ -290,14 +336,20 @@ class _RowParser:
     def finish(self) -> None:
         if self.bad_rows:
             more = self.bad_rows - len(self.problems)
-            raise ImportFailed(self.problems + ([f"{self.label}: … and {more:,} more bad row(s); nothing was imported"]
-                                                if more > 0 else []))
+            raise ImportFailed(
+                self.problems
+                + (
+                    [f"{self.label}: … and {more:,} more bad row(s); nothing was imported"]
+                    if more > 0
+                    else []
+                )
+            )
 
     def parse(self, number: int, cells: list[str]) -> tuple[Any, int, Any, Any] | None:
         """The row's flow. The endpoint, process and port cells repeat across rows, so their
         raw text maps to the validated flow key (or its problems) once, in `_keys`."""
         if len(cells) != self.width:
-            cells = (cells + [""] * self.width)[:self.width]
+            cells = (cells + [""] * self.width)[: self.width]
         cells.append("")  # what an absent column reads
         picked = self.pick(cells)
         azure = self.layout == "azure-migrate"
@@ -340,8 +392,18 @@ class _RowParser:
         if refused is not None:
             return refused
         assert not isinstance(source, str) and not isinstance(target, str)
-        return (source[0], source[1], s_app.casefold(), _process(s_proc), target[0], target[1],
-                d_app.casefold(), _process(d_proc), port, "tcp")
+        return (
+            source[0],
+            source[1],
+            s_app.casefold(),
+            _process(s_proc),
+            target[0],
+            target[1],
+            d_app.casefold(),
+            _process(d_proc),
+            port,
+            "tcp",
+        )
 
     def _generic(self, cells: tuple[str, ...]) -> Any:
         """The flow key, _LOOPBACK, or the list of the row's problems."""
@@ -353,8 +415,18 @@ class _RowParser:
         if refused is not None:
             return refused
         assert not isinstance(source, str) and not isinstance(target, str)
-        return (source[0], source[1], "", "", target[0], target[1], "", _process(process), port,
-                protocol.casefold() or "tcp")
+        return (
+            source[0],
+            source[1],
+            "",
+            "",
+            target[0],
+            target[1],
+            "",
+            _process(process),
+            port,
+            protocol.casefold() or "tcp",
+        )
 
     def _end(self, side: str, name: str, ip: str) -> tuple[str, str, bool] | str:
         """(folded name, canonical IP, loopback?) of one end, or the problem's message."""

@@ -24,7 +24,9 @@ from exports.errors import ImportFailed, PlannerError
 
 #: Canonical columns per item kind, by canonical name (from the template's schema).
 FIELDS: dict[Kind, dict[str, Column]] = {
-    sheet.kind: {column.name: column for column in sheet.columns} for sheet in SHEETS if sheet.kind is not None
+    sheet.kind: {column.name: column for column in sheet.columns}
+    for sheet in SHEETS
+    if sheet.kind is not None
 }
 
 
@@ -72,8 +74,11 @@ class Table:
         return None if values.is_blank(value) else value
 
 
-_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
-         (codecs.BOM_UTF16_BE, "utf-16"))
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 
 
 def detect_encoding(data: bytes) -> str:
@@ -144,9 +149,15 @@ def sniff_lines(lines: list[str]) -> str:
     return best
 
 
-def csv_rows(path: str | Path, label: str, limits: Limits | None = None, *,
-             encoding: str | None = None, delimiter: str | None = None,
-             sheet: str | None = None) -> tuple[str, list[tuple[int, tuple[Any, ...]]]]:
+def csv_rows(
+    path: str | Path,
+    label: str,
+    limits: Limits | None = None,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    sheet: str | None = None,
+) -> tuple[str, list[tuple[int, tuple[Any, ...]]]]:
     """Every row of a CSV file with its line number (blank cells None, blank rows left out).
 
     Handles a BOM, UTF-16, Windows-1252, Excel's `sep=;` first line and PowerShell's
@@ -175,9 +186,11 @@ def csv_rows(path: str | Path, label: str, limits: Limits | None = None, *,
             number, start = start, skipped + reader.line_num + 1
             cells += len(row)
             if cells > limits.max_cells:
-                raise PlannerError(f"{csv_where(label, number)}: the file has more than "
-                                   f"{limits.max_cells:,} cells (limit PLANNER_MAX_CELLS); split "
-                                   "it or raise the limit")
+                raise PlannerError(
+                    f"{csv_where(label, number)}: the file has more than "
+                    f"{limits.max_cells:,} cells (limit PLANNER_MAX_CELLS); "
+                    "split it or raise the limit"
+                )
             if any(cell.strip() for cell in row):
                 rows.append((number, tuple(cell if cell.strip() else None for cell in row)))
     except csv.Error as exc:
@@ -190,9 +203,11 @@ def _text_of(path: Path, label: str, limits: Limits, encoding: str | None) -> st
         raise PlannerError(f"{label}: no such file")
     size = path.stat().st_size
     if size > limits.max_uncompressed_bytes:
-        raise PlannerError(f"{label}: the file is {size / 1048576:,.0f} MB, more than the limit of "
-                           f"{limits.max_uncompressed_bytes / 1048576:,.0f} MB "
-                           "(PLANNER_MAX_UNCOMPRESSED_MB)")
+        raise PlannerError(
+            f"{label}: the file is {size / 1048576:,.0f} MB, more than the limit of "
+            f"{limits.max_uncompressed_bytes / 1048576:,.0f} MB "
+            "(PLANNER_MAX_UNCOMPRESSED_MB)"
+        )
     data = path.read_bytes()
     try:
         text = decode(data, encoding)
@@ -201,14 +216,20 @@ def _text_of(path: Path, label: str, limits: Limits, encoding: str | None) -> st
     if "\x00" in text[:4096]:
         raise PlannerError(f"{label}: not a CSV text file (it contains binary data)")
     if encoding is None and data[:2] in (b"PK", b"\xd0\xcf"):
-        raise PlannerError(f"{label}: a workbook, not a CSV text file; give it its .xlsx, .ods or "
-                           ".xls name")
+        raise PlannerError(
+            f"{label}: a workbook, not a CSV text file; give it its .xlsx, .ods or .xls name"
+        )
     return text
 
 
-def read_csv(path: str | Path, label: str | None = None, limits: Limits | None = None,
-             sheet: str | None = None, encoding: str | None = None,
-             delimiter: str | None = None) -> Table:
+def read_csv(
+    path: str | Path,
+    label: str | None = None,
+    limits: Limits | None = None,
+    sheet: str | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+) -> Table:
     """Read a whole CSV file into a `Table` (the header is its first non-blank row)."""
     path = Path(path)
     label = label or str(path)
@@ -228,7 +249,9 @@ def sheet_table(book: Workbook, title: str) -> Table:
     for number, cells in book.rows(title):
         if table is None:
             if any(not values.is_blank(cell) for cell in cells):
-                table = Table(book.label, title, ["" if c is None else str(c).strip() for c in cells], number)
+                table = Table(
+                    book.label, title, ["" if c is None else str(c).strip() for c in cells], number
+                )
             continue
         if any(cell is not None and not values.is_blank(cell) for cell in cells):
             table.rows.append((number, cells))
@@ -249,8 +272,16 @@ class Collector:
     def warn(self, table: Table, row: int, column: int | None, message: str) -> None:
         self.warnings.append(f"{table.where(row, column)}: {message}")
 
-    def put(self, fields: dict[str, Any], kind: Kind, name: str, raw: Any, table: Table, row: int,
-            column: int | None) -> None:
+    def put(
+        self,
+        fields: dict[str, Any],
+        kind: Kind,
+        name: str,
+        raw: Any,
+        table: Table,
+        row: int,
+        column: int | None,
+    ) -> None:
         """Parse `raw` as the canonical field `name` of `kind` into `fields` (blank: nothing).
 
         Numbers that do not parse are errors (all-or-nothing, as in the template); enum
@@ -278,7 +309,9 @@ class Collector:
             self.error(table, row, column, str(exc))
             return None
 
-    def number(self, raw: Any, table: Table, row: int, column: int | None, what: str) -> float | None:
+    def number(
+        self, raw: Any, table: Table, row: int, column: int | None, what: str
+    ) -> float | None:
         """A cell as a non-negative number (e.g. MiB before conversion), or None."""
         if raw is None or values.is_blank(raw):
             return None

@@ -22,8 +22,16 @@ from inventories.template_reader import read_template
 from inventories.workbook import Limits, open_workbook
 from exports.errors import ImportFailed, PlannerError
 
-FORMATS = ("template", "rvtools", "ad", "kitos", "aws-cmf", "azure-migrate", "spreadsheet",
-           "connections")
+FORMATS = (
+    "template",
+    "rvtools",
+    "ad",
+    "kitos",
+    "aws-cmf",
+    "azure-migrate",
+    "spreadsheet",
+    "connections",
+)
 
 #: What detection looks for, as the error message tells the user.
 LOOKED_FOR = (
@@ -40,7 +48,9 @@ LOOKED_FOR = (
 _HEADER_ROWS = 10  # a header further down than this is not a header
 
 
-def detect_format(path: str | Path, *, label: str | None = None, limits: Limits | None = None) -> str:
+def detect_format(
+    path: str | Path, *, label: str | None = None, limits: Limits | None = None
+) -> str:
     """One of FORMATS for a workbook, a CSV file or a folder of RVTools CSV files."""
     path = Path(path)
     label = label or str(path)
@@ -49,8 +59,10 @@ def detect_format(path: str | Path, *, label: str | None = None, limits: Limits 
     if path.is_dir():
         if rvtools.is_rvtools_folder(path):
             return "rvtools"
-        raise PlannerError(f"{label}: a folder, but it holds no RVTools_tab*.csv files; "
-                           "give a workbook or CSV file, or the folder of an RVTools 'Export all to csv'")
+        raise PlannerError(
+            f"{label}: a folder, but it holds no RVTools_tab*.csv files; "
+            "give a workbook or CSV file, or the folder of an RVTools 'Export all to csv'"
+        )
     if path.suffix.lower() in (".csv", ".txt", ".tsv"):
         if connections.sniff_csv(path):  # before read_csv: a capture may be gigabytes
             return "connections"
@@ -81,7 +93,9 @@ def detect_format(path: str | Path, *, label: str | None = None, limits: Limits 
 def _header_only(book: Any, title: str) -> Table:
     for number, cells in book.rows(title):
         if any(cell is not None and str(cell).strip() for cell in cells):
-            return Table(book.label, title, ["" if c is None else str(c).strip() for c in cells], number)
+            return Table(
+                book.label, title, ["" if c is None else str(c).strip() for c in cells], number
+            )
         if number >= _HEADER_ROWS:
             break
     return Table(book.label, title, [], 1)
@@ -91,8 +105,14 @@ def _by_headers(tables: list[Table]) -> str | None:
     for table in tables:
         if table.has("VM", "Powerstate"):
             return "rvtools"
-        if table.column("DistinguishedName") is not None or table.has("DNSHostName", "OperatingSystem") \
-                or (table.has("DN", "objectClass") and table.column("dNSHostName", "operatingSystem") is not None):
+        if (
+            table.column("DistinguishedName") is not None
+            or table.has("DNSHostName", "OperatingSystem")
+            or (
+                table.has("DN", "objectClass")
+                and table.column("dNSHostName", "operatingSystem") is not None
+            )
+        ):
             return "ad"
         if kitos.is_systems_table(table) or kitos.is_interfaces_table(table):
             return "kitos"
@@ -107,14 +127,20 @@ def _by_headers(tables: list[Table]) -> str | None:
 
 def _unknown(label: str, tables: list[Table]) -> PlannerError:
     # one line whatever the file holds: line breaks and control characters out, long ones cut
-    headers = [re.sub(r"[\x00-\x1f\x7f]", "", " ".join(h.split()))[:40]
-               for table in tables for h in table.header if h][:12]
+    headers = [
+        re.sub(r"[\x00-\x1f\x7f]", "", " ".join(h.split()))[:40]
+        for table in tables
+        for h in table.header
+        if h
+    ][:12]
     shown = ", ".join(headers) + (", …" if len(headers) == 12 else "") if headers else "none"
-    return PlannerError(f"{label}: unsupported format: cannot tell what kind of file this is; "
-                        f"looked for {LOOKED_FOR}; found headers: {shown}. For your own "
-                        "spreadsheet, write a mapping with `planner mapping suggest "
-                        f"{Path(label).name} -o map.toml` and import with --mapping map.toml; or "
-                        "name the format with --format")
+    return PlannerError(
+        f"{label}: unsupported format: cannot tell what kind of file this is; "
+        f"looked for {LOOKED_FOR}; found headers: {shown}. For your own "
+        "spreadsheet, write a mapping with `planner mapping suggest "
+        f"{Path(label).name} -o map.toml` and import with --mapping map.toml; or "
+        "name the format with --format"
+    )
 
 
 Reader = Callable[..., Inventory]
@@ -129,9 +155,15 @@ READERS: dict[str, Reader] = {
 }
 
 
-def read_any(path: str | Path, *, municipality: str | None, format: str = "auto",
-             mapping: dict[str, str] | None = None, label: str | None = None,
-             limits: Limits | None = None) -> Inventory:
+def read_any(
+    path: str | Path,
+    *,
+    municipality: str | None,
+    format: str = "auto",
+    mapping: dict[str, str] | None = None,
+    label: str | None = None,
+    limits: Limits | None = None,
+) -> Inventory:
     """Read one file (or RVTools CSV folder) of any supported format into a validated Inventory.
 
     A mapping with `[[sheets]]` reads the file as the user's own spreadsheet (format
@@ -151,16 +183,28 @@ def read_any(path: str | Path, *, municipality: str | None, format: str = "auto"
 def _refuse_slashes(inventory: Inventory, label: str) -> None:
     """Whatever the format, no municipality name with `/` gets through (see `slash_problem`);
     the template reader already names the cell, other readers are caught here by row."""
-    problems = [f"{label}: municipality {slash_problem('name', inventory.municipality)}"] \
-        if "/" in inventory.municipality else []
-    problems += [f"{label}:{d.row}: {slash_problem('to_municipality', d.to_municipality)}"
-                 for d in inventory.dependencies if d.to_municipality and "/" in d.to_municipality]
+    problems = (
+        [f"{label}: municipality {slash_problem('name', inventory.municipality)}"]
+        if "/" in inventory.municipality
+        else []
+    )
+    problems += [
+        f"{label}:{d.row}: {slash_problem('to_municipality', d.to_municipality)}"
+        for d in inventory.dependencies
+        if d.to_municipality and "/" in d.to_municipality
+    ]
     if problems:
         raise ImportFailed(problems)
 
 
-def _read(path: Path, municipality: str | None, format: str, mapping: dict[str, str] | None,
-          label: str, limits: Limits | None) -> Inventory:
+def _read(
+    path: Path,
+    municipality: str | None,
+    format: str,
+    mapping: dict[str, str] | None,
+    label: str,
+    limits: Limits | None,
+) -> Inventory:
     """`read_any` without the checks common to every format."""
     chosen = (format or "auto").strip().lower()
     if chosen not in ("auto", *FORMATS):
@@ -168,25 +212,34 @@ def _read(path: Path, municipality: str | None, format: str, mapping: dict[str, 
     sheets = isinstance(mapping, Mapping) and bool(mapping.sheets)
     if chosen == "spreadsheet" or (sheets and chosen in ("auto", "template")):
         if not municipality or not municipality.strip():
-            raise PlannerError(f"{label}: a spreadsheet read through a mapping does not name its "
-                               "municipality; give it with --municipality NAME")
+            raise PlannerError(
+                f"{label}: a spreadsheet read through a mapping does not name its "
+                "municipality; give it with --municipality NAME"
+            )
         own = mapping if isinstance(mapping, Mapping) else Mapping(mapping or {})
-        return read_spreadsheet(path, municipality=municipality.strip(), mapping=own, label=label,
-                                limits=limits)
+        return read_spreadsheet(
+            path, municipality=municipality.strip(), mapping=own, label=label, limits=limits
+        )
     if chosen == "auto":
         chosen = detect_format(path, label=label, limits=limits)
     if chosen == "template":
-        inventory = read_template(path, label=label, municipality=municipality, limits=limits,
-                                  defer_references=True)
+        inventory = read_template(
+            path, label=label, municipality=municipality, limits=limits, defer_references=True
+        )
         if mapping:
-            inventory.warnings.append(f"{label}: --mapping is not used for the inventory template "
-                                      "(its headers are the canonical ones)")
+            inventory.warnings.append(
+                f"{label}: --mapping is not used for the inventory template "
+                "(its headers are the canonical ones)"
+            )
         inventory.format = "workbook"
         return inventory
     if not municipality or not municipality.strip():
-        raise PlannerError(f"{label}: a {chosen} file does not name its municipality; "
-                           "give it with --municipality NAME")
-    inventory = READERS[chosen](path, municipality=municipality.strip(), label=label, mapping=mapping,
-                                limits=limits)
+        raise PlannerError(
+            f"{label}: a {chosen} file does not name its municipality; "
+            "give it with --municipality NAME"
+        )
+    inventory = READERS[chosen](
+        path, municipality=municipality.strip(), label=label, mapping=mapping, limits=limits
+    )
     inventory.format = chosen
     return inventory

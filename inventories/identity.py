@@ -36,8 +36,12 @@ def looks_like_fqdn(name: str) -> bool:
     except ValueError:
         pass
     labels = text.split(".")
-    return (len(labels) >= 2 and all(_LABEL.match(label) for label in labels)
-            and not labels[-1].isdigit() and not labels[0].isdigit())
+    return (
+        len(labels) >= 2
+        and all(_LABEL.match(label) for label in labels)
+        and not labels[-1].isdigit()
+        and not labels[0].isdigit()
+    )
 
 
 def short_name(name: str) -> str:

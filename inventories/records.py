@@ -39,8 +39,14 @@ class DependencyRecord:
     def key(self) -> tuple[str, ...]:
         """Identity used to make re-imports idempotent (case-insensitive names)."""
         return (
-            self.from_kind, self.from_name.casefold(), self.to_kind, self.to_name.casefold(),
-            (self.to_municipality or "").casefold(), self.kind, self.strength, self.note or "",
+            self.from_kind,
+            self.from_name.casefold(),
+            self.to_kind,
+            self.to_name.casefold(),
+            (self.to_municipality or "").casefold(),
+            self.kind,
+            self.strength,
+            self.note or "",
         )
 
 
@@ -83,5 +89,7 @@ def slash_problem(what: str, name: str) -> str:
     municipality `A/application/x` with server `y` and municipality `A` with application
     `x/server/y` would share one id and one item would silently vanish from the plan.
     Item names may contain `/`: the municipality and the kind come first and hold none."""
-    return (f"{what} {name!r} contains '/', which separates the parts of item ids "
-            "(municipality/kind/name); write the municipality's name without it")
+    return (
+        f"{what} {name!r} contains '/', which separates the parts of item ids "
+        "(municipality/kind/name); write the municipality's name without it"
+    )

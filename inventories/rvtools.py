@@ -9,6 +9,7 @@ not available, never errors.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,19 +24,60 @@ from exports.errors import PlannerError
 TABS = ("vInfo", "vHost", "vNetwork", "vPort", "dvPort", "vSwitch", "dvSwitch")
 
 #: vInfo columns we read; alternatives (4.x | 3.x | older) joined by '|'.
-VINFO = ("VM", "Powerstate", "Template", "CPUs", "Memory", "Provisioned MiB|Provisioned MB",
-         "In Use MiB|In Use MB", "OS according to the configuration file", "OS according to the VMware Tools",
-         "Primary IP Address", "DNS Name", "Host", "Cluster", "Datacenter", "Annotation", "Network #1")
+VINFO = (
+    "VM",
+    "Powerstate",
+    "Template",
+    "CPUs",
+    "Memory",
+    "Provisioned MiB|Provisioned MB",
+    "In Use MiB|In Use MB",
+    "OS according to the configuration file",
+    "OS according to the VMware Tools",
+    "Primary IP Address",
+    "DNS Name",
+    "Host",
+    "Cluster",
+    "Datacenter",
+    "Annotation",
+    "Network #1",
+)
 
 #: vInfo columns that RVTools itself writes after `Annotation`; anything else there is a
 #: vCenter custom attribute (e.g. `AppOwner`), offered to `--mapping`.
-_BUILT_IN_AFTER_ANNOTATION = {normalise_header(h) for h in (
-    "Datacenter", "Cluster", "Host", "OS according to the configuration file", "OS according to the VMware Tools",
-    "OS according to the configuration file (CPU)", "VM ID", "VM UUID", "VI SDK Server type", "VI SDK API Version",
-    "VI SDK Server", "VI SDK UUID", "VM Version", "HW version", "HW upgrade status", "HW upgrade policy",
-    "HW target", "Customization Info", "Guest Detailed Data", "SMBIOS UUID", "Backup status", "Last backup",
-    "Latency Sensitivity", "Op Notification Timeout", "Firmware", "EnableUUID", "CBT", "Tools",
-)}
+_BUILT_IN_AFTER_ANNOTATION = {
+    normalise_header(h)
+    for h in (
+        "Datacenter",
+        "Cluster",
+        "Host",
+        "OS according to the configuration file",
+        "OS according to the VMware Tools",
+        "OS according to the configuration file (CPU)",
+        "VM ID",
+        "VM UUID",
+        "VI SDK Server type",
+        "VI SDK API Version",
+        "VI SDK Server",
+        "VI SDK UUID",
+        "VM Version",
+        "HW version",
+        "HW upgrade status",
+        "HW upgrade policy",
+        "HW target",
+        "Customization Info",
+        "Guest Detailed Data",
+        "SMBIOS UUID",
+        "Backup status",
+        "Last backup",
+        "Latency Sensitivity",
+        "Op Notification Timeout",
+        "Firmware",
+        "EnableUUID",
+        "CBT",
+        "Tools",
+    )
+}
 
 MIB_PER_GB = 1024.0
 
@@ -48,18 +90,21 @@ def _tab_of(path: Path) -> str | None:
     """`RVTools_tabvInfo.csv` -> `vinfo` (folded), else None."""
     name = path.name.lower()
     if path.is_file() and name.startswith("rvtools_tab") and name.endswith(".csv"):
-        return name[len("rvtools_tab"):-4]
+        return name[len("rvtools_tab") : -4]
     return None
 
 
 def load_tables(path: Path, label: str, limits: Limits | None = None) -> dict[str, Table]:
-    """The RVTools tabs of a workbook, a folder of CSV files, or a single vInfo CSV, by folded name."""
+    """The RVTools tabs of a workbook, a folder of CSV files, or a single vInfo CSV, by folded
+    name."""
     tables: dict[str, Table] = {}
     if path.is_dir():
         for file in sorted(path.iterdir()):
             tab = _tab_of(file)
             if tab:
-                tables[tab] = read_csv(file, f"{label.rstrip('/')}/{file.name}", limits, sheet=file.stem)
+                tables[tab] = read_csv(
+                    file, f"{label.rstrip('/')}/{file.name}", limits, sheet=file.stem
+                )
         if not tables:
             raise PlannerError(f"{label}: no RVTools_tab*.csv files in this folder")
         return tables
@@ -78,8 +123,14 @@ def load_tables(path: Path, label: str, limits: Limits | None = None) -> dict[st
     return tables
 
 
-def read_rvtools(path: str | Path, *, municipality: str, label: str | None = None,
-                 mapping: dict[str, str] | None = None, limits: Limits | None = None) -> Inventory:
+def read_rvtools(
+    path: str | Path,
+    *,
+    municipality: str,
+    label: str | None = None,
+    mapping: dict[str, str] | None = None,
+    limits: Limits | None = None,
+) -> Inventory:
     """Read an RVTools export completely; raise ImportFailed listing every problem."""
     path = Path(path)
     label = label or str(path)
@@ -92,8 +143,14 @@ def read_rvtools(path: str | Path, *, municipality: str, label: str | None = Non
 
 
 class _Reader(Collector):
-    def __init__(self, tables: dict[str, Table], label: str, mapping: dict[str, str] | None,
-                 municipality: str, limits: Limits) -> None:
+    def __init__(
+        self,
+        tables: dict[str, Table],
+        label: str,
+        mapping: dict[str, str] | None,
+        municipality: str,
+        limits: Limits,
+    ) -> None:
         super().__init__(limits.max_text)
         self.tables = tables
         self.label = label
@@ -120,7 +177,11 @@ class _Reader(Collector):
         if table is None:
             return {}
         self._report_missing(table, ("Host", "Cluster", "Datacenter"))
-        host_col, cluster_col, dc_col = table.column("Host"), table.column("Cluster"), table.column("Datacenter")
+        host_col, cluster_col, dc_col = (
+            table.column("Host"),
+            table.column("Cluster"),
+            table.column("Datacenter"),
+        )
         hosts: dict[str, dict[str, str | None]] = {}
         if host_col is None:
             return hosts
@@ -132,12 +193,16 @@ class _Reader(Collector):
             cluster = self.text(table.cell(cells, cluster_col), table, row, cluster_col, "Cluster")
             hosts[name.casefold()] = {
                 "cluster": cluster,
-                "datacenter": self.text(table.cell(cells, dc_col), table, row, dc_col, "Datacenter"),
+                "datacenter": self.text(
+                    table.cell(cells, dc_col), table, row, dc_col, "Datacenter"
+                ),
             }
             if cluster:
                 clusters.add(cluster.casefold())
-        self.warnings.append(f"{self.label}: {len(hosts)} physical hosts in {len(clusters)} clusters on vHost "
-                             "(recorded as the servers' host and cluster, not imported as servers)")
+        self.warnings.append(
+            f"{self.label}: {len(hosts)} physical hosts in {len(clusters)} clusters on vHost "
+            "(recorded as the servers' host and cluster, not imported as servers)"
+        )
         return hosts
 
     def _vlans(self) -> dict[str, int]:
@@ -181,12 +246,16 @@ class _Reader(Collector):
                     nets.append(name)
         return result
 
-    def _servers(self, hosts: dict[str, dict[str, str | None]], networks: dict[str, list[str]]) -> list[ItemRecord]:
+    def _servers(
+        self, hosts: dict[str, dict[str, str | None]], networks: dict[str, list[str]]
+    ) -> list[ItemRecord]:
         table = self.tables["vinfo"]
         self._report_missing(table, VINFO)
         col = {spec.split("|")[0]: table.column(*spec.split("|")) for spec in VINFO}
         if col["VM"] is None:
-            self.error(table, table.header_row, 0, "vInfo has no VM column; it names the virtual machines")
+            self.error(
+                table, table.header_row, 0, "vInfo has no VM column; it names the virtual machines"
+            )
             return []
         mapped = mapped_columns(table, self.mapping, Kind.SERVER)
         self._report_custom_attributes(table, mapped)
@@ -207,58 +276,148 @@ class _Reader(Collector):
                 continue
             key = name.casefold()
             if key in seen:  # exports often list a VM twice: one server, merged when stored
-                self.warn(table, row, col["VM"], f"VM {show(name)} is listed again (first on row "
-                          f"{seen[key]}); the rows are merged into one server")
+                self.warn(
+                    table,
+                    row,
+                    col["VM"],
+                    f"VM {show(name)} is listed again (first on row "
+                    f"{seen[key]}); the rows are merged into one server",
+                )
             seen.setdefault(key, row)
             power = get("Powerstate")
             if power is not None and str(power).strip().lower() != "poweredon":
                 powered_off.setdefault(str(power).strip(), []).append((row, name))
             fields: dict[str, Any] = {"virtual": True}
-            self.put(fields, Kind.SERVER, "vcpu", get("CPUs"), table, row, col["CPUs"])
-            for header, field in (("Memory", "ram_gb"), ("Provisioned MiB", "storage_gb")):
-                mib = self.number(get(header), table, row, col[header], header)
-                if mib is not None:
-                    fields[field] = round(mib / MIB_PER_GB, 2)
-            if "storage_gb" not in fields:
-                used = self.number(get("In Use MiB"), table, row, col["In Use MiB"], "In Use MiB")
-                if used is not None:
-                    fields["storage_gb"] = round(used / MIB_PER_GB, 2)
-            os_name = get("OS according to the configuration file") or get("OS according to the VMware Tools")
-            os_col = col["OS according to the configuration file"] if get("OS according to the configuration file") \
-                else col["OS according to the VMware Tools"]
-            self.put(fields, Kind.SERVER, "os", os_name, table, row, os_col)
-            self.put(fields, Kind.SERVER, "ip", get("Primary IP Address"), table, row, col["Primary IP Address"])
-            host = self.text(get("Host"), table, row, col["Host"], "Host")
-            if host:
-                fields["host"] = host
-            known = _host(hosts, host) if host else None
-            if host and hosts and known is None:
+            self._vm_figures(fields, get, table, row, col)
+            host, unknown = self._vm_host(fields, get, table, row, col, hosts)
+            if host and hosts and unknown:
                 missing_hosts.setdefault(host, []).append((row, name))
-            known = known or {}
-            cluster = self.text(get("Cluster"), table, row, col["Cluster"], "Cluster") or known.get("cluster")
-            if cluster:
-                fields["cluster"] = cluster
-            nets = networks.get(key) or []
-            first = self.text(get("Network #1"), table, row, col["Network #1"], "Network #1")
-            if first and first.casefold() not in (n.casefold() for n in nets):
-                nets = [first, *nets]
-            if nets:
-                fields["network"] = nets[0]
+            nets = self._vm_nets(fields, get, table, row, col, networks.get(key) or [])
             apply_mapping(self, table, mapped, Kind.SERVER, row, cells, fields)
             item = ItemRecord(Kind.SERVER, name, fields, row)
             servers.append(item)
             for other in nets[1:]:
-                self.inventory.dependencies.append(DependencyRecord(
-                    "server", name, "network", other, "connected_via", "hard", note="further NIC (RVTools)", row=row))
-        for state, vms in powered_off.items():
-            self.warn(table, vms[0][0], col["Powerstate"],
-                      f"{_some(vms)} {'is' if len(vms) == 1 else 'are'} {state}; imported all the same")
-        for host, vms in missing_hosts.items():
-            self.warn(table, vms[0][0], col["Host"], f"host {show(host)} of {_some(vms)} is not on the vHost tab")
+                self.inventory.dependencies.append(
+                    DependencyRecord(
+                        "server",
+                        name,
+                        "network",
+                        other,
+                        "connected_via",
+                        "hard",
+                        note="further NIC (RVTools)",
+                        row=row,
+                    )
+                )
+        self._warn_grouped(table, col, powered_off, missing_hosts)
         self.inventory.items.extend(servers)
         return servers
 
-    def _networks(self, servers: list[ItemRecord], networks: dict[str, list[str]], vlans: dict[str, int]) -> None:
+    def _warn_grouped(
+        self,
+        table: Table,
+        col: dict[str, int | None],
+        powered_off: dict[str, list[tuple[int, str]]],
+        missing_hosts: dict[str, list[tuple[int, str]]],
+    ) -> None:
+        """One warning per power state and per missing host, naming some of their VMs, rather
+        than one per VM (an export of thousands of VMs would bury the rest)."""
+        for state, vms in powered_off.items():
+            self.warn(
+                table,
+                vms[0][0],
+                col["Powerstate"],
+                f"{_some(vms)} {'is' if len(vms) == 1 else 'are'} {state}; imported all the same",
+            )
+        for host, vms in missing_hosts.items():
+            self.warn(
+                table,
+                vms[0][0],
+                col["Host"],
+                f"host {show(host)} of {_some(vms)} is not on the vHost tab",
+            )
+
+    def _vm_figures(
+        self,
+        fields: dict[str, Any],
+        get: Callable[[str], Any],
+        table: Table,
+        row: int,
+        col: dict[str, int | None],
+    ) -> None:
+        """A VM's vCPUs, memory and storage in GB (provisioned, else in use: exports of
+        powered-off VMs often leave one empty), OS (the configured one first) and IP."""
+        self.put(fields, Kind.SERVER, "vcpu", get("CPUs"), table, row, col["CPUs"])
+        for header, field in (("Memory", "ram_gb"), ("Provisioned MiB", "storage_gb")):
+            mib = self.number(get(header), table, row, col[header], header)
+            if mib is not None:
+                fields[field] = round(mib / MIB_PER_GB, 2)
+        if "storage_gb" not in fields:
+            used = self.number(get("In Use MiB"), table, row, col["In Use MiB"], "In Use MiB")
+            if used is not None:
+                fields["storage_gb"] = round(used / MIB_PER_GB, 2)
+        os_name = get("OS according to the configuration file") or get(
+            "OS according to the VMware Tools"
+        )
+        os_col = (
+            col["OS according to the configuration file"]
+            if get("OS according to the configuration file")
+            else col["OS according to the VMware Tools"]
+        )
+        self.put(fields, Kind.SERVER, "os", os_name, table, row, os_col)
+        self.put(
+            fields,
+            Kind.SERVER,
+            "ip",
+            get("Primary IP Address"),
+            table,
+            row,
+            col["Primary IP Address"],
+        )
+
+    def _vm_nets(
+        self,
+        fields: dict[str, Any],
+        get: Callable[[str], Any],
+        table: Table,
+        row: int,
+        col: dict[str, int | None],
+        nets: list[str],
+    ) -> list[str]:
+        """A VM's networks, vInfo's Network #1 first, then the vNetwork tab's; the first is the
+        server's network field, the others become connected_via dependencies."""
+        first = self.text(get("Network #1"), table, row, col["Network #1"], "Network #1")
+        if first and first.casefold() not in (n.casefold() for n in nets):
+            nets = [first, *nets]
+        if nets:
+            fields["network"] = nets[0]
+        return nets
+
+    def _vm_host(
+        self,
+        fields: dict[str, Any],
+        get: Callable[[str], Any],
+        table: Table,
+        row: int,
+        col: dict[str, int | None],
+        hosts: dict[str, dict[str, str | None]],
+    ) -> tuple[str | None, bool]:
+        """A VM's host and cluster (from the vHost tab when the row leaves it empty); returns
+        the host and whether vHost lacks it, so the caller can list such hosts once."""
+        host = self.text(get("Host"), table, row, col["Host"], "Host")
+        if host:
+            fields["host"] = host
+        known = _host(hosts, host) if host else None
+        cluster = self.text(get("Cluster"), table, row, col["Cluster"], "Cluster") or (
+            known or {}
+        ).get("cluster")
+        if cluster:
+            fields["cluster"] = cluster
+        return host, known is None
+
+    def _networks(
+        self, servers: list[ItemRecord], networks: dict[str, list[str]], vlans: dict[str, int]
+    ) -> None:
         """One network item per port group the servers use (kind 'other': RVTools cannot tell)."""
         names: dict[str, str] = {}
         for server in servers:
@@ -276,8 +435,9 @@ class _Reader(Collector):
     def _report_missing(self, table: Table, wanted: tuple[str, ...]) -> None:
         absent = missing_columns(table, wanted)
         if absent:
-            self.warnings.append(f"{table.where(table.header_row, None)}: columns not available: "
-                                 f"{', '.join(absent)}")
+            self.warnings.append(
+                f"{table.where(table.header_row, None)}: columns not available: {', '.join(absent)}"
+            )
 
     def _custom_columns(self, table: Table) -> list[int]:
         """vCenter custom attribute columns (already reported on their own line)."""
@@ -304,8 +464,10 @@ class _Reader(Collector):
         if custom:
             example = custom[0]
             self.warnings.append(
-                f"{table.where(table.header_row, annotation + 1)}: custom attribute columns not imported: "
-                f"{', '.join(custom)} (map them with --mapping, e.g. {example} = \"owner\")")
+                f"{table.where(table.header_row, annotation + 1)}: "
+                "custom attribute columns not imported: "
+                f'{", ".join(custom)} (map them with --mapping, e.g. {example} = "owner")'
+            )
 
 
 def _host(hosts: dict[str, dict[str, str | None]], host: str) -> dict[str, str | None] | None:
@@ -326,11 +488,14 @@ def _some(vms: list[tuple[int, str]], limit: int = 10) -> str:
 
 
 def _true(value: Any) -> bool:
-    return value is True or (isinstance(value, str) and value.strip().lower() in ("true", "yes", "1"))
+    return value is True or (
+        isinstance(value, str) and value.strip().lower() in ("true", "yes", "1")
+    )
 
 
 def _vlan(value: Any) -> int | None:
-    """A single VLAN id 1-4094; trunks ('0-4094'), 0 (none) and 4095 (all) are not one network's VLAN."""
+    """A single VLAN id 1-4094; trunks ('0-4094'), 0 (none) and 4095 (all) are not one network's
+    VLAN."""
     try:
         number = int(float(str(value).strip()))
     except ValueError:

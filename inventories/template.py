@@ -75,13 +75,18 @@ def _sheet(book: Workbook, sheet: Sheet, rows: Iterable[Sequence[Any]]) -> None:
         if column.aliases:
             note += " Also accepted as header: " + ", ".join(column.aliases[:6]) + "."
         cell.comment = Comment(note, "planner", width=320, height=120)
-        ws.column_dimensions[get_column_letter(index)].width = max(column.width, len(column.name) + 4)
+        ws.column_dimensions[get_column_letter(index)].width = max(
+            column.width, len(column.name) + 4
+        )
         if column.choices:
             letter = get_column_letter(index)
             validation = DataValidation(
-                type="list", formula1='"' + ",".join(column.choices) + '"', allow_blank=True,
+                type="list",
+                formula1='"' + ",".join(column.choices) + '"',
+                allow_blank=True,
                 showErrorMessage=False,  # Danish/Swedish spellings are accepted on import
-                promptTitle=column.name, prompt=", ".join(column.choices),
+                promptTitle=column.name,
+                prompt=", ".join(column.choices),
             )
             validation.add(f"{letter}2:{letter}{VALIDATED_ROWS}")
             ws.add_data_validation(validation)

@@ -43,10 +43,14 @@ def text(value: Any, column: Column, max_text: int = 10_000) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, datetime):
-        value = value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+        value = (
+            value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+        )
     result = unicodedata.normalize("NFC", str(value)).strip()
     if len(result) > max_text:
-        raise BadValue(f"{column.name} is {len(result):,} characters long; at most {max_text:,} are accepted")
+        raise BadValue(
+            f"{column.name} is {len(result):,} characters long; at most {max_text:,} are accepted"
+        )
     bad = _CONTROL.search(result)
     if bad:
         raise BadValue(f"{column.name} contains the control character U+{ord(bad.group()):04X}")
@@ -67,17 +71,64 @@ STRICT = Reading()
 
 #: Units per field family, as factors to the field's own unit (GB: binary, as RAM is sold
 #: and RVTools counts; bandwidth: decimal, as network gear is sold).
-_BYTES = {"b": 1 / 1024 ** 3, "kb": 1 / 1024 ** 2, "kib": 1 / 1024 ** 2, "mb": 1 / 1024,
-          "mib": 1 / 1024, "gb": 1, "gib": 1, "g": 1, "tb": 1024, "tib": 1024, "t": 1024,
-          "pb": 1024 ** 2, "pib": 1024 ** 2}
-_BITS = {"kbit": 1e-3, "kbps": 1e-3, "kbit/s": 1e-3, "kb/s": 1e-3, "mbit": 1, "mbps": 1,
-         "mbit/s": 1,
-         "mb/s": 1, "m": 1, "gbit": 1e3, "gbps": 1e3, "gbit/s": 1e3, "gb/s": 1e3, "g": 1e3,
-         "tbit": 1e6, "tbps": 1e6, "tbit/s": 1e6}
-_HOURS = {"h": 1, "t": 1, "timer": 1, "time": 1, "timmar": 1, "timme": 1, "hours": 1, "hour": 1,
-          "min": 1 / 60, "minutter": 1 / 60, "minuter": 1 / 60, "minutes": 1 / 60}
-_CORES: dict[str, float] = {"cpu": 1, "cpus": 1, "vcpu": 1, "vcpus": 1, "cores": 1, "kerner": 1,
-                            "kärnor": 1, "core": 1}
+_BYTES = {
+    "b": 1 / 1024**3,
+    "kb": 1 / 1024**2,
+    "kib": 1 / 1024**2,
+    "mb": 1 / 1024,
+    "mib": 1 / 1024,
+    "gb": 1,
+    "gib": 1,
+    "g": 1,
+    "tb": 1024,
+    "tib": 1024,
+    "t": 1024,
+    "pb": 1024**2,
+    "pib": 1024**2,
+}
+_BITS = {
+    "kbit": 1e-3,
+    "kbps": 1e-3,
+    "kbit/s": 1e-3,
+    "kb/s": 1e-3,
+    "mbit": 1,
+    "mbps": 1,
+    "mbit/s": 1,
+    "mb/s": 1,
+    "m": 1,
+    "gbit": 1e3,
+    "gbps": 1e3,
+    "gbit/s": 1e3,
+    "gb/s": 1e3,
+    "g": 1e3,
+    "tbit": 1e6,
+    "tbps": 1e6,
+    "tbit/s": 1e6,
+}
+_HOURS = {
+    "h": 1,
+    "t": 1,
+    "timer": 1,
+    "time": 1,
+    "timmar": 1,
+    "timme": 1,
+    "hours": 1,
+    "hour": 1,
+    "min": 1 / 60,
+    "minutter": 1 / 60,
+    "minuter": 1 / 60,
+    "minutes": 1 / 60,
+}
+_CORES: dict[str, float] = {
+    "cpu": 1,
+    "cpus": 1,
+    "vcpu": 1,
+    "vcpus": 1,
+    "cores": 1,
+    "kerner": 1,
+    "kärnor": 1,
+    "core": 1,
+}
 
 
 def units_of(column: Column) -> dict[str, float]:
@@ -97,8 +148,11 @@ _SPACES = re.compile(r"[\s\u00a0\u202f]")
 _THOUSANDS_OR_DECIMAL = re.compile(r"\d{1,3}[.,]\d{3}")
 _COMMA = re.compile(r"\d+,\d+|\d{1,3}(\.\d{3})+,\d+|\d{1,3}(\.\d{3}){2,}")
 _POINT = re.compile(r"\d+\.\d+|\d{1,3}(,\d{3})+\.\d+|\d{1,3}(,\d{3}){2,}")
-_WRITTEN = {",": re.compile(r"-?(\d+|\d{1,3}(\.\d{3})+)(,\d+)?"),
-            ".": re.compile(r"-?(\d+|\d{1,3}(,\d{3})+)(\.\d+)?"), None: re.compile(r"-?\d+")}
+_WRITTEN = {
+    ",": re.compile(r"-?(\d+|\d{1,3}(\.\d{3})+)(,\d+)?"),
+    ".": re.compile(r"-?(\d+|\d{1,3}(,\d{3})+)(\.\d+)?"),
+    None: re.compile(r"-?\d+"),
+}
 _ESTIMATE = re.compile(r"^(?:ca\.?|c:a|cirka|circa|approx\.?|omkring|ungefär|~|≈)\s*", re.I)
 _QUANTITY = re.compile(r"^([-+]?[\d\s.,\u00a0\u202f]*\d)\s*([^\d\s].*)?$")
 
@@ -138,19 +192,28 @@ def decide_decimal(cells: list[Any]) -> tuple[str | None, str | None]:
     marks = {mark for mark in seen if mark != "?"}
     fix = 'set [format] decimal = "," or decimal = "." in the mapping file'
     if len(marks) > 1:
-        return None, (f"its numbers mix a decimal comma ({show(seen[','])}) and a decimal point "
-                      f"({show(seen['.'])}); {fix}")
+        return None, (
+            f"its numbers mix a decimal comma ({show(seen[','])}) and a decimal point "
+            f"({show(seen['.'])}); {fix}"
+        )
     if marks:
         return marks.pop(), None
     if "?" in seen:
         example = seen["?"]
-        return None, (f"{show(example)} may be a thousands separator or a decimal mark and no cell "
-                      f'of the column tells which; {fix} (decimal = "," reads 1.500 as 1500)')
+        return None, (
+            f"{show(example)} may be a thousands separator or a decimal mark and no cell "
+            f'of the column tells which; {fix} (decimal = "," reads 1.500 as 1500)'
+        )
     return None, None
 
 
-def number(value: Any, column: Column, whole: bool, reading: Reading = STRICT,
-           notes: list[str] | None = None) -> int | float:
+def number(
+    value: Any,
+    column: Column,
+    whole: bool,
+    reading: Reading = STRICT,
+    notes: list[str] | None = None,
+) -> int | float:
     kind = "a whole number" if whole else "a number"
     if isinstance(value, bool):
         raise BadValue(f"{column.name} must be {kind}, got {show(value)}")
@@ -174,7 +237,9 @@ def number(value: Any, column: Column, whole: bool, reading: Reading = STRICT,
     if column.maximum is not None and result > column.maximum:
         raise BadValue(f"{column.name} must be at most {column.maximum:g}, got {show(value)}")
     if whole and abs(result) > MAX_WHOLE:  # the databases' integer columns hold no more
-        raise BadValue(f"{column.name} must be between -{MAX_WHOLE:,} and {MAX_WHOLE:,}, got {show(value)}")
+        raise BadValue(
+            f"{column.name} must be between -{MAX_WHOLE:,} and {MAX_WHOLE:,}, got {show(value)}"
+        )
     return result
 
 
@@ -183,13 +248,14 @@ def number(value: Any, column: Column, whole: bool, reading: Reading = STRICT,
 MAX_WHOLE = 2**31 - 1
 
 
-def _number_text(text: str, column: Column, kind: str, reading: Reading,
-                 notes: list[str] | None) -> tuple[float, bool]:
+def _number_text(
+    text: str, column: Column, kind: str, reading: Reading, notes: list[str] | None
+) -> tuple[float, bool]:
     """A number written as text: estimate words, units, decimal comma and thousands separators."""
     raw = text.strip()
     estimate = _ESTIMATE.match(raw)
     if estimate and estimate.end() < len(raw):
-        raw = raw[estimate.end():]
+        raw = raw[estimate.end() :]
         if notes is not None:
             notes.append(f"{column.name} {show(text)} is an estimate; read as {raw.strip()}")
     match = _QUANTITY.match(raw)
@@ -202,9 +268,11 @@ def _number_text(text: str, column: Column, kind: str, reading: Reading,
         sign, body = ("-", digits[1:]) if digits.startswith("-") else ("", digits)
         before, after = body[:-4], body[-3:]
         decimal = f"{sign}{before}.{after.rstrip('0') or '0'}"
-        raise BadValue(f"{column.name} {show(text)} is ambiguous: write {sign}{before}{after} for "
-                       f"a thousands separator or {decimal} for a decimal, or set "
-                       '[format] decimal = "," or "." in the mapping file')
+        raise BadValue(
+            f"{column.name} {show(text)} is ambiguous: write {sign}{before}{after} for "
+            f"a thousands separator or {decimal} for a decimal, or set "
+            '[format] decimal = "," or "." in the mapping file'
+        )
     if not _WRITTEN[mark].fullmatch(digits.lstrip("+")):
         read_as = f" (the column is read with decimal {mark!r})" if reading.decimal else ""
         raise BadValue(f"{column.name} must be {kind}, got {show(text)}{read_as}")
@@ -224,13 +292,14 @@ def _unit_factor(unit: str, column: Column, value: Any) -> float:
     if folded in units:
         return units[folded]
     accepted = ", ".join(sorted({u for u in units if len(u) > 1}, key=lambda u: (units[u], u))[:8])
-    suffix = column.name[column.name.rfind("_"):]
+    suffix = column.name[column.name.rfind("_") :]
     example = {"_gb": "16 GB", "_mbps": "500 Mbit", "_hours": "8 h"}.get(suffix, "")
     if not units:
         raise BadValue(f"{column.name} must be a number without a unit, got {show(value)}")
-    raise BadValue(f"{column.name} {show(value)} has a unit that is not understood; use one of "
-                   f"{accepted}"
-                   + (f", e.g. {example}" if example else ""))
+    raise BadValue(
+        f"{column.name} {show(value)} has a unit that is not understood; "
+        f"use one of {accepted}" + (f", e.g. {example}" if example else "")
+    )
 
 
 def mapped(value: Any, reading: Reading) -> Any:
@@ -257,9 +326,11 @@ def choice(value: Any, column: Column) -> str:
     return_choices = ", ".join(column.choices)
     guess = difflib.get_close_matches(folded, column.choices, n=1, cutoff=0.5)
     example = guess[0] if guess else column.choices[0]
-    raise BadValue(f"{column.name} must be one of {return_choices}, got {show(value)}; or map it "
-                   f"in the mapping file, e.g. [sheets.values.{column.name}] "
-                   f"{toml_string(str(value).strip())} = \"{example}\"")
+    raise BadValue(
+        f"{column.name} must be one of {return_choices}, got {show(value)}; or map it "
+        f"in the mapping file, e.g. [sheets.values.{column.name}] "
+        f'{toml_string(str(value).strip())} = "{example}"'
+    )
 
 
 def toml_string(text: str) -> str:
@@ -285,9 +356,11 @@ def yesno(value: Any, column: Column) -> bool:
     folded = normalise_value(str(value))
     if folded in ("yes", "no"):
         return folded == "yes"
-    raise BadValue(f"{column.name} must be yes or no, got {show(value)}; or map it in the mapping "
-                   f"file, e.g. [sheets.values.{column.name}] {toml_string(str(value).strip())} = "
-                   '"yes"')
+    raise BadValue(
+        f"{column.name} must be yes or no, got {show(value)}; or map it in the mapping "
+        f"file, e.g. [sheets.values.{column.name}] {toml_string(str(value).strip())} = "
+        '"yes"'
+    )
 
 
 def split_list(value: Any) -> list[str]:
@@ -329,8 +402,9 @@ def cidrs(value: Any, column: Column, notes: list[str] | None = None) -> str:
     text = _MASKED.sub(_masked, _SPAN.sub(_span, str(value).strip()))
     for wildcard in _WILDCARD.finditer(text):
         if notes is not None:
-            notes.append(f"{column.name} {show(wildcard.group(0))} read as the prefix "
-                         f"{_wildcard(wildcard)}")
+            notes.append(
+                f"{column.name} {show(wildcard.group(0))} read as the prefix {_wildcard(wildcard)}"
+            )
     text = _WILDCARD.sub(_wildcard, text)
     prefixes = []
     for part in re.split(r"[,;\s]+", text):
@@ -340,12 +414,17 @@ def cidrs(value: Any, column: Column, notes: list[str] | None = None) -> str:
             try:
                 address = ipaddress.ip_address(part)
             except ValueError:
-                raise BadValue(f"{column.name} {show(part)} is not an IPv4 or IPv6 prefix such as "
-                               "10.1.0.0/16") from None
+                raise BadValue(
+                    f"{column.name} {show(part)} is not an IPv4 or IPv6 prefix such as 10.1.0.0/16"
+                ) from None
             width = 24 if address.version == 4 else 64
             network = ipaddress.ip_network(f"{address}/{width}", strict=False)
-            hint = f"{part}/{width}" if network.network_address == address else \
-                f"{part}/{address.max_prefixlen} for the one address or {network} for its network"
+            hint = (
+                f"{part}/{width}"
+                if network.network_address == address
+                else f"{part}/{address.max_prefixlen} for "
+                f"the one address or {network} for its network"
+            )
             raise BadValue(f"{column.name} {show(part)} has no prefix length; write e.g. {hint}")
         try:
             network = ipaddress.ip_network(part, strict=True)
@@ -353,8 +432,12 @@ def cidrs(value: Any, column: Column, notes: list[str] | None = None) -> str:
             try:
                 loose = ipaddress.ip_network(part, strict=False)
             except ValueError:
-                raise BadValue(f"{column.name} {show(part)} is not an IPv4 or IPv6 prefix such as 10.1.0.0/16") from None
-            raise BadValue(f"{column.name} {show(part)} has host bits set; did you mean {loose}?") from None
+                raise BadValue(
+                    f"{column.name} {show(part)} is not an IPv4 or IPv6 prefix such as 10.1.0.0/16"
+                ) from None
+            raise BadValue(
+                f"{column.name} {show(part)} has host bits set; did you mean {loose}?"
+            ) from None
         prefixes.append(str(network))
     return ", ".join(prefixes)
 
@@ -428,8 +511,13 @@ def parse_ranges(text: str | None) -> list[tuple[date, date]]:
     return result
 
 
-def parse(value: Any, column: Column, max_text: int = 10_000, reading: Reading = STRICT,
-          notes: list[str] | None = None) -> Any:
+def parse(
+    value: Any,
+    column: Column,
+    max_text: int = 10_000,
+    reading: Reading = STRICT,
+    notes: list[str] | None = None,
+) -> Any:
     """The typed value of a non-empty cell for its column (None: its value map dropped it).
 
     `reading` says how the column is written; what had to be interpreted (an estimate, a

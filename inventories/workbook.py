@@ -142,8 +142,9 @@ class Workbook:
         except BaseException as exc:  # noqa: BLE001  calamine errors, and Rust panics
             if isinstance(exc, (KeyboardInterrupt, SystemExit)) or not _is_reader_error(exc):
                 raise
-            raise PlannerError(f"{where(self.label, title, 1, 1)}: cannot read the sheet "
-                               f"({_describe(exc)})") from exc
+            raise PlannerError(
+                f"{where(self.label, title, 1, 1)}: cannot read the sheet ({_describe(exc)})"
+            ) from exc
         for number, values in enumerate(data, start=1):
             yield number, tuple([None if value == "" else _cell(value) for value in values])
 
@@ -151,12 +152,16 @@ class Workbook:
         self.cells += extent
         if self.cells <= self.limits.max_cells:
             return
-        span = f"; this sheet spans A1:{cell_ref(scan.rows, scan.columns)}" \
-            if scan is not None and scan.extent > self.limits.max_cells else ""
+        span = (
+            f"; this sheet spans A1:{cell_ref(scan.rows, scan.columns)}"
+            if scan is not None and scan.extent > self.limits.max_cells
+            else ""
+        )
         raise PlannerError(
             f"{where(self.label, title, 1, 1)}: the workbook has more than "
             f"{self.limits.max_cells:,} cells (limit PLANNER_MAX_CELLS{span}); split the file or "
-            "raise the limit")
+            "raise the limit"
+        )
 
     def formulas(self, title: str) -> list[str]:
         """Cell names holding formulas (values come from the cached results, never evaluated)."""
@@ -188,7 +193,9 @@ _ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
 SUFFIXES = (".xlsx", ".xlsm", ".ods", ".xls")
 
 
-def open_workbook(path: str | Path, label: str | None = None, limits: Limits | None = None) -> Workbook:
+def open_workbook(
+    path: str | Path, label: str | None = None, limits: Limits | None = None
+) -> Workbook:
     """Open an .xlsx/.xlsm, .ods or .xls file after checking it is a sane, size-limited workbook."""
     path = Path(path)
     label = label or str(path)
@@ -215,8 +222,9 @@ def open_workbook(path: str | Path, label: str | None = None, limits: Limits | N
         if isinstance(exc, (KeyboardInterrupt, SystemExit)) or not _is_reader_error(exc):
             raise
         if isinstance(exc, python_calamine.PasswordError):
-            raise PlannerError(f"{label}: the workbook is password-protected; save it without a "
-                               "password") from exc
+            raise PlannerError(
+                f"{label}: the workbook is password-protected; save it without a password"
+            ) from exc
         raise PlannerError(f"{label}: cannot read the workbook ({_describe(exc)})") from exc
     names = [sheet.name for sheet in metadata]
     visible = python_calamine.SheetVisibleEnum.Visible
@@ -238,8 +246,10 @@ def _not_a_workbook(head: bytes) -> str:
     text = head.lstrip(b"\xef\xbb\xbf")
     separated = b"\x00" not in text and (b";" in text or b"," in text)
     if head.startswith((b"\xff\xfe", b"\xfe\xff")) or separated:
-        return ("not a workbook but text, perhaps CSV; give it a .csv name "
-                "(workbooks are .xlsx, .xlsm, .ods or .xls)")
+        return (
+            "not a workbook but text, perhaps CSV; give it a .csv name "
+            "(workbooks are .xlsx, .xlsm, .ods or .xls)"
+        )
     return "not a workbook (expected .xlsx, .xlsm, .ods or .xls)"
 
 
@@ -250,16 +260,21 @@ def _check_ole(path: Path, label: str, size: int, limits: Limits) -> dict[str, S
     65,536 x 256 cells, and it is counted when it is read.
     """
     if size > limits.max_uncompressed_bytes:
-        raise PlannerError(f"{label}: the workbook is {_megabytes(size)}, more than the limit of "
-                           f"{_megabytes(limits.max_uncompressed_bytes)} "
-                           "(PLANNER_MAX_UNCOMPRESSED_MB)")
-    unreadable = (f"{label}: an Office container with no readable workbook inside "
-                  "(password-protected?); save it as .xlsx without a password")
+        raise PlannerError(
+            f"{label}: the workbook is {_megabytes(size)}, more than the limit of "
+            f"{_megabytes(limits.max_uncompressed_bytes)} "
+            "(PLANNER_MAX_UNCOMPRESSED_MB)"
+        )
+    unreadable = (
+        f"{label}: an Office container with no readable workbook inside "
+        "(password-protected?); save it as .xlsx without a password"
+    )
     try:
         with olefile.OleFileIO(str(path)) as container:
             if container.exists("EncryptedPackage"):
-                raise PlannerError(f"{label}: the workbook is password-protected; save it without "
-                                   "a password")
+                raise PlannerError(
+                    f"{label}: the workbook is password-protected; save it without a password"
+                )
             stream = next((name for name in ("Workbook", "Book") if container.exists(name)), None)
             if stream is None:
                 raise PlannerError(unreadable)
@@ -268,8 +283,10 @@ def _check_ole(path: Path, label: str, size: int, limits: Limits) -> dict[str, S
         raise
     except Exception as exc:  # noqa: BLE001  olefile's many ways of saying "not a sane container"
         raise PlannerError(unreadable) from exc
-    return {title: SheetScan(formulas=formulas, errors=errors, measured=False)
-            for title, (formulas, errors) in biff.formula_cells(data).items()}
+    return {
+        title: SheetScan(formulas=formulas, errors=errors, measured=False)
+        for title, (formulas, errors) in biff.formula_cells(data).items()
+    }
 
 
 def _check_zip(path: Path, label: str, limits: Limits) -> tuple[str, dict[str, SheetScan]]:
@@ -289,21 +306,37 @@ def _check_zip(path: Path, label: str, limits: Limits) -> tuple[str, dict[str, S
             elif "content.xml" in names:
                 raise PlannerError(f"{label}: an OpenDocument file, but not a spreadsheet (.ods)")
             else:
-                raise PlannerError(f"{label}: not an .xlsx workbook (no xl/workbook.xml inside) "
-                                   "and not an .ods spreadsheet (no content.xml); save it as .xlsx")
+                raise PlannerError(
+                    f"{label}: not an .xlsx workbook (no xl/workbook.xml inside) "
+                    "and not an .ods spreadsheet (no content.xml); save it as .xlsx"
+                )
             _refuse_doctypes(archive, members, label)
             if kind == "xlsx":
-                return kind, {title: _scan_xlsx_sheet(archive, member) for title, member in
-                              _sheet_files(archive).items() if member in names}
+                return kind, {
+                    title: _scan_xlsx_sheet(archive, member)
+                    for title, member in _sheet_files(archive).items()
+                    if member in names
+                }
             return kind, _scan_ods(archive)
     except PlannerError:
         raise
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, ValueError,
-            KeyError) as exc:
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        EOFError,
+        OSError,
+        NotImplementedError,
+        ValueError,
+        KeyError,
+    ) as exc:
         raise PlannerError(f"{label}: the workbook is corrupt ({_describe(exc)})") from exc
-    except RuntimeError as exc:  # zipfile: a member flagged as encrypted (after NotImplementedError)
-        raise PlannerError(f"{label}: the workbook is password-protected or corrupt ({_describe(exc)}); "
-                           "save it without a password") from exc
+    except (
+        RuntimeError
+    ) as exc:  # zipfile: a member flagged as encrypted (after NotImplementedError)
+        raise PlannerError(
+            f"{label}: the workbook is password-protected or corrupt ({_describe(exc)}); "
+            "save it without a password"
+        ) from exc
 
 
 def _check_sizes(members: list[zipfile.ZipInfo], label: str, limits: Limits) -> None:
@@ -311,14 +344,19 @@ def _check_sizes(members: list[zipfile.ZipInfo], label: str, limits: Limits) -> 
     if total > limits.max_uncompressed_bytes:
         raise PlannerError(
             f"{label}: the workbook unpacks to {_megabytes(total)}, more than the limit of "
-            f"{_megabytes(limits.max_uncompressed_bytes)} (PLANNER_MAX_UNCOMPRESSED_MB)")
+            f"{_megabytes(limits.max_uncompressed_bytes)} (PLANNER_MAX_UNCOMPRESSED_MB)"
+        )
     for member in members:
-        if member.compress_size and member.file_size / member.compress_size > limits.max_ratio \
-                and member.file_size > 10 * 1024 * 1024:
+        if (
+            member.compress_size
+            and member.file_size / member.compress_size > limits.max_ratio
+            and member.file_size > 10 * 1024 * 1024
+        ):
             raise PlannerError(
                 f"{label}: {member.filename} is compressed "
                 f"{member.file_size // member.compress_size}:1, which looks like a zip bomb; "
-                "refusing to open it")
+                "refusing to open it"
+            )
 
 
 def _refuse_doctypes(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], label: str) -> None:
@@ -332,12 +370,15 @@ def _refuse_doctypes(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], l
         with archive.open(member) as handle:
             start = handle.read(8192)
         if b"<!DOCTYPE" in start or b"<!ENTITY" in start:
-            raise PlannerError(f"{label}: cannot read the workbook ({member.filename} declares XML "
-                               "entities in a DTD, which no spreadsheet needs; refusing it)")
+            raise PlannerError(
+                f"{label}: cannot read the workbook ({member.filename} declares XML "
+                "entities in a DTD, which no spreadsheet needs; refusing it)"
+            )
 
 
-def _chunks(archive: zipfile.ZipFile, member: str, boundary: bytes,
-            size: int = 8 << 20) -> Iterator[bytes]:
+def _chunks(
+    archive: zipfile.ZipFile, member: str, boundary: bytes, size: int = 8 << 20
+) -> Iterator[bytes]:
     """A member's bytes in large blocks, each cut after the last `boundary`, so no tag is split."""
     carry = b""
     with archive.open(member) as handle:
@@ -354,14 +395,16 @@ def _chunks(archive: zipfile.ZipFile, member: str, boundary: bytes,
 _COLUMN = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3})\d+"[^>]*(?<!/)>')
 _ROW = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="(\d{1,9})"')
 #: A formula cell: its <c> attributes, the <f> attributes and text, and its saved <v>alue, if any.
-_FORMULA = re.compile(rb'<(?:\w+:)?c\b([^>]*?)>\s*<(?:\w+:)?f\b([^>]*?)(?:/>|>([^<]*)</(?:\w+:)?f>)'
-                      rb'\s*(?:<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>)?')
+_FORMULA = re.compile(
+    rb"<(?:\w+:)?c\b([^>]*?)>\s*<(?:\w+:)?f\b([^>]*?)(?:/>|>([^<]*)</(?:\w+:)?f>)"
+    rb"\s*(?:<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>)?"
+)
 _SHARED = re.compile(rb'\bsi="(\d+)"')
 _REF = re.compile(rb'\br="([A-Z]{1,3})(\d{1,9})"')
 _TYPE = re.compile(rb'\bt="(\w+)"')
 #: A cell holding an error value (#N/A, #REF!, …): t="e", the error as its <v>alue.
 _ERROR = re.compile(rb'<(?:\w+:)?c\b([^>]*?\bt="e"[^>]*)>(.*?)</(?:\w+:)?c>', re.S)
-_VALUE = re.compile(rb'<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>')
+_VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
 
 
 def _scan_xlsx_sheet(archive: zipfile.ZipFile, member: str) -> SheetScan:
@@ -421,12 +464,13 @@ def _column_number(letters: bytes) -> int:
 
 
 _ODS_TOKEN = re.compile(
-    rb'<table:(table|table-row|table-cell|covered-table-cell)(?=[\s/>])([^>]*?)(/?)>'
-    rb'|</table:(table|table-row)>')
+    rb"<table:(table|table-row|table-cell|covered-table-cell)(?=[\s/>])([^>]*?)(/?)>"
+    rb"|</table:(table|table-row)>"
+)
 _REPEAT_COLUMNS = re.compile(rb'table:number-columns-repeated="(\d+)"')
 _REPEAT_ROWS = re.compile(rb'table:number-rows-repeated="(\d+)"')
 _ODS_FORMULA = re.compile(rb'table:formula="([^"]*)"')
-_ODS_TEXT = re.compile(rb'\s*<text:p>([^<]*)</text:p>')
+_ODS_TEXT = re.compile(rb"\s*<text:p>([^<]*)</text:p>")
 
 
 def _scan_ods(archive: zipfile.ZipFile) -> dict[str, SheetScan]:
@@ -467,8 +511,11 @@ def _scan_ods(archive: zipfile.ZipFile) -> dict[str, SheetScan]:
                         scan.formulas[(row + 1, column + 1)] = text.split("=", 1)[-1]
                     if b'value-type="error"' in attributes:
                         shown = _ODS_TEXT.match(block, match.end())
-                        error = "#N/A" if shown is None else \
-                            _unescape(shown.group(1).decode("utf-8", "replace"))
+                        error = (
+                            "#N/A"
+                            if shown is None
+                            else _unescape(shown.group(1).decode("utf-8", "replace"))
+                        )
                         for offset in range(min(count, 256)):
                             scan.errors[(row + 1, column + 1 + offset)] = error
                 column += count
@@ -482,8 +529,8 @@ def _is_reader_error(exc: BaseException) -> bool:
 
 # Tags are matched whole and their attributes read separately: producers write attributes
 # in different orders (openpyxl writes Target before Id, Excel the other way round).
-_SHEET_TAG = re.compile(rb'<(?:\w+:)?sheet\b([^>]*)>', re.S)
-_REL_TAG = re.compile(rb'<(?:\w+:)?Relationship\b([^>]*)>', re.S)
+_SHEET_TAG = re.compile(rb"<(?:\w+:)?sheet\b([^>]*)>", re.S)
+_REL_TAG = re.compile(rb"<(?:\w+:)?Relationship\b([^>]*)>", re.S)
 _ATTR = re.compile(rb'([\w:]+)\s*=\s*(?:"([^"]*)"|\'([^\']*)\')')
 
 
@@ -492,7 +539,10 @@ def _attributes(text: bytes) -> dict[str, str]:
     found: dict[str, str] = {}
     for key, double, single in _ATTR.findall(text):
         name = key.decode()
-        found.setdefault(name.split(":")[-1] if ":" in name else name, (double or single).decode("utf-8", "replace"))
+        found.setdefault(
+            name.split(":")[-1] if ":" in name else name,
+            (double or single).decode("utf-8", "replace"),
+        )
     return found
 
 
@@ -520,11 +570,18 @@ def _sheet_files(archive: zipfile.ZipFile) -> dict[str, str]:
 
 
 def _unescape(text: str) -> str:
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'").replace("&amp;", "&")
+    return (
+        text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", '"')
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
+    )
 
 
 def _megabytes(size: int) -> str:
-    """Bytes as MB (MiB, as PLANNER_MAX_UNCOMPRESSED_MB counts them), precise enough for small limits."""
+    """Bytes as MB (MiB, as PLANNER_MAX_UNCOMPRESSED_MB counts them), precise enough for small
+    limits."""
     return f"{size / (1024 * 1024):,.2f}".rstrip("0").rstrip(".") + " MB"
 
 

@@ -22,7 +22,10 @@ SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
 
 #: Operating systems past the vendor's end of support (as of 2026). Regexes on "os os_version".
 END_OF_SUPPORT: list[tuple[str, str]] = [
-    (r"windows\s*server.*\b(2000|2003|2008|2012)\b", "Windows Server 2012 R2 and older (support ended 2023-10-10)"),
+    (
+        r"windows\s*server.*\b(2000|2003|2008|2012)\b",
+        "Windows Server 2012 R2 and older (support ended 2023-10-10)",
+    ),
     (r"windows\s*(xp|vista|7|8(\.1)?)\b", "Windows 8.1 and older (support ended 2023-01-10)"),
     (r"windows\s*10\b", "Windows 10 (support ended 2025-10-14)"),
     # \D* makes the first number the major version, so RHEL 8.6 or 9.4 is not read as 6 or 4
@@ -60,18 +63,40 @@ def _cycles(graph: DependencyGraph) -> list[Finding]:
     result = []
     for path, strict in graph.cycles:
         if strict:
-            result.append(Finding("cycle", ERROR, "dependency loop with a strictly-before rule, which no plan "
-                                  "can satisfy: " + " -> ".join(path), sorted(set(path))))
+            result.append(
+                Finding(
+                    "cycle",
+                    ERROR,
+                    "dependency loop with a strictly-before rule, "
+                    "which no plan can satisfy: " + " -> ".join(path),
+                    sorted(set(path)),
+                )
+            )
         else:
-            result.append(Finding("cycle", WARNING, "dependency loop; its members can only move together and "
-                                  "were merged into one move group: " + " -> ".join(path), sorted(set(path))))
+            result.append(
+                Finding(
+                    "cycle",
+                    WARNING,
+                    "dependency loop; its members can only move together and "
+                    "were merged into one move group: " + " -> ".join(path),
+                    sorted(set(path)),
+                )
+            )
     return result
 
 
 def _dangling(graph: DependencyGraph) -> list[Finding]:
     # A consolidation target that names no application is reported once, as missing-target.
-    return [Finding("dangling-reference", ERROR, f"{d.item} refers to {d.reference} ({d.origin}), which does "
-                    "not exist", [d.item]) for d in graph.dangling if d.origin != "column target"]
+    return [
+        Finding(
+            "dangling-reference",
+            ERROR,
+            f"{d.item} refers to {d.reference} ({d.origin}), which does not exist",
+            [d.item],
+        )
+        for d in graph.dangling
+        if d.origin != "column target"
+    ]
 
 
 def _prefixes(item: Item) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
@@ -86,15 +111,20 @@ def _prefixes(item: Item) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]
 
 
 def _ip_overlaps(graph: DependencyGraph) -> list[Finding]:
-    networks = [(item, prefix) for item in graph.snapshot.of_kind("network") for prefix in _prefixes(item)]
+    networks = [
+        (item, prefix) for item in graph.snapshot.of_kind("network") for prefix in _prefixes(item)
+    ]
     result = []
     for i, (a, pa) in enumerate(networks):
-        for b, pb in networks[i + 1:]:
+        for b, pb in networks[i + 1 :]:
             if a.id == b.id or pa.version != pb.version or not pa.overlaps(pb):
                 continue
             if a.municipality != b.municipality:
-                message = (f"{a.id} ({pa}) overlaps {b.id} ({pb}) of another municipality: this blocks a direct "
-                           "interconnect; renumber one of them or plan NAT")
+                message = (
+                    f"{a.id} ({pa}) overlaps {b.id} ({pb}) "
+                    "of another municipality: this blocks a direct "
+                    "interconnect; renumber one of them or plan NAT"
+                )
             else:
                 message = f"{a.id} ({pa}) overlaps {b.id} ({pb}) within {a.municipality}"
             result.append(Finding("ip-overlap", WARNING, message, sorted([a.id, b.id])))
@@ -110,23 +140,40 @@ def _orphans(graph: DependencyGraph) -> list[Finding]:
             servers_used.add(edge.target)
     for server in snapshot.of_kind("server"):
         if server.id not in servers_used:
-            result.append(Finding("server-without-application", WARNING,
-                                  f"{server.id} runs no application: decommission it, or record what runs on it",
-                                  [server.id]))
+            result.append(
+                Finding(
+                    "server-without-application",
+                    WARNING,
+                    f"{server.id} runs no application: decommission it, or record what runs on it",
+                    [server.id],
+                )
+            )
     for app in snapshot.of_kind("application"):
         if app.get("strategy") in ("retire", "saas", "retain"):
             continue
-        if not app.get("servers") and not any(e.source == app.id and e.kind in ("runs_on", "hosted_by")
-                                              for e in graph.edges):
-            result.append(Finding("application-without-server", WARNING,
-                                  f"{app.id} has no server (set strategy saas or retire, or list its servers)",
-                                  [app.id]))
+        if not app.get("servers") and not any(
+            e.source == app.id and e.kind in ("runs_on", "hosted_by") for e in graph.edges
+        ):
+            result.append(
+                Finding(
+                    "application-without-server",
+                    WARNING,
+                    f"{app.id} has no server (set strategy saas or retire, or list its servers)",
+                    [app.id],
+                )
+            )
     for wp in snapshot.of_kind("workplace"):
-        if not wp.get("directory") and not any(e.source == wp.id and snapshot.items[e.target].kind == "directory"
-                                               for e in graph.edges):
-            result.append(Finding("workplace-without-directory", WARNING,
-                                  f"{wp.id} has no directory: its PCs cannot be joined to the common domain",
-                                  [wp.id]))
+        if not wp.get("directory") and not any(
+            e.source == wp.id and snapshot.items[e.target].kind == "directory" for e in graph.edges
+        ):
+            result.append(
+                Finding(
+                    "workplace-without-directory",
+                    WARNING,
+                    f"{wp.id} has no directory: its PCs cannot be joined to the common domain",
+                    [wp.id],
+                )
+            )
     return result
 
 
@@ -138,7 +185,9 @@ def _end_of_support(graph: DependencyGraph) -> list[Finding]:
         text = f"{item.get('os', '')} {item.get('os_version', '')}".strip()
         for pattern, label in _EOL:
             if text and pattern.search(text):
-                result.append(Finding("eol-os", WARNING, f"{item.id} runs {text}: {label}", [item.id]))
+                result.append(
+                    Finding("eol-os", WARNING, f"{item.id} runs {text}: {label}", [item.id])
+                )
                 break
     return result
 
@@ -155,19 +204,31 @@ def _harmonisation(graph: DependencyGraph) -> list[Finding]:
         if target and app.get("strategy") in ("consolidate", "replace"):
             muni, _, name = target.rpartition("/")
             if snapshot.find(muni or app.municipality, "application", name) is None:
-                result.append(Finding("missing-target", WARNING,
-                                      f"{app.id} is to be consolidated into {target!r}, which is no application "
-                                      "in the inventory; the plan ignores that order", [app.id]))
+                result.append(
+                    Finding(
+                        "missing-target",
+                        WARNING,
+                        f"{app.id} is to be consolidated into {target!r}, which is no application "
+                        "in the inventory; the plan ignores that order",
+                        [app.id],
+                    )
+                )
     for function, systems in sorted(by_function.items()):
         municipalities = {a.municipality for apps in systems.values() for a in apps}
         if len(systems) > 1 and len(municipalities) > 1:
             names = sorted({apps[0].name for apps in systems.values()})
             items = sorted(a.id for apps in systems.values() for a in apps)
             label = next(iter(systems.values()))[0].get("function")
-            result.append(Finding("duplicate-function", INFO,
-                                  f"{len(names)} different {label} systems across {len(municipalities)} "
-                                  f"municipalities ({', '.join(names[:6])}{' …' if len(names) > 6 else ''}): "
-                                  "candidates to consolidate into one common system", items))
+            result.append(
+                Finding(
+                    "duplicate-function",
+                    INFO,
+                    f"{len(names)} different {label} systems across {len(municipalities)} "
+                    f"municipalities ({', '.join(names[:6])}{' …' if len(names) > 6 else ''}): "
+                    "candidates to consolidate into one common system",
+                    items,
+                )
+            )
     return result
 
 
@@ -180,11 +241,18 @@ def _oversized(graph: DependencyGraph, config: PlanConfig) -> list[Finding]:
         for team, hours in team_effort(graph, group, defaults).items():
             best = max(scaled_capacity(config.team_capacity(team, w)) for w in waves)
             if scaled(hours) > best:
-                result.append(Finding(
-                    "oversized-move-group", ERROR,
-                    f"move group {group.id} needs {hours:,.1f} h of the {team} team, more than any wave has "
-                    f"({best / SCALE:,.1f} h); it must move together: " + ", ".join(group.members[:6])
-                    + (" …" if len(group.members) > 6 else ""), list(group.members)))
+                result.append(
+                    Finding(
+                        "oversized-move-group",
+                        ERROR,
+                        f"move group {group.id} needs {hours:,.1f} h of the {team} team, "
+                        "more than any wave has "
+                        f"({best / SCALE:,.1f} h); it must move together: "
+                        + ", ".join(group.members[:6])
+                        + (" …" if len(group.members) > 6 else ""),
+                        list(group.members),
+                    )
+                )
     return result
 
 

@@ -16,7 +16,7 @@ import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn, Optional
+from typing import TYPE_CHECKING, Annotated, NoReturn, Optional
 
 import typer
 from rich.console import Console
@@ -26,6 +26,9 @@ from sqlalchemy.exc import DBAPIError
 
 from exports.errors import ImportFailed, PlannerError
 from solvers.limits import StopRequest
+
+if TYPE_CHECKING:
+    from planner.importing import ImportReport
 
 app = typer.Typer(
     help="Inventory and migration-wave planner for municipal IT consolidations.\n\n"
@@ -43,8 +46,13 @@ app.add_typer(db_app, name="db")
 # Markup and emoji codes are off: names are data (a municipality called `Kommune [/]` or
 # `:bomb:` is printed as written, and can never make a command fail after it committed);
 # the few styled words are `rich.text.Text` objects.
-out = Console(highlight=False, markup=False, emoji=False, soft_wrap=True,
-              width=None if sys.stdout.isatty() else 240)
+out = Console(
+    highlight=False,
+    markup=False,
+    emoji=False,
+    soft_wrap=True,
+    width=None if sys.stdout.isatty() else 240,
+)
 err = Console(stderr=True, highlight=False, markup=False, emoji=False, soft_wrap=True)
 
 
@@ -54,11 +62,16 @@ class State:
 
 @app.callback()
 def _main(
-    db: Annotated[Optional[str], typer.Option(
-        "--db", envvar="PLANNER_DB", metavar="URL",
-        help="Database: a SQLite file path (default planner.db) or a URL such as "
-             "postgresql+psycopg://user@host/planner.",
-    )] = None,
+    db: Annotated[
+        Optional[str],
+        typer.Option(
+            "--db",
+            envvar="PLANNER_DB",
+            metavar="URL",
+            help="Database: a SQLite file path (default planner.db) or a URL such as "
+            "postgresql+psycopg://user@host/planner.",
+        ),
+    ] = None,
 ) -> None:
     State.db = db
 
@@ -99,24 +112,52 @@ def template(
 @app.command("import")
 def import_(
     files: Annotated[list[Path], typer.Argument(help="Inventory workbooks, one per municipality.")],
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate only; write nothing.")] = False,
-    municipality: Annotated[Optional[str], typer.Option(
-        "--municipality", "-m", help="Municipality the file describes (required for formats other than the "
-                                     "template; overrides the template's Municipality sheet).")] = None,
-    format: Annotated[str, typer.Option(
-        "--format", "-f", help="auto, template, rvtools, ad, kitos, aws-cmf, azure-migrate, "
-                               "spreadsheet (your own spreadsheet, read through --mapping) or "
-                               "connections (observed network traffic)."
-                               )] = "auto",
-    mapping: Annotated[Optional[Path], typer.Option(
-        "--mapping", help="TOML mapping file: [[sheets]] for your own spreadsheets (write one "
-                          "with `planner mapping suggest FILE`), [columns] for custom columns of "
-                          "tool exports.")] = None,
-    source: Annotated[Optional[str], typer.Option(
-        "--source", help="The source the file is stored as (default: format:file stem, e.g. "
-                         "workbook:nordby); importing it again replaces that source only.")] = None,
-    as_json: Annotated[bool, typer.Option(
-        "--json", help="Print the change set per source as JSON (with --dry-run: what would change).")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Validate only; write nothing.")
+    ] = False,
+    municipality: Annotated[
+        Optional[str],
+        typer.Option(
+            "--municipality",
+            "-m",
+            help="Municipality the file describes (required for formats other than the "
+            "template; overrides the template's Municipality sheet).",
+        ),
+    ] = None,
+    format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            help="auto, template, rvtools, ad, kitos, aws-cmf, azure-migrate, "
+            "spreadsheet (your own spreadsheet, read through --mapping) or "
+            "connections (observed network traffic).",
+        ),
+    ] = "auto",
+    mapping: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--mapping",
+            help="TOML mapping file: [[sheets]] for your own spreadsheets (write one "
+            "with `planner mapping suggest FILE`), "
+            "[columns] for custom columns of tool exports.",
+        ),
+    ] = None,
+    source: Annotated[
+        Optional[str],
+        typer.Option(
+            "--source",
+            help="The source the file is stored as (default: format:file stem, e.g. "
+            "workbook:nordby); importing it again replaces that source only.",
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print the change set per source as JSON (with --dry-run: what would change).",
+        ),
+    ] = False,
 ) -> None:
     """Validate and import inventory workbooks, all or nothing.
 
@@ -141,6 +182,20 @@ def import_(
     noise rules come from [connections] in ./plan.toml.
     Example: planner import connections.csv --format connections --municipality Nordby
     """
+    reports = _import(files, dry_run, municipality, format, mapping, source)
+    _print_imports(reports, dry_run, as_json)
+
+
+def _import(
+    files: list[Path],
+    dry_run: bool,
+    municipality: str | None,
+    format: str,
+    mapping: Path | None,
+    source: str | None,
+) -> list[ImportReport]:
+    """The one library call of `planner import`, after checking --format (typer cannot list
+    the formats as choices without importing every reader at start-up)."""
     from inventories.detect import FORMATS
     from inventories.mapping import load_mapping
     from planner.importing import import_files
@@ -148,11 +203,29 @@ def import_(
     if format != "auto" and format not in FORMATS:
         raise PlannerError(f"--format must be auto or one of {', '.join(FORMATS)}, got {format!r}")
     columns = load_mapping(mapping) if mapping else None
-    reports = import_files(_engine_or_scratch if dry_run else _engine, files, dry_run=dry_run, municipality=municipality, format=format,
-                           mapping=columns, source=source)
+    return import_files(
+        _engine_or_scratch if dry_run else _engine,
+        files,
+        dry_run=dry_run,
+        municipality=municipality,
+        format=format,
+        mapping=columns,
+        source=source,
+    )
+
+
+def _print_imports(reports: list[ImportReport], dry_run: bool, as_json: bool) -> None:
+    """Print the import reports: JSON for scripts, else warnings on stderr and one line per
+    source on stdout (with --dry-run, also what would change)."""
     if as_json:
-        print(json.dumps({"dry_run": dry_run, "imports": [r.as_dict() for r in reports]},
-                         ensure_ascii=False, indent=2, default=str))
+        print(
+            json.dumps(
+                {"dry_run": dry_run, "imports": [r.as_dict() for r in reports]},
+                ensure_ascii=False,
+                indent=2,
+                default=str,
+            )
+        )
         return
     for report in reports:
         for warning in report.warnings:
@@ -197,8 +270,9 @@ def inventory(
 @app.command("demo-data")
 def demo_data(
     folder: Annotated[Path, typer.Argument(help="Folder for the generated workbooks.")],
-    municipalities: Annotated[int, typer.Option("--municipalities", "-n", min=1, max=50,
-                                                help="How many municipalities.")] = 3,
+    municipalities: Annotated[
+        int, typer.Option("--municipalities", "-n", min=1, max=50, help="How many municipalities.")
+    ] = 3,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same files.")] = 1,
 ) -> None:
     """Write realistic, fictional inventory workbooks (one per municipality).
@@ -211,11 +285,37 @@ def demo_data(
         out.print(f"Wrote {path}")
 
 
-ConfigOption = Annotated[Optional[Path], typer.Option(
-    "--config", "-c", help="Planning configuration (default: plan.toml in the working directory, if any).")]
-TimeLimit = Annotated[Optional[float], typer.Option("--time-limit", min=0.1, max=1_000_000, help="Seconds for the optimiser (default: plan.toml [solver] time_limit, else 60); the best plan found by then is stored. Ctrl-C ends the search early and stores the best plan found so far; a second Ctrl-C aborts and stores nothing.")]
-Workers = Annotated[Optional[int], typer.Option("--workers", min=1, max=64, help="CP-SAT worker threads.")]
-Seed = Annotated[Optional[int], typer.Option("--seed", min=0, max=2**31 - 1, help="Random seed; same seed and workers give the same plan.")]
+ConfigOption = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--config",
+        "-c",
+        help="Planning configuration (default: plan.toml in the working directory, if any).",
+    ),
+]
+TimeLimit = Annotated[
+    Optional[float],
+    typer.Option(
+        "--time-limit",
+        min=0.1,
+        max=1_000_000,
+        help="Seconds for the optimiser (default: plan.toml [solver] time_limit, else 60); the "
+        "best plan found by then is stored. Ctrl-C ends the search early and stores the best "
+        "plan found so far; a second Ctrl-C aborts and stores nothing.",
+    ),
+]
+Workers = Annotated[
+    Optional[int], typer.Option("--workers", min=1, max=64, help="CP-SAT worker threads.")
+]
+Seed = Annotated[
+    Optional[int],
+    typer.Option(
+        "--seed",
+        min=0,
+        max=2**31 - 1,
+        help="Random seed; same seed and workers give the same plan.",
+    ),
+]
 
 
 def _config(path: Path | None):  # type: ignore[no-untyped-def]
@@ -224,13 +324,23 @@ def _config(path: Path | None):  # type: ignore[no-untyped-def]
     if path is None and Path("plan.toml").exists():
         path = Path("plan.toml")
     if path is None:
-        err.print("note: no plan.toml; using the defaults (write one with `planner plan --init plan.toml`)")
+        err.print(
+            "note: no plan.toml; "
+            "using the defaults (write one with `planner plan --init plan.toml`)"
+        )
     return load_config(path)
 
 
-def _run_plan(config_path: Path | None, time_limit: float | None, workers: int | None, seed: int | None,
-              parent_id: int | None = None, freeze_through: int = 0, replan: bool = False,
-              from_progress: bool = False) -> None:
+def _run_plan(
+    config_path: Path | None,
+    time_limit: float | None,
+    workers: int | None,
+    seed: int | None,
+    parent_id: int | None = None,
+    freeze_through: int = 0,
+    replan: bool = False,
+    from_progress: bool = False,
+) -> None:
     from planner.report import plan_summary
     from planner.workflow import plan_and_verify
 
@@ -240,10 +350,20 @@ def _run_plan(config_path: Path | None, time_limit: float | None, workers: int |
     engine = _engine()
     require_writable(engine)
     with _progress() as progress, _ctrl_c_keeps_the_best() as stop:
-        verified = plan_and_verify(engine, config, text, time_limit=time_limit, workers=workers,
-                                   seed=seed, progress=progress, stop=stop, replan=replan,
-                                   parent_id=parent_id, freeze_through=freeze_through,
-                                   from_progress=from_progress)
+        verified = plan_and_verify(
+            engine,
+            config,
+            text,
+            time_limit=time_limit,
+            workers=workers,
+            seed=seed,
+            progress=progress,
+            stop=stop,
+            replan=replan,
+            parent_id=parent_id,
+            freeze_through=freeze_through,
+            from_progress=from_progress,
+        )
     outcome, problems, basis = verified.outcome, verified.violations, verified.basis
     out.print(plan_summary(outcome))
     if basis is not None:
@@ -253,7 +373,9 @@ def _run_plan(config_path: Path | None, time_limit: float | None, workers: int |
     if problems:
         for v in problems:
             err.print(f"verify: {v.message}", markup=False)
-        raise PlannerError(f"plan {outcome.plan.id} failed independent verification ({len(problems)} violations)")
+        raise PlannerError(
+            f"plan {outcome.plan.id} failed independent verification ({len(problems)} violations)"
+        )
     out.print(f"Verified: plan {outcome.plan.id} satisfies every hard constraint.")
 
 
@@ -270,8 +392,11 @@ def _ctrl_c_keeps_the_best() -> Iterator[StopRequest]:
         if stop.requested:
             raise _Interrupted(signum)
         stop.request()
-        err.print("Stopping the search; the best plan found so far will be stored and verified. "
-                  "Press Ctrl-C again to abort and store nothing.", markup=False)
+        err.print(
+            "Stopping the search; the best plan found so far will be stored and verified. "
+            "Press Ctrl-C again to abort and store nothing.",
+            markup=False,
+        )
 
     if threading.current_thread() is not threading.main_thread():  # no signals reach it
         yield stop
@@ -285,6 +410,7 @@ def _ctrl_c_keeps_the_best() -> Iterator[StopRequest]:
 
 def _progress():  # type: ignore[no-untyped-def]
     """A live status line: phase, best objective, bound, elapsed."""
+
     @contextmanager
     def live():  # type: ignore[no-untyped-def]
         status = err.status("optimising…")
@@ -292,10 +418,15 @@ def _progress():  # type: ignore[no-untyped-def]
 
         def update(event) -> None:  # type: ignore[no-untyped-def]
             if event.phase == "greedy":  # a verified plan exists from here on: say so for good
-                err.print(f"greedy plan (verified): {event.objective:g} waves, lower bound "
-                          f"{event.bound:g}, after {event.elapsed:.1f} s", markup=False)
-            status.update(f"phase {event.phase}: best {event.objective:g}, bound {event.bound:g}, "
-                          f"{event.elapsed:.1f} s")
+                err.print(
+                    f"greedy plan (verified): {event.objective:g} waves, lower bound "
+                    f"{event.bound:g}, after {event.elapsed:.1f} s",
+                    markup=False,
+                )
+            status.update(
+                f"phase {event.phase}: best {event.objective:g}, "
+                f"bound {event.bound:g}, {event.elapsed:.1f} s"
+            )
 
         try:
             yield update
@@ -311,7 +442,10 @@ def plan(
     time_limit: TimeLimit = None,
     workers: Workers = None,
     seed: Seed = None,
-    init: Annotated[Optional[Path], typer.Option("--init", help="Write a commented example plan.toml here and stop.")] = None,
+    init: Annotated[
+        Optional[Path],
+        typer.Option("--init", help="Write a commented example plan.toml here and stop."),
+    ] = None,
 ) -> None:
     """Sequence the whole move into waves with the CP-SAT optimiser and store the plan.
 
@@ -333,16 +467,31 @@ def plan(
 
 @app.command()
 def replan(
-    freeze_through: Annotated[Optional[int], typer.Option(
-        "--freeze-through", min=0, max=520,
-        help="Waves 1..W were executed: keep them as they are.")] = None,
-    from_progress: Annotated[bool, typer.Option(
-        "--from-progress",
-        help="Re-plan from the progress recorded with `planner import-progress`: done items stay, "
-             "failed, postponed and not-started items are re-planned from the first open wave, "
-             "moving as few as possible.")] = False,
+    freeze_through: Annotated[
+        Optional[int],
+        typer.Option(
+            "--freeze-through",
+            min=0,
+            max=520,
+            help="Waves 1..W were executed: keep them as they are.",
+        ),
+    ] = None,
+    from_progress: Annotated[
+        bool,
+        typer.Option(
+            "--from-progress",
+            help="Re-plan from the progress recorded with `planner import-progress`: done items "
+            "stay, failed, postponed and not-started items are re-planned from the first open "
+            "wave, moving as few as possible.",
+        ),
+    ] = False,
     config: ConfigOption = None,
-    plan_id: Annotated[Optional[int], typer.Option("--plan", min=1, max=2**31 - 1, help="The plan to revise (default: the latest).")] = None,
+    plan_id: Annotated[
+        Optional[int],
+        typer.Option(
+            "--plan", min=1, max=2**31 - 1, help="The plan to revise (default: the latest)."
+        ),
+    ] = None,
     time_limit: TimeLimit = None,
     workers: Workers = None,
     seed: Seed = None,
@@ -358,15 +507,27 @@ def replan(
     Example: planner import-progress edited.xlsx && planner replan --from-progress
     """
     if freeze_through is None and not from_progress:
-        raise PlannerError("name the executed waves with --freeze-through W, or re-plan from "
-                           "recorded progress with --from-progress")
-    _run_plan(config, time_limit, workers, seed, parent_id=plan_id,
-              freeze_through=freeze_through or 0, replan=True, from_progress=from_progress)
+        raise PlannerError(
+            "name the executed waves with --freeze-through W, or re-plan from "
+            "recorded progress with --from-progress"
+        )
+    _run_plan(
+        config,
+        time_limit,
+        workers,
+        seed,
+        parent_id=plan_id,
+        freeze_through=freeze_through or 0,
+        replan=True,
+        from_progress=from_progress,
+    )
 
 
 @app.command()
 def verify(
-    plan_id: Annotated[Optional[int], typer.Argument(min=1, max=2**31 - 1, help="Plan id (default: the latest).")] = None,
+    plan_id: Annotated[
+        Optional[int], typer.Argument(min=1, max=2**31 - 1, help="Plan id (default: the latest).")
+    ] = None,
 ) -> None:
     """Re-check a stored plan against the inventory with the independent verifier.
 
@@ -381,10 +542,13 @@ def verify(
     stored = open_plan(_engine(), plan_id)
     problems = verify_stored(stored)
     if stored.inventory_state == "changed":
-        err.print(f"note: the inventory has changed since plan {stored.id} was made "
-                  f"({stored.plan.created:%Y-%m-%d %H:%M} UTC); what follows is checked against "
-                  "today's inventory. "
-                  "`planner replan` revises the plan for it.", markup=False)
+        err.print(
+            f"note: the inventory has changed since plan {stored.id} was made "
+            f"({stored.plan.created:%Y-%m-%d %H:%M} UTC); "
+            "what follows is checked against today's inventory. "
+            "`planner replan` revises the plan for it.",
+            markup=False,
+        )
     for v in problems:
         out.print(f"{v.rule}: {v.message}", markup=False)
     if problems:
@@ -408,12 +572,30 @@ def plans() -> None:
     engine = _engine()
     stored = list_plans(engine)
     snapshot = load(engine) if stored else None
-    table = Table("id", "created", "status", "waves", "lower bound", "solve s", "parent", "frozen", "inventory")
+    table = Table(
+        "id",
+        "created",
+        "status",
+        "waves",
+        "lower bound",
+        "solve s",
+        "parent",
+        "frozen",
+        "inventory",
+    )
     for p in stored:
         assert snapshot is not None
-        table.add_row(str(p.id), p.created.strftime("%Y-%m-%d %H:%M"), p.status, str(p.waves_used),
-                      str(p.lower_bound_waves), f"{p.solve_seconds:.1f}", str(p.parent_id or ""),
-                      str(p.frozen_through or ""), inventory_state(p, snapshot))
+        table.add_row(
+            str(p.id),
+            p.created.strftime("%Y-%m-%d %H:%M"),
+            p.status,
+            str(p.waves_used),
+            str(p.lower_bound_waves),
+            f"{p.solve_seconds:.1f}",
+            str(p.parent_id or ""),
+            str(p.frozen_through or ""),
+            inventory_state(p, snapshot),
+        )
     out.print(table)
 
 
@@ -448,18 +630,27 @@ def check(
     findings = run_checks(graph, plan_config)
     from planner.source_checks import source_findings  # issue 17: what the sources disagree on
 
-    findings = sorted(findings + source_findings(_engine()),
-                      key=lambda f: (SEVERITY[f.severity], f.code, f.items, f.message))
+    findings = sorted(
+        findings + source_findings(_engine()),
+        key=lambda f: (SEVERITY[f.severity], f.code, f.items, f.message),
+    )
     if as_json:
-        print(json.dumps({"findings": [f.as_dict() for f in findings]}, ensure_ascii=False, indent=2))
+        print(
+            json.dumps({"findings": [f.as_dict() for f in findings]}, ensure_ascii=False, indent=2)
+        )
     else:
         styles = {"error": "bold red", "warning": "yellow", "info": "cyan"}
         for f in findings:
-            out.print(Text.assemble((f"{f.severity:<7}", styles[f.severity]), f" {f.code:<28} ",
-                                    f.message))
+            out.print(
+                Text.assemble(
+                    (f"{f.severity:<7}", styles[f.severity]), f" {f.code:<28} ", f.message
+                )
+            )
         counts = summary_counts(findings)
-        out.print(f"{counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} info; "
-                  f"{len(graph.groups):,} move groups from {len(graph.planned):,} items to move")
+        out.print(
+            f"{counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} info; "
+            f"{len(graph.groups):,} move groups from {len(graph.planned):,} items to move"
+        )
     if any(f.severity == "error" for f in findings):
         raise typer.Exit(1)
 
@@ -491,7 +682,9 @@ def summary(
         table.add_row(name, *(f"{row[k]:,.0f}" for k in keys))
     table.add_row("total", *(f"{data['total'][k]:,.0f}" for k in keys), style="bold")
     out.print(table)
-    functions = Table("function", "systems before", "systems after", title="Distinct applications per function")
+    functions = Table(
+        "function", "systems before", "systems after", title="Distinct applications per function"
+    )
     for function, row in data["functions"].items():
         functions.add_row(function, str(row["before"]), str(row["after"]))
     d = data["distinct_applications"]
@@ -502,13 +695,16 @@ def summary(
 @graph_app.command("export")
 def graph_export(
     file: Annotated[Path, typer.Argument(help="Output file: .graphml, .dot, .svg, .png or .pdf.")],
-    around: Annotated[Optional[str], typer.Option("--around", help="Only the neighbourhood of this item id.")] = None,
+    around: Annotated[
+        Optional[str], typer.Option("--around", help="Only the neighbourhood of this item id.")
+    ] = None,
     depth: Annotated[int, typer.Option("--depth", min=1, help="Steps out from --around.")] = 2,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write the dependency graph for yEd/Gephi (GraphML), Graphviz (DOT) or as a picture.
 
-    Pictures need Graphviz's `dot` program. Example: planner graph export deps.svg --around Nordby/application/SBSYS --depth 2
+    Pictures need Graphviz's `dot` program.
+    Example: planner graph export deps.svg --around Nordby/application/SBSYS --depth 2
     """
     from exports.files import writable
     from planner.graph import build, neighbourhood
@@ -524,12 +720,17 @@ def graph_export(
         nx_graph = neighbourhood(graph, node, depth)[0]
     with writable(file, force) as tmp:
         write_graph(nx_graph, tmp)
-    out.print(f"Wrote {nx_graph.number_of_nodes():,} items and {nx_graph.number_of_edges():,} dependencies to {file}")
+    out.print(
+        f"Wrote {nx_graph.number_of_nodes():,} items and "
+        f"{nx_graph.number_of_edges():,} dependencies to {file}"
+    )
 
 
 @graph_app.command("show")
 def graph_show(
-    item: Annotated[str, typer.Argument(help="Item id: municipality/kind/name (case-insensitive).")],
+    item: Annotated[
+        str, typer.Argument(help="Item id: municipality/kind/name (case-insensitive).")
+    ],
     depth: Annotated[int, typer.Option("--depth", min=1, help="How many steps up and down.")] = 1,
 ) -> None:
     """Print an item's neighbourhood: what it needs (upstream) and what needs it (downstream).
@@ -558,11 +759,24 @@ def graph_show(
 
 @app.command()
 def export(
-    file: Annotated[Path, typer.Argument(help="Output: .xlsx, .json, .csv, .ics, .png or .svg (chosen by extension).")],
-    plan_id: Annotated[Optional[int], typer.Option("--plan", min=1, max=2**31 - 1, help="Plan id (default: the latest).")] = None,
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="Output: .xlsx, .json, .csv, .ics, .png or .svg (chosen by extension)."
+        ),
+    ],
+    plan_id: Annotated[
+        Optional[int],
+        typer.Option("--plan", min=1, max=2**31 - 1, help="Plan id (default: the latest)."),
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
-    runbooks: Annotated[bool, typer.Option(
-        "--runbooks", help="Add a 'Runbook N' sheet per wave (one cutover schedule per wave: slower).")] = False,
+    runbooks: Annotated[
+        bool,
+        typer.Option(
+            "--runbooks",
+            help="Add a 'Runbook N' sheet per wave (one cutover schedule per wave: slower).",
+        ),
+    ] = False,
 ) -> None:
     """Write a plan for project managers: workbook, JSON, CSV, calendar or Gantt picture.
 
@@ -581,7 +795,10 @@ def export(
 
 @app.command("import-pins")
 def import_pins_command(
-    file: Annotated[Path, typer.Argument(help="An exported plan.xlsx whose Items sheet's pin column was edited.")],
+    file: Annotated[
+        Path,
+        typer.Argument(help="An exported plan.xlsx whose Items sheet's pin column was edited."),
+    ],
 ) -> None:
     """Read wave pins back from an edited plan workbook; the next replan honours them.
 
@@ -593,13 +810,19 @@ def import_pins_command(
     from planner.pins import import_pins
 
     count = import_pins(_engine(), file, label=str(file))
-    out.print(f"Stored {count} pin(s) from {file}; run `planner replan --freeze-through W` to apply them.")
+    out.print(
+        f"Stored {count} pin(s) from {file}; run `planner replan --freeze-through W` to apply them."
+    )
 
 
 @app.command()
 def demo(
-    folder: Annotated[Path, typer.Argument(help="Folder for the demo's files and database.")] = Path("demo"),
-    time_limit: Annotated[float, typer.Option("--time-limit", min=1, max=1_000_000, help="Seconds for the optimiser.")] = 30,
+    folder: Annotated[
+        Path, typer.Argument(help="Folder for the demo's files and database.")
+    ] = Path("demo"),
+    time_limit: Annotated[
+        float, typer.Option("--time-limit", min=1, max=1_000_000, help="Seconds for the optimiser.")
+    ] = 30,
     seed: Annotated[int, typer.Option(help="Seed of the generated data and the optimiser.")] = 0,
 ) -> None:
     """The whole workflow on three fictional municipalities, in one command.
@@ -612,9 +835,17 @@ def demo(
     from planner.demo import run_demo
 
     with _progress() as progress:
-        result = run_demo(folder, time_limit=time_limit, seed=seed, say=lambda line: out.print(line, markup=False),
-                          progress=progress)
-    out.print(f"Explore further with: planner --db {result.database} summary | check | plans | graph show ITEM")
+        result = run_demo(
+            folder,
+            time_limit=time_limit,
+            seed=seed,
+            say=lambda line: out.print(line, markup=False),
+            progress=progress,
+        )
+    out.print(
+        "Explore further with: "
+        f"planner --db {result.database} summary | check | plans | graph show ITEM"
+    )
 
 
 @db_app.command("upgrade")
@@ -716,8 +947,11 @@ def _internal_error(exc: BaseException) -> NoReturn:
     """A genuine bug: one line (the traceback with PLANNER_DEBUG=1), exit code 2."""
     if os.environ.get("PLANNER_DEBUG"):
         traceback.print_exception(exc)
-    err.print(f"internal error: {type(exc).__name__}: {exc} (set PLANNER_DEBUG=1 for details, "
-              "and please report it)", markup=False)
+    err.print(
+        f"internal error: {type(exc).__name__}: "
+        f"{exc} (set PLANNER_DEBUG=1 for details, and please report it)",
+        markup=False,
+    )
     sys.exit(2)
 
 

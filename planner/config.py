@@ -98,9 +98,11 @@ class Calendar(_Strict):
         cutover work in two waves and double-count its capacity."""
         for number, (before, after) in enumerate(zip(value or [], (value or [])[1:]), start=2):
             if after.start <= before.end:
-                raise ValueError(f"wave {number} ({after.start}..{after.end}) starts before wave "
-                                 f"{number - 1} ({before.start}..{before.end}) ends; list the waves in "
-                                 "order, without overlaps")
+                raise ValueError(
+                    f"wave {number} ({after.start}..{after.end}) starts before wave "
+                    f"{number - 1} ({before.start}..{before.end}) "
+                    "ends; list the waves in order, without overlaps"
+                )
         return value
 
 
@@ -120,10 +122,16 @@ class Capacity(_Strict):
         """One clear error per key (a union type would report one per alternative)."""
         values = value if isinstance(value, list) else [value]
         if not values or len(values) > MAX_WAVES:
-            raise ValueError(f"give one number, or a list of 1 to {MAX_WAVES} numbers (one per wave)")
+            raise ValueError(
+                f"give one number, or a list of 1 to {MAX_WAVES} numbers (one per wave)"
+            )
         for hours in values:
-            if (isinstance(hours, bool) or not isinstance(hours, (int, float))
-                    or not math.isfinite(hours) or not 0 <= hours <= 10_000_000):
+            if (
+                isinstance(hours, bool)
+                or not isinstance(hours, (int, float))
+                or not math.isfinite(hours)
+                or not 0 <= hours <= 10_000_000
+            ):
                 raise ValueError(f"hours are numbers from 0 to 10,000,000, got {hours!r}")
         return value
 
@@ -191,7 +199,8 @@ class Cutover(_Strict):
     day_offset: int = Field(0, ge=0, le=366)  # days after the wave's start date
     hours: float = Field(36, gt=0, le=24 * 366)
     staff: dict[str, Annotated[int, Field(le=100_000)]] = Field(  # < 0: the runbook says so
-        default_factory=lambda: {t: 2 for t in TEAMS})
+        default_factory=lambda: {t: 2 for t in TEAMS}
+    )
 
 
 class Weights(_Strict):
@@ -199,7 +208,8 @@ class Weights(_Strict):
 
     soft_split: Weight = 1
     criticality: dict[str, Weight] = Field(
-        default_factory=lambda: {"low": 1, "medium": 2, "high": 4, "critical": 8})
+        default_factory=lambda: {"low": 1, "medium": 2, "high": 4, "critical": 8}
+    )
 
 
 class Solver(_Strict):
@@ -248,10 +258,20 @@ class PlanConfig(_Strict):
     def effort_defaults(self) -> Defaults:
         e, d = self.defaults.effort_hours, self.defaults.downtime_hours
         return Defaults(
-            effort_hours={"network": e.network, "directory": e.directory, "server": e.server,
-                          "application": e.application, "workplace_per_pc": e.workplace_per_pc},
-            downtime_hours={"network": d.network, "directory": d.directory, "server": d.server,
-                            "application": d.application, "workplace": d.workplace},
+            effort_hours={
+                "network": e.network,
+                "directory": e.directory,
+                "server": e.server,
+                "application": e.application,
+                "workplace_per_pc": e.workplace_per_pc,
+            },
+            downtime_hours={
+                "network": d.network,
+                "directory": d.directory,
+                "server": d.server,
+                "application": d.application,
+                "workplace": d.workplace,
+            },
             effort_by_strategy=dict(e.by_strategy),
         )
 
@@ -296,7 +316,9 @@ def load_config(path: str | Path | None) -> tuple[PlanConfig, str]:
         return PlanConfig(), ""
     path = Path(path)
     if not path.exists():
-        raise PlannerError(f"{path}: no such file (write an example with `planner plan --init {path}`)")
+        raise PlannerError(
+            f"{path}: no such file (write an example with `planner plan --init {path}`)"
+        )
     text = _read_text(path)
     return parse_config(text, str(path)), text
 
@@ -307,9 +329,13 @@ def _read_text(path: Path) -> str:
     try:
         info = path.stat()
         if not stat.S_ISREG(info.st_mode):
-            raise PlannerError(f"{path}: not a regular file (a folder, device or pipe); give a plan.toml")
+            raise PlannerError(
+                f"{path}: not a regular file (a folder, device or pipe); give a plan.toml"
+            )
         if info.st_size > MAX_CONFIG_BYTES:
-            raise PlannerError(f"{path}: {info.st_size:,} bytes is over the 1 MiB limit of a plan.toml")
+            raise PlannerError(
+                f"{path}: {info.st_size:,} bytes is over the 1 MiB limit of a plan.toml"
+            )
         with path.open("rb") as handle:
             data = handle.read(MAX_CONFIG_BYTES + 1)
     except OSError as exc:
@@ -321,8 +347,10 @@ def _read_text(path: Path) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise PlannerError(f"{path}: not UTF-8 text (byte {exc.start + 1} is {data[exc.start]:#04x}); "
-                           "save it as UTF-8") from None
+        raise PlannerError(
+            f"{path}: not UTF-8 text (byte {exc.start + 1} is {data[exc.start]:#04x}); "
+            "save it as UTF-8"
+        ) from None
 
 
 def parse_config(text: str, label: str = "plan.toml") -> PlanConfig:
@@ -346,12 +374,16 @@ def _describe(error: ErrorDetails) -> str:
     value = error.get("input")
     text = value.isoformat() if isinstance(value, (date, time)) else repr(value)
     text = text if len(text) <= 60 else text[:57] + "…"
-    scalar = (value is not None and not isinstance(value, (dict, list)) and "got" not in message
-              and text not in message)
+    scalar = (
+        value is not None
+        and not isinstance(value, (dict, list))
+        and "got" not in message
+        and text not in message
+    )
     return f"{key}: {message}" + (f" (got {text})" if scalar else "")
 
 
-EXAMPLE = '''\
+EXAMPLE = """\
 # plan.toml — the planning configuration of `planner plan`.
 # Dates are ISO 8601. Hours are team hours. Every section is optional.
 
@@ -421,5 +453,5 @@ criticality = { low = 1, medium = 2, high = 4, critical = 8 }
 time_limit = 60                    # seconds; --time-limit overrides
 workers = 2
 seed = 0
-'''
+"""  # noqa: E501 (the sample plan.toml that `planner plan --init` writes, kept as written)
 EXAMPLE += CONNECTIONS_EXAMPLE

@@ -38,26 +38,35 @@ def _unknown(municipality: str, source: str, entry: dict[str, Any]) -> Found:
     heard = f"; talks with {talkers}" if servers else ""
     if entry.get("network"):
         hosts = f"{entry['host_count']} unknown host(s) such as {', '.join(entry['hosts'][:3])}"
-        message = (f"{municipality}: {source}: {hosts} in network {entry['network']}: "
-                   f"{entry['observations']:,} observation(s), port(s) {ports}{heard}; add them "
-                   "to the Servers sheet (name and ip) or they move without a plan")
+        message = (
+            f"{municipality}: {source}: {hosts} in network {entry['network']}: "
+            f"{entry['observations']:,} observation(s), port(s) {ports}{heard}; add them "
+            "to the Servers sheet (name and ip) or they move without a plan"
+        )
         items = [item_id(municipality, "network", entry["network"])]
         severity = WARNING
     else:
-        message = (f"{municipality}: {source}: {entry['endpoint']} is outside the inventory: "
-                   f"{entry['observations']:,} observation(s), port(s) {ports}{heard}; an external "
-                   "service must stay reachable from the new platform")
+        message = (
+            f"{municipality}: {source}: {entry['endpoint']} is outside the inventory: "
+            f"{entry['observations']:,} observation(s), port(s) {ports}{heard}; an external "
+            "service must stay reachable from the new platform"
+        )
         items, severity = [], INFO
     items += [item_id(municipality, "server", name) for name in servers]
     return ("unknown-endpoint", severity, message, items)
 
 
 def _hub(municipality: str, source: str, hub: dict[str, Any]) -> Found:
-    what = ("its traffic was left out of the dependencies" if hub.get("excluded")
-            else "its traffic is kept as dependencies and may glue the estate into one move group")
+    what = (
+        "its traffic was left out of the dependencies"
+        if hub.get("excluded")
+        else "its traffic is kept as dependencies and may glue the estate into one move group"
+    )
     ports = ", ".join(str(port) for port in hub.get("ports", []))
-    message = (f"{municipality}: {source}: {hub['server']} talks to {hub['partners']} of "
-               f"{hub['servers']} servers ({hub['share']:.0%}; ports {ports}), a hub: {what}. "
-               "Exclude it ([connections] exclude_servers) or treat it as platform, moved "
-               "before or beside everything else")
+    message = (
+        f"{municipality}: {source}: {hub['server']} talks to {hub['partners']} of "
+        f"{hub['servers']} servers ({hub['share']:.0%}; ports {ports}), a hub: {what}. "
+        "Exclude it ([connections] exclude_servers) or treat it as platform, moved "
+        "before or beside everything else"
+    )
     return ("hub-server", WARNING, message, [item_id(municipality, "server", hub["server"])])

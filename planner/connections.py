@@ -44,8 +44,12 @@ End = tuple[str, str]  # ("server", name) | ("network", name) | ("unknown", addr
 class Matcher:
     """The municipality's servers, networks and applications, indexed for endpoint lookups."""
 
-    def __init__(self, servers: list[tuple[str, str | None]], networks: list[tuple[str, str | None]],
-                 applications: list[str]) -> None:
+    def __init__(
+        self,
+        servers: list[tuple[str, str | None]],
+        networks: list[tuple[str, str | None]],
+        applications: list[str],
+    ) -> None:
         self.by_name: dict[str, str] = {}
         short: dict[str, set[str]] = defaultdict(set)
         self.by_ip: dict[Address, str] = {}
@@ -114,8 +118,15 @@ class Link:
     first: datetime | None = None
     last: datetime | None = None
 
-    def add(self, port: int, protocol: str, processes: tuple[str, ...], count: int,
-            first: datetime | None, last: datetime | None) -> None:
+    def add(
+        self,
+        port: int,
+        protocol: str,
+        processes: tuple[str, ...],
+        count: int,
+        first: datetime | None,
+        last: datetime | None,
+    ) -> None:
         self.ports.add((port, protocol))
         self.processes.update(p for p in processes if p)
         self.count += count
@@ -146,9 +157,15 @@ class Unknown:
     hosts: set[str] = field(default_factory=set)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"endpoint": self.endpoint, "network": self.network, "observations": self.count,
-                "ports": sorted(self.ports), "servers": sorted(self.servers, key=str.casefold),
-                "hosts": sorted(self.hosts)[:20], "host_count": len(self.hosts)}
+        return {
+            "endpoint": self.endpoint,
+            "network": self.network,
+            "observations": self.count,
+            "ports": sorted(self.ports),
+            "servers": sorted(self.servers, key=str.casefold),
+            "hosts": sorted(self.hosts)[:20],
+            "host_count": len(self.hosts),
+        }
 
 
 #: (from kind, from name, to kind, to name, client server, server server)
@@ -166,8 +183,9 @@ class Analysis:
     pairs: dict[tuple[str, str, str, str], Link] = field(default_factory=dict)
 
 
-def analyse(capture: Capture, matcher: Matcher, settings: ConnectionSettings,
-            server_count: int) -> Analysis:
+def analyse(
+    capture: Capture, matcher: Matcher, settings: ConnectionSettings, server_count: int
+) -> Analysis:
     """Match, filter noise, find hubs, and fold flows into dependency pairs."""
     result = Analysis()
     if capture.loopback:
@@ -181,8 +199,15 @@ def analyse(capture: Capture, matcher: Matcher, settings: ConnectionSettings,
     return result
 
 
-def _flow(result: Analysis, matcher: Matcher, settings: ConnectionSettings, key: Any,
-          count: int, first: datetime | None, last: datetime | None) -> None:
+def _flow(
+    result: Analysis,
+    matcher: Matcher,
+    settings: ConnectionSettings,
+    key: Any,
+    count: int,
+    first: datetime | None,
+    last: datetime | None,
+) -> None:
     """One flow: set aside as noise, unknown, same server or internal; else a link."""
     s_name, s_ip, s_app, s_proc, d_name, d_ip, d_app, d_proc, port, protocol = key
     reason = _noise(settings, port, (s_proc, d_proc))
@@ -205,8 +230,14 @@ def _flow(result: Analysis, matcher: Matcher, settings: ConnectionSettings, key:
     if app_from is not None and app_from == app_to:
         result.set_aside["within one application"] += count
         return
-    link_key = ("application" if app_from else "server", app_from or source[1],
-                "application" if app_to else "server", app_to or target[1], source[1], target[1])
+    link_key = (
+        "application" if app_from else "server",
+        app_from or source[1],
+        "application" if app_to else "server",
+        app_to or target[1],
+        source[1],
+        target[1],
+    )
     link = result.links.get(link_key)
     if link is None:
         link = result.links[link_key] = Link()
@@ -258,8 +289,9 @@ def _min_count(result: Analysis, settings: ConnectionSettings) -> None:
     for key, link in result.links.items():
         totals[(key[4], key[5])] += link.count
     for key in [k for k in result.links if totals[(k[4], k[5])] < settings.min_count]:
-        result.set_aside[f"fewer than {settings.min_count} observations (min_count)"] += \
+        result.set_aside[f"fewer than {settings.min_count} observations (min_count)"] += (
             result.links.pop(key).count
+        )
 
 
 def _hubs(result: Analysis, settings: ConnectionSettings, server_count: int) -> None:
@@ -269,18 +301,24 @@ def _hubs(result: Analysis, settings: ConnectionSettings, server_count: int) -> 
         partners[key[4]].add(key[5])
         partners[key[5]].add(key[4])
     limit = settings.hub_share * server_count
-    hubs = sorted((s for s, p in partners.items()
-                   if len(p) > limit and len(p) >= settings.hub_min_partners), key=str.casefold)
+    hubs = sorted(
+        (s for s, p in partners.items() if len(p) > limit and len(p) >= settings.hub_min_partners),
+        key=str.casefold,
+    )
     for hub in hubs:
         links = [k for k in result.links if hub in (k[4], k[5])]
         ports = Counter(port for k in links for port, _ in result.links[k].ports)
-        result.hubs.append({
-            "server": hub, "partners": len(partners[hub]), "servers": server_count,
-            "share": round(len(partners[hub]) / max(server_count, 1), 3),
-            "ports": sorted(port for port, _ in ports.most_common(10)),
-            "excluded": settings.hubs == "exclude",
-            "observations": sum(result.links[k].count for k in links),
-        })
+        result.hubs.append(
+            {
+                "server": hub,
+                "partners": len(partners[hub]),
+                "servers": server_count,
+                "share": round(len(partners[hub]) / max(server_count, 1), 3),
+                "ports": sorted(port for port, _ in ports.most_common(10)),
+                "excluded": settings.hubs == "exclude",
+                "observations": sum(result.links[k].count for k in links),
+            }
+        )
     if settings.hubs != "exclude":
         return
     for key in [k for k in result.links if k[4] in hubs or k[5] in hubs]:
@@ -293,55 +331,116 @@ def store_observed(session: Session, inventory: Inventory, report: Any) -> None:
     transaction; `report` (an ImportReport) hears what was created, removed and set aside."""
     capture: Capture = inventory.capture
     settings: ConnectionSettings = capture.settings or ConnectionSettings()
-    municipality = session.execute(select(Municipality).where(
-        col(Municipality.name_key) == name_key(inventory.municipality))).scalars().first()
+    municipality = (
+        session.execute(
+            select(Municipality).where(
+                col(Municipality.name_key) == name_key(inventory.municipality)
+            )
+        )
+        .scalars()
+        .first()
+    )
     if municipality is None or municipality.id is None:
-        raise PlannerError(f"{inventory.source}: municipality {inventory.municipality!r} has no "
-                           "inventory yet; import its workbook (or RVTools/AD export) first, since "
-                           "the capture's endpoints are matched to its servers and networks")
+        raise PlannerError(
+            f"{inventory.source}: municipality {inventory.municipality!r} has no "
+            "inventory yet; import its workbook (or RVTools/AD export) first, since "
+            "the capture's endpoints are matched to its servers and networks"
+        )
     mid = municipality.id
     matcher = _matcher(session, mid)
     analysis = analyse(capture, matcher, settings, len(matcher.by_name))
     _replace_dependencies(session, mid, inventory.source, analysis, settings, report)
     session.execute(delete(ConnectionCapture).where(col(ConnectionCapture.municipality_id) == mid))
-    session.add(ConnectionCapture(municipality_id=mid, source=inventory.source, rows=capture.rows,
-                                  summary_json=json.dumps(_summary(capture, analysis, settings),
-                                                          ensure_ascii=False)))
+    session.add(
+        ConnectionCapture(
+            municipality_id=mid,
+            source=inventory.source,
+            rows=capture.rows,
+            summary_json=json.dumps(_summary(capture, analysis, settings), ensure_ascii=False),
+        )
+    )
     report.warnings.extend(_notes(inventory.source, capture, analysis))
     session.flush()
 
 
 def _matcher(session: Session, mid: int) -> Matcher:
-    servers = [(s.name, s.ip) for s in session.execute(
-        select(Server).where(col(Server.municipality_id) == mid)).scalars()]
-    networks = [(n.name, n.cidr) for n in session.execute(
-        select(Network).where(col(Network.municipality_id) == mid)).scalars()]
-    applications = [a.name for a in session.execute(
-        select(Application).where(col(Application.municipality_id) == mid)).scalars()]
+    servers = [
+        (s.name, s.ip)
+        for s in session.execute(select(Server).where(col(Server.municipality_id) == mid)).scalars()
+    ]
+    networks = [
+        (n.name, n.cidr)
+        for n in session.execute(
+            select(Network).where(col(Network.municipality_id) == mid)
+        ).scalars()
+    ]
+    applications = [
+        a.name
+        for a in session.execute(
+            select(Application).where(col(Application.municipality_id) == mid)
+        ).scalars()
+    ]
     return Matcher(servers, networks, applications)
 
 
-def _replace_dependencies(session: Session, mid: int, source: str, analysis: Analysis,
-                          settings: ConnectionSettings, report: Any) -> None:
+def _replace_dependencies(
+    session: Session,
+    mid: int,
+    source: str,
+    analysis: Analysis,
+    settings: ConnectionSettings,
+    report: Any,
+) -> None:
     """Observed rows are replaced whole; the workbook's own dependencies are never touched."""
-    old = session.execute(select(Dependency).where(
-        col(Dependency.municipality_id) == mid, col(Dependency.observed).is_(True))).scalars().all()
-    before = {(d.from_kind, d.from_name.casefold(), d.to_kind, d.to_name.casefold(), d.strength)
-              for d in old}
-    session.execute(delete(Dependency).where(col(Dependency.municipality_id) == mid,
-                                             col(Dependency.observed).is_(True)))
+    old = (
+        session.execute(
+            select(Dependency).where(
+                col(Dependency.municipality_id) == mid, col(Dependency.observed).is_(True)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    before = {
+        (d.from_kind, d.from_name.casefold(), d.to_kind, d.to_name.casefold(), d.strength)
+        for d in old
+    }
+    session.execute(
+        delete(Dependency).where(
+            col(Dependency.municipality_id) == mid, col(Dependency.observed).is_(True)
+        )
+    )
     rows: list[dict[str, Any]] = []
     for (fk, fn, tk, tn), link in sorted(analysis.pairs.items()):
         hard = any(port in settings.hard_ports for port, _ in link.ports)
-        rows.append({
-            "municipality_id": mid, "from_kind": fk, "from_name": fn, "to_kind": tk, "to_name": tn,
-            "kind": "uses", "strength": "hard" if hard else "soft",
-            "note": f"observed in {source}", "observed": True, "ports": format_ports(link.ports),
-            "processes": ", ".join(sorted(link.processes)[:20]) or None,
-            "observations": link.count, "first_seen": _when(link.first),
-            "last_seen": _when(link.last)})
-    after = {(r["from_kind"], r["from_name"].casefold(), r["to_kind"], r["to_name"].casefold(),
-              r["strength"]) for r in rows}
+        rows.append(
+            {
+                "municipality_id": mid,
+                "from_kind": fk,
+                "from_name": fn,
+                "to_kind": tk,
+                "to_name": tn,
+                "kind": "uses",
+                "strength": "hard" if hard else "soft",
+                "note": f"observed in {source}",
+                "observed": True,
+                "ports": format_ports(link.ports),
+                "processes": ", ".join(sorted(link.processes)[:20]) or None,
+                "observations": link.count,
+                "first_seen": _when(link.first),
+                "last_seen": _when(link.last),
+            }
+        )
+    after = {
+        (
+            r["from_kind"],
+            r["from_name"].casefold(),
+            r["to_kind"],
+            r["to_name"].casefold(),
+            r["strength"],
+        )
+        for r in rows
+    }
     report.created["dependency"] += len(after - before)
     report.unchanged["dependency"] += len(after & before)
     report.removed["dependency"] += len(before - after)
@@ -364,35 +463,58 @@ def _when(value: datetime | None) -> str | None:
 
 
 def _summary(capture: Capture, analysis: Analysis, settings: ConnectionSettings) -> dict[str, Any]:
-    hard = sum(1 for link in analysis.pairs.values()
-               if any(port in settings.hard_ports for port, _ in link.ports))
+    hard = sum(
+        1
+        for link in analysis.pairs.values()
+        if any(port in settings.hard_ports for port, _ in link.ports)
+    )
     return {
-        "layout": capture.layout, "rows": capture.rows, "flows": len(capture.flows),
-        "dependencies": len(analysis.pairs), "hard": hard,
+        "layout": capture.layout,
+        "rows": capture.rows,
+        "flows": len(capture.flows),
+        "dependencies": len(analysis.pairs),
+        "hard": hard,
         "set_aside": dict(analysis.set_aside.most_common()),
-        "unknown": [u.as_dict() for u in sorted(analysis.unknown.values(),
-                                                key=lambda u: (-u.count, u.endpoint))],
-        "hubs": analysis.hubs, "settings": settings.as_dict(),
+        "unknown": [
+            u.as_dict()
+            for u in sorted(analysis.unknown.values(), key=lambda u: (-u.count, u.endpoint))
+        ],
+        "hubs": analysis.hubs,
+        "settings": settings.as_dict(),
     }
 
 
 def _notes(source: str, capture: Capture, analysis: Analysis) -> list[str]:
     """What the import set aside, one line each, so that no observation vanishes unseen."""
     observed = sum(link.count for link in analysis.pairs.values())
-    lines = [(f"{source}: {capture.rows:,} row(s), {len(capture.flows):,} flow(s): "
-              f"{observed:,} observation(s) became {len(analysis.pairs):,} observed dependencies")]
+    lines = [
+        (
+            f"{source}: {capture.rows:,} row(s), {len(capture.flows):,} flow(s): "
+            f"{observed:,} observation(s) became {len(analysis.pairs):,} observed dependencies"
+        )
+    ]
     if analysis.set_aside:
-        reasons = ", ".join(f"{reason} {count:,}" for reason, count in
-                            analysis.set_aside.most_common(12))
+        reasons = ", ".join(
+            f"{reason} {count:,}" for reason, count in analysis.set_aside.most_common(12)
+        )
         more = len(analysis.set_aside) - 12
-        lines.append(f"{source}: observations set aside: {reasons}"
-                     + (f" and {more} more reason(s)" if more > 0 else ""))
+        lines.append(
+            f"{source}: observations set aside: {reasons}"
+            + (f" and {more} more reason(s)" if more > 0 else "")
+        )
     if analysis.unknown:
-        lines.append(f"{source}: {len(analysis.unknown):,} endpoint(s) outside the inventory; "
-                     "see `planner check` (unknown-endpoint)")
+        lines.append(
+            f"{source}: {len(analysis.unknown):,} endpoint(s) outside the inventory; "
+            "see `planner check` (unknown-endpoint)"
+        )
     for hub in analysis.hubs:
-        what = ("its traffic was left out" if hub["excluded"]
-                else 'its traffic was kept (hubs = "keep")')
-        lines.append(f"{source}: {hub['server']} talks to {hub['partners']} of {hub['servers']} "
-                     f"servers, a hub: {what}; see `planner check` (hub-server)")
+        what = (
+            "its traffic was left out"
+            if hub["excluded"]
+            else 'its traffic was kept (hubs = "keep")'
+        )
+        lines.append(
+            f"{source}: {hub['server']} talks to {hub['partners']} of {hub['servers']} "
+            f"servers, a hub: {what}; see `planner check` (hub-server)"
+        )
     return lines

@@ -41,8 +41,10 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 #: What `--db` accepts, for every message about a value it cannot use.
-HOW_TO_NAME = ("give a SQLite file path (e.g. planner.db), sqlite:///PATH, or "
-               "postgresql://USER:PASSWORD@HOST:PORT/DATABASE (percent-encode @ : / % in the password)")
+HOW_TO_NAME = (
+    "give a SQLite file path (e.g. planner.db), sqlite:///PATH, or "
+    "postgresql://USER:PASSWORD@HOST:PORT/DATABASE (percent-encode @ : / % in the password)"
+)
 
 #: Spellings of PostgreSQL that mean planner's driver, psycopg 3.
 _POSTGRES = {"postgresql", "postgres", "postgresql+psycopg", "postgres+psycopg"}
@@ -64,31 +66,44 @@ def database_url(db: str | None = None) -> str:
     try:
         url = make_url(value)
     except (ArgumentError, ValueError):
-        raise PlannerError(f"the database URL {_scheme_only(value)} is malformed (is the port a number, "
-                           f"and are @ : / % in the password percent-encoded?); {HOW_TO_NAME}") from None
+        raise PlannerError(
+            f"the database URL {_scheme_only(value)} is malformed (is the port a number, "
+            f"and are @ : / % in the password percent-encoded?); {HOW_TO_NAME}"
+        ) from None
     if url.drivername in _POSTGRES:
         if value.count("@") > 1 or "@" in (url.host or "") or "@" in (url.database or ""):
-            raise PlannerError(f"the database URL {_scheme_only(value)} is malformed (percent-encode @ in the "
-                               f"password as %40); {HOW_TO_NAME}")
+            raise PlannerError(
+                f"the database URL {_scheme_only(value)} is malformed (percent-encode @ in the "
+                f"password as %40); {HOW_TO_NAME}"
+            )
         return url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     if url.drivername in _SQLITE:
         if not url.database or url.database == ":memory:" or "memory" in str(url.query.get("mode")):
-            raise PlannerError(f"the database URL {_scheme_only(value)} names an in-memory database, which keeps "
-                               "nothing between commands; give a file path")
+            raise PlannerError(
+                f"the database URL {_scheme_only(value)} names an in-memory database, which keeps "
+                "nothing between commands; give a file path"
+            )
         return _sqlite_file(url.database)
     backend = url.get_backend_name()
     if backend in {"postgresql", "postgres"}:
-        raise PlannerError(f"the database URL {_scheme_only(value)} asks for the driver {url.get_driver_name()!r}; "
-                           f"planner uses psycopg 3: write postgresql://… or postgresql+psycopg://…")
-    raise PlannerError(f"the database URL {_scheme_only(value)} is for {backend!r}, which planner does not "
-                       f"support; {HOW_TO_NAME}")
+        raise PlannerError(
+            f"the database URL {_scheme_only(value)} asks for the driver "
+            f"{url.get_driver_name()!r}; "
+            f"planner uses psycopg 3: write postgresql://… or postgresql+psycopg://…"
+        )
+    raise PlannerError(
+        f"the database URL {_scheme_only(value)} is for {backend!r}, "
+        f"which planner does not support; {HOW_TO_NAME}"
+    )
 
 
 def _sqlite_file(value: str) -> str:
     """A SQLite file path as a URL that round-trips any character (`%`, `?`, `#`, spaces)."""
     if value in {"", ":memory:"} or value.startswith("file:"):
-        raise PlannerError(f"the database {value!r} is not a file path (an in-memory database keeps nothing "
-                           f"between commands); {HOW_TO_NAME}")
+        raise PlannerError(
+            f"the database {value!r} is not a file path (an in-memory database keeps nothing "
+            f"between commands); {HOW_TO_NAME}"
+        )
     path = Path(value).expanduser().resolve()
     return URL.create("sqlite", database=str(path)).render_as_string(hide_password=False)
 
@@ -160,7 +175,9 @@ def _lock_wait() -> float:
     except ValueError:
         seconds = math.nan
     if not 0 <= seconds <= 86_400:  # nan and inf too: no lock wait is endless
-        raise PlannerError(f"PLANNER_LOCK_WAIT must be a number of seconds from 0 to 86400, got {text!r}")
+        raise PlannerError(
+            f"PLANNER_LOCK_WAIT must be a number of seconds from 0 to 86400, got {text!r}"
+        )
     return max(0.1, seconds)
 
 
@@ -191,8 +208,9 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     command.upgrade(alembic_config(writer(engine)), revision)
 
 
-def open_database(db: str | None = None, *, create: bool = True,
-                  notify: Callable[[str], None] | None = None) -> Engine:
+def open_database(
+    db: str | None = None, *, create: bool = True, notify: Callable[[str], None] | None = None
+) -> Engine:
     """Open the database, creating or upgrading its schema; refuse a newer one.
 
     An older schema is upgraded in place (migrations are transactional); `notify` hears one
@@ -217,7 +235,10 @@ def open_database(db: str | None = None, *, create: bool = True,
                 _refuse_foreign_tables(engine)
             if current != head:
                 if current is not None and notify:
-                    notify(f"the database schema {current} is older than this program's {head}; upgrading it")
+                    notify(
+                        f"the database schema {current} is older than this program's {head}; "
+                        "upgrading it"
+                    )
                 _retry_locked(lambda: upgrade(engine), engine)
     return engine
 
@@ -232,8 +253,9 @@ def _read_revision(engine: Engine) -> str | None:
     try:
         return _retry_locked(lambda: current_revision(engine), engine)
     except Exception as exc:  # driver errors: unreachable server, not a database, …
-        raise PlannerError(f"cannot open database {shown_url(engine)}: {_first_line(exc)}"
-                           f"{_sqlite_hint(engine)}") from exc
+        raise PlannerError(
+            f"cannot open database {shown_url(engine)}: {_first_line(exc)}{_sqlite_hint(engine)}"
+        ) from exc
 
 
 def _refuse_foreign_tables(engine: Engine) -> None:
@@ -242,12 +264,16 @@ def _refuse_foreign_tables(engine: Engine) -> None:
     tables = sorted(inspect(engine).get_table_names())
     if tables:
         listed = ", ".join(tables[:5]) + (", …" if len(tables) > 5 else "")
-        raise PlannerError(f"the database {shown_url(engine)} has tables ({listed}) but no planner schema "
-                           "version, so planner will not write to it; use an empty database or a new file")
+        raise PlannerError(
+            f"the database {shown_url(engine)} has tables ({listed}) but no planner schema "
+            "version, so planner will not write to it; use an empty database or a new file"
+        )
 
 
 #: Session-level advisory lock key that serialises schema creation and upgrades on PostgreSQL.
-_SCHEMA_LOCK = int.from_bytes(hashlib.sha256(b"planner schema migrations").digest()[:8], "big", signed=True)
+_SCHEMA_LOCK = int.from_bytes(
+    hashlib.sha256(b"planner schema migrations").digest()[:8], "big", signed=True
+)
 
 
 @contextmanager
@@ -265,9 +291,11 @@ def _schema_lock(engine: Engine) -> Iterator[None]:
             connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _SCHEMA_LOCK})
             connection.commit()
         except OperationalError as exc:
-            raise PlannerError(f"the database {shown_url(engine)} is busy: another planner command has been "
-                               f"upgrading its schema for over {_lock_wait():g} s; try again when it is "
-                               "done") from exc
+            raise PlannerError(
+                f"the database {shown_url(engine)} is busy: another planner command has been "
+                f"upgrading its schema for over {_lock_wait():g} s; "
+                "try again when it is done"
+            ) from exc
         try:
             yield
         finally:
@@ -284,8 +312,9 @@ def _sqlite_hint(engine: Engine) -> str:
     return "" if folder.is_dir() else f" (the folder {folder} does not exist; create it first)"
 
 
-def open_database_or_scratch(db: str | None = None, *,
-                             notify: Callable[[str], None] | None = None) -> Engine:
+def open_database_or_scratch(
+    db: str | None = None, *, notify: Callable[[str], None] | None = None
+) -> Engine:
     """The planner database at `db` if there is one; otherwise an empty throwaway SQLite one.
 
     Why: a dry run promises to write nothing, and opening a database that does not exist
@@ -296,7 +325,9 @@ def open_database_or_scratch(db: str | None = None, *,
     url = make_url(database_url(db))
     if url.get_backend_name() == "sqlite" and url.database:
         path = Path(url.database)
-        if not path.exists() or path.stat().st_size == 0:  # SQLite takes an empty file as a new database
+        if (
+            not path.exists() or path.stat().st_size == 0
+        ):  # SQLite takes an empty file as a new database
             return _scratch()
     try:
         return open_database(db, create=False, notify=notify)
@@ -331,8 +362,11 @@ def _retry_locked(read: Callable[[], T], engine: Engine) -> T:
         try:
             return read()
         except OperationalError as exc:
-            if (engine.dialect.name != "sqlite" or "database is locked" not in str(exc)
-                    or time.monotonic() > deadline):
+            if (
+                engine.dialect.name != "sqlite"
+                or "database is locked" not in str(exc)
+                or time.monotonic() > deadline
+            ):
                 raise
         time.sleep(delay)
         delay = min(2 * delay, 1.0)
@@ -353,14 +387,21 @@ def transaction(engine: Engine) -> Iterator[Session]:
         except DBAPIError as exc:
             session.rollback()
             if _is_read_only(exc):
-                raise PlannerError(f"the database {shown_url(engine)} is read-only for this user; nothing "
-                                   "was written") from exc
+                raise PlannerError(
+                    f"the database {shown_url(engine)} is read-only for this user; "
+                    "nothing was written"
+                ) from exc
             if not isinstance(exc, OperationalError):
                 raise
-            if "database is locked" in str(exc) or getattr(exc.orig, "sqlstate", None) == _LOCK_NOT_AVAILABLE:
-                raise PlannerError(f"the database is busy: another planner command has been writing to it for "
-                                   f"over {_lock_wait():g} s; nothing was written, try again when it is done "
-                                   f"(PLANNER_LOCK_WAIT sets how long to wait)") from exc
+            if (
+                "database is locked" in str(exc)
+                or getattr(exc.orig, "sqlstate", None) == _LOCK_NOT_AVAILABLE
+            ):
+                raise PlannerError(
+                    f"the database is busy: another planner command has been writing to it for "
+                    f"over {_lock_wait():g} s; nothing was written, try again when it is done "
+                    f"(PLANNER_LOCK_WAIT sets how long to wait)"
+                ) from exc
             raise
         except BaseException:
             session.rollback()
@@ -370,7 +411,10 @@ def transaction(engine: Engine) -> Iterator[Session]:
 def _is_read_only(exc: DBAPIError) -> bool:
     """SQLite's "attempt to write a readonly database"; PostgreSQL's read-only transaction
     (25006, e.g. a standby or `default_transaction_read_only`) or missing privilege (42501)."""
-    return "readonly database" in str(exc) or getattr(exc.orig, "sqlstate", None) in {"25006", "42501"}
+    return "readonly database" in str(exc) or getattr(exc.orig, "sqlstate", None) in {
+        "25006",
+        "42501",
+    }
 
 
 #: SQLSTATE classes of PostgreSQL that describe the server or its machine, not the program:
@@ -387,7 +431,9 @@ def environment_failure(exc: BaseException) -> str | None:
     if not isinstance(exc, OperationalError) and not state.startswith(_ENVIRONMENT_STATES):
         return None
     reason = str(exc.orig or exc).strip().splitlines()
-    return f"the database failed: {reason[0] if reason else type(exc).__name__}; nothing was written"
+    return (
+        f"the database failed: {reason[0] if reason else type(exc).__name__}; nothing was written"
+    )
 
 
 def require_writable(engine: Engine) -> None:
@@ -400,8 +446,10 @@ def require_writable(engine: Engine) -> None:
     file = Path(path)
     for target in (file, file.parent):
         if target.exists() and not os.access(target, os.W_OK):
-            raise PlannerError(f"the database {file} is read-only for this user ({target} cannot be "
-                               "written); nothing was computed or written")
+            raise PlannerError(
+                f"the database {file} is read-only for this user ({target} cannot be "
+                "written); nothing was computed or written"
+            )
 
 
 @contextmanager
@@ -415,7 +463,9 @@ def read_snapshot(engine: Engine) -> Iterator[Session]:
     if engine.dialect.name == "sqlite":
         bound = engine
     else:
-        bound = engine.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+        bound = engine.execution_options(
+            isolation_level="REPEATABLE READ", postgresql_readonly=True
+        )
     with Session(bound, expire_on_commit=False) as session:
         try:
             yield session

@@ -57,8 +57,15 @@ class DemoResult:
     lines: list[str] = field(default_factory=list)
 
 
-def run_demo(folder: Path, *, municipalities: int = 3, time_limit: float = 30.0, seed: int = 0,
-             say: Callable[[str], None] = print, progress: Callable | None = None) -> DemoResult:  # type: ignore[type-arg]
+def run_demo(
+    folder: Path,
+    *,
+    municipalities: int = 3,
+    time_limit: float = 30.0,
+    seed: int = 0,
+    say: Callable[[str], None] = print,
+    progress: Callable | None = None,
+) -> DemoResult:  # type: ignore[type-arg]
     """Run the whole workflow into `folder` (which must not hold an earlier demo database)."""
     from exports import write
     from inventories.demo_data import write_demo_data
@@ -86,10 +93,14 @@ def run_demo(folder: Path, *, municipalities: int = 3, time_limit: float = 30.0,
     (folder / "plan.toml").write_text(DEMO_CONFIG, encoding="utf-8")
     graph = build(load(engine), config.effort_defaults())
     counts = summary_counts(run_checks(graph, config))
-    say(f"3/5 Checked: {counts['error']} errors, {counts['warning']} warnings, {counts['info']} info "
-        f"(details: planner --db {database} check)")
-    verified = plan_and_verify(engine, config, DEMO_CONFIG, time_limit=time_limit, workers=2,
-                               seed=seed, progress=progress)
+    say(
+        f"3/5 Checked: {counts['error']} errors, "
+        f"{counts['warning']} warnings, {counts['info']} info "
+        f"(details: planner --db {database} check)"
+    )
+    verified = plan_and_verify(
+        engine, config, DEMO_CONFIG, time_limit=time_limit, workers=2, seed=seed, progress=progress
+    )
     outcome, violations = verified.outcome, verified.violations
     say("4/5 " + plan_summary(outcome))
     if violations:

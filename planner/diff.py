@@ -53,8 +53,10 @@ class PlanDiff:
         def item(c: ExportChange) -> dict[str, Any]:
             return {"item": c.item, "from": c.from_wave, "to": c.to_wave, "why": c.why}
 
+        def span(d: Any) -> dict[str, str] | None:
+            return {"start": d[0].isoformat(), "end": d[1].isoformat()} if d else None
+
         def wave(c: ExportChange) -> dict[str, Any]:
-            span = lambda d: {"start": d[0].isoformat(), "end": d[1].isoformat()} if d else None
             return {
                 "wave": c.wave,
                 "change": "dates" if c.kind == "wave_dates" else "cancelled",

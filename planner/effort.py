@@ -9,14 +9,27 @@ from planner.snapshot import Item
 
 @dataclass(frozen=True)
 class Defaults:
-    """Hours used where the inventory leaves effort_hours/downtime_hours blank (`[defaults]` in plan.toml)."""
+    """Hours used where the inventory leaves effort_hours/downtime_hours blank (`[defaults]` in
+    plan.toml)."""
 
-    effort_hours: dict[str, float] = field(default_factory=lambda: {
-        "network": 16.0, "directory": 40.0, "server": 4.0, "application": 16.0, "workplace_per_pc": 1.5,
-    })
-    downtime_hours: dict[str, float] = field(default_factory=lambda: {
-        "network": 1.0, "directory": 1.0, "server": 2.0, "application": 4.0, "workplace": 0.0,
-    })
+    effort_hours: dict[str, float] = field(
+        default_factory=lambda: {
+            "network": 16.0,
+            "directory": 40.0,
+            "server": 4.0,
+            "application": 16.0,
+            "workplace_per_pc": 1.5,
+        }
+    )
+    downtime_hours: dict[str, float] = field(
+        default_factory=lambda: {
+            "network": 1.0,
+            "directory": 1.0,
+            "server": 2.0,
+            "application": 4.0,
+            "workplace": 0.0,
+        }
+    )
     #: per application strategy, overriding the application default (e.g. retire = 4 h)
     effort_by_strategy: dict[str, float] = field(default_factory=dict)
 

@@ -29,19 +29,61 @@ NONE = "none"  # informational: no constraint on waves (e.g. anything -> site)
 #: `*` matches any kind. The first match wins. `integrates_with` depends on strength.
 RULES: list[tuple[str, str, str, str, str]] = [
     # kind,                from,        to,          rule,            why
-    ("located_at",         "*",         "site",      NONE,            "sites are places, not moves"),
-    ("*",                  "*",         "site",      NONE,            "sites are places, not moves"),
-    ("connected_via",      "*",         "network",   BEFORE_OR_SAME,  "a network is connected before what is on it moves"),
-    ("joined_to",          "workplace", "directory", STRICTLY_BEFORE, "PCs join a directory that is settled in an earlier wave"),
-    ("authenticates_with", "workplace", "directory", STRICTLY_BEFORE, "users log on to a settled directory"),
-    ("joined_to",          "*",         "directory", BEFORE_OR_SAME,  "a directory moves before or with what joins it"),
-    ("authenticates_with", "*",         "directory", BEFORE_OR_SAME,  "a directory moves before or with what authenticates with it"),
-    ("runs_on",            "*",         "*",         SAME_WAVE,       "a server moves in the same wave as the applications on it"),
-    ("hosted_by",          "*",         "*",         BEFORE_OR_SAME,  "the host platform is ready before or with its guests"),
-    ("consolidates_into",  "*",         "*",         STRICTLY_BEFORE, "the common system exists before data is consolidated into it"),
-    ("uses",               "*",         "*",         BEFORE_OR_SAME,  "what is used is available before or with its user"),
-    ("integrates_with",    "*",         "*",         SAME_WAVE,       "hard integration: both ends move together (soft: a penalty when split)"),
-    ("connected_via",      "*",         "*",         BEFORE_OR_SAME,  "a connection is ready before or with its user"),
+    ("located_at", "*", "site", NONE, "sites are places, not moves"),
+    ("*", "*", "site", NONE, "sites are places, not moves"),
+    (
+        "connected_via",
+        "*",
+        "network",
+        BEFORE_OR_SAME,
+        "a network is connected before what is on it moves",
+    ),
+    (
+        "joined_to",
+        "workplace",
+        "directory",
+        STRICTLY_BEFORE,
+        "PCs join a directory that is settled in an earlier wave",
+    ),
+    (
+        "authenticates_with",
+        "workplace",
+        "directory",
+        STRICTLY_BEFORE,
+        "users log on to a settled directory",
+    ),
+    (
+        "joined_to",
+        "*",
+        "directory",
+        BEFORE_OR_SAME,
+        "a directory moves before or with what joins it",
+    ),
+    (
+        "authenticates_with",
+        "*",
+        "directory",
+        BEFORE_OR_SAME,
+        "a directory moves before or with what authenticates with it",
+    ),
+    ("runs_on", "*", "*", SAME_WAVE, "a server moves in the same wave as the applications on it"),
+    ("hosted_by", "*", "*", BEFORE_OR_SAME, "the host platform is ready before or with its guests"),
+    (
+        "consolidates_into",
+        "*",
+        "*",
+        STRICTLY_BEFORE,
+        "the common system exists before data is consolidated into it",
+    ),
+    ("uses", "*", "*", BEFORE_OR_SAME, "what is used is available before or with its user"),
+    (
+        "integrates_with",
+        "*",
+        "*",
+        SAME_WAVE,
+        "hard integration: both ends move together (soft: a penalty when split)",
+    ),
+    ("connected_via", "*", "*", BEFORE_OR_SAME, "a connection is ready before or with its user"),
 ]
 
 #: Wave order of constraints for the verifier and the solver, strongest first.
@@ -114,7 +156,9 @@ class DependencyGraph:
     planned: set[str] = field(default_factory=set)
     groups: list[MoveGroup] = field(default_factory=list)
     group_of: dict[str, str] = field(default_factory=dict)
-    cycles: list[tuple[list[str], bool]] = field(default_factory=list)  # (path, contains strictly-before)
+    cycles: list[tuple[list[str], bool]] = field(
+        default_factory=list
+    )  # (path, contains strictly-before)
 
     def item(self, node: str) -> Item:
         return self.snapshot.items[node]
@@ -141,8 +185,15 @@ def build(snapshot: Snapshot, defaults: Defaults | None = None) -> DependencyGra
             else:
                 dangling.append(edge_or_dangling)
     for edge in edges:
-        graph.add_edge(edge.source, edge.target, kind=edge.kind, strength=edge.strength, rule=edge.rule,
-                       origin=edge.origin, **({"observed": edge.observed} if edge.observed else {}))
+        graph.add_edge(
+            edge.source,
+            edge.target,
+            kind=edge.kind,
+            strength=edge.strength,
+            rule=edge.rule,
+            origin=edge.origin,
+            **({"observed": edge.observed} if edge.observed else {}),
+        )
     result = DependencyGraph(snapshot, graph, edges, dangling)
     result.planned = {item.id for item in snapshot.items.values() if is_planned(item)}
     result.constraints = _constraints(snapshot, edges, result.planned)
@@ -150,13 +201,22 @@ def build(snapshot: Snapshot, defaults: Defaults | None = None) -> DependencyGra
     return result
 
 
-def _ref_edge(snapshot: Snapshot, item: Item, kind: str, name: str, dep_kind: str, origin: str,
-              municipality: str | None = None) -> Edge | Dangling:
+def _ref_edge(
+    snapshot: Snapshot,
+    item: Item,
+    kind: str,
+    name: str,
+    dep_kind: str,
+    origin: str,
+    municipality: str | None = None,
+) -> Edge | Dangling:
     target = snapshot.find(municipality or item.municipality, kind, name)
     if target is None:
         where = f"{municipality}/" if municipality else ""
         return Dangling(item.id, f"{where}{kind}/{name}", origin)
-    return Edge(item.id, target, dep_kind, "hard", rule_for(dep_kind, "hard", item.kind, kind), origin)
+    return Edge(
+        item.id, target, dep_kind, "hard", rule_for(dep_kind, "hard", item.kind, kind), origin
+    )
 
 
 def _implicit(snapshot: Snapshot) -> Iterable[Edge | Dangling]:
@@ -179,8 +239,15 @@ def _implicit(snapshot: Snapshot) -> Iterable[Edge | Dangling]:
             target = item.get("target")
             if target and item.get("strategy") in ("consolidate", "replace"):
                 muni, _, name = target.rpartition("/")
-                found = _ref_edge(snapshot, item, "application", name, "consolidates_into", "column target",
-                                  muni or None)
+                found = _ref_edge(
+                    snapshot,
+                    item,
+                    "application",
+                    name,
+                    "consolidates_into",
+                    "column target",
+                    muni or None,
+                )
                 if isinstance(found, Edge) and found.target == item.id:
                     continue  # an application consolidated into itself is its own target
                 yield found
@@ -194,16 +261,26 @@ def _explicit(snapshot: Snapshot) -> Iterable[Edge | Dangling]:
             origin = dep.note or "observed"
         source = snapshot.find(dep.municipality, dep.from_kind, dep.from_name)
         if source is None:
-            yield Dangling(f"{dep.municipality}/{dep.from_kind}/{dep.from_name}",
-                           f"{dep.from_kind}/{dep.from_name}", origin)
+            yield Dangling(
+                f"{dep.municipality}/{dep.from_kind}/{dep.from_name}",
+                f"{dep.from_kind}/{dep.from_name}",
+                origin,
+            )
             continue
         muni = dep.to_municipality or dep.municipality
         target = snapshot.find(muni, dep.to_kind, dep.to_name)
         if target is None:
             yield Dangling(source, f"{muni}/{dep.to_kind}/{dep.to_name}", origin)
             continue
-        yield Edge(source, target, dep.kind, dep.strength,
-                   rule_for(dep.kind, dep.strength, dep.from_kind, dep.to_kind), origin, dep.observed)
+        yield Edge(
+            source,
+            target,
+            dep.kind,
+            dep.strength,
+            rule_for(dep.kind, dep.strength, dep.from_kind, dep.to_kind),
+            origin,
+            dep.observed,
+        )
 
 
 def _constraints(snapshot: Snapshot, edges: list[Edge], planned: set[str]) -> list[Constraint]:
@@ -215,8 +292,11 @@ def _constraints(snapshot: Snapshot, edges: list[Edge], planned: set[str]) -> li
         if edge.source not in planned or edge.target not in planned:
             continue
         needed = snapshot.items[edge.target]
-        if needed.kind == "application" and needed.get("strategy") == "retire" and edge.rule in (
-                BEFORE_OR_SAME, STRICTLY_BEFORE):
+        if (
+            needed.kind == "application"
+            and needed.get("strategy") == "retire"
+            and edge.rule in (BEFORE_OR_SAME, STRICTLY_BEFORE)
+        ):
             # Decommissioning comes no earlier than everything that uses the application.
             result.append(Constraint(edge.source, edge.target, BEFORE_OR_SAME, edge))
         else:
@@ -233,13 +313,17 @@ def _move_groups(result: DependencyGraph, defaults: Defaults) -> None:
             for a, b in ((c.first, c.second), (c.second, c.first)):
                 order.add_edge(a, b, strict=order.get_edge_data(a, b, {}).get("strict", False))
         elif c.rule in (BEFORE_OR_SAME, STRICTLY_BEFORE):
-            strict = c.rule == STRICTLY_BEFORE or order.get_edge_data(c.first, c.second, {}).get("strict", False)
+            strict = c.rule == STRICTLY_BEFORE or order.get_edge_data(c.first, c.second, {}).get(
+                "strict", False
+            )
             order.add_edge(c.first, c.second, strict=strict)
     same = nx.Graph()
     same.add_nodes_from(result.planned)
     same.add_edges_from((c.first, c.second) for c in result.constraints if c.rule == SAME_WAVE)
     same_component = {n: i for i, comp in enumerate(nx.connected_components(same)) for n in comp}
-    components = sorted((sorted(comp) for comp in nx.strongly_connected_components(order)), key=lambda c: c[0])
+    components = sorted(
+        (sorted(comp) for comp in nx.strongly_connected_components(order)), key=lambda c: c[0]
+    )
     for number, members in enumerate(components, start=1):
         group = MoveGroup(f"G{number:04d}", members)
         for node in members:
@@ -249,7 +333,8 @@ def _move_groups(result: DependencyGraph, defaults: Defaults) -> None:
             result.group_of[node] = group.id
         result.groups.append(group)
         if len({same_component[n] for n in members}) > 1 or any(
-                order.edges[a, b]["strict"] for a, b in order.subgraph(members).edges if a != b):
+            order.edges[a, b]["strict"] for a, b in order.subgraph(members).edges if a != b
+        ):
             sub = order.subgraph(members)
             strict = any(sub.edges[a, b]["strict"] for a, b in sub.edges)
             result.cycles.append((_cycle_path(sub, strict, same_component), strict))
@@ -284,10 +369,14 @@ def team_effort(dgraph: DependencyGraph, group: MoveGroup, defaults: Defaults) -
     return dict(per_team)
 
 
-def neighbourhood(dgraph: DependencyGraph, node: str, depth: int = 1) -> tuple[nx.MultiDiGraph, set[str], set[str]]:
+def neighbourhood(
+    dgraph: DependencyGraph, node: str, depth: int = 1
+) -> tuple[nx.MultiDiGraph, set[str], set[str]]:
     """The item, what it needs (upstream) and what needs it (downstream), `depth` steps out."""
     up = set(nx.single_source_shortest_path_length(dgraph.graph, node, cutoff=depth)) - {node}
-    down = set(nx.single_source_shortest_path_length(dgraph.graph.reverse(copy=False), node, cutoff=depth)) - {node}
+    down = set(
+        nx.single_source_shortest_path_length(dgraph.graph.reverse(copy=False), node, cutoff=depth)
+    ) - {node}
     return dgraph.graph.subgraph({node} | up | down).copy(), up, down
 
 
@@ -346,13 +435,17 @@ def item_tree(dgraph: DependencyGraph, text: str, depth: int = 1) -> ItemTree:
     node = dgraph.snapshot.resolve(text)
     if node is None:
         raise PlannerError(f"{text!r} names no item (write municipality/kind/name)")
-    return ItemTree(node, dgraph.group_of.get(node),
-                    _branches(dgraph, node, 1, depth, True, {node}),
-                    _branches(dgraph, node, 1, depth, False, {node}))
+    return ItemTree(
+        node,
+        dgraph.group_of.get(node),
+        _branches(dgraph, node, 1, depth, True, {node}),
+        _branches(dgraph, node, 1, depth, False, {node}),
+    )
 
 
-def _branches(dgraph: DependencyGraph, current: str, level: int, depth: int, upstream: bool,
-              seen: set[str]) -> tuple[Branch, ...]:
+def _branches(
+    dgraph: DependencyGraph, current: str, level: int, depth: int, upstream: bool, seen: set[str]
+) -> tuple[Branch, ...]:
     if level > depth:
         return ()
     graph = dgraph.graph
@@ -360,20 +453,25 @@ def _branches(dgraph: DependencyGraph, current: str, level: int, depth: int, ups
     result = []
     for a, b, data in sorted(edges, key=lambda e: (e[0], e[1])):
         other = b if upstream else a
-        children = () if other in seen else _branches(dgraph, other, level + 1, depth, upstream,
-                                                      seen | {other})
+        children = (
+            ()
+            if other in seen
+            else _branches(dgraph, other, level + 1, depth, upstream, seen | {other})
+        )
         result.append(Branch(other, data["kind"], data["rule"], children, data.get("observed")))
     return tuple(result)
 
 
-def without_rules_of(dgraph: DependencyGraph, settled: set[str], defaults: Defaults | None = None
-                     ) -> DependencyGraph:
+def without_rules_of(
+    dgraph: DependencyGraph, settled: set[str], defaults: Defaults | None = None
+) -> DependencyGraph:
     """A copy in which wave constraints touching `settled` items are dropped and move groups
     recomputed: an item done during the programme is a fact, not a decision, so what it
     needed is no longer a rule and what needs it may move without it (`replan --from-progress`)."""
     result = DependencyGraph(dgraph.snapshot, dgraph.graph, dgraph.edges, dgraph.dangling)
     result.planned = set(dgraph.planned)
-    result.constraints = [c for c in dgraph.constraints
-                          if c.first not in settled and c.second not in settled]
+    result.constraints = [
+        c for c in dgraph.constraints if c.first not in settled and c.second not in settled
+    ]
     _move_groups(result, defaults or Defaults())
     return result

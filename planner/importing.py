@@ -12,18 +12,31 @@ from exports.errors import ImportFailed, PlannerError
 from planner.inventory import ImportReport, import_inventories
 
 
-def read_file(path: Path, municipality: str | None = None, format: str = "auto",
-              mapping: dict[str, str] | None = None) -> Inventory:
-    """Read one inventory file of any supported format (template, RVTools, AD, KITOS, AWS CMF, Azure Migrate)."""
+def read_file(
+    path: Path,
+    municipality: str | None = None,
+    format: str = "auto",
+    mapping: dict[str, str] | None = None,
+) -> Inventory:
+    """Read one inventory file of any supported format (template, RVTools, AD, KITOS, AWS CMF,
+    Azure Migrate)."""
     from inventories.detect import read_any
 
-    return read_any(path, municipality=municipality, format=format, mapping=mapping, label=str(path))
+    return read_any(
+        path, municipality=municipality, format=format, mapping=mapping, label=str(path)
+    )
 
 
-def import_files(engine: Engine | Callable[[], Engine], files: Sequence[Path], *, dry_run: bool = False,
-                 municipality: str | None = None, format: str = "auto",
-                 mapping: dict[str, str] | None = None,
-                 source: str | None = None) -> list[ImportReport]:
+def import_files(
+    engine: Engine | Callable[[], Engine],
+    files: Sequence[Path],
+    *,
+    dry_run: bool = False,
+    municipality: str | None = None,
+    format: str = "auto",
+    mapping: dict[str, str] | None = None,
+    source: str | None = None,
+) -> list[ImportReport]:
     """Validate all files first; write all of them in one transaction only if all are valid.
 
     Each file is one source of its municipality (`source` names it; default: the format
@@ -80,17 +93,24 @@ def _name_sources(inventories: list[Inventory], source: str | None) -> list[str]
     from planner.models import name_key
 
     problems: list[str] = []
-    if source is not None and (not source.strip() or len(source) > 200
-                               or any(ord(ch) < 32 for ch in source)):
-        return [("--source must be a name of 1 to 200 characters without control characters, "
-                 f"got {source!r}")]
+    if source is not None and (
+        not source.strip() or len(source) > 200 or any(ord(ch) < 32 for ch in source)
+    ):
+        return [
+            (
+                "--source must be a name of 1 to 200 characters without control characters, "
+                f"got {source!r}"
+            )
+        ]
     seen: dict[tuple[str, str], str] = {}
     for inventory in inventories:
         inventory.source_name = source.strip() if source else default_source_name(inventory)
         key = (name_key(inventory.municipality), source_key(inventory.source_name))
         if key in seen:
-            problems.append(f"{inventory.source}: would be source {inventory.source_name!r} of "
-                            f"{inventory.municipality} like {seen[key]}; give each file its own "
-                            "source (--source NAME) or import them one at a time")
+            problems.append(
+                f"{inventory.source}: would be source {inventory.source_name!r} of "
+                f"{inventory.municipality} like {seen[key]}; give each file its own "
+                "source (--source NAME) or import them one at a time"
+            )
         seen.setdefault(key, inventory.source)
     return problems

@@ -23,8 +23,12 @@ from planner.models import ITEM_TABLES, ItemClaim, Municipality, Source, name_ke
 from planner.sources import Claim, Precedence, best, data_columns, load_claims, load_precedence
 
 
-def list_items(engine: Engine, municipality: str | None = None, kind: str | None = None,
-               source: str | None = None) -> list[dict[str, Any]]:
+def list_items(
+    engine: Engine,
+    municipality: str | None = None,
+    kind: str | None = None,
+    source: str | None = None,
+) -> list[dict[str, Any]]:
     """Every effective item (optionally of one municipality, kind or source), sorted by id.
 
     Set-based: one query per item table and one for all claims, whatever the number of
@@ -43,8 +47,16 @@ def list_items(engine: Engine, municipality: str | None = None, kind: str | None
         for muni in munis:
             assert muni.id is not None
             precedence = load_precedence(session, muni.id)
-            result.extend(_items_of(muni, precedence, kinds, source, claims,
-                                    {k: rows[k].get(muni.id, []) for k in kinds}))
+            result.extend(
+                _items_of(
+                    muni,
+                    precedence,
+                    kinds,
+                    source,
+                    claims,
+                    {k: rows[k].get(muni.id, []) for k in kinds},
+                )
+            )
     return result
 
 
@@ -52,14 +64,19 @@ RawClaims = dict[tuple[int, str, str], list[tuple[int, str]]]
 
 
 def _all_claims(session: Session, kinds: list[str], only: list[int | None] | None) -> RawClaims:
-    query = select(col(ItemClaim.municipality_id), col(ItemClaim.kind), col(ItemClaim.item_key),
-                   col(ItemClaim.source_id), col(ItemClaim.fields_json)).where(
-        col(ItemClaim.kind).in_(kinds))
+    query = select(
+        col(ItemClaim.municipality_id),
+        col(ItemClaim.kind),
+        col(ItemClaim.item_key),
+        col(ItemClaim.source_id),
+        col(ItemClaim.fields_json),
+    ).where(col(ItemClaim.kind).in_(kinds))
     if only is not None:
         query = query.where(col(ItemClaim.municipality_id).in_(only))
     claims: RawClaims = {}
     for muni_id, kind, key, source_id, text in session.connection().execute(
-            query.order_by(col(ItemClaim.id))):
+        query.order_by(col(ItemClaim.id))
+    ):
         claims.setdefault((muni_id, kind, key), []).append((source_id, text))
     return claims
 
@@ -85,8 +102,14 @@ def _municipalities(session: Session, name: str | None) -> list[Municipality]:
     return found
 
 
-def _items_of(muni: Municipality, precedence: Precedence, kinds: list[str], source: str | None,
-              claims: RawClaims, rows: dict[str, list[Any]]) -> list[dict[str, Any]]:
+def _items_of(
+    muni: Municipality,
+    precedence: Precedence,
+    kinds: list[str],
+    source: str | None,
+    claims: RawClaims,
+    rows: dict[str, list[Any]],
+) -> list[dict[str, Any]]:
     names = {s.id: s.name for s in precedence.sources}
     wanted = None
     if source is not None:
@@ -112,10 +135,17 @@ def _items_of(muni: Municipality, precedence: Precedence, kinds: list[str], sour
                     if chosen is not None:
                         origin[column] = names[chosen.source_id]
             listed = sorted({i for i, _ in raw}, key=lambda i: ranks.get(i, 1 << 30))
-            result.append({
-                "id": f"{muni.name}/{kind_name}/{row['name']}", "municipality": muni.name,
-                "kind": kind_name, "name": row["name"], "sources": [names[i] for i in listed],
-                "fields": fields, "from": origin})
+            result.append(
+                {
+                    "id": f"{muni.name}/{kind_name}/{row['name']}",
+                    "municipality": muni.name,
+                    "kind": kind_name,
+                    "name": row["name"],
+                    "sources": [names[i] for i in listed],
+                    "fields": fields,
+                    "from": origin,
+                }
+            )
     return result
 
 
@@ -129,21 +159,41 @@ def item_detail(engine: Engine, item_id: str) -> dict[str, Any]:
         [muni] = _municipalities(session, muni_name)
         assert muni.id is not None
         key = item_key(kind, name)
-        listed = [i for i in list_items(engine, muni.name, kind)
-                  if item_key(kind, i["name"]) == key]
+        listed = [
+            i for i in list_items(engine, muni.name, kind) if item_key(kind, i["name"]) == key
+        ]
         if not listed:
             raise PlannerError(f"{item_id!r} names no item")
         item = listed[0]
-        sources = {s.id: s for s in session.execute(select(Source).where(
-            col(Source.municipality_id) == muni.id)).scalars()}
-        claims = session.execute(select(ItemClaim).where(
-            col(ItemClaim.municipality_id) == muni.id, col(ItemClaim.kind) == kind,
-            col(ItemClaim.item_key) == key)).scalars().all()
-        item["claims"] = [{
-            "source": sources[c.source_id].name, "format": sources[c.source_id].format,
-            "file": sources[c.source_id].file, "row": c.source_row, "name": c.name,
-            "seen_at": c.seen_at.isoformat(timespec="seconds"), "fields": _fields(c.fields_json),
-        } for c in sorted(claims, key=lambda c: item["sources"].index(sources[c.source_id].name))]
+        sources = {
+            s.id: s
+            for s in session.execute(
+                select(Source).where(col(Source.municipality_id) == muni.id)
+            ).scalars()
+        }
+        claims = (
+            session.execute(
+                select(ItemClaim).where(
+                    col(ItemClaim.municipality_id) == muni.id,
+                    col(ItemClaim.kind) == kind,
+                    col(ItemClaim.item_key) == key,
+                )
+            )
+            .scalars()
+            .all()
+        )
+        item["claims"] = [
+            {
+                "source": sources[c.source_id].name,
+                "format": sources[c.source_id].format,
+                "file": sources[c.source_id].file,
+                "row": c.source_row,
+                "name": c.name,
+                "seen_at": c.seen_at.isoformat(timespec="seconds"),
+                "fields": _fields(c.fields_json),
+            }
+            for c in sorted(claims, key=lambda c: item["sources"].index(sources[c.source_id].name))
+        ]
     return item
 
 
@@ -163,13 +213,21 @@ def write_csv(items: list[dict[str, Any]], path: Path, force: bool = False) -> i
     rows = 0
     with writable(path, force) as tmp, open(tmp, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["id", "municipality", "kind", "name", "sources", "field", "value", "source"])
+        writer.writerow(
+            ["id", "municipality", "kind", "name", "sources", "field", "value", "source"]
+        )
         for item in items:
-            head = [item["id"], item["municipality"], item["kind"], item["name"],
-                    "; ".join(item["sources"])]
+            head = [
+                item["id"],
+                item["municipality"],
+                item["kind"],
+                item["name"],
+                "; ".join(item["sources"]),
+            ]
             for field, value in item["fields"].items():
-                writer.writerow([csv_text(v) for v in (*head, field, value,
-                                                        item["from"].get(field, ""))])
+                writer.writerow(
+                    [csv_text(v) for v in (*head, field, value, item["from"].get(field, ""))]
+                )
                 rows += 1
     return rows
 
@@ -185,9 +243,12 @@ def item_sources(engine: Engine) -> dict[str, list[str]]:
             names = {s.id: s.name for s in precedence.sources}
             claims = load_claims(session, muni.id, list(ITEM_TABLES))
             for kind, table in ITEM_TABLES.items():
-                for name in session.execute(select(col(table.name)).where(
-                        col(table.municipality_id) == muni.id)).scalars():
+                for name in session.execute(
+                    select(col(table.name)).where(col(table.municipality_id) == muni.id)
+                ).scalars():
                     found = claims.get((kind, item_key(kind, name)), [])
-                    ordered = sorted({c.source_id for c in found}, key=lambda i: ranks.get(i, 1 << 30))
+                    ordered = sorted(
+                        {c.source_id for c in found}, key=lambda i: ranks.get(i, 1 << 30)
+                    )
                     result[f"{muni.name}/{kind}/{name}"] = [names[i] for i in ordered]
     return result

@@ -148,8 +148,9 @@ class Dependency(SQLModel, table=True):
     #: Migration 0005: a dependency seen in network traffic (`planner import --format
     #: connections`), with what was seen. A workbook import never touches observed rows; a
     #: connection import replaces them.
-    observed: bool = Field(default=False, sa_column=Column(Boolean, nullable=False,
-                                                           server_default=false()))
+    observed: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
     ports: str | None = Field(default=None, sa_column=Column(Text))
     processes: str | None = Field(default=None, sa_column=Column(Text))
     observations: int | None = None
@@ -258,7 +259,8 @@ class Plan(SQLModel, table=True):
 
 
 class PlanItem(SQLModel, table=True):
-    """The wave of one item in one plan; items are named by id text so a plan outlives re-imports."""
+    """The wave of one item in one plan; items are named by id text so a plan outlives
+    re-imports."""
 
     __tablename__ = "plan_item"
     __table_args__ = (UniqueConstraint("plan_id", "item_id"),)

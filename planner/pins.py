@@ -49,8 +49,12 @@ def _read(book: Any, label: str, engine: Engine) -> dict[str, int | None]:
     """item id -> pinned wave (None: unpin), or ImportFailed with every problem."""
     title = next((t for t in book.book.sheetnames if t.casefold() == SHEET.casefold()), None)
     if title is None:
-        raise ImportFailed([f"{label}: no sheet named {SHEET} (pins are read from a workbook written by "
-                            "`planner export plan.xlsx`)"])
+        raise ImportFailed(
+            [
+                f"{label}: no sheet named {SHEET} (pins are read from a workbook written by "
+                "`planner export plan.xlsx`)"
+            ]
+        )
     rows = book.rows(title)
     header_row = 0
     header: tuple[Any, ...] = ()
@@ -61,8 +65,13 @@ def _read(book: Any, label: str, engine: Engine) -> dict[str, int | None]:
     columns = {_text(c).casefold(): index for index, c in enumerate(header, start=1) if _text(c)}
     missing = [name for name in (ID, PIN) if name not in columns]
     if missing:
-        raise ImportFailed([f"{where(label, title, header_row or 1, 1)}: no column named '{name}' in the header row"
-                            for name in missing])
+        raise ImportFailed(
+            [
+                f"{where(label, title, header_row or 1, 1)}: "
+                f"no column named '{name}' in the header row"
+                for name in missing
+            ]
+        )
     id_col, pin_col = columns[ID], columns[PIN]
     formulas = set(book.formulas(title))
     snapshot = load(engine)
@@ -73,22 +82,31 @@ def _read(book: Any, label: str, engine: Engine) -> dict[str, int | None]:
     for number, cells in rows:
         raw_id = cells[id_col - 1] if id_col <= len(cells) else None
         raw_pin = cells[pin_col - 1] if pin_col <= len(cells) else None
-        id_cell, pin_cell = where(label, title, number, id_col), where(label, title, number, pin_col)
+        id_cell, pin_cell = (
+            where(label, title, number, id_col),
+            where(label, title, number, pin_col),
+        )
         if pin_cell.rpartition("!")[2] in formulas:
             problems.append(f"{pin_cell}: a formula; type the wave number itself")
             continue
         text = _text(raw_id)
         if not text:
             if _text(raw_pin):
-                problems.append(f"{id_cell}: the id is blank, so the pin in {pin_cell.rpartition('!')[2]} "
-                                "names no item")
+                problems.append(
+                    f"{id_cell}: the id is blank, "
+                    f"so the pin in {pin_cell.rpartition('!')[2]} names no item"
+                )
             continue
         node = snapshot.resolve(text)
         if node is None:
-            problems.append(f"{id_cell}: no item {text!r} in the inventory (write municipality/kind/name)")
+            problems.append(
+                f"{id_cell}: no item {text!r} in the inventory (write municipality/kind/name)"
+            )
             continue
         if not is_planned(snapshot.items[node]):
-            problems.append(f"{id_cell}: {node} is not moved (retained applications and sites get no wave)")
+            problems.append(
+                f"{id_cell}: {node} is not moved (retained applications and sites get no wave)"
+            )
             continue
         if node in seen:
             problems.append(f"{id_cell}: {node} is listed twice (also on row {seen[node]})")

@@ -42,10 +42,18 @@ class PlanningProblem:
     members: dict[str, list[str]]  # move group id -> item ids
     windows: list[tuple[date, date]]
     resource_labels: dict[str, str]  # resource name -> words for messages
-    pins: dict[str, int] = field(default_factory=dict)  # item id -> wave (config + handed-back pins)
-    frozen: dict[str, int] = field(default_factory=dict)  # item id -> wave kept from the previous plan
-    item_windows: dict[str, tuple[int, int, str]] = field(default_factory=dict)  # item -> (lo, hi, why)
-    blackouts: dict[str, list[int]] = field(default_factory=dict)  # item -> waves its blackout forbids
+    pins: dict[str, int] = field(
+        default_factory=dict
+    )  # item id -> wave (config + handed-back pins)
+    frozen: dict[str, int] = field(
+        default_factory=dict
+    )  # item id -> wave kept from the previous plan
+    item_windows: dict[str, tuple[int, int, str]] = field(
+        default_factory=dict
+    )  # item -> (lo, hi, why)
+    blackouts: dict[str, list[int]] = field(
+        default_factory=dict
+    )  # item -> waves its blackout forbids
     notes: list[str] = field(default_factory=list)
 
 
@@ -58,8 +66,14 @@ def criticality_weight(item: Item, config: PlanConfig) -> int:
     return config.weights.criticality.get(item.get("criticality") or "medium", 2)
 
 
-def build_problem(graph: DependencyGraph, config: PlanConfig, *, pins: dict[str, int] | None = None,
-                  previous: dict[str, int] | None = None, freeze_through: int = 0) -> PlanningProblem:
+def build_problem(
+    graph: DependencyGraph,
+    config: PlanConfig,
+    *,
+    pins: dict[str, int] | None = None,
+    previous: dict[str, int] | None = None,
+    freeze_through: int = 0,
+) -> PlanningProblem:
     """Translate graph + configuration into a WaveProblem over move groups."""
     windows = config.wave_windows()
     m = len(windows)
@@ -71,8 +85,10 @@ def build_problem(graph: DependencyGraph, config: PlanConfig, *, pins: dict[str,
     resources, labels = _resources(graph, config)
     planning.resource_labels = labels
     demand = _demand(graph, config, resources, index)
-    capacity = [[_capacity(resource, wave, config, graph) for resource in resources]
-                for wave in range(1, m + 1)]
+    capacity = [
+        [_capacity(resource, wave, config, graph) for resource in resources]
+        for wave in range(1, m + 1)
+    ]
     _check_target_totals(graph, config)
     earliest, latest = _group_windows(graph, config, planning, index, m)
     resolved_pins = _group_pins(graph, config, planning, index, pins, previous, freeze_through)
@@ -105,8 +121,9 @@ def build_problem(graph: DependencyGraph, config: PlanConfig, *, pins: dict[str,
     return planning
 
 
-def _demand(graph: DependencyGraph, config: PlanConfig, resources: list[str],
-            index: dict[str, int]) -> list[list[int]]:
+def _demand(
+    graph: DependencyGraph, config: PlanConfig, resources: list[str], index: dict[str, int]
+) -> list[list[int]]:
     """Each move group's demand on each resource, summed over its members."""
     defaults: Defaults = config.effort_defaults()
     r_index = {r: i for i, r in enumerate(resources)}
@@ -118,8 +135,13 @@ def _demand(graph: DependencyGraph, config: PlanConfig, resources: list[str],
     return demand
 
 
-def _group_windows(graph: DependencyGraph, config: PlanConfig, planning: PlanningProblem,
-                   index: dict[str, int], m: int) -> tuple[list[int], list[int]]:
+def _group_windows(
+    graph: DependencyGraph,
+    config: PlanConfig,
+    planning: PlanningProblem,
+    index: dict[str, int],
+    m: int,
+) -> tuple[list[int], list[int]]:
     """Earliest and latest wave per move group: the tightest of its members' windows."""
     groups = planning.groups
     earliest, latest = [1] * len(groups), [m] * len(groups)
@@ -131,15 +153,21 @@ def _group_windows(graph: DependencyGraph, config: PlanConfig, planning: Plannin
         why[t].append(f"{node}: {reason}")
     for t in range(len(groups)):
         if earliest[t] > latest[t]:
-            raise PlannerError("no wave fits move group {0}: {1}".format(groups[t],
-                                                                          "; ".join(why[t])))
+            raise PlannerError(
+                "no wave fits move group {0}: {1}".format(groups[t], "; ".join(why[t]))
+            )
     return earliest, latest
 
 
-def _group_pins(graph: DependencyGraph, config: PlanConfig, planning: PlanningProblem,
-                index: dict[str, int], pins: dict[str, int] | None,
-                previous: dict[str, int] | None,
-                freeze_through: int) -> dict[int, tuple[int, str]]:
+def _group_pins(
+    graph: DependencyGraph,
+    config: PlanConfig,
+    planning: PlanningProblem,
+    index: dict[str, int],
+    pins: dict[str, int] | None,
+    previous: dict[str, int] | None,
+    freeze_through: int,
+) -> dict[int, tuple[int, str]]:
     """Pins (handed back and from plan.toml) and executed waves, per move group."""
     snapshot, groups, m = graph.snapshot, planning.groups, len(planning.windows)
     all_pins = {**(pins or {}), **{k: v for k, v in config.pins.items()}}
@@ -149,24 +177,32 @@ def _group_pins(graph: DependencyGraph, config: PlanConfig, planning: PlanningPr
         if resolved is None:
             raise PlannerError(f"pins: {text!r} names no item (write municipality/kind/name)")
         if resolved not in graph.planned:
-            raise PlannerError(f"pins: {resolved} is not planned "
-                               "(retained applications and sites get no wave)")
+            raise PlannerError(
+                f"pins: {resolved} is not planned (retained applications and sites get no wave)"
+            )
         if wave > m:
-            raise PlannerError(f"pins: {resolved} is pinned to wave {wave}, "
-                               f"but the calendar has {m} waves")
+            raise PlannerError(
+                f"pins: {resolved} is pinned to wave {wave}, but the calendar has {m} waves"
+            )
         planning.pins[resolved] = wave
         _pin(resolved_pins, index[graph.group_of[resolved]], wave, resolved, groups)
     if previous and freeze_through:
         for node, wave in previous.items():
             if wave <= freeze_through and node in graph.group_of:
                 planning.frozen[node] = wave
-                _pin(resolved_pins, index[graph.group_of[node]], wave,
-                     f"{node} (executed in wave {wave})", groups)
+                _pin(
+                    resolved_pins,
+                    index[graph.group_of[node]],
+                    wave,
+                    f"{node} (executed in wave {wave})",
+                    groups,
+                )
     return resolved_pins
 
 
-def _blackout_waves(graph: DependencyGraph, planning: PlanningProblem,
-                    index: dict[str, int]) -> dict[int, set[int]]:
+def _blackout_waves(
+    graph: DependencyGraph, planning: PlanningProblem, index: dict[str, int]
+) -> dict[int, set[int]]:
     """The waves whose dates overlap an application's blackout, per move group."""
     forbidden: dict[int, set[int]] = defaultdict(set)
     for node in graph.planned:
@@ -174,17 +210,22 @@ def _blackout_waves(graph: DependencyGraph, planning: PlanningProblem,
         if item.kind != "application" or not item.get("blackout"):
             continue
         ranges = parse_ranges(item.get("blackout"))
-        blocked = [w for w, (start, end) in enumerate(planning.windows, start=1)
-                   if any(b_start <= end and start <= b_end for b_start, b_end in ranges)]
+        blocked = [
+            w
+            for w, (start, end) in enumerate(planning.windows, start=1)
+            if any(b_start <= end and start <= b_end for b_start, b_end in ranges)
+        ]
         if blocked:
             planning.blackouts[node] = blocked
             forbidden[index[graph.group_of[node]]].update(blocked)
     return forbidden
 
 
-def _precedence(graph: DependencyGraph, config: PlanConfig, index: dict[str, int],
-                ) -> tuple[list[tuple[int, int]], list[tuple[int, int]],
-                           list[tuple[int, int, int]]]:
+def _precedence(
+    graph: DependencyGraph,
+    config: PlanConfig,
+    index: dict[str, int],
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]], list[tuple[int, int, int]]]:
     """Before-or-same and strictly-before pairs of groups, and weighted soft pairs."""
     before, strict = [], []
     for (a, b), rule in sorted(group_edges(graph).items()):
@@ -192,13 +233,17 @@ def _precedence(graph: DependencyGraph, config: PlanConfig, index: dict[str, int
             before.append((index[a], index[b]))
         elif rule == STRICTLY_BEFORE:
             strict.append((index[a], index[b]))
-    soft = [(index[a], index[b], w * config.weights.soft_split)
-            for (a, b), w in sorted(soft_pairs(graph).items()) if config.weights.soft_split > 0]
+    soft = [
+        (index[a], index[b], w * config.weights.soft_split)
+        for (a, b), w in sorted(soft_pairs(graph).items())
+        if config.weights.soft_split > 0
+    ]
     return before, strict, soft
 
 
-def _downtime_weights(graph: DependencyGraph, config: PlanConfig,
-                      index: dict[str, int]) -> list[int]:
+def _downtime_weights(
+    graph: DependencyGraph, config: PlanConfig, index: dict[str, int]
+) -> list[int]:
     """Downtime weighted by criticality and users: what the downtime phase spreads out."""
     defaults = config.effort_defaults()
     weights = [0] * len(index)
@@ -206,19 +251,25 @@ def _downtime_weights(graph: DependencyGraph, config: PlanConfig,
         for node in g.members:
             item = graph.snapshot.items[node]
             users = item.get("users") or 0
-            weights[index[g.id]] += int(round(downtime_hours(item, defaults)
-                                              * criticality_weight(item, config)
-                                              * (1 + users / 1000)))
+            weights[index[g.id]] += int(
+                round(
+                    downtime_hours(item, defaults)
+                    * criticality_weight(item, config)
+                    * (1 + users / 1000)
+                )
+            )
     return weights
 
 
-def _previous_waves(graph: DependencyGraph, index: dict[str, int],
-                    previous: dict[str, int] | None, m: int) -> list[int]:
+def _previous_waves(
+    graph: DependencyGraph, index: dict[str, int], previous: dict[str, int] | None, m: int
+) -> list[int]:
     """Each group's wave in the previous plan (its members' most common one; 0: none)."""
     prev = [0] * len(index)
     for g in graph.groups:
-        waves = Counter(previous[n] for n in g.members
-                        if previous and n in previous and previous[n] <= m)
+        waves = Counter(
+            previous[n] for n in g.members if previous and n in previous and previous[n] <= m
+        )
         if waves:
             prev[index[g.id]] = waves.most_common(1)[0][0]
     return prev
@@ -231,8 +282,10 @@ def _label(members: list[str]) -> str:
 def _pin(pins: dict[int, tuple[int, str]], t: int, wave: int, what: str, groups: list[str]) -> None:
     old = pins.get(t)
     if old and old[0] != wave:
-        raise PlannerError(f"{what} is pinned to wave {wave}, but {old[1]} is pinned to wave {old[0]} "
-                           f"and both must move together (move group {groups[t]})")
+        raise PlannerError(
+            f"{what} is pinned to wave {wave}, but {old[1]} is pinned to wave {old[0]} "
+            f"and both must move together (move group {groups[t]})"
+        )
     pins[t] = (wave, what)
 
 
@@ -258,7 +311,9 @@ def _resources(graph: DependencyGraph, config: PlanConfig) -> tuple[list[str], d
     return resources, labels
 
 
-def _add_demand(row: list[int], r_index: dict[str, int], item: Item, config: PlanConfig, defaults: Defaults) -> None:
+def _add_demand(
+    row: list[int], r_index: dict[str, int], item: Item, config: PlanConfig, defaults: Defaults
+) -> None:
     row[r_index[team_of(item)]] += scaled(effort_hours(item, defaults))
     if item.kind == "server":
         for name in ("vcpu", "ram_gb", "storage_gb"):
@@ -269,7 +324,11 @@ def _add_demand(row: list[int], r_index: dict[str, int], item: Item, config: Pla
     key = f"downtime:{item.municipality}"
     if key in r_index:
         row[r_index[key]] += down
-    if "downtime:critical" in r_index and item.kind == "application" and item.get("criticality") == "critical":
+    if (
+        "downtime:critical" in r_index
+        and item.kind == "application"
+        and item.get("criticality") == "critical"
+    ):
         row[r_index["downtime:critical"]] += down
     key = f"users:{item.municipality}"
     if key in r_index and item.kind == "workplace":
@@ -288,7 +347,10 @@ def _capacity(resource: str, wave: int, config: PlanConfig, graph: DependencyGra
         return scaled_capacity(config.downtime.max_hours_per_municipality_per_wave or 0)
     if kind == "users":
         users = graph.snapshot.municipalities[name].get("users") or sum(
-            i.get("users") or 0 for i in graph.snapshot.of_kind("workplace") if i.municipality == name)
+            i.get("users") or 0
+            for i in graph.snapshot.of_kind("workplace")
+            if i.municipality == name
+        )
         return int(math.floor((config.order.max_user_share_per_wave or 1) * users))
     raise AssertionError(resource)
 
@@ -299,14 +361,21 @@ def _check_target_totals(graph: DependencyGraph, config: PlanConfig) -> None:
         limit = getattr(config.target, name)
         if limit is None:
             continue
-        total = sum(graph.snapshot.items[n].get(name) or 0 for n in graph.planned
-                    if graph.snapshot.items[n].kind == "server")
+        total = sum(
+            graph.snapshot.items[n].get(name) or 0
+            for n in graph.planned
+            if graph.snapshot.items[n].kind == "server"
+        )
         if total > limit:
-            raise PlannerError(f"the servers to move need {total:,.0f} {label}, but the target platform has "
-                               f"{limit:,.0f} (target.{name}); no plan can fit them")
+            raise PlannerError(
+                f"the servers to move need {total:,.0f} {label}, but the target platform has "
+                f"{limit:,.0f} (target.{name}); no plan can fit them"
+            )
 
 
-def _item_windows(graph: DependencyGraph, config: PlanConfig, m: int) -> dict[str, tuple[int, int, str]]:
+def _item_windows(
+    graph: DependencyGraph, config: PlanConfig, m: int
+) -> dict[str, tuple[int, int, str]]:
     """Earliest/latest wave per item from [windows], critical_not_before and the pilot."""
     result: dict[str, tuple[int, int, str]] = {}
     snapshot = graph.snapshot
@@ -316,7 +385,9 @@ def _item_windows(graph: DependencyGraph, config: PlanConfig, m: int) -> dict[st
             raise PlannerError(f"windows: {text!r} names no item (write municipality/kind/name)")
         lo, hi = window.earliest or 1, min(window.latest or m, m)
         if lo > m:
-            raise PlannerError(f"windows: {node} may not move before wave {lo}, but the calendar has {m} waves")
+            raise PlannerError(
+                f"windows: {node} may not move before wave {lo}, but the calendar has {m} waves"
+            )
         result[node] = (lo, hi, f"window waves {lo}..{hi} in plan.toml")
     if config.rules.critical_not_before > 1:
         lo = min(config.rules.critical_not_before, m)
@@ -324,17 +395,26 @@ def _item_windows(graph: DependencyGraph, config: PlanConfig, m: int) -> dict[st
             item = snapshot.items[node]
             if item.kind == "application" and item.get("criticality") == "critical":
                 old = result.get(node, (1, m, ""))
-                result[node] = (max(old[0], lo), old[1], "critical applications not before wave "
-                                f"{config.rules.critical_not_before}" + (f"; {old[2]}" if old[2] else ""))
+                result[node] = (
+                    max(old[0], lo),
+                    old[1],
+                    "critical applications not before wave "
+                    f"{config.rules.critical_not_before}" + (f"; {old[2]}" if old[2] else ""),
+                )
     pilot = config.order.pilot
     if pilot:
         name = snapshot.municipality_name(pilot)
         if name is None:
             raise PlannerError(f"order.pilot: {pilot!r} is not an imported municipality")
-        pilot_groups = {graph.group_of[n] for n in graph.planned if snapshot.items[n].municipality == name}
+        pilot_groups = {
+            graph.group_of[n] for n in graph.planned if snapshot.items[n].municipality == name
+        }
         for node in graph.planned:
             if graph.group_of[node] not in pilot_groups and m > 1:
                 old = result.get(node, (1, m, ""))
-                result[node] = (max(old[0], 2), old[1], f"wave 1 is the pilot {name}'s"
-                                + (f"; {old[2]}" if old[2] else ""))
+                result[node] = (
+                    max(old[0], 2),
+                    old[1],
+                    f"wave 1 is the pilot {name}'s" + (f"; {old[2]}" if old[2] else ""),
+                )
     return result

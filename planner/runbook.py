@@ -68,8 +68,10 @@ MOVE_NOTE = "move to a later wave"
 #: for the re-scheduling when the wave does not fit, and the rest of the limit is for reading
 #: the plan and building its graph first (about 2 s on the demo database at load 3).
 SOLVE_SHARE = 0.4
-CAPPED_NOTE = ("the time limit cut the scheduler short on this machine, so another run may give "
-               "other steps; a longer --time-limit gives the same runbook every time")
+CAPPED_NOTE = (
+    "the time limit cut the scheduler short on this machine, so another run may give "
+    "other steps; a longer --time-limit gives the same runbook every time"
+)
 
 
 @dataclass(frozen=True)
@@ -126,13 +128,29 @@ class Runbook:
     def to_export(self) -> ExportRunbook:
         """Plain data for the workbook and CSV writers."""
         return ExportRunbook(
-            wave=self.wave, window_start=self.window_start, window_end=self.window_end, fits=self.fits,
-            status=self.status, makespan_minutes=self.makespan, items_to_move=self.items_to_move,
+            wave=self.wave,
+            window_start=self.window_start,
+            window_end=self.window_end,
+            fits=self.fits,
+            status=self.status,
+            makespan_minutes=self.makespan,
+            items_to_move=self.items_to_move,
             end_after_move=self.end_after_move,
-            steps=tuple(ExportRunbookStep(
-                step=s.number, start=s.start, end=s.end, team=s.team, item=s.item_id, depends_on=s.depends_on,
-                note=MOVE_NOTE if s.move else ("ends after the window" if self.is_late(s) else ""))
-                for s in self.steps))
+            steps=tuple(
+                ExportRunbookStep(
+                    step=s.number,
+                    start=s.start,
+                    end=s.end,
+                    team=s.team,
+                    item=s.item_id,
+                    depends_on=s.depends_on,
+                    note=MOVE_NOTE
+                    if s.move
+                    else ("ends after the window" if self.is_late(s) else ""),
+                )
+                for s in self.steps
+            ),
+        )
 
 
 # ---------------------------------------------------------------------- the window
@@ -140,15 +158,19 @@ def parse_window(text: str) -> tuple[datetime, datetime]:
     """`START..END` in ISO 8601 (`2027-03-06T08:00..2027-03-07T20:00`) -> (start, end)."""
     parts = text.split("..")
     if len(parts) != 2:
-        raise PlannerError(f"--window must be START..END in ISO 8601, e.g. {WINDOW_EXAMPLE}; got {text!r}")
+        raise PlannerError(
+            f"--window must be START..END in ISO 8601, e.g. {WINDOW_EXAMPLE}; got {text!r}"
+        )
     start, end = (_datetime(part.strip()) for part in parts)
     if (start.tzinfo is None) != (end.tzinfo is None):
         raise PlannerError(f"--window: give a UTC offset on both ends or on neither; got {text!r}")
     if not (start.year >= 2000 and end.year <= 2200):  # the calendar's range (planner.config)
         raise PlannerError(f"--window: {text!r} is outside the years 2000-2200")
     if end <= start:
-        raise PlannerError(f"--window ends at {end.isoformat(timespec='minutes')}, which is not after its start "
-                           f"{start.isoformat(timespec='minutes')}")
+        raise PlannerError(
+            f"--window ends at {end.isoformat(timespec='minutes')}, which is not after its start "
+            f"{start.isoformat(timespec='minutes')}"
+        )
     if _minutes(end - start) < 1:
         raise PlannerError(f"--window is shorter than a minute: {text!r}")
     return start, end
@@ -160,16 +182,22 @@ def _datetime(text: str) -> datetime:
     try:
         return datetime.fromisoformat(text)
     except ValueError:
-        raise PlannerError(f"--window: {text!r} is not an ISO 8601 date and time (e.g. 2027-03-06T08:00)") from None
+        raise PlannerError(
+            f"--window: {text!r} is not an ISO 8601 date and time (e.g. 2027-03-06T08:00)"
+        ) from None
 
 
-def default_window(config: PlanConfig, wave: int, cutover: Cutover | None = None) -> tuple[datetime, datetime]:
+def default_window(
+    config: PlanConfig, wave: int, cutover: Cutover | None = None
+) -> tuple[datetime, datetime]:
     """The wave's first day + `day_offset` at `start_time`, for `hours` (from `[cutover]`)."""
     cutover = cutover or config.cutover
     windows = config.wave_windows()
     if wave > len(windows):
-        raise PlannerError(f"the calendar has {len(windows)} waves, so wave {wave} has no cutover window; "
-                           f"give one with --window {WINDOW_EXAMPLE}")
+        raise PlannerError(
+            f"the calendar has {len(windows)} waves, so wave {wave} has no cutover window; "
+            f"give one with --window {WINDOW_EXAMPLE}"
+        )
     day = windows[wave - 1][0] + timedelta(days=cutover.day_offset)
     start = datetime.combine(day, cutover.start_time)
     return start, start + timedelta(hours=cutover.hours)
@@ -180,10 +208,18 @@ def _minutes(delta: timedelta) -> int:
 
 
 # ---------------------------------------------------------------------- the runbook
-def build_runbook(engine: Engine, wave: int, *, plan_id: int | None = None,
-                  window: tuple[datetime, datetime] | None = None, time_limit: float = 10.0,
-                  cutover: Cutover | None = None, workers: int = 2, seed: int = 0,
-                  budget: TimeBudget | None = None) -> Runbook:
+def build_runbook(
+    engine: Engine,
+    wave: int,
+    *,
+    plan_id: int | None = None,
+    window: tuple[datetime, datetime] | None = None,
+    time_limit: float = 10.0,
+    cutover: Cutover | None = None,
+    workers: int = 2,
+    seed: int = 0,
+    budget: TimeBudget | None = None,
+) -> Runbook:
     """Schedule the cutover of `wave` of a stored plan (default: the newest) within
     `time_limit` wall seconds (or `budget`, started by the caller, e.g. when its command began).
 
@@ -192,11 +228,20 @@ def build_runbook(engine: Engine, wave: int, *, plan_id: int | None = None,
     re-planning) and `window` replaces the window it implies.
     """
     budget = budget or TimeBudget.start(time_limit)
-    return _build(open_plan(engine, plan_id), wave, window=window, budget=budget,
-                  cutover=cutover, workers=workers, seed=seed)
+    return _build(
+        open_plan(engine, plan_id),
+        wave,
+        window=window,
+        budget=budget,
+        cutover=cutover,
+        workers=workers,
+        seed=seed,
+    )
 
 
-def runbooks_for_plan(engine: Engine, plan_id: int | None = None, *, time_limit: float = 10.0) -> list[Runbook]:
+def runbooks_for_plan(
+    engine: Engine, plan_id: int | None = None, *, time_limit: float = 10.0
+) -> list[Runbook]:
     """The runbook of every wave of a plan that has items (a solve per wave of at most
     `time_limit` seconds: slow-ish)."""
     return stored_runbooks(open_plan(engine, plan_id), time_limit=time_limit)
@@ -205,13 +250,21 @@ def runbooks_for_plan(engine: Engine, plan_id: int | None = None, *, time_limit:
 def stored_runbooks(stored: StoredPlan, *, time_limit: float = 10.0) -> list[Runbook]:
     """`runbooks_for_plan` for a plan already opened (e.g. by the export that adds them)."""
     waves = sorted({row.wave for row in stored.rows})
-    return [_build(stored, wave, window=None, budget=TimeBudget.start(time_limit))
-            for wave in waves]
+    return [
+        _build(stored, wave, window=None, budget=TimeBudget.start(time_limit)) for wave in waves
+    ]
 
 
-def _build(stored: StoredPlan, wave: int, *, window: tuple[datetime, datetime] | None,
-           budget: TimeBudget, cutover: Cutover | None = None, workers: int = 2,
-           seed: int = 0) -> Runbook:
+def _build(
+    stored: StoredPlan,
+    wave: int,
+    *,
+    window: tuple[datetime, datetime] | None,
+    budget: TimeBudget,
+    cutover: Cutover | None = None,
+    workers: int = 2,
+    seed: int = 0,
+) -> Runbook:
     started = clock.perf_counter()
     config = stored.config
     cutover = cutover or config.cutover
@@ -242,8 +295,9 @@ def _build(stored: StoredPlan, wave: int, *, window: tuple[datetime, datetime] |
     end_after: int | None = None
     if not fits:
         rest = budget.charge(result.work + (1 - 2 * SOLVE_SHARE) * budget.units)
-        postponed = _Postpone(problem, [row.move_group for row in members], deadline, rest, workers,
-                              seed)
+        postponed = _Postpone(
+            problem, [row.move_group for row in members], deadline, rest, workers, seed
+        )
         capped = capped or postponed.capped
         if postponed.fits_whole:  # the first solve had not proved its makespan; this one fits
             fits, starts = True, _left_justify(problem, postponed.starts)
@@ -252,16 +306,29 @@ def _build(stored: StoredPlan, wave: int, *, window: tuple[datetime, datetime] |
         else:
             moved, end_after = postponed.moved, postponed.end_after
             if result.status != "optimal" and bound <= deadline:
-                notes.append(f"not proven: the best schedule found ends {makespan - deadline} min after the "
-                             f"window, but no schedule is proven to need more than {bound} min")
+                notes.append(
+                    f"not proven: the best schedule found ends {makespan - deadline} min after the "
+                    f"window, but no schedule is proven to need more than {bound} min"
+                )
     if capped:
         notes.append(CAPPED_NOTE)
     steps = _steps(problem, members, starts, start, moved)
     return Runbook(
-        plan_id=stored.id, wave=wave, window_start=start, window_end=end, steps=steps, makespan=makespan,
-        fits=fits, status=status, bound=bound, items_to_move=tuple(sorted(problem.names[t] for t in moved)),
+        plan_id=stored.id,
+        wave=wave,
+        window_start=start,
+        window_end=end,
+        steps=steps,
+        makespan=makespan,
+        fits=fits,
+        status=status,
+        bound=bound,
+        items_to_move=tuple(sorted(problem.names[t] for t in moved)),
         end_after_move=None if end_after is None else start + timedelta(minutes=end_after),
-        runtime=clock.perf_counter() - started, staff=staff, notes=tuple(notes))
+        runtime=clock.perf_counter() - started,
+        staff=staff,
+        notes=tuple(notes),
+    )
 
 
 def _outside_wave(config: PlanConfig, wave: int, window: tuple[datetime, datetime]) -> list[str]:
@@ -279,15 +346,21 @@ def _staff(cutover: Cutover, members: Sequence[PlanItem], wave: int) -> dict[str
     """People on duty per team; every team with work in the wave needs at least one."""
     unknown = sorted(set(cutover.staff) - set(TEAMS))
     if unknown:
-        raise PlannerError(f"[cutover].staff: unknown team {unknown[0]!r} (the teams are {', '.join(TEAMS)})")
+        raise PlannerError(
+            f"[cutover].staff: unknown team {unknown[0]!r} (the teams are {', '.join(TEAMS)})"
+        )
     staff = {team: int(cutover.staff.get(team, 0)) for team in TEAMS}
     for team in TEAMS:
         if staff[team] < 0:
-            raise PlannerError(f"[cutover].staff.{team} is {staff[team]}; staff is a number of people, 0 or more")
+            raise PlannerError(
+                f"[cutover].staff.{team} is {staff[team]}; staff is a number of people, 0 or more"
+            )
         busy = [row for row in members if row.kind == team and _duration(row) > 0]
         if busy and staff[team] < 1:
-            raise PlannerError(f"[cutover].staff has no {team} staff, but wave {wave} has {len(busy)} {team} "
-                               f"step(s) with downtime; set e.g. staff = {{ {team} = 2, ... }} in plan.toml")
+            raise PlannerError(
+                f"[cutover].staff has no {team} staff, but wave {wave} has {len(busy)} {team} "
+                f"step(s) with downtime; set e.g. staff = {{ {team} = 2, ... }} in plan.toml"
+            )
     return staff
 
 
@@ -295,8 +368,9 @@ def _duration(row: PlanItem) -> int:
     return max(0, round(row.downtime_hours * 60))
 
 
-def _precedence(constraints: Sequence[Constraint],
-                members: Sequence[PlanItem]) -> tuple[list[tuple[int, int]], list[str]]:
+def _precedence(
+    constraints: Sequence[Constraint], members: Sequence[PlanItem]
+) -> tuple[list[tuple[int, int]], list[str]]:
     """Finish-to-start pairs between the wave's items, loops dropped with a note each."""
     index = {row.item_id: i for i, row in enumerate(members)}
     wanted: list[tuple[int, int, str]] = []
@@ -318,8 +392,10 @@ def _precedence(constraints: Sequence[Constraint],
         if b in succ[a]:
             continue
         if _reaches(succ, b, a):
-            notes.append(f"{members[a].item_id} and {members[b].item_id} need each other; "
-                         f"the runbook does {members[b].item_id} first")
+            notes.append(
+                f"{members[a].item_id} and {members[b].item_id} need each other; "
+                f"the runbook does {members[b].item_id} first"
+            )
             continue
         succ[a].add(b)
         pairs.append((a, b))
@@ -338,14 +414,22 @@ def _reaches(succ: Sequence[set[int]], source: int, target: int) -> bool:
     return False
 
 
-def _problem(members: Sequence[PlanItem], staff: dict[str, int],
-             precedence: Sequence[tuple[int, int]]) -> ScheduleProblem:
+def _problem(
+    members: Sequence[PlanItem], staff: dict[str, int], precedence: Sequence[tuple[int, int]]
+) -> ScheduleProblem:
     durations = [_duration(row) for row in members]
-    demands = tuple(tuple(1 if row.kind == team and d > 0 else 0 for team in TEAMS)
-                    for row, d in zip(members, durations))
-    return ScheduleProblem(names=tuple(row.item_id for row in members), durations=tuple(durations),
-                           resources=TEAMS, capacities=tuple(staff[t] for t in TEAMS), demands=demands,
-                           precedence=tuple(precedence))
+    demands = tuple(
+        tuple(1 if row.kind == team and d > 0 else 0 for team in TEAMS)
+        for row, d in zip(members, durations)
+    )
+    return ScheduleProblem(
+        names=tuple(row.item_id for row in members),
+        durations=tuple(durations),
+        resources=TEAMS,
+        capacities=tuple(staff[t] for t in TEAMS),
+        demands=demands,
+        precedence=tuple(precedence),
+    )
 
 
 def _span(problem: ScheduleProblem, starts: Sequence[int]) -> int:
@@ -360,23 +444,44 @@ def _left_justify(problem: ScheduleProblem, starts: Sequence[int]) -> tuple[int,
     the runbook then shows steps without slack started as soon as they can be.
     """
     order = serial_sgs(problem, [float(s) for s in starts])
-    if order is None or any(a > b for a, b in zip(order, starts)):  # cannot happen; keep the solver's
+    if order is None or any(
+        a > b for a, b in zip(order, starts)
+    ):  # cannot happen; keep the solver's
         return tuple(starts)
     return order
 
 
-def _steps(problem: ScheduleProblem, members: Sequence[PlanItem], starts: Sequence[int], origin: datetime,
-           moved: set[int]) -> tuple[Step, ...]:
+def _steps(
+    problem: ScheduleProblem,
+    members: Sequence[PlanItem],
+    starts: Sequence[int],
+    origin: datetime,
+    moved: set[int],
+) -> tuple[Step, ...]:
     team_rank = {team: i for i, team in enumerate(TEAMS)}
-    order = sorted(range(problem.num_tasks), key=lambda t: (
-        starts[t], starts[t] + problem.durations[t], team_rank.get(members[t].kind, 99), problem.names[t]))
+    order = sorted(
+        range(problem.num_tasks),
+        key=lambda t: (
+            starts[t],
+            starts[t] + problem.durations[t],
+            team_rank.get(members[t].kind, 99),
+            problem.names[t],
+        ),
+    )
     number = {t: n for n, t in enumerate(order, start=1)}
-    return tuple(Step(
-        number=number[t], item_id=problem.names[t], team=members[t].kind,
-        start=origin + timedelta(minutes=starts[t]),
-        end=origin + timedelta(minutes=starts[t] + problem.durations[t]), minutes=problem.durations[t],
-        depends_on=tuple(sorted(number[p] for p in problem.predecessors[t])), move=t in moved)
-        for t in order)
+    return tuple(
+        Step(
+            number=number[t],
+            item_id=problem.names[t],
+            team=members[t].kind,
+            start=origin + timedelta(minutes=starts[t]),
+            end=origin + timedelta(minutes=starts[t] + problem.durations[t]),
+            minutes=problem.durations[t],
+            depends_on=tuple(sorted(number[p] for p in problem.predecessors[t])),
+            move=t in moved,
+        )
+        for t in order
+    )
 
 
 # ---------------------------------------------------------------------- what to postpone
@@ -388,8 +493,15 @@ class _Postpone:
     `moved` holds the postponed task indices and `end_after` the end of the rest.
     """
 
-    def __init__(self, problem: ScheduleProblem, groups: Sequence[str], deadline: int,
-                 budget: TimeBudget, workers: int, seed: int) -> None:
+    def __init__(
+        self,
+        problem: ScheduleProblem,
+        groups: Sequence[str],
+        deadline: int,
+        budget: TimeBudget,
+        workers: int,
+        seed: int,
+    ) -> None:
         self.p, self.deadline, self.workers, self.seed = problem, deadline, workers, seed
         self.total = budget.units  # for the re-scheduling solves' shares
         self.budget = budget  # what they have left, charged with the work each used
@@ -427,7 +539,11 @@ class _Postpone:
             assert best is not None
             remaining -= best[1]
             self.moved |= best[1]
-            if remaining and not self._fits(ends, remaining) and self._lower_bound(remaining) <= self.deadline:
+            if (
+                remaining
+                and not self._fits(ends, remaining)
+                and self._lower_bound(remaining) <= self.deadline
+            ):
                 better = self._schedule(remaining, share=0.25)
                 if self._lateness(better, remaining) <= self._lateness(ends, remaining):
                     ends.update(better)
@@ -477,18 +593,34 @@ class _Postpone:
         new = {t: i for i, t in enumerate(keep)}
         p = self.p
         sub = ScheduleProblem(
-            names=tuple(p.names[t] for t in keep), durations=tuple(p.durations[t] for t in keep),
-            resources=p.resources, capacities=p.capacities, demands=tuple(p.demands[t] for t in keep),
-            precedence=tuple((new[a], new[b]) for a, b in p.precedence if a in new and b in new))
+            names=tuple(p.names[t] for t in keep),
+            durations=tuple(p.durations[t] for t in keep),
+            resources=p.resources,
+            capacities=p.capacities,
+            demands=tuple(p.demands[t] for t in keep),
+            precedence=tuple((new[a], new[b]) for a, b in p.precedence if a in new and b in new),
+        )
         starts: tuple[int, ...] | None = None
         if self.budget.units > 0.05 and self.budget.wall_left() <= 0.05:
             self.capped = True  # the clock, not the budget, ends the search: say so
         elif self.budget.units > 0.05:
-            late = ScheduleProblem(sub.names, sub.durations, sub.resources, sub.capacities, sub.demands,
-                                   sub.precedence, deadline=(self.deadline,) * len(keep))
+            late = ScheduleProblem(
+                sub.names,
+                sub.durations,
+                sub.resources,
+                sub.capacities,
+                sub.demands,
+                sub.precedence,
+                deadline=(self.deadline,) * len(keep),
+            )
             units = min(self.budget.units, max(0.1, share * self.total))
-            result = solve(late, budget=replace(self.budget, units=units), workers=self.workers,
-                           seed=self.seed, allow_late=True)
+            result = solve(
+                late,
+                budget=replace(self.budget, units=units),
+                workers=self.workers,
+                seed=self.seed,
+                allow_late=True,
+            )
             self.budget = self.budget.charge(result.work)
             self.capped = self.capped or result.capped
             starts = result.starts or None
@@ -501,4 +633,3 @@ class _Postpone:
 
     def _lateness_of(self, problem: ScheduleProblem, starts: Sequence[int]) -> int:
         return sum(max(0, s + d - self.deadline) for s, d in zip(starts, problem.durations))
-

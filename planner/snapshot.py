@@ -93,7 +93,9 @@ class Snapshot:
 
     def add(self, item: Item) -> None:
         self.items[item.id] = item
-        self._index[(item.municipality.casefold(), item.kind, item.name.strip().casefold())] = item.id
+        self._index[(item.municipality.casefold(), item.kind, item.name.strip().casefold())] = (
+            item.id
+        )
 
     def find(self, municipality: str, kind: str, name: str) -> str | None:
         """The id of the item a (case-insensitive) reference names, or None."""
@@ -123,13 +125,28 @@ class Snapshot:
         out, so re-importing the same inventory from a re-sorted copy keeps the fingerprint.
         """
         content = {
-            "municipalities": {name: {k: v for k, v in fields.items() if k != "source"}
-                               for name, fields in sorted(self.municipalities.items())},
-            "items": [[item.id, {k: v for k, v in sorted(item.fields.items()) if k not in _PROVENANCE}]
-                      for item in sorted(self.items.values(), key=lambda item: item.id)],
-            "dependencies": sorted([d.municipality, d.from_kind, d.from_name, d.to_kind, d.to_name,
-                                    d.to_municipality or "", d.kind, d.strength, d.note or ""]
-                                   for d in self.dependencies),
+            "municipalities": {
+                name: {k: v for k, v in fields.items() if k != "source"}
+                for name, fields in sorted(self.municipalities.items())
+            },
+            "items": [
+                [item.id, {k: v for k, v in sorted(item.fields.items()) if k not in _PROVENANCE}]
+                for item in sorted(self.items.values(), key=lambda item: item.id)
+            ],
+            "dependencies": sorted(
+                [
+                    d.municipality,
+                    d.from_kind,
+                    d.from_name,
+                    d.to_kind,
+                    d.to_name,
+                    d.to_municipality or "",
+                    d.kind,
+                    d.strength,
+                    d.note or "",
+                ]
+                for d in self.dependencies
+            ),
         }
         text = json.dumps(content, sort_keys=True, default=str, ensure_ascii=False)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -141,31 +158,55 @@ def load(engine: Engine) -> Snapshot:
     with read_snapshot(engine) as session:
         municipalities = {m.id: m for m in session.execute(select(Municipality)).scalars()}
         for m in sorted(municipalities.values(), key=lambda m: m.name.casefold()):
-            snap.municipalities[m.name] = {"code": m.code, "employees": m.employees, "users": m.users,
-                                           "country": m.country, "source": m.source}
+            snap.municipalities[m.name] = {
+                "code": m.code,
+                "employees": m.employees,
+                "users": m.users,
+                "country": m.country,
+                "source": m.source,
+            }
             snap._municipality_keys[m.name.casefold()] = m.name
         for kind, table in ITEM_TABLES.items():
-            for row in session.execute(select(table).order_by(col(table.municipality_id), col(table.name_key))).scalars():
+            for row in session.execute(
+                select(table).order_by(col(table.municipality_id), col(table.name_key))
+            ).scalars():
                 muni = municipalities[row.municipality_id].name
                 fields = {k: v for k, v in row.model_dump().items() if k not in _SKIP}
                 snap.add(Item(item_id(muni, kind, row.name), muni, kind, row.name, fields))
         # An upgrade reads the old database with this reader first (to compare): the
         # observed columns and captures of migration 0005 are read where they exist.
-        observed = "observed" in {c["name"] for c in inspect(session.connection())
-                                  .get_columns("dependency")}
+        observed = "observed" in {
+            c["name"] for c in inspect(session.connection()).get_columns("dependency")
+        }
         columns = (*DEPENDENCY_COLUMNS, *(OBSERVED_COLUMNS if observed else ()))
         deps = session.execute(select(*columns).order_by(col(Dependency.id))).all()
         for dep in effective_dependencies(deps):  # once, however many sources list it
-            snap.dependencies.append(DependencyRow(
-                municipalities[dep.municipality_id].name, dep.from_kind, dep.from_name, dep.to_kind,
-                dep.to_name, dep.to_municipality, dep.kind, dep.strength, dep.note, dep.source_row,
-                Traffic(dep.ports or "", dep.observations or 0, dep.first_seen, dep.last_seen,
-                        dep.processes) if observed and dep.observed else None,
-            ))
+            snap.dependencies.append(
+                DependencyRow(
+                    municipalities[dep.municipality_id].name,
+                    dep.from_kind,
+                    dep.from_name,
+                    dep.to_kind,
+                    dep.to_name,
+                    dep.to_municipality,
+                    dep.kind,
+                    dep.strength,
+                    dep.note,
+                    dep.source_row,
+                    Traffic(
+                        dep.ports or "",
+                        dep.observations or 0,
+                        dep.first_seen,
+                        dep.last_seen,
+                        dep.processes,
+                    )
+                    if observed and dep.observed
+                    else None,
+                )
+            )
         captures = session.execute(select(ConnectionCapture)).scalars() if observed else ()
         for capture in captures:
             summary = json.loads(capture.summary_json or "{}")
             summary["source"] = capture.source
             snap.captures[municipalities[capture.municipality_id].name] = summary
     return snap
-

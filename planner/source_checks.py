@@ -29,10 +29,14 @@ def source_findings(engine: Engine) -> list[Finding]:
         for muni in session.execute(select(Municipality)).scalars():
             for c in find_conflicts(session, muni):
                 others = "; ".join(f"{s} says {v!r}" for s, v in c.others)
-                findings.append(Finding(
-                    "source-conflict", INFO,
-                    f"{c.item} {c.field}: {c.source} says {c.value!r} (in force); {others}",
-                    [c.item]))
+                findings.append(
+                    Finding(
+                        "source-conflict",
+                        INFO,
+                        f"{c.item} {c.field}: {c.source} says {c.value!r} (in force); {others}",
+                        [c.item],
+                    )
+                )
             findings.extend(_duplicates(session, muni))
     return findings
 
@@ -41,8 +45,11 @@ def _duplicates(session, muni: Municipality) -> list[Finding]:  # type: ignore[n
     assert muni.id is not None
     table = ITEM_TABLES["server"]
     by_ip: dict[str, list[str]] = defaultdict(list)
-    for name, ip in session.execute(select(col(table.name), col(table.ip)).where(  # type: ignore[attr-defined]
-            col(table.municipality_id) == muni.id)):
+    for name, ip in session.execute(
+        select(col(table.name), col(table.ip)).where(  # type: ignore[attr-defined]
+            col(table.municipality_id) == muni.id
+        )
+    ):
         for address in str(ip or "").replace(";", ",").split(","):
             if address.strip():
                 by_ip[address.strip()].append(name)
@@ -56,11 +63,22 @@ def _duplicates(session, muni: Municipality) -> list[Finding]:  # type: ignore[n
             continue
         ids = sorted(f"{muni.name}/server/{name}" for name in servers)
         listed = "; ".join(
-            f"{name} from " + ", ".join(sorted(names[c.source_id] for c in claims.get(
-                ("server", item_key("server", name)), [])))
-            for name in sorted(servers))
-        findings.append(Finding(
-            "possible-duplicate", WARNING,
-            f"{', '.join(ids)} share the IP address {address}: the same server under two names? "
-            f"({listed}); if so, correct the name in one source", ids))
+            f"{name} from "
+            + ", ".join(
+                sorted(
+                    names[c.source_id] for c in claims.get(("server", item_key("server", name)), [])
+                )
+            )
+            for name in sorted(servers)
+        )
+        findings.append(
+            Finding(
+                "possible-duplicate",
+                WARNING,
+                f"{', '.join(ids)} share the IP address {address}: "
+                "the same server under two names? "
+                f"({listed}); if so, correct the name in one source",
+                ids,
+            )
+        )
     return findings

@@ -37,8 +37,16 @@ from planner.models import (
 )
 
 #: Fields people decide: a curated source (workbook, OS2kitos, cloud intake sheet) wins.
-DESCRIPTIVE = ("owner", "criticality", "function", "strategy", "target", "effort_hours",
-               "downtime_hours", "blackout")
+DESCRIPTIVE = (
+    "owner",
+    "criticality",
+    "function",
+    "strategy",
+    "target",
+    "effort_hours",
+    "downtime_hours",
+    "blackout",
+)
 #: Facts tools measure: a discovering source (RVTools, Azure Migrate, AWS, AD) wins.
 TECHNICAL = ("vcpu", "ram_gb", "storage_gb", "os", "os_version", "ip", "host", "cluster", "virtual")
 #: Default order of formats for descriptive fields and every field in neither list.
@@ -87,8 +95,10 @@ class Precedence:
 
     def ranking(self, field_name: str) -> list[SourceInfo]:
         formats = MEASURED_FIRST if field_name in TECHNICAL else CURATED_FIRST
-        default = sorted(self.sources, key=lambda s: (
-            formats.index(s.format) if s.format in formats else len(formats), s.key))
+        default = sorted(
+            self.sources,
+            key=lambda s: (formats.index(s.format) if s.format in formats else len(formats), s.key),
+        )
         chosen = self.orders.get(field_name) or self.orders.get(ALL_FIELDS) or []
         first = [s for key in chosen for s in default if s.key == key]
         return first + [s for s in default if s not in first]
@@ -106,10 +116,18 @@ class Precedence:
 
 
 def load_precedence(session: Session, municipality_id: int) -> Precedence:
-    sources = [SourceInfo(row.id, row.name, row.name_key, row.format) for row in session.execute(
-        select(Source).where(col(Source.municipality_id) == municipality_id)).scalars()]
-    orders = {row.field: json.loads(row.sources_json or "[]") for row in session.execute(
-        select(SourceOrder).where(col(SourceOrder.municipality_id) == municipality_id)).scalars()}
+    sources = [
+        SourceInfo(row.id, row.name, row.name_key, row.format)
+        for row in session.execute(
+            select(Source).where(col(Source.municipality_id) == municipality_id)
+        ).scalars()
+    ]
+    orders = {
+        row.field: json.loads(row.sources_json or "[]")
+        for row in session.execute(
+            select(SourceOrder).where(col(SourceOrder.municipality_id) == municipality_id)
+        ).scalars()
+    }
     return Precedence(sources, orders)
 
 
@@ -123,17 +141,24 @@ class Claim:
     row: int | None
 
 
-def load_claims(session: Session, municipality_id: int,
-                kinds: Iterable[str] | None = None) -> dict[tuple[str, str], list[Claim]]:
+def load_claims(
+    session: Session, municipality_id: int, kinds: Iterable[str] | None = None
+) -> dict[tuple[str, str], list[Claim]]:
     """{(kind, item key): claims} for one municipality."""
-    query = select(col(ItemClaim.kind), col(ItemClaim.item_key), col(ItemClaim.source_id),
-                   col(ItemClaim.name), col(ItemClaim.fields_json), col(ItemClaim.source_row)
-                   ).where(col(ItemClaim.municipality_id) == municipality_id)
+    query = select(
+        col(ItemClaim.kind),
+        col(ItemClaim.item_key),
+        col(ItemClaim.source_id),
+        col(ItemClaim.name),
+        col(ItemClaim.fields_json),
+        col(ItemClaim.source_row),
+    ).where(col(ItemClaim.municipality_id) == municipality_id)
     if kinds is not None:
         query = query.where(col(ItemClaim.kind).in_(list(kinds)))
     claims: dict[tuple[str, str], list[Claim]] = defaultdict(list)
     for kind, key, source_id, name, fields_json, row in session.connection().execute(
-            query.order_by(col(ItemClaim.id))):
+        query.order_by(col(ItemClaim.id))
+    ):
         claims[(kind, key)].append(Claim(source_id, name, json.loads(fields_json or "{}"), row))
     return claims
 
@@ -144,21 +169,25 @@ def best(claims: list[Claim], ranks: dict[int, int], field_name: str) -> Claim |
     for claim in claims:
         if claim.fields.get(field_name) is None:
             continue
-        if found is None or ranks.get(claim.source_id, 1 << 30) < ranks.get(found.source_id, 1 << 30):
+        if found is None or ranks.get(claim.source_id, 1 << 30) < ranks.get(
+            found.source_id, 1 << 30
+        ):
             found = claim
     return found
 
 
-def effective(table: type[ItemBase], claims: list[Claim],
-              precedence: Precedence) -> tuple[str, dict[str, Any], int | None]:
+def effective(
+    table: type[ItemBase], claims: list[Claim], precedence: Precedence
+) -> tuple[str, dict[str, Any], int | None]:
     """The item's name, every value column and its row, as the sources' precedence decides."""
     name_ranks = precedence.rank("name")
     top = min(claims, key=lambda c: name_ranks.get(c.source_id, 1 << 30))
     values: dict[str, Any] = {}
     for column in data_columns(table):
         chosen = best(claims, precedence.rank(column), column)
-        values[column] = (chosen.fields[column] if chosen is not None
-                          else table.model_fields[column].default)
+        values[column] = (
+            chosen.fields[column] if chosen is not None else table.model_fields[column].default
+        )
     return top.name, values, top.row
 
 
@@ -172,8 +201,12 @@ class Change:
     fields: dict[str, tuple[Any, Any]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "name": self.name, "action": self.action,
-                "fields": {k: {"old": old, "new": new} for k, (old, new) in self.fields.items()}}
+        return {
+            "kind": self.kind,
+            "name": self.name,
+            "action": self.action,
+            "fields": {k: {"old": old, "new": new} for k, (old, new) in self.fields.items()},
+        }
 
 
 def same(old: Any, new: Any) -> bool:
@@ -198,20 +231,38 @@ def materialise(session: Session, municipality_id: int) -> list[Change]:
     claims = load_claims(session, municipality_id)
     changes: list[Change] = []
     for kind, table in ITEM_TABLES.items():
-        wanted = {key: effective(table, found, precedence)
-                  for (k, key), found in claims.items() if k == kind}
+        wanted = {
+            key: effective(table, found, precedence)
+            for (k, key), found in claims.items()
+            if k == kind
+        }
         changes.extend(_write_kind(session, table, kind, municipality_id, wanted))
-    _write_municipality(session, municipality_id, precedence,
-                        [c for (k, _), found in claims.items() if k == MUNICIPALITY_KIND
-                         for c in found])
+    _write_municipality(
+        session,
+        municipality_id,
+        precedence,
+        [c for (k, _), found in claims.items() if k == MUNICIPALITY_KIND for c in found],
+    )
     return changes
 
 
-def _write_kind(session: Session, table: type[ItemBase], kind: str, municipality_id: int,
-                wanted: dict[str, tuple[str, dict[str, Any], int | None]]) -> list[Change]:
+def _write_kind(
+    session: Session,
+    table: type[ItemBase],
+    kind: str,
+    municipality_id: int,
+    wanted: dict[str, tuple[str, dict[str, Any], int | None]],
+) -> list[Change]:
     columns = data_columns(table)
-    existing = session.execute(select(table.__table__).where(  # type: ignore[attr-defined]
-        table.__table__.c.municipality_id == municipality_id)).mappings().all()  # type: ignore[attr-defined]
+    existing = (
+        session.execute(
+            select(table.__table__).where(  # type: ignore[attr-defined]
+                table.__table__.c.municipality_id == municipality_id  # type: ignore[attr-defined]
+            )
+        )
+        .mappings()
+        .all()
+    )
     changes: list[Change] = []
     stale: list[int] = []
     updates: list[dict[str, Any]] = []
@@ -231,17 +282,34 @@ def _write_kind(session: Session, table: type[ItemBase], kind: str, municipality
         if diff:
             changes.append(Change(kind, name, "updated", diff))
         if diff or source_row != row["source_row"]:
-            updates.append({"id": row["id"], "name": name, "name_key": name.strip().casefold(),
-                            "source_row": source_row, **values})
+            updates.append(
+                {
+                    "id": row["id"],
+                    "name": name,
+                    "name_key": name.strip().casefold(),
+                    "source_row": source_row,
+                    **values,
+                }
+            )
     for chunk in chunks(stale):
         session.execute(delete(table).where(col(table.id).in_(chunk)))
     if updates:  # Core executemany: the ORM's bulk paths cost more than the writes themselves
         t = table.__table__  # type: ignore[attr-defined]
-        session.connection().execute(t.update().where(t.c.id == bindparam("b_id")), [
-            {"b_id": row.pop("id"), **row} for row in updates])
-    new_rows = [{"municipality_id": municipality_id, "name": name,
-                 "name_key": name.strip().casefold(), "source_row": source_row, **values}
-                for key, (name, values, source_row) in wanted.items() if key not in seen]
+        session.connection().execute(
+            t.update().where(t.c.id == bindparam("b_id")),
+            [{"b_id": row.pop("id"), **row} for row in updates],
+        )
+    new_rows = [
+        {
+            "municipality_id": municipality_id,
+            "name": name,
+            "name_key": name.strip().casefold(),
+            "source_row": source_row,
+            **values,
+        }
+        for key, (name, values, source_row) in wanted.items()
+        if key not in seen
+    ]
     changes.extend(Change(kind, row["name"], "created") for row in new_rows)
     if new_rows:
         bulk_insert(session, table, new_rows)
@@ -256,11 +324,12 @@ def bulk_insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> Non
 
 def chunks(ids: list[int], size: int = 2000) -> Iterable[list[int]]:
     for start in range(0, len(ids), size):
-        yield ids[start:start + size]
+        yield ids[start : start + size]
 
 
-def _write_municipality(session: Session, municipality_id: int, precedence: Precedence,
-                        claims: list[Claim]) -> None:
+def _write_municipality(
+    session: Session, municipality_id: int, precedence: Precedence, claims: list[Claim]
+) -> None:
     """The Municipality sheet's fields (code, employees, …) by precedence, like any item's."""
     municipality = session.get(Municipality, municipality_id)
     assert municipality is not None
@@ -275,18 +344,41 @@ def _write_municipality(session: Session, municipality_id: int, precedence: Prec
 
 def dependency_key(row: Any) -> tuple[str, ...]:
     """When two dependency rows (of any sources) are the same dependency."""
-    return (row.from_kind, normalise(row.from_name), row.to_kind, normalise(row.to_name),
-            normalise(row.to_municipality or ""), row.kind, row.strength, row.note or "")
+    return (
+        row.from_kind,
+        normalise(row.from_name),
+        row.to_kind,
+        normalise(row.to_name),
+        normalise(row.to_municipality or ""),
+        row.kind,
+        row.strength,
+        row.note or "",
+    )
 
 
 #: The columns readers select: those of the first release, so that they also read a
 #: database of an older schema (the upgrade tests compare before and after);
 #: `OBSERVED_COLUMNS` (migration 0005) are added where the schema has them.
-DEPENDENCY_COLUMNS = tuple(col(getattr(Dependency, name)) for name in (
-    "id", "municipality_id", "from_kind", "from_name", "to_kind", "to_name", "to_municipality",
-    "kind", "strength", "note", "source_row"))
-OBSERVED_COLUMNS = tuple(col(getattr(Dependency, name)) for name in (
-    "observed", "ports", "processes", "observations", "first_seen", "last_seen"))
+DEPENDENCY_COLUMNS = tuple(
+    col(getattr(Dependency, name))
+    for name in (
+        "id",
+        "municipality_id",
+        "from_kind",
+        "from_name",
+        "to_kind",
+        "to_name",
+        "to_municipality",
+        "kind",
+        "strength",
+        "note",
+        "source_row",
+    )
+)
+OBSERVED_COLUMNS = tuple(
+    col(getattr(Dependency, name))
+    for name in ("observed", "ports", "processes", "observations", "first_seen", "last_seen")
+)
 
 
 def effective_dependencies(rows: Iterable[Any]) -> list[Any]:
@@ -318,9 +410,16 @@ class Conflict:
         return f"{self.municipality}/{self.kind}/{self.name}"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"municipality": self.municipality, "item": self.item, "kind": self.kind,
-                "name": self.name, "field": self.field, "value": self.value, "source": self.source,
-                "others": [{"source": s, "value": v} for s, v in self.others]}
+        return {
+            "municipality": self.municipality,
+            "item": self.item,
+            "kind": self.kind,
+            "name": self.name,
+            "field": self.field,
+            "value": self.value,
+            "source": self.source,
+            "others": [{"source": s, "value": v} for s, v in self.others],
+        }
 
 
 def agree(a: Any, b: Any) -> bool:
@@ -340,17 +439,31 @@ def find_conflicts(session: Session, municipality: Municipality) -> list[Conflic
         if len(claims) < 2:
             continue
         top = min(claims, key=lambda c: precedence.rank("name").get(c.source_id, 1 << 30))
-        columns = (MUNICIPALITY_FIELDS if kind == MUNICIPALITY_KIND
-                   else data_columns(ITEM_TABLES[kind]))
+        columns = (
+            MUNICIPALITY_FIELDS if kind == MUNICIPALITY_KIND else data_columns(ITEM_TABLES[kind])
+        )
         for column in columns:
             chosen = best(claims, precedence.rank(column), column)
             if chosen is None:
                 continue
             value = chosen.fields[column]
-            others = [(names[c.source_id], c.fields[column]) for c in claims
-                      if c is not chosen and c.fields.get(column) is not None
-                      and not agree(c.fields[column], value)]
+            others = [
+                (names[c.source_id], c.fields[column])
+                for c in claims
+                if c is not chosen
+                and c.fields.get(column) is not None
+                and not agree(c.fields[column], value)
+            ]
             if others:
-                found.append(Conflict(municipality.name, kind, top.name, column, value,
-                                      names[chosen.source_id], others))
+                found.append(
+                    Conflict(
+                        municipality.name,
+                        kind,
+                        top.name,
+                        column,
+                        value,
+                        names[chosen.source_id],
+                        others,
+                    )
+                )
     return found

@@ -16,8 +16,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-Municipality = Annotated[str | None, typer.Option(
-    "--municipality", "-m", help="Only this municipality (case-insensitive).")]
+Municipality = Annotated[
+    str | None,
+    typer.Option("--municipality", "-m", help="Only this municipality (case-insensitive)."),
+]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
@@ -27,8 +29,9 @@ def _show(value: Any) -> str:
 
 def register(app: typer.Typer, engine_factory: Callable[[], Any], out: Console) -> None:
     """Add `planner sources`, `planner items` and `planner municipality` to `app`."""
-    sources_app = typer.Typer(help="The sources of each municipality and their precedence.",
-                              invoke_without_command=True)
+    sources_app = typer.Typer(
+        help="The sources of each municipality and their precedence.", invoke_without_command=True
+    )
     app.add_typer(sources_app, name="sources")
     municipality_app = typer.Typer(help="Municipality maintenance.", no_args_is_help=True)
     app.add_typer(municipality_app, name="municipality")
@@ -38,10 +41,13 @@ def register(app: typer.Typer, engine_factory: Callable[[], Any], out: Console) 
     _municipality(municipality_app, engine_factory, out)
 
 
-def _list_and_remove(sources_app: typer.Typer, engine_factory: Callable[[], Any],
-                     out: Console) -> None:
+def _list_and_remove(
+    sources_app: typer.Typer, engine_factory: Callable[[], Any], out: Console
+) -> None:
     @sources_app.callback()
-    def sources(ctx: typer.Context, municipality: Municipality = None, as_json: AsJson = False) -> None:
+    def sources(
+        ctx: typer.Context, municipality: Municipality = None, as_json: AsJson = False
+    ) -> None:
         """List each source: name, format, file, imported at, the items and field values it
         gives, and its place in the precedence (descriptive, technical), with the order in force.
 
@@ -62,10 +68,18 @@ def _list_and_remove(sources_app: typer.Typer, engine_factory: Callable[[], Any]
 
     @sources_app.command("remove")
     def remove(
-        name: Annotated[str, typer.Argument(help="The source's name, as `planner sources` shows it.")],
-        municipality: Annotated[str, typer.Option("--municipality", "-m", help="Its municipality.")],
-        force: Annotated[bool, typer.Option(
-            "--force", help="Also remove the last source of a municipality a stored plan uses.")] = False,
+        name: Annotated[
+            str, typer.Argument(help="The source's name, as `planner sources` shows it.")
+        ],
+        municipality: Annotated[
+            str, typer.Option("--municipality", "-m", help="Its municipality.")
+        ],
+        force: Annotated[
+            bool,
+            typer.Option(
+                "--force", help="Also remove the last source of a municipality a stored plan uses."
+            ),
+        ] = False,
     ) -> None:
         """Withdraw a source: the result equals never having imported it.
 
@@ -80,22 +94,32 @@ def _list_and_remove(sources_app: typer.Typer, engine_factory: Callable[[], Any]
         out.print(f"Removed source {removed} of {municipality}: " + _tally(changes), markup=False)
 
 
-
-def _order_and_conflicts(sources_app: typer.Typer, engine_factory: Callable[[], Any],
-                         out: Console) -> None:
+def _order_and_conflicts(
+    sources_app: typer.Typer, engine_factory: Callable[[], Any], out: Console
+) -> None:
     @sources_app.command("order")
     def order(
-        names: Annotated[list[str] | None, typer.Argument(
-            help="Source names, best first; the others follow in the default order. None: "
-                 "back to the default.")] = None,
-        municipality: Annotated[str, typer.Option("--municipality", "-m", help="Its municipality.")] = "",
-        field: Annotated[str | None, typer.Option(
-            "--field", help="Only for this field (e.g. ram_gb, owner); default: every field.")] = None,
+        names: Annotated[
+            list[str] | None,
+            typer.Argument(
+                help="Source names, best first; "
+                "the others follow in the default order. None: back to the default."
+            ),
+        ] = None,
+        municipality: Annotated[
+            str, typer.Option("--municipality", "-m", help="Its municipality.")
+        ] = "",
+        field: Annotated[
+            str | None,
+            typer.Option(
+                "--field", help="Only for this field (e.g. ram_gb, owner); default: every field."
+            ),
+        ] = None,
     ) -> None:
         """Set a municipality's own precedence of its sources, for every field or one.
 
         Example: planner sources order --municipality Nordby --field owner kitos:systems workbook:nordby
-        """
+        """  # noqa: E501 (a command example stays one line)
         from exports.errors import PlannerError
         from planner.source_admin import set_order
 
@@ -104,9 +128,12 @@ def _order_and_conflicts(sources_app: typer.Typer, engine_factory: Callable[[], 
         changes = set_order(engine_factory(), municipality, list(names or []), field)
         _print_changes(out, changes)
         what = f"field {field}" if field else "every field"
-        out.print(f"Precedence of {municipality} for {what}: "
-                  + (" > ".join(names) + " > the rest by default" if names else "the default")
-                  + f"; {_tally(changes)}", markup=False)
+        out.print(
+            f"Precedence of {municipality} for {what}: "
+            + (" > ".join(names) + " > the rest by default" if names else "the default")
+            + f"; {_tally(changes)}",
+            markup=False,
+        )
 
     @sources_app.command("conflicts")
     def conflicts(municipality: Municipality = None, as_json: AsJson = False) -> None:
@@ -118,31 +145,53 @@ def _order_and_conflicts(sources_app: typer.Typer, engine_factory: Callable[[], 
 
         found = find(engine_factory(), municipality)
         if as_json:
-            print(json.dumps({"conflicts": [c.as_dict() for c in found]}, ensure_ascii=False,
-                             indent=2, default=str))
+            print(
+                json.dumps(
+                    {"conflicts": [c.as_dict() for c in found]},
+                    ensure_ascii=False,
+                    indent=2,
+                    default=str,
+                )
+            )
             return
         table = Table("item", "field", "in force", "source", "others")
         for c in found:
-            table.add_row(c.item, c.field, _show(c.value), c.source,
-                          "; ".join(f"{s}: {_show(v)}" for s, v in c.others))
+            table.add_row(
+                c.item,
+                c.field,
+                _show(c.value),
+                c.source,
+                "; ".join(f"{s}: {_show(v)}" for s, v in c.others),
+            )
         if found:
             out.print(table)
         out.print(f"{len(found)} conflict(s)", markup=False)
 
 
-
 def _items(app: typer.Typer, engine_factory: Callable[[], Any], out: Console) -> None:
     @app.command("items")
     def items(
-        item: Annotated[str | None, typer.Argument(
-            help="One item id (municipality/kind/name): every source's value for it.")] = None,
+        item: Annotated[
+            str | None,
+            typer.Argument(
+                help="One item id (municipality/kind/name): every source's value for it."
+            ),
+        ] = None,
         municipality: Municipality = None,
         kind: Annotated[str | None, typer.Option("--kind", "-k", help="Only this kind.")] = None,
-        source: Annotated[str | None, typer.Option("--source", help="Only items this source lists.")] = None,
+        source: Annotated[
+            str | None, typer.Option("--source", help="Only items this source lists.")
+        ] = None,
         as_json: AsJson = False,
-        csv_file: Annotated[Path | None, typer.Option(
-            "--csv", help="Write one row per item and field (with its source) to this CSV file.")] = None,
-        force: Annotated[bool, typer.Option("--force", help="Overwrite an existing CSV file.")] = False,
+        csv_file: Annotated[
+            Path | None,
+            typer.Option(
+                "--csv", help="Write one row per item and field (with its source) to this CSV file."
+            ),
+        ] = None,
+        force: Annotated[
+            bool, typer.Option("--force", help="Overwrite an existing CSV file.")
+        ] = False,
     ) -> None:
         """List items with their effective fields and the source each value came from.
 
@@ -161,23 +210,32 @@ def _items(app: typer.Typer, engine_factory: Callable[[], Any], out: Console) ->
         found = list_items(engine_factory(), municipality, kind, source)
         if as_json:
             # one item per line, compact: fast for 50,000 items, and still diffable
-            print('{"items": [' + ",\n".join(json.dumps(i, ensure_ascii=False, default=str)
-                                            for i in found) + "]}")
+            print(
+                '{"items": ['
+                + ",\n".join(json.dumps(i, ensure_ascii=False, default=str) for i in found)
+                + "]}"
+            )
         elif csv_file is not None:
             rows = write_csv(found, csv_file, force)
             out.print(f"Wrote {len(found)} item(s), {rows} value(s) to {csv_file}", markup=False)
         else:
             table = Table("id", "sources", "fields")
             for entry in found:
-                table.add_row(entry["id"], ", ".join(entry["sources"]), "; ".join(
-                    f"{k}={_show(v)} ({entry['from'].get(k, '')})" for k, v in entry["fields"].items()))
+                table.add_row(
+                    entry["id"],
+                    ", ".join(entry["sources"]),
+                    "; ".join(
+                        f"{k}={_show(v)} ({entry['from'].get(k, '')})"
+                        for k, v in entry["fields"].items()
+                    ),
+                )
             out.print(table)
             out.print(f"{len(found)} item(s)", markup=False)
 
 
-
-def _municipality(municipality_app: typer.Typer, engine_factory: Callable[[], Any],
-                  out: Console) -> None:
+def _municipality(
+    municipality_app: typer.Typer, engine_factory: Callable[[], Any], out: Console
+) -> None:
     @municipality_app.command("rename")
     def rename(
         old: Annotated[str, typer.Argument(help="The stored name (case-insensitive).")],
@@ -193,8 +251,11 @@ def _municipality(municipality_app: typer.Typer, engine_factory: Callable[[], An
         from planner.source_admin import rename_municipality
 
         moved = rename_municipality(engine_factory(), old, new)
-        out.print(f"Renamed {old} to {new}; updated " + ", ".join(f"{n} {what}" for what, n in moved.items()),
-                  markup=False)
+        out.print(
+            f"Renamed {old} to {new}; updated "
+            + ", ".join(f"{n} {what}" for what, n in moved.items()),
+            markup=False,
+        )
 
 
 def _print_detail(out: Console, detail: dict[str, Any]) -> None:
@@ -202,40 +263,71 @@ def _print_detail(out: Console, detail: dict[str, Any]) -> None:
     table = Table("field", "in force", "from", *names, title=detail["id"])
     fields = sorted({f for c in detail["claims"] for f in c["fields"]} | set(detail["fields"]))
     for field in fields:
-        table.add_row(field, _show(detail["fields"].get(field)), detail["from"].get(field, ""),
-                      *(_show(c["fields"].get(field)) for c in detail["claims"]))
+        table.add_row(
+            field,
+            _show(detail["fields"].get(field)),
+            detail["from"].get(field, ""),
+            *(_show(c["fields"].get(field)) for c in detail["claims"]),
+        )
     out.print(table)
     for claim in detail["claims"]:
         row = f", row {claim['row']}" if claim["row"] else ""
-        out.print(f"  {claim['source']}: {claim['file']}{row}, seen since {claim['seen_at']}",
-                  markup=False)
+        out.print(
+            f"  {claim['source']}: {claim['file']}{row}, seen since {claim['seen_at']}",
+            markup=False,
+        )
 
 
 def _print_sources(out: Console, entry: dict[str, Any]) -> None:
-    table = Table("source", "format", "file", "imported at", "items", "fields", "descriptive",
-                  "technical", title=entry["municipality"])
+    table = Table(
+        "source",
+        "format",
+        "file",
+        "imported at",
+        "items",
+        "fields",
+        "descriptive",
+        "technical",
+        title=entry["municipality"],
+    )
     for s in entry["sources"]:
         place = s["precedence"] or {"descriptive": "—", "technical": "—"}  # a capture has none
         items = str(s["items"]) if "dependencies" not in s else f"{s['dependencies']} observed"
-        table.add_row(s["name"], s["format"], _show(s["file"]), s["imported_at"], items,
-                      str(s["fields"]), str(place["descriptive"]), str(place["technical"]))
+        table.add_row(
+            s["name"],
+            s["format"],
+            _show(s["file"]),
+            s["imported_at"],
+            items,
+            str(s["fields"]),
+            str(place["descriptive"]),
+            str(place["technical"]),
+        )
     out.print(table)
     order = entry["order"]
     out.print(f"  descriptive fields: {' > '.join(order['descriptive'])}", markup=False)
     out.print(f"  technical fields:   {' > '.join(order['technical'])}", markup=False)
     for field, names in order["overrides"].items():
-        out.print(f"  own order for {'every field' if field == '*' else field}: {' > '.join(names)}",
-                  markup=False)
+        out.print(
+            f"  own order for {'every field' if field == '*' else field}: {' > '.join(names)}",
+            markup=False,
+        )
 
 
 def _print_changes(out: Console, changes: list[Any]) -> None:
     for change in changes:
-        detail = "; ".join(f"{f}: {_show(old)} → {_show(new)}" for f, (old, new) in change.fields.items())
-        out.print(f"  {change.action} {change.kind} {change.name}" + (f" ({detail})" if detail else ""),
-                  markup=False)
+        detail = "; ".join(
+            f"{f}: {_show(old)} → {_show(new)}" for f, (old, new) in change.fields.items()
+        )
+        out.print(
+            f"  {change.action} {change.kind} {change.name}" + (f" ({detail})" if detail else ""),
+            markup=False,
+        )
 
 
 def _tally(changes: list[Any]) -> str:
-    counts = {action: sum(1 for c in changes if c.action == action)
-              for action in ("created", "updated", "removed")}
+    counts = {
+        action: sum(1 for c in changes if c.action == action)
+        for action in ("created", "updated", "removed")
+    }
     return ", ".join(f"{n} {action}" for action, n in counts.items())

@@ -61,7 +61,7 @@ class StoredPlan:
 
     @cached_property
     def inventory_state(self) -> str:
-        """"current", "changed" (imported since the plan was made) or "unknown"."""
+        """ "current", "changed" (imported since the plan was made) or "unknown"."""
         return inventory_state(self.plan, self.snapshot)
 
     @cached_property
@@ -77,9 +77,13 @@ class StoredPlan:
         waves), so the problem holds the same constraints as the one the plan was made for.
         """
         pins = {row.item_id: row.pinned for row in self.rows if row.pinned is not None}
-        return build_problem(self.graph, self.config, pins=pins,
-                             previous=self.parent_waves or None,
-                             freeze_through=self.plan.frozen_through or 0)
+        return build_problem(
+            self.graph,
+            self.config,
+            pins=pins,
+            previous=self.parent_waves or None,
+            freeze_through=self.plan.frozen_through or 0,
+        )
 
     @classmethod
     def of(cls, engine: Engine, plan: Plan, snapshot: Snapshot | None = None) -> StoredPlan:
@@ -87,7 +91,8 @@ class StoredPlan:
         return cls(engine, plan, plan_config(plan), snapshot)
 
 
-def open_plan(engine: Engine, plan_id: int | None = None, *,
-              snapshot: Snapshot | None = None) -> StoredPlan:
+def open_plan(
+    engine: Engine, plan_id: int | None = None, *, snapshot: Snapshot | None = None
+) -> StoredPlan:
     """The plan with this id (default: the newest); PlannerError in one sentence if none."""
     return StoredPlan.of(engine, latest_plan(engine, plan_id), snapshot)

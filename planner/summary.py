@@ -58,7 +58,9 @@ def consolidation_summary(snapshot: Snapshot) -> dict[str, Any]:
     return {
         "municipalities": rows,
         "total": total,
-        "functions": {f: {"before": len(functions_before[f]), "after": len(functions_after[f])}
-                      for f in sorted(functions_before, key=str.casefold)},
+        "functions": {
+            f: {"before": len(functions_before[f]), "after": len(functions_after[f])}
+            for f in sorted(functions_before, key=str.casefold)
+        },
         "distinct_applications": {"before": before_total, "after": after_total},
     }

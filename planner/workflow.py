@@ -30,20 +30,41 @@ class VerifiedPlan:
     basis: ProgressBasis | None = None  # a re-plan from progress: its warnings and move count
 
 
-def plan_and_verify(engine: Engine, config: PlanConfig, config_text: str = "", *,
-                    time_limit: float | None = None, workers: int | None = None,
-                    seed: int | None = None,
-                    progress: Callable[[ProgressEvent], None] | None = None,
-                    stop: StopRequest | None = None, replan: bool = False,
-                    parent_id: int | None = None, freeze_through: int = 0,
-                    from_progress: bool = False) -> VerifiedPlan:
+def plan_and_verify(
+    engine: Engine,
+    config: PlanConfig,
+    config_text: str = "",
+    *,
+    time_limit: float | None = None,
+    workers: int | None = None,
+    seed: int | None = None,
+    progress: Callable[[ProgressEvent], None] | None = None,
+    stop: StopRequest | None = None,
+    replan: bool = False,
+    parent_id: int | None = None,
+    freeze_through: int = 0,
+    from_progress: bool = False,
+) -> VerifiedPlan:
     """Make and store a plan (with `replan`, a revision of plan `parent_id`, default the
     newest; with `from_progress` too, from the progress recorded on it), then verify it;
     `make_plan` says what each option does."""
     parent = open_plan(engine, parent_id).plan if replan else None
-    basis = ProgressBasis.load(engine, parent, freeze_through) \
-        if from_progress and parent is not None else None
-    outcome = make_plan(engine, config, config_text, time_limit=time_limit, workers=workers,
-                        seed=seed, progress=progress, parent=parent,
-                        freeze_through=freeze_through, stop=stop, basis=basis)
+    basis = (
+        ProgressBasis.load(engine, parent, freeze_through)
+        if from_progress and parent is not None
+        else None
+    )
+    outcome = make_plan(
+        engine,
+        config,
+        config_text,
+        time_limit=time_limit,
+        workers=workers,
+        seed=seed,
+        progress=progress,
+        parent=parent,
+        freeze_through=freeze_through,
+        stop=stop,
+        basis=basis,
+    )
     return VerifiedPlan(outcome, verify_plan(engine, outcome.plan, outcome.graph.snapshot), basis)

@@ -124,8 +124,12 @@ def solve(
     callback = _Callback(on_solution) if on_solution is not None else None
     status = _NAMES.get(_run(solver, model, callback, stop), "unknown")
     stopped = stop is not None and stop.requested
-    capped = (budget.deterministic and status in ("feasible", "unknown") and not stopped
-              and solver.wall_time >= prm.max_time_in_seconds * 0.98)
+    capped = (
+        budget.deterministic
+        and status in ("feasible", "unknown")
+        and not stopped
+        and solver.wall_time >= prm.max_time_in_seconds * 0.98
+    )
     if budget.deterministic:
         used = overhead + solver.deterministic_time * cost
     else:
@@ -144,9 +148,12 @@ class _Callback(cp_model.CpSolverSolutionCallback):
         self._report(float(self.objective_value), float(self.best_objective_bound))
 
 
-def _run(solver: cp_model.CpSolver, model: cp_model.CpModel,
-         callback: cp_model.CpSolverSolutionCallback | None,
-         stop: StopRequest | None) -> cp_model.CpSolverStatus:
+def _run(
+    solver: cp_model.CpSolver,
+    model: cp_model.CpModel,
+    callback: cp_model.CpSolverSolutionCallback | None,
+    stop: StopRequest | None,
+) -> cp_model.CpSolverStatus:
     """`solver.solve(model, callback)` in a worker thread, ended at once by a signal handler
     that raises in the waiting thread, or by `stop`."""
     outcome: list[cp_model.CpSolverStatus] = []

@@ -40,8 +40,9 @@ class TimeBudget:
     deadline: float
 
     @classmethod
-    def start(cls, seconds: float, *, deterministic: bool = True,
-              since: float | None = None) -> TimeBudget:
+    def start(
+        cls, seconds: float, *, deterministic: bool = True, since: float | None = None
+    ) -> TimeBudget:
         """The budget of a user's time limit: `seconds` units, and as many wall seconds from
         `since` (a `time.monotonic()` instant, e.g. when the user's command started; now by
         default)."""

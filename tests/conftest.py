@@ -76,49 +76,136 @@ def row(sheet: str, **values: Any) -> list[Any]:
 #: Counts: 2 sites, 2 networks, 1 directory, 2 servers, 2 applications, 2 workplaces
 #: (40 + 120 = 160 PCs), 4 dependencies.
 VALID: dict[str, list[dict[str, Any]]] = {
-    "Municipality": [dict(name="Østerå Kommune", code="0751", employees=3200.5, users=4100, country="DK")],
+    "Municipality": [
+        dict(name="Østerå Kommune", code="0751", employees=3200.5, users=4100, country="DK")
+    ],
     "Sites": [
         dict(name="Rådhuset", type="town_hall", network="ADM-Net", users=600),
         dict(name="Søndre Skole", type="school", network="PÆD-Net", users=450),
     ],
     "Networks": [
-        dict(name="ADM-Net", kind="administrative", cidr="10.1.0.0/16", vlan=10, site="Rådhuset", bandwidth_mbps=1000),
+        dict(
+            name="ADM-Net",
+            kind="administrative",
+            cidr="10.1.0.0/16",
+            vlan=10,
+            site="Rådhuset",
+            bandwidth_mbps=1000,
+        ),
         dict(name="PÆD-Net", kind="pedagogical", cidr="10.2.0.0/16, fd00:1::/48", vlan=20),
     ],
-    "Directories": [dict(name="østerå.local", type="active_directory", forest="østerå.local", user_accounts=4100)],
+    "Directories": [
+        dict(
+            name="østerå.local", type="active_directory", forest="østerå.local", user_accounts=4100
+        )
+    ],
     "Servers": [
-        dict(name="SRV-ØKO-01", os="Windows Server", os_version="2019", virtual="yes", vcpu=4, ram_gb=16,
-             storage_gb=200, network="ADM-Net", directory="østerå.local", environment="prod",
-             criticality="high", site="Rådhuset"),
-        dict(name="SRV-SKOLE-02", os="Ubuntu", os_version="22.04", virtual="no", vcpu=2, ram_gb=8,
-             network="PÆD-Net", environment="test", criticality="low", site="Søndre Skole"),
+        dict(
+            name="SRV-ØKO-01",
+            os="Windows Server",
+            os_version="2019",
+            virtual="yes",
+            vcpu=4,
+            ram_gb=16,
+            storage_gb=200,
+            network="ADM-Net",
+            directory="østerå.local",
+            environment="prod",
+            criticality="high",
+            site="Rådhuset",
+        ),
+        dict(
+            name="SRV-SKOLE-02",
+            os="Ubuntu",
+            os_version="22.04",
+            virtual="no",
+            vcpu=2,
+            ram_gb=8,
+            network="PÆD-Net",
+            environment="test",
+            criticality="low",
+            site="Søndre Skole",
+        ),
     ],
     "Applications": [
-        dict(name="Økonomistyring", function="finance", vendor="KMD", criticality="critical", users=300,
-             strategy="rehost", servers="SRV-ØKO-01", directory="østerå.local", owner="Søren Ågård",
-             blackout="2027-01-01..2027-01-20"),
-        dict(name="Skoleportal", function="school", criticality="medium", strategy="consolidate",
-             target="Nordby/Aula", servers="SRV-SKOLE-02"),
+        dict(
+            name="Økonomistyring",
+            function="finance",
+            vendor="KMD",
+            criticality="critical",
+            users=300,
+            strategy="rehost",
+            servers="SRV-ØKO-01",
+            directory="østerå.local",
+            owner="Søren Ågård",
+            blackout="2027-01-01..2027-01-20",
+        ),
+        dict(
+            name="Skoleportal",
+            function="school",
+            criticality="medium",
+            strategy="consolidate",
+            target="Nordby/Aula",
+            servers="SRV-SKOLE-02",
+        ),
     ],
     "Workplaces": [
-        dict(name="Rådhus administration", site="Rådhuset", pcs=40, users=52, directory="østerå.local",
-             network="ADM-Net"),
+        dict(
+            name="Rådhus administration",
+            site="Rådhuset",
+            pcs=40,
+            users=52,
+            directory="østerå.local",
+            network="ADM-Net",
+        ),
         dict(name="Søndre Skole elever", site="Søndre Skole", pcs=120, network="PÆD-Net"),
     ],
     "Dependencies": [
-        dict(from_kind="application", from_name="Økonomistyring", to_kind="directory", to_name="østerå.local",
-             kind="authenticates_with"),
-        dict(from_kind="workplace", from_name="Rådhus administration", to_kind="application",
-             to_name="Økonomistyring", kind="uses"),
-        dict(from_kind="application", from_name="Skoleportal", to_kind="application", to_name="Økonomistyring",
-             kind="integrates_with", strength="soft", note="nightly file transfer"),
-        dict(from_kind="application", from_name="Økonomistyring", to_kind="application", to_name="SBSYS",
-             to_municipality="Nordby", kind="integrates_with", strength="soft"),
+        dict(
+            from_kind="application",
+            from_name="Økonomistyring",
+            to_kind="directory",
+            to_name="østerå.local",
+            kind="authenticates_with",
+        ),
+        dict(
+            from_kind="workplace",
+            from_name="Rådhus administration",
+            to_kind="application",
+            to_name="Økonomistyring",
+            kind="uses",
+        ),
+        dict(
+            from_kind="application",
+            from_name="Skoleportal",
+            to_kind="application",
+            to_name="Økonomistyring",
+            kind="integrates_with",
+            strength="soft",
+            note="nightly file transfer",
+        ),
+        dict(
+            from_kind="application",
+            from_name="Økonomistyring",
+            to_kind="application",
+            to_name="SBSYS",
+            to_municipality="Nordby",
+            kind="integrates_with",
+            strength="soft",
+        ),
     ],
 }
 
-VALID_COUNTS = {"sites": 2, "networks": 2, "directories": 1, "servers": 2, "applications": 2,
-                "workplaces": 2, "pcs": 160, "dependencies": 4}
+VALID_COUNTS = {
+    "sites": 2,
+    "networks": 2,
+    "directories": 1,
+    "servers": 2,
+    "applications": 2,
+    "workplaces": 2,
+    "pcs": 160,
+    "dependencies": 4,
+}
 
 
 @dataclass
@@ -130,7 +217,9 @@ class InventoryBook:
     sheets: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: copy.deepcopy(VALID))
 
     def write(self, name: str = "nordby.xlsx") -> Path:
-        rows = {sheet: [row(sheet, **values) for values in rows] for sheet, rows in self.sheets.items()}
+        rows = {
+            sheet: [row(sheet, **values) for values in rows] for sheet, rows in self.sheets.items()
+        }
         return write_workbook(self.folder / name, rows)
 
 
@@ -184,15 +273,26 @@ def run_cli(tmp_path: Path, db_url: str) -> Callable[..., subprocess.CompletedPr
     the only way to check exit codes, stderr and the absence of tracebacks as a user sees them.
     """
 
-    def run(*args: str | Path, env: dict[str, str] | None = None,
-            cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    def run(
+        *args: str | Path, env: dict[str, str] | None = None, cwd: Path | None = None
+    ) -> subprocess.CompletedProcess[str]:
         environment = {k: v for k, v in os.environ.items() if not k.startswith("PLANNER_")}
-        environment.update({"PLANNER_DB": db_url, "PYTHONIOENCODING": "utf-8", "COLUMNS": "200",
-                            "PYTHONPATH": str(ROOT)})
+        environment.update(
+            {
+                "PLANNER_DB": db_url,
+                "PYTHONIOENCODING": "utf-8",
+                "COLUMNS": "200",
+                "PYTHONPATH": str(ROOT),
+            }
+        )
         environment.update(env or {})
         return subprocess.run(
             [sys.executable, "-m", "planner.cli", *map(str, args)],
-            cwd=cwd or tmp_path, env=environment, capture_output=True, text=True, encoding="utf-8",
+            cwd=cwd or tmp_path,
+            env=environment,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
             timeout=120,
         )
 

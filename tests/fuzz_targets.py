@@ -40,7 +40,7 @@ Outcome = tuple[str, str]
 SECRET = "Zq9Secret"
 
 #: Characters that break URLs and parsers when not encoded.
-NASTY = "@:/%?#&=[] \t\\'\"\u00e6\u00f8\u00e5\U0001F680\x00"
+NASTY = "@:/%?#&=[] \t\\'\"\u00e6\u00f8\u00e5\U0001f680\x00"
 
 
 def _chars(rng: random.Random, alphabet: str, low: int = 0, high: int = 8) -> str:
@@ -51,17 +51,46 @@ def _chars(rng: random.Random, alphabet: str, low: int = 0, high: int = 8) -> st
 def random_url(rng: random.Random) -> str:
     """A database URL or path as a careless or hostile user might type it."""
     if rng.random() < 0.2:  # a path, or something that is almost one
-        return rng.choice(["", ":memory:", "file:x.db", "~/p.db", "./a%b.db", "a%25b.db", "/dev/null/x.db",
-                           "x" * rng.randint(1, 300)]) + _chars(rng, NASTY + string.ascii_letters, 0, 4)
-    scheme = rng.choice(["postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg2", "sqlite",
-                         "sqlite+pysqlite", "mysql", "foo", "http", "PostgreSQL", "postgresql+", "", "a b"])
+        return rng.choice(
+            [
+                "",
+                ":memory:",
+                "file:x.db",
+                "~/p.db",
+                "./a%b.db",
+                "a%25b.db",
+                "/dev/null/x.db",
+                "x" * rng.randint(1, 300),
+            ]
+        ) + _chars(rng, NASTY + string.ascii_letters, 0, 4)
+    scheme = rng.choice(
+        [
+            "postgresql",
+            "postgres",
+            "postgresql+psycopg",
+            "postgresql+psycopg2",
+            "sqlite",
+            "sqlite+pysqlite",
+            "mysql",
+            "foo",
+            "http",
+            "PostgreSQL",
+            "postgresql+",
+            "",
+            "a b",
+        ]
+    )
     password = _chars(rng, NASTY + string.ascii_letters, 0, 3) + SECRET + _chars(rng, NASTY, 0, 3)
     if rng.random() < 0.5:
         password = "".join(c if c.isalnum() else f"%{ord(c):02X}" for c in password if ord(c) < 128)
     user = rng.choice(["u", "", "planner", "a@b", "x:y", "æøå"])
-    host = rng.choice(["127.0.0.1", "localhost", "[::1]", "[::1", "db.example", "", "ho st", "h@st"])
+    host = rng.choice(
+        ["127.0.0.1", "localhost", "[::1]", "[::1", "db.example", "", "ho st", "h@st"]
+    )
     port = rng.choice(["", ":5432", ":abc", ":99999999", ":-1", ":", ":0"])
-    path = rng.choice(["/planner", "", "/", "/a/b", "/:memory:", "/%", "/p?x=1", "/db?password=" + SECRET])
+    path = rng.choice(
+        ["/planner", "", "/", "/a/b", "/:memory:", "/%", "/p?x=1", "/db?password=" + SECRET]
+    )
     auth = rng.choice([f"{user}:{password}@", f"{user}@", "", f":{password}@"])
     return f"{scheme}://{auth}{host}{port}{path}"
 
@@ -97,8 +126,11 @@ def _schema(model: type) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for name, info in model.model_fields.items():  # type: ignore[attr-defined]
         annotation = info.annotation
-        result[name] = _schema(annotation) if isinstance(annotation, type) and hasattr(
-            annotation, "model_fields") else None
+        result[name] = (
+            _schema(annotation)
+            if isinstance(annotation, type) and hasattr(annotation, "model_fields")
+            else None
+        )
     return result
 
 
@@ -111,11 +143,40 @@ def random_value(rng: random.Random, depth: int = 0) -> Any:
     if depth == 0 and rng.random() < 0.4:  # plausible, so that accepted files are checked too
         return rng.choice([1, 2, 4, 14, 0.5, 100, 2027, True])
     if pick < 0.25:
-        return rng.choice([0, 1, 2, 3, 14, 40, 80, -1, -400, 10**6, 2**31, 2**63 - 1, -(2**63),
-                           rng.randint(-1000, 1000)])
+        return rng.choice(
+            [
+                0,
+                1,
+                2,
+                3,
+                14,
+                40,
+                80,
+                -1,
+                -400,
+                10**6,
+                2**31,
+                2**63 - 1,
+                -(2**63),
+                rng.randint(-1000, 1000),
+            ]
+        )
     if pick < 0.45:
-        return rng.choice([0.5, 1.0, -0.0, -2.5, 1e308, -1e308, 5e-324, math.nan, math.inf, -math.inf,
-                           rng.uniform(-1e6, 1e6)])
+        return rng.choice(
+            [
+                0.5,
+                1.0,
+                -0.0,
+                -2.5,
+                1e308,
+                -1e308,
+                5e-324,
+                math.nan,
+                math.inf,
+                -math.inf,
+                rng.uniform(-1e6, 1e6),
+            ]
+        )
     if pick < 0.55:
         return rng.choice([True, False])
     if pick < 0.7:
@@ -123,13 +184,27 @@ def random_value(rng: random.Random, depth: int = 0) -> Any:
     if pick < 0.75:
         return time(rng.randint(0, 23), rng.randint(0, 59))
     if pick < 0.88:
-        return rng.choice(["", "Nordby", "2027-01-09..2027-01-20", "9999-12-31", "x..y", "Åby/server/X",
-                           "0001-01-01..9999-12-31", _chars(rng, NASTY + string.ascii_letters, 0, 20)])
+        return rng.choice(
+            [
+                "",
+                "Nordby",
+                "2027-01-09..2027-01-20",
+                "9999-12-31",
+                "x..y",
+                "Åby/server/X",
+                "0001-01-01..9999-12-31",
+                _chars(rng, NASTY + string.ascii_letters, 0, 20),
+            ]
+        )
     if depth < 2 and pick < 0.95:
         return [random_value(rng, depth + 1) for _ in range(rng.randint(0, 5))]
     if depth < 2:
-        return {rng.choice(["start", "end", "low", "critical", "earliest", "latest", "server", "x"]):
-                random_value(rng, depth + 1) for _ in range(rng.randint(0, 3))}
+        return {
+            rng.choice(
+                ["start", "end", "low", "critical", "earliest", "latest", "server", "x"]
+            ): random_value(rng, depth + 1)
+            for _ in range(rng.randint(0, 3))
+        }
     return 1
 
 
@@ -137,8 +212,13 @@ def _toml(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf") if math.isinf(value) \
+        return (
+            "nan"
+            if math.isnan(value)
+            else ("inf" if value > 0 else "-inf")
+            if math.isinf(value)
             else repr(value)
+        )
     if isinstance(value, (int, date, time)):
         return value.isoformat() if isinstance(value, (date, time)) else str(value)
     if isinstance(value, str):
@@ -155,8 +235,10 @@ def random_toml(rng: random.Random) -> str:
         sub = SCHEMA[section]
         if sub is None:  # pins, windows: tables of item ids
             lines.append(f"[{section}]")
-            lines.append(f"{json.dumps(rng.choice(['Nordby/server/A', 'x', '']))} = "
-                         f"{_toml(random_value(rng))}")
+            lines.append(
+                f"{json.dumps(rng.choice(['Nordby/server/A', 'x', '']))} = "
+                f"{_toml(random_value(rng))}"
+            )
             continue
         keys = sorted(sub)
         nested = [k for k in keys if sub[k] is not None]
@@ -189,7 +271,11 @@ def check_toml(text: str) -> Outcome:
         return "bug", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"
     try:
         windows = config.wave_windows()
-        numbers = [config.team_capacity(team, wave) for team in TEAMS for wave in range(1, len(windows) + 1)]
+        numbers = [
+            config.team_capacity(team, wave)
+            for team in TEAMS
+            for wave in range(1, len(windows) + 1)
+        ]
         defaults = config.effort_defaults()
         numbers += list(defaults.effort_hours.values()) + list(defaults.downtime_hours.values())
         numbers += [config.cutover.hours, config.solver.time_limit, float(config.solver.seed)]
@@ -197,7 +283,11 @@ def check_toml(text: str) -> Outcome:
     except Exception as exc:  # noqa: BLE001
         return "bug", f"accepted, then {type(exc).__name__}: {exc}"
     if not all(math.isfinite(n) and n >= 0 for n in numbers):
-        return "bug", f"accepted a value out of bounds: {[n for n in numbers if not math.isfinite(n) or n < 0]}"
+        return (
+            "bug",
+            "accepted a value out of bounds: "
+            f"{[n for n in numbers if not math.isfinite(n) or n < 0]}",
+        )
     if any(b[0] <= a[1] for a, b in itertools.pairwise(windows)):
         return "bug", "accepted overlapping waves"
     return "accepted", ""
@@ -229,21 +319,67 @@ def check_csv_text(value: str) -> Outcome:
 
 
 # ----------------------------------------------------------------------------- files to import
-AD_HEADERS = ["Name", "DNSHostName", "OperatingSystem", "OperatingSystemVersion", "Enabled",
-              "LastLogonDate", "DistinguishedName", "IPv4Address", "Description"]
-RV_HEADERS = ["VM", "Powerstate", "CPUs", "Memory", "Provisioned MB", "OS according to the VMware Tools",
-              "Host", "Cluster", "Datacenter", "Primary IP Address", "Annotation"]
+AD_HEADERS = [
+    "Name",
+    "DNSHostName",
+    "OperatingSystem",
+    "OperatingSystemVersion",
+    "Enabled",
+    "LastLogonDate",
+    "DistinguishedName",
+    "IPv4Address",
+    "Description",
+]
+RV_HEADERS = [
+    "VM",
+    "Powerstate",
+    "CPUs",
+    "Memory",
+    "Provisioned MB",
+    "OS according to the VMware Tools",
+    "Host",
+    "Cluster",
+    "Datacenter",
+    "Primary IP Address",
+    "Annotation",
+]
 
 
 def hostile_cell(rng: random.Random) -> str:
-    return rng.choice(["", "x", "æøå", "=1+1", "@SUM(1)", "-1", "1e308", "NaN", "٣", "16,5", "TRUE", "ja",
-                       "2027-02-30", "a;b", "a,b", '"', '""x', "\u200b", "x" * rng.randint(1, 20_000),
-                       "Løn;=2*21;x", "A/application/x", "[bold]X[/]", _chars(rng, NASTY, 1, 10)])
+    return rng.choice(
+        [
+            "",
+            "x",
+            "æøå",
+            "=1+1",
+            "@SUM(1)",
+            "-1",
+            "1e308",
+            "NaN",
+            "٣",
+            "16,5",
+            "TRUE",
+            "ja",
+            "2027-02-30",
+            "a;b",
+            "a,b",
+            '"',
+            '""x',
+            "\u200b",
+            "x" * rng.randint(1, 20_000),
+            "Løn;=2*21;x",
+            "A/application/x",
+            "[bold]X[/]",
+            _chars(rng, NASTY, 1, 10),
+        ]
+    )
 
 
 def random_csv(rng: random.Random) -> bytes:
     """An AD or RVTools CSV export, or noise with a header, with hostile cells and encodings."""
-    headers = rng.choice([AD_HEADERS, RV_HEADERS, [hostile_cell(rng) for _ in range(rng.randint(1, 6))]])
+    headers = rng.choice(
+        [AD_HEADERS, RV_HEADERS, [hostile_cell(rng) for _ in range(rng.randint(1, 6))]]
+    )
     headers = rng.sample(headers, rng.randint(1, len(headers)))
     separator = rng.choice([",", ";", "\t"])
     rows = [separator.join(headers)]
@@ -268,12 +404,16 @@ def check_import(engine: Engine, path: Path, municipality: str | None = None) ->
         import_files(engine, [path], municipality=municipality)
     except ImportFailed as exc:
         shape = problem_shape(label)
-        bad = [line for line in exc.problems if not (shape.match(line) or line.startswith("--municipality: "))]
+        bad = [
+            line
+            for line in exc.problems
+            if not (shape.match(line) or line.startswith("--municipality: "))
+        ]
         if bad or not exc.problems:
             return "bug", f"message of another shape: {bad[:2]!r}"
         if counts(engine) != before:
             return "bug", f"rows left behind: {exc.problems[0]}"
-        return "rejected", exc.problems[0][len(label):].split(":")[-1][:40]
+        return "rejected", exc.problems[0][len(label) :].split(":")[-1][:40]
     except PlannerError as exc:
         return "bug", f"PlannerError outside ImportFailed: {exc}"
     except Exception as exc:  # noqa: BLE001

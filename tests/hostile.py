@@ -29,8 +29,18 @@ from planner.importing import import_files
 from planner.inventory import counts
 
 #: Text that must survive every field: Danish/Swedish letters, emoji, other scripts, RTL.
-UNICODE_SAMPLES = ["Æblegård Ø-skole Å", "Åsa Öberg Ärlig", "🚀 Server 🙂", "Ωmega 日本 ﬁ", "مرحبا", "ß Straße",
-                   "e\u0301 combining", "\u200bzero width", "a\u00a0nbsp", "tab\there"]
+UNICODE_SAMPLES = [
+    "Æblegård Ø-skole Å",
+    "Åsa Öberg Ärlig",
+    "🚀 Server 🙂",
+    "Ωmega 日本 ﬁ",
+    "مرحبا",
+    "ß Straße",
+    "e\u0301 combining",
+    "\u200bzero width",
+    "a\u00a0nbsp",
+    "tab\there",
+]
 
 
 def valid_rows() -> dict[str, list[list[Any]]]:
@@ -40,7 +50,9 @@ def valid_rows() -> dict[str, list[list[Any]]]:
     return {sheet: [row(sheet, **values) for values in rows] for sheet, rows in VALID.items()}
 
 
-def valid_workbook(folder: Path, rows: dict[str, list[list[Any]]] | None = None, name: str = "base.xlsx") -> bytes:
+def valid_workbook(
+    folder: Path, rows: dict[str, list[list[Any]]] | None = None, name: str = "base.xlsx"
+) -> bytes:
     path = write_workbook(folder / name, rows or valid_rows())
     data = path.read_bytes()
     path.unlink()
@@ -61,7 +73,8 @@ def pack(contents: dict[str, bytes]) -> bytes:
 
 
 def sheet_member(contents: dict[str, bytes], title: str) -> str:
-    """The XML member of a sheet title (the template writes them in SHEETS order after Instructions)."""
+    """The XML member of a sheet title (the template writes them in SHEETS order after
+    Instructions)."""
     from inventories.workbook import _sheet_files
 
     buffer = io.BytesIO(pack(contents))
@@ -70,6 +83,7 @@ def sheet_member(contents: dict[str, bytes], title: str) -> str:
 
 
 # ----------------------------------------------------------------------------- byte-level mutations
+
 
 def random_bytes(rng: random.Random, data: bytes) -> bytes:
     """Overwrite 1-50 random bytes."""
@@ -107,11 +121,11 @@ def xml_noise(rng: random.Random, data: bytes) -> bytes:
         at = rng.randrange(len(text))
         action = rng.randrange(3)
         if action == 0:
-            text[at] = rng.choice(b'<>&"\'/=ax0 \x00\xff')
+            text[at] = rng.choice(b"<>&\"'/=ax0 \x00\xff")
         elif action == 1:
-            del text[at: at + rng.randint(1, 40)]
+            del text[at : at + rng.randint(1, 40)]
         else:
-            text[at:at] = text[at: at + rng.randint(1, 200)]
+            text[at:at] = text[at : at + rng.randint(1, 200)]
     contents[name] = bytes(text)
     return pack(contents)
 
@@ -173,15 +187,19 @@ def many_members_bomb(rng: random.Random, data: bytes) -> bytes:
     return pack(contents)
 
 
-LAUGHS = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
-          + b"".join(b'<!ENTITY lol%d "%s">' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10)
-                     for i in range(1, 10))
-          + b"]>")
+LAUGHS = (
+    b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+    + b"".join(
+        b'<!ENTITY lol%d "%s">' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10)
+        for i in range(1, 10)
+    )
+    + b"]>"
+)
 
 
 def billion_laughs(rng: random.Random, data: bytes) -> bytes:
-    """Entity expansion in sharedStrings.xml or a worksheet (openpyxl's template uses inline strings,
-    so a sharedStrings part is added when missing)."""
+    """Entity expansion in sharedStrings.xml or a worksheet (openpyxl's template uses inline
+    strings, so a sharedStrings part is added when missing)."""
     contents = members(data)
     where = rng.choice(["sheet", "strings", "workbook", "external"])
     if where == "external":  # an external entity (XXE) pointing at a local file
@@ -190,13 +208,22 @@ def billion_laughs(rng: random.Random, data: bytes) -> bytes:
         doctype = LAUGHS
     if where == "strings":
         contents["xl/sharedStrings.xml"] = doctype + (
-            b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1">'
-            b"<si><t>&lol9;</t></si></sst>")
+            b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" '
+            b'uniqueCount="1">'
+            b"<si><t>&lol9;</t></si></sst>"
+        )
         member = sheet_member(contents, "Servers")
-        contents[member] = re.sub(rb'<c r="A2"[^>]*>.*?</c>', b'<c r="A2" t="s"><v>0</v></c>', contents[member], count=1,
-                                  flags=re.S)
+        contents[member] = re.sub(
+            rb'<c r="A2"[^>]*>.*?</c>',
+            b'<c r="A2" t="s"><v>0</v></c>',
+            contents[member],
+            count=1,
+            flags=re.S,
+        )
     elif where == "workbook":
-        contents["xl/workbook.xml"] = doctype + re.sub(rb"^<\?xml[^>]*\?>", b"", contents["xl/workbook.xml"])
+        contents["xl/workbook.xml"] = doctype + re.sub(
+            rb"^<\?xml[^>]*\?>", b"", contents["xl/workbook.xml"]
+        )
     else:
         member = sheet_member(contents, "Servers")
         body = re.sub(rb"^<\?xml[^>]*\?>", b"", contents[member])
@@ -205,7 +232,8 @@ def billion_laughs(rng: random.Random, data: bytes) -> bytes:
     return pack(contents)
 
 
-# ----------------------------------------------------------------------------- workbook-level mutations
+# ------------------------------------------------------------------------- workbook-level mutations
+
 
 def _edit(folder: Path, data: bytes, change: Callable[[openpyxl.Workbook], None]) -> bytes:
     path = folder / f"edit-{random.random()}.xlsx"
@@ -219,17 +247,24 @@ def _edit(folder: Path, data: bytes, change: Callable[[openpyxl.Workbook], None]
 
 
 def _data_cells(book: openpyxl.Workbook) -> list[Any]:
-    return [cell for ws in book.worksheets if ws.title != "Instructions" and ws.title != "Lists"
-            for row in ws.iter_rows(min_row=2) for cell in row]
+    return [
+        cell
+        for ws in book.worksheets
+        if ws.title != "Instructions" and ws.title != "Lists"
+        for row in ws.iter_rows(min_row=2)
+        for cell in row
+    ]
 
 
 def cell_values(rng: random.Random, folder: Path, data: bytes) -> bytes:
     """Random hostile values in random data cells: long text, unicode, numbers and dates as
     text, negative/huge numbers, booleans, datetimes, formulas."""
+
     def change(book: openpyxl.Workbook) -> None:
         cells = _data_cells(book)
         for cell in rng.sample(cells, k=min(len(cells), rng.randint(1, 12))):
             cell.value = hostile_value(rng)
+
     return _edit(folder, data, change)
 
 
@@ -238,16 +273,32 @@ def hostile_value(rng: random.Random) -> Any:
         lambda: rng.choice(UNICODE_SAMPLES),
         lambda: "x" * rng.choice([9_999, 10_000, 10_001, 32_767]),
         lambda: "Ø" * 10_000,
-        lambda: rng.choice(["16", " 16 ", "16,5", "1e308", "-3", "NaN", "inf", "0x10", "١٢", "16 GB", "½"]),
-        lambda: rng.choice(["2027-01-01", "01-01-2027", "2027-02-30", "2027-01-01..2026-01-01", "i morgen"]),
+        lambda: rng.choice(
+            ["16", " 16 ", "16,5", "1e308", "-3", "NaN", "inf", "0x10", "١٢", "16 GB", "½"]
+        ),
+        lambda: rng.choice(
+            ["2027-01-01", "01-01-2027", "2027-02-30", "2027-01-01..2026-01-01", "i morgen"]
+        ),
         lambda: rng.choice([-1, 0, 10**18, 1.5, float(2**63), 1e300, True, False]),
         lambda: datetime(2027, 1, rng.randint(1, 28), rng.randint(0, 23)),
-        lambda: rng.choice(["=1+1", "=HYPERLINK(\"http://x\")", "=A1", "=SUM(A1:A9)", "+cmd|' /C calc'!A0"]),
+        lambda: rng.choice(
+            ["=1+1", '=HYPERLINK("http://x")', "=A1", "=SUM(A1:A9)", "+cmd|' /C calc'!A0"]
+        ),
         lambda: rng.choice(["ja", "nej", "kritisk", "pædagogisk", "Ja ", "JA", "yes", "y", "1"]),
         lambda: rng.choice(["", " ", "\u00a0", "\n", "-"]),
-        lambda: "".join(chr(rng.choice([rng.randint(32, 0x2FF), rng.randint(0x370, 0xD7FF),
-                                        rng.randint(0xE000, 0xFFFD), rng.randint(0x1F300, 0x1FAFF)]))
-                        for _ in range(rng.randint(1, 60))),
+        lambda: "".join(
+            chr(
+                rng.choice(
+                    [
+                        rng.randint(32, 0x2FF),
+                        rng.randint(0x370, 0xD7FF),
+                        rng.randint(0xE000, 0xFFFD),
+                        rng.randint(0x1F300, 0x1FAFF),
+                    ]
+                )
+            )
+            for _ in range(rng.randint(1, 60))
+        ),
     ]
     return rng.choice(choices)()
 
@@ -259,20 +310,27 @@ def control_characters(rng: random.Random, data: bytes) -> bytes:
     member = sheet_member(contents, rng.choice(["Servers", "Applications", "Sites"]))
     char = rng.choice([1, 2, 7, 8, 11, 12, 27, 31, 127])
     insert = rng.choice([b"&#%d;" % char, bytes([char]), b"&#x%x;" % char, b"\xef\xbf\xbe"])
-    contents[member] = re.sub(rb"<t>([^<]{2})", rb"<t>\1" + insert.replace(b"\\", b"\\\\"), contents[member], count=1)
+    contents[member] = re.sub(
+        rb"<t>([^<]{2})", rb"<t>\1" + insert.replace(b"\\", b"\\\\"), contents[member], count=1
+    )
     return pack(contents)
 
 
 def structure(rng: random.Random, folder: Path, data: bytes) -> bytes:
     """Merged cells, hidden and very hidden sheets, duplicate or missing headers and sheets,
     renamed sheets, a sheet with its rows far down, blank rows in between."""
+
     def change(book: openpyxl.Workbook) -> None:
         sheets = [ws for ws in book.worksheets if ws.title not in ("Instructions", "Lists")]
         ws = rng.choice(sheets)
         action = rng.randrange(9)
         if action == 0 and ws.max_row >= 2 and ws.max_column >= 2:
-            ws.merge_cells(start_row=rng.randint(1, ws.max_row), start_column=1,
-                           end_row=ws.max_row, end_column=rng.randint(2, ws.max_column))
+            ws.merge_cells(
+                start_row=rng.randint(1, ws.max_row),
+                start_column=1,
+                end_row=ws.max_row,
+                end_column=rng.randint(2, ws.max_column),
+            )
         elif action == 1:
             ws.sheet_state = rng.choice(["hidden", "veryHidden"])
         elif action == 2:
@@ -290,16 +348,19 @@ def structure(rng: random.Random, folder: Path, data: bytes) -> bytes:
             book.remove(ws)
         else:
             ws.cell(rng.randint(1, 50), rng.randint(1, 16384), "far away")
+
     return _edit(folder, data, change)
 
 
 def enormous_sheet(rng: random.Random, folder: Path, data: bytes, cells: int = 3_000) -> bytes:
     """More cells than the limit the test sets with PLANNER_MAX_CELLS (or wide rows)."""
+
     def change(book: openpyxl.Workbook) -> None:
         ws = book["Servers"]
         width = rng.choice([1, 20, 500])
         for r in range(cells // width + 2):
             ws.append([f"S{r}-{c}" for c in range(width)])
+
     return _edit(folder, data, change)
 
 
@@ -320,7 +381,9 @@ MUTATIONS: dict[str, tuple[Callable[..., bytes], bool]] = {
 }
 #: Slow, memory-hungry cases: run in a subprocess with an RSS check.
 BOMBS: dict[str, Callable[[random.Random, bytes], bytes]] = {
-    "zip bomb 1 GB": zip_bomb, "lying zip bomb": lying_zip_bomb, "many-member bomb": many_members_bomb,
+    "zip bomb 1 GB": zip_bomb,
+    "lying zip bomb": lying_zip_bomb,
+    "many-member bomb": many_members_bomb,
 }
 
 
@@ -331,6 +394,7 @@ def mutate(name: str, rng: random.Random, folder: Path, data: bytes) -> bytes:
 
 # ----------------------------------------------------------------------------- outcomes
 
+
 class Hang(Exception):
     pass
 
@@ -338,6 +402,7 @@ class Hang(Exception):
 @contextmanager
 def time_limit(seconds: int) -> Iterator[None]:
     """Raise Hang if the body runs longer than `seconds` (main thread only: SIGALRM)."""
+
     def fire(signum: int, frame: Any) -> None:
         raise Hang(f"still running after {seconds} s")
 
@@ -353,8 +418,10 @@ def time_limit(seconds: int) -> Iterator[None]:
 def problem_shape(label: str) -> re.Pattern[str]:
     """`FILE:SHEET!CELL: message`, `FILE:ROW (column C): message` (CSV) or `FILE: message`, nothing
     else, one line each."""
-    return re.compile(rf"^{re.escape(label)}(?::[^\n!]+![A-Z]{{1,3}}[1-9][0-9]*"
-                      rf"|:[1-9][0-9]*(?: \(column [A-Z]{{1,3}}\))?)?: \S[^\n]*$")
+    return re.compile(
+        rf"^{re.escape(label)}(?::[^\n!]+![A-Z]{{1,3}}[1-9][0-9]*"
+        rf"|:[1-9][0-9]*(?: \(column [A-Z]{{1,3}}\))?)?: \S[^\n]*$"
+    )
 
 
 def outcome(engine: Engine, path: Path, seconds: int = 60) -> tuple[str, str]:
@@ -374,7 +441,7 @@ def outcome(engine: Engine, path: Path, seconds: int = 60) -> tuple[str, str]:
             return "bad message", repr(bad[:3])
         if counts(engine) != before:
             return "partial write", exc.problems[0]
-        return "rejected", exc.problems[0][len(label):]
+        return "rejected", exc.problems[0][len(label) :]
     except PlannerError as exc:
         return "bad message", f"PlannerError outside ImportFailed: {exc}"
     except Exception as exc:  # noqa: BLE001  (the point: nothing else may escape)

@@ -27,23 +27,46 @@ def fill_like_previous_release(engine: Engine, path: Path, municipality: str | N
     tables = MetaData()
     tables.reflect(engine)
     with engine.begin() as connection:
-        muni_id = connection.execute(tables.tables["municipality"].insert().values(
-            name=inventory.municipality, name_key=inventory.municipality.strip().casefold(),
-            source=str(path), imported_at=datetime(2026, 10, 1, 9, 0),
-            **inventory.municipality_fields,
-        )).inserted_primary_key[0]
+        muni_id = connection.execute(
+            tables.tables["municipality"]
+            .insert()
+            .values(
+                name=inventory.municipality,
+                name_key=inventory.municipality.strip().casefold(),
+                source=str(path),
+                imported_at=datetime(2026, 10, 1, 9, 0),
+                **inventory.municipality_fields,
+            )
+        ).inserted_primary_key[0]
         rows: dict[str, list[dict[str, Any]]] = {kind: [] for kind in ITEM_TABLES}
         for item in inventory.items:
-            rows[item.kind.value].append(dict(municipality_id=muni_id, name=item.name,
-                                              name_key=item.name.strip().casefold(),
-                                              source_row=item.row, **item.fields))
+            rows[item.kind.value].append(
+                dict(
+                    municipality_id=muni_id,
+                    name=item.name,
+                    name_key=item.name.strip().casefold(),
+                    source_row=item.row,
+                    **item.fields,
+                )
+            )
         for kind, kind_rows in rows.items():
             for row in kind_rows:  # one by one: the rows set different columns
                 connection.execute(tables.tables[kind].insert().values(**row))
-        deps = [{"municipality_id": muni_id, "from_kind": d.from_kind, "from_name": d.from_name,
-                     "to_kind": d.to_kind, "to_name": d.to_name, "to_municipality": d.to_municipality,
-                     "kind": d.kind, "strength": d.strength, "note": d.note, "source_row": d.row}
-                for d in inventory.dependencies]
+        deps = [
+            {
+                "municipality_id": muni_id,
+                "from_kind": d.from_kind,
+                "from_name": d.from_name,
+                "to_kind": d.to_kind,
+                "to_name": d.to_name,
+                "to_municipality": d.to_municipality,
+                "kind": d.kind,
+                "strength": d.strength,
+                "note": d.note,
+                "source_row": d.row,
+            }
+            for d in inventory.dependencies
+        ]
         if deps:
             connection.execute(tables.tables["dependency"].insert(), deps)
     return inventory.municipality

@@ -27,25 +27,45 @@ RUN_TIMEOUT = 180.0
 
 def environment(db_url: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PLANNER_")}
-    env.update({"PLANNER_DB": db_url, "PYTHONIOENCODING": "utf-8", "COLUMNS": "200", "PYTHONPATH": str(ROOT)})
+    env.update(
+        {
+            "PLANNER_DB": db_url,
+            "PYTHONIOENCODING": "utf-8",
+            "COLUMNS": "200",
+            "PYTHONPATH": str(ROOT),
+        }
+    )
     env.update(extra)
     return env
 
 
-def start(db_url: str, *args: str | Path, cwd: Path, module: str = "planner.cli",
-          **env: str) -> subprocess.Popen[str]:
+def start(
+    db_url: str, *args: str | Path, cwd: Path, module: str = "planner.cli", **env: str
+) -> subprocess.Popen[str]:
     """`python -m planner.cli ARGS…` as a background process (stdout/stderr captured);
     `module` runs the command through a test launcher instead (e.g. `tests.solve_marker`)."""
     return subprocess.Popen(
-        [sys.executable, "-m", module, *map(str, args)], cwd=cwd, env=environment(db_url, **env),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8",
+        [sys.executable, "-m", module, *map(str, args)],
+        cwd=cwd,
+        env=environment(db_url, **env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
     )
 
 
 def python(db_url: str, code: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """Run a Python snippet in a fresh process against the database."""
-    return subprocess.run([sys.executable, "-c", code], cwd=cwd, env=environment(db_url), capture_output=True,
-                          text=True, encoding="utf-8", timeout=RUN_TIMEOUT)
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=cwd,
+        env=environment(db_url),
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=RUN_TIMEOUT,
+    )
 
 
 def finish(process: subprocess.Popen[str]) -> tuple[int, str, str]:
@@ -65,7 +85,9 @@ def wait_for_pause(process: subprocess.Popen[str], marker: Path) -> None:
     while not marker.exists():
         if process.poll() is not None:
             out, err = process.communicate()
-            raise AssertionError(f"process ended before its pause (exit {process.returncode}):\n{out}\n{err}")
+            raise AssertionError(
+                f"process ended before its pause (exit {process.returncode}):\n{out}\n{err}"
+            )
         if time.monotonic() > deadline:
             process.kill()
             raise AssertionError("process never reached its pause point")

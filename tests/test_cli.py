@@ -32,19 +32,38 @@ COMMANDS = _commands(typer.main.get_command(app))  # type: ignore[arg-type]
 
 def test_there_are_commands() -> None:
     names = {name for name, _ in COMMANDS}
-    assert {"template", "import", "inventory", "demo-data", "check", "summary", "plan", "replan", "verify",
-            "export", "import-pins", "demo", "runbook", "graph export", "graph show", "db upgrade"} <= names
+    assert {
+        "template",
+        "import",
+        "inventory",
+        "demo-data",
+        "check",
+        "summary",
+        "plan",
+        "replan",
+        "verify",
+        "export",
+        "import-pins",
+        "demo",
+        "runbook",
+        "graph export",
+        "graph show",
+        "db upgrade",
+    } <= names
 
 
 @pytest.mark.parametrize("name,command", COMMANDS, ids=[n for n, _ in COMMANDS])
 def test_every_command_has_help_with_an_example(name: str, command: Any) -> None:
-    assert command.help and "Example:" in command.help, f"planner {name} needs help text with an example"
+    assert command.help and "Example:" in command.help, (
+        f"planner {name} needs help text with an example"
+    )
 
 
 @pytest.mark.parametrize("name", [n for n, _ in COMMANDS])
 def test_every_command_is_in_the_readme(name: str) -> None:
-    assert f"planner {name}" in README or f"planner --db planner.db {name}" in README, \
+    assert f"planner {name}" in README or f"planner --db planner.db {name}" in README, (
         f"README.md does not mention `planner {name}`"
+    )
 
 
 def test_readme_starts_with_the_two_commands() -> None:
@@ -53,15 +72,27 @@ def test_readme_starts_with_the_two_commands() -> None:
 
 
 def test_unknown_command_is_a_usage_error_not_a_traceback(tmp_path: Path) -> None:
-    result = subprocess.run([sys.executable, "-m", "planner.cli", "no-such-command"], capture_output=True,
-                            text=True, cwd=tmp_path, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "planner.cli", "no-such-command"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
     assert result.returncode == 2
     assert "No such command" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_unreachable_database_is_one_sentence(tmp_path: Path) -> None:
-    result = subprocess.run([sys.executable, "-m", "planner.cli", "--db", str(tmp_path / "nope" / "x.db"),
-                             "inventory"], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "planner.cli", "--db", str(tmp_path / "nope" / "x.db"), "inventory"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
     assert result.returncode == 1
-    assert result.stderr.startswith("error: cannot open database") and "Traceback" not in result.stderr
+    assert (
+        result.stderr.startswith("error: cannot open database") and "Traceback" not in result.stderr
+    )
     assert f"the folder {tmp_path / 'nope'} does not exist" in result.stderr

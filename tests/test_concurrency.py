@@ -31,9 +31,13 @@ def second_version(book: InventoryBook) -> None:
     the two versions is therefore visible in the counts, the rows and a plan."""
     book.sheets["Sites"][0]["users"] = 700
     book.sheets["Sites"].append(dict(name="Nørre Bibliotek", type="institution", users=20))
-    book.sheets["Networks"].append(dict(name=NEW_NETWORK, kind="administrative", cidr="10.3.0.0/16"))
+    book.sheets["Networks"].append(
+        dict(name=NEW_NETWORK, kind="administrative", cidr="10.3.0.0/16")
+    )
     book.sheets["Servers"][0]["ram_gb"] = 32
-    book.sheets["Servers"].append(dict(name=NEW_SERVER, os="Ubuntu", os_version="24.04", network="ADM-Net"))
+    book.sheets["Servers"].append(
+        dict(name=NEW_SERVER, os="Ubuntu", os_version="24.04", network="ADM-Net")
+    )
     book.sheets["Applications"][0]["vendor"] = "Netcompany"
     book.sheets["Workplaces"][0]["pcs"] = 44
     book.sheets["Dependencies"][2]["note"] = "hourly API calls"
@@ -44,16 +48,23 @@ AFTER_COUNTS = {**VALID_COUNTS, "sites": 3, "networks": 3, "servers": 3, "pcs": 
 
 def paused(tmp_path: Path, name: str, seconds: float = 120) -> dict[str, str]:
     """Environment for a process that pauses halfway through its import until released."""
-    return {"PLANNER_TEST_PAUSE_IN_IMPORT": str(seconds), "PLANNER_TEST_PAUSE_MARKER": str(tmp_path / f"{name}.paused"),
-            "PLANNER_TEST_PAUSE_RELEASE": str(tmp_path / f"{name}.go")}
+    return {
+        "PLANNER_TEST_PAUSE_IN_IMPORT": str(seconds),
+        "PLANNER_TEST_PAUSE_MARKER": str(tmp_path / f"{name}.paused"),
+        "PLANNER_TEST_PAUSE_RELEASE": str(tmp_path / f"{name}.go"),
+    }
 
 
 def release(tmp_path: Path, name: str) -> None:
     (tmp_path / f"{name}.go").touch()
 
 
-def test_imports_of_different_municipalities_both_land(db_url: str, engine, book: InventoryBook,  # type: ignore[no-untyped-def]
-                                                       tmp_path: Path) -> None:
+def test_imports_of_different_municipalities_both_land(
+    db_url: str,
+    engine,
+    book: InventoryBook,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
     first = book.write("østerå.xlsx")
     book.sheets["Municipality"][0]["name"] = "Sydby"
     second = book.write("sydby.xlsx")
@@ -73,8 +84,12 @@ def test_imports_of_different_municipalities_both_land(db_url: str, engine, book
     assert counts(engine) == {MUNICIPALITY: VALID_COUNTS, "Sydby": VALID_COUNTS}
 
 
-def test_imports_of_the_same_municipality_end_with_one_whole_version(db_url: str, engine,  # type: ignore[no-untyped-def]
-                                                                     book: InventoryBook, tmp_path: Path) -> None:
+def test_imports_of_the_same_municipality_end_with_one_whole_version(
+    db_url: str,
+    engine,  # type: ignore[no-untyped-def]
+    book: InventoryBook,
+    tmp_path: Path,
+) -> None:
     first = book.write("first.xlsx")
     second_version(book)
     second = book.write("second.xlsx")
@@ -90,9 +105,18 @@ def test_imports_of_the_same_municipality_end_with_one_whole_version(db_url: str
     # Race 1: the municipality does not exist yet, so both try to create it.
     # Race 2: it exists (as the first version), and the two update it.
     for order in ((first, second), (second, first)):
-        processes = [start(db_url, "import", path, "--source", "inventory", cwd=tmp_path,
-                           **paused(tmp_path, f"p{n}", 1.5))
-                     for n, path in enumerate(order)]
+        processes = [
+            start(
+                db_url,
+                "import",
+                path,
+                "--source",
+                "inventory",
+                cwd=tmp_path,
+                **paused(tmp_path, f"p{n}", 1.5),
+            )
+            for n, path in enumerate(order)
+        ]
         for process in processes:
             code, _, err = finish(process)
             assert code == 0, err  # both succeed: the later one replaces the earlier one whole
@@ -112,32 +136,53 @@ kinds = {}
 for item in snapshot.items.values():
     kinds[item.kind] = kinds.get(item.kind, 0) + 1
 pcs = sum(item.get("pcs", 0) for item in snapshot.of_kind("workplace"))
-print(json.dumps({"kinds": kinds, "pcs": pcs, "dependencies": len(snapshot.dependencies)}, sort_keys=True))
+counts = {"kinds": kinds, "pcs": pcs, "dependencies": len(snapshot.dependencies)}
+print(json.dumps(counts, sort_keys=True))
 """
 
 
-def test_readers_and_a_plan_see_one_side_of_an_import_in_progress(db_url: str, engine,  # type: ignore[no-untyped-def]
-                                                                   book: InventoryBook, tmp_path: Path) -> None:
-    import_files(engine, [book.write("before.xlsx")], source="inventory")  # one source, two versions
+def test_readers_and_a_plan_see_one_side_of_an_import_in_progress(
+    db_url: str,
+    engine,  # type: ignore[no-untyped-def]
+    book: InventoryBook,
+    tmp_path: Path,
+) -> None:
+    import_files(
+        engine, [book.write("before.xlsx")], source="inventory"
+    )  # one source, two versions
     before_items = set(_item_ids(engine))
     second_version(book)
     after = book.write("after.xlsx")
-    importer = start(db_url, "import", after, "--source", "inventory", cwd=tmp_path,
-                     **paused(tmp_path, "import"))
+    importer = start(
+        db_url, "import", after, "--source", "inventory", cwd=tmp_path, **paused(tmp_path, "import")
+    )
     wait_for_pause(importer, tmp_path / "import.paused")
 
     # The importer now holds a transaction with its source's claims written, the items not yet.
     plan = start(db_url, "plan", "--time-limit", "5", "--workers", "1", cwd=tmp_path)
-    inventory = python(db_url, "from planner.cli import main; import sys; sys.argv = ['planner', 'inventory', "
-                               "'--json']; main()", cwd=tmp_path)
+    inventory = python(
+        db_url,
+        "from planner.cli import main; import sys; "
+        "sys.argv = ['planner', 'inventory', '--json']; main()",
+        cwd=tmp_path,
+    )
     assert inventory.returncode == 0, inventory.stderr
     listed = json.loads(inventory.stdout)["municipalities"][MUNICIPALITY]
     assert {key: listed[key] for key in VALID_COUNTS} == VALID_COUNTS
     snapshot = python(db_url, SNAPSHOT_COUNTS, cwd=tmp_path)
     assert snapshot.returncode == 0, snapshot.stderr
-    assert json.loads(snapshot.stdout) == {"kinds": {"site": 2, "network": 2, "directory": 1, "server": 2,
-                                                     "application": 2, "workplace": 2},
-                                           "pcs": 160, "dependencies": 4}
+    assert json.loads(snapshot.stdout) == {
+        "kinds": {
+            "site": 2,
+            "network": 2,
+            "directory": 1,
+            "server": 2,
+            "application": 2,
+            "workplace": 2,
+        },
+        "pcs": 160,
+        "dependencies": 4,
+    }
     # Readers did not wait for the writer: it is still halfway.
     assert importer.poll() is None
     _wait_a_little(plan)
@@ -185,14 +230,21 @@ def test_sqlite_writers_queue_instead_of_failing(tmp_path: Path, book: Inventory
     url = f"sqlite:///{tmp_path / 'queue.db'}"
     make_engine(url).dispose()
     paths = [book.write(f"q{n}.xlsx") for n in range(3)]
-    processes = [start(url, "import", path, cwd=tmp_path, **paused(tmp_path, f"q{n}", 1)) for n, path in enumerate(paths)]
+    processes = [
+        start(url, "import", path, cwd=tmp_path, **paused(tmp_path, f"q{n}", 1))
+        for n, path in enumerate(paths)
+    ]
     for process in processes:
         code, _, err = finish(process)
         assert code == 0, err
 
 
-def test_a_writer_gives_up_after_the_lock_wait_with_a_message(db_url: str, engine,  # type: ignore[no-untyped-def]
-                                                              book: InventoryBook, tmp_path: Path) -> None:
+def test_a_writer_gives_up_after_the_lock_wait_with_a_message(
+    db_url: str,
+    engine,  # type: ignore[no-untyped-def]
+    book: InventoryBook,
+    tmp_path: Path,
+) -> None:
     """A second import of the same municipality waits PLANNER_LOCK_WAIT seconds for the first,
     then stops with one sentence and writes nothing; the first one still lands whole."""
     first = book.write("first.xlsx")
@@ -203,9 +255,11 @@ def test_a_writer_gives_up_after_the_lock_wait_with_a_message(db_url: str, engin
     began = time.monotonic()
     code, out, err = finish(start(db_url, "import", second, cwd=tmp_path, PLANNER_LOCK_WAIT="1"))
     assert code == 1, (out, err)
-    assert err.strip() == ("error: the database is busy: another planner command has been writing to it for "
-                           "over 1 s; nothing was written, try again when it is done (PLANNER_LOCK_WAIT sets "
-                           "how long to wait)")
+    assert err.strip() == (
+        "error: the database is busy: another planner command has been writing to it for "
+        "over 1 s; nothing was written, "
+        "try again when it is done (PLANNER_LOCK_WAIT sets how long to wait)"
+    )
     assert time.monotonic() - began < 60
     release(tmp_path, "a")
     code, _, err = finish(a)

@@ -554,16 +554,25 @@ def test_a_capture_is_listed_as_a_source_and_can_be_withdrawn(
     removes its observed dependencies and nothing of the workbook's."""
     estate = {**ESTATE, "Dependencies": [dep("application", "Løn", "server", "NB-FIL-01", "uses")]}
     import_inventory(engine, tmp_path, {N: estate})
-    capture = write_csv(tmp_path / "capture-nov.csv", GENERIC, [
-        ["NB-WEB-01", "NB-SQL-01", 1433, "tcp", None, 3, None, None],
-        ["NB-WEB-01", "10.1.0.30", 445, "tcp", None, 5, None, None]])
+    capture = write_csv(
+        tmp_path / "capture-nov.csv",
+        GENERIC,
+        [
+            ["NB-WEB-01", "NB-SQL-01", 1433, "tcp", None, 3, None, None],
+            ["NB-WEB-01", "10.1.0.30", 445, "tcp", None, 5, None, None],
+        ],
+    )
     import_files(engine, [capture], municipality=N)
     listed = run_cli("sources", "--municipality", N, "--json")
     assert listed.returncode == 0, listed.stderr
     [entry] = json.loads(listed.stdout)["municipalities"]
     [found] = [s for s in entry["sources"] if s["format"] == "connections"]
     assert (found["name"], found["file"], found["dependencies"], found["precedence"]) == (
-        "connections:capture-nov", str(capture), 2, None)
+        "connections:capture-nov",
+        str(capture),
+        2,
+        None,
+    )
     shown = run_cli("sources", "--municipality", N)
     assert shown.returncode == 0 and "connections:capture-nov" in shown.stdout
     removed = run_cli("sources", "remove", "connections:capture-nov", "--municipality", N)

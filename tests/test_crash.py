@@ -47,8 +47,10 @@ def kill_at_pause(db_url: str, tmp_path: Path, point: str, *args: str | Path) ->
     kill(process)
 
 
-def test_killed_large_import_leaves_the_database_as_before(db_url: str, planned: Engine, tmp_path: Path) -> None:
-    large, = write_demo_data(tmp_path / "large", municipalities=1)  # about 2,000 items
+def test_killed_large_import_leaves_the_database_as_before(
+    db_url: str, planned: Engine, tmp_path: Path
+) -> None:
+    (large,) = write_demo_data(tmp_path / "large", municipalities=1)  # about 2,000 items
     before = dump(db_url)
     kill_at_pause(db_url, tmp_path, "IN_IMPORT", "import", large)
     assert dump(db_url) == before
@@ -58,8 +60,9 @@ def test_killed_large_import_leaves_the_database_as_before(db_url: str, planned:
     assert len(counts(planned)) == 2
 
 
-def test_killed_reimport_leaves_the_old_version_whole(db_url: str, planned: Engine, book: InventoryBook,
-                                                      tmp_path: Path) -> None:
+def test_killed_reimport_leaves_the_old_version_whole(
+    db_url: str, planned: Engine, book: InventoryBook, tmp_path: Path
+) -> None:
     book.sheets["Servers"][0]["ram_gb"] = 64
     book.sheets["Sites"].append(dict(name="Nørre Bibliotek", type="institution"))
     del book.sheets["Workplaces"][1]
@@ -69,12 +72,16 @@ def test_killed_reimport_leaves_the_old_version_whole(db_url: str, planned: Engi
     assert dump(db_url) == before
 
 
-def test_killed_plan_store_leaves_the_database_as_before(db_url: str, planned: Engine, tmp_path: Path) -> None:
+def test_killed_plan_store_leaves_the_database_as_before(
+    db_url: str, planned: Engine, tmp_path: Path
+) -> None:
     before = dump(db_url)
     assert len(before["plan"]) == 1 and before["plan_item"]
     kill_at_pause(db_url, tmp_path, "IN_PLAN_STORE", "plan", "--time-limit", "5", "--workers", "1")
     assert dump(db_url) == before
-    code, _, err = finish(start(db_url, "plan", "--time-limit", "5", "--workers", "1", cwd=tmp_path))
+    code, _, err = finish(
+        start(db_url, "plan", "--time-limit", "5", "--workers", "1", cwd=tmp_path)
+    )
     assert code == 0, err
     assert len(list_plans(planned)) == 2
 
@@ -100,30 +107,48 @@ def test_killed_export_leaves_no_file(db_url: str, planned: Engine, tmp_path: Pa
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-def test_interrupted_export_cleans_up_and_says_so(db_url: str, planned: Engine, tmp_path: Path,
-                                                  signum: signal.Signals) -> None:
+def test_interrupted_export_cleans_up_and_says_so(
+    db_url: str, planned: Engine, tmp_path: Path, signum: signal.Signals
+) -> None:
     """SIGTERM (a service stop, `kill`) and Ctrl-C remove the temporary file and say so."""
     process = start(db_url, "export", "plan.xlsx", cwd=tmp_path, **pause_env(tmp_path, "IN_WRITE"))
     wait_for_pause(process, tmp_path / "IN_WRITE.paused")
     process.send_signal(signum)
     code, out, err = finish(process)
-    assert code == 130 and err.strip() == "Interrupted; nothing half-written was kept.", (code, out, err)
+    assert code == 130 and err.strip() == "Interrupted; nothing half-written was kept.", (
+        code,
+        out,
+        err,
+    )
     assert not list(tmp_path.glob("*plan*.xlsx"))
 
 
-def _plan_in_its_first_solve(db_url: str, planned: Engine, tmp_path: Path, **env: str) -> subprocess.Popen[str]:
+def _plan_in_its_first_solve(
+    db_url: str, planned: Engine, tmp_path: Path, **env: str
+) -> subprocess.Popen[str]:
     """`planner plan` with a 600 s limit on a generated municipality, once CP-SAT runs."""
-    large, = write_demo_data(tmp_path / "large", municipalities=1)  # a plan that runs long
+    (large,) = write_demo_data(tmp_path / "large", municipalities=1)  # a plan that runs long
     import_files(planned, [large])
     marker = tmp_path / "solving"
-    process = start(db_url, marker, "plan", "--time-limit", "600", "--workers", "1", cwd=tmp_path,
-                    module="tests.solve_marker", **env)
+    process = start(
+        db_url,
+        marker,
+        "plan",
+        "--time-limit",
+        "600",
+        "--workers",
+        "1",
+        cwd=tmp_path,
+        module="tests.solve_marker",
+        **env,
+    )
     wait_for_pause(process, marker)  # the first CP-SAT solve has started
     return process
 
 
-def test_sigterm_stops_a_plan_during_the_solve_and_stores_nothing(db_url: str, planned: Engine,
-                                                                   tmp_path: Path) -> None:
+def test_sigterm_stops_a_plan_during_the_solve_and_stores_nothing(
+    db_url: str, planned: Engine, tmp_path: Path
+) -> None:
     """SIGTERM (a service stop) while CP-SAT runs: the plan stops at once, nothing is stored.
 
     Before, SIGTERM waited for the solve to return.
@@ -133,13 +158,18 @@ def test_sigterm_stops_a_plan_during_the_solve_and_stores_nothing(db_url: str, p
     process.send_signal(signal.SIGTERM)
     clock = time.monotonic()
     code, out, err = finish(process)
-    assert code == 130 and err.strip().endswith("Interrupted; nothing half-written was kept."), (code, out, err)
+    assert code == 130 and err.strip().endswith("Interrupted; nothing half-written was kept."), (
+        code,
+        out,
+        err,
+    )
     assert time.monotonic() - clock < 60, "the plan ran on after the signal"  # its limit is 600 s
     assert dump(db_url) == before
 
 
-def test_ctrl_c_ends_the_search_and_stores_the_best_plan_so_far(db_url: str, planned: Engine,
-                                                                tmp_path: Path) -> None:
+def test_ctrl_c_ends_the_search_and_stores_the_best_plan_so_far(
+    db_url: str, planned: Engine, tmp_path: Path
+) -> None:
     """The first Ctrl-C ends the search at once; the best plan found by then is stored,
     verified and marked as stopped (status feasible unless a bound proves it)."""
     process = _plan_in_its_first_solve(db_url, planned, tmp_path)
@@ -155,21 +185,34 @@ def test_ctrl_c_ends_the_search_and_stores_the_best_plan_so_far(db_url: str, pla
     assert len(stored) == plans + 1 and stored[-1].status in ("feasible", "optimal")
 
 
-def test_a_second_ctrl_c_aborts_and_stores_nothing(db_url: str, planned: Engine, tmp_path: Path) -> None:
+def test_a_second_ctrl_c_aborts_and_stores_nothing(
+    db_url: str, planned: Engine, tmp_path: Path
+) -> None:
     """Ctrl-C, then Ctrl-C again while the stopped plan is being stored: nothing is kept."""
     paused = tmp_path / "IN_PLAN_STORE.paused"
-    process = _plan_in_its_first_solve(db_url, planned, tmp_path, PLANNER_TEST_PAUSE_IN_PLAN_STORE="300",
-                                       PLANNER_TEST_PAUSE_MARKER=str(paused))
+    process = _plan_in_its_first_solve(
+        db_url,
+        planned,
+        tmp_path,
+        PLANNER_TEST_PAUSE_IN_PLAN_STORE="300",
+        PLANNER_TEST_PAUSE_MARKER=str(paused),
+    )
     before = dump(db_url)
     process.send_signal(signal.SIGINT)
     wait_for_pause(process, paused)  # half of the plan's items are written
     process.send_signal(signal.SIGINT)
     code, out, err = finish(process)
-    assert code == 130 and err.strip().endswith("Interrupted; nothing half-written was kept."), (code, out, err)
+    assert code == 130 and err.strip().endswith("Interrupted; nothing half-written was kept."), (
+        code,
+        out,
+        err,
+    )
     assert dump(db_url) == before
 
 
-def test_killed_export_keeps_the_complete_old_file(db_url: str, planned: Engine, tmp_path: Path) -> None:
+def test_killed_export_keeps_the_complete_old_file(
+    db_url: str, planned: Engine, tmp_path: Path
+) -> None:
     code, _, err = finish(start(db_url, "export", "plan.xlsx", cwd=tmp_path))
     assert code == 0, err
     target = tmp_path / "plan.xlsx"
@@ -178,7 +221,9 @@ def test_killed_export_keeps_the_complete_old_file(db_url: str, planned: Engine,
 
     # Without --force nothing is touched.
     code, _, err = finish(start(db_url, "export", "plan.xlsx", cwd=tmp_path))
-    assert code == 1 and err.strip() == "error: plan.xlsx already exists; use --force to overwrite it"
+    assert (
+        code == 1 and err.strip() == "error: plan.xlsx already exists; use --force to overwrite it"
+    )
     assert target.read_bytes() == old
 
     # Killed with the new file complete but not yet renamed into place.
@@ -195,5 +240,7 @@ def test_killed_export_keeps_the_complete_old_file(db_url: str, planned: Engine,
     process.send_signal(signal.SIGKILL)  # a no-op if it already finished
     finish(process)
     data = target.read_bytes()
-    assert data == old or process.returncode == 0  # killed: the old file; finished first: a new, whole one
+    assert (
+        data == old or process.returncode == 0
+    )  # killed: the old file; finished first: a new, whole one
     _xlsx_ok(target)

@@ -13,8 +13,20 @@ from planner.db import current_revision, database_url, head_revision, make_engin
 from exports.errors import PlannerError
 from planner.inventory import counts
 
-TABLES = {"municipality", "site", "network", "directory", "server", "application", "workplace", "dependency",
-          "plan", "plan_item", "pin", "alembic_version"}
+TABLES = {
+    "municipality",
+    "site",
+    "network",
+    "directory",
+    "server",
+    "application",
+    "workplace",
+    "dependency",
+    "plan",
+    "plan_item",
+    "pin",
+    "alembic_version",
+}
 
 
 def test_fresh_database_is_created_at_alembic_head(db_url: str) -> None:
@@ -34,7 +46,9 @@ def test_open_without_create_refuses_a_missing_database(tmp_path: Path) -> None:
 def test_newer_schema_is_refused(engine: Engine, db_url: str) -> None:
     with engine.begin() as connection:
         connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
-    with pytest.raises(PlannerError, match=r"was written by a newer version of planner \(schema 9999\)"):
+    with pytest.raises(
+        PlannerError, match=r"was written by a newer version of planner \(schema 9999\)"
+    ):
         open_database(db_url)
 
 

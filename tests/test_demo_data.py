@@ -35,6 +35,14 @@ def test_generated_rows_have_the_nordic_names_and_every_sheet() -> None:
     first, second, third = generate(3, seed=1)
     assert [first.name, second.name, third.name] == ["Nordby", "Sydby", "Østerå"]
     for generated in (first, second, third):
-        assert set(generated.rows) == {"Municipality", "Directories", "Networks", "Sites",
-                                       "Servers", "Applications", "Workplaces", "Dependencies"}
+        assert set(generated.rows) == {
+            "Municipality",
+            "Directories",
+            "Networks",
+            "Sites",
+            "Servers",
+            "Applications",
+            "Workplaces",
+            "Dependencies",
+        }
         assert 150 <= len(generated.rows["Applications"]) <= 190

@@ -96,9 +96,15 @@ def test_load_export_reads_the_stored_plan(plan: ExportPlan) -> None:
     # `used` per wave is the sum of its items' effort per team
     for wave in plan.waves:
         for team in TEAMS:
-            assert wave.used[team] == pytest.approx(sum(i.effort_hours for i in plan.items
-                                                        if i.wave == wave.number and i.team == team))
-    assert {d.rule for d in plan.dependencies} <= {"same_wave", "before_or_same", "strictly_before", "soft"}
+            assert wave.used[team] == pytest.approx(
+                sum(i.effort_hours for i in plan.items if i.wave == wave.number and i.team == team)
+            )
+    assert {d.rule for d in plan.dependencies} <= {
+        "same_wave",
+        "before_or_same",
+        "strictly_before",
+        "soft",
+    }
     assert any(f["code"] == "dangling-reference" for f in plan.findings)
 
 
@@ -109,11 +115,22 @@ def test_load_export_of_a_missing_plan_is_one_sentence(planned: Engine) -> None:
 
 # ---------------------------------------------------------------------- the workbook
 def test_workbook_has_the_sheets_in_order(workbook: openpyxl.Workbook) -> None:
-    assert workbook.sheetnames == ["Overview", "Waves", "Items", "Nordby", "Østerå Kommune", "Gantt",
-                                   "Split dependencies", "Checks", "Capacity"]
+    assert workbook.sheetnames == [
+        "Overview",
+        "Waves",
+        "Items",
+        "Nordby",
+        "Østerå Kommune",
+        "Gantt",
+        "Split dependencies",
+        "Checks",
+        "Capacity",
+    ]
 
 
-def test_items_sheet_is_a_table_with_an_editable_pin_column(workbook: openpyxl.Workbook, plan: ExportPlan) -> None:
+def test_items_sheet_is_a_table_with_an_editable_pin_column(
+    workbook: openpyxl.Workbook, plan: ExportPlan
+) -> None:
     ws = workbook["Items"]
     headers = [c.value for c in ws[1]]
     assert headers == [name for name, _ in ITEM_COLUMNS]
@@ -134,13 +151,16 @@ def test_items_sheet_is_a_table_with_an_editable_pin_column(workbook: openpyxl.W
     assert ws.cell(2, col["wave"]).number_format == "0"
     assert ws.cell(2, col["pin"]).fill.fgColor.rgb.endswith("FFF2CC")
     assert [str(v.sqref) for v in ws.data_validations.dataValidation] == [
-        f"{c}2:{c}{1 + len(plan.items)}" for c in "RST"]  # pin, the status drop-down, actual_date
+        f"{c}2:{c}{1 + len(plan.items)}" for c in "RST"
+    ]  # pin, the status drop-down, actual_date
     by_id = {ws.cell(r, 1).value: r for r in range(2, ws.max_row + 1)}
     admin = "Østerå Kommune/workplace/Rådhus administration"
     assert "Østerå Kommune/directory/østerå.local" in ws.cell(by_id[admin], col["depends_on"]).value
 
 
-def test_waves_sheet_compares_effort_with_capacity(workbook: openpyxl.Workbook, plan: ExportPlan) -> None:
+def test_waves_sheet_compares_effort_with_capacity(
+    workbook: openpyxl.Workbook, plan: ExportPlan
+) -> None:
     ws = workbook["Waves"]
     headers = [c.value for c in ws[1]]
     assert headers[:4] == ["wave", "start", "end", "items"]
@@ -151,12 +171,16 @@ def test_waves_sheet_compares_effort_with_capacity(workbook: openpyxl.Workbook, 
     assert ws["F2"].value == 80  # default network capacity
     assert ws["G2"].number_format == "0%"
     assert sum(ws.cell(r, 4).value for r in range(2, ws.max_row + 1)) == len(plan.items)
-    bars = [rule for rng in ws.conditional_formatting for rule in rng.rules if rule.type == "dataBar"]
+    bars = [
+        rule for rng in ws.conditional_formatting for rule in rng.rules if rule.type == "dataBar"
+    ]
     assert len(bars) == len(TEAMS)
     assert ws.freeze_panes == "A2"
 
 
-def test_capacity_chart_is_a_bar_chart_of_the_teams(workbook: openpyxl.Workbook, workbook_path: Path) -> None:
+def test_capacity_chart_is_a_bar_chart_of_the_teams(
+    workbook: openpyxl.Workbook, workbook_path: Path
+) -> None:
     charts = workbook["Capacity"]._charts
     assert len(charts) == 1 and isinstance(charts[0], BarChart)
     assert len(charts[0].series) == len(TEAMS)
@@ -176,7 +200,9 @@ def test_every_sheet_prints_landscape_fitted_to_width(workbook: openpyxl.Workboo
             assert ws.print_title_rows == "$1:$1", ws.title
 
 
-def test_one_sheet_per_municipality_with_its_items(workbook: openpyxl.Workbook, plan: ExportPlan) -> None:
+def test_one_sheet_per_municipality_with_its_items(
+    workbook: openpyxl.Workbook, plan: ExportPlan
+) -> None:
     counts = Counter(i.municipality for i in plan.items)
     for municipality in plan.municipalities:
         ws = workbook[municipality]
@@ -186,7 +212,9 @@ def test_one_sheet_per_municipality_with_its_items(workbook: openpyxl.Workbook, 
         assert waves == sorted(waves)
 
 
-def test_gantt_fills_each_move_group_in_its_wave(workbook: openpyxl.Workbook, plan: ExportPlan) -> None:
+def test_gantt_fills_each_move_group_in_its_wave(
+    workbook: openpyxl.Workbook, plan: ExportPlan
+) -> None:
     ws = workbook["Gantt"]
     groups = {i.move_group for i in plan.items}
     headers = [c.value for c in ws[1]]
@@ -204,14 +232,28 @@ def test_checks_and_overview(workbook: openpyxl.Workbook, plan: ExportPlan) -> N
     assert [c.value for c in checks[1]] == ["severity", "code", "message", "items"]
     assert checks.max_row == 1 + len(plan.findings)
     overview = workbook["Overview"]
-    values = {overview.cell(r, 1).value: overview.cell(r, 2).value for r in range(1, overview.max_row + 1)}
+    values = {
+        overview.cell(r, 1).value: overview.cell(r, 2).value for r in range(1, overview.max_row + 1)
+    }
     assert values["Items"] == 18 and values["Municipalities"] == 2
     assert values["Solver status"] == "optimal"
     assert values["First day"] == datetime(2027, 1, 9)
-    assert "wave_length_days = 14" in [overview.cell(r, 1).value for r in range(1, overview.max_row + 1)]
+    assert "wave_length_days = 14" in [
+        overview.cell(r, 1).value for r in range(1, overview.max_row + 1)
+    ]
     split = workbook["Split dependencies"]
-    assert [c.value for c in split[1]] == ["from", "from_wave", "to", "to_wave", "kind", "waves_apart", "origin",
-                                           "observed", "ports", "observations"]
+    assert [c.value for c in split[1]] == [
+        "from",
+        "from_wave",
+        "to",
+        "to_wave",
+        "kind",
+        "waves_apart",
+        "origin",
+        "observed",
+        "ports",
+        "observations",
+    ]
     assert split.max_row == 1 + len(plan.split_dependencies)
 
 
@@ -222,12 +264,21 @@ def test_json_validates_against_the_schema_in_the_repo(plan: ExportPlan, tmp_pat
     validator = jsonschema.Draft202012Validator(schema(), format_checker=jsonschema.FormatChecker())
     validator.check_schema(schema())
     validator.validate(document)
-    assert document["plan"]["id"] == plan.id and document["plan"]["objective"]["waves"] == plan.waves_used
+    assert (
+        document["plan"]["id"] == plan.id
+        and document["plan"]["objective"]["waves"] == plan.waves_used
+    )
     assert len(document["items"]) == 18 and len(document["waves"]) == len(plan.waves)
     assert document["waves"][0]["capacity"]["server"] == 400
-    assert datetime.fromisoformat(document["plan"]["created"]).tzinfo is not None  # RFC 3339 needs a zone
-    assert {d["rule"] for d in document["dependencies"]} <= {"same_wave", "before_or_same", "strictly_before",
-                                                             "soft"}
+    assert (
+        datetime.fromisoformat(document["plan"]["created"]).tzinfo is not None
+    )  # RFC 3339 needs a zone
+    assert {d["rule"] for d in document["dependencies"]} <= {
+        "same_wave",
+        "before_or_same",
+        "strictly_before",
+        "soft",
+    }
 
 
 @pytest.mark.parametrize("breakage", ["wave zero", "unknown rule", "no items"])
@@ -296,7 +347,10 @@ def test_write_never_overwrites_without_force(plan: ExportPlan, tmp_path: Path) 
 def test_unknown_extension_is_one_sentence(plan: ExportPlan, tmp_path: Path) -> None:
     with pytest.raises(PlannerError) as caught:
         exports.write(tmp_path / "plan.docx", plan)
-    assert str(caught.value) == "plan.docx: cannot export to .docx; use one of .xlsx, .json, .csv, .ics, .png, .svg"
+    assert (
+        str(caught.value)
+        == "plan.docx: cannot export to .docx; use one of .xlsx, .json, .csv, .ics, .png, .svg"
+    )
     assert list(tmp_path.iterdir()) == []
 
 
@@ -308,24 +362,70 @@ def test_sheet_titles_are_valid_and_unique() -> None:
 
 
 # ---------------------------------------------------------------------- formula injection
-HOSTILE = [f"{prefix}cmd|' /C calc'!A0" for prefix in RISKY_PREFIXES] + ['=HYPERLINK("http://x","y")', "#N/A"]
+HOSTILE = [f"{prefix}cmd|' /C calc'!A0" for prefix in RISKY_PREFIXES] + [
+    '=HYPERLINK("http://x","y")',
+    "#N/A",
+]
 
 
 def hostile_plan() -> ExportPlan:
     """Every inventory-derived text field begins with a risky prefix, on one item per prefix."""
-    wave = ExportWave(1, date(2027, 1, 9), date(2027, 1, 22), len(HOSTILE), {t: 100.0 for t in TEAMS},
-                      {t: 0.0 for t in TEAMS}, {"=Evil": 1.0})
-    items = tuple(ExportItem(
-        id=f"=Evil/application/{text}", municipality="=Evil", kind="application", name=text, wave=1,
-        move_group=f"G{n:04d}", effort_hours=1.0, downtime_hours=1.0, team="application", function=text,
-        criticality="high", owner=text, blackout=text, depends_on=(text,), needed_by=(text,))
-        for n, text in enumerate(HOSTILE))
-    soft = ExportDependency(items[0].id, items[1].id, "integrates_with", "soft", "soft", "-row 1", items[1].id,
-                            items[0].id, 1, 1)
-    return ExportPlan(id=1, status="optimal", created=datetime(2026, 5, 1, tzinfo=timezone.utc),
-                      objective={"waves": 1.0}, bound={"waves": 1.0}, config_toml="=not a formula",
-                      municipalities=("=Evil",), waves=(wave,), items=items, dependencies=(soft,),
-                      findings=({"code": "x", "severity": "warning", "message": HOSTILE[0], "items": [HOSTILE[1]]},))
+    wave = ExportWave(
+        1,
+        date(2027, 1, 9),
+        date(2027, 1, 22),
+        len(HOSTILE),
+        {t: 100.0 for t in TEAMS},
+        {t: 0.0 for t in TEAMS},
+        {"=Evil": 1.0},
+    )
+    items = tuple(
+        ExportItem(
+            id=f"=Evil/application/{text}",
+            municipality="=Evil",
+            kind="application",
+            name=text,
+            wave=1,
+            move_group=f"G{n:04d}",
+            effort_hours=1.0,
+            downtime_hours=1.0,
+            team="application",
+            function=text,
+            criticality="high",
+            owner=text,
+            blackout=text,
+            depends_on=(text,),
+            needed_by=(text,),
+        )
+        for n, text in enumerate(HOSTILE)
+    )
+    soft = ExportDependency(
+        items[0].id,
+        items[1].id,
+        "integrates_with",
+        "soft",
+        "soft",
+        "-row 1",
+        items[1].id,
+        items[0].id,
+        1,
+        1,
+    )
+    return ExportPlan(
+        id=1,
+        status="optimal",
+        created=datetime(2026, 5, 1, tzinfo=timezone.utc),
+        objective={"waves": 1.0},
+        bound={"waves": 1.0},
+        config_toml="=not a formula",
+        municipalities=("=Evil",),
+        waves=(wave,),
+        items=items,
+        dependencies=(soft,),
+        findings=(
+            {"code": "x", "severity": "warning", "message": HOSTILE[0], "items": [HOSTILE[1]]},
+        ),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -338,7 +438,10 @@ def test_the_xml_holds_no_formula_at_all(hostile_workbook: Path) -> None:
         sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/sheet")]
         assert len(sheets) == 8  # one municipality
         for name in sheets:
-            assert "<f>" not in archive.read(name).decode() and "<f " not in archive.read(name).decode(), name
+            assert (
+                "<f>" not in archive.read(name).decode()
+                and "<f " not in archive.read(name).decode()
+            ), name
 
 
 @pytest.mark.parametrize("text", HOSTILE, ids=lambda t: repr(t[:2]))
@@ -349,9 +452,19 @@ def test_every_risky_prefix_stays_text(hostile_workbook: Path, text: str) -> Non
     book = openpyxl.load_workbook(hostile_workbook)
     ws = book["Items"]
     headers = [c.value for c in ws[1]]
-    row = next(r for r in range(2, ws.max_row + 1) if ws.cell(r, headers.index("name") + 1).value == shown)
-    expected = {"id": f"=Evil/application/{shown}", "municipality": "=Evil", "name": shown, "function": shown,
-                "owner": shown, "depends_on": shown, "needed_by": shown, "blackout": shown}
+    row = next(
+        r for r in range(2, ws.max_row + 1) if ws.cell(r, headers.index("name") + 1).value == shown
+    )
+    expected = {
+        "id": f"=Evil/application/{shown}",
+        "municipality": "=Evil",
+        "name": shown,
+        "function": shown,
+        "owner": shown,
+        "depends_on": shown,
+        "needed_by": shown,
+        "blackout": shown,
+    }
     for column, value in expected.items():
         cell = ws.cell(row, headers.index(column) + 1)
         assert cell.data_type == "s", (column, cell.data_type)
@@ -363,7 +476,7 @@ def test_every_risky_prefix_stays_text(hostile_workbook: Path, text: str) -> Non
     assert any(c.value == shown and c.data_type == "s" and c.quotePrefix for c in names)
 
 
-@pytest.mark.parametrize("text", HOSTILE[:len(RISKY_PREFIXES)], ids=lambda t: repr(t[:1]))
+@pytest.mark.parametrize("text", HOSTILE[: len(RISKY_PREFIXES)], ids=lambda t: repr(t[:1]))
 def test_csv_prefixes_risky_text_with_a_quote(tmp_path: Path, text: str) -> None:
     path = exports.write(tmp_path / "plan.csv", hostile_plan())
     rows = list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig"), newline="")))
@@ -384,22 +497,37 @@ def test_libreoffice_opens_the_workbook(workbook_path: Path, tmp_path: Path) -> 
     if soffice is None:
         pytest.skip("LibreOffice (soffice) is not installed; .ci/run installs it to run this test")
     result = subprocess.run(
-        [soffice, "--headless", "--norestore", f"-env:UserInstallation=file://{tmp_path / 'profile'}",
-         "--convert-to", "pdf", "--outdir", str(tmp_path), str(workbook_path)],
-        capture_output=True, text=True, timeout=180)
+        [
+            soffice,
+            "--headless",
+            "--norestore",
+            f"-env:UserInstallation=file://{tmp_path / 'profile'}",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(workbook_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     pdf = tmp_path / "plan.pdf"
     assert result.returncode == 0 and pdf.exists(), result.stderr + result.stdout
     assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 1000
 
 
 @pytest.mark.parametrize("umask", [0o022, 0o027])
-def test_exported_files_get_the_users_normal_permissions(plan: ExportPlan, tmp_path: Path,
-                                                        umask: int) -> None:
+def test_exported_files_get_the_users_normal_permissions(
+    plan: ExportPlan, tmp_path: Path, umask: int
+) -> None:
     """Issue 21: files were renamed into place with mkstemp's private 0600 mode, so a workbook
     on a shared drive was unreadable to the project managers it was written for."""
     previous = os.umask(umask)
     try:
-        paths = [exports.write(tmp_path / name, plan) for name in ("plan.xlsx", "plan.csv", "plan.ics")]
+        paths = [
+            exports.write(tmp_path / name, plan) for name in ("plan.xlsx", "plan.csv", "plan.ics")
+        ]
     finally:
         os.umask(previous)
     for path in paths:

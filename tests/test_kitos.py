@@ -19,10 +19,30 @@ from tests.importer_files import (
 )
 
 KITOS_SYSTEMS = [
-    ["Organisationsenhed", "IT System", "Leverandør", "Antal brugere", "Kritikalitet", "Forretningskritisk IT-system",
-     "Systemejer", "Systemansvarlig", "Anvendte systemer", "Systemer der anvender systemet"],
-    ["Rådhus", "SBSYS", "Syddjurs Kommune", "50-100", "Høj", "Ja", "Søren Ågård", None,
-     "Serviceplatformen, FK Organisation", None],
+    [
+        "Organisationsenhed",
+        "IT System",
+        "Leverandør",
+        "Antal brugere",
+        "Kritikalitet",
+        "Forretningskritisk IT-system",
+        "Systemejer",
+        "Systemansvarlig",
+        "Anvendte systemer",
+        "Systemer der anvender systemet",
+    ],
+    [
+        "Rådhus",
+        "SBSYS",
+        "Syddjurs Kommune",
+        "50-100",
+        "Høj",
+        "Ja",
+        "Søren Ågård",
+        None,
+        "Serviceplatformen, FK Organisation",
+        None,
+    ],
     ["Rådhus", "KMD Opus Løn", "KMD", ">100", None, "Ja", None, "Lønkontoret", None, "SBSYS"],
     ["Skole", "Aula", "Netcompany", 1200, "Middel", "Nej", "Skoleafdelingen", None, None, None],
     ["Skole", "SBSYS", "Syddjurs Kommune", "10-50", "Lav", "Nej", "Andersen", None, None, None],
@@ -38,14 +58,32 @@ def check_kitos(inventory: Inventory) -> None:
     user bands read as their upper end; Forretningskritisk = Ja means at least high."""
     assert kinds(inventory) == {"application": 3}
     assert by_name(inventory, Kind.APPLICATION) == {
-        "SBSYS": {"vendor": "Syddjurs Kommune", "users": 100, "criticality": "high", "owner": "Søren Ågård"},
-        "KMD Opus Løn": {"vendor": "KMD", "users": 100, "criticality": "high", "owner": "Lønkontoret"},
-        "Aula": {"vendor": "Netcompany", "users": 1200, "criticality": "medium", "owner": "Skoleafdelingen"},
+        "SBSYS": {
+            "vendor": "Syddjurs Kommune",
+            "users": 100,
+            "criticality": "high",
+            "owner": "Søren Ågård",
+        },
+        "KMD Opus Løn": {
+            "vendor": "KMD",
+            "users": 100,
+            "criticality": "high",
+            "owner": "Lønkontoret",
+        },
+        "Aula": {
+            "vendor": "Netcompany",
+            "users": 1200,
+            "criticality": "medium",
+            "owner": "Skoleafdelingen",
+        },
     }
 
 
 def test_kitos_workbook_systems_and_interfaces(raw_workbook: Any) -> None:
-    path = raw_workbook("kitos.xlsx", {"IT Systemer Overblik": KITOS_SYSTEMS, "IT Snitflader Overblik": KITOS_INTERFACES})
+    path = raw_workbook(
+        "kitos.xlsx",
+        {"IT Systemer Overblik": KITOS_SYSTEMS, "IT Snitflader Overblik": KITOS_INTERFACES},
+    )
     assert detect_format(path) == "kitos"
     inventory = read_any(path, municipality="Nordby")
     check_kitos(inventory)
@@ -58,13 +96,17 @@ def test_kitos_workbook_systems_and_interfaces(raw_workbook: Any) -> None:
         ("Aula", "KMD Opus Løn", "KITOS interface: Lønindberetning"),
     }
     assert {(d.kind, d.strength) for d in inventory.dependencies} == {("integrates_with", "soft")}
-    assert any("systems not in this export" in w and "FK Organisation, Serviceplatformen" in w
-               for w in inventory.warnings)
+    assert any(
+        "systems not in this export" in w and "FK Organisation, Serviceplatformen" in w
+        for w in inventory.warnings
+    )
 
 
 def test_kitos_csv_semicolons_windows_1252(tmp_path: Path) -> None:
     lines = [";".join("" if v is None else f'"{v}"' for v in row) for row in KITOS_SYSTEMS]
-    path = write_text(tmp_path / "IT Systemer Overblik.csv", "\n".join(lines) + "\n", encoding="cp1252")
+    path = write_text(
+        tmp_path / "IT Systemer Overblik.csv", "\n".join(lines) + "\n", encoding="cp1252"
+    )
     assert detect_format(path) == "kitos"
     check_kitos(read_any(path, municipality="Nordby"))
 
@@ -76,7 +118,9 @@ def test_kitos_bad_user_count_points_at_the_cell(raw_workbook: Any) -> None:
     with pytest.raises(ImportFailed) as caught:
         read_any(path, municipality="Nordby")
     assert caught.value.problems == [
-        f"{path}:IT Systemer Overblik!D4: users must be a number or a range such as 10-50, got 'mange'"]
+        f"{path}:IT Systemer Overblik!D4: "
+        "users must be a number or a range such as 10-50, got 'mange'"
+    ]
 
 
 def test_issue18_kitos_dependency_column_is_never_dropped_silently(raw_workbook: Any) -> None:
@@ -93,4 +137,5 @@ def test_issue18_kitos_dependency_column_is_never_dropped_silently(raw_workbook:
         '(a mapping with [[sheets]] and [sheets.columns] "Afhængigheder" = { dependency = "uses", '
         'to_kind = "application" })',
         "kitos.xlsx:IT Systemer Overblik!A1: columns not imported: Organisationsenhed, Intern note "
-        '(map one with --mapping, e.g. [columns] "Organisationsenhed" = "owner")']
+        '(map one with --mapping, e.g. [columns] "Organisationsenhed" = "owner")',
+    ]

@@ -19,21 +19,25 @@ def servers(engine: Engine) -> dict[str, Server]:
         return {row.name: row for row in session.execute(select(Server)).scalars()}
 
 
-def test_issue18_suggest_then_import_through_the_cli(run_cli: Any, engine: Engine,
-                                                     tmp_path: Path) -> None:
+def test_issue18_suggest_then_import_through_the_cli(
+    run_cli: Any, engine: Engine, tmp_path: Path
+) -> None:
     workbook(tmp_path / "Serveroversigt.xlsx", SERVEROVERSIGT, {"Serveroversigt": "A1:F1"})
     suggested = run_cli("mapping", "suggest", "Serveroversigt.xlsx", "-o", "map.toml")
     assert suggested.returncode == 0, suggested.stderr
     assert suggested.stdout.startswith(
         "Wrote the suggested mapping to map.toml; check it, then run: planner import "
-        "Serveroversigt.xlsx --municipality NAME")
+        "Serveroversigt.xlsx --municipality NAME"
+    )
     again = run_cli("mapping", "suggest", "Serveroversigt.xlsx", "-o", "map.toml")
     assert again.returncode == 1 and len(again.stderr.strip().splitlines()) == 1  # no --force
-    imported = run_cli("import", "Serveroversigt.xlsx", "--municipality", "Nordby",
-                       "--mapping", "map.toml")
+    imported = run_cli(
+        "import", "Serveroversigt.xlsx", "--municipality", "Nordby", "--mapping", "map.toml"
+    )
     assert imported.returncode == 0, imported.stderr
     assert imported.stderr.splitlines() == [
-        "warning: Serveroversigt.xlsx:Serveroversigt!A8: row 8 skipped: a total row (=SUM(C5:C7))"]
+        "warning: Serveroversigt.xlsx:Serveroversigt!A8: row 8 skipped: a total row (=SUM(C5:C7))"
+    ]
     stored = servers(engine)
     # three servers, not four: 16 + 1500.5 ("1.500,5") + 8.5 ("8,5") GB of RAM
     assert sorted(stored) == ["NB-APP02", "NB-SQL01", "NB-WEB03"]
@@ -41,17 +45,20 @@ def test_issue18_suggest_then_import_through_the_cli(run_cli: Any, engine: Engin
     assert stored["NB-SQL01"].criticality == "critical"
 
 
-def test_issue18_a_mapping_mistake_is_one_line_and_nothing_is_written(run_cli: Any, engine: Engine,
-                                                                      tmp_path: Path) -> None:
+def test_issue18_a_mapping_mistake_is_one_line_and_nothing_is_written(
+    run_cli: Any, engine: Engine, tmp_path: Path
+) -> None:
     workbook(tmp_path / "Serveroversigt.xlsx", SERVEROVERSIGT)
-    (tmp_path / "map.toml").write_text('[[sheets]]\nsheet = "Serveroversigt"\nkind = "robots"\n',
-                                       encoding="utf-8")
+    (tmp_path / "map.toml").write_text(
+        '[[sheets]]\nsheet = "Serveroversigt"\nkind = "robots"\n', encoding="utf-8"
+    )
     result = run_cli("import", "Serveroversigt.xlsx", "-m", "Nordby", "--mapping", "map.toml")
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [  # the problem, then the import's summary
         "map.toml: [[sheets]] 1 (Serveroversigt) kind: unknown kind 'robots'; use sites, networks, "
         "directories, servers, applications, workplaces or dependencies",
-        "1 problem(s); nothing was imported."]
+        "1 problem(s); nothing was imported.",
+    ]
     assert servers(engine) == {}
     # the same file without a mapping: not our template, and the message says what to do
     plain = run_cli("import", "Serveroversigt.xlsx", "-m", "Nordby")

@@ -98,7 +98,9 @@ def test_pin_round_trip_changes_the_next_plan(exported: tuple[Engine, Path]) -> 
     assert ws.cell(row_of(again, SCHOOL), 18).value == 4
 
 
-def test_a_blank_pin_cell_removes_the_pin_and_other_pins_stay(exported: tuple[Engine, Path]) -> None:
+def test_a_blank_pin_cell_removes_the_pin_and_other_pins_stay(
+    exported: tuple[Engine, Path],
+) -> None:
     engine, path = exported
     edit(path, {SCHOOL: 4, ADMIN: "3"})  # a number typed as text is accepted too
     assert import_pins(engine, path) == 2
@@ -117,14 +119,19 @@ def test_a_blank_pin_cell_removes_the_pin_and_other_pins_stay(exported: tuple[En
 PIN_COLUMN = "R"
 
 
-@pytest.mark.parametrize("value, message", [
-    ("x", "a pin is a wave number (1 or more), got 'x'"),
-    (0, "a pin is a wave number (1 or more), got 0"),
-    (2.5, "a pin is a wave number (1 or more), got 2.5"),
-    (-1, "a pin is a wave number (1 or more), got -1"),
-    (99, "wave 99 is past the calendar's last wave 8"),
-])
-def test_a_bad_pin_is_reported_at_its_cell(exported: tuple[Engine, Path], value: Any, message: str) -> None:
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("x", "a pin is a wave number (1 or more), got 'x'"),
+        (0, "a pin is a wave number (1 or more), got 0"),
+        (2.5, "a pin is a wave number (1 or more), got 2.5"),
+        (-1, "a pin is a wave number (1 or more), got -1"),
+        (99, "wave 99 is past the calendar's last wave 8"),
+    ],
+)
+def test_a_bad_pin_is_reported_at_its_cell(
+    exported: tuple[Engine, Path], value: Any, message: str
+) -> None:
     engine, path = exported
     edit(path, {SCHOOL: value})
     with pytest.raises(ImportFailed) as caught:
@@ -136,17 +143,34 @@ def test_a_bad_pin_is_reported_at_its_cell(exported: tuple[Engine, Path], value:
 IdChange = Callable[[openpyxl.worksheet.worksheet.Worksheet, int], None]
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda ws, r: setattr(ws.cell(r, 1), "value", "Østerå Kommune/server/NO-SUCH"),
-     "A{r}: no item 'Østerå Kommune/server/NO-SUCH' in the inventory (write municipality/kind/name)"),
-    (lambda ws, r: setattr(ws.cell(r, 1), "value", "Østerå Kommune/site/Rådhuset"),
-     "A{r}: Østerå Kommune/site/Rådhuset is not moved (retained applications and sites get no wave)"),
-    (lambda ws, r: setattr(ws.cell(r, 1), "value", ADMIN),  # reported on the later of the two rows
-     "A{later}: " + ADMIN + " is listed twice (also on row {earlier})"),
-    (lambda ws, r: setattr(ws.cell(r, 1), "value", None),
-     "A{r}: the id is blank, so the pin in R{r} names no item"),
-])
-def test_a_bad_id_is_reported_at_its_cell(exported: tuple[Engine, Path], change: IdChange, message: str) -> None:
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (
+            lambda ws, r: setattr(ws.cell(r, 1), "value", "Østerå Kommune/server/NO-SUCH"),
+            "A{r}: no item 'Østerå Kommune/server/NO-SUCH' "
+            "in the inventory (write municipality/kind/name)",
+        ),
+        (
+            lambda ws, r: setattr(ws.cell(r, 1), "value", "Østerå Kommune/site/Rådhuset"),
+            "A{r}: Østerå Kommune/site/Rådhuset is not moved "
+            "(retained applications and sites get no wave)",
+        ),
+        (
+            lambda ws, r: setattr(
+                ws.cell(r, 1), "value", ADMIN
+            ),  # reported on the later of the two rows
+            "A{later}: " + ADMIN + " is listed twice (also on row {earlier})",
+        ),
+        (
+            lambda ws, r: setattr(ws.cell(r, 1), "value", None),
+            "A{r}: the id is blank, so the pin in R{r} names no item",
+        ),
+    ],
+)
+def test_a_bad_id_is_reported_at_its_cell(
+    exported: tuple[Engine, Path], change: IdChange, message: str
+) -> None:
     engine, path = exported
     edit(path, {SCHOOL: 3})
     r, other = row_of(path, SCHOOL), row_of(path, ADMIN)
@@ -174,13 +198,17 @@ def test_a_workbook_without_the_pin_column(exported: tuple[Engine, Path], tmp_pa
     book.save(tmp_path / "renamed.xlsx")
     with pytest.raises(ImportFailed) as caught:
         import_pins(engine, tmp_path / "renamed.xlsx")
-    assert caught.value.problems == [f"{tmp_path / 'renamed.xlsx'}:Items!A1: no column named 'pin' in the header row"]
+    assert caught.value.problems == [
+        f"{tmp_path / 'renamed.xlsx'}:Items!A1: no column named 'pin' in the header row"
+    ]
     book.remove(book["Items"])
     book.save(tmp_path / "no-items.xlsx")
     with pytest.raises(ImportFailed) as caught:
         import_pins(engine, tmp_path / "no-items.xlsx")
-    assert caught.value.problems == [f"{tmp_path / 'no-items.xlsx'}: no sheet named Items (pins are read from a "
-                                     "workbook written by `planner export plan.xlsx`)"]
+    assert caught.value.problems == [
+        f"{tmp_path / 'no-items.xlsx'}: no sheet named Items (pins are read from a "
+        "workbook written by `planner export plan.xlsx`)"
+    ]
 
 
 def test_a_formula_in_the_pin_column_is_refused(exported: tuple[Engine, Path]) -> None:
@@ -188,7 +216,9 @@ def test_a_formula_in_the_pin_column_is_refused(exported: tuple[Engine, Path]) -
     edit(path, {SCHOOL: "=1+2"})
     with pytest.raises(ImportFailed) as caught:
         import_pins(engine, path)
-    assert caught.value.problems == [f"{path}:Items!R{row_of(path, SCHOOL)}: a formula; type the wave number itself"]
+    assert caught.value.problems == [
+        f"{path}:Items!R{row_of(path, SCHOOL)}: a formula; type the wave number itself"
+    ]
 
 
 def test_an_unedited_export_imports_cleanly(exported: tuple[Engine, Path]) -> None:

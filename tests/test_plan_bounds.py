@@ -33,8 +33,9 @@ workers = 1
 """
 
 
-def test_a_search_stopped_at_the_greedy_plan_stores_that_plan_verified(engine: Engine,
-                                                                       tmp_path: Path) -> None:
+def test_a_search_stopped_at_the_greedy_plan_stores_that_plan_verified(
+    engine: Engine, tmp_path: Path
+) -> None:
     # One generated municipality; the search is stopped the moment the greedy plan is announced
     # (the first progress event), before any CP-SAT search: the stored plan is the greedy plan,
     # item for item, and the independent verifier accepts it.
@@ -48,8 +49,9 @@ def test_a_search_stopped_at_the_greedy_plan_stores_that_plan_verified(engine: E
             stop.request()
 
     config = parse_config(CONFIG)
-    outcome = make_plan(engine, config, CONFIG, time_limit=60, workers=1, seed=1,
-                        progress=progress, stop=stop)
+    outcome = make_plan(
+        engine, config, CONFIG, time_limit=60, workers=1, seed=1, progress=progress, stop=stop
+    )
     result = outcome.result
     assert events[0].phase == "greedy" and result.greedy is not None
     assert events[0].objective == result.greedy.objective["waves"]
@@ -59,8 +61,9 @@ def test_a_search_stopped_at_the_greedy_plan_stores_that_plan_verified(engine: E
     assert plan_waves(engine, outcome.plan.id or 0) == outcome.item_waves
     groups = outcome.planning.groups
     by_group = {g: result.greedy.waves[i] for i, g in enumerate(groups)}
-    assert all(by_group[outcome.graph.group_of[node]] == wave
-               for node, wave in outcome.item_waves.items())
+    assert all(
+        by_group[outcome.graph.group_of[node]] == wave for node, wave in outcome.item_waves.items()
+    )
     assert json.loads(outcome.plan.greedy_json)["objective"]["waves"] == max(result.waves)
 
 

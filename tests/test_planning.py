@@ -42,9 +42,21 @@ def nid(kind: str, name: str, municipality: str = N) -> str:
 
 def toml(max_waves: int = 6, capacity: dict[str, Any] | None = None, extra: str = "") -> str:
     """plan.toml for tests: weekly waves from Monday 2027-01-04, every team 1000 h unless given."""
-    caps = {"network": 1000, "directory": 1000, "server": 1000, "application": 1000, "workplace": 1000,
-            **(capacity or {})}
-    lines = ["[calendar]", "start = 2027-01-04", "wave_length_days = 7", f"max_waves = {max_waves}", "[capacity]"]
+    caps = {
+        "network": 1000,
+        "directory": 1000,
+        "server": 1000,
+        "application": 1000,
+        "workplace": 1000,
+        **(capacity or {}),
+    }
+    lines = [
+        "[calendar]",
+        "start = 2027-01-04",
+        "wave_length_days = 7",
+        f"max_waves = {max_waves}",
+        "[capacity]",
+    ]
     lines += [f"{team} = {value}" for team, value in caps.items()]
     return "\n".join(lines) + "\n" + extra
 
@@ -56,7 +68,9 @@ def plan(engine: Engine, config_text: str, **kw: Any) -> PlanOutcome:
     return outcome
 
 
-def solve(engine: Engine, folder: Path, inventory: dict[str, Sheets], config_text: str, **kw: Any) -> PlanOutcome:
+def solve(
+    engine: Engine, folder: Path, inventory: dict[str, Sheets], config_text: str, **kw: Any
+) -> PlanOutcome:
     import_inventory(engine, folder, inventory)
     return plan(engine, config_text, **kw)
 
@@ -72,7 +86,9 @@ def assert_optimal(outcome: PlanOutcome, waves: int) -> None:
     assert max(outcome.item_waves.values()) == waves
 
 
-def no_plan(engine: Engine, folder: Path, inventory: dict[str, Sheets], config_text: str) -> list[str]:
+def no_plan(
+    engine: Engine, folder: Path, inventory: dict[str, Sheets], config_text: str
+) -> list[str]:
     import_inventory(engine, folder, inventory)
     with pytest.raises(NoPlan) as caught:
         make_plan(engine, parse_config(config_text), config_text, **FAST)
@@ -123,7 +139,9 @@ def test_ramp_up(engine: Engine, tmp_path: Path) -> None:
 def test_onboarding_vcpu_per_wave(engine: Engine, tmp_path: Path) -> None:
     # 4 servers of 8 vCPU, 16 vCPU may be onboarded per wave => 2 servers per wave => 2 waves.
     inventory = {N: {"Servers": servers(4, vcpu=8)}}
-    outcome = solve(engine, tmp_path, inventory, toml(extra="[target]\nvcpu = 32\nonboard_vcpu_per_wave = 16\n"))
+    outcome = solve(
+        engine, tmp_path, inventory, toml(extra="[target]\nvcpu = 32\nonboard_vcpu_per_wave = 16\n")
+    )
     assert_optimal(outcome, 2)
 
 
@@ -132,25 +150,43 @@ def test_target_total_vcpu(engine: Engine, tmp_path: Path) -> None:
     plan(engine, toml(extra="[target]\nvcpu = 32\n"))  # exactly enough: passes
     with pytest.raises(PlannerError) as caught:
         make_plan(engine, parse_config(toml(extra="[target]\nvcpu = 31\n")), **FAST)
-    assert str(caught.value) == ("the servers to move need 32 vCPU, but the target platform has 31 (target.vcpu); "
-                                 "no plan can fit them")
+    assert str(caught.value) == (
+        "the servers to move need 32 vCPU, "
+        "but the target platform has 31 (target.vcpu); no plan can fit them"
+    )
 
 
 def test_downtime_per_municipality(engine: Engine, tmp_path: Path) -> None:
     # Applications have 4 h downtime by default; 8 h per municipality per wave => 2 of
     # Nordby's 4 per wave, and Sydby's 4 fit beside them: 2 waves (a shared limit would need 4).
-    inventory = {N: {"Applications": saas("A", "B", "C", "D")}, S: {"Applications": saas("E", "F", "G", "H")}}
-    outcome = solve(engine, tmp_path, inventory, toml(extra="[downtime]\nmax_hours_per_municipality_per_wave = 8\n"))
+    inventory = {
+        N: {"Applications": saas("A", "B", "C", "D")},
+        S: {"Applications": saas("E", "F", "G", "H")},
+    }
+    outcome = solve(
+        engine,
+        tmp_path,
+        inventory,
+        toml(extra="[downtime]\nmax_hours_per_municipality_per_wave = 8\n"),
+    )
     assert_optimal(outcome, 2)
 
 
 def test_critical_downtime(engine: Engine, tmp_path: Path) -> None:
     # 3 critical applications of 4 h downtime, 4 h of critical downtime per wave => one per
     # wave => 3 waves; the 3 non-critical ones do not count.
-    inventory = {N: {"Applications": saas("K1", "K2", "K3", criticality="critical") + saas("A", "B", "C")}}
-    outcome = solve(engine, tmp_path, inventory, toml(extra="[downtime]\nmax_critical_hours_per_wave = 4\n"))
+    inventory = {
+        N: {"Applications": saas("K1", "K2", "K3", criticality="critical") + saas("A", "B", "C")}
+    }
+    outcome = solve(
+        engine, tmp_path, inventory, toml(extra="[downtime]\nmax_critical_hours_per_wave = 4\n")
+    )
     assert_optimal(outcome, 3)
-    assert sorted(outcome.item_waves[nid("application", k)] for k in ("K1", "K2", "K3")) == [1, 2, 3]
+    assert sorted(outcome.item_waves[nid("application", k)] for k in ("K1", "K2", "K3")) == [
+        1,
+        2,
+        3,
+    ]
 
 
 # ----------------------------------------------------------------------------- rules and order
@@ -181,16 +217,25 @@ def test_pin(engine: Engine, tmp_path: Path) -> None:
 
 def test_item_window(engine: Engine, tmp_path: Path) -> None:
     # S1 may only move in waves 2..2 => 2 waves.
-    outcome = solve(engine, tmp_path, FIVE_SERVERS,
-                    toml(extra='[windows]\n"Nordby/server/S1" = { earliest = 2, latest = 2 }\n'))
+    outcome = solve(
+        engine,
+        tmp_path,
+        FIVE_SERVERS,
+        toml(extra='[windows]\n"Nordby/server/S1" = { earliest = 2, latest = 2 }\n'),
+    )
     assert_optimal(outcome, 2)
     assert outcome.item_waves[nid("server", "S1")] == 2
 
 
 def test_latest_window_binds(engine: Engine, tmp_path: Path) -> None:
-    # 5 servers, 2 per wave (3 waves), but S5 must be done by wave 1: it takes one of wave 1's slots.
-    outcome = solve(engine, tmp_path, FIVE_SERVERS,
-                    toml(capacity={"server": 8}, extra='[windows]\n"Nordby/server/S5" = { latest = 1 }\n'))
+    # 5 servers, 2 per wave (3 waves), but S5 must be done by wave 1: it takes one of wave 1's
+    # slots.
+    outcome = solve(
+        engine,
+        tmp_path,
+        FIVE_SERVERS,
+        toml(capacity={"server": 8}, extra='[windows]\n"Nordby/server/S5" = { latest = 1 }\n'),
+    )
     assert_optimal(outcome, 3)
     assert outcome.item_waves[nid("server", "S5")] == 1
 
@@ -204,16 +249,29 @@ def test_blackout_dates(engine: Engine, tmp_path: Path) -> None:
     assert outcome.planning.blackouts == {nid("application", "A"): [1]}
 
 
-@pytest.mark.parametrize(("no_wave_dates", "first_window", "wave_of_a"), [
-    ([], (date(2027, 1, 4), date(2027, 1, 10)), 1),
-    # No wave may run 01-04..01-06: wave 1 shifts to 01-07..01-13, which hits A's blackout.
-    (["2027-01-04..2027-01-06"], (date(2027, 1, 7), date(2027, 1, 13)), 2),
-])
-def test_no_wave_dates_shift_the_waves(engine: Engine, tmp_path: Path, no_wave_dates: list[str],
-                                       first_window: tuple[date, date], wave_of_a: int) -> None:
+@pytest.mark.parametrize(
+    ("no_wave_dates", "first_window", "wave_of_a"),
+    [
+        ([], (date(2027, 1, 4), date(2027, 1, 10)), 1),
+        # No wave may run 01-04..01-06: wave 1 shifts to 01-07..01-13, which hits A's blackout.
+        (["2027-01-04..2027-01-06"], (date(2027, 1, 7), date(2027, 1, 13)), 2),
+    ],
+)
+def test_no_wave_dates_shift_the_waves(
+    engine: Engine,
+    tmp_path: Path,
+    no_wave_dates: list[str],
+    first_window: tuple[date, date],
+    wave_of_a: int,
+) -> None:
     inventory = {N: {"Applications": saas("A", blackout="2027-01-12..2027-01-12")}}
     dates = ", ".join(f'"{d}"' for d in no_wave_dates)
-    outcome = solve(engine, tmp_path, inventory, toml().replace("[capacity]", f"no_wave_dates = [{dates}]\n[capacity]"))
+    outcome = solve(
+        engine,
+        tmp_path,
+        inventory,
+        toml().replace("[capacity]", f"no_wave_dates = [{dates}]\n[capacity]"),
+    )
     assert outcome.planning.windows[0] == first_window
     assert_optimal(outcome, wave_of_a)
     assert outcome.item_waves[nid("application", "A")] == wave_of_a
@@ -230,8 +288,12 @@ def test_runs_on_moves_server_with_application(engine: Engine, tmp_path: Path) -
 
 def test_workplace_after_its_directory(engine: Engine, tmp_path: Path) -> None:
     # The directory must be settled in an earlier wave than the PCs that join it => 2 waves.
-    inventory = {N: {"Directories": [dict(name="nb.local")],
-                     "Workplaces": [dict(name="Adm", pcs=10, directory="nb.local")]}}
+    inventory = {
+        N: {
+            "Directories": [dict(name="nb.local")],
+            "Workplaces": [dict(name="Adm", pcs=10, directory="nb.local")],
+        }
+    }
     outcome = solve(engine, tmp_path, inventory, toml())
     assert_optimal(outcome, 2)
     assert outcome.item_waves == {nid("directory", "nb.local"): 1, nid("workplace", "Adm"): 2}
@@ -239,8 +301,13 @@ def test_workplace_after_its_directory(engine: Engine, tmp_path: Path) -> None:
 
 def test_before_or_same_allows_the_same_wave(engine: Engine, tmp_path: Path) -> None:
     # Adm uses ESDH (ESDH in the same or an earlier wave): both fit wave 1 => 1 wave.
-    inventory = {N: {"Applications": saas("ESDH"), "Workplaces": [dict(name="Adm", pcs=1)],
-                     "Dependencies": [dep("workplace", "Adm", "application", "ESDH", "uses")]}}
+    inventory = {
+        N: {
+            "Applications": saas("ESDH"),
+            "Workplaces": [dict(name="Adm", pcs=1)],
+            "Dependencies": [dep("workplace", "Adm", "application", "ESDH", "uses")],
+        }
+    }
     assert_optimal(solve(engine, tmp_path, inventory, toml()), 1)
 
 
@@ -249,85 +316,136 @@ def test_soft_splits_are_minimised(engine: Engine, tmp_path: Path) -> None:
     # ring A-B-C-D-A: any split into two pairs cuts at least 2 ring edges (A,B | C,D cuts B-C
     # and D-A) => optimum 2 splits.
     ring = [("A", "B"), ("B", "C"), ("C", "D"), ("D", "A")]
-    inventory = {N: {"Applications": saas("A", "B", "C", "D", effort_hours=4),
-                     "Dependencies": [dep("application", a, "application", b, "integrates_with", strength="soft")
-                                      for a, b in ring]}}
+    inventory = {
+        N: {
+            "Applications": saas("A", "B", "C", "D", effort_hours=4),
+            "Dependencies": [
+                dep("application", a, "application", b, "integrates_with", strength="soft")
+                for a, b in ring
+            ],
+        }
+    }
     outcome = solve(engine, tmp_path, inventory, toml(capacity={"application": 8}))
     assert_optimal(outcome, 2)
     phases = {p.name: p for p in outcome.result.phases}
-    assert (phases["splits"].objective, phases["splits"].bound, phases["splits"].status) == (2, 2, "optimal")
+    assert (phases["splits"].objective, phases["splits"].bound, phases["splits"].status) == (
+        2,
+        2,
+        "optimal",
+    )
     w = {name: outcome.item_waves[nid("application", name)] for name in "ABCD"}
     assert sum(w[a] != w[b] for a, b in ring) == 2
     greedy = outcome.result.greedy
     assert greedy is not None and greedy.objective["splits"] >= 2
 
 
-# ----------------------------------------------------------------------------- no plan: explanations
+# ---------------------------------------------------------------------------- no plan: explanations
 def test_infeasible_pin_vs_blackout(engine: Engine, tmp_path: Path) -> None:
-    inventory = {N: {"Servers": servers(1), "Applications": [app("A", servers="S1", blackout="2027-01-05..2027-01-06")]}}
-    causes = no_plan(engine, tmp_path, inventory, toml(extra='[pins]\n"Nordby/application/A" = 1\n'))
-    assert causes == ["Nordby/application/A is pinned to wave 1, and Nordby/server/S1 must move with it",
-                      "Nordby/application/A's blackout dates rule out waves 1"]
+    inventory = {
+        N: {
+            "Servers": servers(1),
+            "Applications": [app("A", servers="S1", blackout="2027-01-05..2027-01-06")],
+        }
+    }
+    causes = no_plan(
+        engine, tmp_path, inventory, toml(extra='[pins]\n"Nordby/application/A" = 1\n')
+    )
+    assert causes == [
+        "Nordby/application/A is pinned to wave 1, and Nordby/server/S1 must move with it",
+        "Nordby/application/A's blackout dates rule out waves 1",
+    ]
 
 
 def test_infeasible_pin_vs_window(engine: Engine, tmp_path: Path) -> None:
-    extra = '[pins]\n"Nordby/application/A" = 1\n[windows]\n"Nordby/application/A" = { earliest = 2 }\n'
+    extra = (
+        '[pins]\n"Nordby/application/A" = 1\n[windows]\n"Nordby/application/A" = { earliest = 2 }\n'
+    )
     causes = no_plan(engine, tmp_path, {N: {"Applications": saas("A")}}, toml(extra=extra))
-    assert causes == ["Nordby/application/A is pinned to wave 1",
-                      "Nordby/application/A may only move in waves 2..6 (window waves 2..6 in plan.toml)"]
+    assert causes == [
+        "Nordby/application/A is pinned to wave 1",
+        "Nordby/application/A may only move in waves 2..6 (window waves 2..6 in plan.toml)",
+    ]
 
 
 def test_infeasible_oversized_move_group(engine: Engine, tmp_path: Path) -> None:
     # S1 (12 h) must move with ESDH; the server team has 8 h per wave.
     inventory = {N: {"Servers": servers(1, hours=12), "Applications": [app("ESDH", servers="S1")]}}
     causes = no_plan(engine, tmp_path, inventory, toml(capacity={"server": 8}))
-    assert causes == ["Nordby/application/ESDH (+1 moving with it) needs 12.0 h of server team capacity, more than "
-                      "any wave has (8.0 h); its members must move together: Nordby/application/ESDH, "
-                      "Nordby/server/S1"]
+    assert causes == [
+        "Nordby/application/ESDH (+1 moving with it) "
+        "needs 12.0 h of server team capacity, more than "
+        "any wave has (8.0 h); its members must move together: "
+        "Nordby/application/ESDH, Nordby/server/S1"
+    ]
 
 
 def test_infeasible_capacity(engine: Engine, tmp_path: Path) -> None:
     # 20 h of server work, 8 h per wave, 2 waves => 16 h < 20 h.
     causes = no_plan(engine, tmp_path, FIVE_SERVERS, toml(max_waves=2, capacity={"server": 8}))
-    assert causes == ["wave 1 has 8.0 h of server team capacity", "wave 2 has 8.0 h of server team capacity",
-                      "the calendar has only 2 waves (calendar.max_waves, no_wave_dates)"]
+    assert causes == [
+        "wave 1 has 8.0 h of server team capacity",
+        "wave 2 has 8.0 h of server team capacity",
+        "the calendar has only 2 waves (calendar.max_waves, no_wave_dates)",
+    ]
 
 
 def test_infeasible_precedence_chain_longer_than_calendar(engine: Engine, tmp_path: Path) -> None:
     # A <- B <- C, each consolidated into the previous one (strictly before) => 3 waves > 2.
-    inventory = {N: {"Applications": saas("A") + [app("B", strategy="consolidate", target="A"),
-                                                  app("C", strategy="consolidate", target="B")]}}
+    inventory = {
+        N: {
+            "Applications": saas("A")
+            + [
+                app("B", strategy="consolidate", target="A"),
+                app("C", strategy="consolidate", target="B"),
+            ]
+        }
+    }
     causes = no_plan(engine, tmp_path, inventory, toml(max_waves=2))
     assert causes == [
-        "Nordby/application/B is consolidated into Nordby/application/A, which must move in an earlier wave "
+        "Nordby/application/B is consolidated into Nordby/application/A, "
+        "which must move in an earlier wave "
         "(column target)",
-        "Nordby/application/C is consolidated into Nordby/application/B, which must move in an earlier wave "
+        "Nordby/application/C is consolidated into Nordby/application/B, "
+        "which must move in an earlier wave "
         "(column target)",
-        "the calendar has only 2 waves (calendar.max_waves, no_wave_dates)"]
+        "the calendar has only 2 waves (calendar.max_waves, no_wave_dates)",
+    ]
 
 
 def test_conflicting_pins_in_one_move_group(engine: Engine, tmp_path: Path) -> None:
-    import_inventory(engine, tmp_path, {N: {"Servers": servers(1), "Applications": [app("A", servers="S1")]}})
+    import_inventory(
+        engine, tmp_path, {N: {"Servers": servers(1), "Applications": [app("A", servers="S1")]}}
+    )
     text = toml(extra='[pins]\n"Nordby/application/A" = 1\n"Nordby/server/S1" = 2\n')
     with pytest.raises(PlannerError) as caught:
         make_plan(engine, parse_config(text), text, **FAST)
-    assert str(caught.value) == ("Nordby/server/S1 is pinned to wave 2, but Nordby/application/A is pinned to wave 1 "
-                                 "and both must move together (move group G0001)")
+    assert str(caught.value) == (
+        "Nordby/server/S1 is pinned to wave 2, but Nordby/application/A is pinned to wave 1 "
+        "and both must move together (move group G0001)"
+    )
     # the same pins on different move groups are fine
     plan(engine, toml(extra='[pins]\n"Nordby/application/A" = 2\n"Nordby/server/S1" = 2\n'))
 
 
 def test_strict_cycle_is_no_plan(engine: Engine, tmp_path: Path) -> None:
-    inventory = {N: {"Directories": [dict(name="nb.local")],
-                     "Workplaces": [dict(name="Adm", pcs=1, directory="nb.local")],
-                     "Dependencies": [dep("directory", "nb.local", "workplace", "Adm", "uses")]}}
+    inventory = {
+        N: {
+            "Directories": [dict(name="nb.local")],
+            "Workplaces": [dict(name="Adm", pcs=1, directory="nb.local")],
+            "Dependencies": [dep("directory", "nb.local", "workplace", "Adm", "uses")],
+        }
+    }
     assert no_plan(engine, tmp_path, inventory, toml()) == [
-        "dependency loop with a strictly-before rule: Nordby/directory/nb.local -> Nordby/workplace/Adm -> "
-        "Nordby/directory/nb.local"]
+        "dependency loop with a strictly-before rule: "
+        "Nordby/directory/nb.local -> Nordby/workplace/Adm -> "
+        "Nordby/directory/nb.local"
+    ]
 
 
 # ----------------------------------------------------------------------------- re-planning
-def test_replan_keeps_executed_waves_and_moves_nothing_needlessly(engine: Engine, tmp_path: Path) -> None:
+def test_replan_keeps_executed_waves_and_moves_nothing_needlessly(
+    engine: Engine, tmp_path: Path
+) -> None:
     # First plan: 5 servers of 4 h at 8 h/wave => waves of 2, 2, 1. Wave 1 is executed; then
     # a sixth server is inventoried. 24 h => still 3 waves (2, 2, 2): S6 fills wave 3's free
     # slot, so no old server has to change its wave => 0 moved.
@@ -339,11 +457,15 @@ def test_replan_keeps_executed_waves_and_moves_nothing_needlessly(engine: Engine
     assert second.plan.parent_id == first.plan.id and second.plan.frozen_through == 1
     assert_optimal(second, 3)
     executed = {n for n, w in first.item_waves.items() if w == 1}
-    assert {n for n, w in second.item_waves.items() if w == 1} == executed  # unchanged, nothing added
+    assert {
+        n for n, w in second.item_waves.items() if w == 1
+    } == executed  # unchanged, nothing added
     assert {n: second.item_waves[n] for n in first.item_waves} == first.item_waves  # nothing moved
     assert second.result.objective["moved"] == 0
     assert second.item_waves[nid("server", "S6")] == 3
-    assert plan_waves(engine, first.plan.id or 0) == first.item_waves  # the parent is kept as it was
+    assert (
+        plan_waves(engine, first.plan.id or 0) == first.item_waves
+    )  # the parent is kept as it was
 
 
 def test_replan_moves_as_few_items_as_possible(engine: Engine, tmp_path: Path) -> None:
@@ -385,9 +507,16 @@ def test_replan_verifier_catches_a_changed_executed_wave(engine: Engine, tmp_pat
 def test_same_seed_and_workers_give_the_same_plan(engine: Engine, tmp_path: Path) -> None:
     # Many equally good plans (12 interchangeable servers, 3 per wave, two soft pairs):
     # only determinism makes the answer repeat.
-    inventory = {N: {"Servers": servers(12), "Applications": saas("A", "B", "C"),
-                     "Dependencies": [dep("application", "A", "application", "B", "integrates_with", strength="soft"),
-                                      dep("application", "B", "application", "C", "integrates_with", strength="soft")]}}
+    inventory = {
+        N: {
+            "Servers": servers(12),
+            "Applications": saas("A", "B", "C"),
+            "Dependencies": [
+                dep("application", "A", "application", "B", "integrates_with", strength="soft"),
+                dep("application", "B", "application", "C", "integrates_with", strength="soft"),
+            ],
+        }
+    }
     import_inventory(engine, tmp_path, inventory)
     config = toml(capacity={"server": 12, "application": 32})
     runs = [plan(engine, config, time_limit=3, workers=2, seed=7) for _ in range(2)]
@@ -402,7 +531,9 @@ def test_config_pin_to_unknown_item(engine: Engine, tmp_path: Path) -> None:
     text = toml(extra='[pins]\n"Nordby/server/S9" = 1\n')
     with pytest.raises(PlannerError) as caught:
         make_plan(engine, parse_config(text), text, **FAST)
-    assert str(caught.value) == "pins: 'Nordby/server/S9' names no item (write municipality/kind/name)"
+    assert (
+        str(caught.value) == "pins: 'Nordby/server/S9' names no item (write municipality/kind/name)"
+    )
 
 
 # ----------------------------------------------------------------------------- CLI
@@ -430,12 +561,16 @@ def test_cli_plan_and_verify(engine: Engine, tmp_path: Path, run_cli) -> None:  
     assert "changed" in run_cli("plans").stdout.splitlines()[-2]
     stale = run_cli("verify")
     assert stale.returncode == 1
-    assert stale.stderr.splitlines()[0].startswith("note: the inventory has changed since plan 1 was made (")
+    assert stale.stderr.splitlines()[0].startswith(
+        "note: the inventory has changed since plan 1 was made ("
+    )
     assert stale.stdout.strip() == "coverage: Nordby/server/S6 has no wave"
     assert stale.stderr.splitlines()[-1] == "error: plan 1 breaks 1 hard constraint(s)"
 
 
-def test_a_stored_plan_keeps_its_wave_dates_on_every_later_day(engine: Engine, tmp_path: Path) -> None:
+def test_a_stored_plan_keeps_its_wave_dates_on_every_later_day(
+    engine: Engine, tmp_path: Path
+) -> None:
     """Issue 21: without `[calendar] start` the first wave is "the coming Saturday", and a stored
     plan took it from the day it was read: verified or exported a week later, its waves moved.
     The start is recorded with the plan; here the record says the plan was made for waves from

@@ -28,11 +28,15 @@ Run = Callable[..., subprocess.CompletedProcess[str]]
 def rvtools(folder: Path, rows: list[str] | None = None) -> Path:
     """An RVTools CSV export (the vInfo tab only), as `RVTools_tabvInfo.csv` in a folder."""
     folder.mkdir(exist_ok=True)
-    rows = rows if rows is not None else [
-        "srv-øko-01.østerå.local,poweredOn,4,32768,204800",
-        "vm-ny-01,poweredOn,2,4096,40960",
-        "vm-ny-02.østerå.local,poweredOn,2,8192,40960",
-    ]
+    rows = (
+        rows
+        if rows is not None
+        else [
+            "srv-øko-01.østerå.local,poweredOn,4,32768,204800",
+            "vm-ny-01,poweredOn,2,4096,40960",
+            "vm-ny-02.østerå.local,poweredOn,2,8192,40960",
+        ]
+    )
     text = "VM,Powerstate,CPUs,Memory,Provisioned MiB\n" + "\n".join(rows) + "\n"
     (folder / "RVTools_tabvInfo.csv").write_text(text, encoding="utf-8")
     return folder
@@ -68,7 +72,8 @@ def inventory(run_cli: Run) -> dict[str, Any]:
 
 
 def test_workbook_rvtools_workbook_loses_nothing_and_the_third_import_changes_nothing(
-        run_cli: Run, workbook: Path, tmp_path: Path) -> None:
+    run_cli: Run, workbook: Path, tmp_path: Path
+) -> None:
     """The issue's first finding: the unchanged workbook after RVTools removed its 795 VMs."""
     ok(run_cli("import", workbook))
     rv = rvtools(tmp_path / "rv")
@@ -81,7 +86,8 @@ def test_workbook_rvtools_workbook_loses_nothing_and_the_third_import_changes_no
 
 
 def test_order_of_sources_does_not_matter_and_withdrawing_rvtools_restores_the_workbook(
-        run_cli: Run, workbook: Path, tmp_path: Path) -> None:
+    run_cli: Run, workbook: Path, tmp_path: Path
+) -> None:
     rv = rvtools(tmp_path / "rv")
     ok(run_cli("import", workbook))
     workbook_only = items(run_cli)
@@ -98,18 +104,24 @@ def test_order_of_sources_does_not_matter_and_withdrawing_rvtools_restores_the_w
 
 
 def test_precedence_ram_from_rvtools_owner_from_the_workbook_and_the_conflict_is_listed(
-        run_cli: Run, workbook: Path, book: InventoryBook, tmp_path: Path) -> None:
+    run_cli: Run, workbook: Path, book: InventoryBook, tmp_path: Path
+) -> None:
     ok(run_cli("import", workbook))
     result = run_cli("import", rvtools(tmp_path / "rv"), "-m", MUNI)
-    assert "conflict: server 'SRV-ØKO-01' ram_gb: rvtools:rv says '32'" in ok(result) + result.stderr
+    assert (
+        "conflict: server 'SRV-ØKO-01' ram_gb: rvtools:rv says '32'" in ok(result) + result.stderr
+    )
     detail = json.loads(ok(run_cli("items", SERVER, "--json")))
     assert detail["fields"]["ram_gb"] == 32 and detail["from"]["ram_gb"] == RV_SOURCE
-    assert detail["fields"]["owner"] == "Søren Ågård" and detail["from"]["owner"] == "workbook:nordby"
+    assert (
+        detail["fields"]["owner"] == "Søren Ågård" and detail["from"]["owner"] == "workbook:nordby"
+    )
     assert [c["source"] for c in detail["claims"]] == ["workbook:nordby", RV_SOURCE]
     assert [c["fields"].get("ram_gb") for c in detail["claims"]] == [16, 32]
     conflicts = json.loads(ok(run_cli("sources", "conflicts", "--json")))["conflicts"]
     assert [(c["item"], c["field"], c["value"], c["source"], c["others"]) for c in conflicts] == [
-        (SERVER, "ram_gb", 32, RV_SOURCE, [{"source": "workbook:nordby", "value": 16}])]
+        (SERVER, "ram_gb", 32, RV_SOURCE, [{"source": "workbook:nordby", "value": 16}])
+    ]
     # The workbook drops the server: RVTools still lists it, without the workbook's fields.
     book.sheets["Servers"].pop(0)
     book.sheets["Applications"][0]["servers"] = None
@@ -122,8 +134,9 @@ def test_precedence_ram_from_rvtools_owner_from_the_workbook_and_the_conflict_is
     assert json.loads(ok(run_cli("sources", "conflicts", "--json")))["conflicts"] == []
 
 
-def test_own_precedence_per_field_and_its_refusals(run_cli: Run, workbook: Path,
-                                                   tmp_path: Path) -> None:
+def test_own_precedence_per_field_and_its_refusals(
+    run_cli: Run, workbook: Path, tmp_path: Path
+) -> None:
     ok(run_cli("import", workbook))
     ok(run_cli("import", rvtools(tmp_path / "rv"), "-m", MUNI))
     ok(run_cli("sources", "order", "-m", MUNI, "--field", "ram_gb", "workbook:nordby"))
@@ -132,22 +145,29 @@ def test_own_precedence_per_field_and_its_refusals(run_cli: Run, workbook: Path,
     assert listed["order"]["overrides"] == {"ram_gb": ["workbook:nordby"]}
     assert [s["name"] for s in listed["sources"]] == ["workbook:nordby", RV_SOURCE]
     assert [s["precedence"] for s in listed["sources"]] == [
-        {"descriptive": 1, "technical": 2}, {"descriptive": 2, "technical": 1}]
+        {"descriptive": 1, "technical": 2},
+        {"descriptive": 2, "technical": 1},
+    ]
     assert listed["sources"][1]["items"] == 3
     ok(run_cli("sources", "order", "-m", MUNI, "--field", "ram_gb"))  # back to the default
     assert json.loads(ok(run_cli("items", SERVER, "--json")))["fields"]["ram_gb"] == 32
-    assert refused(run_cli("sources", "order", "-m", MUNI, "--field", "ramgb", RV_SOURCE)).startswith(
-        "error: unknown field 'ramgb'")
+    assert refused(
+        run_cli("sources", "order", "-m", MUNI, "--field", "ramgb", RV_SOURCE)
+    ).startswith("error: unknown field 'ramgb'")
     assert refused(run_cli("sources", "order", "-m", MUNI, "nope")) == (
-        f"error: {MUNI} has no source 'nope' (its sources: rvtools:rv, workbook:nordby)")
+        f"error: {MUNI} has no source 'nope' (its sources: rvtools:rv, workbook:nordby)"
+    )
     assert refused(run_cli("sources", "remove", "nope", "-m", MUNI)) == (
-        f"error: {MUNI} has no source 'nope' (its sources: rvtools:rv, workbook:nordby)")
+        f"error: {MUNI} has no source 'nope' (its sources: rvtools:rv, workbook:nordby)"
+    )
     assert refused(run_cli("sources", "remove", RV_SOURCE, "-m", "Nowhere")).startswith(
-        "error: no municipality 'Nowhere' is stored")
+        "error: no municipality 'Nowhere' is stored"
+    )
 
 
-def test_source_names_replace_last_months_export(run_cli: Run, workbook: Path,
-                                                 tmp_path: Path) -> None:
+def test_source_names_replace_last_months_export(
+    run_cli: Run, workbook: Path, tmp_path: Path
+) -> None:
     """`--source rvtools`: this month's export replaces last month's, whatever its file name."""
     ok(run_cli("import", workbook))
     ok(run_cli("import", rvtools(tmp_path / "RVTools_2027-02"), "-m", MUNI, "--source", "rvtools"))
@@ -157,23 +177,34 @@ def test_source_names_replace_last_months_export(run_cli: Run, workbook: Path,
     assert inventory(run_cli)["servers"] == 3
     listed = json.loads(ok(run_cli("sources", "--json")))["municipalities"][0]["sources"]
     assert [(s["name"], s["file"]) for s in listed] == [
-        ("workbook:nordby", str(workbook)), ("rvtools", str(march))]
+        ("workbook:nordby", str(workbook)),
+        ("rvtools", str(march)),
+    ]
 
 
 def test_two_workbooks_for_one_municipality_with_references_across_them(
-        run_cli: Run, book: InventoryBook) -> None:
+    run_cli: Run, book: InventoryBook
+) -> None:
     """Servers and networks in one workbook, applications and workplaces (which name them)
     in another, as departments keep them."""
     full = dict(book.sheets)
-    book.sheets = {k: v for k, v in full.items() if k in ("Municipality", "Sites", "Networks",
-                                                          "Directories", "Servers")}
+    book.sheets = {
+        k: v
+        for k, v in full.items()
+        if k in ("Municipality", "Sites", "Networks", "Directories", "Servers")
+    }
     servers = book.write("servers.xlsx")
-    book.sheets = {k: v for k, v in full.items() if k in ("Municipality", "Applications",
-                                                          "Workplaces", "Dependencies")}
+    book.sheets = {
+        k: v
+        for k, v in full.items()
+        if k in ("Municipality", "Applications", "Workplaces", "Dependencies")
+    }
     systems = book.write("systems.xlsx")
     alone = refused(run_cli("import", systems))
-    assert (f"{systems}:Applications!I2: servers 'SRV-ØKO-01' names no server on the Servers sheet "
-            f"(nor does any other source of {MUNI})") in alone
+    assert (
+        f"{systems}:Applications!I2: servers 'SRV-ØKO-01' names no server on the Servers sheet "
+        f"(nor does any other source of {MUNI})"
+    ) in alone
     assert ok(run_cli("inventory", "--json")).count(MUNI) == 0
     ok(run_cli("import", systems, servers))  # one command: the references meet
     assert inventory(run_cli) == VALID_COUNTS
@@ -188,38 +219,58 @@ def test_duplicates_inside_a_workbook_name_both_cells(run_cli: Run, book: Invent
     book.sheets["Servers"][1]["name"] = "srv-øko-01.østerå.local"
     path = book.write()
     assert refused(run_cli("import", path)).splitlines()[0] == (
-        f"{path}:Servers!A3: name 'srv-øko-01.østerå.local' is the same item as 'SRV-ØKO-01' in cell A2")
+        f"{path}:Servers!A3: "
+        "name 'srv-øko-01.østerå.local' is the same item as 'SRV-ØKO-01' in cell A2"
+    )
     book.sheets["Servers"][1]["name"] = "srv-ØKO-01"
     assert refused(run_cli("import", book.write())).splitlines()[0] == (
-        f"{path}:Servers!A3: name 'srv-ØKO-01' is already used on row 2")
+        f"{path}:Servers!A3: name 'srv-ØKO-01' is already used on row 2"
+    )
 
 
-def test_duplicates_inside_a_tool_export_are_merged_with_a_warning(run_cli: Run,
-                                                                   tmp_path: Path) -> None:
-    rv = rvtools(tmp_path / "rv", ["web-01,poweredOn,2,,40960", "WEB-01.nordby.local,poweredOn,,8192,",
-                                   "app-01,poweredOn,2,4096,", "APP-01,poweredOn,4,4096,"])
+def test_duplicates_inside_a_tool_export_are_merged_with_a_warning(
+    run_cli: Run, tmp_path: Path
+) -> None:
+    rv = rvtools(
+        tmp_path / "rv",
+        [
+            "web-01,poweredOn,2,,40960",
+            "WEB-01.nordby.local,poweredOn,,8192,",
+            "app-01,poweredOn,2,4096,",
+            "APP-01,poweredOn,4,4096,",
+        ],
+    )
     result = run_cli("import", rv, "-m", "Nordby")
     assert "3 created" in ok(result)  # the municipality and two servers
-    assert ("server 'WEB-01.nordby.local' (row 3) is the same item as 'web-01' (row 2); merged into "
-            "one (the first non-blank value of each field is kept)") in result.stderr
-    assert "VM 'APP-01' is listed again (first on row 4); the rows are merged into one server" in result.stderr
+    assert (
+        "server 'WEB-01.nordby.local' (row 3) is the same item as 'web-01' (row 2); merged into "
+        "one (the first non-blank value of each field is kept)"
+    ) in result.stderr
+    assert (
+        "VM 'APP-01' is listed again (first on row 4); the rows are merged into one server"
+        in result.stderr
+    )
     found = {i["name"]: i["fields"] for i in items(run_cli)}
     assert found["web-01"]["ram_gb"] == 8 and found["web-01"]["vcpu"] == 2
     assert found["app-01"]["vcpu"] == 2
 
 
-def test_names_match_across_sources_by_case_spaces_nfc_and_fqdn(run_cli: Run, workbook: Path,
-                                                                tmp_path: Path) -> None:
+def test_names_match_across_sources_by_case_spaces_nfc_and_fqdn(
+    run_cli: Run, workbook: Path, tmp_path: Path
+) -> None:
     ok(run_cli("import", workbook))
-    rv = rvtools(tmp_path / "rv", ["  Srv-Skole-02  ,poweredOn,4,16384,204800",
-                                   "srv-øko-01.østerå.local,poweredOn,2,8192,"])
+    rv = rvtools(
+        tmp_path / "rv",
+        ["  Srv-Skole-02  ,poweredOn,4,16384,204800", "srv-øko-01.østerå.local,poweredOn,2,8192,"],
+    )
     decomposed = "ØSTERA\u030a KOMMUNE"  # å written as a + combining ring: NFC makes it å
     assert "0 created" in ok(run_cli("import", rv, "-m", decomposed))
     assert inventory(run_cli)["servers"] == 2
 
 
-def test_check_reports_source_conflicts_and_possible_duplicates(run_cli: Run, book: InventoryBook,
-                                                                tmp_path: Path) -> None:
+def test_check_reports_source_conflicts_and_possible_duplicates(
+    run_cli: Run, book: InventoryBook, tmp_path: Path
+) -> None:
     """Two names, one IP: not merged, but `planner check` names both and their sources."""
     book.sheets["Servers"][0]["ip"] = "10.1.0.5"
     ok(run_cli("import", book.write("nordby.xlsx")))
@@ -228,34 +279,45 @@ def test_check_reports_source_conflicts_and_possible_duplicates(run_cli: Run, bo
     (rv / "RVTools_tabvInfo.csv").write_text(
         "VM,Powerstate,CPUs,Memory,Primary IP Address\n"
         "srv-øko-01,poweredOn,4,32768,10.1.0.5\nsrv-oeko-1,poweredOn,2,4096,10.1.0.5\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     ok(run_cli("import", rv, "-m", MUNI))
     findings = json.loads(run_cli("check", "--json").stdout)["findings"]
     duplicates = [f for f in findings if f["code"] == "possible-duplicate"]
-    assert duplicates == [{
-        "code": "possible-duplicate", "severity": "warning",
-        "message": f"{SERVER}, {MUNI}/server/srv-oeko-1 share the IP address 10.1.0.5: the same "
-                   "server under two names? (SRV-ØKO-01 from rvtools:rv, workbook:nordby; srv-oeko-1 "
-                   "from rvtools:rv); if so, correct the name in one source",
-        "items": [SERVER, f"{MUNI}/server/srv-oeko-1"]}]
+    assert duplicates == [
+        {
+            "code": "possible-duplicate",
+            "severity": "warning",
+            "message": f"{SERVER}, {MUNI}/server/srv-oeko-1 share the IP address 10.1.0.5: the "
+            "same server under two names? (SRV-ØKO-01 from rvtools:rv, workbook:nordby; srv-oeko-1 "
+            "from rvtools:rv); if so, correct the name in one source",
+            "items": [SERVER, f"{MUNI}/server/srv-oeko-1"],
+        }
+    ]
     conflicts = [f for f in findings if f["code"] == "source-conflict"]
     assert [f["message"] for f in conflicts] == [
-        f"{SERVER} ram_gb: rvtools:rv says 32.0 (in force); workbook:nordby says 16"]
+        f"{SERVER} ram_gb: rvtools:rv says 32.0 (in force); workbook:nordby says 16"
+    ]
 
 
 def test_two_sources_of_one_municipality_imported_at_once_both_land(
-        db_url: str, engine: Any, run_cli: Run, workbook: Path, tmp_path: Path) -> None:
+    db_url: str, engine: Any, run_cli: Run, workbook: Path, tmp_path: Path
+) -> None:
     """Both imports pause inside their transaction; on PostgreSQL the second queues on the
     municipality's lock, on SQLite on the write lock. Neither replaces the other."""
     from tests.processes import finish, start
 
     def paused(name: str) -> dict[str, str]:
-        return {"PLANNER_TEST_PAUSE_IN_IMPORT": "1.5",
-                "PLANNER_TEST_PAUSE_MARKER": str(tmp_path / f"{name}.paused")}
+        return {
+            "PLANNER_TEST_PAUSE_IN_IMPORT": "1.5",
+            "PLANNER_TEST_PAUSE_MARKER": str(tmp_path / f"{name}.paused"),
+        }
 
     rv = rvtools(tmp_path / "rv")
-    processes = [start(db_url, "import", workbook, cwd=tmp_path, **paused("a")),
-                 start(db_url, "import", rv, "-m", MUNI, cwd=tmp_path, **paused("b"))]
+    processes = [
+        start(db_url, "import", workbook, cwd=tmp_path, **paused("a")),
+        start(db_url, "import", rv, "-m", MUNI, cwd=tmp_path, **paused("b")),
+    ]
     for process in processes:
         code, _, err = finish(process)
         assert code == 0, err
@@ -264,7 +326,9 @@ def test_two_sources_of_one_municipality_imported_at_once_both_land(
     assert inventory(run_cli)["servers"] == 4
 
 
-def test_inventory_json_counts_dependencies_as_graph_export_does(run_cli: Run, workbook: Path) -> None:
+def test_inventory_json_counts_dependencies_as_graph_export_does(
+    run_cli: Run, workbook: Path
+) -> None:
     ok(run_cli("import", workbook))
     row = json.loads(ok(run_cli("inventory", "--json")))["municipalities"][MUNI]
     exported = ok(run_cli("graph", "export", "deps.graphml"))
@@ -301,7 +365,8 @@ def test_plan_exports_name_each_items_sources(run_cli: Run, workbook: Path, tmp_
 
 
 def test_dry_run_prints_the_change_set_per_source_and_writes_nothing(
-        run_cli: Run, workbook: Path, tmp_path: Path) -> None:
+    run_cli: Run, workbook: Path, tmp_path: Path
+) -> None:
     ok(run_cli("import", workbook))
     before = items(run_cli)
     rv = rvtools(tmp_path / "rv")
@@ -310,10 +375,15 @@ def test_dry_run_prints_the_change_set_per_source_and_writes_nothing(
     [change_set] = document["imports"]
     assert (change_set["source"], change_set["municipality"]) == (RV_SOURCE, MUNI)
     assert (change_set["created"], change_set["updated"], change_set["removed"]) == (
-        {"server": 2}, {"server": 1}, {})
+        {"server": 2},
+        {"server": 1},
+        {},
+    )
     assert {c["name"]: (c["action"], c["fields"]) for c in change_set["changes"]} == {
         "SRV-ØKO-01": ("updated", {"ram_gb": {"old": 16, "new": 32}}),
-        "vm-ny-01": ("created", {}), "vm-ny-02.østerå.local": ("created", {})}
+        "vm-ny-01": ("created", {}),
+        "vm-ny-02.østerå.local": ("created", {}),
+    }
     assert [(c["item"], c["field"]) for c in change_set["conflicts"]] == [(SERVER, "ram_gb")]
     text = ok(run_cli("import", rv, "-m", MUNI, "--dry-run"))
     assert f"  {RV_SOURCE}: updated server SRV-ØKO-01 (ram_gb: 16.0 → 32.0)" in text

@@ -50,8 +50,9 @@ def test_open_plan_reads_the_newest_plan_and_its_items(engine: Engine, tmp_path:
     assert stored.id == second.id != first.id
     assert open_plan(engine, first.id).id == first.id
     assert sorted(stored.waves.values()) == [1, 1, 2, 2, 3]
-    assert [(r.wave, r.item_id) for r in stored.rows] == sorted((r.wave, r.item_id)
-                                                             for r in stored.rows)
+    assert [(r.wave, r.item_id) for r in stored.rows] == sorted(
+        (r.wave, r.item_id) for r in stored.rows
+    )
     assert stored.config.calendar.start == date(2027, 1, 4)
     assert stored.inventory_state == "current"
 
@@ -100,8 +101,9 @@ def test_the_inventory_is_read_when_first_asked_for(engine: Engine, tmp_path: Pa
     assert given.snapshot is made_from and given.inventory_state == "current"
 
 
-def test_the_problem_holds_the_plans_pins_and_executed_waves(engine: Engine,
-                                                              tmp_path: Path) -> None:
+def test_the_problem_holds_the_plans_pins_and_executed_waves(
+    engine: Engine, tmp_path: Path
+) -> None:
     # A re-plan that keeps wave 1 stores its two wave-1 servers as pinned there; the rebuilt
     # problem pins their move groups to wave 1 and knows the parent's waves.
     import_inventory(engine, tmp_path, _servers(5))

@@ -43,37 +43,81 @@ def first_release_database(db_url: str, book: InventoryBook) -> Engine:
     tables = MetaData()
     tables.reflect(engine)
     with engine.begin() as connection:
-        plan_id = connection.execute(tables.tables["plan"].insert().values(
-            created=datetime(2026, 11, 1, 12, 0), frozen_through=0, config_toml="",
-            status="optimal", waves_used=2, lower_bound_waves=2, solve_seconds=1.5,
-            first_solution_seconds=0.5, seed=0, workers=1, time_limit=10.0,
-        )).inserted_primary_key[0]
-        connection.execute(tables.tables["plan_item"].insert(), [
-            dict(plan_id=plan_id, item_id=f"{MUNICIPALITY}/server/SRV-ØKO-01", municipality=MUNICIPALITY,
-                 kind="server", name="SRV-ØKO-01", wave=1, move_group="G0001", effort_hours=8.0,
-                 downtime_hours=4.0),
-            dict(plan_id=plan_id, item_id=f"{MUNICIPALITY}/application/Økonomistyring",
-                 municipality=MUNICIPALITY, kind="application", name="Økonomistyring", wave=2,
-                 move_group="G0002", effort_hours=16.0, downtime_hours=2.0, pinned=2),
-        ])
+        plan_id = connection.execute(
+            tables.tables["plan"]
+            .insert()
+            .values(
+                created=datetime(2026, 11, 1, 12, 0),
+                frozen_through=0,
+                config_toml="",
+                status="optimal",
+                waves_used=2,
+                lower_bound_waves=2,
+                solve_seconds=1.5,
+                first_solution_seconds=0.5,
+                seed=0,
+                workers=1,
+                time_limit=10.0,
+            )
+        ).inserted_primary_key[0]
+        connection.execute(
+            tables.tables["plan_item"].insert(),
+            [
+                dict(
+                    plan_id=plan_id,
+                    item_id=f"{MUNICIPALITY}/server/SRV-ØKO-01",
+                    municipality=MUNICIPALITY,
+                    kind="server",
+                    name="SRV-ØKO-01",
+                    wave=1,
+                    move_group="G0001",
+                    effort_hours=8.0,
+                    downtime_hours=4.0,
+                ),
+                dict(
+                    plan_id=plan_id,
+                    item_id=f"{MUNICIPALITY}/application/Økonomistyring",
+                    municipality=MUNICIPALITY,
+                    kind="application",
+                    name="Økonomistyring",
+                    wave=2,
+                    move_group="G0002",
+                    effort_hours=16.0,
+                    downtime_hours=2.0,
+                    pinned=2,
+                ),
+            ],
+        )
     assert current_revision(engine) == FIRST
     return engine
 
 
 def plan_rows(engine: Engine) -> list[tuple[object, ...]]:
     with engine.connect() as connection:
-        return [tuple(r) for r in connection.execute(text(
-            "SELECT item_id, wave, move_group, effort_hours, downtime_hours, pinned FROM plan_item ORDER BY item_id"))]
+        return [
+            tuple(r)
+            for r in connection.execute(
+                text(
+                    "SELECT item_id, wave, move_group, effort_hours, downtime_hours, pinned FROM "
+                    "plan_item ORDER BY item_id"
+                )
+            )
+        ]
 
 
 def item_ids(engine: Engine) -> set[str]:
     """Item ids read with first-release SQL (today's `load` reads today's columns)."""
     with engine.connect() as connection:
-        return {f"{MUNICIPALITY}/{kind}/{name}" for kind, table in ITEM_TABLES.items()
-                for (name,) in connection.execute(text(f"SELECT name FROM {table.__tablename__}"))}
+        return {
+            f"{MUNICIPALITY}/{kind}/{name}"
+            for kind, table in ITEM_TABLES.items()
+            for (name,) in connection.execute(text(f"SELECT name FROM {table.__tablename__}"))
+        }
 
 
-def test_first_release_database_upgrades_to_head_with_its_data(db_url: str, book: InventoryBook) -> None:
+def test_first_release_database_upgrades_to_head_with_its_data(
+    db_url: str, book: InventoryBook
+) -> None:
     old = first_release_database(db_url, book)
     before_counts, before_items, before_plan = counts(old), item_ids(old), plan_rows(old)
     assert before_counts[MUNICIPALITY] == VALID_COUNTS
@@ -83,7 +127,9 @@ def test_first_release_database_upgrades_to_head_with_its_data(db_url: str, book
     engine = open_database(db_url, notify=notes.append)
     head = head_revision(engine)
     assert head != FIRST
-    assert notes == [f"the database schema {FIRST} is older than this program's {head}; upgrading it"]
+    assert notes == [
+        f"the database schema {FIRST} is older than this program's {head}; upgrading it"
+    ]
     assert current_revision(engine) == head
     assert counts(engine) == before_counts
     assert set(load(engine).items) == before_items
@@ -97,8 +143,13 @@ def test_first_release_database_upgrades_to_head_with_its_data(db_url: str, book
     assert old_plan.calendar_start == date(2026, 11, 7)
     assert plan_config(old_plan).wave_windows()[0] == (date(2026, 11, 7), date(2026, 11, 20))
     # The upgraded database keeps working: a re-import of the same file changes nothing.
-    report, = import_files(engine, [book.write()])
-    assert sum(report.created.values()) == sum(report.updated.values()) == sum(report.removed.values()) == 0
+    (report,) = import_files(engine, [book.write()])
+    assert (
+        sum(report.created.values())
+        == sum(report.updated.values())
+        == sum(report.removed.values())
+        == 0
+    )
     engine.dispose()
 
 
@@ -108,7 +159,9 @@ def test_downgrade_and_upgrade_round_trip_keeps_the_data(db_url: str, book: Inve
     before = plan_rows(engine), counts(engine)
     command.downgrade(alembic_config(engine), FIRST)
     assert current_revision(engine) == FIRST
-    assert "ix_plan_item_item_id" not in {ix["name"] for ix in inspect(engine).get_indexes("plan_item")}
+    assert "ix_plan_item_item_id" not in {
+        ix["name"] for ix in inspect(engine).get_indexes("plan_item")
+    }
     upgrade(engine)
     assert current_revision(engine) == head_revision(engine)
     assert (plan_rows(engine), counts(engine)) == before
@@ -130,19 +183,27 @@ def test_cli_db_upgrade_prints_before_and_after(run_cli, db_url: str, book: Inve
     assert result.stderr == ""
 
 
-def test_cli_says_on_stderr_when_it_upgrades_an_older_database(run_cli, db_url: str,  # type: ignore[no-untyped-def]
-                                                               book: InventoryBook) -> None:
+def test_cli_says_on_stderr_when_it_upgrades_an_older_database(
+    run_cli,
+    db_url: str,  # type: ignore[no-untyped-def]
+    book: InventoryBook,
+) -> None:
     first_release_database(db_url, book).dispose()
     head = head_revision(make_engine(db_url))
     result = run_cli("inventory", "--json")
     assert result.returncode == 0, result.stderr
-    assert result.stderr.strip() == f"note: the database schema {FIRST} is older than this program's {head}; upgrading it"
+    assert (
+        result.stderr.strip()
+        == f"note: the database schema {FIRST} is older than this program's {head}; upgrading it"
+    )
     assert '"Østerå Kommune"' in result.stdout
     again = run_cli("inventory", "--json")
     assert again.returncode == 0 and again.stderr == ""
 
 
-def test_cli_refuses_a_newer_database_with_one_sentence(run_cli, db_url: str, engine: Engine) -> None:  # type: ignore[no-untyped-def]
+def test_cli_refuses_a_newer_database_with_one_sentence(
+    run_cli, db_url: str, engine: Engine
+) -> None:  # type: ignore[no-untyped-def]
     with engine.begin() as connection:
         connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
     shown = make_url(database_url(db_url)).render_as_string()
@@ -152,13 +213,21 @@ def test_cli_refuses_a_newer_database_with_one_sentence(run_cli, db_url: str, en
         assert result.stdout == ""
         assert result.stderr.strip() == (
             f"error: the database {shown} was written by a newer version of planner (schema 9999); "
-            "upgrade planner before using it")
+            "upgrade planner before using it"
+        )
     with engine.connect() as connection:  # and it was left alone
-        assert connection.execute(select(text("version_num")).select_from(text("alembic_version"))).scalar() == "9999"
+        assert (
+            connection.execute(
+                select(text("version_num")).select_from(text("alembic_version"))
+            ).scalar()
+            == "9999"
+        )
 
 
 def test_cli_db_upgrade_on_an_unreachable_server_is_one_sentence(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     result = run_cli("--db", "postgresql+psycopg://nobody@127.0.0.1:1/none", "db", "upgrade")
     assert result.returncode == 1
-    assert result.stderr.startswith("error: cannot open database postgresql+psycopg://nobody@127.0.0.1:1/none: ")
+    assert result.stderr.startswith(
+        "error: cannot open database postgresql+psycopg://nobody@127.0.0.1:1/none: "
+    )
     assert "Traceback" not in result.stderr

@@ -36,8 +36,10 @@ def corrupt_files(folder: Path, good: Path) -> dict[str, tuple[bytes, str]]:
     return {
         "random.xlsx": (os.urandom(4096), not_zip),
         "truncated.xlsx": (data[: len(data) // 2], not_zip),
-        "export.xlsx": ("name;os\nSRV-ØKO-01;Windows\n".encode(),  # a .csv renamed
-                        "not a workbook but text, perhaps CSV; give it a .csv name"),
+        "export.xlsx": (
+            "name;os\nSRV-ØKO-01;Windows\n".encode(),  # a .csv renamed
+            "not a workbook but text, perhaps CSV; give it a .csv name",
+        ),
         "empty.xlsx": (b"", "the file is empty"),
         "flipped.xlsx": (bytes(flipped), "the workbook is corrupt ("),
     }
@@ -54,8 +56,10 @@ def test_a_zip_that_is_not_a_workbook(tmp_path: Path) -> None:
     path = tmp_path / "letter.xlsx"
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("word/document.xml", "<document/>")
-    assert refusal(path) == ("letter.xlsx: not an .xlsx workbook (no xl/workbook.xml inside) and "
-                             "not an .ods spreadsheet (no content.xml); save it as .xlsx")
+    assert refusal(path) == (
+        "letter.xlsx: not an .xlsx workbook (no xl/workbook.xml inside) and "
+        "not an .ods spreadsheet (no content.xml); save it as .xlsx"
+    )
 
 
 def test_missing_file_and_folder(tmp_path: Path) -> None:
@@ -74,12 +78,16 @@ def test_the_valid_book_opens(book: InventoryBook) -> None:
 
 # --- hostile XML ---------------------------------------------------------------------------
 
-DOCTYPE = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;">]>'
+DOCTYPE = (
+    b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;">]>'
+)
 
 
 def test_entities_in_the_workbook_part_are_refused(book: InventoryBook) -> None:
     path = book.write()
-    rewrite_member(path, "xl/workbook.xml", lambda xml: DOCTYPE + xml.replace(b'name="Sites"', b'name="&b;"'))
+    rewrite_member(
+        path, "xl/workbook.xml", lambda xml: DOCTYPE + xml.replace(b'name="Sites"', b'name="&b;"')
+    )
     assert refusal(path).startswith("nordby.xlsx: cannot read the workbook (")
 
 
@@ -111,7 +119,8 @@ def test_cell_limit_counts_the_whole_workbook(book: InventoryBook) -> None:
     # Municipality 2x5, Sites 3x5, Networks 3x6, Directories 2x5 = 53 cells before Servers
     assert refusal(path, Limits(max_cells=60)) == (
         "nordby.xlsx:Servers!A1: the workbook has more than 60 cells (limit PLANNER_MAX_CELLS); "
-        "split the file or raise the limit")
+        "split the file or raise the limit"
+    )
     read_template(path, limits=Limits(max_cells=10_000))
 
 
@@ -120,8 +129,11 @@ def test_uncompressed_size_limit(book: InventoryBook) -> None:
     with zipfile.ZipFile(path) as archive:
         size = sum(member.file_size for member in archive.infolist())
     message = refusal(path, Limits(max_uncompressed_bytes=size - 1))
-    assert re.fullmatch(r"nordby\.xlsx: the workbook unpacks to 0\.\d+ MB, more than the limit of 0\.\d+ MB "
-                        r"\(PLANNER_MAX_UNCOMPRESSED_MB\)", message), message
+    assert re.fullmatch(
+        r"nordby\.xlsx: the workbook unpacks to 0\.\d+ MB, more than the limit of 0\.\d+ MB "
+        r"\(PLANNER_MAX_UNCOMPRESSED_MB\)",
+        message,
+    ), message
     read_template(path, limits=Limits(max_uncompressed_bytes=size))
 
 
@@ -129,8 +141,11 @@ def test_zip_bomb_ratio(tmp_path: Path, book: InventoryBook) -> None:
     path = book.write()
     with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("xl/media/padding.bin", b"\0" * (11 * 1024 * 1024))
-    assert re.fullmatch(r"nordby\.xlsx: xl/media/padding\.bin is compressed \d{3,}:1, which looks like a zip bomb; "
-                        r"refusing to open it", refusal(path))
+    assert re.fullmatch(
+        r"nordby\.xlsx: xl/media/padding\.bin is compressed \d{3,}:1, which looks like a zip bomb; "
+        r"refusing to open it",
+        refusal(path),
+    )
 
 
 def test_limits_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -150,8 +165,11 @@ def test_sheet_files_reads_attributes_in_any_order(book: InventoryBook) -> None:
         assert _sheet_files(archive)["Servers"] == "xl/worksheets/sheet6.xml"
 
     def excel_order(xml: bytes) -> bytes:
-        return re.sub(rb'<Relationship Type="([^"]*)" Target="/xl/([^"]*)" Id="([^"]*)" />',
-                      rb'<Relationship Id="\3" Type="\1" Target="\2"/>', xml)
+        return re.sub(
+            rb'<Relationship Type="([^"]*)" Target="/xl/([^"]*)" Id="([^"]*)" />',
+            rb'<Relationship Id="\3" Type="\1" Target="\2"/>',
+            xml,
+        )
 
     rewrite_member(path, "xl/_rels/workbook.xml.rels", excel_order)
     with zipfile.ZipFile(path) as archive:
@@ -185,7 +203,8 @@ def test_a_stray_cell_far_away_is_refused_before_it_is_read(book: InventoryBook)
     rewrite_member(path, member, lambda xml: xml.replace(b"</sheetData>", far + b"</sheetData>"))
     assert refusal(path) == (
         "nordby.xlsx:Servers!A1: the workbook has more than 2,000,000 cells (limit "
-        "PLANNER_MAX_CELLS; this sheet spans A1:XFD1000000); split the file or raise the limit")
+        "PLANNER_MAX_CELLS; this sheet spans A1:XFD1000000); split the file or raise the limit"
+    )
 
 
 def unique_strings_workbook(path: Path, strings: int, length: int) -> Path:
@@ -196,30 +215,53 @@ def unique_strings_workbook(path: Path, strings: int, length: int) -> Path:
     rel = f"{office}/officeDocument/2006/relationships"
     package = f'xmlns="{office}/package/2006/relationships"'
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", (
-            f'<Types xmlns="{office}/package/2006/content-types"><Default Extension="rels" '
-            'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-            '<Default Extension="xml" ContentType="application/xml"/>'
-            '<Override PartName="/xl/workbook.xml" ContentType="application/'
-            'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/></Types>'))
-        archive.writestr("_rels/.rels", f'<Relationships {package}><Relationship Id="rId1" '
-                         f'Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>')
-        archive.writestr("xl/workbook.xml", f'<workbook {ns} xmlns:r="{rel}"><sheets>'
-                         '<sheet name="Servers" sheetId="1" r:id="rId1"/></sheets></workbook>')
-        archive.writestr("xl/_rels/workbook.xml.rels", (
-            f'<Relationships {package}>'
-            f'<Relationship Id="rId1" Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/>'
-            f'<Relationship Id="rId2" Type="{rel}/sharedStrings" Target="sharedStrings.xml"/>'
-            "</Relationships>"))
+        archive.writestr(
+            "[Content_Types].xml",
+            (
+                f'<Types xmlns="{office}/package/2006/content-types"><Default Extension="rels" '
+                'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+                '<Default Extension="xml" ContentType="application/xml"/>'
+                '<Override PartName="/xl/workbook.xml" ContentType="application/'
+                'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/></Types>'
+            ),
+        )
+        archive.writestr(
+            "_rels/.rels",
+            f'<Relationships {package}><Relationship Id="rId1" '
+            f'Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        )
+        archive.writestr(
+            "xl/workbook.xml",
+            f'<workbook {ns} xmlns:r="{rel}"><sheets>'
+            '<sheet name="Servers" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        )
+        archive.writestr(
+            "xl/_rels/workbook.xml.rels",
+            (
+                f"<Relationships {package}>"
+                f'<Relationship Id="rId1" Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/>'
+                f'<Relationship Id="rId2" Type="{rel}/sharedStrings" Target="sharedStrings.xml"/>'
+                "</Relationships>"
+            ),
+        )
         filler = "".join(chr(97 + (i * 7919) % 26) for i in range(length))
-        texts = "".join(f"<si><t>{i} {filler[i % 26:]}</t></si>" for i in range(strings))
-        archive.writestr("xl/sharedStrings.xml",
-                         f'<sst {ns} count="{strings}" uniqueCount="{strings}">{texts}</sst>')
-        rows = "".join(f'<row r="{row + 1}">' + "".join(
-            f'<c r="{chr(65 + column)}{row + 1}" t="s"><v>{row * 10 + column}</v></c>'
-            for column in range(10)) + "</row>" for row in range(strings // 10))
-        archive.writestr("xl/worksheets/sheet1.xml",
-                         f"<worksheet {ns}><sheetData>{rows}</sheetData></worksheet>")
+        texts = "".join(f"<si><t>{i} {filler[i % 26 :]}</t></si>" for i in range(strings))
+        archive.writestr(
+            "xl/sharedStrings.xml",
+            f'<sst {ns} count="{strings}" uniqueCount="{strings}">{texts}</sst>',
+        )
+        rows = "".join(
+            f'<row r="{row + 1}">'
+            + "".join(
+                f'<c r="{chr(65 + column)}{row + 1}" t="s"><v>{row * 10 + column}</v></c>'
+                for column in range(10)
+            )
+            + "</row>"
+            for row in range(strings // 10)
+        )
+        archive.writestr(
+            "xl/worksheets/sheet1.xml", f"<worksheet {ns}><sheetData>{rows}</sheetData></worksheet>"
+        )
     return path
 
 
@@ -262,5 +304,7 @@ def test_issue20_item11_unique_shared_strings_are_read_outside_python(tmp_path: 
 def test_shared_strings_cut_short_are_one_sentence(tmp_path: Path) -> None:
     path = unique_strings_workbook(tmp_path / "strings.xlsx", strings=2_000, length=50)
     rewrite_member(path, "xl/sharedStrings.xml", lambda xml: xml[: len(xml) // 2])
-    assert refusal(path) == ("strings.xlsx: cannot read the workbook (broken XML: t; open the file "
-                             "in Excel or LibreOffice and save it again)")
+    assert refusal(path) == (
+        "strings.xlsx: cannot read the workbook (broken XML: t; open the file "
+        "in Excel or LibreOffice and save it again)"
+    )

@@ -32,8 +32,9 @@ server = 8
 
 @pytest.fixture
 def five_servers(engine: Engine, tmp_path: Path) -> Engine:
-    import_inventory(engine, tmp_path, {N: {"Servers": [server(f"Å{i}", effort_hours=4)
-                                                        for i in range(1, 6)]}})
+    import_inventory(
+        engine, tmp_path, {N: {"Servers": [server(f"Å{i}", effort_hours=4) for i in range(1, 6)]}}
+    )
     return engine
 
 
@@ -48,8 +49,9 @@ def test_a_replan_revises_the_given_plan_and_keeps_its_executed_waves(five_serve
     config = parse_config(TOML)
     first = plan_and_verify(five_servers, config, TOML, **FAST).outcome.plan  # type: ignore[arg-type]
     plan_and_verify(five_servers, config, TOML, **FAST)  # type: ignore[arg-type]  # a newer plan
-    verified = plan_and_verify(five_servers, config, TOML, replan=True, parent_id=first.id,
-                               freeze_through=1, **FAST)  # type: ignore[arg-type]
+    verified = plan_and_verify(
+        five_servers, config, TOML, replan=True, parent_id=first.id, freeze_through=1, **FAST
+    )  # type: ignore[arg-type]
     revised = verified.outcome.plan
     assert verified.violations == []
     assert revised.parent_id == first.id and revised.frozen_through == 1
@@ -67,16 +69,18 @@ def test_a_replan_of_a_missing_plan_stores_nothing(five_servers: Engine) -> None
     assert list_plans(five_servers) == []
 
 
-def test_the_cli_plans_and_replans_through_it(five_servers: Engine, tmp_path: Path,
-                                              run_cli) -> None:  # type: ignore[no-untyped-def]
+def test_the_cli_plans_and_replans_through_it(
+    five_servers: Engine, tmp_path: Path, run_cli
+) -> None:  # type: ignore[no-untyped-def]
     # `planner plan` then `planner replan --plan 1 --freeze-through 1`, as real processes:
     # both verified, and the re-plan stored as plan 1's revision with wave 1 kept.
     (tmp_path / "plan.toml").write_text(TOML, encoding="utf-8")
     planned = run_cli("plan", "--time-limit", "5", "--workers", "1")
     assert planned.returncode == 0, planned.stderr
     assert "Verified: plan 1 satisfies every hard constraint." in planned.stdout
-    replanned = run_cli("replan", "--plan", "1", "--freeze-through", "1", "--time-limit", "5",
-                        "--workers", "1")
+    replanned = run_cli(
+        "replan", "--plan", "1", "--freeze-through", "1", "--time-limit", "5", "--workers", "1"
+    )
     assert replanned.returncode == 0, replanned.stderr
     assert "Verified: plan 2 satisfies every hard constraint." in replanned.stdout
     revised = open_plan(five_servers)

@@ -33,7 +33,9 @@ def import_inventory(engine: Engine, folder: Path, municipalities: dict[str, She
     import_files(engine, paths)
 
 
-def graph_of(engine: Engine, folder: Path, municipalities: dict[str, Sheets], defaults: Any = None) -> DependencyGraph:
+def graph_of(
+    engine: Engine, folder: Path, municipalities: dict[str, Sheets], defaults: Any = None
+) -> DependencyGraph:
     """Import and build the dependency graph in one step."""
     import_inventory(engine, folder, municipalities)
     return build(load(engine), defaults)
@@ -51,8 +53,17 @@ def app(name: str, **extra: Any) -> dict[str, Any]:
     return dict(name=name, **extra)
 
 
-def dep(from_kind: str, from_name: str, to_kind: str, to_name: str, kind: str, **extra: Any) -> dict[str, Any]:
-    return dict(from_kind=from_kind, from_name=from_name, to_kind=to_kind, to_name=to_name, kind=kind, **extra)
+def dep(
+    from_kind: str, from_name: str, to_kind: str, to_name: str, kind: str, **extra: Any
+) -> dict[str, Any]:
+    return dict(
+        from_kind=from_kind,
+        from_name=from_name,
+        to_kind=to_kind,
+        to_name=to_name,
+        kind=kind,
+        **extra,
+    )
 
 
 def snapshot_of(municipalities: dict[str, Sheets]) -> Snapshot:
@@ -68,12 +79,29 @@ def snapshot_of(municipalities: dict[str, Sheets]) -> Snapshot:
         for sheet, rows in sheets.items():
             for number, values in enumerate(rows, start=2):
                 if sheet == "Dependencies":
-                    snap.dependencies.append(DependencyRow(
-                        muni, values["from_kind"], values["from_name"], values["to_kind"], values["to_name"],
-                        values.get("to_municipality"), values["kind"], values.get("strength") or "hard",
-                        values.get("note"), number))
+                    snap.dependencies.append(
+                        DependencyRow(
+                            muni,
+                            values["from_kind"],
+                            values["from_name"],
+                            values["to_kind"],
+                            values["to_name"],
+                            values.get("to_municipality"),
+                            values["kind"],
+                            values.get("strength") or "hard",
+                            values.get("note"),
+                            number,
+                        )
+                    )
                 else:
                     fields = {k: v for k, v in values.items() if k != "name"}
-                    snap.add(Item(item_id(muni, kinds[sheet], values["name"]), muni, kinds[sheet], values["name"],
-                                  fields))
+                    snap.add(
+                        Item(
+                            item_id(muni, kinds[sheet], values["name"]),
+                            muni,
+                            kinds[sheet],
+                            values["name"],
+                            fields,
+                        )
+                    )
     return snap

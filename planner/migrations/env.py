@@ -23,8 +23,12 @@ with engine.connect() as connection:
     # schema", take turns, and the second would re-run a migration the first had done.
     # planner's SQLite writer connections BEGIN IMMEDIATE, so here the second one waits
     # for the whole upgrade and then finds nothing to do.
-    context.configure(connection=connection, target_metadata=target_metadata,
-                      render_as_batch=True, transactional_ddl=True)
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=True,
+        transactional_ddl=True,
+    )
     with context.begin_transaction():
         context.run_migrations()
     connection.commit()

@@ -15,8 +15,15 @@ from dataclasses import dataclass
 from solvers.arrays import bits
 from solvers.rcpsp.problem import ScheduleProblem
 
-__all__ = ["Delays", "Windows", "deadline_conflict", "delays", "head_conflict", "lower_bound",
-           "windows"]
+__all__ = [
+    "Delays",
+    "Windows",
+    "deadline_conflict",
+    "delays",
+    "head_conflict",
+    "lower_bound",
+    "windows",
+]
 
 
 @dataclass(frozen=True)
@@ -70,14 +77,18 @@ def deadline_conflict(problem: ScheduleProblem, w: Windows) -> str:
         end = w.earliest[t] + problem.durations[t]
         dl = problem.deadline_of(t)
         if dl is not None and end > dl:
-            return (f"task {problem.names[t]!r} cannot end before {end} (releases and "
-                    f"predecessors) but its deadline is {dl}.")
+            return (
+                f"task {problem.names[t]!r} cannot end before {end} (releases and "
+                f"predecessors) but its deadline is {dl}."
+            )
     for t in problem.topological_order:
         end = w.earliest[t] + problem.durations[t]
         if end > latest_end[t]:
-            return (f"task {problem.names[t]!r} cannot end before {end} (releases and "
-                    f"predecessors) but must end by {latest_end[t]:g} (deadlines, horizon "
-                    "and successors).")
+            return (
+                f"task {problem.names[t]!r} cannot end before {end} (releases and "
+                f"predecessors) but must end by {latest_end[t]:g} (deadlines, "
+                "horizon and successors)."
+            )
     return ""
 
 
@@ -125,8 +136,7 @@ _HEAD_TASKS = 1000  # heads and tails about n^2 log n; above this, plain precede
 
 def delays(problem: ScheduleProblem, w: Windows) -> Delays:
     """Heads, tails and gaps (see `Delays`) from static set bounds, in milliseconds."""
-    n, dur, dem, cap = (problem.num_tasks, problem.durations, problem.demands,
-                        problem.capacities)
+    n, dur, dem, cap = (problem.num_tasks, problem.durations, problem.demands, problem.capacities)
     if n > _HEAD_TASKS:
         return Delays({}, w.earliest, w.tail, max(w.critical_path, w.energy))
     order = problem.topological_order
@@ -154,9 +164,14 @@ def delays(problem: ScheduleProblem, w: Windows) -> Delays:
     for a in range(n if n <= _GAP_TASKS else 0):
         chain: dict[int, int] = {}
         for b in sorted(bits(desc[a]), key=rank.__getitem__):
-            chain[b] = max((0 if p == a else chain[p] + dur[p]
-                            for p in problem.predecessors[b]
-                            if p == a or p in chain), default=0)
+            chain[b] = max(
+                (
+                    0 if p == a else chain[p] + dur[p]
+                    for p in problem.predecessors[b]
+                    if p == a or p in chain
+                ),
+                default=0,
+            )
             mask = desc[a] & anc[b]
             if mask & (mask - 1):  # at least two tasks in between
                 chains[(a, b)] = chain[b]
@@ -181,8 +196,7 @@ def delays(problem: ScheduleProblem, w: Windows) -> Delays:
     for t in reversed(order):
         for s in problem.successors[t]:
             tail[t] = max(tail[t], dur[s] + tail[s])
-    gaps = {pair: length[mask] for pair, mask in between.items()
-            if length[mask] > chains[pair]}
+    gaps = {pair: length[mask] for pair, mask in between.items() if length[mask] > chains[pair]}
     everything = _set_length(problem, list(range(n)), exclusive)  # the clique of all tasks
     bound = max([everything, *(head[t] + dur[t] + tail[t] for t in range(n))])
     return Delays(gaps, tuple(head), tuple(tail), bound)
@@ -194,8 +208,8 @@ def head_conflict(problem: ScheduleProblem, d: Delays) -> str:
         end = d.head[t] + problem.durations[t]
         dl = problem.deadline_of(t)
         if dl is not None and end > dl:
-            return (f"task {problem.names[t]!r} cannot end before {end} (the resources its "
-                    f"predecessors need) but its deadline is {dl}.")
+            return (
+                f"task {problem.names[t]!r} cannot end before {end} (the resources its "
+                f"predecessors need) but its deadline is {dl}."
+            )
     return ""
-
-

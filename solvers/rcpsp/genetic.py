@@ -76,9 +76,16 @@ class GaResult:
     stopped: str  # "bound", "budget", "time", "stalled" or "stop"
 
 
-def evolve(problem: ScheduleProblem, *, schedules: int | None = None, seconds: float = math.inf,
-           seed: int = 0, lower_bound: int = 0, priorities: Sequence[Sequence[float]] = (),
-           stop: StopRequest | None = None) -> GaResult | None:
+def evolve(
+    problem: ScheduleProblem,
+    *,
+    schedules: int | None = None,
+    seconds: float = math.inf,
+    seed: int = 0,
+    lower_bound: int = 0,
+    priorities: Sequence[Sequence[float]] = (),
+    stop: StopRequest | None = None,
+) -> GaResult | None:
     """Search activity lists for a short schedule; None when the GA does not apply.
 
     Stops at `lower_bound` (nothing shorter exists), after `schedules` schedules when given
@@ -97,44 +104,26 @@ def evolve(problem: ScheduleProblem, *, schedules: int | None = None, seconds: f
         return None
     rng = np.random.default_rng(seed)
     base = [np.asarray(p, dtype=float) for p in priorities] or [
-        np.asarray(problem.topological_order, dtype=float).argsort().astype(float)]
-
-    def sample(count: int) -> tuple[np.ndarray, np.ndarray]:
-        pop = np.empty((count, n), np.int64)
-        fit = np.empty(count, np.int64)
-        for i in range(count):
-            key = base[i % len(base)]
-            if i >= len(base):
-                key = key + rng.random(n) * (float(np.ptp(key)) + 1.0) * 0.3
-            order = np.asarray(_order_by_key(problem, key), np.int64)
-            starts = kernels.sgs(order, *data.forward)
-            starts, ms = kernels.justify(starts, *data.both)
-            pop[i] = kernels.order_of(starts, data.topo)
-            fit[i] = ms
-        return pop, fit
-
+        np.asarray(problem.topological_order, dtype=float).argsort().astype(float)
+    ]
     size = min(POPULATION_MAX, max(POPULATION_MIN, POPULATION_PER_TASK * n))
-    pop, fit = sample(size)
+    pop, fit = _sample(problem, data, base, rng, size)
     best_i = int(fit.argmin())
     best_ms = int(fit[best_i])
     best, _ = kernels.justify(kernels.sgs(pop[best_i], *data.forward), *data.both)
     done, generations, stalled, refreshes = size, 0, 0, 0
     stopped = "bound"
     while best_ms > lower_bound:
-        if schedules is not None and done >= schedules:
-            stopped = "budget"
-            break
-        if time.perf_counter() - clock >= seconds:
-            stopped = "time"
-            break
-        if stop is not None and stop.requested:
-            stopped = "stop"
+        reason = _stop_reason(schedules, done, time.perf_counter() - clock, seconds, stop)
+        if reason:
+            stopped = reason
             break
         count = GENERATIONS_PER_CALL  # fewer when the budget ends sooner
         if schedules is not None:
             count = max(1, min(count, -(-(schedules - done) // size)))
-        starts, ms = kernels.generations(pop, fit, count, MUTATION, data.direct,
-                                         int(rng.integers(2**31)), *data.both)
+        starts, ms = kernels.generations(
+            pop, fit, count, MUTATION, data.direct, int(rng.integers(2**31)), *data.both
+        )
         generations += count
         done += count * size
         if ms < best_ms:
@@ -146,15 +135,76 @@ def evolve(problem: ScheduleProblem, *, schedules: int | None = None, seconds: f
             if refreshes > STALL_REFRESHES:
                 stopped = "stalled"
                 break
-            keep = max(1, int(size * KEEP_ON_REFRESH))
-            order = np.argsort(fit, kind="stable")
-            fresh_pop, fresh_fit = sample(size - keep)
-            pop[:] = np.concatenate((pop[order[:keep]], fresh_pop))
-            fit[:] = np.concatenate((fit[order[:keep]], fresh_fit))
-            done += size - keep
+            done += _refresh(problem, data, base, rng, pop, fit)
             stalled = 0
-    return GaResult(tuple(int(s) for s in best), best_ms, done, generations,
-                    time.perf_counter() - clock, stopped)
+    return GaResult(
+        tuple(int(s) for s in best),
+        best_ms,
+        done,
+        generations,
+        time.perf_counter() - clock,
+        stopped,
+    )
+
+
+def _stop_reason(
+    schedules: int | None, done: int, elapsed: float, seconds: float, stop: StopRequest | None
+) -> str:
+    """Why the GA must stop before its next generations ("budget", "time", "stop"), or ""
+    to go on; checked in this order so a reproducible budget wins over the clock."""
+    if schedules is not None and done >= schedules:
+        return "budget"
+    if elapsed >= seconds:
+        return "time"
+    if stop is not None and stop.requested:
+        return "stop"
+    return ""
+
+
+def _sample(
+    problem: ScheduleProblem,
+    data: _Arrays,
+    base: list[np.ndarray],
+    rng: np.random.Generator,
+    count: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """`count` new population members and their makespans: the priority keys as given
+    first, then the same keys with random noise, each list decoded, justified and stored in
+    its schedule's start order (so crossover works on what was scheduled)."""
+    from solvers.rcpsp import kernels  # numba: imported (0.3 s) only when the search runs
+
+    n = problem.num_tasks
+    pop = np.empty((count, n), np.int64)
+    fit = np.empty(count, np.int64)
+    for i in range(count):
+        key = base[i % len(base)]
+        if i >= len(base):
+            key = key + rng.random(n) * (float(np.ptp(key)) + 1.0) * 0.3
+        order = np.asarray(_order_by_key(problem, key), np.int64)
+        starts = kernels.sgs(order, *data.forward)
+        starts, ms = kernels.justify(starts, *data.both)
+        pop[i] = kernels.order_of(starts, data.topo)
+        fit[i] = ms
+    return pop, fit
+
+
+def _refresh(
+    problem: ScheduleProblem,
+    data: _Arrays,
+    base: list[np.ndarray],
+    rng: np.random.Generator,
+    pop: np.ndarray,
+    fit: np.ndarray,
+) -> int:
+    """Keep the best `KEEP_ON_REFRESH` of a stalled population and replace the rest with
+    fresh samples, in place; returns the schedules that cost."""
+    size = pop.shape[0]
+    keep = max(1, int(size * KEEP_ON_REFRESH))
+    order = np.argsort(fit, kind="stable")
+    fresh_pop, fresh_fit = _sample(problem, data, base, rng, size - keep)
+    pop[:] = np.concatenate((pop[order[:keep]], fresh_pop))
+    fit[:] = np.concatenate((fit[order[:keep]], fresh_fit))
+    return size - keep
 
 
 def _order_by_key(problem: ScheduleProblem, key: np.ndarray) -> list[int]:
@@ -196,5 +246,4 @@ class _Arrays:
             self.direct[a, b] = True
         zero = np.zeros(n, np.int64)
         self.forward = (dur, dem, cap, pptr, pidx, release, self.usage)
-        self.both = (dur, dem, cap, pptr, pidx, sptr, sidx, release, zero, self.usage,
-                     self.topo)
+        self.both = (dur, dem, cap, pptr, pidx, sptr, sidx, release, zero, self.usage, self.topo)

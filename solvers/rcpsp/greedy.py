@@ -25,8 +25,9 @@ def priority_rules(problem: ScheduleProblem) -> dict[str, tuple[float, ...]]:
     """
     n, dur = problem.num_tasks, problem.durations
     w = windows(problem)
-    length = max(w.critical_path, max((w.earliest[t] + dur[t] + w.tail[t] for t in range(n)),
-                                      default=0))
+    length = max(
+        w.critical_path, max((w.earliest[t] + dur[t] + w.tail[t] for t in range(n)), default=0)
+    )
     lft = tuple(float(length - w.tail[t]) for t in range(n))
     lst = tuple(lft[t] - dur[t] for t in range(n))
     reach: list[set[int]] = [set() for _ in range(n)]
@@ -56,8 +57,9 @@ class _Profile:
         self.usage.insert(k + 1, list(self.usage[k]))
         return k + 1
 
-    def earliest_fit(self, start: int, duration: int, demand: Sequence[int],
-                     capacity: Sequence[int]) -> int:
+    def earliest_fit(
+        self, start: int, duration: int, demand: Sequence[int], capacity: Sequence[int]
+    ) -> int:
         """First time >= start at which `demand` fits for `duration` units."""
         if duration == 0 or not any(demand):
             return start
@@ -87,8 +89,9 @@ class _Profile:
                 row[r] += q
 
 
-def serial_sgs(problem: ScheduleProblem,
-               priority: Sequence[float] | None = None) -> tuple[int, ...] | None:
+def serial_sgs(
+    problem: ScheduleProblem, priority: Sequence[float] | None = None
+) -> tuple[int, ...] | None:
     """Serial schedule generation scheme: a feasible schedule, or None on a missed deadline.
 
     Repeatedly takes the eligible task (all predecessors scheduled) with the lowest
@@ -113,8 +116,7 @@ def serial_sgs(problem: ScheduleProblem,
         s = profile.earliest_fit(earliest[t], dur[t], problem.demands[t], problem.capacities)
         end = s + dur[t]
         dl = problem.deadline_of(t)
-        if (dl is not None and end > dl) or (problem.horizon is not None
-                                             and end > problem.horizon):
+        if (dl is not None and end > dl) or (problem.horizon is not None and end > problem.horizon):
             return None
         profile.add(s, dur[t], problem.demands[t])
         starts[t] = s
@@ -129,14 +131,18 @@ def serial_sgs(problem: ScheduleProblem,
 def _reversed(problem: ScheduleProblem) -> ScheduleProblem:
     """The mirror image (precedences reversed, no windows) used for backward passes."""
     return ScheduleProblem(
-        names=problem.names, durations=problem.durations, resources=problem.resources,
-        capacities=problem.capacities, demands=problem.demands,
+        names=problem.names,
+        durations=problem.durations,
+        resources=problem.resources,
+        capacities=problem.capacities,
+        demands=problem.demands,
         precedence=tuple((b, a) for a, b in problem.precedence),
     )
 
 
-def _justify(problem: ScheduleProblem, mirror: ScheduleProblem,
-             starts: tuple[int, ...]) -> tuple[int, ...]:
+def _justify(
+    problem: ScheduleProblem, mirror: ScheduleProblem, starts: tuple[int, ...]
+) -> tuple[int, ...]:
     """Forward-backward improvement (double justification); keeps the better schedule."""
     best, best_ms = starts, makespan(problem, starts)
     for _ in range(3):

@@ -72,8 +72,7 @@ def order_of(starts, topo):  # noqa: ANN001, ANN201
 
 
 @nb.njit(cache=True)
-def justify(starts, dur, dem, cap, pptr, pidx, sptr, sidx, release, zero, usage,
-            topo):  # noqa: ANN001, ANN201
+def justify(starts, dur, dem, cap, pptr, pidx, sptr, sidx, release, zero, usage, topo):  # noqa: ANN001, ANN201
     """Double justification: right-justify (backward SGS by latest end), then left-justify
     (forward SGS by the right-justified starts); repeated while the makespan shrinks."""
     n = dur.shape[0]
@@ -95,8 +94,25 @@ def justify(starts, dur, dem, cap, pptr, pidx, sptr, sidx, release, zero, usage,
 
 
 @nb.njit(cache=True)
-def generations(pop, fit, count, mutation, direct, seed, dur, dem, cap, pptr, pidx, sptr,
-                sidx, release, zero, usage, topo):  # noqa: ANN001, ANN201
+def generations(
+    pop,
+    fit,
+    count,
+    mutation,
+    direct,
+    seed,
+    dur,
+    dem,
+    cap,
+    pptr,
+    pidx,
+    sptr,
+    sidx,
+    release,
+    zero,
+    usage,
+    topo,
+):  # noqa: ANN001, ANN201
     """Run `count` generations in place on `pop` (activity lists) and `fit` (makespans).
 
     Returns the best schedule produced by these generations and its makespan.
@@ -111,55 +127,76 @@ def generations(pop, fit, count, mutation, direct, seed, dur, dem, cap, pptr, pi
     for _ in range(count):
         pairing = np.random.permutation(size)
         for c in range(size):
-            mother = pop[pairing[c]]
-            father = pop[pairing[(c + 1) % size]]
-            q1 = np.random.randint(0, n)
-            q2 = np.random.randint(q1, n + 1)
-            taken[:] = False
-            pos = 0
-            for i in range(q1):  # two-point crossover keeps the lists precedence-feasible
-                child[c, pos] = mother[i]
-                taken[mother[i]] = True
-                pos += 1
-            for i in range(n):
-                if pos >= q2:
-                    break
-                if not taken[father[i]]:
-                    child[c, pos] = father[i]
-                    taken[father[i]] = True
-                    pos += 1
-            for i in range(n):
-                if not taken[mother[i]]:
-                    child[c, pos] = mother[i]
-                    taken[mother[i]] = True
-                    pos += 1
-            for i in range(n - 1):
-                if np.random.random() < mutation:
-                    a = child[c, i]
-                    b = child[c, i + 1]
-                    if not direct[a, b]:
-                        child[c, i] = b
-                        child[c, i + 1] = a
+            _crossover(pop[pairing[c]], pop[pairing[(c + 1) % size]], child[c], taken)
+            _mutate(child[c], mutation, direct)
             starts = sgs(child[c], dur, dem, cap, pptr, pidx, release, usage)
-            starts, ms = justify(starts, dur, dem, cap, pptr, pidx, sptr, sidx, release, zero,
-                                 usage, topo)
+            starts, ms = justify(
+                starts, dur, dem, cap, pptr, pidx, sptr, sidx, release, zero, usage, topo
+            )
             child[c] = order_of(starts, topo)
             child_fit[c] = ms
             if ms < best_ms:
                 best_ms = ms
                 best[:] = starts
-        merged = np.concatenate((fit, child_fit))
-        rank = np.argsort(merged * 2.0 + np.random.random(2 * size))  # ties at random
-        survivors = np.empty((size, n), np.int64)
-        survivor_fit = np.empty(size, np.int64)
-        for i in range(size):
-            j = rank[i]
-            if j < size:
-                survivors[i] = pop[j]
-            else:
-                survivors[i] = child[j - size]
-            survivor_fit[i] = merged[j]
-        pop[:] = survivors
-        fit[:] = survivor_fit
+        _select(pop, fit, child, child_fit)
     return best, best_ms
 
+
+@nb.njit(cache=True)
+def _crossover(mother, father, child, taken):  # noqa: ANN001, ANN202
+    """Two-point crossover into `child`: the mother's head, the father's order for the middle,
+    the mother's order for the rest; it keeps the lists precedence-feasible."""
+    n = mother.shape[0]
+    q1 = np.random.randint(0, n)
+    q2 = np.random.randint(q1, n + 1)
+    taken[:] = False
+    pos = 0
+    for i in range(q1):
+        child[pos] = mother[i]
+        taken[mother[i]] = True
+        pos += 1
+    for i in range(n):
+        if pos >= q2:
+            break
+        if not taken[father[i]]:
+            child[pos] = father[i]
+            taken[father[i]] = True
+            pos += 1
+    for i in range(n):
+        if not taken[mother[i]]:
+            child[pos] = mother[i]
+            taken[mother[i]] = True
+            pos += 1
+
+
+@nb.njit(cache=True)
+def _mutate(child, mutation, direct):  # noqa: ANN001, ANN202
+    """Swap neighbours with probability `mutation`, never a direct predecessor pair (the list
+    stays precedence-feasible)."""
+    for i in range(child.shape[0] - 1):
+        if np.random.random() < mutation:
+            a = child[i]
+            b = child[i + 1]
+            if not direct[a, b]:
+                child[i] = b
+                child[i + 1] = a
+
+
+@nb.njit(cache=True)
+def _select(pop, fit, child, child_fit):  # noqa: ANN001, ANN202
+    """Keep the best half of parents and children in place (ties broken at random, so equal
+    makespans do not always favour the parents)."""
+    size, n = pop.shape
+    merged = np.concatenate((fit, child_fit))
+    rank = np.argsort(merged * 2.0 + np.random.random(2 * size))  # ties at random
+    survivors = np.empty((size, n), np.int64)
+    survivor_fit = np.empty(size, np.int64)
+    for i in range(size):
+        j = rank[i]
+        if j < size:
+            survivors[i] = pop[j]
+        else:
+            survivors[i] = child[j - size]
+        survivor_fit[i] = merged[j]
+    pop[:] = survivors
+    fit[:] = survivor_fit

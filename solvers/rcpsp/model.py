@@ -39,10 +39,16 @@ OVERHEAD_PER_DEMAND = 0.005
 class Model:
     """The CP-SAT model; `build()` is the table of contents, one method per constraint family."""
 
-    def __init__(self, problem: ScheduleProblem, horizon: int, delays: Delays, lb: int,
-                 allow_late: bool) -> None:
+    def __init__(
+        self, problem: ScheduleProblem, horizon: int, delays: Delays, lb: int, allow_late: bool
+    ) -> None:
         self.p, self.horizon, self.delays, self.lb, self.allow_late = (
-            problem, horizon, delays, lb, allow_late)
+            problem,
+            horizon,
+            delays,
+            lb,
+            allow_late,
+        )
         self.model = cp_model.CpModel()
         self.starts: list[cp_model.IntVar] = []
         self.ends: list[cp_model.LinearExpr] = []
@@ -81,8 +87,7 @@ class Model:
 
     def _makespan(self) -> None:
         """The makespan variable, with the static lower bound as its lower limit (redundant)."""
-        self.makespan = self.model.new_int_var(min(self.lb, self.horizon), self.horizon,
-                                               "makespan")
+        self.makespan = self.model.new_int_var(min(self.lb, self.horizon), self.horizon, "makespan")
         for t in range(self.p.num_tasks):
             self.model.add(self.makespan >= self.ends[t])
 
@@ -102,8 +107,7 @@ class Model:
         tail = m.new_int_var(0, self.horizon, "after_makespan")
         after = m.new_interval_var(self.makespan, tail, self.horizon, "after_makespan")
         for r in range(p.num_resources):
-            users = [t for t in range(p.num_tasks)
-                     if p.demands[t][r] > 0 and p.durations[t] > 0]
+            users = [t for t in range(p.num_tasks) if p.demands[t][r] > 0 and p.durations[t] > 0]
             if not users:
                 continue
             cap = p.capacities[r]
@@ -151,8 +155,9 @@ class Model:
 def rates(problem: ScheduleProblem) -> tuple[float, float]:
     """Budget units per CP-SAT deterministic second on `problem`'s model, and per call
     (`solvers.cpsat.solve`'s `cost` and `overhead`)."""
-    demands = sum(1 for t, row in enumerate(problem.demands) if problem.durations[t]
-                  for q in row if q)
+    demands = sum(
+        1 for t, row in enumerate(problem.demands) if problem.durations[t] for q in row if q
+    )
     return max(1.0, UNITS_PER_DEMAND * demands), max(0.2, OVERHEAD_PER_DEMAND * demands)
 
 

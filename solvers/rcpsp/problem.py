@@ -55,8 +55,16 @@ class ScheduleProblem:
     _order: tuple[int, ...] = field(default=(), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        for name in ("names", "durations", "resources", "capacities", "demands",
-                     "precedence", "release", "deadline"):
+        for name in (
+            "names",
+            "durations",
+            "resources",
+            "capacities",
+            "demands",
+            "precedence",
+            "release",
+            "deadline",
+        ):
             value = getattr(self, name)
             if not isinstance(value, tuple):
                 object.__setattr__(self, name, tuple(value))
@@ -91,64 +99,12 @@ class ScheduleProblem:
         return self.deadline[task] if self.deadline else None
 
     def _validate(self) -> None:
-        n, k = len(self.names), len(self.resources)
-        if len(set(self.names)) != n:
-            dup = next(x for x in self.names if self.names.count(x) > 1)
-            raise ValueError(f"task name {dup!r} appears more than once.")
-        if len(set(self.resources)) != k:
-            dup = next(x for x in self.resources if self.resources.count(x) > 1)
-            raise ValueError(f"resource name {dup!r} appears more than once.")
-        if len(self.durations) != n:
-            raise ValueError(f"durations has {len(self.durations)} entries for {n} tasks.")
-        for t, d in enumerate(self.durations):
-            if not _is_int(d) or d < 0:
-                raise ValueError(f"task {self.names[t]!r} has duration {d!r}; "
-                                 "durations must be integers >= 0.")
-        if len(self.capacities) != k:
-            raise ValueError(f"capacities has {len(self.capacities)} entries for {k} resources.")
-        for r, c in enumerate(self.capacities):
-            if not _is_int(c) or c < 0:
-                raise ValueError(f"resource {self.resources[r]!r} has capacity {c!r}; "
-                                 "capacities must be integers >= 0.")
-        if len(self.demands) != n:
-            raise ValueError(f"demands has {len(self.demands)} rows for {n} tasks.")
-        for t, row in enumerate(self.demands):
-            if len(row) != k:
-                raise ValueError(f"task {self.names[t]!r} has {len(row)} demands "
-                                 f"for {k} resources.")
-            for r, q in enumerate(row):
-                if not _is_int(q) or q < 0:
-                    raise ValueError(f"task {self.names[t]!r} demands {q!r} of resource "
-                                     f"{self.resources[r]!r}; demands must be integers >= 0.")
-                if q > self.capacities[r]:
-                    raise ValueError(f"task {self.names[t]!r} demands {q} of resource "
-                                     f"{self.resources[r]!r} but its capacity is "
-                                     f"{self.capacities[r]}.")
-        for pair in self.precedence:
-            if len(pair) != 2 or not all(_is_int(x) for x in pair):
-                raise ValueError(f"precedence {pair!r} is not a pair of task indices.")
-            a, b = pair
-            if not (0 <= a < n and 0 <= b < n):
-                raise ValueError(f"precedence {pair!r} refers to a task index outside 0..{n - 1}.")
-            if a == b:
-                raise ValueError(f"task {self.names[a]!r} cannot precede itself.")
-        if self.release:
-            if len(self.release) != n:
-                raise ValueError(f"release has {len(self.release)} entries for {n} tasks.")
-            for t, x in enumerate(self.release):
-                if not _is_int(x) or x < 0:
-                    raise ValueError(f"task {self.names[t]!r} has release {x!r}; "
-                                     "releases must be integers >= 0.")
-        if self.deadline:
-            if len(self.deadline) != n:
-                raise ValueError(f"deadline has {len(self.deadline)} entries for {n} tasks.")
-            for t, dl in enumerate(self.deadline):
-                if dl is not None and (not _is_int(dl) or dl < 0):
-                    raise ValueError(f"task {self.names[t]!r} has deadline {dl!r}; "
-                                     "deadlines must be integers >= 0 or None.")
-        if self.horizon is not None and (not _is_int(self.horizon) or self.horizon < 0):
-            raise ValueError(f"horizon is {self.horizon!r}; it must be an integer >= 0 or None.")
-
+        """Check every field (first problem raised, in field order, so messages are stable)
+        and compute successors, predecessors and a topological order once."""
+        n = len(self.names)
+        self._check_names()
+        self._check_amounts()
+        self._check_order_and_times()
         succ: list[list[int]] = [[] for _ in range(n)]
         pred: list[list[int]] = [[] for _ in range(n)]
         for a, b in dict.fromkeys(self.precedence):  # duplicates are harmless; drop them
@@ -163,6 +119,86 @@ class ScheduleProblem:
         object.__setattr__(self, "_pred", tuple(tuple(p) for p in pred))
         object.__setattr__(self, "_order", tuple(order))
 
+    def _check_names(self) -> None:
+        """Task and resource names are unique: results and messages refer to them by name."""
+        n, k = len(self.names), len(self.resources)
+        if len(set(self.names)) != n:
+            dup = next(x for x in self.names if self.names.count(x) > 1)
+            raise ValueError(f"task name {dup!r} appears more than once.")
+        if len(set(self.resources)) != k:
+            dup = next(x for x in self.resources if self.resources.count(x) > 1)
+            raise ValueError(f"resource name {dup!r} appears more than once.")
+
+    def _check_amounts(self) -> None:
+        """Durations, capacities and demands: one per task or resource, integers >= 0, and no
+        demand above its capacity (such a task could never be scheduled)."""
+        n, k = len(self.names), len(self.resources)
+        if len(self.durations) != n:
+            raise ValueError(f"durations has {len(self.durations)} entries for {n} tasks.")
+        for t, d in enumerate(self.durations):
+            if not _is_int(d) or d < 0:
+                raise ValueError(
+                    f"task {self.names[t]!r} has duration {d!r}; durations must be integers >= 0."
+                )
+        if len(self.capacities) != k:
+            raise ValueError(f"capacities has {len(self.capacities)} entries for {k} resources.")
+        for r, c in enumerate(self.capacities):
+            if not _is_int(c) or c < 0:
+                raise ValueError(
+                    f"resource {self.resources[r]!r} has capacity {c!r}; "
+                    "capacities must be integers >= 0."
+                )
+        if len(self.demands) != n:
+            raise ValueError(f"demands has {len(self.demands)} rows for {n} tasks.")
+        for t, row in enumerate(self.demands):
+            if len(row) != k:
+                raise ValueError(
+                    f"task {self.names[t]!r} has {len(row)} demands for {k} resources."
+                )
+            for r, q in enumerate(row):
+                if not _is_int(q) or q < 0:
+                    raise ValueError(
+                        f"task {self.names[t]!r} demands {q!r} of resource "
+                        f"{self.resources[r]!r}; demands must be integers >= 0."
+                    )
+                if q > self.capacities[r]:
+                    raise ValueError(
+                        f"task {self.names[t]!r} demands {q} of resource "
+                        f"{self.resources[r]!r} but its "
+                        f"capacity is {self.capacities[r]}."
+                    )
+
+    def _check_order_and_times(self) -> None:
+        """Precedence pairs are valid task indices, and releases, deadlines and the horizon are
+        integers >= 0 (deadlines may be None)."""
+        n = len(self.names)
+        for pair in self.precedence:
+            if len(pair) != 2 or not all(_is_int(x) for x in pair):
+                raise ValueError(f"precedence {pair!r} is not a pair of task indices.")
+            a, b = pair
+            if not (0 <= a < n and 0 <= b < n):
+                raise ValueError(f"precedence {pair!r} refers to a task index outside 0..{n - 1}.")
+            if a == b:
+                raise ValueError(f"task {self.names[a]!r} cannot precede itself.")
+        if self.release:
+            if len(self.release) != n:
+                raise ValueError(f"release has {len(self.release)} entries for {n} tasks.")
+            for t, x in enumerate(self.release):
+                if not _is_int(x) or x < 0:
+                    raise ValueError(
+                        f"task {self.names[t]!r} has release {x!r}; releases must be integers >= 0."
+                    )
+        if self.deadline:
+            if len(self.deadline) != n:
+                raise ValueError(f"deadline has {len(self.deadline)} entries for {n} tasks.")
+            for t, dl in enumerate(self.deadline):
+                if dl is not None and (not _is_int(dl) or dl < 0):
+                    raise ValueError(
+                        f"task {self.names[t]!r} has deadline {dl!r}; "
+                        "deadlines must be integers >= 0 or None."
+                    )
+        if self.horizon is not None and (not _is_int(self.horizon) or self.horizon < 0):
+            raise ValueError(f"horizon is {self.horizon!r}; it must be an integer >= 0 or None.")
 
 
 def _topological_order(succ: list[list[int]], pred: list[list[int]]) -> list[int] | None:
@@ -199,7 +235,7 @@ def _find_cycle(succ: list[list[int]]) -> list[int]:
                 stack.pop()
                 colour[node] = 2
             elif colour[nxt] == 1:
-                return stack[stack.index(nxt):] + [nxt]
+                return stack[stack.index(nxt) :] + [nxt]
             elif colour[nxt] == 0:
                 colour[nxt] = 1
                 stack.append(nxt)
@@ -243,10 +279,11 @@ class ScheduleResult:
         return self.status in ("optimal", "feasible")
 
     def summary(self) -> str:
-        return (f"{self.status}: makespan {self.makespan:g}, bound {self.bound:g}, "
-                f"gap {self.gap:.1%}, greedy {self.greedy_makespan:g}, "
-                f"{self.runtime:.2f} s")
-
+        return (
+            f"{self.status}: makespan {self.makespan:g}, bound {self.bound:g}, "
+            f"gap {self.gap:.1%}, "
+            f"greedy {self.greedy_makespan:g}, {self.runtime:.2f} s"
+        )
 
 
 def check_schedule(problem: ScheduleProblem, starts: Sequence[int]) -> list[str]:
@@ -265,20 +302,24 @@ def check_schedule(problem: ScheduleProblem, starts: Sequence[int]) -> list[str]
             problems.append(f"task {names[t]!r} starts at {s!r}, which is not an integer.")
             continue
         if s < problem.release_of(t):
-            problems.append(f"task {names[t]!r} starts at {s}, before its release "
-                            f"{problem.release_of(t)}.")
+            problems.append(
+                f"task {names[t]!r} starts at {s}, before its release {problem.release_of(t)}."
+            )
         dl = problem.deadline_of(t)
         if dl is not None and s + dur[t] > dl:
             problems.append(f"task {names[t]!r} ends at {s + dur[t]}, after its deadline {dl}.")
         if problem.horizon is not None and s + dur[t] > problem.horizon:
-            problems.append(f"task {names[t]!r} ends at {s + dur[t]}, after the horizon "
-                            f"{problem.horizon}.")
+            problems.append(
+                f"task {names[t]!r} ends at {s + dur[t]}, after the horizon {problem.horizon}."
+            )
     if problems and any("not an integer" in p for p in problems):
         return problems
     for a, b in problem.precedence:
         if starts[b] < starts[a] + dur[a]:
-            problems.append(f"task {names[b]!r} starts at {starts[b]} before its predecessor "
-                            f"{names[a]!r} ends at {starts[a] + dur[a]}.")
+            problems.append(
+                f"task {names[b]!r} starts at {starts[b]} before its predecessor "
+                f"{names[a]!r} ends at {starts[a] + dur[a]}."
+            )
     for r in range(problem.num_resources):
         cap = problem.capacities[r]
         events: list[tuple[int, int, int]] = []  # (time, +1 start / -1 end sorted ends first)
@@ -300,8 +341,10 @@ def check_schedule(problem: ScheduleProblem, starts: Sequence[int]) -> list[str]
             next_same = i + 1 < len(events) and events[i + 1][:2] == (when, 1)
             if load > cap and not next_same:
                 who = ", ".join(names[x] for x in sorted(running))
-                problems.append(f"resource {problem.resources[r]!r} needs {load} at time "
-                                f"{when} but has {cap} (tasks {who}).")
+                problems.append(
+                    f"resource {problem.resources[r]!r} needs {load} at time "
+                    f"{when} but has {cap} (tasks {who})."
+                )
     return problems
 
 
@@ -337,6 +380,14 @@ def makespan(problem: ScheduleProblem, starts: Sequence[int]) -> int:
 
 def without_deadlines(problem: ScheduleProblem) -> ScheduleProblem:
     """The same problem with every deadline dropped (for soft deadlines and the GA)."""
-    return ScheduleProblem(problem.names, problem.durations, problem.resources,
-                           problem.capacities, problem.demands, problem.precedence,
-                           problem.release, (), problem.horizon)
+    return ScheduleProblem(
+        problem.names,
+        problem.durations,
+        problem.resources,
+        problem.capacities,
+        problem.demands,
+        problem.precedence,
+        problem.release,
+        (),
+        problem.horizon,
+    )

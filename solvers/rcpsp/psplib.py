@@ -40,8 +40,11 @@ def parse_sm(text: str, source: str = "<sm>") -> ScheduleProblem:
     return sm.problem()
 
 
-_SECTIONS = {"PRECEDENCE RELATIONS": "prec", "REQUESTS/DURATIONS": "req",
-             "RESOURCEAVAILABILITIES": "avail"}
+_SECTIONS = {
+    "PRECEDENCE RELATIONS": "prec",
+    "REQUESTS/DURATIONS": "req",
+    "RESOURCEAVAILABILITIES": "avail",
+}
 
 
 @dataclass
@@ -84,13 +87,16 @@ class _SmFile:
         try:
             numbers = [int(x) for x in stripped.split()]
         except ValueError:
-            raise ValueError(f"{self.source}:{lineno}: expected integers, "
-                             f"got {stripped!r}.") from None
+            raise ValueError(
+                f"{self.source}:{lineno}: expected integers, got {stripped!r}."
+            ) from None
         if section == "prec":
             job, _modes, count, *succ = numbers
             if len(succ) != count:
-                raise ValueError(f"{self.source}:{lineno}: job {job} lists {len(succ)} successors "
-                                 f"but says {count}.")
+                raise ValueError(
+                    f"{self.source}:{lineno}: "
+                    f"job {job} lists {len(succ)} successors but says {count}."
+                )
             self.successors[job] = succ
             return section
         if section == "req":
@@ -109,14 +115,19 @@ class _SmFile:
         if capacities is None:
             raise ValueError(f"{source}: no RESOURCEAVAILABILITIES section.")
         if self.num_resources is not None and len(capacities) != self.num_resources:
-            raise ValueError(f"{source}: {len(capacities)} capacities for {self.num_resources} "
-                             "renewable resources.")
+            raise ValueError(
+                f"{source}: "
+                f"{len(capacities)} capacities for {self.num_resources} renewable resources."
+            )
         expected = list(range(1, jobs + 1))
-        for what, table in (("PRECEDENCE RELATIONS", self.successors),
-                            ("REQUESTS/DURATIONS", self.durations)):
+        for what, table in (
+            ("PRECEDENCE RELATIONS", self.successors),
+            ("REQUESTS/DURATIONS", self.durations),
+        ):
             if sorted(table) != expected:
-                raise ValueError(f"{source}: {what} lists {len(table)} jobs, "
-                                 f"expected jobs 1..{jobs}.")
+                raise ValueError(
+                    f"{source}: {what} lists {len(table)} jobs, expected jobs 1..{jobs}."
+                )
         for job, succ in self.successors.items():
             for s in succ:
                 if not 1 <= s <= jobs:

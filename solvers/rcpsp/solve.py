@@ -52,9 +52,17 @@ FIRST_UNITS = 1.0  # this many units more than the call's overhead
 SEARCH_SHARE = 0.3  # of the budget for the genetic search before CP-SAT's second run
 
 
-def solve(problem: ScheduleProblem, *, time_limit: float = 10.0, workers: int = 2,
-          seed: int = 0, allow_late: bool = False, deterministic: bool = True,
-          budget: TimeBudget | None = None, stop: StopRequest | None = None) -> ScheduleResult:
+def solve(
+    problem: ScheduleProblem,
+    *,
+    time_limit: float = 10.0,
+    workers: int = 2,
+    seed: int = 0,
+    allow_late: bool = False,
+    deterministic: bool = True,
+    budget: TimeBudget | None = None,
+    stop: StopRequest | None = None,
+) -> ScheduleResult:
     """Minimise the makespan of `problem` within `time_limit` wall seconds: greedy, CP-SAT,
     genetic search, CP-SAT (see above).
 
@@ -83,10 +91,18 @@ def solve(problem: ScheduleProblem, *, time_limit: float = 10.0, workers: int = 
     greedy = best_greedy(without_deadlines(problem) if allow_late else problem)
     greedy_ms = math.inf if greedy is None else makespan(problem, greedy)
     if greedy is not None and greedy_ms <= lb and total_lateness(problem, greedy) == 0:
-        return _result("optimal", greedy, problem, lb, clock, greedy_ms,
-                       message="the greedy schedule meets the static lower bound.")
+        return _result(
+            "optimal",
+            greedy,
+            problem,
+            lb,
+            clock,
+            greedy_ms,
+            message="the greedy schedule meets the static lower bound.",
+        )
     trivial = max((problem.release_of(t) for t in range(problem.num_tasks)), default=0) + sum(
-        problem.durations)
+        problem.durations
+    )
     horizon = trivial if problem.horizon is None else problem.horizon
     if greedy is not None and not allow_late:
         horizon = min(horizon, int(greedy_ms))  # the optimum is no worse than the greedy
@@ -132,8 +148,9 @@ class _Hybrid:
     seed: int
     stop: StopRequest | None
 
-    def run(self, greedy: tuple[int, ...] | None, budget: TimeBudget, clock: float,
-            greedy_ms: float) -> ScheduleResult:
+    def run(
+        self, greedy: tuple[int, ...] | None, budget: TimeBudget, clock: float, greedy_ms: float
+    ) -> ScheduleResult:
         """Solve within `budget` and report; the greedy schedule is the fallback."""
         problem, built = self.problem, self.built
         search = not built.allow_late and greedy is not None and problem.num_tasks >= 2
@@ -146,9 +163,17 @@ class _Hybrid:
             found, used, cut = self._search(first.starts or greedy, budget.part(SEARCH_SHARE))
             work, capped = work + used, capped or cut
             if makespan(problem, found) <= self.lb:
-                return _result("optimal", found, problem, self.lb, clock, greedy_ms, work=work,
-                               capped=capped, message="the genetic search met the static "
-                               "lower bound.")
+                return _result(
+                    "optimal",
+                    found,
+                    problem,
+                    self.lb,
+                    clock,
+                    greedy_ms,
+                    work=work,
+                    capped=capped,
+                    message="the genetic search met the static lower bound.",
+                )
             built.model.clear_hints()
             built.hint(found)
             assert built.makespan is not None
@@ -172,8 +197,16 @@ class _Hybrid:
     def _cp_sat(self, budget: TimeBudget) -> _Stage:
         """One CP-SAT run on the model."""
         cost, overhead = rates(self.problem)
-        out = cpsat.solve(self.built.model, budget, self.stop, cost=cost, overhead=overhead,
-                          workers=self.workers, seed=self.seed, tune=tune(self.workers))
+        out = cpsat.solve(
+            self.built.model,
+            budget,
+            self.stop,
+            cost=cost,
+            overhead=overhead,
+            workers=self.workers,
+            seed=self.seed,
+            tune=tune(self.workers),
+        )
         starts: tuple[int, ...] = ()
         bound = 0
         if out.found:
@@ -183,8 +216,9 @@ class _Hybrid:
             bound = math.ceil(out.bound - 1e-6)
         return _Stage(out.status, starts, bound, out.units, out.capped)
 
-    def _search(self, incumbent: tuple[int, ...],
-                budget: TimeBudget) -> tuple[tuple[int, ...], float, bool]:
+    def _search(
+        self, incumbent: tuple[int, ...], budget: TimeBudget
+    ) -> tuple[tuple[int, ...], float, bool]:
         """The genetic search, seeded with `incumbent` and the priority rules: the better
         schedule, the units it used, and whether the wall clock cut it. Returns `incumbent`
         unless the search found a shorter schedule that passes `check_schedule` (the GA does
@@ -202,8 +236,15 @@ class _Hybrid:
         else:
             schedules, seconds = None, budget.wall_left()
         rules = [incumbent, *priority_rules(problem).values()]
-        found = evolve(problem, schedules=schedules, seconds=seconds, seed=self.seed,
-                       lower_bound=self.lb, priorities=rules, stop=self.stop)
+        found = evolve(
+            problem,
+            schedules=schedules,
+            seconds=seconds,
+            seed=self.seed,
+            lower_bound=self.lb,
+            priorities=rules,
+            stop=self.stop,
+        )
         if found is None:
             return incumbent, 0.0, False
         used = found.schedules * cost if budget.deterministic else found.runtime
@@ -212,8 +253,15 @@ class _Hybrid:
             return incumbent, used, cut
         return found.starts, used, cut
 
-    def _report(self, stage: _Stage, greedy: tuple[int, ...] | None, clock: float,
-                greedy_ms: float, work: float, capped: bool) -> ScheduleResult:
+    def _report(
+        self,
+        stage: _Stage,
+        greedy: tuple[int, ...] | None,
+        clock: float,
+        greedy_ms: float,
+        work: float,
+        capped: bool,
+    ) -> ScheduleResult:
         """The result of the best stage (or the greedy), with an honest status and bound."""
         problem, built = self.problem, self.built
         if stage.status in ("optimal", "feasible"):
@@ -222,32 +270,85 @@ class _Hybrid:
             late = total_lateness(problem, starts) if built.allow_late else 0
             bound = max(self.lb, min(stage.bound - built.weight * late, ms))
             proven = stage.status == "optimal" or (late == 0 and bound >= ms)
-            return _result("optimal" if proven else "feasible", starts, problem, bound, clock,
-                           greedy_ms, lateness=late, work=work, capped=capped)
+            return _result(
+                "optimal" if proven else "feasible",
+                starts,
+                problem,
+                bound,
+                clock,
+                greedy_ms,
+                lateness=late,
+                work=work,
+                capped=capped,
+            )
         if stage.status == "infeasible":
-            return _result("infeasible", (), problem, math.inf, clock, greedy_ms, work=work,
-                           message="CP-SAT proved that no schedule meets the deadlines, "
-                                   "releases and horizon.")
+            return _result(
+                "infeasible",
+                (),
+                problem,
+                math.inf,
+                clock,
+                greedy_ms,
+                work=work,
+                message="CP-SAT proved that no schedule meets the deadlines, releases and horizon.",
+            )
         if stage.status == "invalid":
-            return _result("invalid", (), problem, self.lb, clock, greedy_ms, work=work,
-                           message=f"CP-SAT rejected the model: {built.model.validate()}")
+            return _result(
+                "invalid",
+                (),
+                problem,
+                self.lb,
+                clock,
+                greedy_ms,
+                work=work,
+                message=f"CP-SAT rejected the model: {built.model.validate()}",
+            )
         if greedy is not None:  # no CP-SAT solution in time; the greedy one is still valid
             late = total_lateness(problem, greedy) if built.allow_late else 0
-            return _result("feasible", greedy, problem, self.lb, clock, greedy_ms, work=work,
-                           lateness=late, capped=capped)
-        return _result("unknown", (), problem, self.lb, clock, greedy_ms, work=work,
-                       capped=capped, message="no schedule found within the time limit.")
+            return _result(
+                "feasible",
+                greedy,
+                problem,
+                self.lb,
+                clock,
+                greedy_ms,
+                work=work,
+                lateness=late,
+                capped=capped,
+            )
+        return _result(
+            "unknown",
+            (),
+            problem,
+            self.lb,
+            clock,
+            greedy_ms,
+            work=work,
+            capped=capped,
+            message="no schedule found within the time limit.",
+        )
 
 
-def _result(status: str, starts: Sequence[int], problem: ScheduleProblem, bound: float,
-            clock: float, greedy_ms: float, *, lateness: int = 0, message: str = "",
-            work: float = 0.0, capped: bool = False) -> ScheduleResult:
+def _result(
+    status: str,
+    starts: Sequence[int],
+    problem: ScheduleProblem,
+    bound: float,
+    clock: float,
+    greedy_ms: float,
+    *,
+    lateness: int = 0,
+    message: str = "",
+    work: float = 0.0,
+    capped: bool = False,
+) -> ScheduleResult:
     """The result, after `check_schedule` (a failure there is a solver bug, never a user's)."""
     starts = tuple(starts)
     solved = status in ("optimal", "feasible")
     if solved:
-        violations = check_schedule(problem if lateness == 0 else without_deadlines(problem),
-                                     starts)
+        violations = check_schedule(
+            problem if lateness == 0 else without_deadlines(problem), starts
+        )
         if violations:  # a solver bug, never a user error: fail loudly
             raise RuntimeError("solver returned an infeasible schedule: " + violations[0])
     ms: float = makespan(problem, starts) if solved else math.inf
@@ -255,6 +356,16 @@ def _result(status: str, starts: Sequence[int], problem: ScheduleProblem, bound:
         gap = 0.0 if ms == bound else (ms - bound) / max(ms, 1)
     else:
         gap = math.inf
-    return ScheduleResult(status=status, starts=starts, makespan=ms, bound=bound, gap=gap,
-                          runtime=time.perf_counter() - clock, greedy_makespan=greedy_ms,
-                          lateness=lateness, message=message, work=work, capped=capped)
+    return ScheduleResult(
+        status=status,
+        starts=starts,
+        makespan=ms,
+        bound=bound,
+        gap=gap,
+        runtime=time.perf_counter() - clock,
+        greedy_makespan=greedy_ms,
+        lateness=lateness,
+        message=message,
+        work=work,
+        capped=capped,
+    )

@@ -249,8 +249,9 @@ def _topological(
 class _Search:
     """Depth-first feasibility search for a fixed number of stations m, with memory across m."""
 
-    def __init__(self, d: _Direction, deadline: float, node_limit: int | None,
-                 stop: StopRequest | None) -> None:
+    def __init__(
+        self, d: _Direction, deadline: float, node_limit: int | None, stop: StopRequest | None
+    ) -> None:
         self.d = d
         self.stop = stop
         self.memo: dict[int, int] = {}
@@ -264,8 +265,9 @@ class _Search:
     def _tick(self) -> None:
         """Called often; checks the clock (and the user's stop) every 1024 calls."""
         self.ops += 1
-        if self.ops & 1023 == 0 and (time.perf_counter() > self.deadline
-                                     or (self.stop is not None and self.stop.requested)):
+        if self.ops & 1023 == 0 and (
+            time.perf_counter() > self.deadline or (self.stop is not None and self.stop.requested)
+        ):
             raise _Abort
 
     def loads(
@@ -490,8 +492,9 @@ def station_bb(
     old_limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(old_limit, 20 * n + 1000))
     try:
-        bound, found, primal_nodes = _deepen(searches, dirs, lower, upper, deadline, node_limit,
-                                             stop)
+        bound, found, primal_nodes = _deepen(
+            searches, dirs, lower, upper, deadline, node_limit, stop
+        )
     finally:
         sys.setrecursionlimit(old_limit)
     nodes = sum(s.nodes for s in searches) + primal_nodes
@@ -524,9 +527,15 @@ def _check(times: Sequence[int], cap: int, preds: Sequence[Sequence[int]]) -> No
                 )
 
 
-def _deepen(searches: list[_Search], dirs: list[int], lower: int, upper: int, deadline: float,
-            node_limit: int | None, stop: StopRequest | None
-            ) -> tuple[int, tuple[int, list[int]] | None, int]:
+def _deepen(
+    searches: list[_Search],
+    dirs: list[int],
+    lower: int,
+    upper: int,
+    deadline: float,
+    node_limit: int | None,
+    stop: StopRequest | None,
+) -> tuple[int, tuple[int, list[int]] | None, int]:
     """m = lower, lower + 1, ... until a plan: (proven bound, (direction, station per internal
     task) or None, nodes of the compiled search). The Python search works in `dirs[0]`."""
     bound = lower
@@ -554,7 +563,10 @@ def _deepen(searches: list[_Search], dirs: list[int], lower: int, upper: int, de
 
 
 def _primal(
-    dirs: Sequence[_Direction], m: int, seconds: float, node_limit: int | None,
+    dirs: Sequence[_Direction],
+    m: int,
+    seconds: float,
+    node_limit: int | None,
     stop: StopRequest | None,
 ) -> tuple[int, list[int] | None, int, bool]:
     """The compiled search at m stations: (index into dirs, station per internal task or
@@ -597,8 +609,24 @@ def _primal(
         t0 = time.perf_counter()
         t, head, tail, w2, w3, pptr, pidx, sptr, sidx, dom = arrays
         st, done, status = kernels.search(
-            m, t, dirs[i].cap, head, tail, w2, w3, pptr, pidx, sptr, sidx, dom, zob, keys, vals,
-            cut, seed, _PRIMAL_LOADS,
+            m,
+            t,
+            dirs[i].cap,
+            head,
+            tail,
+            w2,
+            w3,
+            pptr,
+            pidx,
+            sptr,
+            sidx,
+            dom,
+            zob,
+            keys,
+            vals,
+            cut,
+            seed,
+            _PRIMAL_LOADS,
         )
         spent = time.perf_counter() - t0
         used[i] += spent

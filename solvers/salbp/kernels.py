@@ -69,35 +69,38 @@ def _memo_put(keys: np.ndarray, vals: np.ndarray, bits: np.ndarray, h: np.uint64
 _START, _COUNT, _LOAD, _W2, _W3, _ORDER = 0, 1, 2, 3, 4, 5
 # and per level in `levels[field, level]`:
 _NLOADS, _CUR, _END, _R, _LW2, _LW3, _INCOMPLETE = 0, 1, 2, 3, 4, 5, 6
+# The arrays travel in three tuples, so that the helpers' signatures stay short (numba passes
+# a tuple of arrays like its arrays; the benchmark's node counts and times did not change):
+#   g = (t, head, tail, w2, w3, pptr, pidx, sptr, sidx, dom)         the problem, read only
+#   memo = (zob, keys, vals)                                         the failure memory
+#   space = (assigned, npl, bk, hk, buf, loads, levels, work, avl)   the search state
+# with `work`'s rows 0 dist, 1 suf, 2 inl (in the load), 3 pick, 4 navl, 5 pos, 6 mustl.
 
 
 @njit(cache=True)
 def _enumerate(
-    k: int, m: int, R: int, W2: int, W3: int,
-    t: np.ndarray, cap: int, head: np.ndarray, tail: np.ndarray, w2: np.ndarray, w3: np.ndarray,
-    pptr: np.ndarray, pidx: np.ndarray, sptr: np.ndarray, sidx: np.ndarray, dom: np.ndarray,
-    assigned: np.ndarray, npl: np.ndarray, bits: np.ndarray, h: np.uint64, zob: np.ndarray,
-    keys: np.ndarray, vals: np.ndarray, buf: np.ndarray, start: int, level: np.ndarray,
-    max_loads: int, work: np.ndarray, avl: np.ndarray,
+    k: int, m: int, cap: int, max_loads: int, g: tuple, memo: tuple, space: tuple
 ) -> tuple[int, int, bool]:
     """Maximal loads of station k + 1 (0-based k stations placed) that pass every bound,
-    written to `buf` from `start`, and per load (`level[field, i]`) its offset, task count,
-    time and LB2/LB3 weights. Returns (number of loads, end offset in buf, truncated?).
+    written to `buf` after level k - 1's, and per load (`loads[field, k, i]`) its offset,
+    task count, time and LB2/LB3 weights. Returns (number of loads, end offset in buf,
+    truncated?).
 
     The load is built depth first, tasks added in increasing index. `avl[d]` holds, sorted
     by index, the tasks that could join at depth d (unassigned, all predecessors assigned
     or in the load, allowed in this station, not in the load), so each step looks at a
     few dozen tasks instead of all n.
     """
+    t, head, tail, w2, w3, pptr, pidx, sptr, sidx, dom = g
+    assigned, npl, bk, hk, buf, loads, levels, work, avl = space
+    start = levels[_END, k - 1] if k > 0 else 0
     rest = m - k - 1
-    need = R - rest * cap
+    need = levels[_R, k] - rest * cap
+    W2, W3 = levels[_LW2, k], levels[_LW3, k]
     if need > cap or W2 > 2 * (rest + 1) or W3 > 6 * (rest + 1):
         return 0, start, False
-    suf, inl, pick, navl, pos, mustl = work[1], work[2], work[3], work[4], work[5], work[6]
-    _suffix(k, cap, t, head, pptr, pidx, assigned, work[0], suf, inl)
-    nmust, first = _first_lists(k, m, head, tail, assigned, npl, mustl, avl)
-    navl[0] = first
-    pos[0] = 0
+    inl, pick, navl, pos, level = work[2], work[3], work[4], work[5], loads[:, k, :]
+    nmust = _start_lists(k, m, cap, g, space)
     count, out, truncated = 0, start, False
     depth, load, lw2, lw3 = 0, 0, 0, 0
     entered = True
@@ -109,11 +112,7 @@ def _enumerate(
             if _maximal(depth, na, rem, t, avl):
                 ok = load >= need and W2 - lw2 <= 2 * rest and W3 - lw3 <= 6 * rest
                 if ok:  # the rules after the bounds, cheapest first
-                    ok = _takes_the_musts(nmust, mustl, inl)
-                if ok:
-                    ok = not _dominated(depth, na, rem, pick, avl, t, dom)
-                if ok:
-                    ok = not _remembered(depth, rest, pick, bits, h, zob, keys, vals)
+                    ok = _passes_rules(depth, na, rem, rest, nmust, k, g, memo, space)
                 if ok:
                     if count >= max_loads or out + depth > buf.shape[0]:
                         truncated = True
@@ -122,21 +121,14 @@ def _enumerate(
                     out += depth
                     count += 1
                 pos[depth] = na  # a maximal load has no extension: back up (below)
-        nxt, p = _next_candidate(depth, na, rem, load, need, pos, avl, t, suf)
+        nxt, p = _next_candidate(depth, na, rem, load, need, pos, avl, t, work[1])
         if nxt >= 0:
             pos[depth] = p + 1
-            c = _descend(depth, na, nxt, k, sptr, sidx, npl, assigned, head, avl)
-            pick[depth] = nxt
-            inl[nxt] = 1
+            _push(depth, na, nxt, k, g, space)
             load += t[nxt]
             lw2 += w2[nxt]
             lw3 += w3[nxt]
             depth += 1
-            navl[depth] = c
-            b = 0  # candidates at the new depth have larger indices than nxt
-            while b < c and avl[depth, b] < nxt:
-                b += 1
-            pos[depth] = b
             entered = True
             continue
         if depth == 0:
@@ -148,16 +140,93 @@ def _enumerate(
         lw3 -= w3[j]
         inl[j] = 0
         _release(j, sptr, sidx, npl)
-    for d in range(depth - 1, -1, -1):  # undo a truncated enumeration's partial picks
-        inl[pick[d]] = 0
-        _release(pick[d], sptr, sidx, npl)
+    _undo(depth, pick, inl, sptr, sidx, npl)
     return count, out, truncated
 
 
 @njit(cache=True, inline="always")
-def _suffix(k: int, cap: int, t: np.ndarray, head: np.ndarray, pptr: np.ndarray,
-            pidx: np.ndarray, assigned: np.ndarray, dist: np.ndarray, suf: np.ndarray,
-            inl: np.ndarray) -> None:
+def _start_lists(k: int, m: int, cap: int, g: tuple, space: tuple) -> int:
+    """Set up depth 0 of the enumeration: the `need` cut (`work[1]`), an empty load, the
+    tasks it must take (`work[6]`) and the candidates; returns how many tasks are musts."""
+    t, head, tail, w2, w3, pptr, pidx, sptr, sidx, dom = g
+    assigned, npl, bk, hk, buf, loads, levels, work, avl = space
+    _suffix(k, cap, t, head, pptr, pidx, assigned, work[0], work[1], work[2])
+    nmust, first = _first_lists(k, m, head, tail, assigned, npl, work[6], avl)
+    work[4, 0] = first  # navl: candidates per depth
+    work[5, 0] = 0  # pos: the next candidate to try per depth
+    return nmust
+
+
+@njit(cache=True, inline="always")
+def _passes_rules(
+    depth: int,
+    na: int,
+    rem: int,
+    rest: int,
+    nmust: int,
+    k: int,
+    g: tuple,
+    memo: tuple,
+    space: tuple,
+) -> bool:
+    """The rules a maximal load that passed the bounds must also pass, cheapest first: it
+    takes the musts, no Jackson dominance, and the memory does not know it as failed."""
+    t, dom = g[0], g[9]
+    zob, keys, vals = memo
+    bk, hk, work, avl = space[2], space[3], space[7], space[8]
+    inl, pick, mustl = work[2], work[3], work[6]
+    if not _takes_the_musts(nmust, mustl, inl):
+        return False
+    if _dominated(depth, na, rem, pick, avl, t, dom):
+        return False
+    return not _remembered(depth, rest, pick, bk[k], hk[k], zob, keys, vals)
+
+
+@njit(cache=True, inline="always")
+def _push(depth: int, na: int, nxt: int, k: int, g: tuple, space: tuple) -> None:
+    """Add task `nxt` to the load at `depth`: its candidate list for depth + 1, with the
+    position to resume from (candidates with larger indices than nxt only)."""
+    head, sptr, sidx = g[1], g[7], g[8]
+    assigned, npl, work, avl = space[0], space[1], space[7], space[8]
+    inl, pick, navl, pos = work[2], work[3], work[4], work[5]
+    c = _descend(depth, na, nxt, k, sptr, sidx, npl, assigned, head, avl)
+    pick[depth] = nxt
+    inl[nxt] = 1
+    navl[depth + 1] = c
+    b = 0  # candidates at the new depth have larger indices than nxt
+    while b < c and avl[depth + 1, b] < nxt:
+        b += 1
+    pos[depth + 1] = b
+
+
+@njit(cache=True, inline="always")
+def _undo(
+    depth: int,
+    pick: np.ndarray,
+    inl: np.ndarray,
+    sptr: np.ndarray,
+    sidx: np.ndarray,
+    npl: np.ndarray,
+) -> None:
+    """Undo a truncated enumeration's partial picks, so the caller's counts stay right."""
+    for d in range(depth - 1, -1, -1):
+        inl[pick[d]] = 0
+        _release(pick[d], sptr, sidx, npl)
+
+
+@njit(cache=True, inline="always")
+def _suffix(
+    k: int,
+    cap: int,
+    t: np.ndarray,
+    head: np.ndarray,
+    pptr: np.ndarray,
+    pidx: np.ndarray,
+    assigned: np.ndarray,
+    dist: np.ndarray,
+    suf: np.ndarray,
+    inl: np.ndarray,
+) -> None:
     """suf[j]: time of tasks with index >= j that could still join this station (allowed
     here, and a chain of unassigned predecessors that fits): the `need` cut of the search.
     Also clears `inl` (the tasks in the load)."""
@@ -180,8 +249,16 @@ def _suffix(k: int, cap: int, t: np.ndarray, head: np.ndarray, pptr: np.ndarray,
 
 
 @njit(cache=True, inline="always")
-def _first_lists(k: int, m: int, head: np.ndarray, tail: np.ndarray, assigned: np.ndarray,
-                 npl: np.ndarray, mustl: np.ndarray, avl: np.ndarray) -> tuple[int, int]:
+def _first_lists(
+    k: int,
+    m: int,
+    head: np.ndarray,
+    tail: np.ndarray,
+    assigned: np.ndarray,
+    npl: np.ndarray,
+    mustl: np.ndarray,
+    avl: np.ndarray,
+) -> tuple[int, int]:
     """The tasks this load must take (their tails leave no later station), and the candidates
     at depth 0; returns both counts."""
     lim_tail = m - k - 1
@@ -217,8 +294,9 @@ def _takes_the_musts(nmust: int, mustl: np.ndarray, inl: np.ndarray) -> bool:
 
 
 @njit(cache=True, inline="always")
-def _dominated(depth: int, na: int, rem: int, pick: np.ndarray, avl: np.ndarray, t: np.ndarray,
-               dom: np.ndarray) -> bool:
+def _dominated(
+    depth: int, na: int, rem: int, pick: np.ndarray, avl: np.ndarray, t: np.ndarray, dom: np.ndarray
+) -> bool:
     """Jackson: an available unrelated task dominating one of the load's tasks would fit in
     its place."""
     for a in range(depth):
@@ -232,8 +310,16 @@ def _dominated(depth: int, na: int, rem: int, pick: np.ndarray, avl: np.ndarray,
 
 
 @njit(cache=True, inline="always")
-def _remembered(depth: int, rest: int, pick: np.ndarray, bits: np.ndarray, h: np.uint64,
-                zob: np.ndarray, keys: np.ndarray, vals: np.ndarray) -> bool:
+def _remembered(
+    depth: int,
+    rest: int,
+    pick: np.ndarray,
+    bits: np.ndarray,
+    h: np.uint64,
+    zob: np.ndarray,
+    keys: np.ndarray,
+    vals: np.ndarray,
+) -> bool:
     """Memory: the assigned tasks and this load already failed with this many stations left."""
     nb = bits.copy()
     hh = h
@@ -245,8 +331,17 @@ def _remembered(depth: int, rest: int, pick: np.ndarray, bits: np.ndarray, h: np
 
 
 @njit(cache=True, inline="always")
-def _record(level: np.ndarray, count: int, out: int, depth: int, load: int, lw2: int, lw3: int,
-            pick: np.ndarray, buf: np.ndarray) -> None:
+def _record(
+    level: np.ndarray,
+    count: int,
+    out: int,
+    depth: int,
+    load: int,
+    lw2: int,
+    lw3: int,
+    pick: np.ndarray,
+    buf: np.ndarray,
+) -> None:
     """Store load number `count`: its tasks at buf[out:out + depth] and its figures."""
     level[_START, count] = out
     level[_COUNT, count] = depth
@@ -258,8 +353,17 @@ def _record(level: np.ndarray, count: int, out: int, depth: int, load: int, lw2:
 
 
 @njit(cache=True, inline="always")
-def _next_candidate(depth: int, na: int, rem: int, load: int, need: int, pos: np.ndarray,
-                    avl: np.ndarray, t: np.ndarray, suf: np.ndarray) -> tuple[int, int]:
+def _next_candidate(
+    depth: int,
+    na: int,
+    rem: int,
+    load: int,
+    need: int,
+    pos: np.ndarray,
+    avl: np.ndarray,
+    t: np.ndarray,
+    suf: np.ndarray,
+) -> tuple[int, int]:
     """The next task at this depth that fits (its list position), or -1 when none can, or
     when even all later tasks could not bring the load up to `need`."""
     p = pos[depth]
@@ -274,8 +378,18 @@ def _next_candidate(depth: int, na: int, rem: int, load: int, need: int, pos: np
 
 
 @njit(cache=True, inline="always")
-def _descend(depth: int, na: int, nxt: int, k: int, sptr: np.ndarray, sidx: np.ndarray,
-             npl: np.ndarray, assigned: np.ndarray, head: np.ndarray, avl: np.ndarray) -> int:
+def _descend(
+    depth: int,
+    na: int,
+    nxt: int,
+    k: int,
+    sptr: np.ndarray,
+    sidx: np.ndarray,
+    npl: np.ndarray,
+    assigned: np.ndarray,
+    head: np.ndarray,
+    avl: np.ndarray,
+) -> int:
     """The candidate list for depth + 1: this one without `nxt`, plus the successors that
     `nxt` makes available (kept sorted; successors have larger indices). Returns its length."""
     c = 0
@@ -306,10 +420,24 @@ def _release(j: int, sptr: np.ndarray, sidx: np.ndarray, npl: np.ndarray) -> Non
 
 @njit(cache=True)
 def search(
-    m: int, t: np.ndarray, cap: int, head: np.ndarray, tail: np.ndarray,
-    w2: np.ndarray, w3: np.ndarray, pptr: np.ndarray, pidx: np.ndarray,
-    sptr: np.ndarray, sidx: np.ndarray, dom: np.ndarray, zob: np.ndarray,
-    keys: np.ndarray, vals: np.ndarray, node_limit: int, seed: int, max_loads: int,
+    m: int,
+    t: np.ndarray,
+    cap: int,
+    head: np.ndarray,
+    tail: np.ndarray,
+    w2: np.ndarray,
+    w3: np.ndarray,
+    pptr: np.ndarray,
+    pidx: np.ndarray,
+    sptr: np.ndarray,
+    sidx: np.ndarray,
+    dom: np.ndarray,
+    zob: np.ndarray,
+    keys: np.ndarray,
+    vals: np.ndarray,
+    node_limit: int,
+    seed: int,
+    max_loads: int,
 ) -> tuple[np.ndarray, int, int]:
     """Depth-first search for an assignment to m stations.
 
@@ -322,26 +450,15 @@ def search(
     """
     np.random.seed(seed)
     n = t.shape[0]
-    assigned = np.zeros(n, np.int64)
-    npl = np.zeros(n, np.int64)
-    for j in range(n):
-        npl[j] = pptr[j + 1] - pptr[j]
-    work = np.zeros((7, n + 1), np.int64)
-    avl = np.zeros((n + 2, n + 1), np.int64)
-    buf = np.zeros(8_000_000, np.int32)
-    loads = np.zeros((6, m + 1, max_loads), np.int64)  # fields _START.._ORDER
-    levels = np.zeros((7, m + 2), np.int64)  # fields _NLOADS.._INCOMPLETE
-    hk = np.zeros(m + 2, np.uint64)
-    bk = np.zeros((m + 2, keys.shape[1]), np.uint64)
-    levels[_R, 0] = t.sum()
-    levels[_LW2, 0] = w2.sum()
-    levels[_LW3, 0] = w3.sum()
+    g = (t, head, tail, w2, w3, pptr, pidx, sptr, sidx, dom)
+    memo = (zob, keys, vals)
+    space = _workspace(n, m, max_loads, keys.shape[1], t, w2, w3, pptr)
+    assigned, npl, bk, hk, buf, loads, levels, work, avl = space
     nodes = 0
     station = np.zeros(n, np.int64)
     dropped = False
     k = 0
-    _open_level(0, m, t, cap, head, tail, w2, w3, pptr, pidx, sptr, sidx, dom, assigned, npl,
-                bk, hk, zob, keys, vals, buf, loads, levels, max_loads, work, avl)
+    _open_level(0, m, cap, max_loads, g, memo, space)
     while True:
         if levels[_CUR, k] >= 0:  # take back the load applied at level k, if any
             _place(k, loads, levels, buf, assigned, sptr, sidx, npl, 0)
@@ -367,22 +484,47 @@ def search(
         if k + 1 >= m:
             continue
         k += 1
-        _open_level(k, m, t, cap, head, tail, w2, w3, pptr, pidx, sptr, sidx, dom, assigned, npl,
-                    bk, hk, zob, keys, vals, buf, loads, levels, max_loads, work, avl)
+        _open_level(k, m, cap, max_loads, g, memo, space)
 
 
 @njit(cache=True, inline="always")
-def _open_level(k: int, m: int, t: np.ndarray, cap: int, head: np.ndarray, tail: np.ndarray,
-                w2: np.ndarray, w3: np.ndarray, pptr: np.ndarray, pidx: np.ndarray,
-                sptr: np.ndarray, sidx: np.ndarray, dom: np.ndarray, assigned: np.ndarray,
-                npl: np.ndarray, bk: np.ndarray, hk: np.ndarray, zob: np.ndarray,
-                keys: np.ndarray, vals: np.ndarray, buf: np.ndarray, loads: np.ndarray,
-                levels: np.ndarray, max_loads: int, work: np.ndarray, avl: np.ndarray) -> None:
+def _workspace(
+    n: int,
+    m: int,
+    max_loads: int,
+    words: int,
+    t: np.ndarray,
+    w2: np.ndarray,
+    w3: np.ndarray,
+    pptr: np.ndarray,
+) -> tuple:
+    """The search's arrays, allocated once per call: assigned flags, waiting-predecessor
+    counts, per-level task sets and hashes, the load buffer, loads and levels (level 0 holds
+    all the time and LB2/LB3 weights), and the enumeration's scratch rows."""
+    assigned = np.zeros(n, np.int64)
+    npl = np.zeros(n, np.int64)
+    for j in range(n):
+        npl[j] = pptr[j + 1] - pptr[j]
+    work = np.zeros((7, n + 1), np.int64)
+    avl = np.zeros((n + 2, n + 1), np.int64)
+    buf = np.zeros(8_000_000, np.int32)
+    loads = np.zeros((6, m + 1, max_loads), np.int64)  # fields _START.._ORDER
+    levels = np.zeros((7, m + 2), np.int64)  # fields _NLOADS.._INCOMPLETE
+    hk = np.zeros(m + 2, np.uint64)
+    bk = np.zeros((m + 2, words), np.uint64)
+    levels[_R, 0] = t.sum()
+    levels[_LW2, 0] = w2.sum()
+    levels[_LW3, 0] = w3.sum()
+    return assigned, npl, bk, hk, buf, loads, levels, work, avl
+
+
+@njit(cache=True, inline="always")
+def _open_level(
+    k: int, m: int, cap: int, max_loads: int, g: tuple, memo: tuple, space: tuple
+) -> None:
     """Enumerate and sort the loads of station k + 1; none of them is applied yet."""
-    cnt, e, tr = _enumerate(k, m, levels[_R, k], levels[_LW2, k], levels[_LW3, k], t, cap, head,
-                            tail, w2, w3, pptr, pidx, sptr, sidx, dom, assigned, npl, bk[k], hk[k],
-                            zob, keys, vals, buf, levels[_END, k - 1] if k > 0 else 0,
-                            loads[:, k, :], max_loads, work, avl)
+    loads, levels = space[5], space[6]
+    cnt, e, tr = _enumerate(k, m, cap, max_loads, g, memo, space)
     levels[_NLOADS, k] = cnt
     levels[_END, k] = e
     levels[_INCOMPLETE, k] = 1 if tr else 0
@@ -391,8 +533,17 @@ def _open_level(k: int, m: int, t: np.ndarray, cap: int, head: np.ndarray, tail:
 
 
 @njit(cache=True, inline="always")
-def _place(k: int, loads: np.ndarray, levels: np.ndarray, buf: np.ndarray, assigned: np.ndarray,
-           sptr: np.ndarray, sidx: np.ndarray, npl: np.ndarray, value: int) -> None:
+def _place(
+    k: int,
+    loads: np.ndarray,
+    levels: np.ndarray,
+    buf: np.ndarray,
+    assigned: np.ndarray,
+    sptr: np.ndarray,
+    sidx: np.ndarray,
+    npl: np.ndarray,
+    value: int,
+) -> None:
     """Mark the tasks of level k's current load assigned (`value` 1) or not (0), and count
     their successors' waiting predecessors down or up."""
     li = loads[_ORDER, k, levels[_CUR, k]]
@@ -405,9 +556,19 @@ def _place(k: int, loads: np.ndarray, levels: np.ndarray, buf: np.ndarray, assig
 
 
 @njit(cache=True, inline="always")
-def _apply(k: int, loads: np.ndarray, levels: np.ndarray, buf: np.ndarray, assigned: np.ndarray,
-           sptr: np.ndarray, sidx: np.ndarray, npl: np.ndarray, bk: np.ndarray, hk: np.ndarray,
-           zob: np.ndarray) -> None:
+def _apply(
+    k: int,
+    loads: np.ndarray,
+    levels: np.ndarray,
+    buf: np.ndarray,
+    assigned: np.ndarray,
+    sptr: np.ndarray,
+    sidx: np.ndarray,
+    npl: np.ndarray,
+    bk: np.ndarray,
+    hk: np.ndarray,
+    zob: np.ndarray,
+) -> None:
     """Apply level k's current load: its tasks assigned, and level k + 1's task set, hash,
     remaining time and LB2/LB3 weights."""
     _place(k, loads, levels, buf, assigned, sptr, sidx, npl, 1)
@@ -426,8 +587,9 @@ def _apply(k: int, loads: np.ndarray, levels: np.ndarray, buf: np.ndarray, assig
 
 
 @njit(cache=True, inline="always")
-def _stations(k: int, loads: np.ndarray, levels: np.ndarray, buf: np.ndarray,
-              station: np.ndarray) -> None:
+def _stations(
+    k: int, loads: np.ndarray, levels: np.ndarray, buf: np.ndarray, station: np.ndarray
+) -> None:
     """The plan: the current loads of levels 0..k are stations 1..k + 1."""
     for kk in range(k + 1):
         lj = loads[_ORDER, kk, levels[_CUR, kk]]

@@ -69,8 +69,13 @@ def endless_model() -> cp_model.CpModel:
 def _endless(tmp_path: Path) -> subprocess.Popen[str]:
     marker = tmp_path / "solving"
     process = subprocess.Popen(
-        [sys.executable, "-c", ENDLESS, str(marker)], cwd=ROOT, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+        [sys.executable, "-c", ENDLESS, str(marker)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
     deadline = time.monotonic() + START_TIMEOUT
     while not marker.exists():
         assert process.poll() is None, process.communicate()
@@ -118,8 +123,9 @@ def test_a_requested_stop_ends_the_solve_and_keeps_its_solutions() -> None:
     stop = StopRequest()
     threading.Timer(0.5, stop.request).start()
     clock = time.monotonic()
-    out = cpsat.solve(endless_model(), TimeBudget.start(60, deterministic=False), stop,
-                      tune=enumerate_all)
+    out = cpsat.solve(
+        endless_model(), TimeBudget.start(60, deterministic=False), stop, tune=enumerate_all
+    )
     assert out.status == "feasible" and time.monotonic() - clock < 30
     assert not out.capped  # the user stopped it, not the clock
     # Every later solve with the same request returns at once; a new request does not.
@@ -134,8 +140,9 @@ def test_the_wall_clock_caps_a_deterministic_budget_and_says_so() -> None:
     # 1,000 deterministic seconds of enumeration under a deadline 0.5 s away: the deadline
     # ends it (capped: another run may differ); a budget that the units end is not capped.
     clock = time.monotonic()
-    out = cpsat.solve(endless_model(), TimeBudget(1000.0, time.monotonic() + 0.5),
-                      tune=enumerate_all)
+    out = cpsat.solve(
+        endless_model(), TimeBudget(1000.0, time.monotonic() + 0.5), tune=enumerate_all
+    )
     assert out.status == "feasible" and out.capped and time.monotonic() - clock < 30
     out = cpsat.solve(endless_model(), TimeBudget(0.05, time.monotonic() + 60), tune=enumerate_all)
     assert out.status == "feasible" and not out.capped
@@ -145,7 +152,8 @@ def test_the_wall_clock_caps_a_deterministic_budget_and_says_so() -> None:
 def test_a_model_family_cost_converts_units_to_deterministic_time() -> None:
     # With cost 4, a budget of 0.2 units allows CP-SAT 0.05 deterministic seconds, and the
     # units used are CP-SAT's time times 4.
-    out = cpsat.solve(endless_model(), TimeBudget(0.2, time.monotonic() + 60), cost=4.0,
-                      tune=enumerate_all)
+    out = cpsat.solve(
+        endless_model(), TimeBudget(0.2, time.monotonic() + 60), cost=4.0, tune=enumerate_all
+    )
     assert out.solver.parameters.max_deterministic_time == pytest.approx(0.05)
     assert out.units == pytest.approx(4 * out.solver.deterministic_time)

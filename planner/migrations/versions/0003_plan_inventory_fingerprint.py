@@ -8,21 +8,22 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-25
 """
+
 import sqlalchemy as sa
 from alembic import op
 
 
-revision = '0003'
-down_revision = '0002'
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column('plan', sa.Column('inventory_fingerprint', sa.String(length=64), nullable=True))
+    op.add_column("plan", sa.Column("inventory_fingerprint", sa.String(length=64), nullable=True))
 
 
 def downgrade() -> None:
     # Plain ALTER TABLE … DROP COLUMN (SQLite 3.35 or newer, PostgreSQL): batch mode would
     # copy and drop the plan table, which plan_item's foreign key forbids.
-    op.drop_column('plan', 'inventory_fingerprint')
+    op.drop_column("plan", "inventory_fingerprint")

@@ -10,6 +10,7 @@ Revision ID: 0004
 Revises: 0003
 Create Date: 2026-12-06
 """
+
 import tomllib
 from datetime import date, datetime, timedelta
 
@@ -17,21 +18,29 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision = '0004'
-down_revision = '0003'
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column('plan', sa.Column('calendar_start', sa.Date(), nullable=True))
-    plan = sa.table('plan', sa.column('id', sa.Integer), sa.column('created', sa.DateTime),
-                    sa.column('config_toml', sa.Text), sa.column('calendar_start', sa.Date))
+    op.add_column("plan", sa.Column("calendar_start", sa.Date(), nullable=True))
+    plan = sa.table(
+        "plan",
+        sa.column("id", sa.Integer),
+        sa.column("created", sa.DateTime),
+        sa.column("config_toml", sa.Text),
+        sa.column("calendar_start", sa.Date),
+    )
     connection = op.get_bind()
     rows = connection.execute(sa.select(plan.c.id, plan.c.created, plan.c.config_toml)).all()
     for plan_id, created, config_toml in rows:
-        connection.execute(plan.update().where(plan.c.id == plan_id)
-                           .values(calendar_start=_start_when_made(created, config_toml or "")))
+        connection.execute(
+            plan.update()
+            .where(plan.c.id == plan_id)
+            .values(calendar_start=_start_when_made(created, config_toml or ""))
+        )
 
 
 def _start_when_made(created: datetime | str, config_toml: str) -> date:
@@ -49,4 +58,4 @@ def _start_when_made(created: datetime | str, config_toml: str) -> date:
 
 
 def downgrade() -> None:
-    op.drop_column('plan', 'calendar_start')
+    op.drop_column("plan", "calendar_start")

@@ -37,9 +37,19 @@ def solved(problem: ScheduleProblem, **kwargs) -> ScheduleResult:
     result = solve(problem, **{**FAST, **kwargs})
     if result.is_feasible():
         # With allow_late the deadlines are soft, so audit against the problem without them.
-        audited = problem if not kwargs.get("allow_late") else ScheduleProblem(
-            problem.names, problem.durations, problem.resources, problem.capacities,
-            problem.demands, problem.precedence, problem.release)
+        audited = (
+            problem
+            if not kwargs.get("allow_late")
+            else ScheduleProblem(
+                problem.names,
+                problem.durations,
+                problem.resources,
+                problem.capacities,
+                problem.demands,
+                problem.precedence,
+                problem.release,
+            )
+        )
         assert check_schedule(audited, result.starts) == []
         assert result.lateness == sum(tasks_over_deadline(problem, result).values())
         assert result.makespan == max(result.ends(problem), default=0)
@@ -50,8 +60,9 @@ def solved(problem: ScheduleProblem, **kwargs) -> ScheduleResult:
     return result
 
 
-def random_problem(seed: int, n: int = 14, resources: int = 2,
-                   releases: bool = False) -> ScheduleProblem:
+def random_problem(
+    seed: int, n: int = 14, resources: int = 2, releases: bool = False
+) -> ScheduleProblem:
     """A random RCPSP: tasks 0..n-1, arcs only forward, demands up to the capacity."""
     rng = random.Random(seed)
     caps = tuple(rng.randint(2, 5) for _ in range(resources))
@@ -61,6 +72,8 @@ def random_problem(seed: int, n: int = 14, resources: int = 2,
         names=tuple(f"tæsk-{i}" for i in range(n)),
         durations=tuple(rng.randint(0 if i % 7 == 0 else 1, 6) for i in range(n)),
         resources=tuple(f"r{i}" for i in range(resources)),
-        capacities=caps, demands=demands, precedence=tuple(sorted(arcs)),
+        capacities=caps,
+        demands=demands,
+        precedence=tuple(sorted(arcs)),
         release=tuple(rng.choice((0, 0, 3, 5)) for _ in range(n)) if releases else (),
     )

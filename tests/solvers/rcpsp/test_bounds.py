@@ -27,13 +27,21 @@ def test_head_counts_what_the_predecessors_need():
     1 + 3 + 3 = 7, so a deadline of 6 on d is infeasible before CP-SAT starts, and with
     a deadline of 8 the optimum is 8.
     """
-    problem = make([1, 3, 3, 1], capacities=(1,),
-                   precedence=[(0, 1), (0, 2), (1, 3), (2, 3)], deadline=(None, None, None, 6))
+    problem = make(
+        [1, 3, 3, 1],
+        capacities=(1,),
+        precedence=[(0, 1), (0, 2), (1, 3), (2, 3)],
+        deadline=(None, None, None, 6),
+    )
     result = solved(problem)
     assert result.status == "infeasible"
     assert "'d'" in result.message and "predecessors need" in result.message
-    relaxed = make([1, 3, 3, 1], capacities=(1,), precedence=[(0, 1), (0, 2), (1, 3), (2, 3)],
-                   deadline=(None, None, None, 8))
+    relaxed = make(
+        [1, 3, 3, 1],
+        capacities=(1,),
+        precedence=[(0, 1), (0, 2), (1, 3), (2, 3)],
+        deadline=(None, None, None, 8),
+    )
     result = solved(relaxed)
     assert (result.status, result.makespan, result.bound) == ("optimal", 8, 8)
 

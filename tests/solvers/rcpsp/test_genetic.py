@@ -27,8 +27,9 @@ def greedy_makespan(problem: ScheduleProblem) -> int:
 @pytest.mark.parametrize("seed", range(12))
 def test_schedules_are_feasible_and_no_worse_than_the_rules(seed):
     problem = random_problem(seed, releases=seed % 2 == 1)
-    found = evolve(problem, schedules=3_000, seed=seed,
-                   priorities=list(priority_rules(problem).values()))
+    found = evolve(
+        problem, schedules=3_000, seed=seed, priorities=list(priority_rules(problem).values())
+    )
     assert found is not None
     assert check_schedule(problem, found.starts) == []
     assert found.makespan == max(s + d for s, d in zip(found.starts, problem.durations))
@@ -41,9 +42,13 @@ def test_reaches_the_proven_optimum_on_small_instances(seed):
     problem = random_problem(100 + seed, n=12)
     exact = solve(problem, time_limit=10.0, workers=2)
     assert exact.status == "optimal"
-    found = evolve(problem, schedules=20_000, seed=0,
-                   lower_bound=int(exact.makespan),
-                   priorities=list(priority_rules(problem).values()))
+    found = evolve(
+        problem,
+        schedules=20_000,
+        seed=0,
+        lower_bound=int(exact.makespan),
+        priorities=list(priority_rules(problem).values()),
+    )
     assert found is not None and found.makespan == exact.makespan
     assert found.stopped == "bound"
     assert check_schedule(problem, found.starts) == []
@@ -59,16 +64,22 @@ def test_same_seed_and_budget_same_schedule():
 
 def test_without_resources_the_critical_path_is_found():
     """No resources: every list gives the earliest-start schedule, the critical path."""
-    problem = ScheduleProblem(names=("a", "b", "c"), durations=(2, 3, 4), resources=(),
-                              capacities=(), demands=((), (), ()),
-                              precedence=((0, 1), (1, 2)))
+    problem = ScheduleProblem(
+        names=("a", "b", "c"),
+        durations=(2, 3, 4),
+        resources=(),
+        capacities=(),
+        demands=((), (), ()),
+        precedence=((0, 1), (1, 2)),
+    )
     found = evolve(problem, seconds=1.0, lower_bound=0)
     assert found is not None and found.starts == (0, 2, 5) and found.makespan == 9
 
 
 def test_one_task_is_left_to_the_caller():
-    problem = ScheduleProblem(names=("a",), durations=(3,), resources=("r",),
-                              capacities=(1,), demands=((1,),))
+    problem = ScheduleProblem(
+        names=("a",), durations=(3,), resources=("r",), capacities=(1,), demands=((1,),)
+    )
     assert evolve(problem, seconds=1.0) is None
 
 

@@ -9,8 +9,9 @@ from tests.solvers.rcpsp.instances import make
 
 
 def test_check_schedule_finds_each_violation():
-    problem = make([2, 2], capacities=(1,), precedence=[(0, 1)], release=(1, 0),
-                   deadline=(None, 5), horizon=6)
+    problem = make(
+        [2, 2], capacities=(1,), precedence=[(0, 1)], release=(1, 0), deadline=(None, 5), horizon=6
+    )
     assert check_schedule(problem, (1, 3)) == []
     text = " ".join(check_schedule(problem, (0, 1)))
     assert "'a' starts at 0, before its release 1" in text
@@ -52,17 +53,26 @@ def test_check_schedule_back_to_back_is_fine():
     ],
 )
 def test_validation_errors(changes, message):
-    fields = {"names": ("a", "b"), "durations": (1, 2), "resources": ("r0",),
-              "capacities": (2,), "demands": ((1,), (2,)), "precedence": ((0, 1),),
-              "release": (0, 1), "deadline": (None, 10), "horizon": 20}
+    fields = {
+        "names": ("a", "b"),
+        "durations": (1, 2),
+        "resources": ("r0",),
+        "capacities": (2,),
+        "demands": ((1,), (2,)),
+        "precedence": ((0, 1),),
+        "release": (0, 1),
+        "deadline": (None, 10),
+        "horizon": 20,
+    }
     ScheduleProblem(**fields)  # the passing case beside each failing one
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(".", r"\.")):
         ScheduleProblem(**{**fields, **changes})
 
 
 def test_validation_accepts_lists_and_stores_tuples():
-    problem = ScheduleProblem(names=["a"], durations=[1], resources=["r"], capacities=[1],
-                              demands=[[1]], precedence=[])
+    problem = ScheduleProblem(
+        names=["a"], durations=[1], resources=["r"], capacities=[1], demands=[[1]], precedence=[]
+    )
     assert problem.demands == ((1,),) and isinstance(problem.names, tuple)
 
 

@@ -56,7 +56,6 @@ RESOURCEAVAILABILITIES:
 """
 
 
-
 def test_read_sm_tiny(tmp_path: Path):
     """Jobs 2 (3 long, 2 of R1) and 3 (4 long, 2 of R1) cannot overlap on R1 = 3.
 
@@ -78,8 +77,11 @@ def test_read_sm_tiny(tmp_path: Path):
 
 def test_read_sm_rejects_broken_file(tmp_path: Path):
     path = tmp_path / "broken.sm"
-    path.write_text(TINY_SM.replace("   2        1          1           4",
-                                    "   2        1          2           4"))
+    path.write_text(
+        TINY_SM.replace(
+            "   2        1          1           4", "   2        1          2           4"
+        )
+    )
     with pytest.raises(ValueError, match="job 2 lists 1 successors but says 2"):
         read_sm(path)
     path.write_text(TINY_SM.replace("    3    2\n", "    3\n"))
@@ -88,18 +90,21 @@ def test_read_sm_rejects_broken_file(tmp_path: Path):
 
 
 def test_tables_and_keys():
-    opt = parse_makespan_table(textwrap.dedent("""\
+    opt = parse_makespan_table(
+        textwrap.dedent("""\
         Average CPU-Time : 28.97
         Paramter Instance Makespan CPU-Time[sec.]
         ------------------------------------------
         1       1         43       0.30
         48      10        54       0.01
-        """))
+        """)
+    )
     assert opt == {(1, 1): 43, (48, 10): 54}
     hrs = parse_makespan_table("Par\tInst\tMakespan\tDate\n1\t8\t75\t\tWed Aug 14 1996  Haase\n")
     assert hrs == {(1, 8): 75}
-    lb = parse_bound_table("Par  Inst    UB   LB\n  1   1    77    77    *    \n"
-                           " 13   2    90    86         Klein\n")
+    lb = parse_bound_table(
+        "Par  Inst    UB   LB\n  1   1    77    77    *    \n 13   2    90    86         Klein\n"
+    )
     assert lb[1, 1].proven and lb[1, 1].lb == 77
     assert not lb[13, 2].proven and (lb[13, 2].ub, lb[13, 2].lb) == (90, 86)
     assert instance_key("j6048_10.sm") == (48, 10)

@@ -37,8 +37,7 @@ def test_resource_and_precedence_interact():
     a and b in sequence take 4. c can overlap b (2 + 1 <= 3) if a goes first: a 0-2,
     b 2-4, c 2-5 gives 5. Lower: c must follow a (2) and last 3 -> 5 if a starts at 0.
     """
-    problem = make([2, 2, 3], demands=[(2,), (2,), (1,)], capacities=(3,),
-                   precedence=[(0, 2)])
+    problem = make([2, 2, 3], demands=[(2,), (2,), (1,)], capacities=(3,), precedence=[(0, 2)])
     result = solved(problem)
     assert (result.status, result.makespan) == ("optimal", 5)
 
@@ -117,8 +116,13 @@ def test_zero_duration_tasks():
     It demands the full capacity but, lasting no time, never uses it.
     """
     problem = ScheduleProblem(
-        names=("a", "m", "b"), durations=(3, 0, 2), resources=("r",), capacities=(1,),
-        demands=((1,), (1,), (1,)), precedence=((0, 1), (1, 2)))
+        names=("a", "m", "b"),
+        durations=(3, 0, 2),
+        resources=("r",),
+        capacities=(1,),
+        demands=((1,), (1,), (1,)),
+        precedence=((0, 1), (1, 2)),
+    )
     result = solved(problem)
     assert (result.status, result.makespan) == ("optimal", 5)
     assert result.starts[1] == 3

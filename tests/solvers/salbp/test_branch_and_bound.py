@@ -142,8 +142,9 @@ def test_a_requested_stop_ends_the_search_without_a_false_proof() -> None:
         n = len(times)
         stop = StopRequest()
         stop.request()
-        res = station_bb(times, cap, preds_of(n, pairs), lower=1, upper=n + 1, time_limit=5,
-                         stop=stop)
+        res = station_bb(
+            times, cap, preds_of(n, pairs), lower=1, upper=n + 1, time_limit=5, stop=stop
+        )
         opt = brute_force(times, cap, pairs)
         assert res.bound <= opt
         if res.stations is not None:

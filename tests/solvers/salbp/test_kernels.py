@@ -11,8 +11,9 @@ from solvers.salbp.branch_and_bound import BBResult, _Direction, _kernel_arrays
 from tests.solvers.salbp.instances import brute_force, check, preds_of, random_instances
 
 
-def kernel_search(times: Sequence[int], cap: int, pairs: Sequence[tuple[int, int]],
-                  m: int) -> tuple[list[int] | None, int]:
+def kernel_search(
+    times: Sequence[int], cap: int, pairs: Sequence[tuple[int, int]], m: int
+) -> tuple[list[int] | None, int]:
     """The compiled search alone, forwards, at m stations: (1-based stations or None, status)."""
     n = len(times)
     d = _Direction(times, cap, preds_of(n, pairs))
@@ -20,9 +21,7 @@ def kernel_search(times: Sequence[int], cap: int, pairs: Sequence[tuple[int, int
     zob = np.random.default_rng(0).integers(1, 2**62, n, dtype=np.int64).astype(np.uint64)
     keys = np.zeros((1 << 10, (n + 63) // 64), np.uint64)
     vals = np.full(1 << 10, -1, np.int64)
-    st, _, status = kernels.search(
-        m, arrays[0], cap, *arrays[1:], zob, keys, vals, 10**6, 0, 5000
-    )
+    st, _, status = kernels.search(m, arrays[0], cap, *arrays[1:], zob, keys, vals, 10**6, 0, 5000)
     if status != 1:
         return None, status
     out = [0] * n
