@@ -51,7 +51,8 @@ workplace = 17748
 
 
 def loadavg() -> str:
-    return Path("/proc/loadavg").read_text().split(" ", 1)[0] if Path("/proc/loadavg").exists() else "?"
+    path = Path("/proc/loadavg")
+    return path.read_text().split(" ", 1)[0] if path.exists() else "?"
 
 
 def run_once(url: str, config: PlanConfig) -> tuple[list[float], Snapshot, DependencyGraph,

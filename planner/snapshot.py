@@ -6,8 +6,11 @@ snapshot, read in one transaction, so a plan never sees half of a concurrent imp
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -135,6 +138,27 @@ class Snapshot:
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+@contextmanager
+def bulk() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a reader builds many objects at once.
+
+    Why: building a national inventory's 50,000 items, 165,000 dependencies and 300,000
+    edges made the collector walk every object built so far, again and again; these objects
+    form no reference cycles to collect. It runs again afterwards (if it was running)."""
+    running = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if running:
+            if gc.get_freeze_count() == 0:
+                # Into the oldest generation without a walk: the first collection after
+                # the pause would otherwise walk all of them twice (young and middle).
+                gc.freeze()
+                gc.unfreeze()
+            gc.enable()
+
+
 def load(engine: Engine) -> Snapshot:
     """Read the whole inventory in one snapshot transaction (never half of an import).
 
@@ -143,7 +167,7 @@ def load(engine: Engine) -> Snapshot:
     most of the time, and nothing here needs them. The values are the same either way:
     the column types convert them, not the ORM."""
     snap = Snapshot()
-    with read_snapshot(engine) as session:
+    with bulk(), read_snapshot(engine) as session:
         connection = session.connection()
         names = _load_municipalities(connection, snap)
         for kind, table in ITEM_TABLES.items():
@@ -174,7 +198,8 @@ def _load_municipalities(connection: Connection, snap: Snapshot) -> dict[int, st
         snap.municipalities[name] = {"code": code, "employees": employees, "users": users,
                                      "country": country, "source": source}
         snap._municipality_keys[name.casefold()] = name
-    return {row[0]: row[1] for row in rows}
+    return {municipality_id: name for municipality_id, name, *_ in rows
+            if municipality_id is not None}  # a primary key: never None
 
 
 def _load_items(connection: Connection, snap: Snapshot, kind: str, table: type[ItemBase],
