@@ -378,12 +378,14 @@ def neighbourhood(dgraph: DependencyGraph, node: str, depth: int = 1) -> tuple[n
 def group_edges(dgraph: DependencyGraph) -> dict[tuple[str, str], str]:
     """Constraints between move groups: (first group, second group) -> strongest rule."""
     result: dict[tuple[str, str], str] = {}
+    strength = {rule: place for place, rule in enumerate(RULE_ORDER)}
+    group_of = dgraph.group_of
     for c in dgraph.constraints:
-        a, b = dgraph.group_of[c.first], dgraph.group_of[c.second]
+        a, b = group_of[c.first], group_of[c.second]
         if a == b:
             continue
         old = result.get((a, b))
-        if old is None or RULE_ORDER.index(c.rule) < RULE_ORDER.index(old):
+        if old is None or strength[c.rule] < strength[old]:
             result[(a, b)] = c.rule
     return result
 
@@ -394,7 +396,9 @@ def soft_pairs(dgraph: DependencyGraph) -> dict[tuple[str, str], int]:
     for c in dgraph.constraints:
         if c.rule != SOFT:
             continue
-        a, b = sorted((dgraph.group_of[c.first], dgraph.group_of[c.second]))
+        a, b = dgraph.group_of[c.first], dgraph.group_of[c.second]
+        if a > b:
+            a, b = b, a
         if a != b:
             weights[(a, b)] += 1
     return dict(weights)
