@@ -496,7 +496,8 @@ def test_the_multigraph_is_the_one_add_edge_builds(engine: Engine, tmp_path: Pat
         expected.add_edge(e.source, e.target, kind=e.kind, strength=e.strength, rule=e.rule,
                           origin=e.origin)
     assert list(graph.graph.nodes(data=True)) == list(expected.nodes(data=True))
-    assert list(graph.graph.edges(keys=True, data=True)) == list(expected.edges(keys=True, data=True))
+    assert (list(graph.graph.edges(keys=True, data=True))
+            == list(expected.edges(keys=True, data=True)))
     assert list(graph.graph.in_edges(nid("server", "SRV1"), keys=True)) == [
         (nid("application", "ESDH"), nid("server", "SRV1"), 0),
         (nid("application", "ESDH"), nid("server", "SRV1"), 1)]
