@@ -287,9 +287,12 @@ def _order(planned: set[str], constraints: list[Constraint]
         elif c.rule in (BEFORE_OR_SAME, STRICTLY_BEFORE):
             pair = (c.first, c.second)
             strict_of[pair] = c.rule == STRICTLY_BEFORE or strict_of.get(pair, False)
-    order = nx.DiGraph()
-    order.add_nodes_from(sorted(planned))
-    order.add_edges_from((a, b, {"strict": strict}) for (a, b), strict in strict_of.items())
+    order = nx.DiGraph()  # written like `_multigraph`'s, for the same reason
+    nodes, succ, pred = order._node, order._succ, order._pred
+    for node in sorted(planned):
+        nodes[node], succ[node], pred[node] = {}, {}, {}
+    for (a, b), strict in strict_of.items():  # constraints join planned items only
+        succ[a][b] = pred[b][a] = {"strict": strict}
     return order, same_pairs
 
 
