@@ -4,8 +4,8 @@
 (`planner.snapshot.load`), building the dependency graph with its move groups
 (`planner.graph.build`) and the solver's problem (`planner.problem.build_problem`) are
 time the solver does not get. This script times the three steps in one process on an
-imported database (the database is only read), prints each step's time per run and the
-median, the sizes, and the load average before and after.
+imported database (the database is only read), prints each step's wall and CPU seconds
+per run and their medians, the sizes, and the load average before and after.
 
 `--dump FILE` also writes every part of the three results (snapshot contents and
 fingerprint, graph nodes and edges with their data, rules, move groups, cycles, the
@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import hashlib
+from itertools import pairwise
 import platform
 import statistics
 import time
@@ -55,19 +56,24 @@ def loadavg() -> str:
     return path.read_text().split(" ", 1)[0] if path.exists() else "?"
 
 
-def run_once(url: str, config: PlanConfig) -> tuple[list[float], Snapshot, DependencyGraph,
-                                                    PlanningProblem]:
-    """One read, graph and problem in a fresh engine; the seconds of each step."""
+def run_once(url: str, config: PlanConfig) -> tuple[list[float], list[float], Snapshot,
+                                                    DependencyGraph, PlanningProblem]:
+    """One read, graph and problem in a fresh engine; the wall and CPU seconds of each step.
+
+    CPU seconds (this process's) say what a step costs on a machine shared with other work,
+    where the wall clock also counts the waits for a core."""
     engine = open_database(url)
-    t0 = time.perf_counter()
+    marks = [(time.perf_counter(), time.process_time())]
     snapshot = load(engine)
-    t1 = time.perf_counter()
+    marks.append((time.perf_counter(), time.process_time()))
     graph = build(snapshot, config.effort_defaults())
-    t2 = time.perf_counter()
+    marks.append((time.perf_counter(), time.process_time()))
     planning = build_problem(graph, config)
-    t3 = time.perf_counter()
+    marks.append((time.perf_counter(), time.process_time()))
     engine.dispose()
-    return [t1 - t0, t2 - t1, t3 - t2], snapshot, graph, planning
+    wall = [b[0] - a[0] for a, b in pairwise(marks)]
+    cpu = [b[1] - a[1] for a, b in pairwise(marks)]
+    return wall, cpu, snapshot, graph, planning
 
 
 def dump_lines(snapshot: Snapshot, graph: DependencyGraph,
@@ -125,6 +131,14 @@ def compare(old: Path, new: Path) -> int:
     return 0
 
 
+def _steps(wall: list[float], cpu: list[float]) -> str:
+    """`load 1.20 s (cpu 1.10 s), graph …, total …`: wall seconds, CPU seconds in brackets."""
+    parts = [f"{name} {w:.2f} s (cpu {c:.2f} s)"
+             for name, w, c in zip(("load", "graph", "problem", "total"),
+                                   [*wall, sum(wall)], [*cpu, sum(cpu)])]
+    return ", ".join(parts)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -139,20 +153,20 @@ def main(argv: list[str] | None = None) -> int:
     config = parse_config(args.config.read_text() if args.config else CONFIG_98)
     print(f"python {platform.python_version()}, {url}, load {loadavg()} before")
     times: list[list[float]] = []
+    cpus: list[list[float]] = []
     for run in range(1, args.repeat + 1):
-        seconds, snapshot, graph, planning = run_once(url, config)
-        times.append(seconds)
-        print(f"run {run}: load {seconds[0]:.2f} s, graph {seconds[1]:.2f} s, "
-              f"problem {seconds[2]:.2f} s, total {sum(seconds):.2f} s (load avg {loadavg()})")
+        wall, cpu, snapshot, graph, planning = run_once(url, config)
+        times.append(wall)
+        cpus.append(cpu)
+        print(f"run {run}: {_steps(wall, cpu)} (load avg {loadavg()})")
     if times:
         print(f"items {len(snapshot.items):,}, dependencies {len(snapshot.dependencies):,}, "
               f"edges {len(graph.edges):,}, constraints {len(graph.constraints):,}, "
               f"move groups {len(graph.groups):,}, cycles {len(graph.cycles)}, "
               f"soft pairs {len(planning.problem.soft):,}")
-        steps = [statistics.median(column) for column in zip(*times)]
-        print(f"median of {len(times)}: load {steps[0]:.2f} s, graph {steps[1]:.2f} s, "
-              f"problem {steps[2]:.2f} s, total {statistics.median(map(sum, times)):.2f} s; "
-              f"load avg {loadavg()} after")
+        wall = [statistics.median(column) for column in zip(*times)]
+        cpu = [statistics.median(column) for column in zip(*cpus)]
+        print(f"median of {len(times)}: {_steps(wall, cpu)}; load avg {loadavg()} after")
         if args.dump:
             args.dump.write_text("\n".join(dump_lines(snapshot, graph, planning)) + "\n")
             print(f"wrote {args.dump}")
