@@ -24,11 +24,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import hashlib
-from itertools import pairwise
 import platform
 import statistics
 import time
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 
 from planner.config import PlanConfig, parse_config
