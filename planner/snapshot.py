@@ -206,8 +206,9 @@ def _load_items(connection: Connection, snap: Snapshot, kind: str, table: type[I
                 names: dict[int, str]) -> None:
     """Add one item table's rows, by municipality and name, with every field but the keys.
 
-    The fields are the model's fields in the model's order (as `model_dump` gave them);
-    what `Snapshot.add` does per item is done inline, since this runs 50,000 times."""
+    The fields are the model's fields, in the model's order (the ORM's `model_dump` gave
+    them in an order that varied from process to process); what `Snapshot.add` does per
+    item is done inline, since this runs 50,000 times."""
     columns = table.__table__.c  # type: ignore[attr-defined]
     fields = [name for name in table.model_fields if name not in _SKIP]
     query = select(*(columns[name] for name in fields), columns.municipality_id,
