@@ -27,6 +27,19 @@ def normalise(name: str) -> str:
     return " ".join(text.split()).casefold()
 
 
+class Normalised(dict[str, str]):
+    """`normalise` with a memory: `names[text]` is `normalise(text)`, computed once per spelling.
+
+    Why: a national inventory repeats the same few thousand names in hundreds of thousands
+    of dependency rows; NFC, split, join and casefold per row cost more than the rest of
+    reading them. One per reader, so the memory lives as long as one read.
+    """
+
+    def __missing__(self, text: str) -> str:
+        value = self[text] = normalise(text)
+        return value
+
+
 def looks_like_fqdn(name: str) -> bool:
     """`srv01.nordby.local` yes; `10.0.0.5`, `App 2.0`, `srv01` or `.local` no."""
     text = normalise(name)

@@ -9,7 +9,7 @@ its two ends; the rules come from one table, `RULES`, documented in the README.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -17,7 +17,7 @@ import networkx as nx
 from exports.errors import PlannerError
 from inventories.values import split_list
 from planner.effort import Defaults, downtime_hours, effort_hours
-from planner.snapshot import Item, Snapshot, Traffic
+from planner.snapshot import Item, Snapshot, Traffic, bulk
 
 SAME_WAVE = "same_wave"
 BEFORE_OR_SAME = "before_or_same"  # wave(needed) <= wave(dependent)
@@ -173,36 +173,78 @@ def is_planned(item: Item) -> bool:
 
 def build(snapshot: Snapshot, defaults: Defaults | None = None) -> DependencyGraph:
     """Build the graph, derive wave constraints and contract move groups."""
-    graph = nx.MultiDiGraph()
-    for item in snapshot.items.values():
-        graph.add_node(item.id, municipality=item.municipality, kind=item.kind, name=item.name)
-    edges: list[Edge] = []
-    dangling: list[Dangling] = []
-    for found in (_implicit(snapshot), _explicit(snapshot)):
-        for edge_or_dangling in found:
-            if isinstance(edge_or_dangling, Edge):
-                edges.append(edge_or_dangling)
-            else:
-                dangling.append(edge_or_dangling)
-    for edge in edges:
-        graph.add_edge(
-            edge.source,
-            edge.target,
-            kind=edge.kind,
-            strength=edge.strength,
-            rule=edge.rule,
-            origin=edge.origin,
-            **({"observed": edge.observed} if edge.observed else {}),
-        )
-    result = DependencyGraph(snapshot, graph, edges, dangling)
-    result.planned = {item.id for item in snapshot.items.values() if is_planned(item)}
-    result.constraints = _constraints(snapshot, edges, result.planned)
-    _move_groups(result, defaults or Defaults())
+    with bulk():
+        edges: list[Edge] = []
+        dangling: list[Dangling] = []
+        found, rules = _Found(snapshot), _Rules()
+        for found_edges in (_implicit(snapshot, found, rules), _explicit(snapshot, found, rules)):
+            for edge_or_dangling in found_edges:
+                if isinstance(edge_or_dangling, Edge):
+                    edges.append(edge_or_dangling)
+                else:
+                    dangling.append(edge_or_dangling)
+        result = DependencyGraph(snapshot, _multigraph(snapshot, edges), edges, dangling)
+        result.planned = {item.id for item in snapshot.items.values() if is_planned(item)}
+        result.constraints = _constraints(snapshot, edges, result.planned)
+        _move_groups(result, defaults or Defaults())
     return result
 
 
+def _multigraph(snapshot: Snapshot, edges: list[Edge]) -> nx.MultiDiGraph:
+    """One node per item (its municipality, kind and name) and one edge per dependency, keyed
+    0, 1, … per pair of items in order: the graph `add_node` and `add_edge` build.
+
+    Why written into networkx's adjacency dicts (node -> neighbour -> key -> data, the
+    layout its documentation describes) rather than through `add_edge`: at national scale
+    (300,000 edges) `add_edge`'s search for a free key and its per-call bookkeeping took
+    longer than everything else the graph needs. The graph is new, so nothing is cached."""
+    graph = nx.MultiDiGraph()
+    nodes, succ, pred = graph._node, graph._succ, graph._pred
+    for item in snapshot.items.values():
+        nodes[item.id] = {"municipality": item.municipality, "kind": item.kind, "name": item.name}
+        succ[item.id] = {}
+        pred[item.id] = {}
+    for edge in edges:
+        keys = succ[edge.source].get(edge.target)
+        if keys is None:
+            keys = succ[edge.source][edge.target] = pred[edge.target][edge.source] = {}
+        data: dict[str, str | Traffic] = {
+            "kind": edge.kind,
+            "strength": edge.strength,
+            "rule": edge.rule,
+            "origin": edge.origin,
+        }
+        if edge.observed:
+            data["observed"] = edge.observed
+        keys[len(keys)] = data
+    return graph
+
+
+class _Found(dict[tuple[str, str, str], str | None]):
+    """`Snapshot.find` with a memory, for one build: a national inventory names the same
+    network, directory or server from thousands of rows."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        super().__init__()
+        self.snapshot = snapshot
+
+    def __missing__(self, key: tuple[str, str, str]) -> str | None:
+        value = self[key] = self.snapshot.find(*key)
+        return value
+
+
+class _Rules(dict[tuple[str, str, str, str], str]):
+    """`rule_for` with a memory, for one build: a few dozen (kind, strength, from kind,
+    to kind) combinations stand for hundreds of thousands of edges."""
+
+    def __missing__(self, key: tuple[str, str, str, str]) -> str:
+        value = self[key] = rule_for(*key)
+        return value
+
+
 def _ref_edge(
-    snapshot: Snapshot,
+    found: _Found,
+    rules: _Rules,
     item: Item,
     kind: str,
     name: str,
@@ -210,16 +252,16 @@ def _ref_edge(
     origin: str,
     municipality: str | None = None,
 ) -> Edge | Dangling:
-    target = snapshot.find(municipality or item.municipality, kind, name)
+    target = found[(municipality or item.municipality, kind, name)]
     if target is None:
         where = f"{municipality}/" if municipality else ""
         return Dangling(item.id, f"{where}{kind}/{name}", origin)
     return Edge(
-        item.id, target, dep_kind, "hard", rule_for(dep_kind, "hard", item.kind, kind), origin
+        item.id, target, dep_kind, "hard", rules[(dep_kind, "hard", item.kind, kind)], origin
     )
 
 
-def _implicit(snapshot: Snapshot) -> Iterable[Edge | Dangling]:
+def _implicit(snapshot: Snapshot, found: _Found, rules: _Rules) -> Iterable[Edge | Dangling]:
     """Edges from inventory columns (a server's network, an application's servers, …)."""
     columns = {
         "network": ("network", "connected_via"),
@@ -232,15 +274,16 @@ def _implicit(snapshot: Snapshot) -> Iterable[Edge | Dangling]:
             if value and not (item.kind == "network" and column == "network"):
                 if item.kind == "application" and column == "directory":
                     dep_kind = "authenticates_with"
-                yield _ref_edge(snapshot, item, kind, value, dep_kind, f"column {column}")
+                yield _ref_edge(found, rules, item, kind, value, dep_kind, f"column {column}")
         if item.kind == "application":
             for server in split_list(item.get("servers", "")):
-                yield _ref_edge(snapshot, item, "server", server, "runs_on", "column servers")
+                yield _ref_edge(found, rules, item, "server", server, "runs_on", "column servers")
             target = item.get("target")
             if target and item.get("strategy") in ("consolidate", "replace"):
                 muni, _, name = target.rpartition("/")
-                found = _ref_edge(
-                    snapshot,
+                edge = _ref_edge(
+                    found,
+                    rules,
                     item,
                     "application",
                     name,
@@ -248,18 +291,18 @@ def _implicit(snapshot: Snapshot) -> Iterable[Edge | Dangling]:
                     "column target",
                     muni or None,
                 )
-                if isinstance(found, Edge) and found.target == item.id:
+                if isinstance(edge, Edge) and edge.target == item.id:
                     continue  # an application consolidated into itself is its own target
-                yield found
+                yield edge
 
 
-def _explicit(snapshot: Snapshot) -> Iterable[Edge | Dangling]:
+def _explicit(snapshot: Snapshot, found: _Found, rules: _Rules) -> Iterable[Edge | Dangling]:
     """Edges from the Dependencies sheets."""
     for dep in snapshot.dependencies:
         origin = f"Dependencies row {dep.row}" if dep.row else "Dependencies"
         if dep.observed:
             origin = dep.note or "observed"
-        source = snapshot.find(dep.municipality, dep.from_kind, dep.from_name)
+        source = found[(dep.municipality, dep.from_kind, dep.from_name)]
         if source is None:
             yield Dangling(
                 f"{dep.municipality}/{dep.from_kind}/{dep.from_name}",
@@ -268,7 +311,7 @@ def _explicit(snapshot: Snapshot) -> Iterable[Edge | Dangling]:
             )
             continue
         muni = dep.to_municipality or dep.municipality
-        target = snapshot.find(muni, dep.to_kind, dep.to_name)
+        target = found[(muni, dep.to_kind, dep.to_name)]
         if target is None:
             yield Dangling(source, f"{muni}/{dep.to_kind}/{dep.to_name}", origin)
             continue
@@ -277,7 +320,7 @@ def _explicit(snapshot: Snapshot) -> Iterable[Edge | Dangling]:
             target,
             dep.kind,
             dep.strength,
-            rule_for(dep.kind, dep.strength, dep.from_kind, dep.to_kind),
+            rules[(dep.kind, dep.strength, dep.from_kind, dep.to_kind)],
             origin,
             dep.observed,
         )
@@ -285,18 +328,18 @@ def _explicit(snapshot: Snapshot) -> Iterable[Edge | Dangling]:
 
 def _constraints(snapshot: Snapshot, edges: list[Edge], planned: set[str]) -> list[Constraint]:
     """Wave constraints between planned items; retired applications invert their users' order."""
+    retired = {
+        item.id
+        for item in snapshot.items.values()
+        if item.kind == "application" and item.get("strategy") == "retire"
+    }
     result = []
     for edge in edges:
         if edge.rule == NONE or edge.source == edge.target:
             continue
         if edge.source not in planned or edge.target not in planned:
             continue
-        needed = snapshot.items[edge.target]
-        if (
-            needed.kind == "application"
-            and needed.get("strategy") == "retire"
-            and edge.rule in (BEFORE_OR_SAME, STRICTLY_BEFORE)
-        ):
+        if edge.target in retired and edge.rule in (BEFORE_OR_SAME, STRICTLY_BEFORE):
             # Decommissioning comes no earlier than everything that uses the application.
             result.append(Constraint(edge.source, edge.target, BEFORE_OR_SAME, edge))
         else:
@@ -304,43 +347,84 @@ def _constraints(snapshot: Snapshot, edges: list[Edge], planned: set[str]) -> li
     return result
 
 
+def _order(
+    planned: set[str], constraints: list[Constraint]
+) -> tuple[nx.DiGraph, list[tuple[str, str]]]:
+    """The wave-order graph of planned items (edge: first no later than second, `strict` when
+    strictly before; same-wave pairs both ways) and the same-wave pairs.
+
+    Edges are added once each, in the order of their first constraint, so the graph (and
+    the cycle paths read from it) is the one adding them constraint by constraint gave."""
+    strict_of: dict[tuple[str, str], bool] = {}
+    same_pairs: list[tuple[str, str]] = []
+    for c in constraints:
+        if c.rule == SAME_WAVE:
+            same_pairs.append((c.first, c.second))
+            strict_of.setdefault((c.first, c.second), False)
+            strict_of.setdefault((c.second, c.first), False)
+        elif c.rule in (BEFORE_OR_SAME, STRICTLY_BEFORE):
+            pair = (c.first, c.second)
+            strict_of[pair] = c.rule == STRICTLY_BEFORE or strict_of.get(pair, False)
+    order = nx.DiGraph()  # written like `_multigraph`'s, for the same reason
+    nodes, succ, pred = order._node, order._succ, order._pred
+    for node in sorted(planned):
+        nodes[node], succ[node], pred[node] = {}, {}, {}
+    for (a, b), strict in strict_of.items():  # constraints join planned items only
+        succ[a][b] = pred[b][a] = {"strict": strict}
+    return order, same_pairs
+
+
+def _same_wave_components(pairs: list[tuple[str, str]]) -> Callable[[str], str]:
+    """Which same-wave component an item belongs to (a representative item; union-find)."""
+    parent: dict[str, str] = {}
+
+    def find(node: str) -> str:
+        root = node
+        while parent.get(root, root) != root:
+            root = parent[root]
+        while node != root:
+            parent[node], node = root, parent[node]
+        return root
+
+    for a, b in pairs:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[ra] = rb
+    return find
+
+
 def _move_groups(result: DependencyGraph, defaults: Defaults) -> None:
     """Contract same-wave components and before-or-same cycles into move groups."""
-    order = nx.DiGraph()
-    order.add_nodes_from(sorted(result.planned))
-    for c in result.constraints:
-        if c.rule == SAME_WAVE:
-            for a, b in ((c.first, c.second), (c.second, c.first)):
-                order.add_edge(a, b, strict=order.get_edge_data(a, b, {}).get("strict", False))
-        elif c.rule in (BEFORE_OR_SAME, STRICTLY_BEFORE):
-            strict = c.rule == STRICTLY_BEFORE or order.get_edge_data(c.first, c.second, {}).get(
-                "strict", False
-            )
-            order.add_edge(c.first, c.second, strict=strict)
-    same = nx.Graph()
-    same.add_nodes_from(result.planned)
-    same.add_edges_from((c.first, c.second) for c in result.constraints if c.rule == SAME_WAVE)
-    same_component = {n: i for i, comp in enumerate(nx.connected_components(same)) for n in comp}
+    order, same_pairs = _order(result.planned, result.constraints)
+    same_wave = _same_wave_components(same_pairs)
     components = sorted(
         (sorted(comp) for comp in nx.strongly_connected_components(order)), key=lambda c: c[0]
     )
+    items = result.snapshot.items
     for number, members in enumerate(components, start=1):
         group = MoveGroup(f"G{number:04d}", members)
         for node in members:
-            item = result.snapshot.items[node]
+            item = items[node]
             group.effort_hours += effort_hours(item, defaults)
             group.downtime_hours += downtime_hours(item, defaults)
             result.group_of[node] = group.id
         result.groups.append(group)
-        if len({same_component[n] for n in members}) > 1 or any(
-            order.edges[a, b]["strict"] for a, b in order.subgraph(members).edges if a != b
+        if len(members) == 1:
+            continue  # one item: no loop (a rule between an item and itself is no constraint)
+        same_component = {node: same_wave(node) for node in members}
+        inside = set(members)
+        if len(set(same_component.values())) > 1 or any(
+            data["strict"]
+            for a in members
+            for b, data in order.succ[a].items()
+            if b in inside and a != b
         ):
             sub = order.subgraph(members)
             strict = any(sub.edges[a, b]["strict"] for a, b in sub.edges)
             result.cycles.append((_cycle_path(sub, strict, same_component), strict))
 
 
-def _cycle_path(sub: nx.DiGraph, strict: bool, same_component: dict[str, int]) -> list[str]:
+def _cycle_path(sub: nx.DiGraph, strict: bool, same_component: dict[str, str]) -> list[str]:
     """A readable cycle through the component, through a strictly-before edge when there is one."""
     if strict:
         for a, b in sub.edges:
@@ -383,12 +467,14 @@ def neighbourhood(
 def group_edges(dgraph: DependencyGraph) -> dict[tuple[str, str], str]:
     """Constraints between move groups: (first group, second group) -> strongest rule."""
     result: dict[tuple[str, str], str] = {}
+    strength = {rule: place for place, rule in enumerate(RULE_ORDER)}
+    group_of = dgraph.group_of
     for c in dgraph.constraints:
-        a, b = dgraph.group_of[c.first], dgraph.group_of[c.second]
+        a, b = group_of[c.first], group_of[c.second]
         if a == b:
             continue
         old = result.get((a, b))
-        if old is None or RULE_ORDER.index(c.rule) < RULE_ORDER.index(old):
+        if old is None or strength[c.rule] < strength[old]:
             result[(a, b)] = c.rule
     return result
 
@@ -399,7 +485,9 @@ def soft_pairs(dgraph: DependencyGraph) -> dict[tuple[str, str], int]:
     for c in dgraph.constraints:
         if c.rule != SOFT:
             continue
-        a, b = sorted((dgraph.group_of[c.first], dgraph.group_of[c.second]))
+        a, b = dgraph.group_of[c.first], dgraph.group_of[c.second]
+        if a > b:
+            a, b = b, a
         if a != b:
             weights[(a, b)] += 1
     return dict(weights)

@@ -778,3 +778,39 @@ def test_item_tree_names_a_missing_item(engine: Engine, tmp_path: Path) -> None:
     graph = graph_of(engine, tmp_path, {N: {"Applications": [app("A")]}})
     with pytest.raises(PlannerError, match="'Nordby/application/B' names no item"):
         item_tree(graph, "Nordby/application/B")
+
+
+def test_the_multigraph_is_the_one_add_edge_builds(engine: Engine, tmp_path: Path) -> None:
+    """`build` writes the networkx graph in one pass (issue 23: 300,000 edges at national
+    scale); it must equal, node and edge data and keys included, the graph `add_node` and
+    `add_edge` give. Two parallel edges (a column and a Dependencies row) get keys 0 and 1."""
+    graph = graph_of(
+        engine,
+        tmp_path,
+        {
+            N: {
+                "Networks": [net("ADM", "10.0.0.0/16")],
+                "Servers": [server("SRV1", network="ADM"), server("SRV2")],
+                "Applications": [app("ESDH", servers="SRV1")],
+                "Dependencies": [
+                    dep("application", "ESDH", "server", "SRV1", "uses"),
+                    dep("server", "SRV2", "network", "ADM", "connected_via"),
+                ],
+            }
+        },
+    )
+    expected = nx.MultiDiGraph()
+    for item in graph.snapshot.items.values():
+        expected.add_node(item.id, municipality=item.municipality, kind=item.kind, name=item.name)
+    for e in graph.edges:
+        expected.add_edge(
+            e.source, e.target, kind=e.kind, strength=e.strength, rule=e.rule, origin=e.origin
+        )
+    assert list(graph.graph.nodes(data=True)) == list(expected.nodes(data=True))
+    assert list(graph.graph.edges(keys=True, data=True)) == list(
+        expected.edges(keys=True, data=True)
+    )
+    assert list(graph.graph.in_edges(nid("server", "SRV1"), keys=True)) == [
+        (nid("application", "ESDH"), nid("server", "SRV1"), 0),
+        (nid("application", "ESDH"), nid("server", "SRV1"), 1),
+    ]

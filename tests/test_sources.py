@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from inventories.identity import Normalised, normalise
+from planner.sources import effective_dependencies
 from tests.conftest import VALID_COUNTS, InventoryBook
 
 MUNI = "Østerå Kommune"
@@ -391,3 +393,34 @@ def test_dry_run_prints_the_change_set_per_source_and_writes_nothing(
     assert items(run_cli) == before
     listed = json.loads(ok(run_cli("sources", "--json")))["municipalities"][0]["sources"]
     assert [s["name"] for s in listed] == ["workbook:nordby"]
+
+
+def test_one_dependency_in_two_spellings_is_read_once_and_each_name_normalised_once() -> None:
+    """`effective_dependencies` reads rows by position (`DEPENDENCY_COLUMNS`: id, municipality
+    id, from kind, from name, to kind, to name, to municipality, kind, strength, note, row) and
+    remembers each normalised name (issue 23: 165,000 rows at national scale). Row 2 is row 1
+    in other case, spacing and a decomposed Å; rows 3 and 4 differ in municipality and
+    strength, so they stay."""
+    rows = [
+        (1, 7, "application", "ÅRHUS ESDH", "server", "SRV-1", None, "runs_on", "hard", None, 3),
+        (
+            2,
+            7,
+            "application",
+            " A\u030arhus  esdh",
+            "server",
+            "srv-1",
+            "",
+            "runs_on",
+            "hard",
+            "",
+            9,
+        ),
+        (3, 8, "application", "ÅRHUS ESDH", "server", "SRV-1", None, "runs_on", "hard", None, 3),
+        (4, 7, "application", "ÅRHUS ESDH", "server", "SRV-1", None, "runs_on", "soft", None, 4),
+    ]
+    assert [row[0] for row in effective_dependencies(rows)] == [1, 3, 4]
+    names = Normalised()
+    assert names[" A\u030arhus  esdh"] == names["ÅRHUS ESDH"] == normalise("ÅRHUS ESDH")
+    assert normalise("ÅRHUS ESDH") == "århus esdh"
+    assert names == {" A\u030arhus  esdh": "århus esdh", "ÅRHUS ESDH": "århus esdh"}
