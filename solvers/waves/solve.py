@@ -16,7 +16,9 @@ a note then says so. Unused time of a phase rolls over to the next.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -27,8 +29,9 @@ from solvers import cpsat
 from solvers.limits import StopRequest, TimeBudget
 from solvers.salbp.branch_and_bound import station_bb
 from solvers.waves.bounds import WaveBounds, phase_bound
+from solvers.waves.full import FullOutcome, LinkedStop, fits, solve_full
 from solvers.waves.greedy import greedy
-from solvers.waves.lns import improve
+from solvers.waves.lns import LnsOutcome, improve
 from solvers.waves.model import OBJECTIVES, WaveVars, build, hint, waves_objective
 from solvers.waves.parts import (
     Setting,
@@ -73,6 +76,12 @@ _MODEL_CELLS = 200_000
 # Share of a big instance's splits phase the parts (clusters of soft-connected tasks, solved
 # on their own for a bound and a combined plan) may use; the rest goes to the LNS.
 _PARTS_SHARE = 0.35
+
+# With one worker, the share of what the parts leave that the full splits model gets, after
+# the LNS (`_splits_phase`); with more, it runs beside the LNS with the whole of it.
+_FULL_SHARE = 0.4
+
+_FULL_SKIPPED = FullOutcome("skipped", (), math.inf, 0.0, 0.0, False)
 
 # Share of the remaining wave-phase budget a feasibility check at one m may use; the rest
 # goes to the hinted optimisation model if the check is undecided.
@@ -549,30 +558,144 @@ def _lns_phase(run: _Run, name: str, phase: TimeBudget, win: tuple[list[int], li
                horizon: int) -> tuple[_Outcome, TimeBudget]:
     """The splits, downtime or moved phase of a big instance: LNS from the incumbent.
 
-    Splits have only the trivial bound 0; downtime and moved the bounds of `phase_bound`.
+    Splits get the bound of `_splits_phase`; downtime and moved the bounds of `phase_bound`.
     The later searches never split more or raise the peak downtime, so the earlier
     phases' values hold.
     """
     problem = run.problem
     assert run.incumbent is not None
-    bound = phase_bound(name, problem, win, run.bounds.forbidden, horizon)
-    first: list[list[int]] = []
     if name == "splits":
-        bound, phase, first = _split_parts(run, phase, win, horizon)
-        value = evaluate(problem, run.incumbent)[name]
-        if value <= bound:  # the parts' plans combined meet their summed bound: proven
-            return _Outcome("optimal", list(run.incumbent), value, bound), phase
-    out = improve(name, problem, run.incumbent, win[0], win[1], run.bounds.forbidden,
-                  horizon=horizon, budget=phase, stop=run.stop, seed=run.seed,
-                  on_improve=lambda value: run.emit(name, value, bound), floor=bound,
-                  first=first)
-    if out.capped and phase.deterministic:
-        run.notes.append(_CAPPED.format(name))
-    run.notes.append(f"{name}: large-neighbourhood search, {out.iterations} sub-models, "
-                     f"{out.improvements} improvements")
+        return _splits_phase(run, phase, win, horizon)
+    bound = phase_bound(name, problem, win, run.bounds.forbidden, horizon)
+    out = _lns(run, name, phase, win, horizon, bound, (), run.stop)
     value = out.objective[name]
     status = "optimal" if value <= bound else "feasible"
     return _Outcome(status, list(out.waves), value, bound), phase.charge(out.units)
+
+
+def _lns(run: _Run, name: str, phase: TimeBudget, win: tuple[list[int], list[int]],
+         horizon: int, bound: float, first: Sequence[list[int]],
+         stop: StopRequest | None) -> LnsOutcome:
+    """One large-neighbourhood search from the incumbent, with its notes."""
+    assert run.incumbent is not None
+    out = improve(name, run.problem, run.incumbent, win[0], win[1], run.bounds.forbidden,
+                  horizon=horizon, budget=phase, stop=stop, seed=run.seed,
+                  on_improve=lambda value: run.emit(name, value, bound), floor=bound,
+                  first=first)
+    if out.capped and phase.deterministic and _CAPPED.format(name) not in run.notes:
+        run.notes.append(_CAPPED.format(name))
+    run.notes.append(f"{name}: large-neighbourhood search, {out.iterations} sub-models, "
+                     f"{out.improvements} improvements")
+    return out
+
+
+def _splits_phase(run: _Run, phase: TimeBudget, win: tuple[list[int], list[int]],
+                  horizon: int) -> tuple[_Outcome, TimeBudget]:
+    """The splits phase of a big instance: the parts (`_split_parts`) for a bound and a
+    combined plan, then the LNS, and beside it, where the whole model is small enough
+    (`solvers.waves.full`), the full model for a better bound (and plan): in a thread of its
+    own when `workers` > 1, after the LNS with `_FULL_SHARE` of what is left otherwise."""
+    problem = run.problem
+    assert run.incumbent is not None
+    bound, phase, first = _split_parts(run, phase, win, horizon)
+    value = evaluate(problem, run.incumbent)["splits"]
+    if value <= bound:  # the parts' plans combined meet their summed bound: proven
+        return _Outcome("optimal", list(run.incumbent), value, bound), phase
+    if not run.has_time(phase, "splits") or not fits(problem, win[0], win[1], horizon):
+        out = _lns(run, "splits", phase, win, horizon, bound, first, run.stop)
+        value = out.objective["splits"]
+        status = "optimal" if value <= bound else "feasible"
+        return _Outcome(status, list(out.waves), value, bound), phase.charge(out.units)
+    if run.workers > 1:
+        lns, full, used = _side_by_side(run, phase, win, horizon, bound, first)
+    else:
+        lns = _lns(run, "splits", phase.part(1.0 - _FULL_SHARE), win, horizon, bound, first,
+                   run.stop)
+        full, used = _FULL_SKIPPED, lns.units
+        if lns.objective["splits"] > bound and run.has_time(phase.charge(used), "splits"):
+            full = _full(run, phase.charge(used), win, horizon, bound, lns.waves, run.stop,
+                         run.workers)
+            used += full.units
+    _full_note(run, full, horizon, phase)
+    return _pick(run, lns, full, bound), phase.charge(used)
+
+
+def _side_by_side(run: _Run, phase: TimeBudget, win: tuple[list[int], list[int]],
+                  horizon: int, bound: float, first: Sequence[list[int]]
+                  ) -> tuple[LnsOutcome, FullOutcome, float]:
+    """The LNS (one CP-SAT worker) here and the full model (the other workers) in a thread,
+    each with the phase's whole budget; returns both and the units the phase used.
+
+    Only one search ever ends the other, so that the answer does not depend on which finishes
+    first: the LNS stops the full model when it reaches the parts' bound (its plan is then
+    optimal and `_pick` takes it, whatever the full model did). The full model runs on its
+    own units otherwise, and the LNS on its own: both results are reproducible."""
+    assert run.incumbent is not None
+    incumbent = tuple(run.incumbent)
+    full_stop = LinkedStop(run.stop)
+    box: list[FullOutcome] = []
+
+    def search() -> None:
+        box.append(_full(run, phase, win, horizon, bound, incumbent, full_stop,
+                         max(1, run.workers - 1)))
+
+    thread = threading.Thread(target=search, name="splits-full-model", daemon=True)
+    thread.start()
+    try:
+        lns = _lns(run, "splits", phase, win, horizon, bound, first, run.stop)
+    except BaseException:  # Ctrl-C: end the full model too before going on up
+        full_stop.request()
+        _join(thread)
+        raise
+    if lns.objective["splits"] <= bound:
+        full_stop.request()
+    _join(thread)
+    full = box[0] if box else _FULL_SKIPPED
+    if lns.objective["splits"] <= bound:
+        return lns, full, lns.units
+    return lns, full, max(lns.units, full.units)
+
+
+def _join(thread: threading.Thread) -> None:
+    """Wait for a search thread, whatever signals arrive meanwhile: the process must not exit
+    while CP-SAT's threads still run (it aborts), and the thread ends on its own stop."""
+    while thread.is_alive():
+        with contextlib.suppress(BaseException):  # a second Ctrl-C: the first is handled
+            thread.join(0.1)
+
+
+def _full(run: _Run, budget: TimeBudget, win: tuple[list[int], list[int]], horizon: int,
+          bound: float, start: Sequence[int], stop: StopRequest | None,
+          workers: int) -> FullOutcome:
+    """The full splits model from `start` (safe to run in a thread: it changes nothing)."""
+    problem = run.problem
+    return solve_full(problem, win[0], win[1], run.bounds.forbidden, horizon=horizon,
+                      incumbent=start, floor=bound, budget=budget, stop=stop, workers=workers,
+                      seed=run.seed)
+
+
+def _full_note(run: _Run, out: FullOutcome, horizon: int, budget: TimeBudget) -> None:
+    """What the full splits model did, in the notes (from the calling thread, in a fixed
+    order after the LNS's note)."""
+    if out.status == "skipped":
+        return
+    run.notes.append(f"splits: full model ({run.problem.n_tasks:,} move groups x {horizon} waves) "
+                     f"{out.status}, objective {out.objective:g}, bound {out.bound:g}")
+    if out.capped and budget.deterministic and _CAPPED.format("splits") not in run.notes:
+        run.notes.append(_CAPPED.format("splits"))
+
+
+def _pick(run: _Run, lns: LnsOutcome, full: FullOutcome, floor: float) -> _Outcome:
+    """The splits phase's plan and bound from the LNS and the full model, in a fixed order:
+    the LNS's plan if it met the parts' bound; else the full model's if it is proven optimal
+    or better; the bound is the best either proved."""
+    value = lns.objective["splits"]
+    bound = max(floor, full.bound)
+    if value > floor and full.waves and (full.status == "optimal" or full.objective < value):
+        run.emit("splits", full.objective, bound)
+        status = "optimal" if full.objective <= bound else "feasible"
+        return _Outcome(status, list(full.waves), full.objective, bound)
+    return _Outcome("optimal" if value <= bound else "feasible", list(lns.waves), value, bound)
 
 
 def _split_parts(run: _Run, phase: TimeBudget, win: tuple[list[int], list[int]],

@@ -1,0 +1,118 @@
+"""The full model of a big instance's splits phase, run beside the large-neighbourhood search
+for its bound (issue 23).
+
+On instances of 150 tasks and more the splits phase improves its plan by a large-neighbourhood
+search (`solvers.waves.lns`), which proves nothing; its bound is the forced pairs and the
+clusters solved on their own (`solvers.waves.parts`). Where the whole problem's model is small
+enough (`fits`: task-wave cells plus precedence and split rows per wave), one CP-SAT model of
+it — waves fixed at the horizon the waves phase reached, every hard rule, minimising the split
+weight, hinted with the incumbent in full (split literals included) and bounded below by what
+the parts proved — runs as well: its proven bound raises the phase's, and its plan is taken
+when it is better. The phase driver (`solvers.waves.solve`) runs it in a thread of its own
+while the LNS runs when `workers` > 1 (CP-SAT releases the GIL: two such searches in two
+threads used 8.1 CPU seconds in 8.3 wall seconds, each as much deterministic time as alone),
+and after the LNS, hinted with its plan, otherwise.
+
+Each search has its own deterministic budget, and the results are combined in a fixed order,
+so the answer does not depend on which thread finishes first (see `solve._splits_search`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from solvers import cpsat
+from solvers.limits import StopRequest, TimeBudget
+from solvers.waves.bounds import arcs_of
+from solvers.waves.model import build, hint, split_terms
+from solvers.waves.problem import WaveProblem, violations
+
+__all__ = ["FullOutcome", "LinkedStop", "fits", "model_size", "solve_full"]
+
+#: Model size (`model_size`) up to which the full splits model runs. Measured (2026-12-06,
+#: 2-core machine at load 3-5): 5 generated municipalities thinned to 337 soft pairs
+#: (1,216 tasks x 16 waves, size 33,000) build in 1.5 s and presolve in 15 s; the demo
+#: (681 tasks, 1,400 pairs, 26 waves) is 100,000; 5 municipalities unthinned (1,163 tasks,
+#: 2,382 pairs, 22 waves) 160,000, which presolves in about a minute: no use in a splits
+#: phase of 30-40 s. 98 municipalities (22,476 tasks) are far above.
+FULL_SIZE = 120_000
+
+#: Budget units per CP-SAT deterministic second of the full model with one worker: it ran
+#: 0.33-0.4 deterministic seconds per wall second at load 3.5-4 (0.6 on an idle machine),
+#: so that a run ends on its units (reproducible), not on the wall-clock deadline.
+COST = 2.5
+
+#: Budget units per unit of `model_size` for building the model in Python and copying it
+#: into CP-SAT, which CP-SAT's deterministic clock does not see (1.5 s at 33,000).
+_BUILD_COST = 4e-5
+
+
+class LinkedStop(StopRequest):
+    """A stop for one of two concurrent searches: requested by its own `request()` (the other
+    search has made it pointless) or by the user's stop it is linked to."""
+
+    def __init__(self, parent: StopRequest | None) -> None:
+        super().__init__()
+        self.parent = parent
+
+    @property
+    def requested(self) -> bool:
+        """True once this stop or the user's was requested."""
+        return super().requested or (self.parent is not None and self.parent.requested)
+
+
+@dataclass(frozen=True)
+class FullOutcome:
+    """The full model's answer: status ("optimal", "feasible", "unknown", or "skipped"), its
+    plan (empty without one), the plan's split weight and the proven bound (0 without a
+    solution), the budget units it used, and whether the wall clock (not its units) ended it."""
+
+    status: str
+    waves: tuple[int, ...]
+    objective: float
+    bound: float
+    units: float
+    capped: bool
+
+
+def model_size(problem: WaveProblem, lo: Sequence[int], hi: Sequence[int], horizon: int) -> int:
+    """Task-wave cells plus, per wave, one row per precedence rule and two per soft pair: what
+    the full model's variables and constraints grow with."""
+    cells = sum(max(0, min(hi[t], horizon) - lo[t] + 1) for t in range(problem.n_tasks))
+    return cells + horizon * (len(arcs_of(problem)) + 2 * len(problem.soft))
+
+
+def fits(problem: WaveProblem, lo: Sequence[int], hi: Sequence[int], horizon: int) -> bool:
+    """Whether the full splits model is small enough to be worth its presolve (`FULL_SIZE`)."""
+    return model_size(problem, lo, hi, horizon) <= FULL_SIZE
+
+
+def solve_full(problem: WaveProblem, lo: Sequence[int], hi: Sequence[int],
+               banned: Sequence[set[int]], *, horizon: int, incumbent: Sequence[int],
+               floor: float, budget: TimeBudget, stop: StopRequest | None, workers: int,
+               seed: int) -> FullOutcome:
+    """Minimise the split weight over every plan in waves 1..horizon, from `incumbent`;
+    `floor` (a proven lower bound, e.g. the parts') is added as a constraint, which is valid
+    and spares CP-SAT proving it again. Every plan it returns passes `violations`."""
+    overhead = _BUILD_COST * model_size(problem, lo, hi, horizon)
+    if budget.deterministic and budget.units <= overhead:
+        return FullOutcome("skipped", (), float("inf"), 0.0, 0.0, False)
+    model, v = build(problem, lo, hi, banned, horizon=horizon, prefix_rows=False)
+    terms = split_terms(model, problem, v)
+    objective = sum(weight * split for split, _, _, weight in terms)
+    if floor > 0:
+        model.add(objective >= round(floor))
+    model.minimize(objective)
+    hint(model, v, incumbent)
+    for split, a, b, _ in terms:
+        model.add_hint(split, incumbent[a] != incumbent[b])
+    out = cpsat.solve(model, budget, stop, cost=COST, overhead=overhead, workers=workers,
+                      seed=seed)
+    if not out.found:
+        return FullOutcome(out.status, (), float("inf"), 0.0, out.units, out.capped)
+    waves = tuple(v.waves_of(out.value))
+    if violations(problem, waves):  # never expected: the model holds every hard rule
+        return FullOutcome("unknown", (), float("inf"), 0.0, out.units, out.capped)
+    return FullOutcome(out.status, waves, out.objective, max(0.0, out.bound), out.units,
+                       out.capped)
