@@ -19,6 +19,8 @@ so the answer does not depend on which thread finishes first (see `solve._splits
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -28,7 +30,7 @@ from solvers.waves.bounds import arcs_of
 from solvers.waves.model import build, hint, split_terms
 from solvers.waves.problem import WaveProblem, violations
 
-__all__ = ["FullOutcome", "LinkedStop", "fits", "model_size", "solve_full"]
+__all__ = ["FullOutcome", "LinkedStop", "fits", "join_quietly", "model_size", "solve_full"]
 
 #: Model size (`model_size`) up to which the full splits model runs. Measured (2026-12-06,
 #: 2-core machine at load 3-5): 5 generated municipalities thinned to 337 soft pairs
@@ -60,6 +62,14 @@ class LinkedStop(StopRequest):
     def requested(self) -> bool:
         """True once this stop or the user's was requested."""
         return super().requested or (self.parent is not None and self.parent.requested)
+
+
+def join_quietly(thread: threading.Thread) -> None:
+    """Wait for a search thread, whatever signals arrive meanwhile: the process must not exit
+    while CP-SAT's threads still run (it aborts), and the thread ends on its own stop."""
+    while thread.is_alive():
+        with contextlib.suppress(BaseException):  # a second Ctrl-C: the first is handled
+            thread.join(0.1)
 
 
 @dataclass(frozen=True)

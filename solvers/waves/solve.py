@@ -16,7 +16,6 @@ a note then says so. Unused time of a phase rolls over to the next.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import threading
 import time
@@ -29,7 +28,7 @@ from solvers import cpsat
 from solvers.limits import StopRequest, TimeBudget
 from solvers.salbp.branch_and_bound import station_bb
 from solvers.waves.bounds import WaveBounds, phase_bound
-from solvers.waves.full import FullOutcome, LinkedStop, fits, solve_full
+from solvers.waves.full import FullOutcome, LinkedStop, fits, join_quietly, solve_full
 from solvers.waves.greedy import greedy
 from solvers.waves.lns import LnsOutcome, improve
 from solvers.waves.model import OBJECTIVES, WaveVars, build, hint, waves_objective
@@ -645,23 +644,15 @@ def _side_by_side(run: _Run, phase: TimeBudget, win: tuple[list[int], list[int]]
         lns = _lns(run, "splits", phase, win, horizon, bound, first, run.stop)
     except BaseException:  # Ctrl-C: end the full model too before going on up
         full_stop.request()
-        _join(thread)
+        join_quietly(thread)
         raise
     if lns.objective["splits"] <= bound:
         full_stop.request()
-    _join(thread)
+    join_quietly(thread)
     full = box[0] if box else _FULL_SKIPPED
     if lns.objective["splits"] <= bound:
         return lns, full, lns.units
     return lns, full, max(lns.units, full.units)
-
-
-def _join(thread: threading.Thread) -> None:
-    """Wait for a search thread, whatever signals arrive meanwhile: the process must not exit
-    while CP-SAT's threads still run (it aborts), and the thread ends on its own stop."""
-    while thread.is_alive():
-        with contextlib.suppress(BaseException):  # a second Ctrl-C: the first is handled
-            thread.join(0.1)
 
 
 def _full(run: _Run, budget: TimeBudget, win: tuple[list[int], list[int]], horizon: int,

@@ -10,6 +10,7 @@ import random
 
 import pytest
 
+from solvers.waves import full as full_module
 from solvers.waves import parts as parts_module
 from solvers.waves.bounds import WaveBounds
 from solvers.waves.parts import clusters, forced_splits
@@ -71,14 +72,32 @@ def test_triangles_decompose_and_their_parts_bounds_add_up_to_the_reported_bound
 
 
 def test_a_part_too_big_for_a_model_keeps_the_forced_bound(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The same 60 triangles with no part small enough for a model: the bound is the 60 forced
-    # pairs, the search still reaches the optimum 120, and the phase says "feasible" (no proof).
+    # The same 60 triangles with no part small enough for a model, and no full model either:
+    # the bound is the 60 forced pairs, the search still reaches the optimum 120, and the phase
+    # says "feasible" (no proof).
     monkeypatch.setattr(parts_module, "MAX_PART_TASKS", 2)
+    monkeypatch.setattr(parts_module, "MAX_PART_CELLS", 0)
+    monkeypatch.setattr(full_module, "FULL_SIZE", 0)
     res = solved(triangles(60), time_limit=20.0, workers=1)
     splits = {ph.name: ph for ph in res.phases}["splits"]
     assert splits.bound == 60 and splits.status == "feasible"
     assert 120 <= splits.objective
     assert all(part.status == "skipped" and part.bound == 1 for part in splits.parts)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_full_model_proves_what_no_part_could(monkeypatch: pytest.MonkeyPatch,
+                                                  workers: int) -> None:
+    # No part gets a model (the bound from the parts is the 60 forced pairs), but the whole
+    # problem is small enough for the full splits model, beside the LNS (two workers) or after
+    # it (one): its proven bound is the optimum 120 (see `triangles`), so the phase is optimal.
+    monkeypatch.setattr(parts_module, "MAX_PART_TASKS", 2)
+    monkeypatch.setattr(parts_module, "MAX_PART_CELLS", 0)
+    res = solved(triangles(60), time_limit=20.0, workers=workers)
+    splits = {ph.name: ph for ph in res.phases}["splits"]
+    assert (splits.objective, splits.bound, splits.status) == (120, 120, "optimal")
+    assert any(note.startswith("splits: full model (180 move groups x 2 waves)")
+               for note in res.notes), res.summary()
 
 
 def random_instance(seed: int, n: int = 160) -> WaveProblem:
