@@ -33,29 +33,26 @@ import argparse
 import math
 import os
 import random
-import sys
 import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from plan_scale import capacities, config_text  # this folder: run as a script
 
-from plan_scale import capacities, config_text  # noqa: E402
-
-from inventories.demo_data import write_demo_data  # noqa: E402
-from planner.config import parse_config  # noqa: E402
-from planner.db import open_database  # noqa: E402
-from planner.graph import build  # noqa: E402
-from planner.importing import import_files  # noqa: E402
-from planner.problem import build_problem  # noqa: E402
-from planner.snapshot import load  # noqa: E402
-from solvers.limits import TimeBudget  # noqa: E402
-from solvers.waves.bounds import WaveBounds  # noqa: E402
-from solvers.waves.full import model_size, solve_full  # noqa: E402
-from solvers.waves.parts import clusters, forced_splits  # noqa: E402
-from solvers.waves.problem import WaveProblem, WaveResult, violations  # noqa: E402
-from solvers.waves.solve import solve  # noqa: E402
+from inventories.demo_data import write_demo_data
+from planner.config import parse_config
+from planner.db import open_database
+from planner.graph import build
+from planner.importing import import_files
+from planner.problem import build_problem
+from planner.snapshot import load
+from solvers.limits import TimeBudget
+from solvers.waves.bounds import WaveBounds
+from solvers.waves.full import model_size, solve_full
+from solvers.waves.parts import clusters, forced_splits
+from solvers.waves.problem import WaveProblem, WaveResult, violations
+from solvers.waves.solve import solve
 
 #: Optima established by `--prove` (key: municipalities, seed, pairs, target waves; value:
 #: waves, least split weight, how it was proven). See docs/benchmarks.md (issue 23).

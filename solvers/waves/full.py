@@ -53,6 +53,9 @@ COST = 2.5
 #: into CP-SAT, which CP-SAT's deterministic clock does not see (1.5 s at 33,000).
 _BUILD_COST = 4e-5
 
+#: Model size above which the full model's presolve is cut short (`_light_presolve`).
+_LIGHT_PRESOLVE_SIZE = 40_000
+
 
 class LinkedStop(StopRequest):
     """A stop for one of two concurrent searches: requested by its own `request()` (the other
@@ -103,9 +106,12 @@ def fits(problem: WaveProblem, lo: Sequence[int], hi: Sequence[int], horizon: in
 
 
 def _light_presolve(prm: SatParameters) -> None:
-    """One presolve pass without probing: the model's hint is complete, and CP-SAT's default
-    presolve spent 6.9 of its deterministic seconds (19 s at load 5) before reaching it on
-    1,163 tasks x 18 waves; with this, 0.4 (5 s), and the same bound."""
+    """One presolve pass without probing, above `_LIGHT_PRESOLVE_SIZE`: the model's hint is
+    complete, and CP-SAT's default presolve spent 6.9 of its deterministic seconds (19 s at
+    load 5) before reaching it on 1,163 tasks x 18 waves (size 143,000); with this, 0.4 (5 s),
+    and the same bound. Small models keep the default: its probing proves at once what search
+    proves pair by pair (`tests/solvers/waves/test_parts.py::crowded_pairs`: 30 split pairs in
+    under a second with probing, 1-2 of them in 4 s without)."""
     prm.max_presolve_iterations = 1
     prm.cp_model_probing_level = 0
     prm.presolve_probing_deterministic_time_limit = 0.5
@@ -118,7 +124,8 @@ def solve_full(problem: WaveProblem, lo: Sequence[int], hi: Sequence[int],
     """Minimise the split weight over every plan in waves 1..horizon, from `incumbent`;
     `floor` (a proven lower bound, e.g. the parts') is added as a constraint, which is valid
     and spares CP-SAT proving it again. Every plan it returns passes `violations`."""
-    overhead = _BUILD_COST * model_size(problem, lo, hi, horizon)
+    size = model_size(problem, lo, hi, horizon)
+    overhead = _BUILD_COST * size
     if budget.deterministic and budget.units <= overhead:
         return FullOutcome("skipped", (), float("inf"), 0.0, 0.0, False)
     model, v = build(problem, lo, hi, banned, horizon=horizon, prefix_rows=False)
@@ -130,8 +137,9 @@ def solve_full(problem: WaveProblem, lo: Sequence[int], hi: Sequence[int],
     hint(model, v, incumbent)
     for split, a, b, _ in terms:
         model.add_hint(split, incumbent[a] != incumbent[b])
+    light = size > _LIGHT_PRESOLVE_SIZE
     out = cpsat.solve(model, budget, stop, cost=COST, overhead=overhead, workers=workers,
-                      seed=seed, tune=_light_presolve)
+                      seed=seed, tune=_light_presolve if light else None)
     if not out.found:
         return FullOutcome(out.status, (), float("inf"), 0.0, out.units, out.capped)
     waves = tuple(v.waves_of(out.value))

@@ -608,7 +608,9 @@ def _splits_phase(run: _Run, phase: TimeBudget, win: tuple[list[int], list[int]]
         value = out.objective["splits"]
         status = "optimal" if value <= bound else "feasible"
         return _Outcome(status, list(out.waves), value, bound), phase.charge(out.units)
-    lns = _lns(run, "splits", phase.part(1.0 - _FULL_SHARE), win, horizon, bound, first,
+    # Its share of the wall time too: hundreds of quick sub-models on a loaded machine can
+    # take more wall time than their units, and that would be the full model's.
+    lns = _lns(run, "splits", phase.split(1.0 - _FULL_SHARE), win, horizon, bound, first,
                run.stop)
     full, used = _FULL_SKIPPED, lns.units
     if lns.objective["splits"] > bound and run.has_time(phase.charge(used), "splits"):

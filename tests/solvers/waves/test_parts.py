@@ -121,3 +121,33 @@ def test_the_summed_bound_never_exceeds_the_plan(seed: int) -> None:
     splits = {ph.name: ph for ph in res.phases}["splits"]
     assert 0 <= splits.bound <= splits.objective == res.objective["splits"]
     assert splits.bound == sum(part.bound for part in splits.parts)
+
+
+def crowded_pairs(tight: int = 30, loose: int = 15) -> WaveProblem:
+    """`tight` soft pairs of two 3-hour tasks and `loose` of two 2-hour tasks, with a 5-hour
+    filler pinned to each of the `2 * tight + loose` waves of 10 hours (no soft pair): 165
+    tasks at the defaults, so the big-instance path runs.
+
+    Derivation: the fillers fill every wave to 5; a joined tight pair needs 6 more, so every
+    tight pair is split in every plan; a loose pair (4) joins in a wave of its own, and the
+    tight pairs' tasks take one wave each (5 + 3), so the optimum is `tight`. Each pair on
+    its own (6 <= 10) and every window (1..waves) allow a join: the forced pairs and the parts
+    prove 0; only a model of the whole (the capacity the fillers take) proves `tight`."""
+    waves = 2 * tight + loose
+    demand = [5] * waves + [3] * (2 * tight) + [2] * (2 * loose)
+    soft = tuple((waves + 2 * i, waves + 2 * i + 1, 1) for i in range(tight + loose))
+    return make(demand, cap=10, waves=waves, pins=tuple((t, t + 1) for t in range(waves)),
+                soft=soft)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_full_model_proves_splits_the_capacity_of_other_tasks_forces(workers: int) -> None:
+    # 165 tasks; optimum 30 (see `crowded_pairs`), which the parts cannot see (their bound
+    # adds up to 0) and the full splits model proves.
+    p = crowded_pairs()
+    assert p.n_tasks >= 150
+    res = solved(p, time_limit=30.0, workers=workers)
+    splits = {ph.name: ph for ph in res.phases}["splits"]
+    assert sum(part.bound for part in splits.parts) == 0
+    assert (splits.objective, splits.bound, splits.status) == (30, 30, "optimal"), res.summary()
+    assert res.objective["waves"] == 75
