@@ -51,20 +51,18 @@ from solvers.limits import TimeBudget
 from solvers.waves.bounds import WaveBounds
 from solvers.waves.full import model_size, solve_full
 from solvers.waves.parts import clusters, forced_splits
-from solvers.waves.problem import WaveProblem, WaveResult, violations
+from solvers.waves.problem import WaveProblem, WaveResult, evaluate, violations
 from solvers.waves.solve import solve
-
-#: Optima established by `--prove` (key: municipalities, seed, pairs, target waves; value:
-#: waves, least split weight, how it was proven). See docs/benchmarks.md (issue 23).
-KNOWN: dict[tuple[int, int, int, int], tuple[int, float, str]] = {}
 
 
 def instance(municipalities: int, seed: int, pairs: int, target_waves: int,
-             folder: Path) -> WaveProblem:
-    """The planner's problem object for generated municipalities, soft pairs thinned."""
+             folder: Path, slack: float = 1.0) -> WaveProblem:
+    """The planner's problem object for generated municipalities (capacities times `slack`),
+    soft pairs thinned."""
     engine = open_database(f"sqlite:///{folder / 'split_bounds.db'}")
     import_files(engine, write_demo_data(folder / "demo", municipalities, seed))
     capacity, _, _ = capacities(engine, target_waves)
+    capacity = {team: math.ceil(value * slack) for team, value in capacity.items()}
     config = parse_config(config_text(capacity, 40, seed, 2))
     problem = build_problem(build(load(engine), config.effort_defaults()), config).problem
     engine.dispose()
@@ -72,6 +70,38 @@ def instance(municipalities: int, seed: int, pairs: int, target_waves: int,
     if 0 < pairs < len(soft):
         soft = tuple(sorted(random.Random(seed).sample(list(soft), pairs)))
     return replace(problem, soft=soft)
+
+
+def plant(problem: WaveProblem, pairs: int, seed: int, workers: int
+          ) -> tuple[WaveProblem, int, float] | None:
+    """The instance with a known optimum: a plan P of the problem without soft pairs
+    (`solve()` for waves and downtime, 20 s, another seed: not the plan the planner starts
+    from), and as soft pairs every generated pair no plan can join (forced) plus pairs P
+    joins, drawn at random, `pairs` in all. When P's wave count is the proven lower bound,
+    the optimum is the forced pairs' weight: P reaches it, and the forced pairs are a bound
+    (`solvers.waves.parts.forced_splits`). None when P's waves are not proven."""
+    base = solve(replace(problem, soft=()), time_limit=20.0, workers=workers, seed=seed + 1,
+                 phases=("waves", "downtime"))
+    bounds = WaveBounds(problem)
+    if not base.waves or max(base.waves) > bounds.lower_bound():
+        return None
+    horizon = max(base.waves)
+    win = bounds.windows(horizon)
+    assert win is not None
+    forced = [pair for pair in problem.soft
+              if forced_splits(replace(problem, soft=(pair,)), win[0], win[1],
+                               bounds.forbidden, bounds.cl.sdesc)]
+    joined = [(a, b, w) for a, b, w in problem.soft if base.waves[a] == base.waves[b]]
+    rng = random.Random(seed)
+    chosen = forced + rng.sample(joined, max(0, min(len(joined), pairs - len(forced))))
+    planted = replace(problem, soft=tuple(sorted(chosen)))
+    optimum = float(sum(w for _, _, w in forced))
+    assert evaluate(planted, base.waves)["splits"] == optimum and not violations(planted,
+                                                                                  base.waves)
+    print(f"   planted on a plan of {horizon} waves (= the wave lower bound): "
+          f"{len(forced)} forced pairs, {len(chosen) - len(forced)} pairs it joins; "
+          f"optimum {optimum:g} splits at {horizon} waves")
+    return planted, horizon, optimum
 
 
 def describe(problem: WaveProblem) -> None:
@@ -83,8 +113,8 @@ def describe(problem: WaveProblem) -> None:
           f"largest {sizes[:5]}")
 
 
-def plan(problem: WaveProblem, args: argparse.Namespace, key: tuple[int, int, int, int]
-         ) -> WaveResult:
+def plan(problem: WaveProblem, args: argparse.Namespace,
+         known: tuple[int, float] | None) -> WaveResult:
     """`solve()` at the time limit, printed with the gap to the known optimum."""
     load_before = os.getloadavg()[0]
     t0 = time.perf_counter()
@@ -99,8 +129,7 @@ def plan(problem: WaveProblem, args: argparse.Namespace, key: tuple[int, int, in
     print("   " + result.summary().replace("\n", "\n   "))
     splits = {p.name: p for p in result.phases}.get("splits")
     if splits is not None:
-        known = KNOWN.get(key)
-        within = ""
+        within = "; optimum unknown"
         if known is not None and known[0] == result.objective["waves"]:
             within = (f"; known optimum {known[1]:g} at {known[0]} waves: "
                       f"{splits.objective - known[1]:+g} ({'met' if splits.objective <= known[1] + 1 and splits.bound > 0 else 'NOT met'}: "
@@ -140,23 +169,34 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1, help="Seed of the data, the thinning, the solver.")
     ap.add_argument("--pairs", type=int, default=337, help="Soft pairs kept (0: all).")
     ap.add_argument("--target-waves", type=int, default=16)
+    ap.add_argument("--slack", type=float, default=1.1,
+                    help="Capacities times this (1.1: 16 waves, the greedy's = the bound).")
+    ap.add_argument("--plant", action="store_true",
+                    help="Soft pairs from a plan, so that the optimum is known (see plant).")
     ap.add_argument("--time-limit", type=float, default=60.0)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--prove", type=float, default=0.0,
                     help="Seconds of the full-model run after the plan (0: none).")
     args = ap.parse_args(argv)
-    key = (args.municipalities, args.seed, args.pairs, args.target_waves)
     print(f"== {args.municipalities} municipalities, seed {args.seed}, {args.pairs} soft pairs, "
           f"capacities for {args.target_waves} waves")
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        problem = instance(args.municipalities, args.seed, args.pairs, args.target_waves,
-                           Path(tmp))
+        problem = instance(args.municipalities, args.seed, 0 if args.plant else args.pairs,
+                           args.target_waves, Path(tmp), args.slack)
         print(f"   built in {time.perf_counter() - t0:.1f} s")
+    known = None
+    if args.plant:
+        planted = plant(problem, args.pairs, args.seed, args.workers)
+        if planted is None:
+            print("   not planted: the plan's wave count is not the proven bound")
+            return 1
+        problem, horizon, optimum = planted
+        known = (horizon, optimum)
     describe(problem)
     bounds = WaveBounds(problem)
     print(f"   wave lower bound {bounds.lower_bound()}")
-    result = plan(problem, args, key)
+    result = plan(problem, args, known)
     if args.prove > 0 and result.waves and not math.isinf(result.objective["splits"]):
         prove(problem, result, args.prove, args.workers, args.seed)
     return 0

@@ -1,20 +1,22 @@
-"""The full model of a big instance's splits phase, run beside the large-neighbourhood search
-for its bound (issue 23).
+"""The full model of a big instance's splits phase, run after the large-neighbourhood search
+for a better bound and plan (issue 23).
 
 On instances of 150 tasks and more the splits phase improves its plan by a large-neighbourhood
 search (`solvers.waves.lns`), which proves nothing; its bound is the forced pairs and the
-clusters solved on their own (`solvers.waves.parts`). Where the whole problem's model is small
-enough (`fits`: task-wave cells plus precedence and split rows per wave), one CP-SAT model of
-it — waves fixed at the horizon the waves phase reached, every hard rule, minimising the split
-weight, hinted with the incumbent in full (split literals included) and bounded below by what
-the parts proved — runs as well: its proven bound raises the phase's, and its plan is taken
-when it is better. The phase driver (`solvers.waves.solve`) runs it in a thread of its own
-while the LNS runs when `workers` > 1 (CP-SAT releases the GIL: two such searches in two
-threads used 8.1 CPU seconds in 8.3 wall seconds, each as much deterministic time as alone),
-and after the LNS, hinted with its plan, otherwise.
+clusters solved on their own (`solvers.waves.parts`), which do not see the capacity that the
+other tasks take. Where the whole problem's model is small enough (`fits`: task-wave cells
+plus precedence and split rows per wave), one CP-SAT model of it — waves fixed at the horizon
+the waves phase reached, every hard rule, minimising the split weight, hinted with the LNS's
+plan in full (split literals included) and bounded below by what the parts proved — runs
+after the LNS with every worker: its proven bound raises the phase's, and its plan is taken
+when it is better (`solve._splits_phase`).
 
-Each search has its own deterministic budget, and the results are combined in a fixed order,
-so the answer does not depend on which thread finishes first (see `solve._splits_search`).
+Why after, not beside: the full model in a thread beside the LNS from the start (one CP-SAT
+worker each; CP-SAT releases the GIL: two such searches in two threads used 8.1 CPU seconds
+in 8.3 wall seconds, each as much deterministic time as alone) found no plan in 40 s on 5
+generated municipalities (1,163 tasks x 18 waves, 337 soft pairs, load 4-5) and slowed the
+LNS (74 splits against 24 alone), while from the LNS's plan, with both workers, it went on
+from 30 splits to 19 in 60 s. The parts' lanes (`solvers.waves.parts`) use the threads.
 """
 
 from __future__ import annotations

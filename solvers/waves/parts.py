@@ -13,7 +13,16 @@ Two bounds, both valid for every plan within waves 1..horizon:
   it: any plan of the whole problem, read on the cluster, is a plan of it. So the least
   split weight of each cluster on its own, or any lower bound of it (CP-SAT's proven
   bound), sums to a lower bound of the whole. Each cluster is solved by its own small
-  CP-SAT model (`solve_parts`), with its own status and bound.
+  CP-SAT model (`solve_parts`), with its own status and bound: every cluster of up to
+  `MAX_PART_TASKS` tasks, larger ones while their task-wave cells stay within
+  `MAX_PART_CELLS`; the others keep their forced pairs ("skipped"). With more than one
+  worker the clusters are solved in parallel lanes (threads, one CP-SAT worker each, each
+  lane on its own units and its clusters fixed in advance, so the answer does not depend on
+  which lane finishes first).
+
+What the parts cannot see is the capacity the other clusters and the tasks without soft
+pairs take: the full splits model (`solvers.waves.full`) sees it, where it is small enough,
+and the phase's bound is the better of the two.
 
 Decomposition is exact when the parts' plans can be put together: `combine` writes each
 part's plan over the incumbent, one part at a time, keeping it only if every hard rule

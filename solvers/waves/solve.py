@@ -6,7 +6,11 @@ the lower bound with feasibility checks, then squeezes the plan into one wave fe
 (single resource) or minimises the wave count directly, and on pure SALBP-1 instances
 hands the rest of its time to the exact station branch and bound (`solvers.salbp`). The
 later phases solve the full model on small instances and a large-neighbourhood search
-(`solvers.waves.lns`) on big ones. One function per strategy, below `solve()`.
+(`solvers.waves.lns`) on big ones. The splits phase of a big instance has a bound of its
+own: the forced pairs and the clusters of soft pairs solved on their own
+(`solvers.waves.parts`, in parallel lanes when `workers` > 1), and, where the whole model
+is small enough, the full splits model after the LNS (`solvers.waves.full`), whose proven
+bound and better plan are taken. One function per strategy, below `solve()`.
 
 Time: `time_limit` is wall-clock seconds, split over the phases by `_PHASE_SHARE` as a
 `TimeBudget` (deterministic units inside a wall-clock deadline, see `solvers.limits`), so
