@@ -1,11 +1,14 @@
 """Lower bounds on split soft dependencies, and the exact decomposition of the splits phase.
 
-Two bounds, both valid for every plan within waves 1..horizon:
+Three bounds, all valid for every plan within waves 1..horizon:
 
 * Forced splits. A soft pair whose two tasks cannot share a wave — their windows for this
   horizon (user windows, pins, blackouts, head/tail bounds, precedence) have no common
   wave, or a chain of hard rules with a strictly-before step runs from one to the other —
   is split in every plan. Their summed weight is a bound at any size, in milliseconds.
+* Joinable weight (`solvers.waves.joinable`): the forced pairs plus, per task, the weight
+  of its pairs whose partners cannot all fit in its wave with it. A cluster's bound starts
+  there, also when it is too big for a model.
 * Parts. The soft pairs fall into connected clusters (`clusters`); every split pair lies
   inside one. A cluster on its own — its tasks, their windows, the hard rules among them
   (also those implied through tasks outside it, from the transitive closure) and the
@@ -15,7 +18,7 @@ Two bounds, both valid for every plan within waves 1..horizon:
   bound), sums to a lower bound of the whole. Each cluster is solved by its own small
   CP-SAT model (`solve_parts`), with its own status and bound: every cluster of up to
   `MAX_PART_TASKS` tasks, larger ones while their task-wave cells stay within
-  `MAX_PART_CELLS`; the others keep their forced pairs ("skipped"). With more than one
+  `MAX_PART_CELLS`; the others keep the joinable bound ("skipped"). With more than one
   worker the clusters are solved in parallel lanes (threads, one CP-SAT worker each, each
   lane on its own units and its clusters fixed in advance, so the answer does not depend on
   which lane finishes first).
@@ -41,6 +44,7 @@ from dataclasses import dataclass, replace
 from solvers import cpsat
 from solvers.limits import StopRequest, TimeBudget
 from solvers.waves.full import LinkedStop, join_quietly
+from solvers.waves.joinable import joinable_bound
 from solvers.waves.model import build_part, hint, split_literal
 from solvers.waves.problem import WaveProblem
 
@@ -151,7 +155,7 @@ def solve_parts(s: Setting, parts: list[list[int]], budget: TimeBudget
     out: list[Part | None] = [None] * len(parts)
     todo: list[int] = []
     for k, tasks in enumerate(parts):
-        forced = float(forced_splits(s.problem, s.lo, s.hi, s.banned, s.sdesc, set(tasks)))
+        forced = float(joinable_bound(s.problem, s.lo, s.hi, s.banned, s.sdesc, set(tasks)))
         now = evaluate_part(s.problem, tasks, s.incumbent)
         if now <= forced:  # the incumbent already meets the forced bound here: no model needed
             out[k] = Part(tuple(tasks), "optimal", now, forced, {t: s.incumbent[t] for t in tasks})
@@ -207,7 +211,7 @@ def _lane(s: Setting, parts: list[list[int]], mine: list[int], budget: TimeBudge
     start = budget.units
     for j, k in enumerate(mine):
         tasks = parts[k]
-        forced = float(forced_splits(s.problem, s.lo, s.hi, s.banned, s.sdesc, set(tasks)))
+        forced = float(joinable_bound(s.problem, s.lo, s.hi, s.banned, s.sdesc, set(tasks)))
         if budget.left() <= 0 or (s.stop and s.stop.requested):
             out[k] = Part(tuple(tasks), "skipped", float("inf"), forced, {})
             continue
