@@ -39,12 +39,12 @@ if TYPE_CHECKING:  # the class of `CpSolver.parameters` (it moved between OR-Too
 __all__ = ["FullOutcome", "LinkedStop", "fits", "join_quietly", "model_size", "solve_full"]
 
 #: Model size (`model_size`) up to which the full splits model runs. Measured (2026-12-06,
-#: 2-core machine at load 3-5): 5 generated municipalities thinned to 337 soft pairs
-#: (1,216 tasks x 16 waves, size 33,000) build in 1.5 s and presolve in 15 s; the demo
-#: (681 tasks, 1,400 pairs, 26 waves) is 100,000; 5 municipalities unthinned (1,163 tasks,
-#: 2,382 pairs, 22 waves) 160,000, which presolves in about a minute: no use in a splits
-#: phase of 30-40 s. 98 municipalities (22,476 tasks) are far above.
-FULL_SIZE = 250_000
+#: 2-core machine at load 4-7, 60-s plans): 5 generated municipalities with 337 soft pairs
+#: (1,163 tasks x 16-18 waves, size 127,000-143,000) build in 1.5 s and reach their hint in
+#: 5 s; the demo (681 tasks, 1,400 pairs, 26 waves, size 181,000) found no plan in its 10 s,
+#: nor did 5 municipalities unthinned (2,382 pairs, size 205,000+) in 40 s: there the time
+#: is the LNS's. 98 municipalities (22,476 tasks) are far above.
+FULL_SIZE = 150_000
 
 #: Budget units per CP-SAT deterministic second of the full model with one worker: it ran
 #: 0.33-0.4 deterministic seconds per wall second at load 3.5-4 (0.6 on an idle machine),
