@@ -54,13 +54,16 @@ def test_a_small_instance_proves_its_forced_splits() -> None:
     assert (splits.objective, splits.bound, splits.status) == (1, 1, "optimal")
 
 
-def test_triangles_decompose_and_their_parts_bounds_add_up_to_the_reported_bound() -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_triangles_decompose_and_their_parts_bounds_add_up_to_the_reported_bound(
+        workers: int) -> None:
     # 60 triangles (180 tasks: the big-instance path). Optimum 2 per triangle => 120 (see
     # `triangles`). Forced pairs alone prove 60; each triangle on its own proves 2, and the
-    # 60 parts' plans combine (capacity never binds), so the phase is optimal at 120.
+    # 60 parts' plans combine (capacity never binds), so the phase is optimal at 120. With two
+    # workers the parts are solved in two lanes at once, with the same results.
     p = triangles(60)
     assert len(clusters(p)) == 60
-    res = solved(p, time_limit=30.0, workers=1)
+    res = solved(p, time_limit=30.0, workers=workers)
     splits = {ph.name: ph for ph in res.phases}["splits"]
     assert (splits.objective, splits.bound, splits.status) == (120, 120, "optimal")
     assert len(splits.parts) == 60
