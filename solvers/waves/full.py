@@ -21,7 +21,6 @@ from 30 splits to 19 in 60 s. The parts' lanes (`solvers.waves.parts`) use the t
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -73,12 +72,19 @@ class LinkedStop(StopRequest):
         return super().requested or (self.parent is not None and self.parent.requested)
 
 
-def join_quietly(thread: threading.Thread) -> None:
-    """Wait for a search thread, whatever signals arrive meanwhile: the process must not exit
-    while CP-SAT's threads still run (it aborts), and the thread ends on its own stop."""
+def join_quietly(thread: threading.Thread, stop: StopRequest) -> None:
+    """Wait for a search thread: the process must not exit while CP-SAT's threads still run
+    (it aborts). A signal that raises meanwhile (Ctrl-C) requests `stop`, which the thread
+    watches, and is raised again once the thread has ended."""
+    caught: BaseException | None = None
     while thread.is_alive():
-        with contextlib.suppress(BaseException):  # a second Ctrl-C: the first is handled
+        try:
             thread.join(0.1)
+        except BaseException as exc:  # noqa: BLE001 - raised again below
+            caught = caught or exc
+            stop.request()
+    if caught is not None:
+        raise caught
 
 
 @dataclass(frozen=True)

@@ -183,7 +183,7 @@ def solve_parts(s: Setting, parts: list[list[int]], budget: TimeBudget
         thread.start()
     lane(0)  # Ctrl-C here is caught in `lane`, ends the other lanes and is raised below
     for thread in threads:
-        join_quietly(thread)
+        join_quietly(thread, stop)
     if failures:
         raise failures[0]
     done = [part for part in out if part is not None]
