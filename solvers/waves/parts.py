@@ -1,11 +1,14 @@
 """Lower bounds on split soft dependencies, and the exact decomposition of the splits phase.
 
-Two bounds, both valid for every plan within waves 1..horizon:
+Three bounds, all valid for every plan within waves 1..horizon:
 
 * Forced splits. A soft pair whose two tasks cannot share a wave — their windows for this
   horizon (user windows, pins, blackouts, head/tail bounds, precedence) have no common
   wave, or a chain of hard rules with a strictly-before step runs from one to the other —
   is split in every plan. Their summed weight is a bound at any size, in milliseconds.
+* Joinable weight (`solvers.waves.joinable`): the forced pairs plus, per task, the weight
+  of its pairs whose partners cannot all fit in its wave with it. A cluster's bound starts
+  there, also when it is too big for a model.
 * Parts. The soft pairs fall into connected clusters (`clusters`); every split pair lies
   inside one. A cluster on its own — its tasks, their windows, the hard rules among them
   (also those implied through tasks outside it, from the transitive closure) and the
@@ -13,7 +16,16 @@ Two bounds, both valid for every plan within waves 1..horizon:
   it: any plan of the whole problem, read on the cluster, is a plan of it. So the least
   split weight of each cluster on its own, or any lower bound of it (CP-SAT's proven
   bound), sums to a lower bound of the whole. Each cluster is solved by its own small
-  CP-SAT model (`solve_parts`), with its own status and bound.
+  CP-SAT model (`solve_parts`), with its own status and bound: every cluster of up to
+  `MAX_PART_TASKS` tasks, larger ones while their task-wave cells stay within
+  `MAX_PART_CELLS`; the others keep the joinable bound ("skipped"). With more than one
+  worker the clusters are solved in parallel lanes (threads, one CP-SAT worker each, each
+  lane on its own units and its clusters fixed in advance, so the answer does not depend on
+  which lane finishes first).
+
+What the parts cannot see is the capacity the other clusters and the tasks without soft
+pairs take: the full splits model (`solvers.waves.full`) sees it, where it is small enough,
+and the phase's bound is the better of the two.
 
 Decomposition is exact when the parts' plans can be put together: `combine` writes each
 part's plan over the incumbent, one part at a time, keeping it only if every hard rule
@@ -25,15 +37,19 @@ the large-neighbourhood search improves the (combined) plan.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from solvers import cpsat
 from solvers.limits import StopRequest, TimeBudget
+from solvers.waves.full import LinkedStop, join_quietly
+from solvers.waves.joinable import joinable_bound
 from solvers.waves.model import build_part, hint, split_literal
 from solvers.waves.problem import WaveProblem
 
-__all__ = ["Part", "Setting", "clusters", "combine", "evaluate_part", "forced_splits", "solve_parts"]
+__all__ = ["Part", "Setting", "clusters", "combine", "evaluate_part", "forced_splits", "lanes",
+           "modelled", "solve_parts"]
 
 #: Budget units per CP-SAT deterministic second of a part's model (as the LNS sub-models:
 #: many small models whose load and presolve the deterministic clock does not count).
@@ -42,6 +58,10 @@ COST = 2.0
 #: Clusters with more tasks than this get the forced-split bound only: their model is as hard
 #: as the whole problem's (the national instance has one cluster of 15,000 tasks).
 MAX_PART_TASKS = 120
+
+#: Larger clusters get a model too while their task-wave cells stay within this (a cluster
+#: of 400 tasks in 25 waves); the national instance's cluster of 15,000 tasks does not.
+MAX_PART_CELLS = 10_000
 
 
 @dataclass(frozen=True)
@@ -123,28 +143,83 @@ class Setting:
 
 def solve_parts(s: Setting, parts: list[list[int]], budget: TimeBudget
                 ) -> tuple[list[Part], float]:
-    """Solve every part on its own within `budget` (deterministic units, shared out in order,
-    smallest part first: what a small part leaves goes to the bigger ones); returns the
-    parts and the units they used."""
-    out: list[Part] = []
-    start = budget.units
+    """Solve every part on its own within `budget`; returns the parts (in the order given)
+    and the units they used.
+
+    The parts that need a model are dealt round-robin, smallest first, to `lanes(s)` lanes:
+    one lane when `s.workers` is 1, else one per worker, each in a thread of its own with one
+    CP-SAT worker and the whole of `budget` (they run at the same time). Inside a lane the
+    budget is shared out in order, smallest part first, so what a small part leaves goes to
+    the bigger ones. Which lane a part is in depends only on the parts, and each lane on its
+    own units, so the answer does not depend on which lane finishes first."""
+    out: list[Part | None] = [None] * len(parts)
+    todo: list[int] = []
     for k, tasks in enumerate(parts):
-        ts = set(tasks)
-        forced = float(forced_splits(s.problem, s.lo, s.hi, s.banned, s.sdesc, ts))
+        forced = float(joinable_bound(s.problem, s.lo, s.hi, s.banned, s.sdesc, set(tasks)))
         now = evaluate_part(s.problem, tasks, s.incumbent)
         if now <= forced:  # the incumbent already meets the forced bound here: no model needed
-            out.append(Part(tuple(tasks), "optimal", now, forced,
-                            {t: s.incumbent[t] for t in tasks}))
+            out[k] = Part(tuple(tasks), "optimal", now, forced, {t: s.incumbent[t] for t in tasks})
+        elif not modelled(s, tasks):
+            out[k] = Part(tuple(tasks), "skipped", float("inf"), forced, {})
+        else:
+            todo.append(k)
+    count = lanes(s, len(todo))
+    used = [0.0] * count
+    stop = LinkedStop(s.stop)
+    lane_setting = replace(s, stop=stop, workers=1 if count > 1 else s.workers)
+
+    failures: list[BaseException] = []
+
+    def lane(i: int) -> None:
+        try:
+            used[i] = _lane(lane_setting, parts, todo[i::count], budget, out)
+        except BaseException as exc:  # noqa: BLE001 - handed to the calling thread below
+            failures.append(exc)
+            stop.request()
+
+    threads = [threading.Thread(target=lane, args=(i,), name=f"parts-lane-{i}", daemon=True)
+               for i in range(1, count)]
+    for thread in threads:
+        thread.start()
+    lane(0)  # Ctrl-C here is caught in `lane`, ends the other lanes and is raised below
+    for thread in threads:
+        join_quietly(thread, stop)
+    if failures:
+        raise failures[0]
+    done = [part for part in out if part is not None]
+    return done, (max(used, default=0.0) if budget.deterministic else 0.0)
+
+
+def lanes(s: Setting, parts: int) -> int:
+    """How many parts are solved at the same time: one per worker, at most one per part."""
+    return max(1, min(s.workers, parts))
+
+
+def modelled(s: Setting, tasks: Sequence[int]) -> bool:
+    """Whether a part gets a model: up to `MAX_PART_TASKS` tasks always, larger ones while
+    their task-wave cells stay within `MAX_PART_CELLS`."""
+    if len(tasks) <= MAX_PART_TASKS:
+        return True
+    cells = sum(len(_allowed(s.lo, s.hi, s.banned, t)) for t in tasks)
+    return cells <= MAX_PART_CELLS
+
+
+def _lane(s: Setting, parts: list[list[int]], mine: list[int], budget: TimeBudget,
+          out: list[Part | None]) -> float:
+    """Solve the parts `mine` (indices into `parts`) in order within `budget`, writing each
+    result to its place in `out`; returns the units used."""
+    start = budget.units
+    for j, k in enumerate(mine):
+        tasks = parts[k]
+        forced = float(joinable_bound(s.problem, s.lo, s.hi, s.banned, s.sdesc, set(tasks)))
+        if budget.left() <= 0 or (s.stop and s.stop.requested):
+            out[k] = Part(tuple(tasks), "skipped", float("inf"), forced, {})
             continue
-        if len(tasks) > MAX_PART_TASKS or budget.left() <= 0 or (s.stop and s.stop.requested):
-            out.append(Part(tuple(tasks), "skipped", float("inf"), forced, {}))
-            continue
-        share = budget.part(1.0 / (len(parts) - k))
-        part, used = _solve_part(s, tasks, share)
+        part, used = _solve_part(s, tasks, budget.part(1.0 / (len(mine) - j)))
         budget = budget.charge(used)
-        out.append(Part(part.tasks, part.status, part.objective, max(part.bound, forced),
-                        part.waves))
-    return out, (start - budget.units if budget.deterministic else 0.0)
+        out[k] = Part(part.tasks, part.status, part.objective, max(part.bound, forced),
+                      part.waves)
+    return start - budget.units if budget.deterministic else 0.0
 
 
 def _solve_part(s: Setting, tasks: list[int], budget: TimeBudget) -> tuple[Part, float]:

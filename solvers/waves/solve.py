@@ -6,7 +6,11 @@ the lower bound with feasibility checks, then squeezes the plan into one wave fe
 (single resource) or minimises the wave count directly, and on pure SALBP-1 instances
 hands the rest of its time to the exact station branch and bound (`solvers.salbp`). The
 later phases solve the full model on small instances and a large-neighbourhood search
-(`solvers.waves.lns`) on big ones. One function per strategy, below `solve()`.
+(`solvers.waves.lns`) on big ones. The splits phase of a big instance has a bound of its
+own: the forced pairs and the clusters of soft pairs solved on their own
+(`solvers.waves.parts`, in parallel lanes when `workers` > 1), and, where the whole model
+is small enough, the full splits model after the LNS (`solvers.waves.full`), whose proven
+bound and better plan are taken. One function per strategy, below `solve()`.
 
 Time: `time_limit` is wall-clock seconds, split over the phases by `_PHASE_SHARE` as a
 `TimeBudget` (deterministic units inside a wall-clock deadline, see `solvers.limits`), so
@@ -27,8 +31,9 @@ from solvers import cpsat
 from solvers.limits import StopRequest, TimeBudget
 from solvers.salbp.branch_and_bound import station_bb
 from solvers.waves.bounds import WaveBounds, phase_bound
+from solvers.waves.full import FullOutcome, fits, solve_full
 from solvers.waves.greedy import greedy
-from solvers.waves.lns import improve
+from solvers.waves.lns import LnsOutcome, improve
 from solvers.waves.model import OBJECTIVES, WaveVars, build, hint, waves_objective
 from solvers.waves.parts import (
     Setting,
@@ -73,6 +78,15 @@ _MODEL_CELLS = 200_000
 # Share of a big instance's splits phase the parts (clusters of soft-connected tasks, solved
 # on their own for a bound and a combined plan) may use; the rest goes to the LNS.
 _PARTS_SHARE = 0.35
+
+# Share of what the parts leave that the full splits model gets after the LNS, where it is
+# small enough (`_splits_phase`). Measured on 5 generated municipalities thinned to 337 soft
+# pairs (1,163 groups x 18 waves, load 4-5): the full model beside the LNS from the start
+# (one worker each) found nothing in 40 s and slowed the LNS (74 splits against 24 alone);
+# the full model with 2 workers from the LNS's plan took it from 30 to 19 splits in 60 s.
+_FULL_SHARE = 0.5
+
+_FULL_SKIPPED = FullOutcome("skipped", (), math.inf, 0.0, 0.0, False)
 
 # Share of the remaining wave-phase budget a feasibility check at one m may use; the rest
 # goes to the hinted optimisation model if the check is undecided.
@@ -549,30 +563,98 @@ def _lns_phase(run: _Run, name: str, phase: TimeBudget, win: tuple[list[int], li
                horizon: int) -> tuple[_Outcome, TimeBudget]:
     """The splits, downtime or moved phase of a big instance: LNS from the incumbent.
 
-    Splits have only the trivial bound 0; downtime and moved the bounds of `phase_bound`.
+    Splits get the bound of `_splits_phase`; downtime and moved the bounds of `phase_bound`.
     The later searches never split more or raise the peak downtime, so the earlier
     phases' values hold.
     """
     problem = run.problem
     assert run.incumbent is not None
-    bound = phase_bound(name, problem, win, run.bounds.forbidden, horizon)
-    first: list[list[int]] = []
     if name == "splits":
-        bound, phase, first = _split_parts(run, phase, win, horizon)
-        value = evaluate(problem, run.incumbent)[name]
-        if value <= bound:  # the parts' plans combined meet their summed bound: proven
-            return _Outcome("optimal", list(run.incumbent), value, bound), phase
-    out = improve(name, problem, run.incumbent, win[0], win[1], run.bounds.forbidden,
-                  horizon=horizon, budget=phase, stop=run.stop, seed=run.seed,
-                  on_improve=lambda value: run.emit(name, value, bound), floor=bound,
-                  first=first)
-    if out.capped and phase.deterministic:
-        run.notes.append(_CAPPED.format(name))
-    run.notes.append(f"{name}: large-neighbourhood search, {out.iterations} sub-models, "
-                     f"{out.improvements} improvements")
+        return _splits_phase(run, phase, win, horizon)
+    bound = phase_bound(name, problem, win, run.bounds.forbidden, horizon)
+    out = _lns(run, name, phase, win, horizon, bound, (), run.stop)
     value = out.objective[name]
     status = "optimal" if value <= bound else "feasible"
     return _Outcome(status, list(out.waves), value, bound), phase.charge(out.units)
+
+
+def _lns(run: _Run, name: str, phase: TimeBudget, win: tuple[list[int], list[int]],
+         horizon: int, bound: float, first: Sequence[list[int]],
+         stop: StopRequest | None) -> LnsOutcome:
+    """One large-neighbourhood search from the incumbent, with its notes."""
+    assert run.incumbent is not None
+    out = improve(name, run.problem, run.incumbent, win[0], win[1], run.bounds.forbidden,
+                  horizon=horizon, budget=phase, stop=stop, seed=run.seed,
+                  on_improve=lambda value: run.emit(name, value, bound), floor=bound,
+                  first=first)
+    if out.capped and phase.deterministic and _CAPPED.format(name) not in run.notes:
+        run.notes.append(_CAPPED.format(name))
+    run.notes.append(f"{name}: large-neighbourhood search, {out.iterations} sub-models, "
+                     f"{out.improvements} improvements")
+    return out
+
+
+def _splits_phase(run: _Run, phase: TimeBudget, win: tuple[list[int], list[int]],
+                  horizon: int) -> tuple[_Outcome, TimeBudget]:
+    """The splits phase of a big instance: the parts (`_split_parts`) for a bound and a
+    combined plan, then the LNS, and, where the whole model is small enough
+    (`solvers.waves.full`), the LNS with `1 - _FULL_SHARE` of what the parts left and then
+    the full model, with every worker, hinted with the LNS's plan, for the rest: a better
+    bound, and a better plan (it takes the LNS's plan as its start)."""
+    problem = run.problem
+    assert run.incumbent is not None
+    bound, phase, first = _split_parts(run, phase, win, horizon)
+    value = evaluate(problem, run.incumbent)["splits"]
+    if value <= bound:  # the parts' plans combined meet their summed bound: proven
+        return _Outcome("optimal", list(run.incumbent), value, bound), phase
+    if not run.has_time(phase, "splits") or not fits(problem, win[0], win[1], horizon):
+        out = _lns(run, "splits", phase, win, horizon, bound, first, run.stop)
+        value = out.objective["splits"]
+        status = "optimal" if value <= bound else "feasible"
+        return _Outcome(status, list(out.waves), value, bound), phase.charge(out.units)
+    # Its share of the wall time too: hundreds of quick sub-models on a loaded machine can
+    # take more wall time than their units, and that would be the full model's.
+    lns = _lns(run, "splits", phase.split(1.0 - _FULL_SHARE), win, horizon, bound, first,
+               run.stop)
+    full, used = _FULL_SKIPPED, lns.units
+    if lns.objective["splits"] > bound and run.has_time(phase.charge(used), "splits"):
+        full = _full(run, phase.charge(used), win, horizon, bound, lns.waves)
+        used += full.units
+    _full_note(run, full, horizon, phase)
+    return _pick(run, lns, full, bound), phase.charge(used)
+
+
+def _full(run: _Run, budget: TimeBudget, win: tuple[list[int], list[int]], horizon: int,
+          bound: float, start: Sequence[int]) -> FullOutcome:
+    """The full splits model from `start`, with every worker."""
+    problem = run.problem
+    return solve_full(problem, win[0], win[1], run.bounds.forbidden, horizon=horizon,
+                      incumbent=start, floor=bound, budget=budget, stop=run.stop,
+                      workers=run.workers, seed=run.seed)
+
+
+def _full_note(run: _Run, out: FullOutcome, horizon: int, budget: TimeBudget) -> None:
+    """What the full splits model did, in the notes (from the calling thread, in a fixed
+    order after the LNS's note)."""
+    if out.status == "skipped":
+        return
+    run.notes.append(f"splits: full model ({run.problem.n_tasks:,} move groups x {horizon} waves) "
+                     f"{out.status}, objective {out.objective:g}, bound {out.bound:g}")
+    if out.capped and budget.deterministic and _CAPPED.format("splits") not in run.notes:
+        run.notes.append(_CAPPED.format("splits"))
+
+
+def _pick(run: _Run, lns: LnsOutcome, full: FullOutcome, floor: float) -> _Outcome:
+    """The splits phase's plan and bound from the LNS and the full model, in a fixed order:
+    the LNS's plan if it met the parts' bound; else the full model's if it is proven optimal
+    or better; the bound is the best either proved."""
+    value = lns.objective["splits"]
+    bound = max(floor, full.bound)
+    if value > floor and full.waves and (full.status == "optimal" or full.objective < value):
+        run.emit("splits", full.objective, bound)
+        status = "optimal" if full.objective <= bound else "feasible"
+        return _Outcome(status, list(full.waves), full.objective, bound)
+    return _Outcome("optimal" if value <= bound else "feasible", list(lns.waves), value, bound)
 
 
 def _split_parts(run: _Run, phase: TimeBudget, win: tuple[list[int], list[int]],

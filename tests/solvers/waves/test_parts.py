@@ -10,6 +10,7 @@ import random
 
 import pytest
 
+from solvers.waves import full as full_module
 from solvers.waves import parts as parts_module
 from solvers.waves.bounds import WaveBounds
 from solvers.waves.parts import clusters, forced_splits
@@ -53,13 +54,16 @@ def test_a_small_instance_proves_its_forced_splits() -> None:
     assert (splits.objective, splits.bound, splits.status) == (1, 1, "optimal")
 
 
-def test_triangles_decompose_and_their_parts_bounds_add_up_to_the_reported_bound() -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_triangles_decompose_and_their_parts_bounds_add_up_to_the_reported_bound(
+        workers: int) -> None:
     # 60 triangles (180 tasks: the big-instance path). Optimum 2 per triangle => 120 (see
     # `triangles`). Forced pairs alone prove 60; each triangle on its own proves 2, and the
-    # 60 parts' plans combine (capacity never binds), so the phase is optimal at 120.
+    # 60 parts' plans combine (capacity never binds), so the phase is optimal at 120. With two
+    # workers the parts are solved in two lanes at once, with the same results.
     p = triangles(60)
     assert len(clusters(p)) == 60
-    res = solved(p, time_limit=30.0, workers=1)
+    res = solved(p, time_limit=30.0, workers=workers)
     splits = {ph.name: ph for ph in res.phases}["splits"]
     assert (splits.objective, splits.bound, splits.status) == (120, 120, "optimal")
     assert len(splits.parts) == 60
@@ -71,14 +75,32 @@ def test_triangles_decompose_and_their_parts_bounds_add_up_to_the_reported_bound
 
 
 def test_a_part_too_big_for_a_model_keeps_the_forced_bound(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The same 60 triangles with no part small enough for a model: the bound is the 60 forced
-    # pairs, the search still reaches the optimum 120, and the phase says "feasible" (no proof).
+    # The same 60 triangles with no part small enough for a model, and no full model either:
+    # the bound is the 60 forced pairs, the search still reaches the optimum 120, and the phase
+    # says "feasible" (no proof).
     monkeypatch.setattr(parts_module, "MAX_PART_TASKS", 2)
+    monkeypatch.setattr(parts_module, "MAX_PART_CELLS", 0)
+    monkeypatch.setattr(full_module, "FULL_SIZE", 0)
     res = solved(triangles(60), time_limit=20.0, workers=1)
     splits = {ph.name: ph for ph in res.phases}["splits"]
     assert splits.bound == 60 and splits.status == "feasible"
     assert 120 <= splits.objective
     assert all(part.status == "skipped" and part.bound == 1 for part in splits.parts)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_full_model_proves_what_no_part_could(monkeypatch: pytest.MonkeyPatch,
+                                                  workers: int) -> None:
+    # No part gets a model (the bound from the parts is the 60 forced pairs), but the whole
+    # problem is small enough for the full splits model, beside the LNS (two workers) or after
+    # it (one): its proven bound is the optimum 120 (see `triangles`), so the phase is optimal.
+    monkeypatch.setattr(parts_module, "MAX_PART_TASKS", 2)
+    monkeypatch.setattr(parts_module, "MAX_PART_CELLS", 0)
+    res = solved(triangles(60), time_limit=20.0, workers=workers)
+    splits = {ph.name: ph for ph in res.phases}["splits"]
+    assert (splits.objective, splits.bound, splits.status) == (120, 120, "optimal")
+    assert any(note.startswith("splits: full model (180 move groups x 2 waves)")
+               for note in res.notes), res.summary()
 
 
 def random_instance(seed: int, n: int = 160) -> WaveProblem:
@@ -96,9 +118,42 @@ def random_instance(seed: int, n: int = 160) -> WaveProblem:
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_the_summed_bound_never_exceeds_the_plan(seed: int) -> None:
-    # Whatever the parts prove, the bound is at most the split weight of the verified plan.
+    # Whatever the parts prove, the bound is at most the split weight of the verified plan; it
+    # is the parts' bounds added up, or the full splits model's where that proved more.
     p = random_instance(seed)
     res = solved(p, time_limit=15.0, workers=1, seed=seed)
     splits = {ph.name: ph for ph in res.phases}["splits"]
     assert 0 <= splits.bound <= splits.objective == res.objective["splits"]
-    assert splits.bound == sum(part.bound for part in splits.parts)
+    full = [float(note.rsplit("bound ", 1)[1]) for note in res.notes
+            if note.startswith("splits: full model")]
+    assert splits.bound == max([sum(part.bound for part in splits.parts), *full])
+
+
+def crowded_pairs(tight: int = 30, loose: int = 15) -> WaveProblem:
+    """`tight` soft pairs of two 3-hour tasks and `loose` of two 2-hour tasks, with a 5-hour
+    filler pinned to each of the `2 * tight + loose` waves of 10 hours (no soft pair): 165
+    tasks at the defaults, so the big-instance path runs.
+
+    Derivation: the fillers fill every wave to 5; a joined tight pair needs 6 more, so every
+    tight pair is split in every plan; a loose pair (4) joins in a wave of its own, and the
+    tight pairs' tasks take one wave each (5 + 3), so the optimum is `tight`. Each pair on
+    its own (6 <= 10) and every window (1..waves) allow a join: the forced pairs and the parts
+    prove 0; only a model of the whole (the capacity the fillers take) proves `tight`."""
+    waves = 2 * tight + loose
+    demand = [5] * waves + [3] * (2 * tight) + [2] * (2 * loose)
+    soft = tuple((waves + 2 * i, waves + 2 * i + 1, 1) for i in range(tight + loose))
+    return make(demand, cap=10, waves=waves, pins=tuple((t, t + 1) for t in range(waves)),
+                soft=soft)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_full_model_proves_splits_the_capacity_of_other_tasks_forces(workers: int) -> None:
+    # 165 tasks; optimum 30 (see `crowded_pairs`), which the parts cannot see (their bound
+    # adds up to 0) and the full splits model proves.
+    p = crowded_pairs()
+    assert p.n_tasks >= 150
+    res = solved(p, time_limit=30.0, workers=workers)
+    splits = {ph.name: ph for ph in res.phases}["splits"]
+    assert sum(part.bound for part in splits.parts) == 0
+    assert (splits.objective, splits.bound, splits.status) == (30, 30, "optimal"), res.summary()
+    assert res.objective["waves"] == 75
