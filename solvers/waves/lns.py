@@ -34,6 +34,7 @@ from ortools.sat.python import cp_model
 from solvers import cpsat
 from solvers.limits import StopRequest, TimeBudget
 from solvers.waves.bounds import arcs_of, downtime_bound, moved_bound
+from solvers.waves.local import Structure, local_search
 from solvers.waves.model import WaveVars, apart_from, build_part, hint, moved_terms, split_literal
 from solvers.waves.problem import WaveProblem, evaluate
 
@@ -107,13 +108,38 @@ class _Search:
         for (a, b), weight in sorted(pair_weight.items()):
             self.soft_of[a].append((b, weight))
             self.soft_of[b].append((a, weight))
-        self.in_wave: list[set[int]] = [set() for _ in range(horizon + 1)]
+        self.dt = list(problem.downtime_weight) if problem.downtime_weight else [0] * n
+        self._index()
+        self.structure: Structure | None = None  # the local search's, built when first used
+
+    def _index(self) -> None:
+        """The tasks of each wave and its downtime, from `self.waves`."""
+        self.in_wave: list[set[int]] = [set() for _ in range(self.horizon + 1)]
+        self.dt_load = [0] * (self.horizon + 1)
         for t, w in enumerate(self.waves):
             self.in_wave[w].add(t)
-        self.dt = list(problem.downtime_weight) if problem.downtime_weight else [0] * n
-        self.dt_load = [0] * (horizon + 1)
-        for t, w in enumerate(self.waves):
             self.dt_load[w] += self.dt[t]
+
+    def polish(self, budget: TimeBudget) -> tuple[bool, float]:
+        """The local search of `solvers.waves.local` on the incumbent (shifts, pushes and
+        swaps of single units); True if it lowered the splits, and the budget units used."""
+        if self.structure is None:
+            self.structure = Structure(self.p, self.lo, self.hi, self.banned, self.horizon)
+        out = local_search(self.p, self.waves, self.lo, self.hi, self.banned,
+                           horizon=self.horizon, budget=budget, stop=self.stop,
+                           structure=self.structure)
+        self.capped = self.capped or out.capped
+        if out.moves == 0:
+            return False, out.units
+        k = len(self.p.resources)
+        for t, (old, new) in enumerate(zip(self.waves, out.waves)):
+            if old != new:
+                for r in range(k):
+                    self.load[old][r] -= self.p.demand[t][r]
+                    self.load[new][r] += self.p.demand[t][r]
+        self.waves = list(out.waves)
+        self._index()
+        return True, out.units
 
     # --- neighbourhoods ----------------------------------------------------------------------
     def neighbourhood(self, rng: random.Random, size: int) -> list[int]:
@@ -356,7 +382,7 @@ def improve(
         def neighbourhood(rng: random.Random, size: int) -> list[int]:
             return queue.pop(0) if queue else search.neighbourhood(rng, size)
 
-        return loop.run(neighbourhood, search.resolve, done=floor)
+        return loop.run(neighbourhood, search.resolve, done=floor, polish=search.polish)
     if phase == "downtime":
         return loop.run(search.downtime_neighbourhood, search.resolve_downtime,
                         done=float(downtime_bound(problem, horizon)), stall=_DOWNTIME_STALL)
@@ -378,10 +404,13 @@ class _Loop:
 
     def run(self, neighbourhood: Callable[[random.Random, int], list[int]],
             resolve: Callable[[list[int], TimeBudget, int], tuple[bool, float]],
-            *, done: float, stall: int | None = None) -> LnsOutcome:
+            *, done: float, stall: int | None = None,
+            polish: Callable[[TimeBudget], tuple[bool, float]] | None = None) -> LnsOutcome:
         """Until the deterministic budget is spent, the objective reaches `done` (a lower
         bound), `stall` sub-models in a row brought nothing, the deadline comes, or the
-        user stops the search."""
+        user stops the search. `polish` (the splits phase's local search) runs first and
+        after every improving sub-model: it is cheap, and a sub-model's new placement often
+        opens single moves elsewhere."""
         search, problem = self.search, self.search.p
         rng = random.Random(self.seed)
         size = min(problem.n_tasks, 60)
@@ -390,6 +419,8 @@ class _Loop:
         iterations = improvements = idle = 0
         capped = False
         current = self._objective()
+        if polish is not None:
+            spent, current = self._polish(polish, det_budget, spent, current, done)
         while spent < det_budget and current > done and (stall is None or idle < stall):
             if time.monotonic() >= self.budget.deadline - 0.05:
                 capped = True
@@ -412,13 +443,29 @@ class _Loop:
             idle = 0 if improved else idle + 1
             if improved:
                 improvements += 1
-                value = self._objective()
-                if value < current and self.on_improve is not None:
-                    self.on_improve(value)
-                current = value
+                current = self._improved(current)
+                if polish is not None:
+                    spent, current = self._polish(polish, det_budget, spent, current, done)
         plan = tuple(search.waves)
         return LnsOutcome(plan, evaluate(problem, plan), spent * COST, iterations, improvements,
                           capped or search.capped)
+
+    def _polish(self, polish: Callable[[TimeBudget], tuple[bool, float]], det_budget: float,
+                spent: float, current: float, done: float) -> tuple[float, float]:
+        """One local search with what is left of the budget: the deterministic seconds spent
+        after it, and the objective."""
+        if spent >= det_budget or current <= done:
+            return spent, current
+        improved, units = polish(TimeBudget((det_budget - spent) * COST, self.budget.deadline))
+        spent += units / COST
+        return spent, (self._improved(current) if improved else current)
+
+    def _improved(self, current: float) -> float:
+        """The objective after an improving step, announced if it is lower."""
+        value = self._objective()
+        if value < current and self.on_improve is not None:
+            self.on_improve(value)
+        return value
 
     def _objective(self) -> float:
         """The phase's objective of the current plan."""

@@ -1,0 +1,384 @@
+"""A fast local search for split soft dependencies, run on the incumbent between the LNS's
+CP-SAT sub-models.
+
+At national scale (22,476 move groups, 22 waves, every wave full to its capacity) a CP-SAT
+sub-model re-places 60 tasks in a fraction of a second; a move of one task costs a few
+microseconds here. The search works on *units* (tasks tied by `same_wave` move together)
+and keeps, per unit and wave, the soft weight of its partners in that wave (the
+affinity), so the gain of any move is a subtraction. Three kinds of move, each applied
+only when it lowers the split weight strictly and keeps every hard rule:
+
+* **shift**: a unit to the wave holding more of its soft weight, where its window, pins,
+  blackouts, the current waves of its hard-rule neighbours and the room left in every
+  resource allow;
+* **push**: the same, carrying along the neighbours a hard rule would otherwise break (a
+  later wave pushes the successors that must not be earlier, an earlier wave pulls the
+  predecessors), at most `_PUSH` units;
+* **swap**: a unit whose wave has no room exchanged with a unit of the target wave (same
+  demand first, then units that want the opposite move), so capacity holds with no slack.
+
+Deterministic: candidates are visited in the order of their gain, ties by index; no random
+choice and no clock in any decision. The work is counted in operations (partners and
+rules looked at) and charged to the budget at `_OPS_PER_UNIT`; the wall-clock deadline is
+only the safety net (`capped` says when it ended the search).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from solvers.limits import StopRequest, TimeBudget
+from solvers.waves.bounds import arcs_of
+from solvers.waves.problem import WaveProblem
+
+__all__ = ["LocalOutcome", "Structure", "local_search"]
+
+#: Operations (a partner's or a rule's look-up) per budget unit: about one wall second of
+#: this search on the reference machine (2 cores, idle; measured on 20 and 98 generated
+#: municipalities, see docs/benchmarks.md), so that a run ends on its count, reproducibly.
+_OPS_PER_UNIT = 2_000_000.0
+
+#: The most units one push move carries along.
+_PUSH = 8
+
+#: Swap partners looked at per blocked move.
+_SWAP_TRIES = 48
+
+
+@dataclass(frozen=True)
+class LocalOutcome:
+    """The plan after the local search (every hard rule kept), its split weight, the moves
+    applied, the budget units used, and whether the wall-clock deadline ended it."""
+
+    waves: tuple[int, ...]
+    splits: int
+    moves: int
+    units: float
+    capped: bool
+
+
+class Structure:
+    """What the search needs of a problem and never changes: units, their demand, allowed
+    waves, hard rules between units and soft weights between units. Built once per phase."""
+
+    def __init__(self, problem: WaveProblem, lo: Sequence[int], hi: Sequence[int],
+                 banned: Sequence[set[int]], horizon: int) -> None:
+        n = problem.n_tasks
+        self.horizon = horizon
+        self.unit = _same_wave_units(problem)
+        count = max(self.unit, default=-1) + 1
+        self.members: list[list[int]] = [[] for _ in range(count)]
+        for t in range(n):
+            self.members[self.unit[t]].append(t)
+        k = len(problem.resources)
+        self.demand = [tuple(sum(problem.demand[t][r] for t in ts) for r in range(k))
+                       for ts in self.members]
+        self.cap = [(0,) * k] + [tuple(row) for row in problem.capacity[:horizon]]
+        self.allowed = self._allowed(problem, lo, hi, banned)
+        self.preds, self.succs = self._rules(problem)
+        self.partners = self._partners(problem)
+
+    def _allowed(self, problem: WaveProblem, lo: Sequence[int], hi: Sequence[int],
+                 banned: Sequence[set[int]]) -> list[frozenset[int]]:
+        """Per unit, the waves every member may take: windows, pins, blackouts, the horizon."""
+        pins = problem.pin_of()
+        out = []
+        for ts in self.members:
+            first = max([1] + [lo[t] for t in ts])
+            last = min([self.horizon] + [hi[t] for t in ts])
+            waves = set(range(first, last + 1))
+            for t in ts:
+                waves -= banned[t]
+                if pins[t]:
+                    waves &= pins[t]
+            out.append(frozenset(waves))
+        return out
+
+    def _rules(self, problem: WaveProblem
+               ) -> tuple[list[list[tuple[int, int]]], list[list[tuple[int, int]]]]:
+        """Hard rules between units as (other unit, lag), the largest lag of each pair:
+        wave[succ] >= wave[pred] + lag. Rules inside a unit hold whatever wave it takes."""
+        lag_of: dict[tuple[int, int], int] = {}
+        for a, b, lag in arcs_of(problem):
+            ua, ub = self.unit[a], self.unit[b]
+            if ua != ub:
+                lag_of[(ua, ub)] = max(lag, lag_of.get((ua, ub), 0))
+        preds: list[list[tuple[int, int]]] = [[] for _ in self.members]
+        succs: list[list[tuple[int, int]]] = [[] for _ in self.members]
+        for (ua, ub), lag in sorted(lag_of.items()):
+            succs[ua].append((ub, lag))
+            preds[ub].append((ua, lag))
+        return preds, succs
+
+    def _partners(self, problem: WaveProblem) -> list[list[tuple[int, int]]]:
+        """Per unit, (partner unit, summed soft weight); pairs inside a unit are never split."""
+        weight: dict[tuple[int, int], int] = {}
+        for a, b, w in problem.soft:
+            ua, ub = self.unit[a], self.unit[b]
+            if ua != ub:
+                key = (min(ua, ub), max(ua, ub))
+                weight[key] = weight.get(key, 0) + w
+        out: list[list[tuple[int, int]]] = [[] for _ in self.members]
+        for (ua, ub), w in sorted(weight.items()):
+            out[ua].append((ub, w))
+            out[ub].append((ua, w))
+        return out
+
+
+def _same_wave_units(problem: WaveProblem) -> list[int]:
+    """Per task, its unit: the connected component of `same_wave` pairs, numbered by the
+    lowest task in it (union-find)."""
+    parent = list(range(problem.n_tasks))
+
+    def root(t: int) -> int:
+        while parent[t] != t:
+            parent[t] = parent[parent[t]]
+            t = parent[t]
+        return t
+
+    for a, b in problem.same_wave:
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    number: dict[int, int] = {}
+    return [number.setdefault(root(t), len(number)) for t in range(problem.n_tasks)]
+
+
+class _State:
+    """The incumbent at unit level: each unit's wave, the affinity table, the load per wave,
+    the units per wave and demand, and the work done so far."""
+
+    def __init__(self, s: Structure, waves: Sequence[int]) -> None:
+        self.s = s
+        self.wave = [waves[ts[0]] for ts in s.members]
+        h = s.horizon
+        self.aff = [[0] * (h + 1) for _ in s.members]
+        for u, partners in enumerate(s.partners):
+            row = self.aff[u]
+            for v, w in partners:
+                row[self.wave[v]] += w
+        k = len(s.cap[0])
+        self.load = [[0] * k for _ in range(h + 1)]
+        self.by_key: list[dict[tuple[int, ...], set[int]]] = [{} for _ in range(h + 1)]
+        for u, w in enumerate(self.wave):
+            self._enter(u, w)
+        self.ops = 0
+        self.moves = 0
+
+    def _enter(self, u: int, w: int) -> None:
+        row, d = self.load[w], self.s.demand[u]
+        for r, x in enumerate(d):
+            row[r] += x
+        self.by_key[w].setdefault(d, set()).add(u)
+
+    def _leave(self, u: int, w: int) -> None:
+        row, d = self.load[w], self.s.demand[u]
+        for r, x in enumerate(d):
+            row[r] -= x
+        self.by_key[w][d].discard(u)
+
+    def splits(self) -> int:
+        """The split weight between units (pairs inside a unit never split)."""
+        total = sum(w for u, ps in enumerate(self.s.partners) for v, w in ps
+                    if u < v and self.wave[u] != self.wave[v])
+        return total
+
+    def gain(self, moves: dict[int, int]) -> int:
+        """How much split weight the moves (unit -> new wave) remove; negative if they add."""
+        g = 0
+        wave = self.wave
+        for u, b in moves.items():
+            a = wave[u]
+            partners = self.s.partners[u]
+            self.ops += len(partners)
+            for v, w in partners:
+                if v in moves:
+                    if v > u:
+                        g += w * ((wave[v] != a) - (moves[v] != b))
+                else:
+                    x = wave[v]
+                    g += w * ((x != a) - (x != b))
+        return g
+
+    def fits(self, moves: dict[int, int]) -> bool:
+        """Whether the moves keep every hard rule: allowed waves, rules with every neighbour
+        (moved or not), and every resource of every wave they touch."""
+        return self.ruled(moves) and self._room(moves)
+
+    def ruled(self, moves: dict[int, int]) -> bool:
+        """Whether the moves keep every rule but capacity: allowed waves, and the hard rules
+        with every neighbour, moved or not."""
+        s, wave = self.s, self.wave
+        for u, b in moves.items():
+            if b not in s.allowed[u]:
+                return False
+            self.ops += len(s.preds[u]) + len(s.succs[u])
+            for p, lag in s.preds[u]:
+                if moves.get(p, wave[p]) + lag > b:
+                    return False
+            for q, lag in s.succs[u]:
+                if b + lag > moves.get(q, wave[q]):
+                    return False
+        return True
+
+    def _room(self, moves: dict[int, int]) -> bool:
+        """Capacity after the moves, on the waves they change."""
+        s = self.s
+        delta: dict[int, list[int]] = {}
+        for u, b in moves.items():
+            a = self.wave[u]
+            if a == b:
+                continue
+            d = s.demand[u]
+            da = delta.setdefault(a, [0] * len(d))
+            db = delta.setdefault(b, [0] * len(d))
+            for r, x in enumerate(d):
+                da[r] -= x
+                db[r] += x
+        for w, dw in delta.items():
+            load, cap = self.load[w], s.cap[w]
+            for r, x in enumerate(dw):
+                if x > 0 and load[r] + x > cap[r]:
+                    return False
+        return True
+
+    def apply(self, moves: dict[int, int]) -> None:
+        """Make the moves: waves, affinities of the partners, loads."""
+        for u, b in moves.items():
+            a = self.wave[u]
+            if a == b:
+                continue
+            for v, w in self.s.partners[u]:
+                row = self.aff[v]
+                row[a] -= w
+                row[b] += w
+            self._leave(u, a)
+            self._enter(u, b)
+            self.wave[u] = b
+        self.moves += 1
+
+    def push(self, u: int, b: int) -> dict[int, int] | None:
+        """Unit u to wave b with the neighbours a hard rule drags along (successors to a later
+        wave, predecessors to an earlier one); None when more than `_PUSH` units would move."""
+        moves = {u: b}
+        later = b > self.wave[u]
+        todo = [u]
+        s = self.s
+        while todo:
+            x = todo.pop()
+            nx = moves[x]
+            for y, lag in (s.succs[x] if later else s.preds[x]):
+                self.ops += 1
+                need = nx + lag if later else nx - lag
+                now = moves.get(y, self.wave[y])
+                if (later and now < need) or (not later and now > need):
+                    moves[y] = need
+                    todo.append(y)
+                    if len(moves) > _PUSH:
+                        return None
+        return moves
+
+
+def local_search(problem: WaveProblem, waves: Sequence[int], lo: Sequence[int],
+                 hi: Sequence[int], banned: Sequence[set[int]], *, horizon: int,
+                 budget: TimeBudget, stop: StopRequest | None = None,
+                 structure: Structure | None = None) -> LocalOutcome:
+    """Lower the split weight of a feasible plan by shifts, pushes and swaps (see above) until
+    no move improves it, the budget's units are spent, its deadline comes, or `stop`.
+
+    `waves` must keep every hard rule within waves 1..horizon (windows lo/hi, banned waves);
+    so does the plan returned, whose split weight is never higher. `structure`: the
+    problem's units and rules, when the caller runs the search more than once."""
+    s = structure if structure is not None else Structure(problem, lo, hi, banned, horizon)
+    st = _State(s, waves)
+    before = st.splits()
+    limit = budget.units * _OPS_PER_UNIT
+    capped = False
+    while True:
+        order = _candidates(st)
+        improved = 0
+        for i, u in enumerate(order):
+            if i % 32 == 0:
+                if st.ops >= limit or (stop is not None and stop.requested):
+                    break
+                if time.monotonic() >= budget.deadline - 0.05:
+                    capped = True
+                    break
+            improved += _improve(st, u)
+        else:
+            if improved:
+                continue
+        break
+    plan = tuple(st.wave[u] for u in s.unit)
+    after = st.splits()
+    assert after <= before
+    return LocalOutcome(plan, after, st.moves, st.ops / _OPS_PER_UNIT, capped)
+
+
+def _candidates(st: _State) -> list[int]:
+    """Units with more soft weight in another wave than in their own, the largest possible
+    gain first (ties by unit)."""
+    out = []
+    for u, row in enumerate(st.aff):
+        best = max(row)
+        here = row[st.wave[u]]
+        if best > here:
+            out.append((here - best, u))
+    st.ops += len(st.aff)
+    out.sort()
+    return [u for _, u in out]
+
+
+def _improve(st: _State, u: int) -> int:
+    """The first improving move of unit u, to the waves holding most of its soft weight
+    first: a shift, else a push, else a swap. 1 if one was made."""
+    a = st.wave[u]
+    row = st.aff[u]
+    here = row[a]
+    allowed = st.s.allowed[u]
+    targets = sorted((b for b in range(1, len(row)) if row[b] > here and b in allowed),
+                     key=lambda b: (-row[b], b))
+    for b in targets:
+        single = {u: b}
+        if st.ruled(single):
+            if st._room(single):
+                st.apply(single)
+                return 1
+            if _swap(st, u, b):
+                return 1
+            continue
+        moves = st.push(u, b)
+        if moves is not None and st.gain(moves) > 0 and st.fits(moves):
+            st.apply(moves)
+            return 1
+    return 0
+
+
+def _swap(st: _State, u: int, b: int) -> bool:
+    """Unit u to wave b, which has no room, and a unit of b to u's wave, of a demand that
+    lets both waves keep their capacity (the same demand always does): the best such
+    exchange that lowers the split weight and keeps every rule."""
+    a = st.wave[u]
+    du = st.s.demand[u]
+    la, lb = st.load[a], st.load[b]
+    ca, cb = st.s.cap[a], st.s.cap[b]
+    pool: list[int] = []
+    for key, units in st.by_key[b].items():
+        st.ops += 1
+        if units and (key == du or all(
+                la[r] - du[r] + key[r] <= ca[r] and lb[r] - key[r] + du[r] <= cb[r]
+                for r in range(len(du)))):
+            pool.extend(units)
+    if not pool:
+        return False
+    aff = st.aff
+    st.ops += len(pool)
+    ranked = sorted(pool, key=lambda v: (aff[v][b] - aff[v][a], v))[:_SWAP_TRIES]
+    for v in ranked:
+        moves = {u: b, v: a}
+        if st.gain(moves) > 0 and st.ruled(moves):
+            st.apply(moves)
+            return True
+    return False
