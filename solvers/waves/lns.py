@@ -66,8 +66,8 @@ _DOWNTIME_STALL = 60
 @dataclass(frozen=True)
 class LnsOutcome:
     """The improved plan with its objective values (`evaluate`), and what the search spent:
-    budget units, sub-models, improvements, and whether the wall-clock deadline (not the
-    units) ended it."""
+    budget units, sub-models, improvements (improving sub-models and local searches), and
+    whether the wall-clock deadline (not the units) ended it."""
 
     waves: tuple[int, ...]
     objective: dict[str, float]
@@ -401,6 +401,7 @@ class _Loop:
     budget: TimeBudget
     seed: int
     on_improve: Callable[[float], None] | None
+    polished: int = 0  # local searches that improved the plan
 
     def run(self, neighbourhood: Callable[[random.Random, int], list[int]],
             resolve: Callable[[list[int], TimeBudget, int], tuple[bool, float]],
@@ -447,8 +448,8 @@ class _Loop:
                 if polish is not None:
                     spent, current = self._polish(polish, det_budget, spent, current, done)
         plan = tuple(search.waves)
-        return LnsOutcome(plan, evaluate(problem, plan), spent * COST, iterations, improvements,
-                          capped or search.capped)
+        return LnsOutcome(plan, evaluate(problem, plan), spent * COST, iterations,
+                          improvements + self.polished, capped or search.capped)
 
     def _polish(self, polish: Callable[[TimeBudget], tuple[bool, float]], det_budget: float,
                 spent: float, current: float, done: float) -> tuple[float, float]:
@@ -458,7 +459,10 @@ class _Loop:
             return spent, current
         improved, units = polish(TimeBudget((det_budget - spent) * COST, self.budget.deadline))
         spent += units / COST
-        return spent, (self._improved(current) if improved else current)
+        if not improved:
+            return spent, current
+        self.polished += 1
+        return spent, self._improved(current)
 
     def _improved(self, current: float) -> float:
         """The objective after an improving step, announced if it is lower."""
