@@ -34,7 +34,7 @@ from ortools.sat.python import cp_model
 from solvers import cpsat
 from solvers.limits import StopRequest, TimeBudget
 from solvers.waves.bounds import arcs_of, downtime_bound, moved_bound
-from solvers.waves.local import Structure, local_search
+from solvers.waves.local import LocalSearch
 from solvers.waves.model import WaveVars, apart_from, build_part, hint, moved_terms, split_literal
 from solvers.waves.problem import WaveProblem, evaluate
 
@@ -110,7 +110,8 @@ class _Search:
             self.soft_of[b].append((a, weight))
         self.dt = list(problem.downtime_weight) if problem.downtime_weight else [0] * n
         self._index()
-        self.structure: Structure | None = None  # the local search's, built when first used
+        self.local: LocalSearch | None = None  # the splits phase's, built when first used
+        self.changed: set[int] = set()  # tasks the sub-models moved since the last local search
 
     def _index(self) -> None:
         """The tasks of each wave and its downtime, from `self.waves`."""
@@ -122,12 +123,15 @@ class _Search:
 
     def polish(self, budget: TimeBudget) -> tuple[bool, float]:
         """The local search of `solvers.waves.local` on the incumbent (shifts, pushes and
-        swaps of single units); True if it lowered the splits, and the budget units used."""
-        if self.structure is None:
-            self.structure = Structure(self.p, self.lo, self.hi, self.banned, self.horizon)
-        out = local_search(self.p, self.waves, self.lo, self.hi, self.banned,
-                           horizon=self.horizon, budget=budget, stop=self.stop,
-                           structure=self.structure)
+        swaps of units), around what the sub-models changed since the last one; True if
+        it lowered the splits, and the budget units used."""
+        if self.local is None:
+            self.local = LocalSearch(self.p, self.waves, self.lo, self.hi, self.banned,
+                                     self.horizon)
+        else:
+            self.local.sync(self.waves, sorted(self.changed))
+        self.changed = set()
+        out = self.local.run(budget, self.stop)
         self.capped = self.capped or out.capped
         if out.moves == 0:
             return False, out.units
@@ -344,6 +348,7 @@ class _Search:
                 self.in_wave[old].discard(t)
                 self.in_wave[new].add(t)
                 self.waves[t] = new
+                self.changed.add(t)
         return True, spent
 
 

@@ -33,7 +33,7 @@ from solvers.limits import StopRequest, TimeBudget
 from solvers.waves.bounds import arcs_of
 from solvers.waves.problem import WaveProblem
 
-__all__ = ["LocalOutcome", "Structure", "local_search"]
+__all__ = ["LocalOutcome", "LocalSearch", "local_search"]
 
 #: Operations (a partner's or a rule's look-up) per budget unit: about one wall second of
 #: this search on the reference machine (2 cores, idle; measured on 20 and 98 generated
@@ -166,6 +166,9 @@ class _State:
             self._enter(u, w)
         self.ops = 0
         self.moves = 0
+        self.split = sum(w for u, ps in enumerate(s.partners) for v, w in ps
+                         if u < v and self.wave[u] != self.wave[v])
+        self.touched: set[int] = set()  # units whose affinity changed since the last pass
 
     def _enter(self, u: int, w: int) -> None:
         row, d = self.load[w], self.s.demand[u]
@@ -178,12 +181,6 @@ class _State:
         for r, x in enumerate(d):
             row[r] -= x
         self.by_key[w][d].discard(u)
-
-    def splits(self) -> int:
-        """The split weight between units (pairs inside a unit never split)."""
-        total = sum(w for u, ps in enumerate(self.s.partners) for v, w in ps
-                    if u < v and self.wave[u] != self.wave[v])
-        return total
 
     def gain(self, moves: dict[int, int]) -> int:
         """How much split weight the moves (unit -> new wave) remove; negative if they add."""
@@ -245,7 +242,8 @@ class _State:
         return True
 
     def apply(self, moves: dict[int, int]) -> None:
-        """Make the moves: waves, affinities of the partners, loads."""
+        """Make the moves: waves, affinities of the partners, loads, the split weight."""
+        self.split -= self.gain(moves)
         for u, b in moves.items():
             a = self.wave[u]
             if a == b:
@@ -254,6 +252,8 @@ class _State:
                 row = self.aff[v]
                 row[a] -= w
                 row[b] += w
+                self.touched.add(v)
+            self.touched.add(u)
             self._leave(u, a)
             self._enter(u, b)
             self.wave[u] = b
@@ -281,52 +281,86 @@ class _State:
         return moves
 
 
+class LocalSearch:
+    """The local search of one phase, kept between runs: its structure and its incumbent,
+    which the caller keeps in step (`sync`) when another search changed the plan."""
+
+    def __init__(self, problem: WaveProblem, waves: Sequence[int], lo: Sequence[int],
+                 hi: Sequence[int], banned: Sequence[set[int]], horizon: int) -> None:
+        self.s = Structure(problem, lo, hi, banned, horizon)
+        self.st = _State(self.s, waves)
+        self.fresh = True  # no run yet: the first looks at every unit
+
+    def sync(self, waves: Sequence[int], tasks: Sequence[int]) -> None:
+        """Take over the waves of `tasks` from `waves` (a plan that keeps every hard rule,
+        changed by another search only there)."""
+        st = self.st
+        moves = {self.s.unit[t]: waves[t] for t in tasks if waves[t] != st.wave[self.s.unit[t]]}
+        if moves:
+            st.apply(moves)
+            st.moves -= 1  # not a move of this search
+
+    def run(self, budget: TimeBudget, stop: StopRequest | None = None) -> LocalOutcome:
+        """Moves until none improves (see the module docstring), the budget's units are spent,
+        its deadline comes, or `stop`. The first run looks at every unit; later ones at the
+        units whose partners moved since (here or by `sync`)."""
+        st = self.st
+        start_ops, start_moves, before = st.ops, st.moves, st.split
+        limit = start_ops + budget.units * _OPS_PER_UNIT
+        capped = False
+        focus = None if self.fresh else st.touched
+        full = self.fresh  # the first run ends on a pass over every unit that moves none
+        self.fresh = False
+        moves_at_full = st.moves
+        while True:
+            if not focus and focus is not None:
+                if not full or st.moves == moves_at_full:
+                    break
+                focus, moves_at_full = None, st.moves
+            st.touched = set()
+            order = _candidates(st, focus)
+            for i, u in enumerate(order):
+                if i % 32 == 0:
+                    if st.ops >= limit or (stop is not None and stop.requested):
+                        break
+                    if time.monotonic() >= budget.deadline - 0.05:
+                        capped = True
+                        break
+                _improve(st, u)
+            else:
+                focus = st.touched
+                continue
+            break
+        assert st.split <= before
+        plan = tuple(st.wave[u] for u in self.s.unit)
+        return LocalOutcome(plan, st.split, st.moves - start_moves,
+                            (st.ops - start_ops) / _OPS_PER_UNIT, capped)
+
+
 def local_search(problem: WaveProblem, waves: Sequence[int], lo: Sequence[int],
                  hi: Sequence[int], banned: Sequence[set[int]], *, horizon: int,
-                 budget: TimeBudget, stop: StopRequest | None = None,
-                 structure: Structure | None = None) -> LocalOutcome:
+                 budget: TimeBudget, stop: StopRequest | None = None) -> LocalOutcome:
     """Lower the split weight of a feasible plan by shifts, pushes and swaps (see above) until
     no move improves it, the budget's units are spent, its deadline comes, or `stop`.
 
     `waves` must keep every hard rule within waves 1..horizon (windows lo/hi, banned waves);
-    so does the plan returned, whose split weight is never higher. `structure`: the
-    problem's units and rules, when the caller runs the search more than once."""
-    s = structure if structure is not None else Structure(problem, lo, hi, banned, horizon)
-    st = _State(s, waves)
-    before = st.splits()
-    limit = budget.units * _OPS_PER_UNIT
-    capped = False
-    while True:
-        order = _candidates(st)
-        improved = 0
-        for i, u in enumerate(order):
-            if i % 32 == 0:
-                if st.ops >= limit or (stop is not None and stop.requested):
-                    break
-                if time.monotonic() >= budget.deadline - 0.05:
-                    capped = True
-                    break
-            improved += _improve(st, u)
-        else:
-            if improved:
-                continue
-        break
-    plan = tuple(st.wave[u] for u in s.unit)
-    after = st.splits()
-    assert after <= before
-    return LocalOutcome(plan, after, st.moves, st.ops / _OPS_PER_UNIT, capped)
+    so does the plan returned, whose split weight is never higher."""
+    return LocalSearch(problem, waves, lo, hi, banned, horizon).run(budget, stop)
 
 
-def _candidates(st: _State) -> list[int]:
-    """Units with more soft weight in another wave than in their own, the largest possible
-    gain first (ties by unit)."""
+def _candidates(st: _State, focus: set[int] | None) -> list[int]:
+    """Units (of `focus`, or all) with more soft weight in another wave than in their own,
+    the largest possible gain first (ties by unit)."""
     out = []
-    for u, row in enumerate(st.aff):
+    aff, wave = st.aff, st.wave
+    units = range(len(aff)) if focus is None else focus
+    for u in units:
+        row = aff[u]
         best = max(row)
-        here = row[st.wave[u]]
+        here = row[wave[u]]
         if best > here:
             out.append((here - best, u))
-    st.ops += len(st.aff)
+    st.ops += len(units)
     out.sort()
     return [u for _, u in out]
 
