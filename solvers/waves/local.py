@@ -396,21 +396,20 @@ def _swap(st: _State, u: int, b: int) -> bool:
     exchange that lowers the split weight and keeps every rule."""
     a = st.wave[u]
     du = st.s.demand[u]
-    la, lb = st.load[a], st.load[b]
-    ca, cb = st.s.cap[a], st.s.cap[b]
-    pool: list[int] = []
+    # The demand x of the unit coming back must fit a once u left, and make room for u in b.
+    top = [c - x + d for c, x, d in zip(st.s.cap[a], st.load[a], du)]
+    low = [d - (c - x) for c, x, d in zip(st.s.cap[b], st.load[b], du)]
+    aff = st.aff
+    gain_u = aff[u][b] - aff[u][a]
+    pool: list[tuple[int, int]] = []
     for key, units in st.by_key[b].items():
         st.ops += 1
-        if units and (key == du or all(
-                la[r] - du[r] + key[r] <= ca[r] and lb[r] - key[r] + du[r] <= cb[r]
-                for r in range(len(du)))):
-            pool.extend(units)
-    if not pool:
-        return False
-    aff = st.aff
+        if units and (key == du or all(lo <= x <= hi for lo, x, hi in zip(low, key, top))):
+            # the exchange gains gain_u - (aff[v][b] - aff[v][a]), less twice a pair (u, v)
+            pool.extend(d for v in units if (d := (aff[v][b] - aff[v][a], v))[0] < gain_u)
     st.ops += len(pool)
-    ranked = sorted(pool, key=lambda v: (aff[v][b] - aff[v][a], v))[:_SWAP_TRIES]
-    for v in ranked:
+    pool.sort()
+    for _, v in pool[:_SWAP_TRIES]:
         moves = {u: b, v: a}
         if st.gain(moves) > 0 and st.ruled(moves):
             st.apply(moves)
