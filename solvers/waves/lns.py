@@ -10,7 +10,10 @@ families, against the capacity the fixed tasks leave) re-places only those tasks
 sub-solve takes a fraction of a second, and an improvement is accepted only if it is
 strictly better, so the plan never gets worse and every plan it returns satisfies every
 hard rule (windows, blackouts, pins, precedence with fixed and free tasks, capacity, the
-horizon).
+horizon). In the splits phase, the local search of `solvers.waves.local` (single-unit
+shifts, pushes and swaps, microseconds each) runs first and after every improving
+sub-model, so the sub-models spend their time on what single moves cannot reach; a split
+pair's neighbourhood grows along soft pairs inside the pair's two waves.
 
 The downtime phase works the same way: it frees tasks of a peak-downtime wave and of
 quiet waves, and re-places them to lower the peak (or the number of waves at the peak)
@@ -228,7 +231,7 @@ class _Search:
                      default=0)
         new_peak = model.new_int_var(others, peak, "")
         at_peak = []
-        for w, (fixed, users) in loads.items():
+        for fixed, users in loads.values():
             load = fixed + sum(d * lit for d, lit in users)
             model.add(new_peak >= load)
             hot = model.new_bool_var("")
