@@ -4,15 +4,13 @@ determinism."""
 
 from __future__ import annotations
 
-import random
 import time
 
 from solvers.limits import StopRequest, TimeBudget
 from solvers.waves.bounds import WaveBounds
-from solvers.waves.greedy import greedy
 from solvers.waves.local import LocalOutcome, local_search
 from solvers.waves.problem import WaveProblem, evaluate, violations
-from tests.solvers.waves.instances import check_plan, make
+from tests.solvers.waves.instances import check_plan, make, random_instance
 
 
 def searched(p: WaveProblem, start: list[int] | tuple[int, ...], horizon: int,
@@ -60,30 +58,6 @@ def test_same_wave_units_move_together_and_strict_rules_hold() -> None:
              soft=((1, 2, 1), (0, 3, 1), (4, 5, 1)), pins=((5, 2),))
     out = searched(p, [1, 1, 2, 2, 1, 2], 2)
     assert out.splits == 1 and out.waves[0] == out.waves[1] == 2 and out.waves[4] == 1
-
-
-def random_instance(seed: int) -> tuple[WaveProblem, tuple[int, ...], int]:
-    """A small instance with every hard rule the search must keep — windows, pins,
-    blackouts, before_or_same, strictly_before, same_wave, two resources at tight capacity —
-    many soft pairs, and a feasible start plan (the greedy's)."""
-    rng = random.Random(seed)
-    n, m = rng.randint(12, 40), rng.randint(4, 7)
-    demand = tuple((rng.randint(1, 6), rng.randint(0, 2)) for _ in range(n))
-    cap = (max(6, -(-sum(d[0] for d in demand) * 3 // (2 * m))), max(3, 2 * n // m))
-    pairs = [(a, b) for a in range(n) for b in range(a + 1, n) if rng.random() < 0.05]
-    lo = [1 if rng.random() < 0.8 else rng.randint(1, 2) for _ in range(n)]
-    hi = [m if rng.random() < 0.8 else rng.randint(max(lo[t], m - 1), m) for t in range(n)]
-    p = WaveProblem(
-        names=tuple(f"g{t}" for t in range(n)), resources=("hours", "servers"), demand=demand,
-        capacity=(cap,) * m, max_waves=m,
-        before_or_same=tuple(pairs[::3]), strictly_before=tuple(pairs[1::9]),
-        same_wave=tuple((a, a + 1) for a in range(0, n - 1, 9)),
-        soft=tuple((*rng.sample(range(n), 2), rng.randint(1, 3)) for _ in range(2 * n)),
-        earliest=tuple(lo), latest=tuple(hi),
-        pins=((n - 1, rng.randint(lo[n - 1], hi[n - 1])),) if rng.random() < 0.5 else (),
-        forbidden=((n - 2, (1,)),) if lo[n - 2] == 1 and rng.random() < 0.5 else (),
-    )
-    return p, greedy(p, seed=seed).waves, m
 
 
 def test_no_plan_breaks_a_hard_rule_on_random_instances() -> None:
