@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import random
 import time
+from functools import partial
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -124,17 +125,18 @@ class _Search:
             self.in_wave[w].add(t)
             self.dt_load[w] += self.dt[t]
 
-    def polish(self, budget: TimeBudget) -> tuple[bool, float]:
+    def polish(self, budget: TimeBudget, full: bool = False) -> tuple[bool, float]:
         """The local search of `solvers.waves.local` on the incumbent (shifts, pushes and
-        swaps of units), around what the sub-models changed since the last one; True if
-        it lowered the splits, and the budget units used."""
+        swaps of units): one pass over every unit the first time, then around what
+        changed (with `full`, until a pass over every unit moves none); True if it lowered
+        the splits, and the budget units used."""
         if self.local is None:
             self.local = LocalSearch(self.p, self.waves, self.lo, self.hi, self.banned,
                                      self.horizon)
         else:
             self.local.sync(self.waves, sorted(self.changed))
         self.changed = set()
-        out = self.local.run(budget, self.stop)
+        out = self.local.run(budget, self.stop, full=full)
         self.capped = self.capped or out.capped
         if out.moves == 0:
             return False, out.units
@@ -433,8 +435,10 @@ class _Loop:
         iterations = improvements = idle = 0
         capped = False
         current = self._objective()
-        if polish is not None:
+        if polish is not None:  # a quick first pass (announced), then to a local optimum
             spent, current = self._polish(polish, det_budget, spent, current, done)
+            spent, current = self._polish(partial(polish, full=True), det_budget, spent,
+                                          current, done)
         while spent < det_budget and current > done and (stall is None or idle < stall):
             if time.monotonic() >= self.budget.deadline - 0.05:
                 capped = True

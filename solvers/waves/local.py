@@ -307,23 +307,27 @@ class LocalSearch:
             st.apply(moves)
             st.moves -= 1  # not a move of this search
 
-    def run(self, budget: TimeBudget, stop: StopRequest | None = None) -> LocalOutcome:
+    def run(self, budget: TimeBudget, stop: StopRequest | None = None, *,
+            full: bool = True) -> LocalOutcome:
         """Moves until none improves (see the module docstring), the budget's units are spent,
-        its deadline comes, or `stop`. The first run looks at every unit; later ones at the
-        units whose partners moved since (here or by `sync`)."""
+        its deadline comes, or `stop`. The first run starts with a pass over every unit,
+        later ones with the units whose partners moved since (here or by `sync`); then
+        passes over the units whose partners moved, and with `full`, once those are done,
+        another pass over every unit, until such a pass moves none."""
         st = self.st
         start_ops, start_moves, before = st.ops, st.moves, st.split
         limit = start_ops + budget.units * _OPS_PER_UNIT
         capped = False
         focus = None if self.fresh else st.touched
-        full = self.fresh  # the first run ends on a pass over every unit that moves none
         self.fresh = False
-        moves_at_full = st.moves
+        last_full = -1  # the move count when the last pass over every unit began
         while True:
-            if not focus and focus is not None:
-                if not full or st.moves == moves_at_full:
+            if focus is not None and not focus:
+                if not full or st.moves == last_full:
                     break
-                focus, moves_at_full = None, st.moves
+                focus = None
+            if focus is None:
+                last_full = st.moves
             st.touched = set()
             order = _candidates(st, focus)
             for i, u in enumerate(order):
@@ -348,7 +352,8 @@ def local_search(problem: WaveProblem, waves: Sequence[int], lo: Sequence[int],
                  hi: Sequence[int], banned: Sequence[set[int]], *, horizon: int,
                  budget: TimeBudget, stop: StopRequest | None = None) -> LocalOutcome:
     """Lower the split weight of a feasible plan by shifts, pushes and swaps (see above) until
-    no move improves it, the budget's units are spent, its deadline comes, or `stop`.
+    no move improves it (a pass over every unit moves none), the budget's units are spent,
+    its deadline comes, or `stop`.
 
     `waves` must keep every hard rule within waves 1..horizon (windows lo/hi, banned waves);
     so does the plan returned, whose split weight is never higher."""
