@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import random
 import time
-from functools import partial
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -421,7 +420,8 @@ class _Loop:
     def run(self, neighbourhood: Callable[[random.Random, int], list[int]],
             resolve: Callable[[list[int], TimeBudget, int], tuple[bool, float]],
             *, done: float, stall: int | None = None,
-            polish: Callable[[TimeBudget], tuple[bool, float]] | None = None) -> LnsOutcome:
+            polish: Callable[[TimeBudget, bool], tuple[bool, float]] | None = None
+            ) -> LnsOutcome:
         """Until the deterministic budget is spent, the objective reaches `done` (a lower
         bound), `stall` sub-models in a row brought nothing, the deadline comes, or the
         user stops the search. `polish` (the splits phase's local search) runs first and
@@ -437,8 +437,7 @@ class _Loop:
         current = self._objective()
         if polish is not None:  # a quick first pass (announced), then to a local optimum
             spent, current = self._polish(polish, det_budget, spent, current, done)
-            spent, current = self._polish(partial(polish, full=True), det_budget, spent,
-                                          current, done)
+            spent, current = self._polish(polish, det_budget, spent, current, done, full=True)
         while spent < det_budget and current > done and (stall is None or idle < stall):
             if time.monotonic() >= self.budget.deadline - 0.05:
                 capped = True
@@ -468,13 +467,15 @@ class _Loop:
         return LnsOutcome(plan, evaluate(problem, plan), spent * COST, iterations,
                           improvements + self.polished, capped or search.capped)
 
-    def _polish(self, polish: Callable[[TimeBudget], tuple[bool, float]], det_budget: float,
-                spent: float, current: float, done: float) -> tuple[float, float]:
+    def _polish(self, polish: Callable[[TimeBudget, bool], tuple[bool, float]],
+                det_budget: float, spent: float, current: float, done: float,
+                full: bool = False) -> tuple[float, float]:
         """One local search with what is left of the budget: the deterministic seconds spent
         after it, and the objective."""
         if spent >= det_budget or current <= done:
             return spent, current
-        improved, units = polish(TimeBudget((det_budget - spent) * COST, self.budget.deadline))
+        improved, units = polish(TimeBudget((det_budget - spent) * COST, self.budget.deadline),
+                                 full)
         spent += units / COST
         if not improved:
             return spent, current
