@@ -10,9 +10,9 @@ families, against the capacity the fixed tasks leave) re-places only those tasks
 sub-solve takes a fraction of a second, and an improvement is accepted only if it is
 strictly better, so the plan never gets worse and every plan it returns satisfies every
 hard rule (windows, blackouts, pins, precedence with fixed and free tasks, capacity, the
-horizon). In the splits phase, the local search of `solvers.waves.local` (single-unit
-shifts, pushes and swaps, microseconds each) runs first and after every improving
-sub-model, so the sub-models spend their time on what single moves cannot reach; a split
+horizon). In the splits phase, the local search of `solvers.waves.local` (shifts,
+pushes, swaps and ejects of single units, microseconds each) runs first and after every
+improving sub-model, so the sub-models spend their time on what single moves cannot reach; a split
 pair's neighbourhood grows along soft pairs inside the pair's two waves.
 
 The downtime phase works the same way: it frees tasks of a peak-downtime wave and of

@@ -5,7 +5,7 @@ At national scale (22,476 move groups, 22 waves, every wave full to its capacity
 sub-model re-places 60-150 tasks in a fraction of a second; a move of one task costs a few
 microseconds here. The search works on *units* (tasks tied by `same_wave` move together)
 and keeps, per unit and wave, the soft weight of its partners in that wave (the
-affinity), so the gain of a shift is a subtraction. Three kinds of move, each applied only
+affinity), so the gain of a shift is a subtraction. Four kinds of move, each applied only
 when it lowers the split weight strictly and keeps every hard rule:
 
 * **shift**: a unit to a wave holding more of its soft weight, where its window, pins,
@@ -16,12 +16,17 @@ when it lowers the split weight strictly and keeps every hard rule:
   predecessors), at most `_PUSH` units;
 * **swap**: a unit whose target wave has no room exchanged with a unit of that wave whose
   demand keeps both waves within every capacity (the same demand always does), the one
-  losing least soft weight first.
+  losing least soft weight first;
+* **eject**: else a unit of the target wave big enough to make the room moved to any
+  other wave with room for it (the generated programmes have slack in their first and
+  last waves), again the unit losing least first.
 
 Targets are tried in the order of their affinity. The first run looks at every unit until
 a pass over all of them moves none; later runs (after a sub-model changed the plan) only
-at the units whose partners moved. On 98 generated municipalities the first run takes
-the greedy's 16,679 splits to 11,532 in about 4 s (load 3).
+at the units whose partners moved. On 98 generated municipalities one pass (and the
+passes over the units it touched) takes the greedy's 16,679 splits to 11,020 in 15 s, the
+search to a local optimum on to 10,268 in 29 s more (load 4.7; without the ejects it
+stopped at 11,532).
 
 Deterministic: candidates are visited in the order of their gain, ties by index; no random
 choice and no clock in any decision. The work is counted in operations (partners, rules
@@ -41,16 +46,16 @@ from solvers.waves.problem import WaveProblem
 
 __all__ = ["LocalOutcome", "LocalSearch", "local_search"]
 
-#: Operations (a partner's, a rule's or a swap candidate's look-up) per budget unit, which
-#: is about one wall second: measured 2.1-3.4 million a second at load 3-4 on 20 and 98
-#: generated municipalities, so a run ends on its count (reproducibly) unless the machine
-#: is much slower than that.
+#: Operations (a partner's, a rule's, a swap candidate's or a wave's look-up) per budget
+#: unit, which is about one wall second: measured 3.5 million a second at load 4.7 on 98
+#: generated municipalities (2.1-3.4 before the ejects, whose look-ups are cheaper), so a run
+#: ends on its count (reproducibly) unless the machine is much slower than that.
 _OPS_PER_UNIT = 4_000_000.0
 
 #: The most units one push move carries along.
 _PUSH = 8
 
-#: Swap partners looked at per blocked move.
+#: Units of the target wave looked at per blocked move, for a swap and for an eject.
 _SWAP_TRIES = 48
 
 
