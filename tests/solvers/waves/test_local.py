@@ -40,6 +40,15 @@ def test_swaps_join_every_pair_when_the_waves_are_full() -> None:
     assert out.splits == 0 and out.moves == 2
 
 
+def test_an_eject_makes_room_in_a_full_wave() -> None:
+    # Capacity 2 per wave. t0 (wave 1) and its partner t1 (wave 2) are split; wave 2 is full
+    # with t1 and t2 (no soft pair). A swap of t0 and t2 is barred (t2 may not use wave 1),
+    # but t2 can go to the empty wave 3: t0 joins t1, 0 splits, the optimum, in one move.
+    p = make([1, 1, 1, 1], cap=2, waves=3, soft=((0, 1, 1),), forbidden=((2, (1,)),))
+    out = searched(p, [1, 2, 2, 1], 3)
+    assert out.splits == 0 and out.moves == 1 and out.waves == (2, 2, 3, 1)
+
+
 def test_a_push_carries_the_successor_a_rule_would_break() -> None:
     # t0 in wave 1 with its soft partner t2 in wave 3; t0 must not be after t1 (wave 2). Moving
     # t0 alone to wave 3 breaks the rule; pushing t1 along (both to wave 3) joins the pair:
