@@ -27,6 +27,7 @@ limited by deterministic time; the neighbourhoods come from a seeded random gene
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -59,6 +60,11 @@ _COST_PER_TASK = 0.0005
 
 #: Deterministic seconds of one sub-solve at most.
 _STEP = 0.3
+
+#: Budget units of the first local search of the splits phase, whose plan is announced at
+#: once: at national scale one pass over every unit takes 15 s at load 5, and the first
+#: better plan should come in seconds; the search to a local optimum follows.
+_FIRST_POLISH = 2.0
 
 #: The downtime and moved searches stop after this many sub-models in a row without a
 #: better plan: on instances whose waves are full to capacity no swap lowers the peak
@@ -436,7 +442,8 @@ class _Loop:
         capped = False
         current = self._objective()
         if polish is not None:  # a quick first pass (announced), then to a local optimum
-            spent, current = self._polish(polish, det_budget, spent, current, done)
+            spent, current = self._polish(polish, det_budget, spent, current, done,
+                                          most=_FIRST_POLISH)
             spent, current = self._polish(polish, det_budget, spent, current, done, full=True)
         while spent < det_budget and current > done and (stall is None or idle < stall):
             if time.monotonic() >= self.budget.deadline - 0.05:
@@ -469,13 +476,13 @@ class _Loop:
 
     def _polish(self, polish: Callable[[TimeBudget, bool], tuple[bool, float]],
                 det_budget: float, spent: float, current: float, done: float,
-                full: bool = False) -> tuple[float, float]:
-        """One local search with what is left of the budget: the deterministic seconds spent
-        after it, and the objective."""
+                full: bool = False, most: float = math.inf) -> tuple[float, float]:
+        """One local search with what is left of the budget (at most `most` units): the
+        deterministic seconds spent after it, and the objective."""
         if spent >= det_budget or current <= done:
             return spent, current
-        improved, units = polish(TimeBudget((det_budget - spent) * COST, self.budget.deadline),
-                                 full)
+        units = min((det_budget - spent) * COST, most)
+        improved, units = polish(TimeBudget(units, self.budget.deadline), full)
         spent += units / COST
         if not improved:
             return spent, current
