@@ -313,12 +313,12 @@ class LocalSearch:
             st.moves -= 1  # not a move of this search
 
     def run(self, budget: TimeBudget, stop: StopRequest | None = None, *,
-            full: bool = True) -> LocalOutcome:
+            full: int = 1_000_000) -> LocalOutcome:
         """Moves until none improves (see the module docstring), the budget's units are spent,
         its deadline comes, or `stop`. The first run starts with a pass over every unit,
         later ones with the units whose partners moved since (here or by `sync`); then
-        passes over the units whose partners moved, and with `full`, once those are done,
-        another pass over every unit, until such a pass moves none."""
+        passes over the units whose partners moved, and once those are done, another pass
+        over every unit (at most `full` of them), until such a pass moves none."""
         st = self.st
         start_ops, start_moves, before = st.ops, st.moves, st.split
         limit = start_ops + budget.units * _OPS_PER_UNIT
@@ -328,9 +328,9 @@ class LocalSearch:
         last_full = -1  # the move count when the last pass over every unit began
         while True:
             if focus is not None and not focus:
-                if not full or st.moves == last_full:
+                if full <= 0 or st.moves == last_full:
                     break
-                focus = None
+                focus, full = None, full - 1
             if focus is None:
                 last_full = st.moves
             st.touched = set()
