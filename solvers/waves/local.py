@@ -21,12 +21,14 @@ when it lowers the split weight strictly and keeps every hard rule:
   other wave with room for it (the generated programmes have slack in their first and
   last waves), again the unit losing least first.
 
-Targets are tried in the order of their affinity. The first run looks at every unit until
-a pass over all of them moves none; later runs (after a sub-model changed the plan) only
-at the units whose partners moved. On 98 generated municipalities one pass (and the
-passes over the units it touched) takes the greedy's 16,679 splits to 11,020 in 15 s, the
-search to a local optimum on to 10,268 in 29 s more (load 4.7; without the ejects it
-stopped at 11,532).
+Targets are tried in the order of their affinity. The first run begins with a pass over
+every unit, later runs (after a sub-model changed the plan) with the units whose partners
+moved; then passes over the units whose partners moved, and as many more passes over
+every unit as the caller allows (`LocalSearch.run`). On 98 generated municipalities one
+pass (and the passes over the units it touched) takes the greedy's 16,679 splits to 11,020
+in 15 s, the search to a local optimum on to 10,268 in 29 s more (load 4.7; without the
+ejects it stopped at 11,532); the LNS makes one more pass, then leaves the rest to its
+sub-models, which gain more for the time.
 
 Deterministic: candidates are visited in the order of their gain, ties by index; no random
 choice and no clock in any decision. The work is counted in operations (partners, rules
