@@ -21,7 +21,8 @@ hard rules, counting a wave per strictly-before step).
 
 It prints items, move groups, waves vs bounds (the trivial bound, the solver's
 `lower_bound_waves` and the per-phase bounds), split soft dependencies vs the greedy
-baseline, time to first solution and total time, and the verification result.
+baseline, time to first solution, to the first improvement of the splits and how many there
+were, total time, and the verification result.
 
 Example:
     python benchmarks/plan_scale.py --sizes 1,3,5 --time-limit 60
@@ -51,6 +52,7 @@ from planner.problem import build_problem
 from planner.snapshot import load
 from planner.verify import verify_plan
 from solvers.waves.bounds import arcs_of
+from solvers.waves.problem import ProgressEvent
 
 BINDING_TEAMS = ("server", "application", "workplace")
 """Teams whose capacity is set to total / target waves; the others get total / small-team waves."""
@@ -117,14 +119,12 @@ def run_size(size: int, args: argparse.Namespace, folder: Path) -> list[dict[str
     chain = chain_bound(engine, parse_config(text))
     engine.dispose()
     print(
-        f"\n== {size} municipalities "
-        f"({'reused ' + str(db) if imported else f'import {import_seconds:.1f} s'})"
+        f"\n== {size} municipalities ({'reused ' + str(db) if imported else f'import {import_seconds:.1f} s'})"
     )
     print(
         "   capacity h/wave: "
         + ", ".join(
-            f"{t} {capacity[t]:g} (total {total.get(t, 0):,.0f}, largest group "
-            f"{largest.get(t, 0):,.0f})"
+            f"{t} {capacity[t]:g} (total {total.get(t, 0):,.0f}, largest group {largest.get(t, 0):,.0f})"
             for t in TEAMS
         )
     )
@@ -144,9 +144,16 @@ def plan_once(
     """One timed `make_plan` on an imported database, verified; prints and returns its row."""
     engine = open_database(url)
     load_before = os.getloadavg()[0]
+    events: list[ProgressEvent] = []
     t0 = time.perf_counter()
     outcome = make_plan(
-        engine, parse_config(text), text, time_limit=limit, workers=workers, seed=seed
+        engine,
+        parse_config(text),
+        text,
+        time_limit=limit,
+        workers=workers,
+        seed=seed,
+        progress=events.append,
     )
     wall = time.perf_counter() - t0
     memory_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -160,6 +167,11 @@ def plan_once(
     result = outcome.result
     greedy = result.greedy.objective if result.greedy else {}
     phases = {p.name: p for p in result.phases}
+    # The splits phase's progress: every event below the greedy's splits is an improvement
+    # (the parts' combined plan, a local search or an LNS sub-model).
+    better = [
+        e for e in events if e.phase == "splits" and e.objective < greedy.get("splits", math.inf)
+    ]
     row = {
         "municipalities": size,
         "time_limit": limit,
@@ -182,6 +194,9 @@ def plan_once(
         "greedy_splits": greedy.get("splits"),
         "status": result.status,
         "first_solution_s": round(result.first_solution_seconds, 2),
+        "first_improvement_s": round(better[0].elapsed, 2) if better else None,
+        "improvements": len({e.objective for e in better}),
+        "load_after": round(os.getloadavg()[0], 1),
         "solve_s": round(result.runtime, 2),
         "make_plan_s": round(wall, 2),
         "verify_s": round(verify_seconds, 2),
@@ -190,8 +205,7 @@ def plan_once(
     }
     print(f"   items {row['items']:,}, move groups {row['move_groups']:,}")
     print(
-        f"   waves {row['waves']} vs bound {row['lower_bound_waves']} (trivial {trivial}, "
-        f"chain {chain}); "
+        f"   waves {row['waves']} vs bound {row['lower_bound_waves']} (trivial {trivial}, chain {chain}); "
         f"status {result.status}"
     )
     for p in result.phases:
@@ -200,17 +214,18 @@ def plan_once(
             f"gap {p.gap:.1%}, {p.runtime:.1f} s"
         )
     print(
-        f"   splits {row['splits']:g} vs greedy "
-        f"{row['greedy_splits']} (greedy waves {row['greedy_waves']})"
+        f"   splits {row['splits']:g} vs greedy {row['greedy_splits']} (greedy waves {row['greedy_waves']})"
     )
     print(
-        f"   first solution {row['first_solution_s']} s, "
-        f"solve {row['solve_s']} s, make_plan {row['make_plan_s']} s, "
+        f"   first solution {row['first_solution_s']} s, solve {row['solve_s']} s, make_plan {row['make_plan_s']} s, "
         f"peak memory {row['memory_mb']} MB"
     )
     print(
-        "   verification: "
-        f"{'clean' if not violations else f'{len(violations)} violations'} ({verify_seconds:.1f} s)"
+        f"   first split improvement {_g(row['first_improvement_s'])} s, {row['improvements']} improvements"
+    )
+    print(
+        f"   verification: {'clean' if not violations else f'{len(violations)} violations'} "
+        f"({verify_seconds:.1f} s)"
     )
     for v in violations[:5]:
         print(f"     {v.rule}: {v.message}")
@@ -235,8 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--time-limit",
         default="60",
-        help="Seconds for make_plan per size; several, "
-        "comma-separated, plan each size once per limit.",
+        help="Seconds for make_plan per size; several, comma-separated, plan each size once per limit.",
     )
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument(
@@ -264,8 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     from importlib.metadata import version
 
     print(
-        f"python {platform.python_version()}, "
-        f"ortools {version('ortools')}, time limits {args.time_limit} s, "
+        f"python {platform.python_version()}, ortools {version('ortools')}, time limits {args.time_limit} s, "
         f"workers {args.workers}, seed {args.seed}, target {args.target_waves} waves"
     )
     rows = []
@@ -275,19 +288,16 @@ def main(argv: list[str] | None = None) -> int:
         for size in (int(s) for s in args.sizes.split(",")):
             rows.extend(run_size(size, args, folder))
     print(
-        "\nmunicipalities | limit s | items | move groups | waves (bound) "
-        "| splits (bound) | greedy splits | "
-        "downtime (bound) | first s | total s | memory MB | load | verified"
+        "\nmunicipalities | limit s | items | move groups | waves (bound) | splits (bound) | greedy splits | "
+        "downtime (bound) | first s | first improvement s | improvements | total s | memory MB | load | verified"
     )
     for r in rows:
         print(
             f"{r['municipalities']} | {r['time_limit']:g} | {r['items']} | {r['move_groups']} | "
-            f"{r['waves']} ({r['lower_bound_waves']}) "
-            f"| {r['splits']:g} ({_g(r['splits_bound'])}) | "
-            f"{r['greedy_splits']} | {_g(r['downtime'])} ({_g(r['downtime_bound'])}) | "
-            f"{r['first_solution_s']} | "
-            f"{r['make_plan_s']} | {r['memory_mb']} | {r['load']} | "
-            f"{'yes' if not r['violations'] else 'NO'}"
+            f"{r['waves']} ({r['lower_bound_waves']}) | {r['splits']:g} ({_g(r['splits_bound'])}) | "
+            f"{r['greedy_splits']} | {_g(r['downtime'])} ({_g(r['downtime_bound'])}) | {r['first_solution_s']} | "
+            f"{_g(r['first_improvement_s'])} | {r['improvements']} | {r['make_plan_s']} | {r['memory_mb']} | "
+            f"{r['load']}/{r['load_after']} | {'yes' if not r['violations'] else 'NO'}"
         )
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2), encoding="utf-8")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from solvers.waves.greedy import greedy
 from solvers.waves.problem import WaveProblem, WaveResult, evaluate, violations
 from solvers.waves.solve import solve
 
@@ -102,3 +103,27 @@ def random_problem(seed: int, n: int = 30) -> WaveProblem:
         downtime_weight=tuple(rng.randint(0, 3) for _ in range(n)),
         previous=tuple(rng.randint(0, 8) for _ in range(n)),
     )
+
+
+def random_instance(seed: int) -> tuple[WaveProblem, tuple[int, ...], int]:
+    """A small instance with every hard rule the search must keep — windows, pins,
+    blackouts, before_or_same, strictly_before, same_wave, two resources at tight capacity —
+    many soft pairs, and a feasible start plan (the greedy's)."""
+    rng = random.Random(seed)
+    n, m = rng.randint(12, 40), rng.randint(4, 7)
+    demand = tuple((rng.randint(1, 6), rng.randint(0, 2)) for _ in range(n))
+    cap = (max(6, -(-sum(d[0] for d in demand) * 3 // (2 * m))), max(3, 2 * n // m))
+    pairs = [(a, b) for a in range(n) for b in range(a + 1, n) if rng.random() < 0.05]
+    lo = [1 if rng.random() < 0.8 else rng.randint(1, 2) for _ in range(n)]
+    hi = [m if rng.random() < 0.8 else rng.randint(max(lo[t], m - 1), m) for t in range(n)]
+    p = WaveProblem(
+        names=tuple(f"g{t}" for t in range(n)), resources=("hours", "servers"), demand=demand,
+        capacity=(cap,) * m, max_waves=m,
+        before_or_same=tuple(pairs[::3]), strictly_before=tuple(pairs[1::9]),
+        same_wave=tuple((a, a + 1) for a in range(0, n - 1, 9)),
+        soft=tuple((*rng.sample(range(n), 2), rng.randint(1, 3)) for _ in range(2 * n)),
+        earliest=tuple(lo), latest=tuple(hi),
+        pins=((n - 1, rng.randint(lo[n - 1], hi[n - 1])),) if rng.random() < 0.5 else (),
+        forbidden=((n - 2, (1,)),) if lo[n - 2] == 1 and rng.random() < 0.5 else (),
+    )
+    return p, greedy(p, seed=seed).waves, m

@@ -9,8 +9,8 @@ from typing import Any
 from solvers.limits import StopRequest, TimeBudget
 from solvers.waves.bounds import WaveBounds, downtime_bound, moved_bound
 from solvers.waves.lns import improve
-from solvers.waves.problem import WaveProblem, evaluate
-from tests.solvers.waves.instances import check_plan, make
+from solvers.waves.problem import WaveProblem, evaluate, violations
+from tests.solvers.waves.instances import check_plan, make, random_instance
 
 
 def improved(phase: str, p: WaveProblem, start: list[int], *, seed: int = 1) -> Any:
@@ -80,3 +80,28 @@ def test_a_requested_stop_keeps_the_plan_it_has() -> None:
                   budget=TimeBudget(4.0, time.monotonic() + 600), stop=stop)
     assert out.waves == (1, 2, 1, 2) and out.iterations == 0 and out.objective["splits"] == 2
     assert improved("splits", p, [1, 2, 1, 2], seed=3).objective["splits"] == 0
+
+
+def searched_splits(seed: int) -> tuple[Any, float]:
+    """The splits search (local search first and after every improving sub-model, then the
+    sub-models) on `random_instance(seed)` with a small budget; the plan checked
+    independently. Returns the outcome and the start plan's splits."""
+    p, start, m = random_instance(seed)
+    bounds = WaveBounds(p)
+    win = bounds.windows(m)
+    assert start and win is not None
+    out = improve("splits", p, start, win[0], win[1], bounds.forbidden, horizon=m,
+                  budget=TimeBudget(0.4, time.monotonic() + 600), seed=7)
+    check_plan(p, out.waves)
+    assert violations(p, out.waves) == []
+    assert out.objective == evaluate(p, out.waves)
+    return out, evaluate(p, start)["splits"]
+
+
+def test_splits_search_is_deterministic_and_keeps_every_rule() -> None:
+    # Random instances with every kind of hard rule: the same plan from the same seed and
+    # budget, every plan checked, fewer splits than the start.
+    for seed in (5, 20):
+        (first, before), (again, _) = searched_splits(seed), searched_splits(seed)
+        assert first.waves == again.waves and first.iterations == again.iterations
+        assert first.objective["splits"] < before
