@@ -119,12 +119,14 @@ def run_size(size: int, args: argparse.Namespace, folder: Path) -> list[dict[str
     chain = chain_bound(engine, parse_config(text))
     engine.dispose()
     print(
-        f"\n== {size} municipalities ({'reused ' + str(db) if imported else f'import {import_seconds:.1f} s'})"
+        f"\n== {size} municipalities "
+        f"({'reused ' + str(db) if imported else f'import {import_seconds:.1f} s'})"
     )
     print(
         "   capacity h/wave: "
         + ", ".join(
-            f"{t} {capacity[t]:g} (total {total.get(t, 0):,.0f}, largest group {largest.get(t, 0):,.0f})"
+            f"{t} {capacity[t]:g} (total {total.get(t, 0):,.0f}, "
+            f"largest group {largest.get(t, 0):,.0f})"
             for t in TEAMS
         )
     )
@@ -205,7 +207,8 @@ def plan_once(
     }
     print(f"   items {row['items']:,}, move groups {row['move_groups']:,}")
     print(
-        f"   waves {row['waves']} vs bound {row['lower_bound_waves']} (trivial {trivial}, chain {chain}); "
+        f"   waves {row['waves']} vs bound {row['lower_bound_waves']} "
+        f"(trivial {trivial}, chain {chain}); "
         f"status {result.status}"
     )
     for p in result.phases:
@@ -214,14 +217,17 @@ def plan_once(
             f"gap {p.gap:.1%}, {p.runtime:.1f} s"
         )
     print(
-        f"   splits {row['splits']:g} vs greedy {row['greedy_splits']} (greedy waves {row['greedy_waves']})"
+        f"   splits {row['splits']:g} vs greedy {row['greedy_splits']} "
+        f"(greedy waves {row['greedy_waves']})"
     )
     print(
-        f"   first solution {row['first_solution_s']} s, solve {row['solve_s']} s, make_plan {row['make_plan_s']} s, "
+        f"   first solution {row['first_solution_s']} s, solve {row['solve_s']} s, "
+        f"make_plan {row['make_plan_s']} s, "
         f"peak memory {row['memory_mb']} MB"
     )
     print(
-        f"   first split improvement {_g(row['first_improvement_s'])} s, {row['improvements']} improvements"
+        f"   first split improvement {_g(row['first_improvement_s'])} s, "
+        f"{row['improvements']} improvements"
     )
     print(
         f"   verification: {'clean' if not violations else f'{len(violations)} violations'} "
@@ -250,7 +256,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--time-limit",
         default="60",
-        help="Seconds for make_plan per size; several, comma-separated, plan each size once per limit.",
+        help="Seconds for make_plan per size; several, comma-separated, "
+        "plan each size once per limit.",
     )
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument(
@@ -278,7 +285,8 @@ def main(argv: list[str] | None = None) -> int:
     from importlib.metadata import version
 
     print(
-        f"python {platform.python_version()}, ortools {version('ortools')}, time limits {args.time_limit} s, "
+        f"python {platform.python_version()}, ortools {version('ortools')}, "
+        f"time limits {args.time_limit} s, "
         f"workers {args.workers}, seed {args.seed}, target {args.target_waves} waves"
     )
     rows = []
@@ -288,15 +296,19 @@ def main(argv: list[str] | None = None) -> int:
         for size in (int(s) for s in args.sizes.split(",")):
             rows.extend(run_size(size, args, folder))
     print(
-        "\nmunicipalities | limit s | items | move groups | waves (bound) | splits (bound) | greedy splits | "
-        "downtime (bound) | first s | first improvement s | improvements | total s | memory MB | load | verified"
+        "\nmunicipalities | limit s | items | move groups | waves (bound) | splits (bound) | "
+        "greedy splits | downtime (bound) | first s | first improvement s | improvements | "
+        "total s | memory MB | load | verified"
     )
     for r in rows:
         print(
             f"{r['municipalities']} | {r['time_limit']:g} | {r['items']} | {r['move_groups']} | "
-            f"{r['waves']} ({r['lower_bound_waves']}) | {r['splits']:g} ({_g(r['splits_bound'])}) | "
-            f"{r['greedy_splits']} | {_g(r['downtime'])} ({_g(r['downtime_bound'])}) | {r['first_solution_s']} | "
-            f"{_g(r['first_improvement_s'])} | {r['improvements']} | {r['make_plan_s']} | {r['memory_mb']} | "
+            f"{r['waves']} ({r['lower_bound_waves']}) | "
+            f"{r['splits']:g} ({_g(r['splits_bound'])}) | "
+            f"{r['greedy_splits']} | {_g(r['downtime'])} ({_g(r['downtime_bound'])}) | "
+            f"{r['first_solution_s']} | "
+            f"{_g(r['first_improvement_s'])} | {r['improvements']} | {r['make_plan_s']} | "
+            f"{r['memory_mb']} | "
             f"{r['load']}/{r['load_after']} | {'yes' if not r['violations'] else 'NO'}"
         )
     if args.json:

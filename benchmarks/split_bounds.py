@@ -55,8 +55,9 @@ from solvers.waves.problem import WaveProblem, WaveResult, evaluate, violations
 from solvers.waves.solve import solve
 
 
-def instance(municipalities: int, seed: int, pairs: int, target_waves: int,
-             folder: Path, slack: float = 1.0) -> WaveProblem:
+def instance(
+    municipalities: int, seed: int, pairs: int, target_waves: int, folder: Path, slack: float = 1.0
+) -> WaveProblem:
     """The planner's problem object for generated municipalities (capacities times `slack`),
     soft pairs thinned."""
     engine = open_database(f"sqlite:///{folder / 'split_bounds.db'}")
@@ -72,49 +73,65 @@ def instance(municipalities: int, seed: int, pairs: int, target_waves: int,
     return replace(problem, soft=soft)
 
 
-def plant(problem: WaveProblem, pairs: int, seed: int, workers: int
-          ) -> tuple[WaveProblem, int, float] | None:
+def plant(
+    problem: WaveProblem, pairs: int, seed: int, workers: int
+) -> tuple[WaveProblem, int, float] | None:
     """The instance with a known optimum: a plan P of the problem without soft pairs
     (`solve()` for waves and downtime, 20 s, another seed: not the plan the planner starts
     from), and as soft pairs every generated pair no plan can join (forced) plus pairs P
     joins, drawn at random, `pairs` in all. When P's wave count is the proven lower bound,
     the optimum is the forced pairs' weight: P reaches it, and the forced pairs are a bound
     (`solvers.waves.parts.forced_splits`). None when P's waves are not proven."""
-    base = solve(replace(problem, soft=()), time_limit=20.0, workers=workers, seed=seed + 1,
-                 phases=("waves", "downtime"))
+    base = solve(
+        replace(problem, soft=()),
+        time_limit=20.0,
+        workers=workers,
+        seed=seed + 1,
+        phases=("waves", "downtime"),
+    )
     bounds = WaveBounds(problem)
     if not base.waves or max(base.waves) > bounds.lower_bound():
         return None
     horizon = max(base.waves)
     win = bounds.windows(horizon)
     assert win is not None
-    forced = [pair for pair in problem.soft
-              if forced_splits(replace(problem, soft=(pair,)), win[0], win[1],
-                               bounds.forbidden, bounds.cl.sdesc)]
+    forced = [
+        pair
+        for pair in problem.soft
+        if forced_splits(
+            replace(problem, soft=(pair,)), win[0], win[1], bounds.forbidden, bounds.cl.sdesc
+        )
+    ]
     joined = [(a, b, w) for a, b, w in problem.soft if base.waves[a] == base.waves[b]]
     rng = random.Random(seed)
     chosen = forced + rng.sample(joined, max(0, min(len(joined), pairs - len(forced))))
     planted = replace(problem, soft=tuple(sorted(chosen)))
     optimum = float(sum(w for _, _, w in forced))
-    assert evaluate(planted, base.waves)["splits"] == optimum and not violations(planted,
-                                                                                  base.waves)
-    print(f"   planted on a plan of {horizon} waves (= the wave lower bound): "
-          f"{len(forced)} forced pairs, {len(chosen) - len(forced)} pairs it joins; "
-          f"optimum {optimum:g} splits at {horizon} waves")
+    assert evaluate(planted, base.waves)["splits"] == optimum and not violations(
+        planted, base.waves
+    )
+    print(
+        f"   planted on a plan of {horizon} waves (= the wave lower bound): "
+        f"{len(forced)} forced pairs, {len(chosen) - len(forced)} pairs it joins; "
+        f"optimum {optimum:g} splits at {horizon} waves"
+    )
     return planted, horizon, optimum
 
 
 def describe(problem: WaveProblem) -> None:
     """Sizes: move groups, rules, soft pairs and their clusters."""
     sizes = sorted((len(c) for c in clusters(problem)), reverse=True)
-    print(f"   move groups {problem.n_tasks:,}, before-or-same {len(problem.before_or_same):,}, "
-          f"strictly-before {len(problem.strictly_before):,}, soft pairs {len(problem.soft):,} "
-          f"(weight {sum(w for *_, w in problem.soft):,}), {len(sizes)} clusters, "
-          f"largest {sizes[:5]}")
+    print(
+        f"   move groups {problem.n_tasks:,}, before-or-same {len(problem.before_or_same):,}, "
+        f"strictly-before {len(problem.strictly_before):,}, soft pairs {len(problem.soft):,} "
+        f"(weight {sum(w for *_, w in problem.soft):,}), {len(sizes)} clusters, "
+        f"largest {sizes[:5]}"
+    )
 
 
-def plan(problem: WaveProblem, args: argparse.Namespace,
-         known: tuple[int, float] | None) -> WaveResult:
+def plan(
+    problem: WaveProblem, args: argparse.Namespace, known: tuple[int, float] | None
+) -> WaveResult:
     """`solve()` at the time limit, printed with the gap to the known optimum."""
     load_before = os.getloadavg()[0]
     t0 = time.perf_counter()
@@ -122,25 +139,32 @@ def plan(problem: WaveProblem, args: argparse.Namespace,
     result = solve(problem, time_limit=args.time_limit, workers=args.workers, seed=args.seed)
     wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     bad = violations(problem, result.waves)
-    print(f"\n-- solve() at {args.time_limit:g} s, {args.workers} workers, seed {args.seed} "
-          f"(load {load_before:.1f} before, {os.getloadavg()[0]:.1f} after): {wall:.1f} s wall, "
-          f"{cpu:.1f} s CPU, first solution {result.first_solution_seconds:.1f} s, "
-          f"{'verified clean' if not bad else f'{len(bad)} VIOLATIONS'}")
+    print(
+        f"\n-- solve() at {args.time_limit:g} s, {args.workers} workers, seed {args.seed} "
+        f"(load {load_before:.1f} before, {os.getloadavg()[0]:.1f} after): {wall:.1f} s wall, "
+        f"{cpu:.1f} s CPU, first solution {result.first_solution_seconds:.1f} s, "
+        f"{'verified clean' if not bad else f'{len(bad)} VIOLATIONS'}"
+    )
     print("   " + result.summary().replace("\n", "\n   "))
     splits = {p.name: p for p in result.phases}.get("splits")
     if splits is not None:
         within = "; optimum unknown"
         if known is not None and known[0] == result.objective["waves"]:
-            within = (f"; known optimum {known[1]:g} at {known[0]} waves: "
-                      f"{splits.objective - known[1]:+g} ({'met' if splits.objective <= known[1] + 1 and splits.bound > 0 else 'NOT met'}: "
-                      "within one split, bound above 0)")
-        print(f"   splits {splits.objective:g}, bound {splits.bound:g}, gap {splits.gap:.1%}"
-              f"{within}")
+            met = splits.objective <= known[1] + 1 and splits.bound > 0
+            within = (
+                f"; known optimum {known[1]:g} at {known[0]} waves: "
+                f"{splits.objective - known[1]:+g} ({'met' if met else 'NOT met'}: "
+                "within one split, bound above 0)"
+            )
+        print(
+            f"   splits {splits.objective:g}, bound {splits.bound:g}, gap {splits.gap:.1%}{within}"
+        )
     return result
 
 
-def prove(problem: WaveProblem, result: WaveResult, seconds: float, workers: int,
-          seed: int) -> None:
+def prove(
+    problem: WaveProblem, result: WaveResult, seconds: float, workers: int, seed: int
+) -> None:
     """The long full-model run from the planner's plan (see the module docstring)."""
     horizon = int(result.objective["waves"])
     bounds = WaveBounds(problem)
@@ -148,42 +172,77 @@ def prove(problem: WaveProblem, result: WaveResult, seconds: float, workers: int
     assert win is not None
     forced = forced_splits(problem, win[0], win[1], bounds.forbidden, bounds.cl.sdesc)
     size = model_size(problem, win[0], win[1], horizon)
-    print(f"\n-- proving: full splits model at {horizon} waves (size {size:,}), {workers} "
-          f"workers, {seconds:g} s wall clock, from the plan's {result.objective['splits']:g} "
-          f"splits, forced pairs {forced} (load {os.getloadavg()[0]:.1f})")
+    print(
+        f"\n-- proving: full splits model at {horizon} waves (size {size:,}), {workers} "
+        f"workers, {seconds:g} s wall clock, from the plan's {result.objective['splits']:g} "
+        f"splits, forced pairs {forced} (load {os.getloadavg()[0]:.1f})"
+    )
     t0 = time.perf_counter()
-    out = solve_full(problem, win[0], win[1], bounds.forbidden, horizon=horizon,
-                     incumbent=result.waves, floor=float(forced),
-                     budget=TimeBudget.start(seconds, deterministic=False), stop=None,
-                     workers=workers, seed=seed)
-    print(f"   {out.status}: objective {out.objective:g}, bound {out.bound:g}, "
-          f"{time.perf_counter() - t0:.1f} s (load {os.getloadavg()[0]:.1f} after)")
+    out = solve_full(
+        problem,
+        win[0],
+        win[1],
+        bounds.forbidden,
+        horizon=horizon,
+        incumbent=result.waves,
+        floor=float(forced),
+        budget=TimeBudget.start(seconds, deterministic=False),
+        stop=None,
+        workers=workers,
+        seed=seed,
+    )
+    print(
+        f"   {out.status}: objective {out.objective:g}, bound {out.bound:g}, "
+        f"{time.perf_counter() - t0:.1f} s (load {os.getloadavg()[0]:.1f} after)"
+    )
     if out.waves:
         print(f"   plan verified: {'clean' if not violations(problem, out.waves) else 'NO'}")
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--municipalities", type=int, default=5)
-    ap.add_argument("--seed", type=int, default=1, help="Seed of the data, the thinning, the solver.")
+    ap.add_argument(
+        "--seed", type=int, default=1, help="Seed of the data, the thinning, the solver."
+    )
     ap.add_argument("--pairs", type=int, default=337, help="Soft pairs kept (0: all).")
     ap.add_argument("--target-waves", type=int, default=16)
-    ap.add_argument("--slack", type=float, default=1.1,
-                    help="Capacities times this (1.1: 16 waves, the greedy's = the bound).")
-    ap.add_argument("--plant", action="store_true",
-                    help="Soft pairs from a plan, so that the optimum is known (see plant).")
+    ap.add_argument(
+        "--slack",
+        type=float,
+        default=1.1,
+        help="Capacities times this (1.1: 16 waves, the greedy's = the bound).",
+    )
+    ap.add_argument(
+        "--plant",
+        action="store_true",
+        help="Soft pairs from a plan, so that the optimum is known (see plant).",
+    )
     ap.add_argument("--time-limit", type=float, default=60.0)
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--prove", type=float, default=0.0,
-                    help="Seconds of the full-model run after the plan (0: none).")
+    ap.add_argument(
+        "--prove",
+        type=float,
+        default=0.0,
+        help="Seconds of the full-model run after the plan (0: none).",
+    )
     args = ap.parse_args(argv)
-    print(f"== {args.municipalities} municipalities, seed {args.seed}, {args.pairs} soft pairs, "
-          f"capacities for {args.target_waves} waves")
+    print(
+        f"== {args.municipalities} municipalities, seed {args.seed}, {args.pairs} soft pairs, "
+        f"capacities for {args.target_waves} waves"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        problem = instance(args.municipalities, args.seed, 0 if args.plant else args.pairs,
-                           args.target_waves, Path(tmp), args.slack)
+        problem = instance(
+            args.municipalities,
+            args.seed,
+            0 if args.plant else args.pairs,
+            args.target_waves,
+            Path(tmp),
+            args.slack,
+        )
         print(f"   built in {time.perf_counter() - t0:.1f} s")
     known = None
     if args.plant:

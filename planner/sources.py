@@ -258,7 +258,8 @@ def _write_kind(
     existing = (
         session.execute(
             select(table.__table__).where(  # type: ignore[attr-defined]
-                table.__table__.c.municipality_id == municipality_id
+                table.__table__.c.municipality_id  # type: ignore[attr-defined]
+                == municipality_id
             )
         )
         .mappings()

@@ -79,8 +79,11 @@ def test_the_splits_bound_and_its_parts_are_stored(engine: Engine, tmp_path: Pat
     phases = {p["name"]: p for p in json.loads(outcome.plan.phases_json)}
     splits = phases["splits"]
     parts = sum(part["bound"] for part in splits["parts"])
-    full = [float(note.rsplit("bound ", 1)[1]) for note in outcome.result.notes
-            if note.startswith("splits: full model")]
+    full = [
+        float(note.rsplit("bound ", 1)[1])
+        for note in outcome.result.notes
+        if note.startswith("splits: full model")
+    ]
     assert splits["parts"] and splits["bound"] == max([parts, *full])
     assert 0 <= splits["bound"] <= splits["objective"]
     assert json.loads(outcome.plan.bound_json)["splits"] == splits["bound"]

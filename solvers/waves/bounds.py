@@ -96,8 +96,9 @@ def arcs_of(problem: WaveProblem) -> list[tuple[int, int, int]]:
     return sorted(set(arcs))
 
 
-def _reach(n: int, arcs: Sequence[tuple[int, int, int]],
-           forward: bool) -> tuple[list[frozenset[int]], list[frozenset[int]]]:
+def _reach(
+    n: int, arcs: Sequence[tuple[int, int, int]], forward: bool
+) -> tuple[list[frozenset[int]], list[frozenset[int]]]:
     """For every task, the tasks reachable along arcs, and those reachable through a strict arc."""
     adj: list[list[tuple[int, int]]] = [[] for _ in range(n)]
     for a, b, lag in arcs:
@@ -145,8 +146,13 @@ class WaveBounds:
         self.cl: _Closure
         if mirror_of is not None:
             cl = mirror_of.cl
-            self.cl = _Closure(cl.desc, cl.sdesc, cl.anc, cl.sanc,
-                               tuple(sorted((b, a, lag) for a, b, lag in cl.arcs)))
+            self.cl = _Closure(
+                cl.desc,
+                cl.sdesc,
+                cl.anc,
+                cl.sanc,
+                tuple(sorted((b, a, lag) for a, b, lag in cl.arcs)),
+            )
         else:
             self.cl = closure(problem)
         n, k = problem.n_tasks, len(problem.resources)
@@ -166,11 +172,15 @@ class WaveBounds:
         # Waves needed to hold a set of tasks, counted from the first wave (head) or
         # as a pure count with uniform capacity (bin packing); both only depend on the set.
         self._count_cache: dict[frozenset[int], int] = (
-            mirror_of._count_cache if mirror_of is not None and mirror_of.uniform == self.uniform
-            else {})
+            mirror_of._count_cache
+            if mirror_of is not None and mirror_of.uniform == self.uniform
+            else {}
+        )
         self.head = [
-            max(self._head_need(self.cl.anc[t] | {t}),
-                self._head_need(self.cl.sanc[t]) + 1 if self.cl.sanc[t] else 1)
+            max(
+                self._head_need(self.cl.anc[t] | {t}),
+                self._head_need(self.cl.sanc[t]) + 1 if self.cl.sanc[t] else 1,
+            )
             for t in range(n)
         ]
 
@@ -197,7 +207,7 @@ class WaveBounds:
 
     def _tail_need(self, tasks: frozenset[int], m: int) -> int:
         """Smallest k such that waves m-k+1..m can hold the set."""
-        return self._need(tasks, self.problem.capacity[m - 1::-1] if m > 0 else ())
+        return self._need(tasks, self.problem.capacity[m - 1 :: -1] if m > 0 else ())
 
     def _need(self, tasks: frozenset[int], rows: Sequence[Sequence[int]]) -> int:
         """Smallest k such that the first k capacity `rows` can hold the set, and at least its
@@ -304,8 +314,9 @@ class WaveBounds:
             if size is None:
                 continue
             heads = sorted({lo[t] for t in range(n) if p.demand[t][r] and lo[t] > 1})[:8]
-            tails = sorted({hi[t] for t in range(n) if p.demand[t][r] and hi[t] < m},
-                           reverse=True)[:8]
+            tails = sorted({hi[t] for t in range(n) if p.demand[t][r] and hi[t] < m}, reverse=True)[
+                :8
+            ]
             for a in heads:
                 after = [p.demand[t][r] for t in range(n) if lo[t] >= a]
                 if bin_packing_bound(after, size) > m - a + 1:
@@ -343,7 +354,6 @@ def lower_bound_waves(problem: WaveProblem) -> int:
     return WaveBounds(problem).lower_bound()
 
 
-
 def downtime_bound(problem: WaveProblem, horizon: int) -> int:
     """A lower bound on the peak downtime in waves 1..horizon: the total spread evenly, or
     the largest single task."""
@@ -351,16 +361,25 @@ def downtime_bound(problem: WaveProblem, horizon: int) -> int:
     return max(-(-sum(weights) // max(1, horizon)), max(weights))
 
 
-def moved_bound(problem: WaveProblem, lo: Sequence[int], hi: Sequence[int],
-                banned: Sequence[set[int]]) -> int:
+def moved_bound(
+    problem: WaveProblem, lo: Sequence[int], hi: Sequence[int], banned: Sequence[set[int]]
+) -> int:
     """A lower bound on the moved count: tasks whose previous wave is outside their window
     (or banned) must move."""
-    return sum(1 for t, p in enumerate(problem.previous)
-               if p > 0 and not (lo[t] <= p <= hi[t] and p not in banned[t]))
+    return sum(
+        1
+        for t, p in enumerate(problem.previous)
+        if p > 0 and not (lo[t] <= p <= hi[t] and p not in banned[t])
+    )
 
 
-def phase_bound(name: str, problem: WaveProblem, win: tuple[list[int], list[int]],
-                banned: Sequence[set[int]], horizon: int) -> float:
+def phase_bound(
+    name: str,
+    problem: WaveProblem,
+    win: tuple[list[int], list[int]],
+    banned: Sequence[set[int]],
+    horizon: int,
+) -> float:
     """A phase's bound without a CP-SAT model: 0 splits, `downtime_bound`, `moved_bound`."""
     if name == "downtime":
         return float(downtime_bound(problem, horizon))

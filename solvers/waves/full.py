@@ -125,10 +125,20 @@ def _light_presolve(prm: SatParameters) -> None:
     prm.presolve_probing_deterministic_time_limit = 0.5
 
 
-def solve_full(problem: WaveProblem, lo: Sequence[int], hi: Sequence[int],
-               banned: Sequence[set[int]], *, horizon: int, incumbent: Sequence[int],
-               floor: float, budget: TimeBudget, stop: StopRequest | None, workers: int,
-               seed: int) -> FullOutcome:
+def solve_full(
+    problem: WaveProblem,
+    lo: Sequence[int],
+    hi: Sequence[int],
+    banned: Sequence[set[int]],
+    *,
+    horizon: int,
+    incumbent: Sequence[int],
+    floor: float,
+    budget: TimeBudget,
+    stop: StopRequest | None,
+    workers: int,
+    seed: int,
+) -> FullOutcome:
     """Minimise the split weight over every plan in waves 1..horizon, from `incumbent`;
     `floor` (a proven lower bound, e.g. the parts') is added as a constraint, which is valid
     and spares CP-SAT proving it again. Every plan it returns passes `violations`."""
@@ -146,12 +156,19 @@ def solve_full(problem: WaveProblem, lo: Sequence[int], hi: Sequence[int],
     for split, a, b, _ in terms:
         model.add_hint(split, incumbent[a] != incumbent[b])
     light = size > _LIGHT_PRESOLVE_SIZE
-    out = cpsat.solve(model, budget, stop, cost=COST, overhead=overhead, workers=workers,
-                      seed=seed, tune=_light_presolve if light else None)
+    out = cpsat.solve(
+        model,
+        budget,
+        stop,
+        cost=COST,
+        overhead=overhead,
+        workers=workers,
+        seed=seed,
+        tune=_light_presolve if light else None,
+    )
     if not out.found:
         return FullOutcome(out.status, (), float("inf"), 0.0, out.units, out.capped)
     waves = tuple(v.waves_of(out.value))
     if violations(problem, waves):  # never expected: the model holds every hard rule
         return FullOutcome("unknown", (), float("inf"), 0.0, out.units, out.capped)
-    return FullOutcome(out.status, waves, out.objective, max(0.0, out.bound), out.units,
-                       out.capped)
+    return FullOutcome(out.status, waves, out.objective, max(0.0, out.bound), out.units, out.capped)

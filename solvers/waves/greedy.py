@@ -48,8 +48,9 @@ class _Groups:
         for t in range(n):
             self.members[self.of[t]].append(t)
         k = len(problem.resources)
-        self.demand = [[sum(problem.demand[t][r] for t in ms) for r in range(k)]
-                       for ms in self.members]
+        self.demand = [
+            [sum(problem.demand[t][r] for t in ms) for r in range(k)] for ms in self.members
+        ]
         win = bounds.windows(problem.max_waves)
         self.ok = win is not None
         lo, hi = win if win is not None else ([1] * n, [problem.max_waves] * n)
@@ -72,8 +73,9 @@ class _Groups:
         # Sizes normalised by mean capacity, so several resources add up to one priority.
         mean_cap = [sum(row[r] for row in problem.capacity) / problem.max_waves for r in range(k)]
         self.mean_cap = mean_cap
-        self.size = [sum(d[r] / mean_cap[r] for r in range(k) if mean_cap[r] > 0)
-                     for d in self.demand]
+        self.size = [
+            sum(d[r] / mean_cap[r] for r in range(k) if mean_cap[r] > 0) for d in self.demand
+        ]
         self.desc: Sequence[AbstractSet[int]]
         if g == n:  # no same-wave group: the closure's sets are the groups' (built once)
             self.desc = bounds.cl.desc
@@ -113,9 +115,12 @@ def _schedule(problem: WaveProblem, gr: _Groups, key: Callable[[int], float]) ->
         later: list[int] = []
         while heap:
             _, _, i = heapq.heappop(heap)
-            if (not gr.lo[i] <= w <= gr.hi[i] or w in gr.banned[i]
-                    or any(d > c for d, c in zip(gr.demand[i], room))
-                    or any(wave_of[p] == w for p in gr.strict[i])):
+            if (
+                not gr.lo[i] <= w <= gr.hi[i]
+                or w in gr.banned[i]
+                or any(d > c for d, c in zip(gr.demand[i], room))
+                or any(wave_of[p] == w for p in gr.strict[i])
+            ):
                 later.append(i)
                 continue
             wave_of[i] = w
@@ -204,9 +209,14 @@ def _closure_order(gr: _Groups) -> list[float]:
 
 
 def _fill(
-    gr: _Groups, w: int, room: list[int], wave_of: list[int], available: set[int],
+    gr: _Groups,
+    w: int,
+    room: list[int],
+    wave_of: list[int],
+    available: set[int],
     waiting: list[int],
-    pos: list[int], node_limit: int,
+    pos: list[int],
+    node_limit: int,
 ) -> list[int]:
     """Hoffmann-style wave filling: the most loaded set of placeable groups found within a node
     budget.
@@ -268,8 +278,9 @@ def _fill(
     return best
 
 
-def _schedule_fill(problem: WaveProblem, gr: _Groups, key: Callable[[int], float],
-                   node_limit: int) -> list[int] | None:
+def _schedule_fill(
+    problem: WaveProblem, gr: _Groups, key: Callable[[int], float], node_limit: int
+) -> list[int] | None:
     """Wave-oriented scheduling where each wave takes the best-filled set `_fill` finds."""
     ng = len(gr.members)
     # Topological positions, ties broken by priority (higher first).
@@ -346,7 +357,9 @@ def _reversible(problem: WaveProblem) -> bool:
     """True when mirroring wave numbers maps plans to plans (uniform capacity, no unary rules,
     no objectives tied to waves)."""
     return (
-        _unwindowed(problem) and not problem.pins and not problem.forbidden
+        _unwindowed(problem)
+        and not problem.pins
+        and not problem.forbidden
         and not any(problem.previous)
         and all(row == problem.capacity[0] for row in problem.capacity)
     )
@@ -380,8 +393,9 @@ def _mirror(problem: WaveProblem, h: int) -> WaveProblem | None:
         latest.append(h + 1 - lo)
     if any(w > h for _, w in problem.pins):
         return None
-    forbidden = tuple((t, tuple(sorted(h + 1 - w for w in ws if w <= h)))
-                      for t, ws in problem.forbidden)
+    forbidden = tuple(
+        (t, tuple(sorted(h + 1 - w for w in ws if w <= h))) for t, ws in problem.forbidden
+    )
     return dataclasses.replace(
         _reverse(problem),
         capacity=tuple(problem.capacity[h - w] for w in range(1, h + 1)),
@@ -395,8 +409,12 @@ def _mirror(problem: WaveProblem, h: int) -> WaveProblem | None:
 
 
 def _justify(
-    problem: WaveProblem, gr: _Groups, plan: Sequence[int], rounds: int,
-    mirrors: dict[int, tuple[WaveProblem, _Groups] | None], bounds: WaveBounds,
+    problem: WaveProblem,
+    gr: _Groups,
+    plan: Sequence[int],
+    rounds: int,
+    mirrors: dict[int, tuple[WaveProblem, _Groups] | None],
+    bounds: WaveBounds,
 ) -> list[list[int]]:
     """Forward-backward improvement ("double justification", Valls et al. 2005) of a plan.
 
@@ -412,10 +430,12 @@ def _justify(
         for h in (max(fw) - 1, max(fw)):  # first try to lose a wave on the way back
             if h not in mirrors:
                 back = _mirror(problem, h)
-                bgr = (_Groups(back, WaveBounds(back, mirror_of=bounds))
-                       if back is not None else None)
-                mirrors[h] = ((back, bgr) if back is not None and bgr is not None and bgr.ok
-                              else None)
+                bgr = (
+                    _Groups(back, WaveBounds(back, mirror_of=bounds)) if back is not None else None
+                )
+                mirrors[h] = (
+                    (back, bgr) if back is not None and bgr is not None and bgr.ok else None
+                )
             entry = mirrors[h]
             if entry is not None:
                 bp = _schedule(entry[0], entry[1], fw.__getitem__)
@@ -435,9 +455,14 @@ def _justify(
 
 
 def greedy(
-    problem: WaveProblem, *, seed: int = 0, tries: int = 12, bounds: WaveBounds | None = None,
+    problem: WaveProblem,
+    *,
+    seed: int = 0,
+    tries: int = 12,
+    bounds: WaveBounds | None = None,
     fill_nodes: int = 400,
-    fill_rules: int = 17, justify_rounds: int = 3,
+    fill_rules: int = 17,
+    justify_rounds: int = 3,
 ) -> GreedyResult:
     """Best plan over a handful of priority rules; `waves == ()` if none fits in max_waves.
 
@@ -490,15 +515,20 @@ def greedy(
     if justify_rounds > 0 and scored and gr.ok:
         scored.sort(key=lambda item: item[0])
         mirrors: dict[int, tuple[WaveProblem, _Groups] | None] = {}
-        for _, plan in scored[:1 if problem.n_tasks > _NATIONAL else 3]:
+        for _, plan in scored[: 1 if problem.n_tasks > _NATIONAL else 3]:
             consider(_justify(problem, gr, plan, justify_rounds, mirrors, bounds))
     best = min(scored, key=lambda item: item[0])[1] if scored else None
     if best is None and problem.max_waves < problem.n_tasks:
         # A tight horizon turns the head/tail windows into hard deadlines that list scheduling
         # can miss although a plan exists; schedule on a roomy horizon and keep what fits.
-        best = _on_roomy_horizon(problem, seed=seed, tries=tries, fill_nodes=fill_nodes,
-                                 fill_rules=fill_rules,
-                                 justify_rounds=justify_rounds)
+        best = _on_roomy_horizon(
+            problem,
+            seed=seed,
+            tries=tries,
+            fill_nodes=fill_nodes,
+            fill_rules=fill_rules,
+            justify_rounds=justify_rounds,
+        )
     waves: Sequence[int] = tuple(best) if best is not None else ()
     return GreedyResult(tuple(waves), evaluate(problem, waves), time.perf_counter() - start)
 

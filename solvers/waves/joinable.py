@@ -25,9 +25,14 @@ from solvers.waves.problem import WaveProblem
 __all__ = ["joinable_bound"]
 
 
-def joinable_bound(problem: WaveProblem, lo: Sequence[int], hi: Sequence[int],
-                   banned: Sequence[set[int]], sdesc: Sequence[frozenset[int]],
-                   tasks: set[int] | None = None) -> int:
+def joinable_bound(
+    problem: WaveProblem,
+    lo: Sequence[int],
+    hi: Sequence[int],
+    banned: Sequence[set[int]],
+    sdesc: Sequence[frozenset[int]],
+    tasks: set[int] | None = None,
+) -> int:
     """Forced pairs plus the owners' excess (module docstring), over the soft pairs whose
     first task is in `tasks` (a cluster: all its pairs), or all of them."""
     allowed = {}
@@ -55,8 +60,7 @@ def joinable_bound(problem: WaveProblem, lo: Sequence[int], hi: Sequence[int],
     return forced + math.ceil(excess - 1e-9)
 
 
-def _excess(problem: WaveProblem, t: int, pairs: list[tuple[int, int]],
-            waves: set[int]) -> float:
+def _excess(problem: WaveProblem, t: int, pairs: list[tuple[int, int]], waves: set[int]) -> float:
     """The weight of t's owned pairs that cannot all be joined: the total less the largest
     fractional knapsack over the resources' rooms (the least joinable weight)."""
     total = float(sum(weight for _, weight in pairs))
@@ -72,8 +76,10 @@ def _excess(problem: WaveProblem, t: int, pairs: list[tuple[int, int]],
 def _knapsack(problem: WaveProblem, pairs: list[tuple[int, int]], r: int, room: int) -> float:
     """Fractional knapsack: the most pair weight whose partners' demand on resource r fits
     in `room` (a piece of the last pair may be taken)."""
-    items = sorted(((weight, problem.demand[u][r]) for u, weight in pairs),
-                   key=lambda item: -item[0] / item[1] if item[1] else -math.inf)
+    items = sorted(
+        ((weight, problem.demand[u][r]) for u, weight in pairs),
+        key=lambda item: -item[0] / item[1] if item[1] else -math.inf,
+    )
     left, gained = float(max(0, room)), 0.0
     for weight, size in items:
         if size <= left:

@@ -91,9 +91,16 @@ class LnsOutcome:
 class _Search:
     """State of one LNS run: the incumbent, wave loads, and the lookups neighbourhoods need."""
 
-    def __init__(self, problem: WaveProblem, waves: Sequence[int], lo: Sequence[int],
-                 hi: Sequence[int], banned: Sequence[set[int]], horizon: int,
-                 stop: StopRequest | None) -> None:
+    def __init__(
+        self,
+        problem: WaveProblem,
+        waves: Sequence[int],
+        lo: Sequence[int],
+        hi: Sequence[int],
+        banned: Sequence[set[int]],
+        horizon: int,
+        stop: StopRequest | None,
+    ) -> None:
         self.p = problem
         self.waves = list(waves)
         self.lo, self.hi, self.banned, self.horizon = lo, hi, banned, horizon
@@ -138,8 +145,9 @@ class _Search:
         changed, and at most `full` more passes over every unit; True if it lowered the
         splits, and the budget units used."""
         if self.local is None:
-            self.local = LocalSearch(self.p, self.waves, self.lo, self.hi, self.banned,
-                                     self.horizon)
+            self.local = LocalSearch(
+                self.p, self.waves, self.lo, self.hi, self.banned, self.horizon
+            )
         else:
             self.local.sync(self.waves, sorted(self.changed))
         self.changed = set()
@@ -175,8 +183,9 @@ class _Search:
             if t in free:
                 continue
             free.add(t)
-            frontier.extend(u for u, _ in self.soft_of[t]
-                            if u not in free and self.waves[u] in keep)
+            frontier.extend(
+                u for u, _ in self.soft_of[t] if u not in free and self.waves[u] in keep
+            )
         waves = sorted({self.waves[t] for t in free})
         pool = sorted(set().union(*(self.in_wave[w] for w in waves)) - free)
         rng.shuffle(pool)
@@ -225,8 +234,9 @@ class _Search:
         model.minimize(sum(terms))
         return self._solve(model, v, free, before, budget, seed)
 
-    def resolve_downtime(self, free: list[int], budget: TimeBudget,
-                         seed: int) -> tuple[bool, float]:
+    def resolve_downtime(
+        self, free: list[int], budget: TimeBudget, seed: int
+    ) -> tuple[bool, float]:
         """Re-place the free tasks to lower the peak downtime, then the number of waves at the
         peak, without splitting more; True if the plan improved."""
         sub = self._kept_splits(free)
@@ -236,8 +246,9 @@ class _Search:
         peak = max(self.dt_load[1:])
         loads = self._downtime_in(free, v)
         touched = sorted(loads)
-        others = max((self.dt_load[w] for w in range(1, self.horizon + 1) if w not in loads),
-                     default=0)
+        others = max(
+            (self.dt_load[w] for w in range(1, self.horizon + 1) if w not in loads), default=0
+        )
         new_peak = model.new_int_var(others, peak, "")
         at_peak = []
         for fixed, users in loads.values():
@@ -277,18 +288,24 @@ class _Search:
         model.add(sum(terms) <= before)
         return model, v
 
-    def _downtime_in(self, free: list[int], v: WaveVars
-                     ) -> dict[int, tuple[int, list[tuple[int, cp_model.IntVar]]]]:
+    def _downtime_in(
+        self, free: list[int], v: WaveVars
+    ) -> dict[int, tuple[int, list[tuple[int, cp_model.IntVar]]]]:
         """Per wave a free task may take: the downtime of the tasks that stay, and the
         (downtime, literal) pairs of the free tasks with downtime."""
         fs = set(free)
         x = v.x
-        return {w: (self.dt_load[w] - sum(self.dt[t] for t in self.in_wave[w] & fs),
-                    [(self.dt[t], x[t][w]) for t in free if w in x[t] and self.dt[t]])
-                for w in sorted({w for t in free for w in x[t]})}
+        return {
+            w: (
+                self.dt_load[w] - sum(self.dt[t] for t in self.in_wave[w] & fs),
+                [(self.dt[t], x[t][w]) for t in free if w in x[t] and self.dt[t]],
+            )
+            for w in sorted({w for t in free for w in x[t]})
+        }
 
-    def _sub_model(self, free: list[int]) -> tuple[cp_model.CpModel, WaveVars,
-                                                   list[cp_model.LinearExprT], int] | None:
+    def _sub_model(
+        self, free: list[int]
+    ) -> tuple[cp_model.CpModel, WaveVars, list[cp_model.LinearExprT], int] | None:
         """The free tasks' model against the fixed rest (`build_part`), the split terms they
         touch (with their current weight), and the incumbent's hint; None if the incumbent
         does not fit (which cannot happen for a feasible incumbent)."""
@@ -314,16 +331,19 @@ class _Search:
     def _room(self, free: list[int]) -> list[list[int]]:
         """Per wave and resource, the capacity the tasks outside `free` leave."""
         k = len(self.p.resources)
-        room = [[cap - used for cap, used in zip(self.p.capacity[w - 1], self.load[w])]
-                for w in range(1, self.horizon + 1)]
+        room = [
+            [cap - used for cap, used in zip(self.p.capacity[w - 1], self.load[w])]
+            for w in range(1, self.horizon + 1)
+        ]
         for t in free:
             row = room[self.waves[t] - 1]
             for r in range(k):
                 row[r] += self.p.demand[t][r]
         return room
 
-    def _split_terms(self, model: cp_model.CpModel, v: WaveVars,
-                     free: list[int]) -> tuple[list[cp_model.LinearExprT], int]:
+    def _split_terms(
+        self, model: cp_model.CpModel, v: WaveVars, free: list[int]
+    ) -> tuple[list[cp_model.LinearExprT], int]:
         """The weighted split of every soft pair with a free task (pairs with both tasks
         fixed cannot change), and their weight split in the incumbent."""
         fs = set(free)
@@ -343,8 +363,15 @@ class _Search:
                     terms.append(weight * apart_from(v, t, self.waves[u]))
         return terms, before
 
-    def _solve(self, model: cp_model.CpModel, v: WaveVars, free: list[int], before: float,
-               budget: TimeBudget, seed: int) -> tuple[bool, float]:
+    def _solve(
+        self,
+        model: cp_model.CpModel,
+        v: WaveVars,
+        free: list[int],
+        before: float,
+        budget: TimeBudget,
+        seed: int,
+    ) -> tuple[bool, float]:
         """Solve a sub-model; apply its placement only if its objective beats `before`.
         Returns whether it did, and the deterministic seconds CP-SAT used."""
         out = cpsat.solve(model, budget, self.stop, cost=COST, workers=1, seed=seed)
@@ -406,11 +433,19 @@ def improve(
 
         return loop.run(neighbourhood, search.resolve, done=floor, polish=search.polish)
     if phase == "downtime":
-        return loop.run(search.downtime_neighbourhood, search.resolve_downtime,
-                        done=float(downtime_bound(problem, horizon)), stall=_DOWNTIME_STALL)
+        return loop.run(
+            search.downtime_neighbourhood,
+            search.resolve_downtime,
+            done=float(downtime_bound(problem, horizon)),
+            stall=_DOWNTIME_STALL,
+        )
     if phase == "moved":
-        return loop.run(search.moved_neighbourhood, search.resolve_moved,
-                        done=float(moved_bound(problem, lo, hi, banned)), stall=_DOWNTIME_STALL)
+        return loop.run(
+            search.moved_neighbourhood,
+            search.resolve_moved,
+            done=float(moved_bound(problem, lo, hi, banned)),
+            stall=_DOWNTIME_STALL,
+        )
     raise ValueError(f"no LNS for phase {phase!r}")
 
 
@@ -425,11 +460,15 @@ class _Loop:
     on_improve: Callable[[float], None] | None
     polished: int = 0  # local searches that improved the plan
 
-    def run(self, neighbourhood: Callable[[random.Random, int], list[int]],
-            resolve: Callable[[list[int], TimeBudget, int], tuple[bool, float]],
-            *, done: float, stall: int | None = None,
-            polish: Callable[[TimeBudget, int], tuple[bool, float]] | None = None
-            ) -> LnsOutcome:
+    def run(
+        self,
+        neighbourhood: Callable[[random.Random, int], list[int]],
+        resolve: Callable[[list[int], TimeBudget, int], tuple[bool, float]],
+        *,
+        done: float,
+        stall: int | None = None,
+        polish: Callable[[TimeBudget, int], tuple[bool, float]] | None = None,
+    ) -> LnsOutcome:
         """Until the deterministic budget is spent, the objective reaches `done` (a lower
         bound), `stall` sub-models in a row brought nothing, the deadline comes, or the
         user stops the search. `polish` (the splits phase's local search) runs first and
@@ -444,8 +483,9 @@ class _Loop:
         capped = False
         current = self._objective()
         if polish is not None:  # a quick first pass (announced), then one more pass
-            spent, current = self._polish(polish, det_budget, spent, current, done,
-                                          most=_FIRST_POLISH)
+            spent, current = self._polish(
+                polish, det_budget, spent, current, done, most=_FIRST_POLISH
+            )
             spent, current = self._polish(polish, det_budget, spent, current, done, full=1)
         while spent < det_budget and current > done and (stall is None or idle < stall):
             if time.monotonic() >= self.budget.deadline - 0.05:
@@ -473,12 +513,25 @@ class _Loop:
                 if polish is not None:
                     spent, current = self._polish(polish, det_budget, spent, current, done)
         plan = tuple(search.waves)
-        return LnsOutcome(plan, evaluate(problem, plan), spent * COST, iterations,
-                          improvements + self.polished, capped or search.capped)
+        return LnsOutcome(
+            plan,
+            evaluate(problem, plan),
+            spent * COST,
+            iterations,
+            improvements + self.polished,
+            capped or search.capped,
+        )
 
-    def _polish(self, polish: Callable[[TimeBudget, int], tuple[bool, float]],
-                det_budget: float, spent: float, current: float, done: float,
-                full: int = 0, most: float = math.inf) -> tuple[float, float]:
+    def _polish(
+        self,
+        polish: Callable[[TimeBudget, int], tuple[bool, float]],
+        det_budget: float,
+        spent: float,
+        current: float,
+        done: float,
+        full: int = 0,
+        most: float = math.inf,
+    ) -> tuple[float, float]:
         """One local search with what is left of the budget (at most `most` units): the
         deterministic seconds spent after it, and the objective."""
         if spent >= det_budget or current <= done:

@@ -77,8 +77,14 @@ class Structure:
     """What the search needs of a problem and never changes: units, their demand, allowed
     waves, hard rules between units and soft weights between units. Built once per phase."""
 
-    def __init__(self, problem: WaveProblem, lo: Sequence[int], hi: Sequence[int],
-                 banned: Sequence[set[int]], horizon: int) -> None:
+    def __init__(
+        self,
+        problem: WaveProblem,
+        lo: Sequence[int],
+        hi: Sequence[int],
+        banned: Sequence[set[int]],
+        horizon: int,
+    ) -> None:
         n = problem.n_tasks
         self.horizon = horizon
         self.unit = _same_wave_units(problem)
@@ -87,15 +93,17 @@ class Structure:
         for t in range(n):
             self.members[self.unit[t]].append(t)
         k = len(problem.resources)
-        self.demand = [tuple(sum(problem.demand[t][r] for t in ts) for r in range(k))
-                       for ts in self.members]
+        self.demand = [
+            tuple(sum(problem.demand[t][r] for t in ts) for r in range(k)) for ts in self.members
+        ]
         self.cap = [(0,) * k] + [tuple(row) for row in problem.capacity[:horizon]]
         self.allowed = self._allowed(problem, lo, hi, banned)
         self.preds, self.succs = self._rules(problem)
         self.partners = self._partners(problem)
 
-    def _allowed(self, problem: WaveProblem, lo: Sequence[int], hi: Sequence[int],
-                 banned: Sequence[set[int]]) -> list[frozenset[int]]:
+    def _allowed(
+        self, problem: WaveProblem, lo: Sequence[int], hi: Sequence[int], banned: Sequence[set[int]]
+    ) -> list[frozenset[int]]:
         """Per unit, the waves every member may take: windows, pins, blackouts, the horizon."""
         pins = problem.pin_of()
         out = []
@@ -110,8 +118,9 @@ class Structure:
             out.append(frozenset(waves))
         return out
 
-    def _rules(self, problem: WaveProblem
-               ) -> tuple[list[list[tuple[int, int]]], list[list[tuple[int, int]]]]:
+    def _rules(
+        self, problem: WaveProblem
+    ) -> tuple[list[list[tuple[int, int]]], list[list[tuple[int, int]]]]:
         """Hard rules between units as (other unit, lag), the largest lag of each pair:
         wave[succ] >= wave[pred] + lag. Rules inside a unit hold whatever wave it takes."""
         lag_of: dict[tuple[int, int], int] = {}
@@ -180,8 +189,12 @@ class _State:
             self._enter(u, w)
         self.ops = 0
         self.moves = 0
-        self.split = sum(w for u, ps in enumerate(s.partners) for v, w in ps
-                         if u < v and self.wave[u] != self.wave[v])
+        self.split = sum(
+            w
+            for u, ps in enumerate(s.partners)
+            for v, w in ps
+            if u < v and self.wave[u] != self.wave[v]
+        )
         self.touched: set[int] = set()  # units whose affinity changed since the last pass
 
     def _enter(self, u: int, w: int) -> None:
@@ -283,7 +296,7 @@ class _State:
         while todo:
             x = todo.pop()
             nx = moves[x]
-            for y, lag in (s.succs[x] if later else s.preds[x]):
+            for y, lag in s.succs[x] if later else s.preds[x]:
                 self.ops += 1
                 need = nx + lag if later else nx - lag
                 now = moves.get(y, self.wave[y])
@@ -299,8 +312,15 @@ class LocalSearch:
     """The local search of one phase, kept between runs: its structure and its incumbent,
     which the caller keeps in step (`sync`) when another search changed the plan."""
 
-    def __init__(self, problem: WaveProblem, waves: Sequence[int], lo: Sequence[int],
-                 hi: Sequence[int], banned: Sequence[set[int]], horizon: int) -> None:
+    def __init__(
+        self,
+        problem: WaveProblem,
+        waves: Sequence[int],
+        lo: Sequence[int],
+        hi: Sequence[int],
+        banned: Sequence[set[int]],
+        horizon: int,
+    ) -> None:
         self.s = Structure(problem, lo, hi, banned, horizon)
         self.st = _State(self.s, waves)
         self.fresh = True  # no run yet: the first looks at every unit
@@ -314,8 +334,9 @@ class LocalSearch:
             st.apply(moves)
             st.moves -= 1  # not a move of this search
 
-    def run(self, budget: TimeBudget, stop: StopRequest | None = None, *,
-            full: int = 1_000_000) -> LocalOutcome:
+    def run(
+        self, budget: TimeBudget, stop: StopRequest | None = None, *, full: int = 1_000_000
+    ) -> LocalOutcome:
         """Moves until none improves (see the module docstring), the budget's units are spent,
         its deadline comes, or `stop`. The first run starts with a pass over every unit,
         later ones with the units whose partners moved since (here or by `sync`); then
@@ -351,13 +372,22 @@ class LocalSearch:
             break
         assert st.split <= before
         plan = tuple(st.wave[u] for u in self.s.unit)
-        return LocalOutcome(plan, st.split, st.moves - start_moves,
-                            (st.ops - start_ops) / _OPS_PER_UNIT, capped)
+        return LocalOutcome(
+            plan, st.split, st.moves - start_moves, (st.ops - start_ops) / _OPS_PER_UNIT, capped
+        )
 
 
-def local_search(problem: WaveProblem, waves: Sequence[int], lo: Sequence[int],
-                 hi: Sequence[int], banned: Sequence[set[int]], *, horizon: int,
-                 budget: TimeBudget, stop: StopRequest | None = None) -> LocalOutcome:
+def local_search(
+    problem: WaveProblem,
+    waves: Sequence[int],
+    lo: Sequence[int],
+    hi: Sequence[int],
+    banned: Sequence[set[int]],
+    *,
+    horizon: int,
+    budget: TimeBudget,
+    stop: StopRequest | None = None,
+) -> LocalOutcome:
     """Lower the split weight of a feasible plan by shifts, pushes and swaps (see above) until
     no move improves it (a pass over every unit moves none), the budget's units are spent,
     its deadline comes, or `stop`.
@@ -391,8 +421,10 @@ def _improve(st: _State, u: int) -> int:
     row = st.aff[u]
     here = row[a]
     allowed = st.s.allowed[u]
-    targets = sorted((b for b in range(1, len(row)) if row[b] > here and b in allowed),
-                     key=lambda b: (-row[b], b))
+    targets = sorted(
+        (b for b in range(1, len(row)) if row[b] > here and b in allowed),
+        key=lambda b: (-row[b], b),
+    )
     for b in targets:
         single = {u: b}
         if st.ruled(single):

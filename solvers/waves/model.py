@@ -89,8 +89,9 @@ def build(
         allowed = [w for w in range(lo[t], min(hi[t], horizon) + 1) if w not in banned[t]]
         x[t] = {w: model.new_bool_var(f"x[{t},{w}]") for w in allowed}
     wave = {
-        t: model.new_int_var_from_domain(cp_model.Domain.from_values(sorted(x[t]) or [1]),
-                                         f"wave[{t}]")
+        t: model.new_int_var_from_domain(
+            cp_model.Domain.from_values(sorted(x[t]) or [1]), f"wave[{t}]"
+        )
         for t in tasks
     }
     v = WaveVars(horizon=horizon, tasks=tasks, x=x, wave=wave)
@@ -145,8 +146,9 @@ def _steps(model: cp_model.CpModel, problem: WaveProblem, v: WaveVars) -> None:
         v.y[t] = steps
 
 
-def _add_constraints(model: cp_model.CpModel, problem: WaveProblem, v: WaveVars,
-                     prefix_rows: bool = True) -> None:
+def _add_constraints(
+    model: cp_model.CpModel, problem: WaveProblem, v: WaveVars, prefix_rows: bool = True
+) -> None:
     """Table of contents of the hard rules; order does not matter to CP-SAT, only to readers."""
     _assign_once(model, problem, v)
     _capacity(model, problem, v, problem.capacity)
@@ -169,14 +171,18 @@ def _assign_once(model: cp_model.CpModel, problem: WaveProblem, v: WaveVars) -> 
         model.add(v.wave[t] == sum(w * b for w, b in v.x[t].items()))
 
 
-def _capacity(model: cp_model.CpModel, problem: WaveProblem, v: WaveVars,
-              room: Sequence[Sequence[int]]) -> None:
+def _capacity(
+    model: cp_model.CpModel, problem: WaveProblem, v: WaveVars, room: Sequence[Sequence[int]]
+) -> None:
     """Per wave and resource, the summed demand of the model's tasks stays within `room`
     (times used[w] when waves are counted)."""
     for w in range(1, v.horizon + 1):
         for r in range(len(problem.resources)):
-            terms = [(problem.demand[t][r], v.x[t][w]) for t in v.tasks
-                     if w in v.x[t] and problem.demand[t][r]]
+            terms = [
+                (problem.demand[t][r], v.x[t][w])
+                for t in v.tasks
+                if w in v.x[t] and problem.demand[t][r]
+            ]
             cap = room[w - 1][r]
             if not terms or sum(d for d, _ in terms) <= cap:
                 continue
@@ -190,8 +196,7 @@ def _capacity(model: cp_model.CpModel, problem: WaveProblem, v: WaveVars,
                 model.add(load <= cap)
 
 
-def precedence(model: cp_model.CpModel, v: WaveVars,
-               arcs: Iterable[tuple[int, int, int]]) -> None:
+def precedence(model: cp_model.CpModel, v: WaveVars, arcs: Iterable[tuple[int, int, int]]) -> None:
     """wave[b] >= wave[a] + lag for every arc (a, b, lag): an integer inequality and, where
     the model has step literals, the clauses [b <= w] -> [a <= w - lag]."""
     for a, b, lag in arcs:
@@ -364,8 +369,9 @@ def splits_objective(model: cp_model.CpModel, problem: WaveProblem, v: WaveVars)
     return sum(weight * split for split, _, _, weight in split_terms(model, problem, v))
 
 
-def split_terms(model: cp_model.CpModel, problem: WaveProblem, v: WaveVars
-                ) -> list[tuple[cp_model.IntVar, int, int, int]]:
+def split_terms(
+    model: cp_model.CpModel, problem: WaveProblem, v: WaveVars
+) -> list[tuple[cp_model.IntVar, int, int, int]]:
     """Per soft pair (a, b, weight) of the full model: (its split literal, a, b, weight), the
     literal with both directions' rows, so a caller can hint the literals too (a hint that
     leaves them out must be completed by CP-SAT, which on 1,000 tasks it often fails to do)."""
@@ -377,8 +383,9 @@ def split_terms(model: cp_model.CpModel, problem: WaveProblem, v: WaveVars
     return out
 
 
-def _redundant_split_rows(model: cp_model.CpModel, v: WaveVars, a: int, b: int,
-                          split: cp_model.IntVar) -> None:
+def _redundant_split_rows(
+    model: cp_model.CpModel, v: WaveVars, a: int, b: int, split: cp_model.IntVar
+) -> None:
     """Redundant: the split rows of `split_literal` with a and b swapped, which tighten the
     LP relaxation of the full model (the small neighbourhoods do without them)."""
     for w in set(v.x[a]) | set(v.x[b]):

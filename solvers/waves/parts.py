@@ -48,8 +48,17 @@ from solvers.waves.joinable import joinable_bound
 from solvers.waves.model import build_part, hint, split_literal
 from solvers.waves.problem import WaveProblem
 
-__all__ = ["Part", "Setting", "clusters", "combine", "evaluate_part", "forced_splits", "lanes",
-           "modelled", "solve_parts"]
+__all__ = [
+    "Part",
+    "Setting",
+    "clusters",
+    "combine",
+    "evaluate_part",
+    "forced_splits",
+    "lanes",
+    "modelled",
+    "solve_parts",
+]
 
 #: Budget units per CP-SAT deterministic second of a part's model (as the LNS sub-models:
 #: many small models whose load and presolve the deterministic clock does not count).
@@ -77,15 +86,19 @@ class Part:
     waves: dict[int, int]
 
 
-def _allowed(lo: Sequence[int], hi: Sequence[int], banned: Sequence[set[int]],
-             t: int) -> list[int]:
+def _allowed(lo: Sequence[int], hi: Sequence[int], banned: Sequence[set[int]], t: int) -> list[int]:
     """The waves task t may take for this horizon."""
     return [w for w in range(lo[t], hi[t] + 1) if w not in banned[t]]
 
 
-def forced_splits(problem: WaveProblem, lo: Sequence[int], hi: Sequence[int],
-                  banned: Sequence[set[int]], sdesc: Sequence[frozenset[int]],
-                  tasks: set[int] | None = None) -> int:
+def forced_splits(
+    problem: WaveProblem,
+    lo: Sequence[int],
+    hi: Sequence[int],
+    banned: Sequence[set[int]],
+    sdesc: Sequence[frozenset[int]],
+    tasks: set[int] | None = None,
+) -> int:
     """Summed weight of the soft pairs (of `tasks`, or all) that no plan can put in one wave."""
     total = 0
     for a, b, weight in problem.soft:
@@ -141,8 +154,7 @@ class Setting:
     seed: int
 
 
-def solve_parts(s: Setting, parts: list[list[int]], budget: TimeBudget
-                ) -> tuple[list[Part], float]:
+def solve_parts(s: Setting, parts: list[list[int]], budget: TimeBudget) -> tuple[list[Part], float]:
     """Solve every part on its own within `budget`; returns the parts (in the order given)
     and the units they used.
 
@@ -177,8 +189,10 @@ def solve_parts(s: Setting, parts: list[list[int]], budget: TimeBudget
             failures.append(exc)
             stop.request()
 
-    threads = [threading.Thread(target=lane, args=(i,), name=f"parts-lane-{i}", daemon=True)
-               for i in range(1, count)]
+    threads = [
+        threading.Thread(target=lane, args=(i,), name=f"parts-lane-{i}", daemon=True)
+        for i in range(1, count)
+    ]
     for thread in threads:
         thread.start()
     lane(0)  # Ctrl-C here is caught in `lane`, ends the other lanes and is raised below
@@ -204,8 +218,9 @@ def modelled(s: Setting, tasks: Sequence[int]) -> bool:
     return cells <= MAX_PART_CELLS
 
 
-def _lane(s: Setting, parts: list[list[int]], mine: list[int], budget: TimeBudget,
-          out: list[Part | None]) -> float:
+def _lane(
+    s: Setting, parts: list[list[int]], mine: list[int], budget: TimeBudget, out: list[Part | None]
+) -> float:
     """Solve the parts `mine` (indices into `parts`) in order within `budget`, writing each
     result to its place in `out`; returns the units used."""
     start = budget.units
@@ -217,8 +232,7 @@ def _lane(s: Setting, parts: list[list[int]], mine: list[int], budget: TimeBudge
             continue
         part, used = _solve_part(s, tasks, budget.part(1.0 / (len(mine) - j)))
         budget = budget.charge(used)
-        out[k] = Part(part.tasks, part.status, part.objective, max(part.bound, forced),
-                      part.waves)
+        out[k] = Part(part.tasks, part.status, part.objective, max(part.bound, forced), part.waves)
     return start - budget.units if budget.deterministic else 0.0
 
 
@@ -227,7 +241,7 @@ def _solve_part(s: Setting, tasks: list[int], budget: TimeBudget) -> tuple[Part,
     p, ts = s.problem, set(tasks)
     allowed = {t: _allowed(s.lo, s.hi, s.banned, t) for t in tasks}
     arcs = [(a, b, 1 if b in s.sdesc[a] else 0) for a in tasks for b in s.desc[a] & ts if b != a]
-    room = [list(row) for row in p.capacity[:s.horizon]]
+    room = [list(row) for row in p.capacity[: s.horizon]]
     model, v = build_part(p, allowed, room, arcs, horizon=s.horizon)
     terms = [w * split_literal(model, v, a, b) for a, b, w in p.soft if a in ts]
     model.minimize(sum(terms))
@@ -240,8 +254,12 @@ def _solve_part(s: Setting, tasks: list[int], budget: TimeBudget) -> tuple[Part,
     return Part(tuple(tasks), out.status, out.objective, max(0.0, out.bound), waves), out.units
 
 
-def combine(problem: WaveProblem, incumbent: Sequence[int], parts: Sequence[Part],
-            arcs: Sequence[tuple[int, int, int]]) -> tuple[list[int], int]:
+def combine(
+    problem: WaveProblem,
+    incumbent: Sequence[int],
+    parts: Sequence[Part],
+    arcs: Sequence[tuple[int, int, int]],
+) -> tuple[list[int], int]:
     """The incumbent with every part's plan written over it that keeps all hard rules and
     splits less there; returns the plan and how many parts were taken.
 
@@ -278,15 +296,22 @@ def evaluate_part(problem: WaveProblem, tasks: Sequence[int], plan: Sequence[int
     return float(sum(w for a, b, w in problem.soft if a in ts and b in ts and plan[a] != plan[b]))
 
 
-def _split_weight(soft_of: dict[int, list[tuple[int, int]]], tasks: Sequence[int],
-                  plan: Sequence[int]) -> float:
+def _split_weight(
+    soft_of: dict[int, list[tuple[int, int]]], tasks: Sequence[int], plan: Sequence[int]
+) -> float:
     """The split weight among `tasks` (a cluster: all its pairs lie inside it) in `plan`."""
     return float(sum(w for a in tasks for b, w in soft_of.get(a, ()) if plan[a] != plan[b]))
 
 
-def _fits(problem: WaveProblem, plan: list[int], load: list[list[int]], new: dict[int, int],
-          touching: list[list[tuple[int, int, int]]]) -> bool:
+def _fits(
+    problem: WaveProblem,
+    plan: list[int],
+    load: list[list[int]],
+    new: dict[int, int],
+    touching: list[list[tuple[int, int, int]]],
+) -> bool:
     """Whether moving the tasks of `new` keeps every capacity and every rule touching them."""
+
     def wave(t: int) -> int:
         return new.get(t, plan[t])
 
@@ -309,8 +334,9 @@ def _fits(problem: WaveProblem, plan: list[int], load: list[list[int]], new: dic
     return True
 
 
-def _apply(problem: WaveProblem, plan: list[int], load: list[list[int]],
-           new: dict[int, int]) -> None:
+def _apply(
+    problem: WaveProblem, plan: list[int], load: list[list[int]], new: dict[int, int]
+) -> None:
     """Move the tasks of `new` in `plan` and the wave loads."""
     for t, w in new.items():
         for r, d in enumerate(problem.demand[t]):

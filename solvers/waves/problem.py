@@ -108,8 +108,9 @@ def _check_rows(p: WaveProblem) -> None:
         raise ValueError(f"capacity has {len(p.capacity)} rows but max_waves is {m}.")
     for w, row in enumerate(p.capacity, start=1):
         if len(row) != k:
-            raise ValueError(f"capacity row for wave {w} has {len(row)} values "
-                             f"but there are {k} resources.")
+            raise ValueError(
+                f"capacity row for wave {w} has {len(row)} values but there are {k} resources."
+            )
         if any(v < 0 for v in row):
             raise ValueError(f"capacity row for wave {w} has a negative value.")
 
@@ -165,8 +166,9 @@ def _check_per_task(p: WaveProblem) -> None:
     n, m = len(p.names), p.max_waves
     if p.downtime_weight:
         if len(p.downtime_weight) != n:
-            raise ValueError(f"downtime_weight has {len(p.downtime_weight)} values "
-                             f"but there are {n} tasks.")
+            raise ValueError(
+                f"downtime_weight has {len(p.downtime_weight)} values but there are {n} tasks."
+            )
         if any(v < 0 for v in p.downtime_weight):
             raise ValueError("downtime_weight has a negative value.")
     if p.previous:
@@ -174,8 +176,9 @@ def _check_per_task(p: WaveProblem) -> None:
             raise ValueError(f"previous has {len(p.previous)} values but there are {n} tasks.")
         for t, w in enumerate(p.previous):
             if not 0 <= w <= m:
-                raise ValueError(f"previous[{t}] = {w} is outside 0..{m} "
-                                 "(0 means no previous wave).")
+                raise ValueError(
+                    f"previous[{t}] = {w} is outside 0..{m} (0 means no previous wave)."
+                )
 
 
 @dataclass(frozen=True)
@@ -254,12 +257,15 @@ class WaveResult:
 
     def summary(self) -> str:
         """A few human lines for logs and the CLI."""
-        lines = [f"status {self.status}, {self.runtime:.2f} s, "
-                 f"wave lower bound {self.lower_bound_waves}"]
+        lines = [
+            f"status {self.status}, {self.runtime:.2f} s, wave lower bound {self.lower_bound_waves}"
+        ]
         for p in self.phases:
             gap = f", gap {p.gap:.1%}" if p.status == "feasible" else ""
-            lines.append(f"  {p.name:<8} {p.status:<10} objective {p.objective:g} "
-                         f"bound {p.bound:g}{gap} ({p.runtime:.2f} s)")
+            lines.append(
+                f"  {p.name:<8} {p.status:<10} objective {p.objective:g} "
+                f"bound {p.bound:g}{gap} ({p.runtime:.2f} s)"
+            )
             if p.parts:
                 lines.append(f"  {'':<8} {parts_line(p.parts)}")
         if self.greedy is not None and self.greedy.waves:
@@ -276,9 +282,11 @@ def parts_line(parts: Sequence[PartResult]) -> str:
         counts[part.status] = counts.get(part.status, 0) + 1
     statuses = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
     big = max(parts, key=lambda part: part.tasks)
-    return (f"{len(parts)} parts solved on their own ({statuses}); their bounds add up to "
-            f"{sum(part.bound for part in parts):g}; largest part {big.tasks} tasks, "
-            f"{big.status}, objective {big.objective:g}, bound {big.bound:g}")
+    return (
+        f"{len(parts)} parts solved on their own ({statuses}); their bounds add up to "
+        f"{sum(part.bound for part in parts):g}; largest part {big.tasks} tasks, "
+        f"{big.status}, objective {big.objective:g}, bound {big.bound:g}"
+    )
 
 
 def evaluate(problem: WaveProblem, waves: Sequence[int]) -> dict[str, float]:

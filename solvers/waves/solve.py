@@ -136,8 +136,9 @@ def solve(
     started = time.monotonic() if since is None else since
     run = _Run(problem, workers, seed, progress, stop, started=started)
     run.start = list(start) if start is not None and not violations(problem, start) else None
-    return _solve(run, active, TimeBudget.start(time_limit, deterministic=deterministic,
-                                                since=started))
+    return _solve(
+        run, active, TimeBudget.start(time_limit, deterministic=deterministic, since=started)
+    )
 
 
 def _active_phases(problem: WaveProblem, phases: Sequence[str]) -> list[str]:
@@ -214,8 +215,10 @@ class _Run:
         """Whether the user stopped the search; the first time, a note says when."""
         if self.stop is None or not self.stop.requested:
             return False
-        note = (f"stopped by the user after {self.stop.seconds_after(self.started):.1f} s: this "
-                "is the best plan found by then, and phases after the stop were not searched")
+        note = (
+            f"stopped by the user after {self.stop.seconds_after(self.started):.1f} s: this "
+            "is the best plan found by then, and phases after the stop were not searched"
+        )
         if not any(n.startswith("stopped by the user") for n in self.notes):
             self.notes.append(note)
         return True
@@ -242,14 +245,30 @@ class _Run:
         if self.progress is not None:
             self.progress(ProgressEvent(phase, objective, bound, self.elapsed()))
 
-    def record(self, name: str, status: str, objective: float, bound: float, t0: float,
-               parts: tuple[PartResult, ...] = ()) -> None:
+    def record(
+        self,
+        name: str,
+        status: str,
+        objective: float,
+        bound: float,
+        t0: float,
+        parts: tuple[PartResult, ...] = (),
+    ) -> None:
         """A phase's result, with an honest gap and its runtime since `t0`."""
-        self.results.append(PhaseResult(name, status, objective, bound, _gap(objective, bound),
-                                        self.elapsed() - t0, parts))
+        self.results.append(
+            PhaseResult(
+                name, status, objective, bound, _gap(objective, bound), self.elapsed() - t0, parts
+            )
+        )
 
-    def cp(self, model: cp_model.CpModel, v: WaveVars, budget: TimeBudget, phase: str,
-           label: float | None = None) -> tuple[_Outcome, float]:
+    def cp(
+        self,
+        model: cp_model.CpModel,
+        v: WaveVars,
+        budget: TimeBudget,
+        phase: str,
+        label: float | None = None,
+    ) -> tuple[_Outcome, float]:
         """One CP-SAT call and the units it used; `label` is the objective to report for
         pure feasibility models."""
 
@@ -261,8 +280,9 @@ class _Run:
 
         if budget.deterministic:
             budget = replace(budget, units=max(budget.units, 0.01))
-        out = cpsat.solve(model, budget, self.stop, workers=self.workers, seed=self.seed,
-                          on_solution=on_solution)
+        out = cpsat.solve(
+            model, budget, self.stop, workers=self.workers, seed=self.seed, on_solution=on_solution
+        )
         if out.capped and _CAPPED.format(phase) not in self.notes:
             self.notes.append(_CAPPED.format(phase))
         if not out.found:
@@ -377,8 +397,10 @@ def _waves_phase(run: _Run, phase: TimeBudget) -> tuple[TimeBudget, int | None]:
     if run.incumbent and _too_big(problem, w):
         # Building the full model alone would take minutes and gigabytes: the greedy's wave
         # count stands against the combinatorial bound, and the time goes to the later phases.
-        run.notes.append(f"waves: {problem.n_tasks:,} move groups x {w.ub} waves is too big for "
-                         "the full model; the greedy plan's wave count stands")
+        run.notes.append(
+            f"waves: {problem.n_tasks:,} move groups x {w.ub} waves is too big for "
+            "the full model; the greedy plan's wave count stands"
+        )
         left = search
     else:
         left = _ladder(run, search, w)
@@ -394,13 +416,15 @@ def _waves_phase(run: _Run, phase: TimeBudget) -> tuple[TimeBudget, int | None]:
     run.lb = max(run.lb, min(w.proven, problem.max_waves + 1))
     if run.incumbent is None:
         status = "infeasible" if w.proven > problem.max_waves else "unknown"
-        run.results.append(PhaseResult("waves", status, math.inf, float(w.proven), math.inf,
-                                       run.elapsed() - t0))
+        run.results.append(
+            PhaseResult("waves", status, math.inf, float(w.proven), math.inf, run.elapsed() - t0)
+        )
         run.emit("waves", math.inf, float(w.proven))
         return left, None
     # Optimal needs a proof: CP-SAT's, or infeasibility of every smaller m, or the bounds.
-    run.record("waves", "optimal" if w.proven >= w.ub else "feasible", float(w.ub),
-               float(w.proven), t0)
+    run.record(
+        "waves", "optimal" if w.proven >= w.ub else "feasible", float(w.ub), float(w.proven), t0
+    )
     run.emit("waves", float(w.ub), float(w.proven))
     return left, w.ub
 
@@ -465,8 +489,16 @@ def _minimise_waves(run: _Run, budget: TimeBudget, w: _Waves) -> TimeBudget:
     win = bounds.windows(top)
     if win is None:
         return budget
-    model, v = build(problem, win[0], win[1], bounds.forbidden, horizon=top, min_waves=w.proven,
-                     minimise_waves=True, dominance=True)
+    model, v = build(
+        problem,
+        win[0],
+        win[1],
+        bounds.forbidden,
+        horizon=top,
+        min_waves=w.proven,
+        minimise_waves=True,
+        dominance=True,
+    )
     model.minimize(waves_objective(model, problem, v))
     if run.incumbent:
         hint(model, v, run.incumbent)
@@ -492,13 +524,21 @@ def _station_bb(run: _Run, budget: TimeBudget, w: _Waves) -> TimeBudget:
         if a != b:
             preds[b].append(a)
     seconds = max(0.0, min(budget.left(), budget.wall_left()))
-    bb = station_bb([d[0] for d in problem.demand], problem.capacity[0][0], preds,
-                    lower=w.proven, upper=w.ub, time_limit=seconds, stop=run.stop)
+    bb = station_bb(
+        [d[0] for d in problem.demand],
+        problem.capacity[0][0],
+        preds,
+        lower=w.proven,
+        upper=w.ub,
+        time_limit=seconds,
+        stop=run.stop,
+    )
     if budget.deterministic:
         budget = budget.charge(bb.runtime)
         if not bb.proven and not run.stopped():
-            run.notes.append("waves: station_bb stopped at its wall-clock limit; "
-                             "run may not be reproducible")
+            run.notes.append(
+                "waves: station_bb stopped at its wall-clock limit; run may not be reproducible"
+            )
     if bb.stations is not None and not violations(problem, bb.stations):
         run.found(bb.stations)
         w.ub = bb.best
@@ -506,9 +546,14 @@ def _station_bb(run: _Run, budget: TimeBudget, w: _Waves) -> TimeBudget:
     return budget
 
 
-def _objective_phase(run: _Run, name: str, phase: TimeBudget, win: tuple[list[int], list[int]],
-                     horizon: int, fixed: list[tuple[str, float]]
-                     ) -> tuple[TimeBudget, float | None]:
+def _objective_phase(
+    run: _Run,
+    name: str,
+    phase: TimeBudget,
+    win: tuple[list[int], list[int]],
+    horizon: int,
+    fixed: list[tuple[str, float]],
+) -> tuple[TimeBudget, float | None]:
     """Phases 2-4 (splits, downtime, moved): returns what is left of the phase's budget and
     the phase's value (None when there is no plan)."""
     t0 = run.elapsed()
@@ -529,24 +574,38 @@ def _objective_phase(run: _Run, name: str, phase: TimeBudget, win: tuple[list[in
         value, bound, status = out.objective, out.bound, out.status
         if name == "splits":  # pairs no plan can join: a bound whatever the search proved
             cl = run.bounds.cl
-            bound = max(bound, float(forced_splits(problem, win[0], win[1],
-                                                   run.bounds.forbidden, cl.sdesc)))
+            bound = max(
+                bound, float(forced_splits(problem, win[0], win[1], run.bounds.forbidden, cl.sdesc))
+            )
     elif run.incumbent is not None:
         value, bound, status = evaluate(problem, run.incumbent)[name], -math.inf, "feasible"
     else:
         status = "infeasible" if out.status == "infeasible" else "unknown"
-        run.results.append(PhaseResult(name, status, math.inf, out.bound, math.inf,
-                                       run.elapsed() - t0))
+        run.results.append(
+            PhaseResult(name, status, math.inf, out.bound, math.inf, run.elapsed() - t0)
+        )
         return left, None
     bound = max(bound, 0.0)
-    run.record(name, "optimal" if value <= bound else status, value, bound, t0,
-               run.parts if name == "splits" else ())
+    run.record(
+        name,
+        "optimal" if value <= bound else status,
+        value,
+        bound,
+        t0,
+        run.parts if name == "splits" else (),
+    )
     run.emit(name, value, bound)
     return left, value
 
 
-def _model_phase(run: _Run, name: str, phase: TimeBudget, win: tuple[list[int], list[int]],
-                 horizon: int, fixed: list[tuple[str, float]]) -> tuple[_Outcome, TimeBudget]:
+def _model_phase(
+    run: _Run,
+    name: str,
+    phase: TimeBudget,
+    win: tuple[list[int], list[int]],
+    horizon: int,
+    fixed: list[tuple[str, float]],
+) -> tuple[_Outcome, TimeBudget]:
     """The full model with this phase's objective, the earlier phases' values kept."""
     problem = run.problem
     model, v = build(problem, win[0], win[1], run.bounds.forbidden, horizon=horizon)
@@ -559,8 +618,9 @@ def _model_phase(run: _Run, name: str, phase: TimeBudget, win: tuple[list[int], 
     return out, phase.charge(used)
 
 
-def _lns_phase(run: _Run, name: str, phase: TimeBudget, win: tuple[list[int], list[int]],
-               horizon: int) -> tuple[_Outcome, TimeBudget]:
+def _lns_phase(
+    run: _Run, name: str, phase: TimeBudget, win: tuple[list[int], list[int]], horizon: int
+) -> tuple[_Outcome, TimeBudget]:
     """The splits, downtime or moved phase of a big instance: LNS from the incumbent.
 
     Splits get the bound of `_splits_phase`; downtime and moved the bounds of `phase_bound`.
@@ -578,24 +638,45 @@ def _lns_phase(run: _Run, name: str, phase: TimeBudget, win: tuple[list[int], li
     return _Outcome(status, list(out.waves), value, bound), phase.charge(out.units)
 
 
-def _lns(run: _Run, name: str, phase: TimeBudget, win: tuple[list[int], list[int]],
-         horizon: int, bound: float, first: Sequence[list[int]],
-         stop: StopRequest | None) -> LnsOutcome:
+def _lns(
+    run: _Run,
+    name: str,
+    phase: TimeBudget,
+    win: tuple[list[int], list[int]],
+    horizon: int,
+    bound: float,
+    first: Sequence[list[int]],
+    stop: StopRequest | None,
+) -> LnsOutcome:
     """One large-neighbourhood search from the incumbent, with its notes."""
     assert run.incumbent is not None
-    out = improve(name, run.problem, run.incumbent, win[0], win[1], run.bounds.forbidden,
-                  horizon=horizon, budget=phase, stop=stop, seed=run.seed,
-                  on_improve=lambda value: run.emit(name, value, bound), floor=bound,
-                  first=first)
+    out = improve(
+        name,
+        run.problem,
+        run.incumbent,
+        win[0],
+        win[1],
+        run.bounds.forbidden,
+        horizon=horizon,
+        budget=phase,
+        stop=stop,
+        seed=run.seed,
+        on_improve=lambda value: run.emit(name, value, bound),
+        floor=bound,
+        first=first,
+    )
     if out.capped and phase.deterministic and _CAPPED.format(name) not in run.notes:
         run.notes.append(_CAPPED.format(name))
-    run.notes.append(f"{name}: large-neighbourhood search, {out.iterations} sub-models, "
-                     f"{out.improvements} improvements")
+    run.notes.append(
+        f"{name}: large-neighbourhood search, {out.iterations} sub-models, "
+        f"{out.improvements} improvements"
+    )
     return out
 
 
-def _splits_phase(run: _Run, phase: TimeBudget, win: tuple[list[int], list[int]],
-                  horizon: int) -> tuple[_Outcome, TimeBudget]:
+def _splits_phase(
+    run: _Run, phase: TimeBudget, win: tuple[list[int], list[int]], horizon: int
+) -> tuple[_Outcome, TimeBudget]:
     """The splits phase of a big instance: the parts (`_split_parts`) for a bound and a
     combined plan, then the LNS, and, where the whole model is small enough
     (`solvers.waves.full`), the LNS with `1 - _FULL_SHARE` of what the parts left and then
@@ -614,8 +695,7 @@ def _splits_phase(run: _Run, phase: TimeBudget, win: tuple[list[int], list[int]]
         return _Outcome(status, list(out.waves), value, bound), phase.charge(out.units)
     # Its share of the wall time too: hundreds of quick sub-models on a loaded machine can
     # take more wall time than their units, and that would be the full model's.
-    lns = _lns(run, "splits", phase.split(1.0 - _FULL_SHARE), win, horizon, bound, first,
-               run.stop)
+    lns = _lns(run, "splits", phase.split(1.0 - _FULL_SHARE), win, horizon, bound, first, run.stop)
     full, used = _FULL_SKIPPED, lns.units
     if lns.objective["splits"] > bound and run.has_time(phase.charge(used), "splits"):
         full = _full(run, phase.charge(used), win, horizon, bound, lns.waves)
@@ -624,13 +704,29 @@ def _splits_phase(run: _Run, phase: TimeBudget, win: tuple[list[int], list[int]]
     return _pick(run, lns, full, bound), phase.charge(used)
 
 
-def _full(run: _Run, budget: TimeBudget, win: tuple[list[int], list[int]], horizon: int,
-          bound: float, start: Sequence[int]) -> FullOutcome:
+def _full(
+    run: _Run,
+    budget: TimeBudget,
+    win: tuple[list[int], list[int]],
+    horizon: int,
+    bound: float,
+    start: Sequence[int],
+) -> FullOutcome:
     """The full splits model from `start`, with every worker."""
     problem = run.problem
-    return solve_full(problem, win[0], win[1], run.bounds.forbidden, horizon=horizon,
-                      incumbent=start, floor=bound, budget=budget, stop=run.stop,
-                      workers=run.workers, seed=run.seed)
+    return solve_full(
+        problem,
+        win[0],
+        win[1],
+        run.bounds.forbidden,
+        horizon=horizon,
+        incumbent=start,
+        floor=bound,
+        budget=budget,
+        stop=run.stop,
+        workers=run.workers,
+        seed=run.seed,
+    )
 
 
 def _full_note(run: _Run, out: FullOutcome, horizon: int, budget: TimeBudget) -> None:
@@ -638,8 +734,10 @@ def _full_note(run: _Run, out: FullOutcome, horizon: int, budget: TimeBudget) ->
     order after the LNS's note)."""
     if out.status == "skipped":
         return
-    run.notes.append(f"splits: full model ({run.problem.n_tasks:,} move groups x {horizon} waves) "
-                     f"{out.status}, objective {out.objective:g}, bound {out.bound:g}")
+    run.notes.append(
+        f"splits: full model ({run.problem.n_tasks:,} move groups x {horizon} waves) "
+        f"{out.status}, objective {out.objective:g}, bound {out.bound:g}"
+    )
     if out.capped and budget.deterministic and _CAPPED.format("splits") not in run.notes:
         run.notes.append(_CAPPED.format("splits"))
 
@@ -657,8 +755,9 @@ def _pick(run: _Run, lns: LnsOutcome, full: FullOutcome, floor: float) -> _Outco
     return _Outcome("optimal" if value <= bound else "feasible", list(lns.waves), value, bound)
 
 
-def _split_parts(run: _Run, phase: TimeBudget, win: tuple[list[int], list[int]],
-                 horizon: int) -> tuple[float, TimeBudget, list[list[int]]]:
+def _split_parts(
+    run: _Run, phase: TimeBudget, win: tuple[list[int], list[int]], horizon: int
+) -> tuple[float, TimeBudget, list[list[int]]]:
     """The splits phase's decomposition (`solvers.waves.parts`): every cluster of
     soft-connected tasks solved on its own for up to `_PARTS_SHARE` of the phase, their plans
     written over the incumbent where every hard rule still holds, and their bounds summed
@@ -667,8 +766,19 @@ def _split_parts(run: _Run, phase: TimeBudget, win: tuple[list[int], list[int]],
     the LNS re-solves each of them whole, against the rest of the plan, first."""
     problem, cl = run.problem, run.bounds.cl
     assert run.incumbent is not None
-    setting = Setting(problem, win[0], win[1], run.bounds.forbidden, cl.desc, cl.sdesc,
-                      horizon, run.incumbent, run.stop, run.workers, run.seed)
+    setting = Setting(
+        problem,
+        win[0],
+        win[1],
+        run.bounds.forbidden,
+        cl.desc,
+        cl.sdesc,
+        horizon,
+        run.incumbent,
+        run.stop,
+        run.workers,
+        run.seed,
+    )
     solved, used = solve_parts(setting, clusters(problem), phase.part(_PARTS_SHARE))
     bound = float(math.ceil(sum(part.bound for part in solved) - 1e-9))
     before = evaluate(problem, run.incumbent)["splits"]
@@ -678,12 +788,17 @@ def _split_parts(run: _Run, phase: TimeBudget, win: tuple[list[int], list[int]],
         run.found(plan)
         run.emit("splits", value, bound)
     run.parts = tuple(PartResult(len(p.tasks), p.status, p.objective, p.bound) for p in solved)
-    run.notes.append(f"splits: {len(solved)} parts solved on their own, {taken} of their plans "
-                     f"combined into the plan ({before:g} -> {min(value, before):g} splits); "
-                     f"bound {bound:g}")
+    run.notes.append(
+        f"splits: {len(solved)} parts solved on their own, {taken} of their plans "
+        f"combined into the plan ({before:g} -> {min(value, before):g} splits); "
+        f"bound {bound:g}"
+    )
     current = list(run.incumbent)
-    open_parts = [list(p.tasks) for p in solved
-                  if p.waves and evaluate_part(problem, p.tasks, current) > p.objective]
+    open_parts = [
+        list(p.tasks)
+        for p in solved
+        if p.waves and evaluate_part(problem, p.tasks, current) > p.objective
+    ]
     return bound, phase.charge(used), open_parts
 
 

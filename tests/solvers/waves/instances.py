@@ -17,13 +17,20 @@ FAST = dict(time_limit=5.0, workers=1)
 
 #: Two 10 h tasks, two waves of 100: the smallest valid problem, for the validation cases.
 BASE: dict[str, Any] = dict(
-    names=("a", "b"), resources=("h",), demand=((10,), (10,)), capacity=((100,), (100,)),
+    names=("a", "b"),
+    resources=("h",),
+    demand=((10,), (10,)),
+    capacity=((100,), (100,)),
     max_waves=2,
 )
 
 
-def make(demand: list[int] | list[tuple[int, ...]], cap: int | tuple[int, ...] = 100,
-         waves: int = 4, **kw: Any) -> WaveProblem:
+def make(
+    demand: list[int] | list[tuple[int, ...]],
+    cap: int | tuple[int, ...] = 100,
+    waves: int = 4,
+    **kw: Any,
+) -> WaveProblem:
     """A problem with tasks t0, t1, ... and the same capacity in every wave (one resource
     unless tuples given)."""
     rows = tuple(d if isinstance(d, tuple) else (d,) for d in demand)
@@ -117,12 +124,17 @@ def random_instance(seed: int) -> tuple[WaveProblem, tuple[int, ...], int]:
     lo = [1 if rng.random() < 0.8 else rng.randint(1, 2) for _ in range(n)]
     hi = [m if rng.random() < 0.8 else rng.randint(max(lo[t], m - 1), m) for t in range(n)]
     p = WaveProblem(
-        names=tuple(f"g{t}" for t in range(n)), resources=("hours", "servers"), demand=demand,
-        capacity=(cap,) * m, max_waves=m,
-        before_or_same=tuple(pairs[::3]), strictly_before=tuple(pairs[1::9]),
+        names=tuple(f"g{t}" for t in range(n)),
+        resources=("hours", "servers"),
+        demand=demand,
+        capacity=(cap,) * m,
+        max_waves=m,
+        before_or_same=tuple(pairs[::3]),
+        strictly_before=tuple(pairs[1::9]),
         same_wave=tuple((a, a + 1) for a in range(0, n - 1, 9)),
         soft=tuple((*rng.sample(range(n), 2), rng.randint(1, 3)) for _ in range(2 * n)),
-        earliest=tuple(lo), latest=tuple(hi),
+        earliest=tuple(lo),
+        latest=tuple(hi),
         pins=((n - 1, rng.randint(lo[n - 1], hi[n - 1])),) if rng.random() < 0.5 else (),
         forbidden=((n - 2, (1,)),) if lo[n - 2] == 1 and rng.random() < 0.5 else (),
     )

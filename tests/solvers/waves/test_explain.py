@@ -52,20 +52,30 @@ from tests.solvers.waves.instances import FAST, make
         ),
         pytest.param(  # three 60s, two waves: both capacities and the horizon conflict
             make([60, 60, 60], waves=2),
-            [Cause("capacity", wave=1, resource="h"), Cause("capacity", wave=2, resource="h"),
-             Cause("horizon")],
+            [
+                Cause("capacity", wave=1, resource="h"),
+                Cause("capacity", wave=2, resource="h"),
+                Cause("horizon"),
+            ],
             id="capacity",
         ),
         pytest.param(  # two 60s pinned into the same wave; the unrelated t2 is not blamed
             make([60, 60, 10], waves=2, pins=((0, 1), (1, 1))),
-            [Cause("pin", 0, wave=1), Cause("pin", 1, wave=1),
-             Cause("capacity", wave=1, resource="h")],
+            [
+                Cause("pin", 0, wave=1),
+                Cause("pin", 1, wave=1),
+                Cause("capacity", wave=1, resource="h"),
+            ],
             id="pins-and-capacity",
         ),
         pytest.param(  # same-wave partners that do not fit together
             make([60, 60], waves=3, same_wave=((0, 1),)),
-            [Cause("capacity", wave=1, resource="h"), Cause("capacity", wave=2, resource="h"),
-             Cause("capacity", wave=3, resource="h"), Cause("precedence", 0, 1, rule="same_wave")],
+            [
+                Cause("capacity", wave=1, resource="h"),
+                Cause("capacity", wave=2, resource="h"),
+                Cause("capacity", wave=3, resource="h"),
+                Cause("precedence", 0, 1, rule="same_wave"),
+            ],
             id="same-wave-too-big",
         ),
     ],

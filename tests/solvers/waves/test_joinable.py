@@ -25,8 +25,14 @@ def test_a_hub_joins_only_the_partners_its_wave_has_room_for() -> None:
 def test_room_for_every_partner_gives_no_more_than_the_forced_pairs() -> None:
     # The same hub with 24 hours per wave: all four partners fit with it, and one pair is
     # forced by disjoint windows (partner 4 only in wave 3, the hub only in 1..2): bound 1.
-    p = make([6, 3, 3, 3, 3], cap=24, waves=3, soft=tuple((0, t, 1) for t in range(1, 5)),
-             earliest=(1, 1, 1, 1, 3), latest=(2, 3, 3, 3, 3))
+    p = make(
+        [6, 3, 3, 3, 3],
+        cap=24,
+        waves=3,
+        soft=tuple((0, t, 1) for t in range(1, 5)),
+        earliest=(1, 1, 1, 1, 3),
+        latest=(2, 3, 3, 3, 3),
+    )
     b = WaveBounds(p)
     lo, hi = b.windows(3)
     assert forced_splits(p, lo, hi, b.forbidden, b.cl.sdesc) == 1

@@ -18,8 +18,17 @@ def improved(phase: str, p: WaveProblem, start: list[int], *, seed: int = 1) -> 
     checked."""
     bounds = WaveBounds(p)
     lo, hi = bounds.windows(2)  # type: ignore[misc]
-    out = improve(phase, p, start, lo, hi, bounds.forbidden, horizon=2,
-                  budget=TimeBudget(4.0, time.monotonic() + 600), seed=seed)
+    out = improve(
+        phase,
+        p,
+        start,
+        lo,
+        hi,
+        bounds.forbidden,
+        horizon=2,
+        budget=TimeBudget(4.0, time.monotonic() + 600),
+        seed=seed,
+    )
     check_plan(p, out.waves)
     assert out.objective == evaluate(p, out.waves)
     return out
@@ -76,8 +85,17 @@ def test_a_requested_stop_keeps_the_plan_it_has() -> None:
     lo, hi = bounds.windows(2)  # type: ignore[misc]
     stop = StopRequest()
     stop.request()
-    out = improve("splits", p, [1, 2, 1, 2], lo, hi, bounds.forbidden, horizon=2,
-                  budget=TimeBudget(4.0, time.monotonic() + 600), stop=stop)
+    out = improve(
+        "splits",
+        p,
+        [1, 2, 1, 2],
+        lo,
+        hi,
+        bounds.forbidden,
+        horizon=2,
+        budget=TimeBudget(4.0, time.monotonic() + 600),
+        stop=stop,
+    )
     assert out.waves == (1, 2, 1, 2) and out.iterations == 0 and out.objective["splits"] == 2
     assert improved("splits", p, [1, 2, 1, 2], seed=3).objective["splits"] == 0
 
@@ -90,8 +108,17 @@ def searched_splits(seed: int) -> tuple[Any, float]:
     bounds = WaveBounds(p)
     win = bounds.windows(m)
     assert start and win is not None
-    out = improve("splits", p, start, win[0], win[1], bounds.forbidden, horizon=m,
-                  budget=TimeBudget(0.4, time.monotonic() + 600), seed=7)
+    out = improve(
+        "splits",
+        p,
+        start,
+        win[0],
+        win[1],
+        bounds.forbidden,
+        horizon=m,
+        budget=TimeBudget(0.4, time.monotonic() + 600),
+        seed=7,
+    )
     check_plan(p, out.waves)
     assert violations(p, out.waves) == []
     assert out.objective == evaluate(p, out.waves)

@@ -13,15 +13,27 @@ from solvers.waves.problem import WaveProblem, evaluate, violations
 from tests.solvers.waves.instances import check_plan, make, random_instance
 
 
-def searched(p: WaveProblem, start: list[int] | tuple[int, ...], horizon: int,
-             stop: StopRequest | None = None) -> LocalOutcome:
+def searched(
+    p: WaveProblem,
+    start: list[int] | tuple[int, ...],
+    horizon: int,
+    stop: StopRequest | None = None,
+) -> LocalOutcome:
     """One local search from `start` within `horizon` waves, roomy budget; the plan is
     checked independently and its split weight recomputed."""
     bounds = WaveBounds(p)
     win = bounds.windows(horizon)
     assert win is not None
-    out = local_search(p, start, win[0], win[1], bounds.forbidden, horizon=horizon,
-                       budget=TimeBudget(10.0, time.monotonic() + 600), stop=stop)
+    out = local_search(
+        p,
+        start,
+        win[0],
+        win[1],
+        bounds.forbidden,
+        horizon=horizon,
+        budget=TimeBudget(10.0, time.monotonic() + 600),
+        stop=stop,
+    )
     check_plan(p, out.waves)
     assert violations(p, out.waves) == []
     assert max(out.waves) <= horizon
@@ -63,8 +75,15 @@ def test_same_wave_units_move_together_and_strict_rules_hold() -> None:
     # so the unit {t0, t1} moves to wave 2 (weight 2 joined). t4 must be strictly before t2;
     # its partner t5, pinned to wave 2, cannot be joined (t4 cannot leave wave 1): 1 split
     # stays, the optimum.
-    p = make([1] * 6, cap=6, waves=2, same_wave=((0, 1),), strictly_before=((4, 2),),
-             soft=((1, 2, 1), (0, 3, 1), (4, 5, 1)), pins=((5, 2),))
+    p = make(
+        [1] * 6,
+        cap=6,
+        waves=2,
+        same_wave=((0, 1),),
+        strictly_before=((4, 2),),
+        soft=((1, 2, 1), (0, 3, 1), (4, 5, 1)),
+        pins=((5, 2),),
+    )
     out = searched(p, [1, 1, 2, 2, 1, 2], 2)
     assert out.splits == 1 and out.waves[0] == out.waves[1] == 2 and out.waves[4] == 1
 
@@ -89,8 +108,11 @@ def test_the_search_is_deterministic() -> None:
         p, start, m = random_instance(seed)
         if start and max(start) <= m:
             first, again = searched(p, start, m), searched(p, start, m)
-            assert (first.waves, first.moves, first.units) == (again.waves, again.moves,
-                                                               again.units)
+            assert (first.waves, first.moves, first.units) == (
+                again.waves,
+                again.moves,
+                again.units,
+            )
 
 
 def test_a_requested_stop_returns_the_start_plan() -> None:

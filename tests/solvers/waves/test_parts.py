@@ -31,16 +31,23 @@ def triangles(count: int) -> WaveProblem:
         a, b, c = 3 * i, 3 * i + 1, 3 * i + 2
         strict.append((a, b))
         soft += [(a, b, 1), (a, c, 1), (b, c, 1)]
-    return make([1] * (3 * count), cap=1000, waves=4, strictly_before=tuple(strict),
-                soft=tuple(soft))
+    return make(
+        [1] * (3 * count), cap=1000, waves=4, strictly_before=tuple(strict), soft=tuple(soft)
+    )
 
 
 def test_forced_splits_counts_pairs_no_plan_can_join() -> None:
     # t0 strictly before t1 through t2 (t0 < t2 <= t1): forced. t3 in wave 1..1 and t4 in 2..3:
     # forced. t5-t6 free: not forced. Weights 2 + 3 => 5.
-    p = make([1] * 7, waves=3, strictly_before=((0, 2),), before_or_same=((2, 1),),
-             earliest=(1, 1, 1, 1, 2, 1, 1), latest=(3, 3, 3, 1, 3, 3, 3),
-             soft=((0, 1, 2), (3, 4, 3), (5, 6, 7)))
+    p = make(
+        [1] * 7,
+        waves=3,
+        strictly_before=((0, 2),),
+        before_or_same=((2, 1),),
+        earliest=(1, 1, 1, 1, 2, 1, 1),
+        latest=(3, 3, 3, 1, 3, 3, 3),
+        soft=((0, 1, 2), (3, 4, 3), (5, 6, 7)),
+    )
     b = WaveBounds(p)
     lo, hi = b.windows(3)
     assert forced_splits(p, lo, hi, b.forbidden, b.cl.sdesc) == 5
@@ -56,7 +63,8 @@ def test_a_small_instance_proves_its_forced_splits() -> None:
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_triangles_decompose_and_their_parts_bounds_add_up_to_the_reported_bound(
-        workers: int) -> None:
+    workers: int,
+) -> None:
     # 60 triangles (180 tasks: the big-instance path). Optimum 2 per triangle => 120 (see
     # `triangles`). Forced pairs alone prove 60; each triangle on its own proves 2, and the
     # 60 parts' plans combine (capacity never binds), so the phase is optimal at 120. With two
@@ -67,8 +75,10 @@ def test_triangles_decompose_and_their_parts_bounds_add_up_to_the_reported_bound
     splits = {ph.name: ph for ph in res.phases}["splits"]
     assert (splits.objective, splits.bound, splits.status) == (120, 120, "optimal")
     assert len(splits.parts) == 60
-    assert all((part.tasks, part.status, part.objective, part.bound) == (3, "optimal", 2, 2)
-               for part in splits.parts)
+    assert all(
+        (part.tasks, part.status, part.objective, part.bound) == (3, "optimal", 2, 2)
+        for part in splits.parts
+    )
     assert sum(part.bound for part in splits.parts) == splits.bound
     assert res.status == "optimal" and res.objective["waves"] == 2
     assert "60 parts solved on their own (60 optimal); their bounds add up to 120" in res.summary()
@@ -89,8 +99,9 @@ def test_a_part_too_big_for_a_model_keeps_the_forced_bound(monkeypatch: pytest.M
 
 
 @pytest.mark.parametrize("workers", [1, 2])
-def test_the_full_model_proves_what_no_part_could(monkeypatch: pytest.MonkeyPatch,
-                                                  workers: int) -> None:
+def test_the_full_model_proves_what_no_part_could(
+    monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
     # No part gets a model (the bound from the parts is the 60 forced pairs), but the whole
     # problem is small enough for the full splits model, beside the LNS (two workers) or after
     # it (one): its proven bound is the optimum 120 (see `triangles`), so the phase is optimal.
@@ -99,8 +110,9 @@ def test_the_full_model_proves_what_no_part_could(monkeypatch: pytest.MonkeyPatc
     res = solved(triangles(60), time_limit=20.0, workers=workers)
     splits = {ph.name: ph for ph in res.phases}["splits"]
     assert (splits.objective, splits.bound, splits.status) == (120, 120, "optimal")
-    assert any(note.startswith("splits: full model (180 move groups x 2 waves)")
-               for note in res.notes), res.summary()
+    assert any(
+        note.startswith("splits: full model (180 move groups x 2 waves)") for note in res.notes
+    ), res.summary()
 
 
 def random_instance(seed: int, n: int = 160) -> WaveProblem:
@@ -111,9 +123,14 @@ def random_instance(seed: int, n: int = 160) -> WaveProblem:
     near = [(a, b) for a in range(n) for b in range(a + 1, min(n, a + 6))]
     soft = [(a, b, rng.randint(1, 3)) for a, b in rng.sample(near, 90)]
     arcs = [(a, b) for a in range(n) for b in range(a + 1, n) if rng.random() < 0.004]
-    return make([rng.randint(1, 10) for _ in range(n)], cap=120, waves=10,
-                before_or_same=tuple(arcs[::2]), strictly_before=tuple(arcs[1::2]),
-                soft=tuple(soft))
+    return make(
+        [rng.randint(1, 10) for _ in range(n)],
+        cap=120,
+        waves=10,
+        before_or_same=tuple(arcs[::2]),
+        strictly_before=tuple(arcs[1::2]),
+        soft=tuple(soft),
+    )
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -124,8 +141,11 @@ def test_the_summed_bound_never_exceeds_the_plan(seed: int) -> None:
     res = solved(p, time_limit=15.0, workers=1, seed=seed)
     splits = {ph.name: ph for ph in res.phases}["splits"]
     assert 0 <= splits.bound <= splits.objective == res.objective["splits"]
-    full = [float(note.rsplit("bound ", 1)[1]) for note in res.notes
-            if note.startswith("splits: full model")]
+    full = [
+        float(note.rsplit("bound ", 1)[1])
+        for note in res.notes
+        if note.startswith("splits: full model")
+    ]
     assert splits.bound == max([sum(part.bound for part in splits.parts), *full])
 
 
@@ -142,8 +162,9 @@ def crowded_pairs(tight: int = 30, loose: int = 15) -> WaveProblem:
     waves = 2 * tight + loose
     demand = [5] * waves + [3] * (2 * tight) + [2] * (2 * loose)
     soft = tuple((waves + 2 * i, waves + 2 * i + 1, 1) for i in range(tight + loose))
-    return make(demand, cap=10, waves=waves, pins=tuple((t, t + 1) for t in range(waves)),
-                soft=soft)
+    return make(
+        demand, cap=10, waves=waves, pins=tuple((t, t + 1) for t in range(waves)), soft=soft
+    )
 
 
 @pytest.mark.parametrize("workers", [1, 2])

@@ -175,10 +175,14 @@ def test_big_instances_optimise_downtime_by_lns() -> None:
     # bound, and never splits more than the splits phase left.
     rng = random.Random(5)
     n = 160
-    p = make([rng.randint(1, 10) for _ in range(n)], cap=100, waves=12,
-             soft=tuple((*rng.sample(range(n), 2), 1) for _ in range(40)),
-             downtime_weight=tuple(rng.randint(0, 5) for _ in range(n)),
-             before_or_same=tuple((a, a + 1) for a in range(0, n - 1, 7)))
+    p = make(
+        [rng.randint(1, 10) for _ in range(n)],
+        cap=100,
+        waves=12,
+        soft=tuple((*rng.sample(range(n), 2), 1) for _ in range(40)),
+        downtime_weight=tuple(rng.randint(0, 5) for _ in range(n)),
+        before_or_same=tuple((a, a + 1) for a in range(0, n - 1, 7)),
+    )
     res = solved(p, time_limit=6.0, workers=1)
     phases = {phase.name: phase for phase in res.phases}
     lns = "downtime: large-neighbourhood search"
@@ -198,8 +202,12 @@ def test_big_replans_minimise_moves_by_lns() -> None:
     # runs the LNS from the greedy plan and gets most of the rest back.
     rng = random.Random(8)
     n = 160
-    base = make([rng.randint(1, 10) for _ in range(n)], cap=100, waves=12,
-                downtime_weight=tuple(rng.randint(0, 5) for _ in range(n)))
+    base = make(
+        [rng.randint(1, 10) for _ in range(n)],
+        cap=100,
+        waves=12,
+        downtime_weight=tuple(rng.randint(0, 5) for _ in range(n)),
+    )
     previous = tuple(1 + t * 12 // n for t in range(n))  # tasks in order over 12 waves
     p = dataclasses.replace(base, previous=previous, capacity=((80,),) * 12)
     res = solved(p, time_limit=6.0, workers=1)
