@@ -1,7 +1,7 @@
 """A combinatorial lower bound on split soft pairs: the forced pairs, plus what no task's
 wave has room to join (issue 23).
 
-Give each soft pair that is not forced (`solvers.waves.parts.forced_splits`) to one of its
+Give each soft pair that is not forced (`forced_and_free`) to one of its
 two tasks, its owner. In any plan, the pairs a task t owns that are joined have their other
 task in t's wave, so their summed demand fits, per resource, in the largest capacity of a
 wave t may take less t's own demand. The joined weight is therefore at most the fractional
@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 from solvers.waves.problem import WaveProblem
 
-__all__ = ["joinable_bound"]
+__all__ = ["forced_and_free", "joinable_bound"]
 
 
 def joinable_bound(
@@ -35,7 +35,32 @@ def joinable_bound(
 ) -> int:
     """Forced pairs plus the owners' excess (module docstring), over the soft pairs whose
     first task is in `tasks` (a cluster: all its pairs), or all of them."""
-    allowed = {}
+    forced, free, allowed = forced_and_free(problem, lo, hi, banned, sdesc, tasks)
+    degree: dict[int, int] = {}
+    for a, b, _ in free:
+        degree[a] = degree.get(a, 0) + 1
+        degree[b] = degree.get(b, 0) + 1
+    owned: dict[int, list[tuple[int, int]]] = {}
+    for a, b, weight in free:
+        owner, other = (a, b) if (degree[a], -a) >= (degree[b], -b) else (b, a)
+        owned.setdefault(owner, []).append((other, weight))
+    excess = sum(_excess(problem, t, pairs, allowed[t]) for t, pairs in owned.items())
+    return forced + math.ceil(excess - 1e-9)
+
+
+def forced_and_free(
+    problem: WaveProblem,
+    lo: Sequence[int],
+    hi: Sequence[int],
+    banned: Sequence[set[int]],
+    sdesc: Sequence[frozenset[int]],
+    tasks: set[int] | None = None,
+) -> tuple[int, list[tuple[int, int, int]], dict[int, set[int]]]:
+    """The soft pairs (whose first task is in `tasks`, or all) split into the summed weight of
+    those no plan can put in one wave — their windows for this horizon share no wave, or a
+    chain of hard rules with a strictly-before step joins them — and the others; with the
+    waves each task met may take. The one place that decides what a forced pair is."""
+    allowed: dict[int, set[int]] = {}
     forced = 0
     free: list[tuple[int, int, int]] = []
     for a, b, weight in problem.soft:
@@ -48,16 +73,7 @@ def joinable_bound(
             forced += weight
         else:
             free.append((a, b, weight))
-    degree: dict[int, int] = {}
-    for a, b, _ in free:
-        degree[a] = degree.get(a, 0) + 1
-        degree[b] = degree.get(b, 0) + 1
-    owned: dict[int, list[tuple[int, int]]] = {}
-    for a, b, weight in free:
-        owner, other = (a, b) if (degree[a], -a) >= (degree[b], -b) else (b, a)
-        owned.setdefault(owner, []).append((other, weight))
-    excess = sum(_excess(problem, t, pairs, allowed[t]) for t, pairs in owned.items())
-    return forced + math.ceil(excess - 1e-9)
+    return forced, free, allowed
 
 
 def _excess(problem: WaveProblem, t: int, pairs: list[tuple[int, int]], waves: set[int]) -> float:

@@ -44,7 +44,7 @@ from dataclasses import dataclass, replace
 from solvers import cpsat
 from solvers.limits import StopRequest, TimeBudget
 from solvers.waves.full import LinkedStop, join_quietly
-from solvers.waves.joinable import joinable_bound
+from solvers.waves.joinable import forced_and_free, joinable_bound
 from solvers.waves.model import build_part, hint, split_literal
 from solvers.waves.problem import WaveProblem
 
@@ -100,14 +100,7 @@ def forced_splits(
     tasks: set[int] | None = None,
 ) -> int:
     """Summed weight of the soft pairs (of `tasks`, or all) that no plan can put in one wave."""
-    total = 0
-    for a, b, weight in problem.soft:
-        if tasks is not None and a not in tasks:
-            continue
-        apart = b in sdesc[a] or a in sdesc[b]
-        if apart or not set(_allowed(lo, hi, banned, a)) & set(_allowed(lo, hi, banned, b)):
-            total += weight
-    return total
+    return forced_and_free(problem, lo, hi, banned, sdesc, tasks)[0]
 
 
 def clusters(problem: WaveProblem) -> list[list[int]]:
@@ -165,9 +158,13 @@ def solve_parts(s: Setting, parts: list[list[int]], budget: TimeBudget) -> tuple
     the bigger ones. Which lane a part is in depends only on the parts, and each lane on its
     own units, so the answer does not depend on which lane finishes first."""
     out: list[Part | None] = [None] * len(parts)
+    floors = [
+        float(joinable_bound(s.problem, s.lo, s.hi, s.banned, s.sdesc, set(tasks)))
+        for tasks in parts
+    ]
     todo: list[int] = []
     for k, tasks in enumerate(parts):
-        forced = float(joinable_bound(s.problem, s.lo, s.hi, s.banned, s.sdesc, set(tasks)))
+        forced = floors[k]
         now = evaluate_part(s.problem, tasks, s.incumbent)
         if now <= forced:  # the incumbent already meets the forced bound here: no model needed
             out[k] = Part(tuple(tasks), "optimal", now, forced, {t: s.incumbent[t] for t in tasks})
@@ -184,7 +181,7 @@ def solve_parts(s: Setting, parts: list[list[int]], budget: TimeBudget) -> tuple
 
     def lane(i: int) -> None:
         try:
-            used[i] = _lane(lane_setting, parts, todo[i::count], budget, out)
+            used[i] = _lane(lane_setting, parts, floors, todo[i::count], budget, out)
         except BaseException as exc:  # noqa: BLE001 - handed to the calling thread below
             failures.append(exc)
             stop.request()
@@ -219,14 +216,18 @@ def modelled(s: Setting, tasks: Sequence[int]) -> bool:
 
 
 def _lane(
-    s: Setting, parts: list[list[int]], mine: list[int], budget: TimeBudget, out: list[Part | None]
+    s: Setting,
+    parts: list[list[int]],
+    floors: list[float],
+    mine: list[int],
+    budget: TimeBudget,
+    out: list[Part | None],
 ) -> float:
-    """Solve the parts `mine` (indices into `parts`) in order within `budget`, writing each
-    result to its place in `out`; returns the units used."""
+    """Solve the parts `mine` (indices into `parts`; `floors`, their combinatorial bounds) in
+    order within `budget`, writing each result to its place in `out`; returns the units used."""
     start = budget.units
     for j, k in enumerate(mine):
-        tasks = parts[k]
-        forced = float(joinable_bound(s.problem, s.lo, s.hi, s.banned, s.sdesc, set(tasks)))
+        tasks, forced = parts[k], floors[k]
         if budget.left() <= 0 or (s.stop and s.stop.requested):
             out[k] = Part(tuple(tasks), "skipped", float("inf"), forced, {})
             continue
