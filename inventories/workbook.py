@@ -50,9 +50,21 @@ class Limits:
 
     @classmethod
     def from_env(cls) -> Limits:
+        """The limits, each raised or lowered by its PLANNER_MAX_* variable when set.
+
+        A value that is not a whole number is refused rather than ignored: a user who set a
+        limit expects it to hold, and silently falling back to the default would not."""
+
         def get(name: str, default: int) -> int:
-            value = os.environ.get(name)
-            return int(value) if value and value.isdigit() else default
+            value = os.environ.get(name, "").strip()
+            if not value:
+                return default
+            if not value.isdigit():
+                raise PlannerError(
+                    f"{name}={value!r} is not a whole number; unset it for the default "
+                    f"({default:,}) or set e.g. {name}={default}"
+                )
+            return int(value)
 
         return cls(
             max_uncompressed_bytes=get("PLANNER_MAX_UNCOMPRESSED_MB", 256) * 1024 * 1024,

@@ -405,6 +405,14 @@ def test_cli_oversized_file_by_environment_limits(
     )
     assert "Traceback" not in cells.stderr + size.stderr
     assert counts(engine) == {}
+    junk = run_cli("import", "nordby.xlsx", env={"PLANNER_MAX_CELLS": "lots"})
+    assert junk.returncode == 1
+    assert junk.stderr.splitlines()[0] == (
+        "PLANNER_MAX_CELLS='lots' is not a whole number; unset it for the default "
+        "(2,000,000) or set e.g. PLANNER_MAX_CELLS=2000000"
+    )
+    assert "Traceback" not in junk.stderr
+    assert counts(engine) == {}
 
 
 def test_cli_formula_warning(book: InventoryBook, run_cli, engine: Engine) -> None:  # type: ignore[no-untyped-def]

@@ -151,8 +151,20 @@ def test_zip_bomb_ratio(tmp_path: Path, book: InventoryBook) -> None:
 def test_limits_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PLANNER_MAX_CELLS", "1000")
     monkeypatch.setenv("PLANNER_MAX_UNCOMPRESSED_MB", "2")
-    monkeypatch.setenv("PLANNER_MAX_TEXT", "junk")  # ignored: not a number
+    monkeypatch.setenv("PLANNER_MAX_TEXT", "")  # set but empty: the default
     assert Limits.from_env() == Limits(max_cells=1000, max_uncompressed_bytes=2 * 1024 * 1024)
+
+
+def test_a_limit_that_is_not_a_number_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A limit the user set must hold: a value we cannot read is said, never replaced by the
+    default behind the user's back."""
+    monkeypatch.setenv("PLANNER_MAX_CELLS", "2 000 000")
+    with pytest.raises(PlannerError) as caught:
+        Limits.from_env()
+    assert str(caught.value) == (
+        "PLANNER_MAX_CELLS='2 000 000' is not a whole number; unset it for the default "
+        "(2,000,000) or set e.g. PLANNER_MAX_CELLS=2000000"
+    )
 
 
 # --- formula detection ---------------------------------------------------------------------
