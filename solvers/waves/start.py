@@ -118,6 +118,17 @@ class _Wave:
         self.done: set[int] = set()  # placed, or found too big for this wave
         self.heap = [self.key(u) for u in pending if self.open(u)]
         heapq.heapify(self.heap)
+        # per community, its open units as (-placed weight, rank, unit): the seed's choice
+        self.firsts: dict[int, list[tuple[int, int, int]]] = {}
+        if self.seeds:
+            for entry in sorted(self.heap):
+                self._first(entry[-1])
+
+    def _first(self, u: int) -> None:
+        """A fresh entry for an open unit in its community's heap."""
+        g = self.b.group[u]
+        if g >= 0:
+            heapq.heappush(self.firsts.setdefault(g, []), (-self.b.placed[u], self.b.rank[u], u))
 
     def key(self, u: int) -> _Key:
         """A unit's priority now (smallest first); a heap entry is stale when it differs."""
@@ -158,6 +169,8 @@ class _Wave:
         """A fresh heap entry for a pending unit whose priority may have changed."""
         if u in self.pending and self.open(u):
             heapq.heappush(self.heap, self.key(u))
+            if self.seeds:
+                self._first(u)
 
     def place(self, u: int) -> None:
         """Put unit u in this wave: its community begun, its partners' affinities, its
@@ -184,36 +197,34 @@ class _Wave:
     def seed(self) -> int:
         """The first unit of a new soft community in this wave: of a community begun in an
         earlier wave (its rest), else of the first in the base order whose unplaced demand
-        fits the room, else of the one that overflows it least; -1 if no unit fits. Units
-        found too big for the room are marked done (room only shrinks)."""
+        fits the room, else of the one that overflows it least; -1 if no unit fits. Within
+        a community, the open unit with most soft weight to placed units, then the base
+        order. Units found too big for the room are marked done (room only shrinks)."""
         b = self.b
-        first: dict[int, _Key] = {}
-        b.ops += len(self.heap)
-        live: list[_Key] = []  # the heap without stale entries and units that no longer fit
-        for entry in self.heap:
-            u = entry[-1]
-            if u in self.done or entry != self.key(u):
-                continue
-            if not self.fits(u):
-                self.done.add(u)
-                continue
-            live.append(entry)
-            g = b.group[u]
-            if g >= 0 and entry[1] == 0 and (g not in first or entry < first[g]):
-                first[g] = entry
-        heapq.heapify(live)
-        self.heap = live
         best: tuple[tuple[int, float, int, int], int] | None = None
-        for g, entry in first.items():
+        for g, heap in list(self.firsts.items()):
+            while heap:
+                placed, _, u = heap[0]
+                b.ops += 1
+                if u in self.done or b.wave[u] or placed != -b.placed[u]:
+                    heapq.heappop(heap)
+                elif not self.fits(u):
+                    self.done.add(u)
+                    heapq.heappop(heap)
+                else:
+                    break
+            if not heap:
+                del self.firsts[g]
+                continue
             over = max(
                 (x / c if c > 0 else (0.0 if x == 0 else math.inf))
                 for x, c in zip(b.rest[g], self.room)
             )
             begun = 0 if b.rest[g] != b.total[g] else 1
-            score = (begun, 0.0 if over <= 1 else over, entry[3], entry[4])
+            score = (begun, 0.0 if over <= 1 else over, heap[0][1], heap[0][2])
             if best is None or score < best[0]:
                 best = (score, g)
-        return -1 if best is None else first[best[1]][-1]
+        return -1 if best is None else self.firsts[best[1]][0][2]
 
 
 def _clusters(s: Structure, rounds: int = 10) -> tuple[list[int], int]:
