@@ -762,7 +762,8 @@ def _soft_start(
 ) -> TimeBudget:
     """A soft-aware plan at the phase's wave count (`solvers.waves.start`) as the incumbent
     when it splits less (98 municipalities: 6,218 splits against the greedy's 16,679, in
-    5 s), so that the parts, the local search and the LNS start near the good region.
+    2.4 s of CPU), so that the parts, the local search and the LNS start near the good
+    region; elsewhere a note says it was not taken.
     Skipped when the phase's budget holds less than the construction costs."""
     problem = run.problem
     assert run.incumbent is not None

@@ -42,13 +42,13 @@ from solvers.waves.problem import WaveProblem, evaluate, violations
 __all__ = ["StartOutcome", "soft_start"]
 
 #: Operations (a heap entry, a partner's, a rule's or a label's look-up) per budget unit,
-#: which is about one wall second: measured 0.72 million a second at load 3 on 98 generated
-#: municipalities (4.5 s for the construction with communities, 0.5 s without).
-OPS_PER_UNIT = 600_000.0
+#: which is about one wall second on an idle machine: both constructions on 98 generated
+#: municipalities count 2.3 million operations in 2.4 s of CPU (6.9 s wall at load 5).
+OPS_PER_UNIT = 900_000.0
 
-#: Operations per task that a construction costs about (98 municipalities: 4 million for
-#: 22,476 tasks): the caller skips it when its budget holds less.
-OPS_PER_TASK = 200.0
+#: Operations per task that the constructions cost about (98 municipalities: 2.3 million
+#: for 22,476 tasks): the caller skips them when its budget holds less.
+OPS_PER_TASK = 100.0
 
 
 @dataclass(frozen=True)
