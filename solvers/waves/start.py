@@ -82,11 +82,10 @@ class _Build:
         self.placed = [0] * count  # soft weight to placed partners, any wave
         self.group = group
         k = len(s.cap[0])
-        self.members: list[list[int]] = [[] for _ in range(max(group, default=-1) + 1)]
-        self.rest = [[0] * k for _ in self.members]  # demand of a community's unplaced units
+        # demand of each community's unplaced units
+        self.rest = [[0] * k for _ in range(max(group, default=-1) + 1)]
         for u, g in enumerate(group):
             if g >= 0:
-                self.members[g].append(u)
                 self.rest[g] = [x + d for x, d in zip(self.rest[g], s.demand[u])]
         self.total = [list(x) for x in self.rest]
         self.ops = 0
@@ -106,9 +105,10 @@ class _Build:
 
 
 class _Wave:
-    """The filling of one wave: units whose last wave has come first, then the units of the
-    communities begun (in this wave or before), most soft weight to this wave first, then
-    the base order, where a soft unit opens the community `seed` picks."""
+    """The filling of one wave: units whose last wave has come first, then the unit with
+    most soft weight to this wave, then to the units placed so far, then the base order;
+    with `seeds`, a soft unit with no weight to this wave gives way to the unit of the
+    community `seed` opens."""
 
     def __init__(self, b: _Build, w: int, pending: set[int]) -> None:
         self.b, self.w, self.pending = b, w, pending
@@ -121,7 +121,7 @@ class _Wave:
         # per community, its open units as (-placed weight, rank, unit): the seed's choice
         self.firsts: dict[int, list[tuple[int, int, int]]] = {}
         if self.seeds:
-            for entry in sorted(self.heap):
+            for entry in self.heap:
                 self._first(entry[-1])
 
     def _first(self, u: int) -> None:
