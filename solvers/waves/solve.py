@@ -764,12 +764,13 @@ def _soft_start(
     when it splits less (98 municipalities: 6,218 splits against the greedy's 16,679, in
     2.4 s of CPU), so that the parts, the local search and the LNS start near the good
     region; elsewhere a note says it was not taken.
-    Skipped when the phase's budget holds less than the construction costs."""
+    Skipped when the phase's budget holds less than the construction costs, or its wall
+    time less than twice that (the construction checks no clock)."""
     problem = run.problem
     assert run.incumbent is not None
     cost = OPS_PER_TASK * problem.n_tasks / OPS_PER_UNIT
-    if not run.has_time(phase, "splits") or phase.left() < cost:
-        return phase
+    if not run.has_time(phase, "splits") or min(phase.left(), phase.wall_left() / 2) < cost:
+        return phase  # it has no deadline of its own: twice its cost in wall time, at least
     before = evaluate(problem, run.incumbent)["splits"]
     out = soft_start(problem, run.incumbent, win[0], win[1], run.bounds.forbidden, horizon=horizon)
     taken = bool(out.waves) and out.splits < before and not violations(problem, out.waves)
