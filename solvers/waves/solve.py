@@ -54,6 +54,7 @@ from solvers.waves.problem import (
     evaluate,
     violations,
 )
+from solvers.waves.start import OPS_PER_TASK, OPS_PER_UNIT, soft_start
 
 __all__ = ["solve"]
 
@@ -684,6 +685,7 @@ def _splits_phase(
     bound, and a better plan (it takes the LNS's plan as its start)."""
     problem = run.problem
     assert run.incumbent is not None
+    phase = _soft_start(run, phase, win, horizon)
     bound, phase, first = _split_parts(run, phase, win, horizon)
     value = evaluate(problem, run.incumbent)["splits"]
     if value <= bound:  # the parts' plans combined meet their summed bound: proven
@@ -753,6 +755,35 @@ def _pick(run: _Run, lns: LnsOutcome, full: FullOutcome, floor: float) -> _Outco
         status = "optimal" if full.objective <= bound else "feasible"
         return _Outcome(status, list(full.waves), full.objective, bound)
     return _Outcome("optimal" if value <= bound else "feasible", list(lns.waves), value, bound)
+
+
+def _soft_start(
+    run: _Run, phase: TimeBudget, win: tuple[list[int], list[int]], horizon: int
+) -> TimeBudget:
+    """A soft-aware plan at the phase's wave count (`solvers.waves.start`) as the incumbent
+    when it splits less (98 municipalities: 6,218 splits against the greedy's 16,679, in
+    2.4 s of CPU), so that the parts, the local search and the LNS start near the good
+    region; elsewhere a note says it was not taken.
+    Skipped when the phase's budget holds less than the construction costs, or its wall
+    time less than twice that (the construction checks no clock)."""
+    problem = run.problem
+    assert run.incumbent is not None
+    cost = OPS_PER_TASK * problem.n_tasks / OPS_PER_UNIT
+    if not run.has_time(phase, "splits") or min(phase.left(), phase.wall_left() / 2) < cost:
+        return phase  # it has no deadline of its own: twice its cost in wall time, at least
+    before = evaluate(problem, run.incumbent)["splits"]
+    out = soft_start(problem, run.incumbent, win[0], win[1], run.bounds.forbidden, horizon=horizon)
+    taken = bool(out.waves) and out.splits < before and not violations(problem, out.waves)
+    if taken:
+        run.found(out.waves)
+        bound = forced_splits(problem, win[0], win[1], run.bounds.forbidden, run.bounds.cl.sdesc)
+        run.emit("splits", out.splits, float(bound))
+    result = f"{out.splits:g} splits" if out.waves else "no plan"
+    run.notes.append(
+        f"splits: soft-aware start, {out.tried} constructions, best {result} against "
+        f"{before:g}, {'taken' if taken else 'not taken'} ({out.units:.1f} units)"
+    )
+    return phase.charge(out.units)
 
 
 def _split_parts(
