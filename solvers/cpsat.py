@@ -22,8 +22,9 @@ soon as its longest step so far would overrun that limit, and with interleaved w
 step is a whole batch (a full-problem worker's deterministic second, 3.4 wall seconds on a
 j30 instance at load 3), so a search ended seconds before the limit, short of its units,
 at a point that depended on the load, and `capped` did not say so (2026-12-06). Here
-CP-SAT's limit is only a backstop that cannot end a search before the cap. In wall-clock mode (`units` infinite) only the deadline
-limits the search and CP-SAT's full parallel portfolio runs.
+CP-SAT's limit is only a backstop that cannot end a search before the cap. In wall-clock
+mode (`units` infinite) only the deadline limits the search and CP-SAT's full parallel
+portfolio runs.
 
 Signals: by default CP-SAT installs its own SIGINT handler for the length of a solve, so
 Ctrl-C only ended that one solve and the caller went on to the next phase; and a Python
