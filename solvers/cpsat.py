@@ -63,8 +63,12 @@ _NAMES = {
 
 #: A deterministic call may run this many times its units' nominal seconds (plus one second)
 #: of wall time: on a loaded machine deterministic time runs slower than the wall clock, and
-#: a call that overstays more would eat the later calls' share of the time limit.
-OVERRUN = 1.5
+#: a call that overstays more would eat the later calls' share of the time limit (the
+#: budget's deadline bounds them all in any case). 2.5, not 1.5 as before: interleaved
+#: workers stop only between batches, so a call of a few units cannot end early, and the
+#: runbook test's 1.6-unit call (1.42 deterministic s) took 3.3-3.4 wall s at load 5.4-5.9,
+#: over 1.5's 3.4 s cap; CP-SAT's own look-ahead (see above) had hidden that (2026-12-06).
+OVERRUN = 2.5
 
 
 @dataclass(frozen=True)
