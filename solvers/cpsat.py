@@ -16,8 +16,15 @@ wall-clock limits can never be (google/or-tools#1145, #4195); multi-worker deter
 needs `interleave_search` (google/or-tools#4783, #4946). The wall clock is the safety net:
 a call may run `OVERRUN` times its units' nominal seconds plus a second, never past the
 budget's deadline; a call that the net ends instead of its units is `capped` (correct,
-but another run may differ). In wall-clock mode (`units` infinite) only the deadline
-limits the search and CP-SAT's full parallel portfolio runs.
+but another run may differ). The net is this module's own: the waiting thread stops the
+search at the cap. CP-SAT's `max_time_in_seconds` is no such net: CP-SAT ends a search as
+soon as its longest step so far would overrun that limit, and with interleaved workers a
+step is a whole batch (a full-problem worker's deterministic second, 3.4 wall seconds on a
+j30 instance at load 3), so a search ended seconds before the limit, short of its units,
+at a point that depended on the load, and `capped` did not say so (2026-12-06). Here
+CP-SAT's limit is only a backstop that cannot end a search before the cap. In wall-clock
+mode (`units` infinite) only the deadline limits the search and CP-SAT's full parallel
+portfolio runs.
 
 Signals: by default CP-SAT installs its own SIGINT handler for the length of a solve, so
 Ctrl-C only ended that one solve and the caller went on to the next phase; and a Python
@@ -31,7 +38,9 @@ time were up (CP-SAT keeps its best solution), and later solves return at once.
 
 from __future__ import annotations
 
+import math
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -54,8 +63,12 @@ _NAMES = {
 
 #: A deterministic call may run this many times its units' nominal seconds (plus one second)
 #: of wall time: on a loaded machine deterministic time runs slower than the wall clock, and
-#: a call that overstays more would eat the later calls' share of the time limit.
-OVERRUN = 1.5
+#: a call that overstays more would eat the later calls' share of the time limit (the
+#: budget's deadline bounds them all in any case). 2.5, not 1.5 as before: interleaved
+#: workers stop only between batches, so a call of a few units cannot end early, and the
+#: runbook test's 1.6-unit call (1.42 deterministic s) took 3.3-3.4 wall s at load 5.4-5.9,
+#: over 1.5's 3.4 s cap; CP-SAT's own look-ahead (see above) had hidden that (2026-12-06).
+OVERRUN = 2.5
 
 
 @dataclass(frozen=True)
@@ -111,9 +124,13 @@ def solve(
     prm.num_workers = max(1, workers)
     prm.random_seed = seed
     prm.catch_sigint_signal = False  # signals are handled by `_run`, see above
+    cap: float | None = None  # wall seconds after which `_run` stops a deterministic search
     if budget.deterministic:
         prm.max_deterministic_time = max(0.0, budget.units - overhead) / cost
-        prm.max_time_in_seconds = max(0.01, min(OVERRUN * budget.units + 1.0, budget.wall_left()))
+        cap = max(0.01, min(OVERRUN * budget.units + 1.0, budget.wall_left()))
+        # A backstop only (see above): CP-SAT's look-ahead ends a search at the earliest when
+        # the elapsed time plus its longest step reaches this, and both are below the cap.
+        prm.max_time_in_seconds = 2 * cap + 1.0
         prm.interleave_search = workers > 1
     else:
         prm.max_time_in_seconds = max(0.01, budget.wall_left())
@@ -122,14 +139,10 @@ def solve(
     if stop is not None and stop.requested:  # stopped before it began: the hint at most
         prm.max_time_in_seconds = 0.0
     callback = _Callback(on_solution) if on_solution is not None else None
-    status = _NAMES.get(_run(solver, model, callback, stop), "unknown")
+    code, cut = _run(solver, model, callback, stop, cap)
+    status = _NAMES.get(code, "unknown")
     stopped = stop is not None and stop.requested
-    capped = (
-        budget.deterministic
-        and status in ("feasible", "unknown")
-        and not stopped
-        and solver.wall_time >= prm.max_time_in_seconds * 0.98
-    )
+    capped = cut and status in ("feasible", "unknown") and not stopped
     if budget.deterministic:
         used = overhead + solver.deterministic_time * cost
     else:
@@ -153,9 +166,11 @@ def _run(
     model: cp_model.CpModel,
     callback: cp_model.CpSolverSolutionCallback | None,
     stop: StopRequest | None,
-) -> cp_model.CpSolverStatus:
+    cap: float | None = None,
+) -> tuple[cp_model.CpSolverStatus, bool]:
     """`solver.solve(model, callback)` in a worker thread, ended at once by a signal handler
-    that raises in the waiting thread, or by `stop`."""
+    that raises in the waiting thread, by `stop`, or `cap` wall seconds after it started;
+    the status, and whether the cap ended it."""
     outcome: list[cp_model.CpSolverStatus] = []
     failure: list[BaseException] = []
     done = threading.Event()
@@ -168,20 +183,27 @@ def _run(
         finally:
             done.set()
 
+    deadline = time.monotonic() + (math.inf if cap is None else cap)
     threading.Thread(target=work, name="cp-sat", daemon=True).start()
-    stopping = False
+    stopping = cut = False
     try:
-        while not done.wait(0.1):  # returns as soon as the solve ends; signals run in between
-            if stop is not None and stop.requested and not stopping:
-                solver.stop_search()  # ends like a time limit: the best solution is kept
+        # Returns as soon as the solve ends; signals run in between.
+        while not done.wait(0.1 if stopping else min(0.1, deadline - time.monotonic())):
+            if stopping:
+                continue
+            if stop is not None and stop.requested:
                 stopping = True
+            elif time.monotonic() >= deadline:
+                stopping = cut = True
+            if stopping:
+                solver.stop_search()  # ends like a time limit: the best solution is kept
     except BaseException:
         solver.stop_search()
         _wait_out(done)
         raise
     if failure:
         raise failure[0]
-    return outcome[0]
+    return outcome[0], cut
 
 
 def _wait_out(done: threading.Event) -> None:

@@ -10,7 +10,8 @@ the makespan. Every schedule it returns has passed `check_schedule()`.
 for a short slice (small problems such as cutover runbooks are proven there), then, if the
 gap is still open, the genetic search of `solvers.rcpsp.genetic` (compiled serial SGS,
 thousands of schedules a second), then CP-SAT again for the rest of the time, hinted with
-the best schedule and restricted to schedules no longer than it.
+the best schedule and restricted to schedules no longer than it. A genetic search that
+stalls ends before its share is spent, and CP-SAT gets what it leaves.
 
 Deadlines are hard by default, so a cutover window that cannot be met gives "infeasible",
 usually before CP-SAT starts (a forward pass over releases, durations and precedences).
