@@ -310,6 +310,8 @@ class _Search:
         touch (with their current weight), and the incumbent's hint; None if the incumbent
         does not fit (which cannot happen for a feasible incumbent)."""
         fs = set(free)
+        room = self._room(free)
+        home = {self.waves[t] for t in free}
         allowed: dict[int, list[int]] = {}
         for t in free:
             lo, hi = self.lo[t], self.hi[t]
@@ -319,11 +321,19 @@ class _Search:
             for b, lag in self.succs[t]:
                 if b not in fs:
                     hi = min(hi, self.waves[b] - lag)
-            allowed[t] = [w for w in range(lo, hi + 1) if w not in self.banned[t]]
+            # A wave no free task leaves has only its fixed slack: a task that does not fit
+            # there alone never goes there, so the wave is left out of its domain (exact).
+            demand = self.p.demand[t]
+            allowed[t] = [
+                w
+                for w in range(lo, hi + 1)
+                if w not in self.banned[t]
+                and (w in home or all(d <= r for d, r in zip(demand, room[w - 1])))
+            ]
             if self.waves[t] not in allowed[t]:
                 return None
         arcs = [(t, b, lag) for t in free for b, lag in self.succs[t] if b in fs]
-        model, v = build_part(self.p, allowed, self._room(free), arcs, horizon=self.horizon)
+        model, v = build_part(self.p, allowed, room, arcs, horizon=self.horizon)
         terms, before = self._split_terms(model, v, free)
         hint(model, v, self.waves)
         return model, v, terms, before
