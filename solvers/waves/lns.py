@@ -57,14 +57,17 @@ COST = 2.0
 #: time and end on the wall-clock limit, which is not reproducible. Measured on 98
 #: generated municipalities (sub-models of 60-300 tasks, domains without the waves a task
 #: cannot fit, load 3.5-4.3): wall = 0.005 s + 0.0003 s per task + 3.8 x deterministic
-#: seconds, about 0.00017 s per task on the idle reference machine (0.0006 before the
-#: domains were cut to the waves with room).
+#: seconds; the search had about half a core there, so some 0.00017 s per task idle
+#: (estimated, not measured idle; 0.0006 before the domains were cut to the waves with room).
 _COST_PER_TASK = 0.0001
 
 #: Deterministic seconds of one sub-solve at most. Short steps pay at national scale: most
 #: sub-models are solved to optimality in a few hundredths of a second, and the rest gain
 #: little for the longer search (98 generated municipalities, 60 units from the greedy
-#: plan, load 3: 8,025 splits with 0.3, 7,382 with 0.1, 7,003 with 0.05, 7,369 with 0.02).
+#: plan, seed 1, the charges before: 8,025 splits with 0.3, 7,382 with 0.1, 7,003 with
+#: 0.05, 7,369 with 0.02). The search is path-dependent, so one seed says little: seeds
+#: 1-3 with 0.05 and today's charges gave 6,233, 4,887 and 5,009 splits, against 8,025,
+#: 7,268 and 7,567 with 0.3 and the charges before.
 _STEP = 0.05
 
 #: Budget units of the first local search of the splits phase, whose plan is announced at
