@@ -48,18 +48,31 @@ from solvers.waves.problem import WaveProblem, evaluate
 #: 12.8 in 19.2 s), and 10-20 % slower when the virtual machine is. Charging 2 units each
 #: leaves room for that slowdown, so that a run ends on its budget, which is reproducible,
 #: and not on the wall-clock deadline, which is not (at 1 / 0.6 the demo's splits phase
-#: ended on the wall clock in one of two runs on a day the machine was 15 % slower).
-COST = 2.0
+#: ended on the wall clock in one of two runs on a day the machine was 15 % slower). At
+#: national scale the sub-models run slower on CP-SAT's clock: 98 generated municipalities,
+#: 236 sub-models of 60-300 tasks, load 1.1-1.4: wall = 0.00022 s per task + 2.7 x
+#: deterministic seconds; with 2.6, 5 generated municipalities at 60 s (idle) end their
+#: splits phase on its units again (with 2 and today's short steps, on the wall clock).
+COST = 2.6
 
 #: Deterministic seconds charged per freed task of a sub-model on top of CP-SAT's own
-#: count: building the model in Python and CP-SAT's presolve take about 0.0006 wall
-#: seconds per task (0.017 s at 50 tasks, 0.06 s at 90), which its deterministic clock
+#: count: building the model in Python and CP-SAT's presolve, which its deterministic clock
 #: does not see; hundreds of quick sub-solves would otherwise overrun the phase's wall
-#: time and end on the wall-clock limit, which is not reproducible.
-_COST_PER_TASK = 0.0005
+#: time and end on the wall-clock limit, which is not reproducible. Measured on 98
+#: generated municipalities (sub-models of 60-300 tasks, domains without the waves a task
+#: cannot fit, load 3.5-4.3): wall = 0.005 s + 0.0003 s per task + 3.8 x deterministic
+#: seconds; the search had about half a core there, so some 0.00017 s per task idle
+#: (estimated, not measured idle; 0.0006 before the domains were cut to the waves with room).
+_COST_PER_TASK = 0.0001
 
-#: Deterministic seconds of one sub-solve at most.
-_STEP = 0.3
+#: Deterministic seconds of one sub-solve at most. Short steps pay at national scale: most
+#: sub-models are solved to optimality in a few hundredths of a second, and the rest gain
+#: little for the longer search (98 generated municipalities, 60 units from the greedy
+#: plan, seed 1, the charges before: 8,025 splits with 0.3, 7,382 with 0.1, 7,003 with
+#: 0.05, 7,369 with 0.02). The search is path-dependent, so one seed says little: seeds
+#: 1-3 with 0.05 and today's charges gave 6,233, 4,887 and 5,009 splits, against 8,025,
+#: 7,268 and 7,567 with 0.3 and the charges before.
+_STEP = 0.05
 
 #: Budget units of the first local search of the splits phase, whose plan is announced at
 #: once: at national scale one pass over every unit takes 15 s at load 5, and the first
@@ -310,6 +323,8 @@ class _Search:
         touch (with their current weight), and the incumbent's hint; None if the incumbent
         does not fit (which cannot happen for a feasible incumbent)."""
         fs = set(free)
+        room = self._room(free)
+        home = {self.waves[t] for t in free}
         allowed: dict[int, list[int]] = {}
         for t in free:
             lo, hi = self.lo[t], self.hi[t]
@@ -319,11 +334,19 @@ class _Search:
             for b, lag in self.succs[t]:
                 if b not in fs:
                     hi = min(hi, self.waves[b] - lag)
-            allowed[t] = [w for w in range(lo, hi + 1) if w not in self.banned[t]]
+            # A wave no free task leaves has only its fixed slack: a task that does not fit
+            # there alone never goes there, so the wave is left out of its domain (exact).
+            demand = self.p.demand[t]
+            allowed[t] = [
+                w
+                for w in range(lo, hi + 1)
+                if w not in self.banned[t]
+                and (w in home or all(d <= r for d, r in zip(demand, room[w - 1])))
+            ]
             if self.waves[t] not in allowed[t]:
                 return None
         arcs = [(t, b, lag) for t in free for b, lag in self.succs[t] if b in fs]
-        model, v = build_part(self.p, allowed, self._room(free), arcs, horizon=self.horizon)
+        model, v = build_part(self.p, allowed, room, arcs, horizon=self.horizon)
         terms, before = self._split_terms(model, v, free)
         hint(model, v, self.waves)
         return model, v, terms, before

@@ -50,9 +50,10 @@ __all__ = ["LocalOutcome", "LocalSearch", "local_search"]
 
 #: Operations (a partner's, a rule's, a swap candidate's or a wave's look-up) per budget
 #: unit, which is about one wall second: measured 3.5 million a second at load 4.7 on 98
-#: generated municipalities (2.1-3.4 before the ejects, whose look-ups are cheaper), so a run
-#: ends on its count (reproducibly) unless the machine is much slower than that.
-_OPS_PER_UNIT = 4_000_000.0
+#: generated municipalities (2.1-3.4 before the ejects, whose look-ups are cheaper), 4.8-5.0
+#: million at load 1.6-3 (the search's own core mostly free), so a run ends on its count
+#: (reproducibly) unless the machine is much slower than that.
+_OPS_PER_UNIT = 5_000_000.0
 
 #: The most units one push move carries along.
 _PUSH = 8

@@ -8,7 +8,7 @@ from typing import Any
 
 from solvers.limits import StopRequest, TimeBudget
 from solvers.waves.bounds import WaveBounds, downtime_bound, moved_bound
-from solvers.waves.lns import improve
+from solvers.waves.lns import _Search, improve
 from solvers.waves.problem import WaveProblem, evaluate, violations
 from tests.solvers.waves.instances import check_plan, make, random_instance
 
@@ -132,3 +132,16 @@ def test_splits_search_is_deterministic_and_keeps_every_rule() -> None:
         (first, before), (again, _) = searched_splits(seed), searched_splits(seed)
         assert first.waves == again.waves and first.iterations == again.iterations
         assert first.objective["splits"] < before
+
+
+def test_a_sub_model_may_use_a_wave_none_of_its_tasks_is_in() -> None:
+    # Waves 1 and 2 are full (t0, t1 and t2, t3, capacity 2), wave 3 is empty. The soft pair
+    # (t0, t2) is split; freeing t0 and t2 alone, the only way to join them is wave 3, which
+    # neither is in: a sub-model's domains keep the other waves where a task fits alone.
+    p = make([1, 1, 1, 1], cap=2, waves=3, soft=((0, 2, 1),))
+    bounds = WaveBounds(p)
+    lo, hi = bounds.windows(3)  # type: ignore[misc]
+    search = _Search(p, [1, 1, 2, 2], lo, hi, bounds.forbidden, 3, None)
+    improved, _ = search.resolve([0, 2], TimeBudget(4.0, time.monotonic() + 600), seed=1)
+    assert improved and search.waves == [3, 1, 3, 2]
+    check_plan(p, tuple(search.waves))
