@@ -78,6 +78,7 @@ def run_demo(
     from planner.report import plan_summary
     from planner.snapshot import load
     from planner.workflow import plan_and_verify
+    from solvers.rcpsp.genetic import warm_up
 
     folder.mkdir(parents=True, exist_ok=True)
     database = folder / "planner.db"
@@ -112,4 +113,6 @@ def run_demo(
     say("5/5 Wrote:")
     for path in result.files:
         say(f"    {path}")
+    warm_up()
+    say("    Cutover scheduler ready for `planner runbook --wave N` (compiled once, then cached)")
     return result

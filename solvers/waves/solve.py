@@ -790,10 +790,13 @@ def _soft_start(
         run.found(out.waves)
         bound = forced_splits(problem, win[0], win[1], run.bounds.forbidden, run.bounds.cl.sdesc)
         run.emit("splits", out.splits, float(bound))
-    result = f"{out.splits:g} splits" if out.waves else "no plan"
+    if not out.waves:
+        outcome = f"none fits the {horizon} waves, not taken"
+    else:
+        outcome = f"best {out.splits:g} splits, {'taken' if taken else 'not taken'}"
     run.notes.append(
-        f"splits: soft-aware start, {out.tried} constructions, best {result} against "
-        f"{before:g}, {'taken' if taken else 'not taken'} ({out.units:.1f} units)"
+        f"splits: soft-aware start, {out.tried} constructions against the plan's {before:g} "
+        f"splits: {outcome} ({out.units:.1f} units)"
     )
     return phase.charge(out.units)
 

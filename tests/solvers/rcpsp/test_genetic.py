@@ -6,6 +6,10 @@ proven by `solve()`.
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import pytest
 
 from solvers.rcpsp.genetic import evolve
@@ -91,3 +95,32 @@ def test_solve_reports_the_greedy_as_baseline_and_a_checked_schedule():
     assert check_schedule(problem, result.starts) == []
     assert result.greedy_makespan == makespan(problem, best_greedy(problem))
     assert result.makespan <= result.greedy_makespan
+
+
+_WARM_UP = """
+import json, sys
+from solvers.rcpsp import kernels
+from solvers.rcpsp.genetic import evolve, warm_up
+from tests.solvers.rcpsp.instances import random_problem
+names = ("sgs", "justify", "generations", "order_of")  # called from Python by the search
+count = lambda: {name: len(getattr(kernels, name).signatures) for name in names}
+before = count()
+warm_up()
+after = count()
+evolve(random_problem(5, n=12), schedules=120_000, lower_bound=0)
+print(json.dumps([before, after, count()]))
+"""
+
+
+def test_warm_up_compiles_every_kernel_a_search_uses() -> None:
+    """`planner demo` calls `warm_up` so that the first `planner runbook` does not pay numba's
+    compile inside its time limit. In a fresh process: before it no kernel has machine code,
+    after it every kernel the search calls from Python has, and a real search needs no
+    other (numba loads from its disk cache or compiles; either way the types must match)."""
+    run = subprocess.run(
+        [sys.executable, "-c", _WARM_UP], capture_output=True, text=True, check=True
+    )
+    before, after, searched = json.loads(run.stdout.splitlines()[-1])
+    assert not any(before.values()), before
+    assert all(after.values()), after
+    assert searched == after

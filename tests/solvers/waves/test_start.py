@@ -150,5 +150,6 @@ def test_the_splits_phase_starts_from_the_constructed_plan(workers: int) -> None
     assert res.greedy is not None and res.greedy.objective["splits"] > 0
     assert res.objective["splits"] == 0, res.summary()
     assert any(
-        note.startswith("splits: soft-aware start") and "taken" in note for note in res.notes
+        note.startswith("splits: soft-aware start") and "splits, taken (" in note
+        for note in res.notes
     ), res.summary()
