@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import random
 import time
 from typing import Any
 
@@ -108,6 +109,7 @@ def searched_splits(seed: int) -> tuple[Any, float]:
     bounds = WaveBounds(p)
     win = bounds.windows(m)
     assert start and win is not None
+    announced: list[float] = []
     out = improve(
         "splits",
         p,
@@ -118,10 +120,14 @@ def searched_splits(seed: int) -> tuple[Any, float]:
         horizon=m,
         budget=TimeBudget(0.4, time.monotonic() + 600),
         seed=7,
+        on_improve=announced.append,
     )
     check_plan(p, out.waves)
     assert violations(p, out.waves) == []
     assert out.objective == evaluate(p, out.waves)
+    # What was announced is the plan's true split weight (kept step by step, not recounted).
+    assert announced == sorted(announced, reverse=True)
+    assert not announced or announced[-1] == out.objective["splits"]
     return out, evaluate(p, start)["splits"]
 
 
@@ -145,3 +151,21 @@ def test_a_sub_model_may_use_a_wave_none_of_its_tasks_is_in() -> None:
     improved, _ = search.resolve([0, 2], TimeBudget(4.0, time.monotonic() + 600), seed=1)
     assert improved and search.waves == [3, 1, 3, 2]
     check_plan(p, tuple(search.waves))
+
+
+def test_a_split_pairs_smaller_side_is_freed_whole_with_room_that_gains() -> None:
+    # Wave 1: t0-t1-t2 soft-connected, fillers t5, t6; wave 2: t3-t4, fillers t7, t8. The one
+    # split pair (t2, t3): t3's side {t3, t4} is the smaller, freed whole; of the room (two
+    # tasks of the two waves), one is the task with the most split weight (t2), one at random.
+    soft = ((0, 1, 1), (1, 2, 1), (2, 3, 1), (3, 4, 1))
+    p = make([1] * 9, cap=5, waves=2, soft=soft)
+    start = [1, 1, 1, 2, 2, 1, 1, 2, 2]
+    bounds = WaveBounds(p)
+    lo, hi = bounds.windows(2)  # type: ignore[misc]
+    search = _Search(p, start, lo, hi, bounds.forbidden, 2, None)
+    drawn = set()
+    for seed in range(20):
+        free = search.neighbourhood(random.Random(seed), 4)
+        assert len(free) == 4 and {2, 3, 4} <= set(free)
+        drawn.update(set(free) - {2, 3, 4})
+    assert len(drawn) > 1  # the rest of the room is drawn at random
