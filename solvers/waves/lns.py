@@ -193,9 +193,9 @@ class _Search:
         wave. The smaller fragment is freed whole (connected tasks that move together cost no
         split), with tasks of the pair's two waves for room to swap: half of them those with
         the most split weight (they gain by moving too), half at random. On 98 generated
-        municipalities, 40 units from the soft-aware start, seeds 1-3: 3,235, 3,188 and 3,544
+        municipalities, 40 units from the soft-aware start, seeds 1-3: 3,216, 3,388 and 3,136
         splits, against 4,456, 4,537 and 4,636 when the pair's soft-connected tasks of both
-        waves were grown at random and the room drawn at random."""
+        waves were grown at random and the room drawn at random (docs/benchmarks.md)."""
         pair = self._split_pair(rng)
         if pair is None:
             return []

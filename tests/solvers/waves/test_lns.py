@@ -169,3 +169,20 @@ def test_a_split_pairs_smaller_side_is_freed_whole_with_room_that_gains() -> Non
         assert len(free) == 4 and {2, 3, 4} <= set(free)
         drawn.update(set(free) - {2, 3, 4})
     assert len(drawn) > 1  # the rest of the room is drawn at random
+
+
+def test_the_one_split_pair_among_many_joined_ones_is_found() -> None:
+    # 299 joined pairs in wave 1 and one split pair (t0, t301): drawing at random from all
+    # pairs rarely hits it in 64 draws, so the list of split pairs is the way there.
+    soft = tuple((i, i + 1, 1) for i in range(1, 300)) + ((0, 301, 1),)
+    p = make([1] * 302, cap=302, waves=2, soft=soft)
+    start = [1] * 301 + [2]
+    bounds = WaveBounds(p)
+    lo, hi = bounds.windows(2)  # type: ignore[misc]
+    search = _Search(p, start, lo, hi, bounds.forbidden, 2, None)
+    assert all(search._split_pair(random.Random(seed)) == (0, 301) for seed in range(30))
+    joined = _Search(p, [1] * 302, lo, hi, bounds.forbidden, 2, None)
+    assert (
+        joined._split_pair(random.Random(1)) is None
+        and joined.neighbourhood(random.Random(1), 9) == []
+    )
