@@ -91,7 +91,8 @@ def join_quietly(thread: threading.Thread, stop: StopRequest) -> None:
 class FullOutcome:
     """The full model's answer: status ("optimal", "feasible", "unknown", or "skipped"), its
     plan (empty without one), the plan's split weight and the proven bound (0 without a
-    solution), the budget units it used, and whether the wall clock (not its units) ended it."""
+    solution), the budget units it used, whether the wall clock or the memory limit (not its
+    units) ended it, and whether it was the memory limit."""
 
     status: str
     waves: tuple[int, ...]
@@ -99,6 +100,7 @@ class FullOutcome:
     bound: float
     units: float
     capped: bool
+    memory: bool = False
 
 
 def model_size(problem: WaveProblem, lo: Sequence[int], hi: Sequence[int], horizon: int) -> int:
@@ -167,8 +169,10 @@ def solve_full(
         tune=_light_presolve if light else None,
     )
     if not out.found:
-        return FullOutcome(out.status, (), float("inf"), 0.0, out.units, out.capped)
+        return FullOutcome(out.status, (), float("inf"), 0.0, out.units, out.capped, out.memory)
     waves = tuple(v.waves_of(out.value))
     if violations(problem, waves):  # never expected: the model holds every hard rule
-        return FullOutcome("unknown", (), float("inf"), 0.0, out.units, out.capped)
-    return FullOutcome(out.status, waves, out.objective, max(0.0, out.bound), out.units, out.capped)
+        return FullOutcome("unknown", (), float("inf"), 0.0, out.units, out.capped, out.memory)
+    return FullOutcome(
+        out.status, waves, out.objective, max(0.0, out.bound), out.units, out.capped, out.memory
+    )

@@ -98,6 +98,10 @@ _CHECK_SHARE = 0.4
 _BB_CP_SHARE = 0.3
 
 _CAPPED = "{}: wall-clock safety limit hit, this run may not be reproducible"
+_MEMORY = (
+    "{}: search stopped at its memory limit ({:,} MB above what the planner held), "
+    "this run may not be reproducible"
+)
 
 # Budget units per task charged, when the caller's limit began earlier (`since`), for the work
 # before the first search: reading the inventory, building the graph and the problem, the
@@ -296,14 +300,19 @@ class _Run:
         out = cpsat.solve(
             model, budget, self.stop, workers=self.workers, seed=self.seed, on_solution=on_solution
         )
-        if out.capped and _CAPPED.format(phase) not in self.notes:
-            self.notes.append(_CAPPED.format(phase))
+        self.capped_note(phase, out.capped, out.memory)
         if not out.found:
             return _Outcome(out.status, None, math.inf, -math.inf), out.units
         waves = v.waves_of(out.value)
         if label is not None:
             return _Outcome(out.status, waves, label, label), out.units
         return _Outcome(out.status, waves, out.objective, out.bound), out.units
+
+    def capped_note(self, phase: str, capped: bool, memory: bool) -> None:
+        """Once per phase, the note that a limit other than its units ended a search."""
+        note = _MEMORY.format(phase, cpsat.SEARCH_MEMORY_MB) if memory else _CAPPED.format(phase)
+        if (capped or memory) and note not in self.notes:
+            self.notes.append(note)
 
     def finish(self, status: str) -> WaveResult:
         """The result with the incumbent (none unless `status` says there is a plan)."""
@@ -752,8 +761,7 @@ def _full_note(run: _Run, out: FullOutcome, horizon: int, budget: TimeBudget) ->
         f"splits: full model ({run.problem.n_tasks:,} move groups x {horizon} waves) "
         f"{out.status}, objective {out.objective:g}, bound {out.bound:g}"
     )
-    if out.capped and budget.deterministic and _CAPPED.format("splits") not in run.notes:
-        run.notes.append(_CAPPED.format("splits"))
+    run.capped_note("splits", out.capped and budget.deterministic, out.memory)
 
 
 def _pick(run: _Run, lns: LnsOutcome, full: FullOutcome, floor: float) -> _Outcome:

@@ -157,3 +157,20 @@ def test_a_model_family_cost_converts_units_to_deterministic_time() -> None:
     )
     assert out.solver.parameters.max_deterministic_time == pytest.approx(0.05)
     assert out.units == pytest.approx(4 * out.solver.deterministic_time)
+
+
+@pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="memory is read from /proc")
+def test_a_search_past_its_memory_limit_is_stopped_and_says_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # No room at all above what the process holds: the search is stopped at the first look,
+    # long before its 1,000 units or its deadline, and the outcome says why.
+    monkeypatch.setattr(cpsat, "SEARCH_MEMORY_MB", -1)
+    clock = time.monotonic()
+    out = cpsat.solve(
+        endless_model(), TimeBudget(1000.0, time.monotonic() + 60), tune=enumerate_all
+    )
+    assert out.memory and out.capped and time.monotonic() - clock < 30
+    monkeypatch.setattr(cpsat, "SEARCH_MEMORY_MB", 1500)
+    out = cpsat.solve(endless_model(), TimeBudget(0.3, time.monotonic() + 60), tune=enumerate_all)
+    assert out.status == "feasible" and not out.memory and not out.capped
