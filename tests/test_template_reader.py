@@ -484,6 +484,15 @@ def test_municipality_name_required(book: InventoryBook) -> None:
     assert problems(book.write()) == ["nordby.xlsx:Municipality!A2: name is required"]
 
 
+def test_a_required_cell_showing_an_error_says_so(book: InventoryBook) -> None:
+    # openpyxl writes '#REF!' as an error cell, as Excel stores a broken reference: the name
+    # reads as blank, and the message says what the cell shows, not only that it is empty.
+    book.sheets["Municipality"][0]["name"] = "#REF!"
+    assert problems(book.write()) == [
+        "nordby.xlsx:Municipality!A2: name is required; the cell shows the error #REF!"
+    ]
+
+
 def test_empty_template_names_no_municipality(book: InventoryBook) -> None:
     book.sheets = {}
     assert problems(book.write()) == [
@@ -719,7 +728,9 @@ def test_formula_cached_value_is_used(book: InventoryBook) -> None:
 def test_formula_without_cached_value_in_a_required_cell(book: InventoryBook) -> None:
     book.sheets["Workplaces"][0]["pcs"] = "=20*2"
     path = book.write()
-    assert problems(path) == ["nordby.xlsx:Workplaces!C2: pcs is required"]
+    assert problems(path) == [
+        "nordby.xlsx:Workplaces!C2: pcs is required; the cell holds a formula with no saved value"
+    ]
 
 
 # --- issue 18: never silently wrong --------------------------------------------------------
