@@ -86,6 +86,16 @@ class Grid:
             )
         return f"{what}: the cell shows the error {error}; read as blank"
 
+    def shown_instead(self, row: int, column: int) -> str:
+        """What a cell (0-based `column`) that reads as blank shows instead, for a message
+        that ends in it ('; the cell shows the error #REF!'); '' when it is simply empty."""
+        error = self.errors.get((row, column + 1))
+        if error is None:
+            return ""
+        if error == UNSAVED:
+            return "; the cell holds a formula with no saved value"
+        return f"; the cell shows the error {error}"
+
     def where(self, row: int, column: int | None) -> str:
         """`FILE:SHEET!CELL`, or `FILE:ROW (column C)` for a CSV file (0-based `column`)."""
         if self.csv:

@@ -126,7 +126,7 @@ class Reader:
             for column in sheet.columns:
                 if column.required and column.name not in record:
                     index = parsed.columns[column.name]
-                    why = _shown(grid, number, index)
+                    why = grid.shown_instead(number, index - 1)
                     self.error(title, number, index, f"{column.name} is required{why}")
                     record[column.name] = _INVALID
             parsed.rows.append((number, record))
@@ -446,14 +446,3 @@ def _dependencies(
                 row=row,
             )
         )
-
-
-def _shown(grid: Grid, row: int, column: int) -> str:
-    """What a required cell that reads as blank shows instead ('; the cell shows the error
-    #REF!'), so that the message matches what the user sees; '' when it is simply empty."""
-    error = grid.errors.get((row, column))
-    if error is None:
-        return ""
-    if error == UNSAVED:
-        return "; the cell holds a formula with no saved value"
-    return f"; the cell shows the error {error}"

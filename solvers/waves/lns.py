@@ -146,7 +146,6 @@ class _Search:
         # The incumbent's split weight, kept up to date by the splits phase's steps (the
         # whole-plan `evaluate` took 14 ms at national scale, after every improvement).
         self.splits = evaluate(problem, self.waves)["splits"]
-        self.gain = 0.0  # how much the last accepted sub-model lowered its objective
         self.local: LocalSearch | None = None  # the splits phase's, built when first used
         self.changed: set[int] = set()  # tasks the sub-models moved since the last local search
 
@@ -283,10 +282,9 @@ class _Search:
             return False, 0.0
         model, v, terms, before = sub
         model.minimize(sum(terms))
-        improved, spent = self._solve(model, v, free, before, budget, seed)
-        if improved:  # the terms are every pair a free task is in: the whole change
-            self.splits -= self.gain
-        return improved, spent
+        gain, spent = self._solve(model, v, free, before, budget, seed)
+        self.splits -= gain  # the terms are every pair a free task is in: the whole change
+        return gain > 0, spent
 
     def resolve_downtime(
         self, free: list[int], budget: TimeBudget, seed: int
@@ -314,7 +312,8 @@ class _Search:
         scale = len(touched) + 1
         model.minimize(scale * new_peak + sum(at_peak))
         before = scale * peak + sum(1 for w in touched if self.dt_load[w] >= peak)
-        return self._solve(model, v, free, before, budget, seed)
+        gain, spent = self._solve(model, v, free, before, budget, seed)
+        return gain > 0, spent
 
     def resolve_moved(self, free: list[int], budget: TimeBudget, seed: int) -> tuple[bool, float]:
         """Return free tasks to their previous waves where they fit, without more splits and
@@ -330,7 +329,8 @@ class _Search:
         previous = self.p.previous
         before = sum(1 for t in free if previous[t] > 0 and self.waves[t] != previous[t])
         model.minimize(sum(moved_terms(self.p, v)))
-        return self._solve(model, v, free, before, budget, seed)
+        gain, spent = self._solve(model, v, free, before, budget, seed)
+        return gain > 0, spent
 
     # --- the sub-model -----------------------------------------------------------------------
     def _kept_splits(self, free: list[int]) -> tuple[cp_model.CpModel, WaveVars] | None:
@@ -435,15 +435,15 @@ class _Search:
         before: float,
         budget: TimeBudget,
         seed: int,
-    ) -> tuple[bool, float]:
+    ) -> tuple[float, float]:
         """Solve a sub-model; apply its placement only if its objective beats `before`.
-        Returns whether it did, and the deterministic seconds CP-SAT used."""
+        Returns how much it lowered the objective (0 if not applied), and the deterministic
+        seconds CP-SAT used."""
         out = cpsat.solve(model, budget, self.stop, cost=COST, workers=1, seed=seed)
         self.capped = self.capped or out.capped
         spent = out.units / COST
         if not out.found or out.objective >= before - 1e-9:
-            return False, spent
-        self.gain = before - out.objective
+            return 0.0, spent
         p, k = self.p, len(self.p.resources)
         for t in free:
             new = out.value(v.wave[t])
@@ -458,7 +458,7 @@ class _Search:
                 self.in_wave[new].add(t)
                 self.waves[t] = new
                 self.changed.add(t)
-        return True, spent
+        return before - out.objective, spent
 
 
 def improve(
