@@ -232,7 +232,7 @@ def open_database(
         with _schema_lock(engine):
             current = _read_revision(engine)  # another process may have migrated meanwhile
             if current is None:
-                _refuse_foreign_tables(engine)
+                current = _refuse_foreign_tables(engine)
             if current != head:
                 if current is not None and notify:
                     notify(
@@ -258,16 +258,23 @@ def _read_revision(engine: Engine) -> str | None:
         ) from exc
 
 
-def _refuse_foreign_tables(engine: Engine) -> None:
+def _refuse_foreign_tables(engine: Engine) -> str | None:
     """A database with tables but no schema version was not made by planner (or lost its
-    `alembic_version`): creating the schema there would fail half-way or mix data."""
+    `alembic_version`): creating the schema there would fail half-way or mix data.
+    Returns the schema version after all when another planner created the schema between
+    the caller's read and this one (on SQLite, whose migrations need no schema lock, one
+    of three simultaneous first imports saw the new tables with its stale version)."""
     tables = sorted(inspect(engine).get_table_names())
     if tables:
+        current = _read_revision(engine)  # the tables and the version come in one commit
+        if current is not None:
+            return current
         listed = ", ".join(tables[:5]) + (", …" if len(tables) > 5 else "")
         raise PlannerError(
             f"the database {shown_url(engine)} has tables ({listed}) but no planner schema "
             "version, so planner will not write to it; use an empty database or a new file"
         )
+    return None
 
 
 #: Session-level advisory lock key that serialises schema creation and upgrades on PostgreSQL.
