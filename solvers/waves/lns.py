@@ -40,6 +40,7 @@ from ortools.sat.python import cp_model
 from solvers import cpsat
 from solvers.limits import StopRequest, TimeBudget
 from solvers.waves.bounds import arcs_of, downtime_bound, moved_bound
+from solvers.waves.exchange import build_exchange
 from solvers.waves.local import LocalSearch
 from solvers.waves.model import WaveVars, apart_from, build_part, hint, moved_terms, split_literal
 from solvers.waves.problem import WaveProblem, evaluate
@@ -75,6 +76,21 @@ _COST_PER_TASK = 0.0001
 #: 1-3 with 0.05 and today's charges gave 6,233, 4,887 and 5,009 splits, against 8,025,
 #: 7,268 and 7,567 with 0.3 and the charges before.
 _STEP = 0.05
+
+#: Every this many sub-models of the splits phase, one is a two-wave exchange of whole
+#: fragments (`solvers.waves.exchange`) instead of a neighbourhood.
+_EXCHANGE_EVERY = 5
+
+#: Deterministic seconds of one exchange at most.
+_EXCHANGE_STEP = 0.5
+
+#: Deterministic seconds charged per task of an exchange's blocks on top of CP-SAT's own
+#: count (finding the blocks, building the model in Python).
+_EXCHANGE_COST_PER_TASK = 0.00001
+
+#: Split pairs drawn for an exchange until one lies in two waves that changed since their
+#: last exchange.
+_EXCHANGE_DRAWS = 8
 
 #: Budget units of the first local search of the splits phase, whose plan is announced at
 #: once: at national scale one pass over every unit takes 15 s at load 5, and the first
@@ -148,6 +164,10 @@ class _Search:
         self.splits = evaluate(problem, self.waves)["splits"]
         self.local: LocalSearch | None = None  # the splits phase's, built when first used
         self.changed: set[int] = set()  # tasks the sub-models moved since the last local search
+        # Per wave, a count of the changes to its tasks; per pair of waves, the counts when
+        # their exchange was last solved (solved again only after a change: it is exact).
+        self.version = [0] * (horizon + 1)
+        self.exchanged: dict[tuple[int, int], tuple[int, int]] = {}
 
     def _index(self) -> None:
         """The tasks of each wave and its downtime, from `self.waves`."""
@@ -180,6 +200,8 @@ class _Search:
                 for r in range(k):
                     self.load[old][r] -= self.p.demand[t][r]
                     self.load[new][r] += self.p.demand[t][r]
+                self.version[old] += 1
+                self.version[new] += 1
         self.waves = list(out.waves)
         self._index()
         return True, out.units
@@ -444,21 +466,58 @@ class _Search:
         spent = out.units / COST
         if not out.found or out.objective >= before - 1e-9:
             return 0.0, spent
-        p, k = self.p, len(self.p.resources)
         for t in free:
-            new = out.value(v.wave[t])
-            old = self.waves[t]
-            if new != old:
-                for r in range(k):
-                    self.load[old][r] -= p.demand[t][r]
-                    self.load[new][r] += p.demand[t][r]
-                self.dt_load[old] -= self.dt[t]
-                self.dt_load[new] += self.dt[t]
-                self.in_wave[old].discard(t)
-                self.in_wave[new].add(t)
-                self.waves[t] = new
-                self.changed.add(t)
+            self._move(t, out.value(v.wave[t]))
         return before - out.objective, spent
+
+    def _move(self, t: int, new: int) -> None:
+        """Put task t in wave `new`, keeping loads, wave contents and versions up to date."""
+        old = self.waves[t]
+        if new == old:
+            return
+        for r, demand in enumerate(self.p.demand[t]):
+            self.load[old][r] -= demand
+            self.load[new][r] += demand
+        self.dt_load[old] -= self.dt[t]
+        self.dt_load[new] += self.dt[t]
+        self.in_wave[old].discard(t)
+        self.in_wave[new].add(t)
+        self.waves[t] = new
+        self.changed.add(t)
+        self.version[old] += 1
+        self.version[new] += 1
+
+    def exchange(
+        self, rng: random.Random, budget: TimeBudget, seed: int
+    ) -> tuple[bool, float, int]:
+        """The two-wave exchange (`solvers.waves.exchange`) of a split pair's waves, the first
+        of a few drawn whose waves changed since their last exchange: True if it lowered the
+        splits, the deterministic seconds used, and the tasks its model held."""
+        for _ in range(_EXCHANGE_DRAWS):
+            pair = self._split_pair(rng)
+            if pair is None:
+                return False, 0.0, 0
+            early, late = sorted((self.waves[pair[0]], self.waves[pair[1]]))
+            stamp = (self.version[early], self.version[late])
+            if self.exchanged.get((early, late)) != stamp:
+                self.exchanged[(early, late)] = stamp
+                break
+        else:
+            return False, 0.0, 0
+        sub = build_exchange(self, early, late)
+        if sub is None:
+            return False, 0.0, 0
+        size = sum(len(block) for block in sub.blocks)
+        out = cpsat.solve(sub.model, budget, self.stop, cost=COST, workers=1, seed=seed)
+        self.capped = self.capped or out.capped
+        spent = out.units / COST
+        if not out.found or out.objective >= sub.before - 1e-9:
+            return False, spent, size
+        for t, wave in sub.moves(out.value).items():
+            self._move(t, wave)
+        self.splits -= sub.before - out.objective
+        self.exchanged[(early, late)] = (self.version[early], self.version[late])
+        return True, spent, size
 
 
 def improve(
@@ -496,7 +555,13 @@ def improve(
         def neighbourhood(rng: random.Random, size: int) -> list[int]:
             return queue.pop(0) if queue else search.neighbourhood(rng, size)
 
-        return loop.run(neighbourhood, search.resolve, done=floor, polish=search.polish)
+        return loop.run(
+            neighbourhood,
+            search.resolve,
+            done=floor,
+            polish=search.polish,
+            exchange=search.exchange,
+        )
     if phase == "downtime":
         return loop.run(
             search.downtime_neighbourhood,
@@ -512,6 +577,16 @@ def improve(
             stall=_DOWNTIME_STALL,
         )
     raise ValueError(f"no LNS for phase {phase!r}")
+
+
+def _resized(size: int, used: float, step: float, most: int) -> int:
+    """The next neighbourhood size: larger while sub-solves are cheap, smaller when they hit
+    their limit."""
+    if used < 0.2 * step:
+        return min(most, size + 10)
+    if used >= 0.95 * step:
+        return max(20, size - 10)
+    return size
 
 
 @dataclass
@@ -533,6 +608,7 @@ class _Loop:
         done: float,
         stall: int | None = None,
         polish: Callable[[TimeBudget, int], tuple[bool, float]] | None = None,
+        exchange: Callable[[random.Random, TimeBudget, int], tuple[bool, float, int]] | None = None,
     ) -> LnsOutcome:
         """Until the deterministic budget is spent, the objective reaches `done` (a lower
         bound), `stall` sub-models in a row brought nothing, the deadline comes, or the
@@ -558,19 +634,22 @@ class _Loop:
                 break
             if search.stop is not None and search.stop.requested:  # keep what we have
                 break
-            free = neighbourhood(rng, size)
-            if not free:
-                break
-            step = min(_STEP, det_budget - spent)
-            sub = TimeBudget(step * COST, self.budget.deadline)
-            improved, used = resolve(free, sub, self.seed + iterations)
-            spent += used + _COST_PER_TASK * len(free)
-            iterations += 1
-            # Grow the neighbourhood while sub-solves are cheap, shrink it when they hit the limit.
-            if used < 0.2 * step:
-                size = min(problem.n_tasks, size + 10)
-            elif used >= 0.95 * step:
-                size = max(20, size - 10)
+            if exchange is not None and iterations % _EXCHANGE_EVERY == _EXCHANGE_EVERY - 1:
+                step = min(_EXCHANGE_STEP, det_budget - spent)
+                sub = TimeBudget(step * COST, self.budget.deadline)
+                improved, used, held = exchange(rng, sub, self.seed + iterations)
+                spent += used + _EXCHANGE_COST_PER_TASK * held
+                iterations += 1
+            else:
+                free = neighbourhood(rng, size)
+                if not free:
+                    break
+                step = min(_STEP, det_budget - spent)
+                sub = TimeBudget(step * COST, self.budget.deadline)
+                improved, used = resolve(free, sub, self.seed + iterations)
+                spent += used + _COST_PER_TASK * len(free)
+                iterations += 1
+                size = _resized(size, used, step, problem.n_tasks)
             idle = 0 if improved else idle + 1
             if improved:
                 improvements += 1
