@@ -507,10 +507,16 @@ class _Search:
             early, late = sorted((self.waves[pair[0]], self.waves[pair[1]]))
             stamp = (self.version[early], self.version[late])
             if self.exchanged.get((early, late)) != stamp:
-                self.exchanged[(early, late)] = stamp
                 break
         else:
             return False, 0.0, 0
+        return self.exchange_waves(early, late, budget, seed)
+
+    def exchange_waves(
+        self, early: int, late: int, budget: TimeBudget, seed: int
+    ) -> tuple[bool, float, int]:
+        """The two-wave exchange of waves `early` < `late`, applied if it lowers the splits."""
+        self.exchanged[(early, late)] = (self.version[early], self.version[late])
         sub = build_exchange(self, early, late)
         if sub is None:
             return False, 0.0, 0
