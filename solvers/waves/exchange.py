@@ -142,15 +142,23 @@ def _allowed(
     neighbours outside the block's model (fixed) with their lags."""
     lo, hi = 1, view.horizon
     for t in block:
-        lo, hi = max(lo, view.lo[t]), min(hi, view.hi[t])
-        for a, lag in view.preds[t]:
-            if a not in inside:
-                lo = max(lo, view.waves[a] + lag)
-        for b, lag in view.succs[t]:
-            if b not in inside:
-                hi = min(hi, view.waves[b] - lag)
+        first, last = window(view, t, inside)
+        lo, hi = max(lo, first), min(hi, last)
     waves = (early,) if early == late else (early, late)
     return [w for w in waves if lo <= w <= hi and not any(w in view.banned[t] for t in block)]
+
+
+def window(view: PlanView, t: int, inside: Container[int]) -> tuple[int, int]:
+    """Task t's first and last wave: its window, narrowed by its neighbours not `inside`
+    (they stay where they are) with their lags."""
+    lo, hi = view.lo[t], view.hi[t]
+    for a, lag in view.preds[t]:
+        if a not in inside:
+            lo = max(lo, view.waves[a] + lag)
+    for b, lag in view.succs[t]:
+        if b not in inside:
+            hi = min(hi, view.waves[b] - lag)
+    return lo, hi
 
 
 def _block_arcs(

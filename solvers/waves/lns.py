@@ -44,7 +44,7 @@ from ortools.sat.python import cp_model
 from solvers import cpsat
 from solvers.limits import StopRequest, TimeBudget
 from solvers.waves.bounds import arcs_of, downtime_bound, moved_bound
-from solvers.waves.exchange import build_exchange
+from solvers.waves.exchange import build_exchange, window
 from solvers.waves.local import LocalSearch
 from solvers.waves.model import WaveVars, apart_from, build_part, hint, moved_terms, split_literal
 from solvers.waves.problem import WaveProblem, evaluate
@@ -397,13 +397,7 @@ class _Search:
         home = {self.waves[t] for t in free}
         allowed: dict[int, list[int]] = {}
         for t in free:
-            lo, hi = self.lo[t], self.hi[t]
-            for a, lag in self.preds[t]:
-                if a not in fs:
-                    lo = max(lo, self.waves[a] + lag)
-            for b, lag in self.succs[t]:
-                if b not in fs:
-                    hi = min(hi, self.waves[b] - lag)
+            lo, hi = window(self, t, fs)
             # A wave no free task leaves has only its fixed slack: a task that does not fit
             # there alone never goes there, so the wave is left out of its domain (exact).
             demand = self.p.demand[t]

@@ -64,11 +64,9 @@ def test_a_task_that_cannot_take_the_other_wave_is_a_block_of_its_own_and_stays(
     check_plan(p, tuple(search.waves))
 
 
-def test_the_exchange_keeps_blackouts_and_hard_rules_between_blocks() -> None:
-    # t5 may not be in wave 1, so t5-t6 cannot trade places with t0-t1; and t2 must come
-    # strictly before t7 (0 h, in wave 2), so t2-t3 cannot trade places with t4. No trade
-    # that joins t1-t4 is left, and the plan stays as it is.
-    p = make(
+def barred() -> WaveProblem:
+    """The problem above with t5 barred from wave 1 and t2 strictly before t7 (0 h, wave 2)."""
+    return make(
         [1, 1, 1, 1, 2, 1, 1, 0],
         cap=4,
         waves=2,
@@ -76,20 +74,20 @@ def test_the_exchange_keeps_blackouts_and_hard_rules_between_blocks() -> None:
         forbidden=((5, (1,)),),
         strictly_before=((2, 7),),
     )
+
+
+def test_the_exchange_keeps_blackouts_and_hard_rules_between_blocks() -> None:
+    # t5 may not be in wave 1, so t5-t6 cannot trade places with t0-t1; and t2 must come
+    # strictly before t7 (0 h, in wave 2), so t2-t3 cannot trade places with t4. No trade
+    # that joins t1-t4 is left, and the plan stays as it is.
+    p = barred()
     start = START + [2]
     improved, search = exchanged(p, start)
     assert not improved and search.waves == start and search.splits == 3
 
 
 def test_an_unchanged_pair_of_waves_is_not_solved_again() -> None:
-    p = make(
-        [1, 1, 1, 1, 2, 1, 1, 0],
-        cap=4,
-        waves=2,
-        soft=SOFT,
-        forbidden=((5, (1,)),),
-        strictly_before=((2, 7),),
-    )
+    p = barred()
     search = search_of(p, START + [2])
     budget = TimeBudget(10.0, time.monotonic() + 600)
     assert search.exchange(random.Random(1), budget, seed=1)[2] == 8
