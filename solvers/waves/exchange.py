@@ -86,14 +86,14 @@ def blocks_of(view: PlanView, early: int, late: int) -> list[list[int]]:
             continue
         seen.add(t)
         other = late if view.waves[t] == early else early
-        if not view.soft_of[t] or not _allowed(view, [t], candidates, other, other):
+        if not view.soft_of[t] or not _can_take(view, [t], candidates, other):
             blocks.append([t])
             continue
         block = [t]
         for x in block:
             for u, _ in view.soft_of[x]:
                 if u in candidates and u not in seen and view.waves[u] == view.waves[t]:
-                    if _allowed(view, [u], candidates, other, other):
+                    if _can_take(view, [u], candidates, other):
                         seen.add(u)
                         block.append(u)
         blocks.append(block)
@@ -138,14 +138,18 @@ def _wave_of(var: cp_model.IntVar | None, late_now: bool, gap: int) -> cp_model.
 def _allowed(
     view: PlanView, block: list[int], inside: Container[int], early: int, late: int
 ) -> list[int]:
-    """The waves of the two a block may take: every task's window, blackouts, and its
-    neighbours outside the block's model (fixed) with their lags."""
-    lo, hi = 1, view.horizon
+    """The waves of the two a block may take."""
+    return [w for w in (early, late) if _can_take(view, block, inside, w)]
+
+
+def _can_take(view: PlanView, block: list[int], inside: Container[int], wave: int) -> bool:
+    """Whether every task of a block may take `wave`: its window, its blackouts, and its
+    neighbours not `inside` (they stay where they are) with their lags."""
     for t in block:
-        first, last = window(view, t, inside)
-        lo, hi = max(lo, first), min(hi, last)
-    waves = (early,) if early == late else (early, late)
-    return [w for w in waves if lo <= w <= hi and not any(w in view.banned[t] for t in block)]
+        lo, hi = window(view, t, inside)
+        if not lo <= wave <= hi or wave in view.banned[t]:
+            return False
+    return True
 
 
 def window(view: PlanView, t: int, inside: Container[int]) -> tuple[int, int]:

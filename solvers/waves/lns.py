@@ -462,14 +462,24 @@ class _Search:
         """Solve a sub-model; apply its placement only if its objective beats `before`.
         Returns how much it lowered the objective (0 if not applied), and the deterministic
         seconds CP-SAT used."""
-        out = cpsat.solve(model, budget, self.stop, cost=COST, workers=1, seed=seed)
-        self.capped = self.capped or out.capped
-        spent = out.units / COST
-        if not out.found or out.objective >= before - 1e-9:
+        out, spent = self._better(model, before, budget, seed)
+        if out is None:
             return 0.0, spent
         for t in free:
             self._move(t, out.value(v.wave[t]))
         return before - out.objective, spent
+
+    def _better(
+        self, model: cp_model.CpModel, before: float, budget: TimeBudget, seed: int
+    ) -> tuple[cpsat.Outcome | None, float]:
+        """One CP-SAT worker on a sub-model: its outcome if it beats `before` (else None),
+        and the deterministic seconds it used."""
+        out = cpsat.solve(model, budget, self.stop, cost=COST, workers=1, seed=seed)
+        self.capped = self.capped or out.capped
+        spent = out.units / COST
+        if not out.found or out.objective >= before - 1e-9:
+            return None, spent
+        return out, spent
 
     def _move(self, t: int, new: int) -> None:
         """Put task t in wave `new`, keeping loads, wave contents and versions up to date."""
@@ -509,22 +519,20 @@ class _Search:
     def exchange_waves(
         self, early: int, late: int, budget: TimeBudget, seed: int
     ) -> tuple[bool, float, int]:
-        """The two-wave exchange of waves `early` < `late`, applied if it lowers the splits."""
-        self.exchanged[(early, late)] = (self.version[early], self.version[late])
+        """The two-wave exchange of waves `early` < `late`, applied if it lowers the splits;
+        the pair is marked exchanged as the waves are afterwards."""
+        improved, spent, size = False, 0.0, 0
         sub = build_exchange(self, early, late)
-        if sub is None:
-            return False, 0.0, 0
-        size = sum(len(block) for block in sub.blocks)
-        out = cpsat.solve(sub.model, budget, self.stop, cost=COST, workers=1, seed=seed)
-        self.capped = self.capped or out.capped
-        spent = out.units / COST
-        if not out.found or out.objective >= sub.before - 1e-9:
-            return False, spent, size
-        for t, wave in sub.moves(out.value).items():
-            self._move(t, wave)
-        self.splits -= sub.before - out.objective
+        if sub is not None:
+            size = sum(len(block) for block in sub.blocks)
+            out, spent = self._better(sub.model, sub.before, budget, seed)
+            if out is not None:
+                for t, wave in sub.moves(out.value).items():
+                    self._move(t, wave)
+                self.splits -= sub.before - out.objective
+                improved = True
         self.exchanged[(early, late)] = (self.version[early], self.version[late])
-        return True, spent, size
+        return improved, spent, size
 
 
 def improve(
