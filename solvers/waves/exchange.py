@@ -1,22 +1,28 @@
-"""Two-wave exchange of whole fragments: the splits phase's move for a community cut in two.
+"""Exchange of whole fragments between a few waves: the splits phase's move for a community
+cut in pieces.
 
 At national scale the applications of each municipality form one soft-connected community
 of 120-180 move groups, and the application and server teams fill their waves to the hour.
-A community that a full wave cut roughly in half splits 100-200 soft pairs, and the LNS
+A community that full waves cut in pieces splits 100-200 soft pairs, and the LNS
 neighbourhoods (`solvers.waves.lns`) rarely mend it: its smaller side only joins the other
 if as much work leaves that wave, and tasks drawn for room split pairs of their own. Here
-every task of two waves is free, but as whole *fragments* (tasks soft-connected to each
-other inside their wave) and single tasks without soft pairs: a fragment moved whole splits
-no pair inside it, so what the sub-model chooses is which fragments of the two waves
-trade places, such that both waves keep within capacity and every hard rule holds.
+every task of a few waves (the LNS passes a split pair's two and the one that holds most of
+the rest of their community) is free, but as whole *fragments* (tasks soft-connected to
+each other inside their wave) and single tasks without soft pairs: a fragment moved whole
+splits no pair inside it, so what the sub-model chooses is which fragments go to which of
+the waves, such that every wave keeps within capacity and every hard rule holds. With a
+third wave, trades in a ring become possible: a piece joins its community, a fragment of
+the same size makes room by moving on to the third wave, and a fragment from there fills
+the gap; two full waves alone rarely hold a fragment of just the right size.
 
-The model has one boolean per movable block (1: the later of the two waves) instead of a
-boolean per task and wave, so it is small (at national scale some 30 fragments and 600-700
-single tasks, about 2,000 tasks in all) and CP-SAT solves it in hundredths of a second.
-Its objective is the weight of the soft pairs between blocks that end in different waves;
-a pair with a task outside the two waves is split whatever the blocks do, and is left out.
-The same blocks tied together in the LNS's task-level sub-model took 0.8 s each to build
-and presolve; this model takes about 0.08 s (docs/benchmarks.md).
+The model has one boolean per movable block and wave it may take, instead of one per task
+and wave, so it is small: at national scale three waves hold a median 50 fragments and
+1,400 single tasks (2,900 tasks in all), which CP-SAT solves in a median 0.06 deterministic
+seconds (0.47 wall seconds with finding the blocks and building the model). Its objective
+is the weight of the soft pairs between blocks that end in different waves; a pair with a
+task outside the waves is split whatever the blocks do, and is left out. The same blocks
+tied together in the LNS's task-level sub-model took 0.8 s each to build and presolve; the
+two-wave model took about 0.08 s (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -48,98 +54,96 @@ class PlanView(Protocol):
 
 @dataclass
 class ExchangeModel:
-    """The two waves' block model: the blocks (tasks that move together), per block its
-    boolean (None: it cannot leave its wave) and its wave now, the split weight of the soft
-    pairs between blocks now (`before`), and the model with its objective set."""
+    """The waves' block model: the blocks (tasks that move together), per block its wave
+    now and its choice (wave -> boolean; empty: it cannot leave its wave), the split weight
+    of the soft pairs between blocks now (`before`), and the model with its objective set."""
 
-    early: int
-    late: int
+    waves: tuple[int, ...]
     blocks: list[list[int]]
-    late_var: list[cp_model.IntVar | None]
-    now_late: list[bool]
+    choice: list[dict[int, cp_model.IntVar]]
+    now: list[int]
     before: int
     model: cp_model.CpModel
 
     def moves(self, value: Callable[[cp_model.LinearExprT], int]) -> dict[int, int]:
         """The tasks whose wave the solution changes, with their new wave."""
         moved: dict[int, int] = {}
-        for block, var, late in zip(self.blocks, self.late_var, self.now_late):
-            if var is not None and bool(value(var)) != late:
-                target = self.late if not late else self.early
+        for block, choice, now in zip(self.blocks, self.choice, self.now):
+            target = next((w for w, var in choice.items() if value(var)), now)
+            if target != now:
                 moved.update((t, target) for t in block)
         return moved
 
 
-def blocks_of(view: PlanView, early: int, late: int) -> list[list[int]]:
-    """The tasks of the two waves as blocks: every fragment (soft-connected inside its wave)
-    whole, every task without soft pairs alone, and alone too every task that cannot take
-    the other wave (a payroll system's blackout, a fixed neighbour): it stays, and its
-    fragment may move without it. Tasks with a successor and no soft pair (networks,
-    directories: their move would drag others along) are no block and stay where they are."""
-    candidates = {
-        t for w in (early, late) for t in view.in_wave[w] if view.soft_of[t] or not view.succs[t]
-    }
+def blocks_of(view: PlanView, waves: Sequence[int]) -> list[list[int]]:
+    """The tasks of the waves as blocks: every fragment (soft-connected inside its wave)
+    whole, every task without soft pairs alone, and alone too every task that can take no
+    other of the waves (a payroll system's blackout, a fixed neighbour): it stays, and its
+    fragment may move without it. A fragment holds only tasks that may take every wave its
+    first task may. Tasks with a successor and no soft pair (networks, directories: their
+    move would drag others along) are no block and stay where they are."""
+    candidates = {t for w in waves for t in view.in_wave[w] if view.soft_of[t] or not view.succs[t]}
     blocks: list[list[int]] = []
     seen: set[int] = set()
     for t in sorted(candidates):
         if t in seen:
             continue
         seen.add(t)
-        other = late if view.waves[t] == early else early
-        if not view.soft_of[t] or not _can_take(view, [t], candidates, other):
+        allowed = set(_allowed(view, [t], candidates, waves))
+        if not view.soft_of[t] or len(allowed) < 2:
             blocks.append([t])
             continue
         block = [t]
         for x in block:
             for u, _ in view.soft_of[x]:
                 if u in candidates and u not in seen and view.waves[u] == view.waves[t]:
-                    if _can_take(view, [u], candidates, other):
+                    if allowed <= set(_allowed(view, [u], candidates, waves)):
                         seen.add(u)
                         block.append(u)
         blocks.append(block)
     return blocks
 
 
-def build_exchange(view: PlanView, early: int, late: int) -> ExchangeModel | None:
-    """The block model of waves `early` < `late`; None when no block can move."""
-    blocks = blocks_of(view, early, late)
+def build_exchange(view: PlanView, waves: Sequence[int]) -> ExchangeModel | None:
+    """The block model of the given waves; None when no block can move."""
+    waves = tuple(sorted(set(waves)))
+    blocks = blocks_of(view, waves)
     block_of = {t: i for i, block in enumerate(blocks) for t in block}
     model = cp_model.CpModel()
-    now_late = [view.waves[block[0]] == late for block in blocks]
-    late_var: list[cp_model.IntVar | None] = []
-    for block, late_now in zip(blocks, now_late):
-        allowed = _allowed(view, block, block_of, early, late)
+    now = [view.waves[block[0]] for block in blocks]
+    choice: list[dict[int, cp_model.IntVar]] = []
+    for block, wave in zip(blocks, now):
+        allowed = _allowed(view, block, block_of, waves)
         if len(allowed) < 2:
-            late_var.append(None)
+            choice.append({})
             continue
-        var = model.new_bool_var("")
-        model.add_hint(var, late_now)
-        late_var.append(var)
-    if not any(var is not None for var in late_var):
+        here = {w: model.new_bool_var("") for w in allowed}
+        model.add_exactly_one(here.values())
+        for w, var in here.items():
+            model.add_hint(var, w == wave)
+        choice.append(here)
+    if not any(choice):
         return None
-    gap = late - early
     for a, b, lag in _block_arcs(view, blocks, block_of):
-        model.add(
-            _wave_of(late_var[a], now_late[a], gap) + lag <= _wave_of(late_var[b], now_late[b], gap)
-        )
-    _capacity(view, model, blocks, late_var, now_late, early, late)
-    terms, before = _split_terms(view, model, blocks, block_of, late_var, now_late)
+        model.add(_wave_of(choice[a], now[a]) + lag <= _wave_of(choice[b], now[b]))
+    _capacity(view, model, blocks, choice, now, waves)
+    terms, before = _split_terms(view, model, blocks, block_of, choice, now)
     model.minimize(sum(terms))
-    return ExchangeModel(early, late, blocks, late_var, now_late, before, model)
+    return ExchangeModel(waves, blocks, choice, now, before, model)
 
 
-def _wave_of(var: cp_model.IntVar | None, late_now: bool, gap: int) -> cp_model.LinearExprT:
-    """A block's wave relative to the early wave: 0 or `gap`."""
-    if var is None:
-        return gap if late_now else 0
-    return gap * var
+def _wave_of(choice: dict[int, cp_model.IntVar], now: int) -> cp_model.LinearExprT:
+    """A block's wave: its wave now if it has no choice."""
+    if not choice:
+        return now
+    return sum(w * var for w, var in choice.items())
 
 
 def _allowed(
-    view: PlanView, block: list[int], inside: Container[int], early: int, late: int
+    view: PlanView, block: list[int], inside: Container[int], waves: Sequence[int]
 ) -> list[int]:
-    """The waves of the two a block may take."""
-    return [w for w in (early, late) if _can_take(view, block, inside, w)]
+    """The waves of those given a block may take."""
+    return [w for w in waves if _can_take(view, block, inside, w)]
 
 
 def _can_take(view: PlanView, block: list[int], inside: Container[int], wave: int) -> bool:
@@ -183,29 +187,27 @@ def _capacity(
     view: PlanView,
     model: cp_model.CpModel,
     blocks: list[list[int]],
-    late_var: list[cp_model.IntVar | None],
-    now_late: list[bool],
-    early: int,
-    late: int,
+    choice: list[dict[int, cp_model.IntVar]],
+    now: list[int],
+    waves: Sequence[int],
 ) -> None:
-    """Each resource of both waves within capacity: the load of the tasks outside the
-    blocks, plus the blocks that end there."""
-    k = len(view.load[early])
-    for wave, is_late in ((early, False), (late, True)):
+    """Each resource of every wave within capacity: the load of the tasks that stay, plus
+    the blocks that end there."""
+    k = len(view.load[waves[0]])
+    demand = [[sum(view.p.demand[t][r] for t in block) for r in range(k)] for block in blocks]
+    for wave in waves:
         free = [0] * k
-        movers: list[tuple[list[int], cp_model.LinearExprT]] = []
-        for block, var, late_now in zip(blocks, late_var, now_late):
-            if var is None:  # stays: its load is the incumbent's
-                continue
-            demand = [sum(view.p.demand[t][r] for t in block) for r in range(k)]
-            if late_now == is_late:
-                free = [x + d for x, d in zip(free, demand)]
-            movers.append((demand, var if is_late else 1 - var))
+        movers: list[tuple[list[int], cp_model.IntVar]] = []
+        for i, here in enumerate(choice):
+            if now[i] == wave and here:  # it may leave: its load is the model's
+                free = [x + d for x, d in zip(free, demand[i])]
+            if wave in here:
+                movers.append((demand[i], here[wave]))
         for r in range(k):
-            if not any(demand[r] for demand, _ in movers):
+            if not any(d[r] for d, _ in movers):
                 continue
             room = view.p.capacity[wave - 1][r] - (view.load[wave][r] - free[r])
-            model.add(sum(demand[r] * here for demand, here in movers if demand[r]) <= room)
+            model.add(sum(d[r] * var for d, var in movers if d[r]) <= room)
 
 
 def _split_terms(
@@ -213,8 +215,8 @@ def _split_terms(
     model: cp_model.CpModel,
     blocks: list[list[int]],
     block_of: dict[int, int],
-    late_var: list[cp_model.IntVar | None],
-    now_late: list[bool],
+    choice: list[dict[int, cp_model.IntVar]],
+    now: list[int],
 ) -> tuple[list[cp_model.LinearExprT], int]:
     """Per pair of blocks with soft pairs between them, their weight if the two end apart;
     and that weight split now."""
@@ -228,18 +230,29 @@ def _split_terms(
     terms: list[cp_model.LinearExprT] = []
     before = 0
     for (i, j), w in sorted(weight.items()):
-        if now_late[i] != now_late[j]:
+        if now[i] != now[j]:
             before += w
-        a, b = late_var[i], late_var[j]
-        if a is None and b is None:
-            terms.append(w if now_late[i] != now_late[j] else 0)
-        elif a is None and b is not None:
-            terms.append(w * (1 - b) if now_late[i] else w * b)
-        elif b is None and a is not None:
-            terms.append(w * (1 - a) if now_late[j] else w * a)
-        elif a is not None and b is not None:
-            apart = model.new_bool_var("")
-            model.add(apart >= a - b)
-            model.add(apart >= b - a)
-            terms.append(w * apart)
+        terms.append(w * _apart(model, choice[i], now[i], choice[j], now[j]))
     return terms, before
+
+
+def _apart(
+    model: cp_model.CpModel,
+    a: dict[int, cp_model.IntVar],
+    wave_a: int,
+    b: dict[int, cp_model.IntVar],
+    wave_b: int,
+) -> cp_model.LinearExprT:
+    """1 if two blocks end in different waves, else 0 (a block without choice stays)."""
+    if not a and not b:
+        return int(wave_a != wave_b)
+    if not a or not b:
+        fixed, free = (wave_a, b) if not a else (wave_b, a)
+        return 1 - free[fixed] if fixed in free else 1
+    together = []
+    for w in sorted(a.keys() & b.keys()):
+        same = model.new_bool_var("")
+        model.add_implication(same, a[w])
+        model.add_implication(same, b[w])
+        together.append(same)
+    return 1 - sum(together)

@@ -15,10 +15,11 @@ pushes, swaps and ejects of single units, microseconds each) runs first and afte
 improving sub-model, so the sub-models spend their time on what single moves cannot reach. A
 split pair's neighbourhood is its smaller side whole (the tasks soft-connected to it inside
 its wave), with room in the two waves, first from the tasks that gain by moving. Every
-`_EXCHANGE_EVERY`-th step is instead a two-wave exchange (`solvers.waves.exchange`): all
-tasks of a split pair's two waves, as whole fragments, trade places, which joins a
-community that a full wave cut in half (the neighbourhoods rarely do: its smaller side only
-fits if as much work, split by nothing, leaves the other wave).
+`_EXCHANGE_EVERY`-th step is instead an exchange (`solvers.waves.exchange`): all tasks of a
+split pair's two waves and of the wave holding most of the rest of their community, as
+whole fragments, trade places, which joins a community that full waves cut in pieces (the
+neighbourhoods rarely do: its smaller side only fits if as much work, split by nothing,
+leaves the other wave).
 
 The downtime phase works the same way: it frees tasks of a peak-downtime wave and of
 quiet waves, and re-places them to lower the peak (or the number of waves at the peak)
@@ -81,9 +82,18 @@ _COST_PER_TASK = 0.0001
 #: 7,268 and 7,567 with 0.3 and the charges before.
 _STEP = 0.05
 
-#: Every this many sub-models of the splits phase, one is a two-wave exchange of whole
-#: fragments (`solvers.waves.exchange`) instead of a neighbourhood.
+#: Every this many sub-models of the splits phase, one is an exchange of whole fragments
+#: (`solvers.waves.exchange`) instead of a neighbourhood. Every 3rd: 2,547 splits against
+#: 2,312 (98 generated municipalities, seed 1, 95 units).
 _EXCHANGE_EVERY = 5
+
+#: An exchange frees a split pair's two waves and a third: the one holding most soft
+#: weight of the pair's fragments (their first this many tasks). On 98 generated
+#: municipalities, 95 units from the soft-aware start: 2,312 and 2,526 splits (seeds 1, 2)
+#: against 3,013 and 3,164 with the two waves alone (docs/benchmarks.md); a random third
+#: wave gave 3,330 (seed 1), the wave next to the two 2,824, the two heaviest waves (four
+#: in all) 2,378.
+_EXCHANGE_REACH = 200
 
 #: Deterministic seconds of one exchange at most.
 _EXCHANGE_STEP = 0.5
@@ -93,9 +103,11 @@ _EXCHANGE_STEP = 0.5
 #: municipalities: 124 exchanges of about 2,100 tasks took 0.085 wall seconds each and 0.0056
 #: deterministic seconds of CP-SAT; at 0.00001 per task, the 120-s and 600-s plans ended
 #: their splits phase on the wall clock, so the charge leaves room for a slower machine.
+#: Three waves (seed 1, 30 units, idle): 27 exchanges of a median 2,937 tasks, 0.47 wall and
+#: 0.062 deterministic seconds each; the 120-s plans still end their splits phase on units.
 _EXCHANGE_COST_PER_TASK = 0.00002
 
-#: Split pairs drawn for an exchange until one lies in two waves that changed since their
+#: Split pairs drawn for an exchange until one leads to waves that changed since their
 #: last exchange.
 _EXCHANGE_DRAWS = 8
 
@@ -171,10 +183,10 @@ class _Search:
         self.splits = evaluate(problem, self.waves)["splits"]
         self.local: LocalSearch | None = None  # the splits phase's, built when first used
         self.changed: set[int] = set()  # tasks the sub-models moved since the last local search
-        # Per wave, a count of the changes to its tasks; per pair of waves, the counts when
+        # Per wave, a count of the changes to its tasks; per set of waves, the counts when
         # their exchange was last solved (solved again only after a change: it is exact).
         self.version = [0] * (horizon + 1)
-        self.exchanged: dict[tuple[int, int], tuple[int, int]] = {}
+        self.exchanged: dict[tuple[int, ...], tuple[int, ...]] = {}
 
     def _index(self) -> None:
         """The tasks of each wave and its downtime, from `self.waves`."""
@@ -501,28 +513,41 @@ class _Search:
     def exchange(
         self, rng: random.Random, budget: TimeBudget, seed: int
     ) -> tuple[bool, float, int]:
-        """The two-wave exchange (`solvers.waves.exchange`) of a split pair's waves, the first
-        of a few drawn whose waves changed since their last exchange: True if it lowered the
-        splits, the deterministic seconds used, and the tasks its model held."""
+        """The exchange (`solvers.waves.exchange`) of a split pair's waves and a third, the
+        first of a few drawn whose waves changed since their last exchange: True if it
+        lowered the splits, the deterministic seconds used, and the tasks its model held."""
         for _ in range(_EXCHANGE_DRAWS):
             pair = self._split_pair(rng)
             if pair is None:
                 return False, 0.0, 0
-            early, late = sorted((self.waves[pair[0]], self.waves[pair[1]]))
-            stamp = (self.version[early], self.version[late])
-            if self.exchanged.get((early, late)) != stamp:
+            waves = self._exchange_waves_of(pair)
+            if self.exchanged.get(waves) != tuple(self.version[w] for w in waves):
                 break
         else:
             return False, 0.0, 0
-        return self.exchange_waves(early, late, budget, seed)
+        return self.exchange_waves(waves, budget, seed)
+
+    def _exchange_waves_of(self, pair: tuple[int, int]) -> tuple[int, ...]:
+        """The split pair's two waves and the other wave that holds most of the soft weight
+        of their two fragments (where the rest of their community lies), if any."""
+        a, b = pair
+        waves = {self.waves[a], self.waves[b]}
+        weight: dict[int, int] = {}
+        for t in self._fragment(a, _EXCHANGE_REACH) + self._fragment(b, _EXCHANGE_REACH):
+            for u, w in self.soft_of[t]:
+                if self.waves[u] not in waves:
+                    weight[self.waves[u]] = weight.get(self.waves[u], 0) + w
+        if weight:
+            waves.add(max(sorted(weight), key=weight.__getitem__))
+        return tuple(sorted(waves))
 
     def exchange_waves(
-        self, early: int, late: int, budget: TimeBudget, seed: int
+        self, waves: tuple[int, ...], budget: TimeBudget, seed: int
     ) -> tuple[bool, float, int]:
-        """The two-wave exchange of waves `early` < `late`, applied if it lowers the splits;
-        the pair is marked exchanged as the waves are afterwards."""
+        """The exchange of `waves`, applied if it lowers the splits; the waves are marked
+        exchanged as they are afterwards."""
         improved, spent, size = False, 0.0, 0
-        sub = build_exchange(self, early, late)
+        sub = build_exchange(self, waves)
         if sub is not None:
             size = sum(len(block) for block in sub.blocks)
             out, spent = self._better(sub.model, sub.before, budget, seed)
@@ -531,7 +556,7 @@ class _Search:
                     self._move(t, wave)
                 self.splits -= sub.before - out.objective
                 improved = True
-        self.exchanged[(early, late)] = (self.version[early], self.version[late])
+        self.exchanged[waves] = tuple(self.version[w] for w in waves)
         return improved, spent, size
 
 

@@ -1,5 +1,5 @@
-"""The two-wave exchange of whole fragments (`solvers.waves.exchange`), through the LNS's
-incumbent (`solvers.waves.lns._Search.exchange`)."""
+"""The exchange of whole fragments between a few waves (`solvers.waves.exchange`), through
+the LNS's incumbent (`solvers.waves.lns._Search.exchange`)."""
 
 from __future__ import annotations
 
@@ -54,11 +54,11 @@ def test_a_task_that_cannot_take_the_other_wave_is_a_block_of_its_own_and_stays(
     # t3's without a choice. The trade of t0-t1 for t5-t6 still joins the community.
     p = make([1, 1, 1, 1, 2, 1, 1], cap=4, waves=2, soft=SOFT, forbidden=((3, (2,)),))
     search = search_of(p, START)
-    blocks = blocks_of(search, 1, 2)
+    blocks = blocks_of(search, (1, 2))
     assert [2] in blocks and [3] in blocks and [0, 1] in blocks
-    sub = build_exchange(search, 1, 2)
+    sub = build_exchange(search, (1, 2))
     assert sub is not None and sub.before == 3
-    assert sub.late_var[sub.blocks.index([3])] is None
+    assert not sub.choice[sub.blocks.index([3])]
     improved, search = exchanged(p, START)
     assert improved and search.waves == [2, 2, 1, 1, 2, 1, 1]
     check_plan(p, tuple(search.waves))
@@ -92,3 +92,36 @@ def test_an_unchanged_pair_of_waves_is_not_solved_again() -> None:
     budget = TimeBudget(10.0, time.monotonic() + 600)
     assert search.exchange(random.Random(1), budget, seed=1)[2] == 8
     assert search.exchange(random.Random(2), budget, seed=1) == (False, 0.0, 0)
+
+
+# A community t0 (wave 1, 2 h), t1 (wave 2, 1 h), t7 (wave 3, 0 h) in a chain of soft pairs;
+# t2 (2 h) fills wave 1, t3 (3 h) wave 2, t4 (2 h), t5 and t6 (1 h each) wave 3. Capacity
+# 4 h. Waves 1 and 2 alone cannot join t0-t1 (t1 needs 1 h in wave 1, and the only block
+# there that could leave, t2, is 2 h, for which wave 2 has no room); waves 2 and 3 join
+# t1-t7 by trading t1 for t5 or t6. A ring over the three waves joins all: t1 and t7 into
+# wave 1, t2 on to wave 3, t5 and t6 to waves 1 and 2.
+RING = ((0, 1, 1), (1, 7, 1))
+RING_START = [1, 2, 1, 2, 3, 3, 3, 3]
+
+
+def ring() -> WaveProblem:
+    return make([2, 1, 2, 3, 2, 1, 1, 0], cap=4, waves=3, soft=RING)
+
+
+def test_a_ring_over_three_waves_joins_what_no_two_waves_can() -> None:
+    p = ring()
+    assert evaluate(p, RING_START)["splits"] == 2
+    budget = TimeBudget(10.0, time.monotonic() + 600)
+    for two in ((1, 2), (2, 3)):
+        search = search_of(p, RING_START)
+        search.exchange_waves(two, budget, seed=1)
+        assert search.splits == evaluate(p, search.waves)["splits"] >= 1
+    search = search_of(p, RING_START)
+    # Either split pair leads to the community's third wave: all three waves are free.
+    improved, _, held = search.exchange(random.Random(1), budget, seed=1)
+    assert improved and held == p.n_tasks
+    assert search.splits == evaluate(p, search.waves)["splits"] == 0
+    assert search.waves[0] == search.waves[1] == search.waves[7]
+    check_plan(p, tuple(search.waves))
+    assert violations(p, search.waves) == []
+    assert all(search.load[w] == [4] for w in (1, 2, 3))
