@@ -33,6 +33,7 @@ from typing import Protocol
 
 from ortools.sat.python import cp_model
 
+from solvers.waves.model import not_in
 from solvers.waves.problem import WaveProblem
 
 
@@ -82,38 +83,44 @@ def blocks_of(view: PlanView, waves: Sequence[int]) -> list[list[int]]:
     fragment may move without it. A fragment holds only tasks that may take every wave its
     first task may. Tasks with a successor and no soft pair (networks, directories: their
     move would drag others along) are no block and stay where they are."""
+    return _blocks(view, waves)[0]
+
+
+def _blocks(view: PlanView, waves: Sequence[int]) -> tuple[list[list[int]], list[list[int]]]:
+    """The blocks of `blocks_of`, and per block the waves it may take: its first task's,
+    which every other task of a fragment may take too (so they are the block's)."""
     candidates = {t for w in waves for t in view.in_wave[w] if view.soft_of[t] or not view.succs[t]}
     blocks: list[list[int]] = []
+    allowed_of: list[list[int]] = []
     seen: set[int] = set()
     for t in sorted(candidates):
         if t in seen:
             continue
         seen.add(t)
-        allowed = set(_allowed(view, [t], candidates, waves))
-        if not view.soft_of[t] or len(allowed) < 2:
-            blocks.append([t])
-            continue
+        allowed = _allowed(view, t, candidates, waves)
         block = [t]
+        allowed_of.append(allowed)
+        blocks.append(block)
+        if not view.soft_of[t] or len(allowed) < 2:
+            continue
         for x in block:
             for u, _ in view.soft_of[x]:
                 if u in candidates and u not in seen and view.waves[u] == view.waves[t]:
-                    if allowed <= set(_allowed(view, [u], candidates, waves)):
+                    if set(allowed) <= set(_allowed(view, u, candidates, waves)):
                         seen.add(u)
                         block.append(u)
-        blocks.append(block)
-    return blocks
+    return blocks, allowed_of
 
 
 def build_exchange(view: PlanView, waves: Sequence[int]) -> ExchangeModel | None:
     """The block model of the given waves; None when no block can move."""
     waves = tuple(sorted(set(waves)))
-    blocks = blocks_of(view, waves)
+    blocks, allowed_of = _blocks(view, waves)
     block_of = {t: i for i, block in enumerate(blocks) for t in block}
     model = cp_model.CpModel()
     now = [view.waves[block[0]] for block in blocks]
     choice: list[dict[int, cp_model.IntVar]] = []
-    for block, wave in zip(blocks, now):
-        allowed = _allowed(view, block, block_of, waves)
+    for allowed, wave in zip(allowed_of, now):
         if len(allowed) < 2:
             choice.append({})
             continue
@@ -139,21 +146,11 @@ def _wave_of(choice: dict[int, cp_model.IntVar], now: int) -> cp_model.LinearExp
     return sum(w * var for w, var in choice.items())
 
 
-def _allowed(
-    view: PlanView, block: list[int], inside: Container[int], waves: Sequence[int]
-) -> list[int]:
-    """The waves of those given a block may take."""
-    return [w for w in waves if _can_take(view, block, inside, w)]
-
-
-def _can_take(view: PlanView, block: list[int], inside: Container[int], wave: int) -> bool:
-    """Whether every task of a block may take `wave`: its window, its blackouts, and its
+def _allowed(view: PlanView, t: int, inside: Container[int], waves: Sequence[int]) -> list[int]:
+    """The waves of those given task t may take: its window, its blackouts, and its
     neighbours not `inside` (they stay where they are) with their lags."""
-    for t in block:
-        lo, hi = window(view, t, inside)
-        if not lo <= wave <= hi or wave in view.banned[t]:
-            return False
-    return True
+    lo, hi = window(view, t, inside)
+    return [w for w in waves if lo <= w <= hi and w not in view.banned[t]]
 
 
 def window(view: PlanView, t: int, inside: Container[int]) -> tuple[int, int]:
@@ -248,7 +245,7 @@ def _apart(
         return int(wave_a != wave_b)
     if not a or not b:
         fixed, free = (wave_a, b) if not a else (wave_b, a)
-        return 1 - free[fixed] if fixed in free else 1
+        return not_in(free, fixed)
     together = []
     for w in sorted(a.keys() & b.keys()):
         same = model.new_bool_var("")

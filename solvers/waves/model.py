@@ -353,7 +353,12 @@ def split_literal(model: cp_model.CpModel, v: WaveVars, a: int, b: int) -> cp_mo
 def apart_from(v: WaveVars, t: int, w: int) -> LinearExpr:
     """1 when task t (in the model) is not in wave w: the split of a pair whose other task
     is fixed in w, or a task's move away from its previous wave w."""
-    return 1 - v.x[t][w] if w in v.x[t] else 1
+    return not_in(v.x[t], w)
+
+
+def not_in(x: dict[int, cp_model.IntVar], w: int) -> LinearExpr:
+    """1 when the one-hot wave literals `x` (wave -> literal) do not choose wave w."""
+    return 1 - x[w] if w in x else 1
 
 
 # --- objectives, one per phase ---------------------------------------------------------------
