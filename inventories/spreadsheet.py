@@ -424,6 +424,7 @@ class SpreadsheetReader:
         places: dict[str, Place] = {}
         dependencies: list[tuple[Target, list[str]]] = []
         broken = False
+        unnamed: tuple[int, str] | None = None  # a name cell showing an error: said once, below
         for target in targets:
             raw = _cell(cells, target.column)
             if raw is None:
@@ -432,7 +433,9 @@ class SpreadsheetReader:
                     if number in grid.error_rows
                     else None
                 )
-                if reason:
+                if reason and target.field == "name" and entry.kind is not None:
+                    unnamed = unnamed or (target.column, reason)
+                elif reason:
                     self.warn(grid, number, target.column, reason)
                 continue
             if target.dependency is not None:
@@ -457,19 +460,24 @@ class SpreadsheetReader:
             elif value is not None:
                 fields[target.field] = value
                 places[target.field] = (grid, number, target.column)
-        if broken:
-            return
         if entry.kind is None:
-            self._dependency_row(grid, number, fields)
+            if not broken:
+                self._dependency_row(grid, number, fields)
             return
         name = fields.pop("name", None)
-        if not name:
+        if broken or name:
+            if unnamed:  # the row is not skipped for its blank name: the cell is said alone
+                self.warn(grid, number, *unnamed)
+            if broken:
+                return
+        else:
             first = next((t.column for t in targets if t.field == "name"), 0)
+            shown = grid.shown_instead(number, unnamed[0] if unnamed else first)
             self.warn(
                 grid,
                 number,
-                first,
-                f"row {number} skipped: it has values but no {entry.kind.value} name",
+                unnamed[0] if unnamed else first,
+                f"row {number} skipped: it has values but no {entry.kind.value} name{shown}",
             )
             return
         self._merge(grid, entry, number, name, fields, places)

@@ -475,6 +475,20 @@ def test_issue18_error_cells_are_said_never_silently_blank(tmp_path: Path, suffi
     ]
 
 
+def test_a_name_cell_showing_an_error_is_said_once_with_the_skipped_row(tmp_path: Path) -> None:
+    """The row is skipped for its name, and the one warning says what the cell shows (it was
+    two: the unreadable cell, then the skipped row)."""
+    rows = [["Servernavn", "RAM"], ["A", 4], ["#N/A", 8]]
+    path = workbook(tmp_path / "servere.xlsx", {"Servere": rows})
+    mapping = toml(tmp_path / "m.toml", '[[sheets]]\nsheet = "Servere"\nkind = "servers"\n')
+    inventory = read_any(path, municipality="Nordby", mapping=load_mapping(mapping))
+    assert items(inventory, Kind.SERVER) == {"A": {"ram_gb": 4}}
+    assert inventory.warnings == [
+        f"{path}:Servere!A3: row 3 skipped: it has values but no server name; "
+        "the cell shows the error #N/A"
+    ]
+
+
 def test_issue18_trailing_note_and_heading_rows_are_no_items(tmp_path: Path) -> None:
     rows = [
         ["Servernavn", "RAM", "vCPU", "Miljø"],
