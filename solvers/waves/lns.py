@@ -127,8 +127,9 @@ _DOWNTIME_STALL = 60
 @dataclass(frozen=True)
 class LnsOutcome:
     """The improved plan with its objective values (`evaluate`), and what the search spent:
-    budget units, sub-models, improvements (improving sub-models and local searches), and
-    whether the wall-clock deadline (not the units) ended it."""
+    budget units, sub-models, improvements (improving sub-models and local searches),
+    whether the wall-clock deadline or the memory limit (not the units) ended it, and
+    whether a sub-solve was stopped by the memory limit."""
 
     waves: tuple[int, ...]
     objective: dict[str, float]
@@ -136,6 +137,7 @@ class LnsOutcome:
     iterations: int
     improvements: int
     capped: bool
+    memory: bool = False
 
 
 class _Search:
@@ -155,7 +157,8 @@ class _Search:
         self.waves = list(waves)
         self.lo, self.hi, self.banned, self.horizon = lo, hi, banned, horizon
         self.stop = stop
-        self.capped = False  # a sub-solve ended on the wall-clock deadline
+        self.capped = False  # a sub-solve ended on the wall-clock deadline or memory limit
+        self.memory = False  # a sub-solve ended on the memory limit
         n, k = problem.n_tasks, len(problem.resources)
         self.load = [[0] * k for _ in range(horizon + 1)]
         for t, w in enumerate(self.waves):
@@ -488,6 +491,7 @@ class _Search:
         and the deterministic seconds it used."""
         out = cpsat.solve(model, budget, self.stop, cost=COST, workers=1, seed=seed)
         self.capped = self.capped or out.capped
+        self.memory = self.memory or out.memory
         spent = out.units / COST
         if not out.found or out.objective >= before - 1e-9:
             return None, spent
@@ -704,6 +708,7 @@ class _Loop:
             iterations,
             improvements + self.polished,
             capped or search.capped,
+            search.memory,
         )
 
     def _polish(

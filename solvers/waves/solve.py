@@ -687,8 +687,7 @@ def _lns(
         floor=bound,
         first=first,
     )
-    if out.capped and phase.deterministic and _CAPPED.format(name) not in run.notes:
-        run.notes.append(_CAPPED.format(name))
+    run.capped_note(name, out.capped and phase.deterministic, out.memory)
     run.notes.append(
         f"{name}: large-neighbourhood search, {out.iterations} sub-models, "
         f"{out.improvements} improvements"

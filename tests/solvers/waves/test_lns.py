@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import random
 import time
+from pathlib import Path
 from typing import Any
+
+import pytest
+from ortools.sat.python import cp_model
+
+from solvers import cpsat
 
 from solvers.limits import StopRequest, TimeBudget
 from solvers.waves.bounds import WaveBounds, downtime_bound, moved_bound
@@ -186,3 +193,25 @@ def test_the_one_split_pair_among_many_joined_ones_is_found() -> None:
         joined._split_pair(random.Random(1)) is None
         and joined.neighbourhood(random.Random(1), 9) == []
     )
+
+
+@pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="memory is read from /proc")
+def test_a_sub_solve_stopped_at_the_memory_limit_is_told_from_the_wall_clock(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A multi-knapsack of 300 items that takes CP-SAT seconds to prove, with no room at all above
+    # what the process holds: the sub-solve is stopped at the first look, and the search knows
+    # it was the memory limit (the plan's note says so, not "wall-clock safety limit hit").
+    monkeypatch.setattr(cpsat, "SEARCH_MEMORY_MB", -1)
+    p = make([1, 1], cap=2, waves=2)
+    bounds = WaveBounds(p)
+    lo, hi = bounds.windows(2)  # type: ignore[misc]
+    search = _Search(p, [1, 1], lo, hi, bounds.forbidden, 2, None)
+    rng = random.Random(7)
+    model = cp_model.CpModel()
+    x = [model.new_bool_var("") for _ in range(300)]
+    for _ in range(20):
+        model.add(sum(rng.randint(1, 1000) * v for v in x) <= 40_000)
+    model.maximize(sum(rng.randint(1, 1000) * v for v in x))
+    search._better(model, math.inf, TimeBudget(1000.0, time.monotonic() + 60), seed=1)
+    assert search.memory and search.capped
