@@ -13,22 +13,19 @@
     AppOwner = "owner"             # a custom attribute in RVTools -> the server's owner
     Systemejer = "application.owner"
 
-`load_mapping` validates all of it and names the key of any mistake. `reconcile` lines up
-what a merge import brings with what is stored (`srv01.nordby.local` is the stored `SRV01`)
-and lists the conflicts: stored values the import would change.
+`load_mapping` validates all of it and names the key of any mistake.
 """
 
 from __future__ import annotations
 
 import codecs
-import ipaddress
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from inventories.csvfile import FIELDS, Collector, Table
-from inventories.records import Inventory, ItemRecord
+from inventories.records import Inventory
 from inventories.schema import DEPENDENCY_KINDS, SHEETS, STRENGTHS, Column, Kind, normalise_header
 from inventories.values import fold, show
 from inventories.workbook import Limits
@@ -520,71 +517,6 @@ def unused_mapping(mapping: dict[str, str] | None, tables: list[Table], label: s
         header for header in mapping or {} if not any(t.column(header) is not None for t in tables)
     ]
     return [f"{label}: mapped column {show(header)} is not in this file" for header in unused]
-
-
-def short_name(name: str) -> str:
-    """`srv01.nordby.local` -> `srv01` (folded); an IP address or a plain name stays whole."""
-    folded = name.strip().casefold()
-    try:
-        ipaddress.ip_address(folded)
-        return folded
-    except ValueError:
-        return folded.split(".", 1)[0]
-
-
-def reconcile(inventory: Inventory, stored: dict[str, dict[str, dict[str, Any]]]) -> list[str]:
-    """Rename incoming servers to the stored name they mean; return the conflict lines.
-
-    `stored` is {kind: {stored name: {field: value}}} for the inventory's municipality.
-    A server matches by its name case-insensitively, else by its short name when exactly
-    one stored server has that short name (an FQDN against a NetBIOS-style name, either
-    way round). A conflict is a stored, non-blank value that this merge would change.
-    """
-    conflicts: list[str] = []
-    for kind_value, rows in stored.items():
-        exact = {name.casefold(): name for name in rows}
-        by_short: dict[str, list[str]] = {}
-        for name in rows:
-            by_short.setdefault(short_name(name), []).append(name)
-        for item in inventory.items:
-            if item.kind.value != kind_value:
-                continue
-            match = exact.get(item.name.casefold())
-            if match is None and item.kind == Kind.SERVER:
-                candidates = by_short.get(short_name(item.name), [])
-                if len(candidates) == 1:
-                    match = candidates[0]
-            if match is None:
-                continue
-            item.name = match
-            conflicts.extend(_conflicts(inventory, item, rows[match]))
-    return conflicts
-
-
-def _conflicts(inventory: Inventory, item: ItemRecord, stored: dict[str, Any]) -> list[str]:
-    where = f"{inventory.source}" + (f" row {item.row}" if item.row else "")
-    lines = []
-    for name, value in item.fields.items():
-        old = stored.get(name)
-        if value is None or old is None or old == "" or _same(old, value):
-            continue
-        lines.append(
-            f"{where}: conflict: {item.kind.value} {show(item.name)} {name} "
-            f"was {show(old)}, this import sets {show(value)}"
-        )
-    return lines
-
-
-def _same(old: Any, new: Any) -> bool:
-    if (
-        isinstance(old, (int, float))
-        and isinstance(new, (int, float))
-        and not isinstance(old, bool)
-    ):
-        return abs(float(old) - float(new)) < 1e-6 * max(1.0, abs(float(old)))
-    if isinstance(old, str) and isinstance(new, str):
-        return old.strip().casefold() == new.strip().casefold()
-    return bool(old == new)
 
 
 def begin(

@@ -35,8 +35,8 @@ from inventories.mapping import (
     PlannerError,
     SheetMapping,
     check_target,
-    short_name,
 )
+from inventories.identity import short_name
 from inventories.records import DependencyRecord, Inventory, ItemRecord
 from inventories.schema import SHEETS, Column, Kind, Sheet, normalise_header
 from inventories.values import fold, show
@@ -465,20 +465,7 @@ class SpreadsheetReader:
                 self._dependency_row(grid, number, fields)
             return
         name = fields.pop("name", None)
-        if broken or name:
-            if unnamed:  # the row is not skipped for its blank name: the cell is said alone
-                self.warn(grid, number, *unnamed)
-            if broken:
-                return
-        else:
-            first = next((t.column for t in targets if t.field == "name"), 0)
-            shown = grid.shown_instead(number, unnamed[0] if unnamed else first)
-            self.warn(
-                grid,
-                number,
-                unnamed[0] if unnamed else first,
-                f"row {number} skipped: it has values but no {entry.kind.value} name{shown}",
-            )
+        if self._skipped(grid, entry, targets, number, broken or bool(name), unnamed) or broken:
             return
         self._merge(grid, entry, number, name, fields, places)
         for target, names in dependencies:
@@ -494,6 +481,35 @@ class SpreadsheetReader:
                     row=number,
                 )
                 self.dependencies.setdefault(record.key(), record)
+
+    def _skipped(
+        self,
+        grid: Grid,
+        entry: SheetMapping,
+        targets: list[Target],
+        number: int,
+        named: bool,
+        unnamed: tuple[int, str] | None,
+    ) -> bool:
+        """Whether a row is skipped for want of a name: one warning says so, and what a name
+        cell that shows an error (`unnamed`: its column and reason) shows. A row that is not
+        skipped for it (`named`) says that cell on its own."""
+        if named:
+            if unnamed:
+                self.warn(grid, number, *unnamed)
+            return False
+        assert entry.kind is not None
+        column = (
+            unnamed[0] if unnamed else next((t.column for t in targets if t.field == "name"), 0)
+        )
+        self.warn(
+            grid,
+            number,
+            column,
+            f"row {number} skipped: it has values but no {entry.kind.value} name"
+            + grid.shown_instead(number, column),
+        )
+        return True
 
     def _merge(
         self,

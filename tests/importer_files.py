@@ -11,14 +11,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
 from inventories.records import Inventory
 from inventories.schema import Kind
 from planner.inventory import import_inventories
-from planner.models import ITEM_TABLES, Municipality, name_key
 
 
 def _shared_folder() -> Path:
@@ -44,25 +41,6 @@ def by_name(inventory: Inventory, kind: Kind) -> dict[str, dict[str, Any]]:
 
 def kinds(inventory: Inventory) -> Counter[str]:
     return Counter(item.kind.value for item in inventory.items)
-
-
-def stored(engine: Engine, municipality: str) -> dict[str, dict[str, dict[str, Any]]]:
-    """What the database holds for one municipality, in the shape `reconcile` takes."""
-    with Session(engine) as session:
-        muni = (
-            session.execute(
-                select(Municipality).where(Municipality.name_key == name_key(municipality))
-            )
-            .scalars()
-            .first()
-        )
-        if muni is None:
-            return {}
-        result: dict[str, dict[str, dict[str, Any]]] = {}
-        for kind, table in ITEM_TABLES.items():
-            rows = session.execute(select(table).where(table.municipality_id == muni.id)).scalars()
-            result[kind] = {row.name: row.model_dump() for row in rows}
-        return result
 
 
 def merge(engine: Engine, inventory: Inventory) -> list[str]:
