@@ -1,7 +1,9 @@
 """`plan.json`: the plan for other programs, validated by `plan.schema.json` (draft 2020-12).
 
 The four top-level keys and their fields are the contract in the README; extra fields
-(phases, gap, greedy baseline, wave downtime, dependency origin) may be added, never removed.
+(phases, gap, greedy baseline, wave downtime, dependency origin, recorded progress) may be
+added, never removed. `progress` (per wave, and the planned and forecast end) is null until
+progress is recorded with `planner import-progress`; each item says its own status.
 """
 
 from __future__ import annotations
@@ -79,6 +81,9 @@ def plan_document(plan: ExportPlan) -> dict[str, Any]:
                 "team": i.team,
                 "pinned": i.pinned,
                 "sources": list(i.sources),
+                "status": i.status,
+                "actual_date": i.actual_date.isoformat() if i.actual_date else None,
+                "comment": i.comment,
             }
             for i in plan.items
         ],
@@ -98,6 +103,27 @@ def plan_document(plan: ExportPlan) -> dict[str, Any]:
             }
             for d in plan.dependencies
         ],
+        "progress": _progress(plan),
+    }
+
+
+def _progress(plan: ExportPlan) -> dict[str, Any] | None:
+    """Recorded progress per wave (as `planner progress --json` counts it) and the planned
+    and forecast end; None while nothing is recorded."""
+    if not plan.progress:
+        return None
+    return {
+        "waves": [
+            {
+                "wave": w.wave,
+                "start": w.start.isoformat(),
+                "end": w.end.isoformat(),
+                "items": dict(w.items),
+                "hours": {k: _number(v) for k, v in w.hours.items()},
+            }
+            for w in plan.progress
+        ],
+        "end": dict(plan.progress_end),
     }
 
 

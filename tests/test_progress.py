@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import openpyxl
 import pytest
 from sqlalchemy import select
@@ -24,6 +25,7 @@ from sqlmodel import Session
 import exports
 from planner.config import parse_config
 from exports.errors import ImportFailed
+from exports.json_export import schema
 from planner.export_data import load_export
 from planner.importing import import_files
 from planner.models import Progress
@@ -215,6 +217,29 @@ def test_progress_report_per_wave_and_municipality(
         "done_items",
     ]
     assert [c.value for c in sheet[2]][3:5] == [3, 2]
+
+
+def test_plan_json_carries_the_recorded_progress(
+    exported: tuple[Engine, Path], run_cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    """plan.json, for other programs, says each item's recorded status, date and comment, and
+    the progress per wave and the end dates as `planner progress --json` counts them; before
+    anything is recorded, every item is planned and progress is null. Validated by the schema."""
+    engine, path = exported
+    validator = jsonschema.Draft202012Validator(schema(), format_checker=jsonschema.FormatChecker())
+    before = json.loads(exports.write(tmp_path / "before.json", load_export(engine)).read_text())
+    validator.validate(before)
+    assert before["progress"] is None and {i["status"] for i in before["items"]} == {"planned"}
+    import_progress(engine, edit(path, WAVE_1_DONE))
+    document = json.loads(exports.write(tmp_path / "plan.json", load_export(engine)).read_text())
+    validator.validate(document)
+    items = {i["id"]: i for i in document["items"]}
+    assert (items[DIRECTORY]["status"], items[DIRECTORY]["actual_date"]) == ("done", "2026-11-02")
+    assert items[DIRECTORY]["comment"] == "Søren: ingen fejl"
+    assert items[SCHOOL]["status"] == "postponed" and items[SCHOOL]["actual_date"] is None
+    report = json.loads(run_cli("progress", "--json").stdout)
+    assert document["progress"]["waves"] == report["waves"]
+    assert document["progress"]["end"] == report["end"]
 
 
 def test_nothing_recorded_is_all_planned(
