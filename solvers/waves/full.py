@@ -9,7 +9,7 @@ plus precedence and split rows per wave), one CP-SAT model of it — waves fixed
 the waves phase reached, every hard rule, minimising the split weight, hinted with the LNS's
 plan in full (split literals included) and bounded below by what the parts proved — runs
 after the LNS with every worker: its proven bound raises the phase's, and its plan is taken
-when it is better (`solve._splits_phase`).
+when it is better (`solvers.waves.objectives._splits_phase`).
 
 Why after, not beside: the full model in a thread beside the LNS from the start (one CP-SAT
 worker each; CP-SAT releases the GIL: two such searches in two threads used 8.1 CPU seconds
