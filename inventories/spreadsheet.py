@@ -465,7 +465,12 @@ class SpreadsheetReader:
                 self._dependency_row(grid, number, fields)
             return
         name = fields.pop("name", None)
-        if self._skipped(grid, entry, targets, number, broken or bool(name), unnamed) or broken:
+        if unnamed and (broken or name):  # not skipped for its name: the cell is said alone
+            self.warn(grid, number, *unnamed)
+        if broken:
+            return
+        if not name:
+            self._skip_unnamed(grid, entry, targets, number, unnamed)
             return
         self._merge(grid, entry, number, name, fields, places)
         for target, names in dependencies:
@@ -482,22 +487,16 @@ class SpreadsheetReader:
                 )
                 self.dependencies.setdefault(record.key(), record)
 
-    def _skipped(
+    def _skip_unnamed(
         self,
         grid: Grid,
         entry: SheetMapping,
         targets: list[Target],
         number: int,
-        named: bool,
         unnamed: tuple[int, str] | None,
-    ) -> bool:
-        """Whether a row is skipped for want of a name: one warning says so, and what a name
-        cell that shows an error (`unnamed`: its column and reason) shows. A row that is not
-        skipped for it (`named`) says that cell on its own."""
-        if named:
-            if unnamed:
-                self.warn(grid, number, *unnamed)
-            return False
+    ) -> None:
+        """The one warning for a row skipped for want of a name, with what its name cell shows
+        instead when that is an error value (`unnamed`: the cell's column and reason)."""
         assert entry.kind is not None
         column = (
             unnamed[0] if unnamed else next((t.column for t in targets if t.field == "name"), 0)
@@ -509,7 +508,6 @@ class SpreadsheetReader:
             f"row {number} skipped: it has values but no {entry.kind.value} name"
             + grid.shown_instead(number, column),
         )
-        return True
 
     def _merge(
         self,
