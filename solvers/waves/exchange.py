@@ -90,6 +90,13 @@ def _blocks(view: PlanView, waves: Sequence[int]) -> tuple[list[list[int]], list
     """The blocks of `blocks_of`, and per block the waves it may take: its first task's,
     which every other task of a fragment may take too (so they are the block's)."""
     candidates = {t for w in waves for t in view.in_wave[w] if view.soft_of[t] or not view.succs[t]}
+    known: dict[int, list[int]] = {}  # a task's waves, worked out once (it may be met often)
+
+    def allowed_of_task(t: int) -> list[int]:
+        if t not in known:
+            known[t] = _allowed(view, t, candidates, waves)
+        return known[t]
+
     blocks: list[list[int]] = []
     allowed_of: list[list[int]] = []
     seen: set[int] = set()
@@ -97,7 +104,7 @@ def _blocks(view: PlanView, waves: Sequence[int]) -> tuple[list[list[int]], list
         if t in seen:
             continue
         seen.add(t)
-        allowed = _allowed(view, t, candidates, waves)
+        allowed = allowed_of_task(t)
         block = [t]
         allowed_of.append(allowed)
         blocks.append(block)
@@ -106,7 +113,7 @@ def _blocks(view: PlanView, waves: Sequence[int]) -> tuple[list[list[int]], list
         for x in block:
             for u, _ in view.soft_of[x]:
                 if u in candidates and u not in seen and view.waves[u] == view.waves[t]:
-                    if set(allowed) <= set(_allowed(view, u, candidates, waves)):
+                    if set(allowed) <= set(allowed_of_task(u)):
                         seen.add(u)
                         block.append(u)
     return blocks, allowed_of
