@@ -27,7 +27,7 @@ from solvers.waves.parts import (
 )
 from solvers.waves.problem import PartResult, PhaseResult, evaluate, violations
 from solvers.waves.run import Outcome, Run
-from solvers.waves.start import OPS_PER_TASK, OPS_PER_UNIT, soft_start
+from solvers.waves.start import OPS_PER_TASK, OPS_PER_UNIT, StartOutcome, soft_start
 
 # From this many tasks on, the splits phase runs a large-neighbourhood search over small
 # CP-SAT sub-models (solvers/waves/lns.py) instead of one full model: the full model's
@@ -44,6 +44,13 @@ _PARTS_SHARE = 0.35
 # (one worker each) found nothing in 40 s and slowed the LNS (74 splits against 24 alone);
 # the full model with 2 workers from the LNS's plan took it from 30 to 19 splits in 60 s.
 _FULL_SHARE = 0.5
+
+# Share of the splits phase's units that the packings of the soft graph's communities may
+# use in the soft-aware start (`_soft_start`): one
+# packing costs about 5.4 units on 98 generated municipalities and finding the communities
+# 1.5-5, so a 120-s plan tries two or three packings and a 600-s plan the same ones and
+# more, up to `solvers.waves.packing.MOST_PACKINGS`.
+_PACK_SHARE = 0.15
 
 _FULL_SKIPPED = FullOutcome("skipped", (), math.inf, 0.0, 0.0, False)
 
@@ -260,9 +267,12 @@ def _soft_start(
     run: Run, phase: TimeBudget, win: tuple[list[int], list[int]], horizon: int
 ) -> TimeBudget:
     """A soft-aware plan at the phase's wave count (`solvers.waves.start`) as the incumbent
-    when it splits less (98 municipalities: 6,218 splits against the greedy's 16,679, in
-    2.4 s of CPU), so that the parts, the local search and the LNS start near the good
-    region; elsewhere a note says it was not taken.
+    when it splits less, so that the parts, the local search and the LNS start near the good
+    region; elsewhere a note says it was not taken. The first constructions are guided by
+    packings of the soft graph's communities into waves (`solvers.waves.packing`, for
+    `_PACK_SHARE` of the phase); on 98 generated municipalities the best splits 718-778
+    against the wave-by-wave constructions' 6,218-6,738, and the 120-s plans end at
+    669-720 splits, where the build before ended at 2,314-2,531 (docs/benchmarks.md).
     Skipped when the phase's budget holds less than the construction costs, or its wall
     time less than twice that (the construction checks no clock)."""
     problem = run.problem
@@ -271,7 +281,16 @@ def _soft_start(
     if not run.has_time(phase, "splits") or min(phase.left(), phase.wall_left() / 2) < cost:
         return phase  # it has no deadline of its own: twice its cost in wall time, at least
     before = evaluate(problem, run.incumbent)["splits"]
-    out = soft_start(problem, run.incumbent, win[0], win[1], run.bounds.forbidden, horizon=horizon)
+    out = soft_start(
+        problem,
+        run.incumbent,
+        win[0],
+        win[1],
+        run.bounds.forbidden,
+        horizon=horizon,
+        packing=_PACK_SHARE * phase.left(),
+        seed=run.seed,
+    )
     taken = bool(out.waves) and out.splits < before and not violations(problem, out.waves)
     if taken:
         run.found(out.waves)
@@ -282,10 +301,22 @@ def _soft_start(
     else:
         outcome = f"best {out.splits:g} splits, {'taken' if taken else 'not taken'}"
     run.notes.append(
-        f"splits: soft-aware start, {out.tried} constructions against the plan's {before:g} "
-        f"splits: {outcome} ({out.units:.1f} units)"
+        f"splits: soft-aware start, {out.tried} construction{'s' * (out.tried != 1)} "
+        f"against the plan's {before:g} "
+        f"splits{_packed(out, horizon)}: {outcome} ({out.units:.1f} units)"
     )
     return phase.charge(out.units)
+
+
+def _packed(out: StartOutcome, horizon: int) -> str:
+    """What the constructions guided by packings did, for the soft-aware start's note."""
+    if out.packing is None:
+        return ""
+    guided = "missed the wave count" if math.isinf(out.guided) else f"best {out.guided:g} splits"
+    return (
+        f" ({out.packings} guided by {max(out.packing.group) + 1} communities packed into "
+        f"{horizon} waves: {guided})"
+    )
 
 
 def _split_parts(
