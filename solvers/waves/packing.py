@@ -164,7 +164,7 @@ def _options(s: Structure, ms: list[int], group: Sequence[int], g: int) -> dict[
             if not rest:
                 continue
         inside = set(away)
-        cut = sum(x for u in away for v, x in s.partners[u] if v not in inside and group[v] == g)
+        cut = _cut(s, group, inside, g)
         load = tuple(t - a for t, a in zip(total, rest_load))
         if any(x > c for x, c in zip(load, s.cap[w])):
             continue
@@ -196,21 +196,25 @@ def _rules(
     """Hard rules between communities as (a, b, lag, cost of breaking): the held-back
     members of b and all that must follow them inside b: their weight to the rest of b,
     and their carry."""
-    heads: dict[tuple[int, int], tuple[int, set[int]]] = {}
+    lags: dict[tuple[int, int], int] = {}
+    heads: dict[tuple[int, int], set[int]] = {}
     for u, succs in enumerate(s.succs):
         for v, lag in succs:
             a, b = group[u], group[v]
             if a >= 0 and b >= 0 and a != b:
-                old, held = heads.get((a, b), (0, set()))
-                heads[(a, b)] = (max(old, lag), held | {v})
+                lags[(a, b)] = max(lags.get((a, b), 0), lag)
+                heads.setdefault((a, b), set()).add(v)
     out = []
-    for (a, b), (lag, held) in sorted(heads.items()):
-        waiting = _closure(s, group, held, b)
-        cut = sum(
-            x for u in waiting for v, x in s.partners[u] if group[v] == b and v not in waiting
-        )
+    for (a, b), lag in sorted(lags.items()):
+        waiting = _closure(s, group, heads[(a, b)], b)
+        cut = _cut(s, group, waiting, b)
         out.append((a, b, lag, cut + carry * sum(sum(s.demand[u]) for u in waiting)))
     return tuple(out)
+
+
+def _cut(s: Structure, group: Sequence[int], units: set[int], g: int) -> int:
+    """The soft weight between `units` and the rest of community g."""
+    return sum(x for u in units for v, x in s.partners[u] if group[v] == g and v not in units)
 
 
 def _closure(s: Structure, group: Sequence[int], start: set[int], g: int) -> set[int]:
